@@ -1,0 +1,183 @@
+/* cmd_cluster.c — `wanka cluster show|list|export`: the cluster model as a person reads it,
+ * as JSON for tools (stable keys), and as a Slurm topology.conf for operators. */
+#include "cli.h"
+#include "hw/hw.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static int json_flag, slurm_flag;
+static const char *out_path, *node_prefix = "node";
+
+static const cli_opt show_opts[] = {
+    {"json", CLI_FLAG, &json_flag, NULL, "print one JSON object instead of the table"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+static const cli_opt export_opts[] = {
+    {"slurm-topology", CLI_FLAG, &slurm_flag, NULL, "write a Slurm topology.conf (topology/tree)"},
+    {"out", CLI_STR, &out_path, "FILE", "write to FILE (atomically) instead of stdout"},
+    {"node-prefix", CLI_STR, &node_prefix, "P", "Slurm node names are P0, P1, ... (default node)"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+static const cli_cmd show_cmd = {"show", "wanka cluster show <preset|file.yaml>[:key=value,...] [--json]",
+                                 "Print the cluster: cards, nodes, supernodes, switches per tier, links,\n"
+                                 "peak FLOP/s, HBM and bisection bandwidth.", show_opts};
+static const cli_cmd list_cmd = {"list", "wanka cluster list [--json]", "List the built-in presets.",
+                                 show_opts};
+static const cli_cmd export_cmd = {"export", "wanka cluster export <preset|file.yaml> --slurm-topology [--out FILE]",
+                                   "Export the fabric for other tools.", export_opts};
+
+static const char *topo_name(const hw_config *cfg) {
+  switch (cfg->topology) {
+  case HW_TOPO_CLOS: return cfg->rail_optimized ? "rail-optimized Clos" : "Clos (ToR)";
+  case HW_TOPO_DRAGONFLY: return "dragonfly";
+  case HW_TOPO_TORUS: return cfg->torus_ndims == 3 ? "3-D torus" : "2-D torus";
+  }
+  return "?";
+}
+
+static int show(const char *spec) {
+  wk_err err;
+  hw_cluster *c = hw_load(spec, &err);
+  if (!c) return cli_fail_err(&err);
+  hw_summary s;
+  hw_summarize(c, &s);
+  const hw_config *cfg = hw_cfg(c);
+  if (json_flag) {
+    json_t *o = json_object(), *tiers = json_array();
+    json_object_set_new(o, "name", json_string(cfg->name));
+    json_object_set_new(o, "cards", json_integer(s.cards));
+    json_object_set_new(o, "nodes", json_integer(s.nodes));
+    json_object_set_new(o, "supernodes", json_integer(s.supernodes));
+    json_object_set_new(o, "switches", json_integer((json_int_t)s.switches));
+    for (int t = 0; t < s.switch_tiers; t++) json_array_append_new(tiers, json_integer((json_int_t)s.switches_per_tier[t]));
+    json_object_set_new(o, "switches_per_tier", tiers);
+    json_object_set_new(o, "links", json_integer((json_int_t)s.links));
+    json_object_set_new(o, "peak_bf16_flops", json_real(s.peak_bf16_flops));
+    json_object_set_new(o, "hbm_bytes", json_real(s.hbm_bytes));
+    json_object_set_new(o, "bisection_bytes_per_s", json_real(s.bisection_bytes_per_s));
+    json_object_set_new(o, "cards_per_node", json_integer(cfg->cards_per_node));
+    json_object_set_new(o, "cards_per_supernode", json_integer(cfg->cards_per_supernode));
+    json_object_set_new(o, "topology", json_string(topo_name(cfg)));
+    json_object_set_new(o, "accelerator", json_string(cfg->accel.name));
+    char *txt = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    puts(txt);
+    free(txt);
+    json_decref(o);
+  } else {
+    char a[64], b[64], d[64];
+    printf("cluster      %s — %s\n", cfg->name, cfg->description);
+    printf("accelerator  %s: %s BF16 dense, %.0f GiB HBM at %s\n", cfg->accel.name,
+           wk_fmt_si(cfg->accel.bf16_flops, "FLOP/s", a, sizeof a), cfg->accel.hbm_bytes / 1073741824.0,
+           wk_fmt_si(cfg->accel.hbm_bytes_per_s, "B/s", b, sizeof b));
+    printf("cards        %u\n", s.cards);
+    printf("nodes        %u (%d cards each)\n", s.nodes, cfg->cards_per_node);
+    printf("supernodes   %u (%d cards on one %s scale-up domain, %s per card per direction)\n",
+           s.supernodes, cfg->cards_per_supernode, cfg->scaleup == HW_SCALEUP_MESH ? "full-mesh" : "bus",
+           wk_fmt_si(cfg->scaleup == HW_SCALEUP_MESH ? cfg->scaleup_bytes_per_s * (cfg->cards_per_supernode - 1)
+                                                     : cfg->scaleup_bytes_per_s, "B/s", d, sizeof d));
+    printf("fabric       %s, %d x %.0f Gb/s NIC per card\n", topo_name(cfg), cfg->nics_per_card,
+           cfg->nic_bytes_per_s * 8 / 1e9);
+    printf("switches     %llu", (unsigned long long)s.switches);
+    if (s.switch_tiers > 1) {
+      printf(" (");
+      for (int t = 0; t < s.switch_tiers; t++)
+        printf("%stier %d: %llu", t ? ", " : "", t + 1, (unsigned long long)s.switches_per_tier[t]);
+      printf(")");
+    }
+    printf("\nlinks        %llu directed (%llu cables)\n", (unsigned long long)s.links,
+           (unsigned long long)s.cables);
+    printf("peak         %s BF16, %s FP8\n", wk_fmt_si(s.peak_bf16_flops, "FLOP/s", a, sizeof a),
+           wk_fmt_si(s.peak_fp8_flops, "FLOP/s", b, sizeof b));
+    printf("HBM          %s total, %s aggregate bandwidth\n", wk_fmt_si(s.hbm_bytes, "B", a, sizeof a),
+           wk_fmt_si(s.hbm_bytes_per_s, "B/s", b, sizeof b));
+    printf("bisection    %s per direction", wk_fmt_si(s.bisection_bytes_per_s, "B/s", a, sizeof a));
+    if (s.supernodes > 1) /* relative to what the NICs of half the cards inject */
+      printf(" (%.0f%% of NIC injection)",
+             100.0 * s.bisection_bytes_per_s / (s.cards / 2.0 * cfg->nics_per_card * cfg->nic_bytes_per_s));
+    else
+      printf(" (one scale-up domain: its bus plus the scale-out fabric)");
+    printf("\n");
+    printf("domains      ");
+    for (int l = HW_LEVEL_NODE; l < HW_LEVEL_CLUSTER; l++)
+      printf("%s%s %u cards", l ? ", " : "", hw_level_name((hw_level)l), hw_level_cards(c, (hw_level)l));
+    printf("\n");
+  }
+  hw_free(c);
+  return 0;
+}
+
+static int list(void) {
+  json_t *arr = json_flag ? json_array() : NULL;
+  for (const hw_preset *p = hw_presets; p->name; p++) {
+    hw_config cfg;
+    wk_err err;
+    if (hw_config_parse(&cfg, p->yaml, p->len, p->name, &err)) return cli_fail_err(&err);
+    long long cards = (long long)cfg.nodes * cfg.cards_per_node;
+    if (arr) {
+      json_t *o = json_object();
+      json_object_set_new(o, "name", json_string(p->name));
+      json_object_set_new(o, "cards", json_integer(cards));
+      json_object_set_new(o, "description", json_string(cfg.description));
+      json_array_append_new(arr, o);
+    } else {
+      printf("%-16s %7lld cards  %s\n", p->name, cards, cfg.description);
+    }
+  }
+  if (arr) {
+    json_t *o = json_object();
+    json_object_set_new(o, "presets", arr);
+    char *txt = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    puts(txt);
+    free(txt);
+    json_decref(o);
+  }
+  return 0;
+}
+
+static int export(const char *spec) {
+  if (!slurm_flag) return cli_fail("cluster export needs a format: --slurm-topology");
+  wk_err err;
+  hw_cluster *c = hw_load(spec, &err);
+  if (!c) return cli_fail_err(&err);
+  int rc = 0;
+  if (out_path) {
+    cli_out o;
+    if (cli_out_open(&o, out_path)) rc = cli_fail("cannot write %s", out_path);
+    else if (hw_export_slurm(c, o.f, node_prefix) || cli_out_commit(&o)) {
+      cli_out_abort(&o);
+      rc = cli_fail("write error on %s", out_path);
+    }
+  } else {
+    rc = hw_export_slurm(c, stdout, node_prefix) ? cli_fail("write error") : 0;
+  }
+  hw_free(c);
+  return rc;
+}
+
+int cmd_cluster(int argc, char **argv) {
+  static const cli_cmd top = {"cluster", "wanka cluster show|list|export ...",
+                              "Cluster models: 'show' a preset or YAML file, 'list' the presets,\n"
+                              "'export' a Slurm topology.conf. Any preset takes tweaks:\n"
+                              "NAME:key=value,... e.g. dgx-a100:nodes=1536.", NULL};
+  if (argc < 1) {
+    cli_help(&top, stderr);
+    return 2;
+  }
+  const char *sub = argv[0];
+  char *pos[2];
+  int npos, r;
+  if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+    cli_help(&top, stdout);
+    return 0;
+  }
+  if (!strcmp(sub, "list")) {
+    if ((r = cli_parse(&list_cmd, argc - 1, argv + 1, pos, 0, &npos))) return r == 1 ? 0 : r;
+    return list();
+  }
+  const cli_cmd *cmd = !strcmp(sub, "show") ? &show_cmd : !strcmp(sub, "export") ? &export_cmd : NULL;
+  if (!cmd) return cli_fail("unknown cluster command '%s' (show, list or export)", sub);
+  if ((r = cli_parse(cmd, argc - 1, argv + 1, pos, 1, &npos))) return r == 1 ? 0 : r;
+  if (npos != 1) return cli_fail("name a cluster: a preset ('wanka cluster list') or a YAML file");
+  return cmd == &show_cmd ? show(pos[0]) : export(pos[0]);
+}

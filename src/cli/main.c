@@ -1,0 +1,46 @@
+/* main.c — `wanka <subcommand> [options]`: dispatch, --help and --version. */
+#include "cli.h"
+
+#include <string.h>
+
+#ifndef WK_VERSION
+#define WK_VERSION "0.0.0"
+#endif
+
+typedef struct subcmd {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} subcmd;
+
+static const subcmd subcmds[] = {
+    {"cluster", cmd_cluster, "show, list and export cluster models (presets or YAML files)"},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *f) {
+  fprintf(f, "Usage: wanka <command> [options]\n"
+             "wanka (万卡) is a software twin of a 10,000-60,000-card accelerator cluster and\n"
+             "its scheduler.\n\nCommands:\n");
+  for (const subcmd *s = subcmds; s->name; s++) fprintf(f, "  %-10s %s\n", s->name, s->summary);
+  fprintf(f, "\nRun 'wanka <command> --help' for a command's options.\n"
+             "  --help      show this help\n  --version   print the version\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("wanka %s\n", WK_VERSION);
+    return 0;
+  }
+  for (const subcmd *s = subcmds; s->name; s++)
+    if (!strcmp(argv[1], s->name)) return s->run(argc - 2, argv + 2);
+  return cli_fail("unknown command '%s' (see 'wanka --help')", argv[1]);
+}

@@ -1,0 +1,143 @@
+/* core — the base every wanka module stands on: int64-nanosecond time, checked allocation,
+ * arenas, seeded RNG streams, the (time, sequence) event queue, error values that carry
+ * path:line:col, and size/duration parsing. No global mutable state: every object here is
+ * owned by its caller, so two simulations can live in one process. */
+#ifndef WK_CORE_H
+#define WK_CORE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- time ------------------------------------------------------------------------------ */
+/* Simulated time in integer nanoseconds: 2^63 ns is 292 years, and integer time keeps event
+ * order exact (no float ties that differ between builds). */
+typedef int64_t wk_time;
+#define WK_NS ((wk_time)1)
+#define WK_US ((wk_time)1000)
+#define WK_MS ((wk_time)1000000)
+#define WK_SEC ((wk_time)1000000000)
+#define WK_TIME_MAX INT64_MAX
+/* Seconds (double) -> ns, rounded to nearest; saturates at WK_TIME_MAX. */
+wk_time wk_time_from_s(double s);
+static inline double wk_time_to_s(wk_time t) { return (double)t * 1e-9; }
+
+/* ---- assertions and allocation ---------------------------------------------------------- */
+/* Bugs are asserts (bad input is an error value, never an assert). Always on: the checks sit
+ * outside hot loops, and a silent wrong number is worse than a stop. */
+#define WK_ASSERT(e) ((e) ? (void)0 : wk_assert_fail(#e, __FILE__, __LINE__))
+_Noreturn void wk_assert_fail(const char *expr, const char *file, int line);
+
+/* All heap allocation goes through here: out of memory prints the caller's file:line and
+ * exits 3 (never a NULL that travels). wk_free(NULL) is a no-op. */
+#define wk_malloc(n) wk_malloc_at((n), __FILE__, __LINE__)
+#define wk_calloc(n, sz) wk_calloc_at((n), (sz), __FILE__, __LINE__)
+#define wk_realloc(p, n) wk_realloc_at((p), (n), __FILE__, __LINE__)
+#define wk_strdup(s) wk_strdup_at((s), __FILE__, __LINE__)
+void *wk_malloc_at(size_t n, const char *file, int line);
+void *wk_calloc_at(size_t n, size_t sz, const char *file, int line);
+void *wk_realloc_at(void *p, size_t n, const char *file, int line);
+char *wk_strdup_at(const char *s, const char *file, int line);
+void wk_free(void *p);
+
+/* ---- arena -------------------------------------------------------------------------------- */
+/* Bump allocator for simulation objects: freed whole, never piecemeal. Blocks grow
+ * geometrically; O(1) per allocation. Memory is zeroed. */
+typedef struct wk_arena wk_arena;
+wk_arena *wk_arena_new(size_t first_block_bytes);
+void *wk_arena_alloc(wk_arena *a, size_t bytes); /* 16-byte aligned, zeroed; owned by a */
+#define WK_ARENA_NEW(a, type, n) ((type *)wk_arena_alloc((a), sizeof(type) * (size_t)(n)))
+char *wk_arena_strdup(wk_arena *a, const char *s);
+size_t wk_arena_bytes(const wk_arena *a); /* bytes reserved from the system */
+void wk_arena_free(wk_arena *a);          /* NULL is a no-op */
+
+/* ---- RNG ---------------------------------------------------------------------------------- */
+/* xoshiro256** seeded through splitmix64 from (seed, stream): streams with different ids are
+ * independent, so adding a new random consumer never shifts the numbers another one sees. */
+typedef struct wk_rng {
+  uint64_t s[4];
+} wk_rng;
+void wk_rng_init(wk_rng *r, uint64_t seed, uint64_t stream);
+uint64_t wk_rng_u64(wk_rng *r);
+double wk_rng_uniform(wk_rng *r);                 /* [0, 1) with 53 random bits */
+uint64_t wk_rng_below(wk_rng *r, uint64_t bound); /* [0, bound), unbiased; bound > 0 */
+double wk_rng_exp(wk_rng *r, double mean);        /* exponential with the given mean */
+double wk_rng_normal(wk_rng *r);                  /* standard normal (Box-Muller) */
+/* Stateless 64-bit mixer (splitmix64 finaliser) for hashing ids, e.g. ECMP path choice. */
+static inline uint64_t wk_mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+/* ---- event queue -------------------------------------------------------------------------- */
+/* Min-queue of events ordered by (time, insertion sequence): events at equal times pop in the
+ * order they were pushed, so runs are reproducible. 4-ary implicit heap: O(log4 n) per push and
+ * pop, no allocation per event (the array grows geometrically). */
+typedef struct wk_event {
+  wk_time time;
+  uint64_t seq;  /* assigned by push */
+  uint64_t data; /* caller's payload, e.g. (kind << 32) | id */
+} wk_event;
+typedef struct wk_evq wk_evq;
+wk_evq *wk_evq_new(size_t initial_capacity);
+void wk_evq_free(wk_evq *q); /* NULL is a no-op */
+void wk_evq_push(wk_evq *q, wk_time t, uint64_t data);
+int wk_evq_pop(wk_evq *q, wk_event *out); /* OUT: earliest event; returns 0 when empty */
+const wk_event *wk_evq_peek(const wk_evq *q); /* borrowed; NULL when empty */
+size_t wk_evq_len(const wk_evq *q);
+void wk_evq_clear(wk_evq *q);
+
+/* ---- errors ------------------------------------------------------------------------------- */
+/* One list of error kinds generates the enum and the names (libuv's UV_ERRNO_MAP). */
+#define WK_ERR_MAP(X)                                   \
+  X(OK, "ok")                                          \
+  X(IO, "cannot read or write file")                   \
+  X(PARSE, "malformed input")                          \
+  X(VALUE, "invalid value")                            \
+  X(RANGE, "value out of range")                       \
+  X(UNKNOWN_KEY, "unknown key")                        \
+  X(UNKNOWN_NAME, "unknown name")                      \
+  X(CAPACITY, "does not fit")                          \
+  X(USAGE, "bad command line")
+typedef enum wk_errcode {
+#define WK_ERR_ENUM(name, msg) WK_E##name,
+  WK_ERR_MAP(WK_ERR_ENUM)
+  WK_OK = WK_EOK,
+#undef WK_ERR_ENUM
+} wk_errcode;
+const char *wk_errcode_name(wk_errcode c);
+
+/* An error value: where (path, 1-based line and column; 0 when not known) and what. Readers
+ * fill one and return; only cli/ prints and exits. */
+typedef struct wk_err {
+  wk_errcode code;
+  char path[256];
+  int line, col;
+  char msg[512];
+} wk_err;
+/* Sets *e (if e non-NULL) and returns the code, so `return wk_err_set(e, ...)` reads well. */
+wk_errcode wk_err_set(wk_err *e, wk_errcode code, const char *path, int line, int col,
+                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+wk_errcode wk_err_vset(wk_err *e, wk_errcode code, const char *path, int line, int col,
+                       const char *fmt, va_list ap);
+/* Formats "path:line:col: error: msg" (parts that are unknown are left out) into buf. */
+const char *wk_err_format(const wk_err *e, char *buf, size_t n);
+void wk_err_clear(wk_err *e);
+
+/* ---- units -------------------------------------------------------------------------------- */
+/* "1K", "16M", "1G", "4096", "2T": sizes in bytes where K/M/G/T are powers of 1024 (as
+ * nccl-tests reads them). Returns 0 and sets *out, or -1 on bad syntax/overflow. */
+int wk_parse_size(const char *s, uint64_t *out);
+/* "90", "1.5s", "30m", "2h", "7d", "250ms", "10us": a duration in seconds. -1 on bad input. */
+int wk_parse_duration_s(const char *s, double *out);
+/* Strict number parsers: whole string must be consumed, finite, no overflow. 0 ok, -1 bad. */
+int wk_parse_double(const char *s, double *out);
+int wk_parse_i64(const char *s, int64_t *out);
+/* Formats a value with an SI prefix and unit, e.g. 1.23e15 "FLOP/s" -> "1.23 PFLOP/s". */
+const char *wk_fmt_si(double v, const char *unit, char *buf, size_t n);
+/* Formats bytes with binary prefixes as nccl-tests-style sizes where exact ("1K", "16M"). */
+const char *wk_fmt_bytes_iec(double v, char *buf, size_t n);
+
+#endif

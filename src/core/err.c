@@ -1,0 +1,49 @@
+/* err.c — error values that carry path:line:col, formatted the way compilers print them. */
+#include "core.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const names[] = {
+#define WK_ERR_NAME(name, msg) msg,
+    WK_ERR_MAP(WK_ERR_NAME)
+#undef WK_ERR_NAME
+};
+
+const char *wk_errcode_name(wk_errcode c) {
+  return (size_t)c < sizeof names / sizeof names[0] ? names[c] : "error";
+}
+
+wk_errcode wk_err_vset(wk_err *e, wk_errcode code, const char *path, int line, int col,
+                       const char *fmt, va_list ap) {
+  if (!e) return code;
+  e->code = code;
+  snprintf(e->path, sizeof e->path, "%s", path ? path : "");
+  e->line = line;
+  e->col = col;
+  vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+  return code;
+}
+
+wk_errcode wk_err_set(wk_err *e, wk_errcode code, const char *path, int line, int col,
+                      const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  wk_err_vset(e, code, path, line, col, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+const char *wk_err_format(const wk_err *e, char *buf, size_t n) {
+  if (e->path[0] && e->line > 0 && e->col > 0)
+    snprintf(buf, n, "%s:%d:%d: error: %s", e->path, e->line, e->col, e->msg);
+  else if (e->path[0] && e->line > 0)
+    snprintf(buf, n, "%s:%d: error: %s", e->path, e->line, e->msg);
+  else if (e->path[0])
+    snprintf(buf, n, "%s: error: %s", e->path, e->msg);
+  else
+    snprintf(buf, n, "error: %s", e->msg);
+  return buf;
+}
+
+void wk_err_clear(wk_err *e) { memset(e, 0, sizeof *e); }

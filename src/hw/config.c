@@ -1,0 +1,424 @@
+/* config.c — cluster files: YAML (libyaml, every error with path:line:col) and command-line
+ * tweaks ("dgx-a100:nodes=1536") into an hw_config. One table of keys serves both, so a key
+ * that works in a file works as a tweak, with the same unit and the same checks. */
+#include "hw.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+typedef enum { K_INT, K_I64, K_DOUBLE, K_BOOL, K_STR, K_TOPO, K_SCALEUP } ktype;
+
+typedef struct key {
+  const char *path; /* dotted path in the YAML file; "#" stands for a tier number 1..4 */
+  ktype type;
+  size_t off;  /* offset in hw_config (or in hw_tier for tier keys) */
+  double scale; /* file unit -> SI */
+  double min;   /* smallest valid value (inclusive) */
+  int positive; /* 1: value must be > min, 0: >= min */
+} key;
+
+#define C(f) offsetof(hw_config, f)
+#define T(f) offsetof(hw_tier, f)
+static const key keys[] = {
+    {"name", K_STR, C(name), 1, 0, 0},
+    {"description", K_STR, C(description), 1, 0, 0},
+    {"nodes", K_I64, C(nodes), 1, 0, 1},
+    {"accelerator.name", K_STR, C(accel.name), 1, 0, 0},
+    {"accelerator.bf16_tflops", K_DOUBLE, C(accel.bf16_flops), 1e12, 0, 1},
+    {"accelerator.fp16_tflops", K_DOUBLE, C(accel.fp16_flops), 1e12, 0, 1},
+    {"accelerator.fp8_tflops", K_DOUBLE, C(accel.fp8_flops), 1e12, 0, 1},
+    {"accelerator.hbm_gib", K_DOUBLE, C(accel.hbm_bytes), 1073741824.0, 0, 1},
+    {"accelerator.hbm_tbytes_per_s", K_DOUBLE, C(accel.hbm_bytes_per_s), 1e12, 0, 1},
+    {"node.cards", K_INT, C(cards_per_node), 1, 0, 1},
+    {"supernode.cards", K_INT, C(cards_per_supernode), 1, 0, 1},
+    {"supernode.topology", K_SCALEUP, C(scaleup), 1, 0, 0},
+    {"supernode.gbytes_per_s", K_DOUBLE, C(scaleup_bytes_per_s), 1e9, 0, 1},
+    {"supernode.latency_us", K_DOUBLE, C(scaleup_latency_s), 1e-6, 0, 0},
+    {"nics.per_card", K_INT, C(nics_per_card), 1, 0, 1},
+    {"nics.gbits_per_s", K_DOUBLE, C(nic_bytes_per_s), 1e9 / 8, 0, 1},
+    {"nics.latency_us", K_DOUBLE, C(nic_latency_s), 1e-6, 0, 0},
+    {"fabric.topology", K_TOPO, C(topology), 1, 0, 0},
+    {"fabric.rail_optimized", K_BOOL, C(rail_optimized), 1, 0, 0},
+    {"fabric.hop_latency_us", K_DOUBLE, C(hop_latency_s), 1e-6, 0, 0},
+    {"fabric.link_gbits_per_s", K_DOUBLE, C(link_bytes_per_s), 1e9 / 8, 0, 1},
+    {"fabric.dragonfly.endpoints_per_router", K_INT, C(df_p), 1, 0, 1},
+    {"fabric.dragonfly.routers_per_group", K_INT, C(df_a), 1, 0, 1},
+    {"fabric.dragonfly.global_per_router", K_INT, C(df_h), 1, 0, 1},
+    {"fabric.dragonfly.global_gbits_per_s", K_DOUBLE, C(df_global_bytes_per_s), 1e9 / 8, 0, 1},
+};
+/* Keys inside each item of fabric.tiers (a list, tier 1 = leaves). */
+static const key tier_keys[] = {
+    {"radix", K_INT, T(radix), 1, 1, 1},
+    {"oversubscription", K_DOUBLE, T(oversubscription), 1, 0, 1},
+    {"down", K_INT, T(down), 1, 0, 1},
+    {"up", K_INT, T(up), 1, 0, 0},
+};
+#undef C
+#undef T
+#define NKEYS (sizeof keys / sizeof keys[0])
+#define NTIER_KEYS (sizeof tier_keys / sizeof tier_keys[0])
+
+/* Short names for tweaks; each expands to a list of full paths. */
+typedef struct alias {
+  const char *name;
+  const char *paths[HW_MAX_TIERS + 1];
+} alias;
+static const alias aliases[] = {
+    {"oversubscription", {"fabric.tiers.1.oversubscription"}},
+    {"radix", {"fabric.tiers.1.radix", "fabric.tiers.2.radix", "fabric.tiers.3.radix",
+               "fabric.tiers.4.radix"}},
+    {"cards_per_node", {"node.cards"}},
+    {"supernode_cards", {"supernode.cards"}},
+    {"nics_per_card", {"nics.per_card"}},
+    {"nic_gbps", {"nics.gbits_per_s"}},
+    {"scaleup_gbytes_per_s", {"supernode.gbytes_per_s"}},
+    {"rail_optimized", {"fabric.rail_optimized"}},
+    {"bf16_tflops", {"accelerator.bf16_tflops"}},
+    {"hbm_gib", {"accelerator.hbm_gib"}},
+};
+
+static void defaults(hw_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->nics_per_card = 1;
+  cfg->scaleup_latency_s = 0.5e-6;
+  cfg->nic_latency_s = 1.0e-6;
+  cfg->hop_latency_s = 0.5e-6;
+  cfg->scaleup = HW_SCALEUP_SWITCH;
+  cfg->topology = HW_TOPO_CLOS;
+  for (int t = 0; t < HW_MAX_TIERS; t++) cfg->tiers[t].oversubscription = 1;
+}
+
+static int parse_bool(const char *v, int *out) {
+  if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1")) *out = 1;
+  else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "0"))
+    *out = 0;
+  else return -1;
+  return 0;
+}
+
+/* Stores value v for key k at base; on a bad value fills msg with the reason and the fix. */
+static int store(const key *k, void *base, const char *name, const char *v, char *msg,
+                 size_t n) {
+  char *p = (char *)base + k->off;
+  double d;
+  int64_t i;
+  switch (k->type) {
+  case K_STR:
+    snprintf(p, k->off == offsetof(hw_config, description) ? 256 : 64, "%s", v);
+    return 0;
+  case K_BOOL:
+    if (parse_bool(v, (int *)p)) {
+      snprintf(msg, n, "'%s' must be true or false, not '%s'", name, v);
+      return -1;
+    }
+    return 0;
+  case K_TOPO:
+    if (!strcmp(v, "clos") || !strcmp(v, "fat-tree")) *(hw_topology *)p = HW_TOPO_CLOS;
+    else if (!strcmp(v, "dragonfly")) *(hw_topology *)p = HW_TOPO_DRAGONFLY;
+    else if (!strcmp(v, "torus")) *(hw_topology *)p = HW_TOPO_TORUS;
+    else {
+      snprintf(msg, n, "'%s' must be clos, dragonfly or torus, not '%s'", name, v);
+      return -1;
+    }
+    return 0;
+  case K_SCALEUP:
+    if (!strcmp(v, "switch")) *(hw_scaleup *)p = HW_SCALEUP_SWITCH;
+    else if (!strcmp(v, "mesh")) *(hw_scaleup *)p = HW_SCALEUP_MESH;
+    else {
+      snprintf(msg, n, "'%s' must be switch or mesh, not '%s'", name, v);
+      return -1;
+    }
+    return 0;
+  case K_INT:
+  case K_I64:
+    if (wk_parse_i64(v, &i) || (k->positive ? i <= (int64_t)k->min : i < (int64_t)k->min) ||
+        (k->type == K_INT && i > 1000000000) || i > 4000000000LL) {
+      snprintf(msg, n, "'%s' must be a whole number %s %g, not '%s'", name,
+               k->positive ? ">" : ">=", k->min, v);
+      return -1;
+    }
+    if (k->type == K_INT) *(int *)p = (int)i;
+    else *(int64_t *)p = i;
+    return 0;
+  case K_DOUBLE:
+    if (wk_parse_double(v, &d) || (k->positive ? d <= k->min : d < k->min) || d > 1e15) {
+      snprintf(msg, n, "'%s' must be a number %s %g, not '%s'", name, k->positive ? ">" : ">=",
+               k->min, v);
+      return -1;
+    }
+    *(double *)p = d * k->scale;
+    return 0;
+  }
+  return -1;
+}
+
+/* Sets the key at a full dotted path. Returns 0, 1 for an unknown key, -1 for a bad value. */
+static int set_path(hw_config *cfg, const char *path, const char *v, char *msg, size_t n) {
+  for (size_t i = 0; i < NKEYS; i++)
+    if (!strcmp(keys[i].path, path)) return store(&keys[i], cfg, path, v, msg, n);
+  int t, used = 0;
+  if (sscanf(path, "fabric.tiers.%d.%n", &t, &used) == 1 && used > 0) {
+    if (t < 1 || t > HW_MAX_TIERS) {
+      snprintf(msg, n, "tier %d does not exist: tiers are numbered 1..%d", t, HW_MAX_TIERS);
+      return -1;
+    }
+    for (size_t i = 0; i < NTIER_KEYS; i++)
+      if (!strcmp(tier_keys[i].path, path + used)) {
+        if (t > cfg->ntiers) cfg->ntiers = t;
+        return store(&tier_keys[i], &cfg->tiers[t - 1], path, v, msg, n);
+      }
+  }
+  if (sscanf(path, "fabric.torus.dims.%d%n", &t, &used) == 1 && path[used] == 0) {
+    if (t < 1 || t > 3) {
+      snprintf(msg, n, "a torus has 2 or 3 dimensions");
+      return -1;
+    }
+    int64_t d;
+    if (wk_parse_i64(v, &d) || d < 2 || d > 64) {
+      snprintf(msg, n, "torus dimension must be a whole number from 2 to 64, not '%s'", v);
+      return -1;
+    }
+    cfg->torus_dims[t - 1] = (int)d;
+    if (t > cfg->torus_ndims) cfg->torus_ndims = t;
+    return 0;
+  }
+  return 1;
+}
+
+/* ---- YAML ---- */
+typedef struct walk {
+  hw_config *cfg;
+  yaml_document_t *doc;
+  const char *path;
+  wk_err *err;
+  int nerr;
+} walk;
+
+static wk_errcode at(walk *w, const yaml_node_t *nd, wk_errcode code, const char *fmt,
+                     const char *a, const char *b) {
+  if (w->nerr++) return code; /* keep the first error: the rest often follow from it */
+  return wk_err_set(w->err, code, w->path, (int)nd->start_mark.line + 1,
+                    (int)nd->start_mark.column + 1, fmt, a, b);
+}
+
+static void walk_node(walk *w, yaml_node_t *nd, char *path, size_t plen, size_t cap);
+
+static void walk_mapping(walk *w, yaml_node_t *nd, char *path, size_t plen, size_t cap) {
+  for (yaml_node_pair_t *p = nd->data.mapping.pairs.start; p < nd->data.mapping.pairs.top; p++) {
+    yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+    yaml_node_t *v = yaml_document_get_node(w->doc, p->value);
+    if (!k || k->type != YAML_SCALAR_NODE) {
+      at(w, k ? k : nd, WK_EPARSE, "keys must be plain words%s%s", "", "");
+      continue;
+    }
+    const char *name = (const char *)k->data.scalar.value;
+    /* A key repeated in one mapping would silently win: refuse it. */
+    for (yaml_node_pair_t *q = nd->data.mapping.pairs.start; q < p; q++) {
+      yaml_node_t *kq = yaml_document_get_node(w->doc, q->key);
+      if (kq && kq->type == YAML_SCALAR_NODE && !strcmp((const char *)kq->data.scalar.value, name))
+        at(w, k, WK_EVALUE, "duplicate key '%s': remove one of the two%s", name, "");
+    }
+    int n = snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", name);
+    if (n < 0 || (size_t)n >= cap - plen) {
+      at(w, k, WK_EPARSE, "key path too long at '%s'%s", name, "");
+      continue;
+    }
+    if (plen == 0) { /* remember where sections start, for errors found after parsing */
+      int l = (int)k->start_mark.line + 1, c = (int)k->start_mark.column + 1;
+      if (!strcmp(name, "nodes")) w->cfg->line_nodes = l, w->cfg->col_nodes = c;
+      if (!strcmp(name, "fabric")) w->cfg->line_fabric = l, w->cfg->col_fabric = c;
+      if (!strcmp(name, "supernode")) w->cfg->line_supernode = l, w->cfg->col_supernode = c;
+    }
+    walk_node(w, v, path, plen + (size_t)n, cap);
+    path[plen] = 0;
+  }
+}
+
+static void walk_node(walk *w, yaml_node_t *nd, char *path, size_t plen, size_t cap) {
+  char msg[400];
+  if (nd->type == YAML_MAPPING_NODE) {
+    walk_mapping(w, nd, path, plen, cap);
+    return;
+  }
+  if (nd->type == YAML_SEQUENCE_NODE) {
+    int is_tiers = !strcmp(path, "fabric.tiers"), is_dims = !strcmp(path, "fabric.torus.dims");
+    if (!is_tiers && !is_dims) {
+      at(w, nd, WK_EUNKNOWN_KEY, "'%s' is not a list: see docs/cluster-format.md%s", path, "");
+      return;
+    }
+    int i = 0;
+    for (yaml_node_item_t *it = nd->data.sequence.items.start; it < nd->data.sequence.items.top;
+         it++, i++) {
+      if (i >= (is_tiers ? HW_MAX_TIERS : 3)) {
+        at(w, nd, WK_ERANGE, "'%s' has too many entries (at most %s)", path,
+           is_tiers ? "4 tiers" : "3 dimensions");
+        return;
+      }
+      int n = snprintf(path + plen, cap - plen, ".%d", i + 1);
+      walk_node(w, yaml_document_get_node(w->doc, *it), path, plen + (size_t)n, cap);
+      path[plen] = 0;
+    }
+    if (is_tiers) w->cfg->ntiers = i;
+    return;
+  }
+  if (nd->type != YAML_SCALAR_NODE) return;
+  const char *v = (const char *)nd->data.scalar.value;
+  int r = set_path(w->cfg, path, v, msg, sizeof msg);
+  if (r > 0) at(w, nd, WK_EUNKNOWN_KEY, "unknown key '%s' (the keys are listed in docs/cluster-format.md)%s", path, "");
+  else if (r < 0) at(w, nd, WK_EVALUE, "%s%s", msg, "");
+}
+
+wk_errcode hw_config_parse(hw_config *cfg, const char *yaml, size_t len, const char *path,
+                           wk_err *err) {
+  defaults(cfg);
+  yaml_parser_t parser;
+  yaml_document_t doc;
+  if (!yaml_parser_initialize(&parser)) return wk_err_set(err, WK_EIO, path, 0, 0, "libyaml init failed");
+  yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+  if (!yaml_parser_load(&parser, &doc)) {
+    wk_errcode c = wk_err_set(err, WK_EPARSE, path, (int)parser.problem_mark.line + 1,
+                              (int)parser.problem_mark.column + 1, "malformed YAML: %s%s%s",
+                              parser.problem ? parser.problem : "syntax error",
+                              parser.context ? " " : "", parser.context ? parser.context : "");
+    yaml_parser_delete(&parser);
+    return c;
+  }
+  yaml_parser_delete(&parser);
+  yaml_node_t *root = yaml_document_get_root_node(&doc);
+  wk_errcode rc = WK_OK;
+  if (!root) {
+    rc = wk_err_set(err, WK_EPARSE, path, 1, 1, "empty cluster file: it needs at least "
+                    "accelerator, node, nodes and fabric (see docs/cluster-format.md)");
+  } else if (root->type != YAML_MAPPING_NODE) {
+    rc = wk_err_set(err, WK_EPARSE, path, (int)root->start_mark.line + 1,
+                    (int)root->start_mark.column + 1,
+                    "a cluster file is a mapping of keys (name:, nodes:, ...), not a %s",
+                    root->type == YAML_SEQUENCE_NODE ? "list" : "single value");
+  } else {
+    char buf[256] = "";
+    walk w = {cfg, &doc, path, err, 0};
+    walk_mapping(&w, root, buf, 0, sizeof buf);
+    if (w.nerr) rc = err ? err->code : WK_EPARSE;
+  }
+  yaml_document_delete(&doc);
+  if (rc == WK_OK && !cfg->cards_per_supernode) cfg->cards_per_supernode = cfg->cards_per_node;
+  return rc;
+}
+
+wk_errcode hw_config_tweak(hw_config *cfg, const char *tweaks, wk_err *err) {
+  char buf[1024], msg[400];
+  if (strlen(tweaks) >= sizeof buf)
+    return wk_err_set(err, WK_EUSAGE, "", 0, 0, "cluster tweaks too long");
+  snprintf(buf, sizeof buf, "%s", tweaks);
+  int64_t supernodes = 0;
+  for (char *save = NULL, *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(kv, '=');
+    if (!eq || eq == kv || !eq[1])
+      return wk_err_set(err, WK_EUSAGE, "", 0, 0,
+                        "cluster tweak '%s' must be key=value (e.g. dgx-a100:nodes=1536)", kv);
+    *eq = 0;
+    const char *k = kv, *v = eq + 1;
+    if (!strcmp(k, "supernodes")) { /* resize by whole scale-up domains */
+      if (wk_parse_i64(v, &supernodes) || supernodes <= 0 || supernodes > 100000000)
+        return wk_err_set(err, WK_EVALUE, "", 0, 0, "'supernodes' must be a whole number > 0, not '%s'", v);
+      continue;
+    }
+    const alias *a = NULL;
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+      if (!strcmp(aliases[i].name, k)) a = &aliases[i];
+    int r = 1;
+    if (a) {
+      for (int i = 0; a->paths[i]; i++) {
+        /* "radix" only touches the tiers the fabric has */
+        int t;
+        if (sscanf(a->paths[i], "fabric.tiers.%d", &t) == 1 && a->paths[1] && t > cfg->ntiers) break;
+        if ((r = set_path(cfg, a->paths[i], v, msg, sizeof msg)) != 0) break;
+      }
+    } else {
+      r = set_path(cfg, k, v, msg, sizeof msg);
+    }
+    if (r > 0)
+      return wk_err_set(err, WK_EUNKNOWN_KEY, "", 0, 0,
+                        "unknown cluster key '%s' (try nodes, supernodes, oversubscription, "
+                        "radix, nic_gbps, rail_optimized, or a full path such as "
+                        "fabric.tiers.2.oversubscription; see docs/cluster-format.md)", k);
+    if (r < 0) return wk_err_set(err, WK_EVALUE, "", 0, 0, "%s", msg);
+  }
+  if (supernodes) {
+    if (cfg->cards_per_node <= 0 || cfg->cards_per_supernode % cfg->cards_per_node)
+      return wk_err_set(err, WK_EVALUE, "", 0, 0, "cannot resize by supernodes: supernode.cards is not a multiple of node.cards");
+    cfg->nodes = supernodes * (cfg->cards_per_supernode / cfg->cards_per_node);
+  }
+  return WK_OK;
+}
+
+const hw_preset *hw_preset_find(const char *name) {
+  for (const hw_preset *p = hw_presets; p->name; p++)
+    if (!strcmp(p->name, name)) return p;
+  return NULL;
+}
+
+static char *read_file(const char *path, size_t *len, wk_err *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    wk_err_set(err, WK_EIO, path, 0, 0, "cannot open cluster file (not a preset name either; "
+               "'wanka cluster list' shows the presets)");
+    return NULL;
+  }
+  size_t cap = 1 << 16, n = 0;
+  char *buf = wk_malloc(cap);
+  for (;;) {
+    size_t got = fread(buf + n, 1, cap - n - 1, f);
+    n += got;
+    if (n < cap - 1) break;
+    if (cap >= (64u << 20)) {
+      fclose(f);
+      wk_free(buf);
+      wk_err_set(err, WK_ECAPACITY, path, 0, 0, "cluster file larger than 64 MiB");
+      return NULL;
+    }
+    cap *= 2;
+    buf = wk_realloc(buf, cap);
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) {
+    wk_free(buf);
+    wk_err_set(err, WK_EIO, path, 0, 0, "read error");
+    return NULL;
+  }
+  buf[n] = 0;
+  *len = n;
+  return buf;
+}
+
+wk_errcode hw_config_load(hw_config *cfg, const char *spec, wk_err *err) {
+  char name[1024];
+  if (!spec || !*spec) return wk_err_set(err, WK_EUSAGE, "", 0, 0, "no cluster named (give a preset such as zhengzhou-60k, or a YAML file)");
+  snprintf(name, sizeof name, "%s", spec);
+  char *colon = strchr(name, ':');
+  const char *tweaks = NULL;
+  if (colon) {
+    *colon = 0;
+    tweaks = colon + 1;
+  }
+  const hw_preset *p = hw_preset_find(name);
+  wk_errcode rc;
+  char where[1100];
+  if (p) {
+    snprintf(where, sizeof where, "presets/%s.yaml", p->name);
+    rc = hw_config_parse(cfg, p->yaml, p->len, where, err);
+  } else {
+    size_t len = 0;
+    char *text = read_file(name, &len, err);
+    if (!text) return err ? err->code : WK_EIO;
+    snprintf(where, sizeof where, "%s", name);
+    rc = hw_config_parse(cfg, text, len, name, err);
+    wk_free(text);
+  }
+  if (rc) return rc;
+  if (tweaks && (rc = hw_config_tweak(cfg, tweaks, err))) return rc;
+  return hw_config_check(cfg, where, err);
+}

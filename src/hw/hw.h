@@ -1,0 +1,180 @@
+/* hw — the cluster model: accelerators, nodes, scale-up domains (supernodes), NICs, switches
+ * and links, built from a YAML description or a built-in preset, at full scale. Routes are
+ * computed arithmetically from coordinates (up-down with a deterministic ECMP hash), never
+ * from all-pairs tables, so a 61,440-card cluster builds in milliseconds.
+ *
+ * Model: card c lives in node c / cards_per_node and supernode c / cards_per_supernode.
+ * Inside a supernode cards talk over the scale-up bus (one non-blocking switch, or a full
+ * mesh). Across supernodes they talk through NIC endpoints (card c's NIC i is endpoint
+ * c * nics_per_card + i) into the scale-out fabric: a folded Clos of 1..4 tiers (ToR or
+ * rail-optimized leaves, any radix, oversubscription per tier), a dragonfly, or a 2-D/3-D
+ * torus of nodes. Every physical cable is two directed links (one per direction). */
+#ifndef WK_HW_H
+#define WK_HW_H
+
+#include "core/core.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define HW_MAX_TIERS 4
+#define HW_ROUTE_MAX 128 /* links in one route; torus dimensions are bounded to fit */
+
+typedef struct hw_accel {
+  char name[64];
+  double bf16_flops, fp16_flops, fp8_flops; /* dense peak, FLOP/s */
+  double hbm_bytes;                         /* capacity, bytes */
+  double hbm_bytes_per_s;                   /* bandwidth */
+} hw_accel;
+
+typedef enum hw_topology { HW_TOPO_CLOS, HW_TOPO_DRAGONFLY, HW_TOPO_TORUS } hw_topology;
+typedef enum hw_scaleup { HW_SCALEUP_SWITCH, HW_SCALEUP_MESH } hw_scaleup;
+
+typedef struct hw_tier {
+  int radix;               /* ports per switch */
+  double oversubscription; /* down:up port ratio (1 = non-blocking); ignored on the top tier */
+  int down, up;            /* explicit port split; 0 = derive from radix and oversubscription */
+} hw_tier;
+
+/* Everything a cluster file says, in SI units. Public so presets can be tweaked and tests can
+ * build clusters directly; hw_config_check() validates it. */
+typedef struct hw_config {
+  char name[64];
+  char description[256];
+  hw_accel accel;
+  int64_t nodes;
+  int cards_per_node;
+  int cards_per_supernode;        /* scale-up domain; a multiple of cards_per_node */
+  hw_scaleup scaleup;             /* bus switch or full mesh inside the supernode */
+  double scaleup_bytes_per_s;     /* per card per direction (switch) or per mesh link */
+  double scaleup_latency_s;
+  int nics_per_card;
+  double nic_bytes_per_s;         /* per NIC per direction */
+  double nic_latency_s;           /* NIC + cable, per end */
+  hw_topology topology;
+  double hop_latency_s;           /* per switch-to-switch link */
+  /* clos */
+  int rail_optimized;
+  int ntiers;
+  hw_tier tiers[HW_MAX_TIERS];
+  double link_bytes_per_s;        /* switch-to-switch links; 0 = same as a NIC */
+  /* dragonfly: p endpoints per router, a routers per group, h global ports per router */
+  int df_p, df_a, df_h;
+  double df_global_bytes_per_s;   /* 0 = same as link_bytes_per_s */
+  /* torus over nodes: dims[0] x dims[1] (x dims[2]) == nodes */
+  int torus_ndims;
+  int torus_dims[3];
+  /* Where sections began in the file (1-based; 0 = not from a file), for errors found by
+   * hw_config_check after parsing: the fix is named at the line that needs it. */
+  int line_nodes, col_nodes, line_fabric, col_fabric, line_supernode, col_supernode;
+} hw_config;
+
+/* Fills cfg from YAML text. path names the text in errors (file:line:col). */
+wk_errcode hw_config_parse(hw_config *cfg, const char *yaml, size_t len, const char *path,
+                           wk_err *err);
+/* Applies "key=value,key=value" tweaks (see docs/cluster-format.md); unknown keys are errors. */
+wk_errcode hw_config_tweak(hw_config *cfg, const char *tweaks, wk_err *err);
+/* Checks sizes and that the fabric can hold the cluster; errors name the fix. */
+wk_errcode hw_config_check(const hw_config *cfg, const char *path, wk_err *err);
+/* Resolves "NAME[:k=v,...]" (a built-in preset) or "FILE.yaml[:k=v,...]" into cfg. */
+wk_errcode hw_config_load(hw_config *cfg, const char *spec, wk_err *err);
+
+/* Built-in presets, embedded from the presets folder at build time; NULL-terminated. */
+typedef struct hw_preset {
+  const char *name;
+  const char *yaml;
+  size_t len;
+} hw_preset;
+extern const hw_preset hw_presets[];
+const hw_preset *hw_preset_find(const char *name); /* NULL if unknown */
+
+/* ---- the built cluster (opaque) ---- */
+typedef struct hw_cluster hw_cluster;
+hw_cluster *hw_build(const hw_config *cfg, wk_err *err); /* NULL + err on bad config */
+hw_cluster *hw_load(const char *spec, wk_err *err);      /* hw_config_load + hw_build */
+void hw_free(hw_cluster *c);                             /* NULL is a no-op */
+
+const hw_config *hw_cfg(const hw_cluster *c); /* borrowed */
+uint32_t hw_cards(const hw_cluster *c);
+uint32_t hw_nodes(const hw_cluster *c);
+uint32_t hw_supernodes(const hw_cluster *c);
+size_t hw_memory_bytes(const hw_cluster *c); /* bytes the model holds */
+
+/* Links: dense ids [0, hw_nlinks). Capacities in bytes/s per direction, latencies in s.
+ * The arrays are borrowed; hw_link_capacity_mut lets a failure model set a link to 0. */
+typedef enum hw_link_kind {
+  HW_LINK_SCALEUP,   /* card <-> supernode bus (or mesh link) */
+  HW_LINK_NIC,       /* NIC <-> first switch / router */
+  HW_LINK_FABRIC,    /* Clos switch <-> switch; tier in hw_link_tier */
+  HW_LINK_LOCAL,     /* dragonfly router <-> router inside a group */
+  HW_LINK_GLOBAL,    /* dragonfly group <-> group */
+  HW_LINK_TORUS,     /* torus neighbour */
+  HW_LINK_KINDS
+} hw_link_kind;
+uint32_t hw_nlinks(const hw_cluster *c);
+const double *hw_link_capacity(const hw_cluster *c);
+double *hw_link_capacity_mut(hw_cluster *c);
+const float *hw_link_latency(const hw_cluster *c);
+hw_link_kind hw_link_kind_of(const hw_cluster *c, uint32_t link);
+int hw_link_tier(const hw_cluster *c, uint32_t link); /* Clos: 1 = leaf uplink, 2 = spine up.. */
+const char *hw_link_kind_name(hw_link_kind k);
+/* Human-readable description of a link, e.g. "leaf 12 -> spine 3 (tier 1 up)". */
+const char *hw_link_describe(const hw_cluster *c, uint32_t link, char *buf, size_t n);
+
+/* Routing. salt selects among equal-cost paths (flows of one pair with different salts may
+ * take different spines, as NCCL's multiple channels do). src != dst. O(tiers) per call. */
+typedef struct hw_route {
+  uint32_t n;
+  uint32_t link[HW_ROUTE_MAX];
+  double latency_s; /* sum of link latencies */
+} hw_route;
+void hw_route_salted(const hw_cluster *c, uint32_t src_card, uint32_t dst_card, uint64_t salt,
+                     hw_route *out);
+static inline void hw_route_cards(const hw_cluster *c, uint32_t s, uint32_t d, hw_route *out) {
+  hw_route_salted(c, s, d, 0, out);
+}
+#define hw_route(c, s, d, out) hw_route_cards((c), (s), (d), (out))
+
+/* Hierarchy for placement and analytic costs. Domains of a level are contiguous card ranges
+ * of hw_level_cards() cards (the last may be partial). */
+typedef enum hw_level {
+  HW_LEVEL_NODE,
+  HW_LEVEL_SUPERNODE, /* scale-up domain */
+  HW_LEVEL_LEAF,      /* cards under one leaf (ToR) or one rail group (rail-optimized) */
+  HW_LEVEL_POD,       /* cards under one tier-2 block (Clos), one group (dragonfly) */
+  HW_LEVEL_CLUSTER,
+  HW_LEVELS
+} hw_level;
+const char *hw_level_name(hw_level l);
+uint32_t hw_level_cards(const hw_cluster *c, hw_level l);   /* cards per domain */
+uint32_t hw_level_domains(const hw_cluster *c, hw_level l); /* number of domains */
+static inline uint32_t hw_domain_of(const hw_cluster *c, hw_level l, uint32_t card) {
+  return card / hw_level_cards(c, l);
+}
+/* The smallest level whose domain holds both cards. */
+hw_level hw_common_level(const hw_cluster *c, uint32_t a, uint32_t b);
+/* Bandwidth one card can sustain to cards outside its domain at level l while every card of
+ * the domain does the same (bytes/s per direction): scale-up inside a supernode, NICs
+ * divided by the oversubscription of each tier crossed beyond. */
+double hw_level_card_bw(const hw_cluster *c, hw_level l);
+/* One-way latency (s) of a message between two cards whose common level is l. */
+double hw_level_latency(const hw_cluster *c, hw_level l);
+
+/* Summary for `wanka cluster show`. */
+typedef struct hw_summary {
+  uint32_t cards, nodes, supernodes;
+  uint64_t switches;
+  int switch_tiers;                     /* entries used in switches_per_tier */
+  uint64_t switches_per_tier[HW_MAX_TIERS];
+  uint64_t links;                       /* directed links */
+  uint64_t cables;                      /* physical links (two directions each) */
+  double peak_bf16_flops, peak_fp8_flops, hbm_bytes, hbm_bytes_per_s;
+  double bisection_bytes_per_s;         /* one direction, worst balanced cut */
+} hw_summary;
+void hw_summarize(const hw_cluster *c, hw_summary *out);
+
+/* Writes a Slurm topology.conf (topology/tree) describing the fabric. Node names are
+ * <prefix><index>. Returns 0, or -1 on a write error. */
+int hw_export_slurm(const hw_cluster *c, FILE *f, const char *node_prefix);
+
+#endif

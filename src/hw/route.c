@@ -1,0 +1,176 @@
+/* route.c — arithmetic routing. A route is computed from the two card numbers alone:
+ * scale-up inside a supernode; otherwise NIC -> up the Clos to the lowest tier whose block
+ * holds both leaves -> down the same planes (ECMP choice by a hash of (src, dst, salt));
+ * minimal routing on a dragonfly; dimension-order shortest-direction routing on a torus.
+ * O(tiers) or O(torus hops) per route, no tables. */
+#include "hw_int.h"
+
+#include <string.h>
+
+static inline void add(hw_route *r, const hw_cluster *c, uint32_t link) {
+  WK_ASSERT(r->n < HW_ROUTE_MAX && link < c->nlinks);
+  r->link[r->n++] = link;
+  r->latency_s += c->lat[link];
+}
+
+static void route_clos(const hw_cluster *c, uint32_t es, uint32_t ed, uint64_t h, hw_route *r) {
+  uint32_t ls = hw_leaf_of_endpoint(c, es), ld = hw_leaf_of_endpoint(c, ed);
+  if (ls == ld) return;
+  int top = 1; /* lowest tier (0-based) whose block holds both leaves */
+  while (top < c->tiers && ls / c->span[top] != ld / c->span[top]) top++;
+  WK_ASSERT(top < c->tiers);
+  uint32_t plane = 0, down_links[HW_MAX_TIERS];
+  for (int t = 0; t < top; t++) {
+    uint32_t m = (uint32_t)(wk_mix64(h + (uint64_t)t) % c->up[t]);
+    uint32_t ss = (ls / c->span[t]) * c->planes[t] + plane;
+    uint32_t sd = (ld / c->span[t]) * c->planes[t] + plane;
+    add(r, c, c->base_up[t] + 2 * (ss * c->up[t] + m));
+    down_links[t] = c->base_up[t] + 2 * (sd * c->up[t] + m) + 1;
+    plane = plane * c->up[t] + m;
+  }
+  for (int t = top - 1; t >= 0; t--) add(r, c, down_links[t]);
+}
+
+static void route_dragonfly(const hw_cluster *c, uint32_t es, uint32_t ed, uint64_t h, hw_route *r,
+                            uint32_t *last_local) {
+  uint32_t p = (uint32_t)c->cfg.df_p, a = (uint32_t)c->cfg.df_a, hh = (uint32_t)c->cfg.df_h;
+  uint32_t rs = es / p, rd = ed / p, G = c->df_groups;
+  *last_local = UINT32_MAX;
+#define LOCAL(from, to) \
+  (c->base_local + (from) * (a - 1) + (((to) % a) < ((from) % a) ? ((to) % a) : ((to) % a) - 1))
+  if (rs == rd) return;
+  uint32_t gs = rs / a, gd = rd / a;
+  if (gs == gd) {
+    add(r, c, LOCAL(rs, rd));
+    return;
+  }
+  uint32_t k = (uint32_t)(h % c->df_pair_links);
+  uint32_t off = (gd + G - gs - 1) % G, back = (gs + G - gd - 1) % G;
+  uint32_t out = gs * a + (k * (G - 1) + off) / hh, in = gd * a + (k * (G - 1) + back) / hh;
+  if (out != rs) add(r, c, LOCAL(rs, out));
+  add(r, c, c->base_global + (gs * (G - 1) + off) * c->df_pair_links + k);
+  if (in != rd) add(r, c, LOCAL(in, rd));
+#undef LOCAL
+}
+
+static void route_torus(const hw_cluster *c, uint32_t ns, uint32_t nd, uint64_t h, hw_route *r) {
+  uint32_t cs[3], cd[3], v = ns, stride[3];
+  uint32_t s = 1;
+  for (uint32_t i = 0; i < c->tnd; i++) {
+    stride[i] = s;
+    cs[i] = (ns / s) % c->tdims[i];
+    cd[i] = (nd / s) % c->tdims[i];
+    s *= c->tdims[i];
+  }
+  for (uint32_t i = 0; i < c->tnd; i++) {
+    uint32_t D = c->tdims[i], fwd = (cd[i] + D - cs[i]) % D, bwd = D - fwd;
+    if (fwd == 0) continue;
+    int plus = fwd < bwd || (fwd == bwd && ((h >> i) & 1));
+    uint32_t steps = plus ? fwd : bwd, x = cs[i];
+    for (uint32_t k = 0; k < steps; k++) {
+      add(r, c, c->base_torus + v * 2 * c->tnd + 2 * i + (plus ? 0 : 1));
+      uint32_t nx = plus ? (x + 1) % D : (x + D - 1) % D;
+      v = v - x * stride[i] + nx * stride[i];
+      x = nx;
+    }
+  }
+  WK_ASSERT(v == nd);
+}
+
+void hw_route_salted(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt, hw_route *r) {
+  WK_ASSERT(s < c->cards && d < c->cards);
+  r->n = 0;
+  r->latency_s = 0;
+  if (s == d) return;
+  if (s / c->cps == d / c->cps) { /* same scale-up domain */
+    if (c->cfg.scaleup == HW_SCALEUP_MESH) {
+      uint32_t sl = s % c->cps, dl = d % c->cps;
+      add(r, c, c->base_su + s * (c->cps - 1) + (dl < sl ? dl : dl - 1));
+    } else {
+      add(r, c, c->base_su + 2 * s);
+      add(r, c, c->base_su + 2 * d + 1);
+    }
+    return;
+  }
+  uint64_t h = wk_mix64(((uint64_t)s << 32 | d) ^ wk_mix64(salt));
+  /* Matching NIC indices keep multi-NIC cards on the same rail at both ends. */
+  uint32_t nic = c->nics > 1 ? (uint32_t)(h % c->nics) : 0;
+  uint32_t es = s * c->nics + nic, ed = d * c->nics + nic;
+  add(r, c, c->base_nic + 2 * es);
+  if (c->cfg.topology == HW_TOPO_CLOS) {
+    route_clos(c, es, ed, h >> 8, r);
+  } else if (c->cfg.topology == HW_TOPO_DRAGONFLY) {
+    uint32_t dummy;
+    route_dragonfly(c, es, ed, h >> 8, r, &dummy);
+  } else {
+    uint32_t ns = s / c->cpn, nd = d / c->cpn;
+    if (ns != nd) route_torus(c, ns, nd, h, r);
+  }
+  add(r, c, c->base_nic + 2 * ed + 1);
+}
+
+const char *hw_link_describe(const hw_cluster *c, uint32_t id, char *buf, size_t n) {
+  if (id >= c->nlinks) {
+    snprintf(buf, n, "link %u (out of range)", id);
+    return buf;
+  }
+  if (id < c->base_nic) {
+    if (c->cfg.scaleup == HW_SCALEUP_MESH)
+      snprintf(buf, n, "card %u -> mesh link %u", id / (c->cps - 1), id % (c->cps - 1));
+    else
+      snprintf(buf, n, "card %u %s supernode bus", (id - c->base_su) / 2, id % 2 ? "<-" : "->");
+    return buf;
+  }
+  uint32_t x = id - c->base_nic;
+  if (x < 2 * c->endpoints) {
+    snprintf(buf, n, "card %u NIC %u %s switch", x / 2 / c->nics, x / 2 % c->nics,
+             x % 2 ? "<-" : "->");
+    return buf;
+  }
+  if (c->cfg.topology == HW_TOPO_CLOS) {
+    for (int t = 0; t + 1 < c->tiers; t++) {
+      uint32_t y = id - c->base_up[t];
+      if (id >= c->base_up[t] && y < 2 * c->nsw[t] * c->up[t]) {
+        uint32_t s = y / 2 / c->up[t], m = y / 2 % c->up[t];
+        snprintf(buf, n, "tier-%d switch %u uplink %u (%s)", t + 1, s, m, y % 2 ? "down" : "up");
+        return buf;
+      }
+    }
+  }
+  snprintf(buf, n, "%s link %u", hw_link_kind_name((hw_link_kind)c->kind[id]), id);
+  return buf;
+}
+
+/* Slurm topology/tree: one SwitchName line per switch group that Slurm can use for
+ * locality. Leaves list their nodes (a rail-optimized group of leaves is written as one
+ * switch, since every node of the group reaches all its rail leaves); upper tiers list the
+ * blocks below them. */
+int hw_export_slurm(const hw_cluster *c, FILE *f, const char *prefix) {
+  fprintf(f, "# Slurm topology.conf (TopologyPlugin=topology/tree) for %s\n"
+             "# generated by wanka: %u nodes, %u cards\n", c->cfg.name, c->nodes, c->cards);
+  uint32_t per_leaf = c->level_cards[HW_LEVEL_LEAF] / c->cpn;
+  if (per_leaf < 1) per_leaf = 1;
+  uint32_t nleaf = (c->nodes + per_leaf - 1) / per_leaf;
+  int width = 1;
+  for (uint32_t v = c->nodes - 1; v >= 10; v /= 10) width++;
+  for (uint32_t l = 0; l < nleaf; l++) {
+    uint32_t a = l * per_leaf, b = a + per_leaf - 1;
+    if (b >= c->nodes) b = c->nodes - 1;
+    fprintf(f, "SwitchName=leaf%u Nodes=%s[%0*u-%0*u]\n", l, prefix, width, a, width, b);
+  }
+  /* Upper levels group leaves by pod, then the cluster. */
+  uint32_t per_pod = c->level_cards[HW_LEVEL_POD] / (per_leaf * c->cpn);
+  uint32_t npod = 1;
+  if (per_pod >= 1 && per_pod < nleaf) {
+    npod = (nleaf + per_pod - 1) / per_pod;
+    for (uint32_t p = 0; p < npod; p++) {
+      uint32_t a = p * per_pod, b = a + per_pod - 1;
+      if (b >= nleaf) b = nleaf - 1;
+      fprintf(f, "SwitchName=pod%u Switches=leaf[%u-%u]\n", p, a, b);
+    }
+    fprintf(f, "SwitchName=top Switches=pod[0-%u]\n", npod - 1);
+  } else if (nleaf > 1) {
+    fprintf(f, "SwitchName=top Switches=leaf[0-%u]\n", nleaf - 1);
+  }
+  return ferror(f) ? -1 : 0;
+}
