@@ -24,9 +24,12 @@ void wk_evq_free(wk_evq *q) {
   wk_free(q);
 }
 
-static inline int before(const wk_event *a, const wk_event *b) {
-  return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+/* (time, seq) as one 128-bit unsigned key: a single compare, no branch on ties. Time is
+ * biased by 2^63 so negative times order correctly as unsigned. */
+static inline unsigned __int128 key(const wk_event *a) {
+  return ((unsigned __int128)((uint64_t)a->time ^ (1ULL << 63)) << 64) | a->seq;
 }
+static inline int before(const wk_event *a, const wk_event *b) { return key(a) < key(b); }
 
 void wk_evq_push(wk_evq *q, wk_time t, uint64_t data) {
   if (q->n == q->cap) {
@@ -49,17 +52,37 @@ int wk_evq_pop(wk_evq *q, wk_event *out) {
   *out = q->h[0];
   wk_event last = q->h[--q->n];
   size_t n = q->n, i = 0;
-  for (;;) { /* sift down: O(4 log4 n) compares */
+  if (n == 0) return 1;
+  /* Floyd's bottom-up sift: walk the hole down to a leaf along the smallest children without
+   * comparing against `last` (which came from the bottom and usually belongs there), then
+   * sift `last` up from that leaf. Saves a compare and a mispredicted branch per level. */
+  for (;;) {
     size_t c = 4 * i + 1;
     if (c >= n) break;
-    size_t best = c, end = c + 4 < n ? c + 4 : n;
-    for (size_t k = c + 1; k < end; k++)
-      if (before(&q->h[k], &q->h[best])) best = k;
-    if (!before(&q->h[best], &last)) break;
+    size_t best = c;
+    unsigned __int128 kb = key(&q->h[c]);
+    if (c + 4 <= n) { /* the common case: four children, compared without a loop bound */
+      unsigned __int128 k1 = key(&q->h[c + 1]), k2 = key(&q->h[c + 2]), k3 = key(&q->h[c + 3]);
+      size_t b01 = k1 < kb ? c + 1 : c, b23 = k3 < k2 ? c + 3 : c + 2;
+      unsigned __int128 m01 = k1 < kb ? k1 : kb, m23 = k3 < k2 ? k3 : k2;
+      best = m23 < m01 ? b23 : b01;
+    } else {
+      for (size_t k = c + 1; k < n; k++) {
+        unsigned __int128 kk = key(&q->h[k]);
+        if (kk < kb) best = k, kb = kk;
+      }
+    }
     q->h[i] = q->h[best];
     i = best;
   }
-  if (n) q->h[i] = last;
+  unsigned __int128 kl = key(&last);
+  while (i > 0) {
+    size_t p = (i - 1) >> 2;
+    if (!(kl < key(&q->h[p]))) break;
+    q->h[i] = q->h[p];
+    i = p;
+  }
+  q->h[i] = last;
   return 1;
 }
 

@@ -121,6 +121,10 @@ const char *hw_link_kind_name(hw_link_kind k);
 /* Human-readable description of a link, e.g. "leaf 12 -> spine 3 (tier 1 up)". */
 const char *hw_link_describe(const hw_cluster *c, uint32_t link, char *buf, size_t n);
 
+/* The two vertices a directed link joins (OUT: from, to). Vertices: cards are [0, cards);
+ * switches, buses and routers follow. For checking that routes are connected paths. O(1). */
+void hw_link_ends(const hw_cluster *c, uint32_t link, uint32_t *from, uint32_t *to);
+
 /* Routing. salt selects among equal-cost paths (flows of one pair with different salts may
  * take different spines, as NCCL's multiple channels do). src != dst. O(tiers) per call. */
 typedef struct hw_route {

@@ -109,6 +109,62 @@ void hw_route_salted(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt,
   add(r, c, c->base_nic + 2 * ed + 1);
 }
 
+void hw_link_ends(const hw_cluster *c, uint32_t id, uint32_t *from, uint32_t *to) {
+  WK_ASSERT(id < c->nlinks);
+  uint32_t vsu = c->cards, vsw = vsu + c->supernodes, a, b;
+  if (id < c->base_nic) {
+    if (c->cfg.scaleup == HW_SCALEUP_MESH) {
+      uint32_t card = id / (c->cps - 1), j = id % (c->cps - 1), local = card % c->cps;
+      a = card;
+      b = card - local + (j < local ? j : j + 1);
+    } else {
+      uint32_t card = (id - c->base_su) / 2, bus = vsu + card / c->cps;
+      a = id % 2 ? bus : card;
+      b = id % 2 ? card : bus;
+    }
+  } else if (id < c->base_nic + 2 * c->endpoints) {
+    uint32_t x = id - c->base_nic, e = x / 2, card = e / c->nics, sw;
+    if (c->cfg.topology == HW_TOPO_CLOS) sw = vsw + hw_leaf_of_endpoint(c, e);
+    else if (c->cfg.topology == HW_TOPO_DRAGONFLY) sw = vsw + e / (uint32_t)c->cfg.df_p;
+    else sw = vsw + card / c->cpn;
+    a = x % 2 ? sw : card;
+    b = x % 2 ? card : sw;
+  } else if (c->cfg.topology == HW_TOPO_CLOS) {
+    int t = 0;
+    while (t + 2 < c->tiers && id >= c->base_up[t + 1]) t++;
+    uint32_t y = id - c->base_up[t], s = y / 2 / c->up[t], m = y / 2 % c->up[t];
+    uint32_t off = vsw, offu;
+    for (int i = 0; i < t; i++) off += c->blocks[i] * c->planes[i];
+    offu = off + c->blocks[t] * c->planes[t];
+    uint32_t block = s / c->planes[t], plane = s % c->planes[t];
+    uint32_t upper = (block / c->down[t + 1]) * c->planes[t + 1] + plane * c->up[t] + m;
+    a = y % 2 ? offu + upper : off + s;
+    b = y % 2 ? off + s : offu + upper;
+  } else if (c->cfg.topology == HW_TOPO_DRAGONFLY) {
+    uint32_t aa = (uint32_t)c->cfg.df_a, hh = (uint32_t)c->cfg.df_h, G = c->df_groups;
+    if (id < c->base_global) {
+      uint32_t x = id - c->base_local, r = x / (aa - 1), j = x % (aa - 1), local = r % aa;
+      a = vsw + r;
+      b = vsw + r - local + (j < local ? j : j + 1);
+    } else {
+      uint32_t x = id - c->base_global, k = x % c->df_pair_links, gs = x / c->df_pair_links / (G - 1);
+      uint32_t off = x / c->df_pair_links % (G - 1), gd = (gs + 1 + off) % G;
+      uint32_t back = (gs + G - gd - 1) % G;
+      a = vsw + gs * aa + (k * (G - 1) + off) / hh;
+      b = vsw + gd * aa + (k * (G - 1) + back) / hh;
+    }
+  } else {
+    uint32_t x = id - c->base_torus, v = x / (2 * c->tnd), dim = x % (2 * c->tnd) / 2, neg = x % 2;
+    uint32_t stride = 1;
+    for (uint32_t i = 0; i < dim; i++) stride *= c->tdims[i];
+    uint32_t D = c->tdims[dim], coord = v / stride % D, nc = neg ? (coord + D - 1) % D : (coord + 1) % D;
+    a = vsw + v;
+    b = vsw + v - coord * stride + nc * stride;
+  }
+  *from = a;
+  *to = b;
+}
+
 const char *hw_link_describe(const hw_cluster *c, uint32_t id, char *buf, size_t n) {
   if (id >= c->nlinks) {
     snprintf(buf, n, "link %u (out of range)", id);
