@@ -18,3 +18,5 @@ foreach(bad yaml_syntax yaml_unknown_key yaml_negative yaml_zero_nodes yaml_radi
   file(STRINGS ${B}/hw_${bad}.expect _want LIMIT_COUNT 1)
   wk_cli_fail(cluster_bad_${bad} "${_want}" cluster show ${B}/hw_${bad}.yaml)
 endforeach()
+# the example in docs/cluster-format.md builds
+wk_cli_test(cluster_doc_example "cards +2048" cluster show ${CMAKE_SOURCE_DIR}/tests/data/example.yaml)

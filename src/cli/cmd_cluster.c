@@ -66,7 +66,7 @@ static int show(const char *spec) {
     json_decref(o);
   } else {
     char a[64], b[64], d[64];
-    printf("cluster      %s — %s\n", cfg->name, cfg->description);
+    printf("cluster      %s%s%s\n", cfg->name, cfg->description[0] ? " — " : "", cfg->description);
     printf("accelerator  %s: %s BF16 dense, %.0f GiB HBM at %s\n", cfg->accel.name,
            wk_fmt_si(cfg->accel.bf16_flops, "FLOP/s", a, sizeof a), cfg->accel.hbm_bytes / 1073741824.0,
            wk_fmt_si(cfg->accel.hbm_bytes_per_s, "B/s", b, sizeof b));
