@@ -6,7 +6,11 @@ GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST := ctest --output-on-failure -j $(JOBS)
 
-.PHONY: all deps build build-asan test test-unit test-asan demo bench clean
+FUZZ_SECONDS ?= 600
+SMOKE_SECONDS ?= 30
+
+.PHONY: all deps build build-asan build-fuzz test test-unit test-asan fuzz fuzz-smoke demo bench \
+        valgrind clean
 
 all: build
 
@@ -36,8 +40,19 @@ test-asan: build-asan
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(CTEST)
 
-# Unit + CLI tests in the release build, then the same tests under ASan+UBSan.
-test: test-unit test-asan
+build-fuzz: deps
+	@CC=clang cmake -S . -B build-fuzz $(GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWK_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+
+# Each libFuzzer harness on its seed corpus: SMOKE_SECONDS in `make test`, FUZZ_SECONDS here.
+fuzz: build-fuzz
+	./fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+fuzz-smoke: build-fuzz
+	./fuzz/run.sh build-fuzz $(SMOKE_SECONDS)
+
+# Unit + CLI tests in the release build, the same tests under ASan+UBSan, then the fuzz smoke.
+test: test-unit test-asan fuzz-smoke
 
 demo: build
 	./build/wanka cluster show zhengzhou-60k
@@ -45,5 +60,9 @@ demo: build
 bench: build
 	@for b in build/bench/*; do echo "== $$b"; $$b || exit 1; done
 
+valgrind: build
+	valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	  ./build/wanka cluster show zhengzhou-60k >/dev/null
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz fuzz-out
