@@ -53,5 +53,6 @@ void cli_out_abort(cli_out *o);
 
 /* Subcommand entry points: argc/argv start after the subcommand name. Return the exit code. */
 int cmd_cluster(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #endif

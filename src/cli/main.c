@@ -15,6 +15,7 @@ typedef struct subcmd {
 
 static const subcmd subcmds[] = {
     {"cluster", cmd_cluster, "show, list and export cluster models (presets or YAML files)"},
+    {"trace", cmd_trace, "generate job traces and describe real ones (SWF, sacct, Philly, ...)"},
     {NULL, NULL, NULL},
 };
 

@@ -149,29 +149,38 @@ void trace_rd_close(trace_rd *r) {
 
 /* ---- fields --------------------------------------------------------------------------------- */
 int trace_col_of(const char *line, size_t off) {
+  /* counts over NULs too: the splitters replace one-byte separators by NUL */
   int col = 1;
-  for (size_t i = 0; i < off && line[i]; i++)
+  for (size_t i = 0; i < off; i++)
     if (((unsigned char)line[i] & 0xC0) != 0x80) col++;
   return col;
 }
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
+/* Characters (not UTF-8 continuation bytes) in [a, b). */
+static int nchars(const char *a, const char *b) {
+  int n = 0;
+  for (; a < b; a++) n += ((unsigned char)*a & 0xC0) != 0x80;
+  return n;
+}
+
 int trace_split(char *line, char sep, int quotes, trace_field *f, int max, int *bad_col) {
-  int nf = 0;
+  int nf = 0, col = 1; /* col: character column of p, counted before any byte is rewritten */
   char *p = line;
   for (;;) {
     if (nf >= max) {
-      *bad_col = trace_col_of(line, (size_t)(p - line));
+      *bad_col = col;
       return -1;
     }
-    char *start = p;
+    char *lead = p;
     while (is_blank(*p)) p++;
+    col += nchars(lead, p);
     trace_field *fl = &f[nf++];
+    fl->col = col;
     if (quotes && *p == '"') {
-      char *w = p, *q = p + 1;
-      fl->col = trace_col_of(line, (size_t)(p - line));
-      fl->s = w;
+      /* find the closing quote first (nothing rewritten yet), then unescape in place */
+      char *q = p + 1;
       for (;;) {
         if (!*q) {
           *bad_col = fl->col;
@@ -179,32 +188,36 @@ int trace_split(char *line, char sep, int quotes, trace_field *f, int max, int *
         }
         if (*q == '"') {
           if (q[1] == '"') {
-            *w++ = '"';
             q += 2;
             continue;
           }
-          q++;
           break;
         }
-        *w++ = *q++;
+        q++;
       }
-      fl->len = (size_t)(w - fl->s);
+      char *close = q++;
       while (is_blank(*q)) q++;
       if (*q && *q != sep) {
-        *bad_col = trace_col_of(line, (size_t)(q - line));
+        *bad_col = col + nchars(p, q);
         return -1;
       }
-      char next = *q;
+      col += nchars(p, q) + 1;
+      char next = *q, *w = p;
+      for (char *r = p + 1; r < close; r++) {
+        *w++ = *r;
+        if (*r == '"') r++; /* "" -> " */
+      }
+      fl->s = p;
+      fl->len = (size_t)(w - p);
       *w = 0;
       if (!next) return nf;
       p = q + 1;
       continue;
     }
-    (void)start;
-    fl->col = trace_col_of(line, (size_t)(p - line));
     fl->s = p;
     char *end = strchr(p, sep);
     char *stop = end ? end : p + strlen(p);
+    col += nchars(p, stop) + 1;
     char *t = stop;
     while (t > p && is_blank(t[-1])) t--;
     fl->len = (size_t)(t - p);
@@ -406,7 +419,7 @@ int trace_fatal(trace_build *b, wk_errcode code, int line, int col, const char *
   return -1;
 }
 
-void trace_drop(trace_build *b, trace_drop why) { b->t->counts.dropped[why]++; }
+void trace_count_drop(trace_build *b, trace_drop why) { b->t->counts.dropped[why]++; }
 
 static uint64_t hash_bytes(const char *s, size_t n) {
   uint64_t h = 1469598103934665603ULL; /* FNV-1a, then mixed */
@@ -448,16 +461,17 @@ uint32_t trace_intern(trace_build *b, const char *s, size_t len) {
   return id;
 }
 
-int trace_add(trace_build *b, const trace_job *j, int units_col, int submit_col, int run_col) {
+int trace_add(trace_build *b, const trace_job *j, int64_t units, int units_col, int submit_col,
+              int run_col) {
   int line = (int)j->line;
-  if (j->units < 0)
-    return trace_bad(b, line, units_col, "negative size %d: GPUs/nodes/processors must be >= 1",
-                     (int)j->units);
-  if ((int64_t)j->units * b->o->cards_per_unit > TRACE_MAX_CARDS)
+  if (units < 0)
+    return trace_bad(b, line, units_col, "negative size %lld: GPUs/nodes/processors must be >= 1",
+                     (long long)units);
+  if (units > TRACE_MAX_CARDS || units * b->o->cards_per_unit > TRACE_MAX_CARDS)
     return trace_bad(b, line, units_col,
-                     "size %d x %lld cards per unit exceeds %d cards: an absurd job size "
+                     "size %lld x %lld cards per unit exceeds %d cards: an absurd job size "
                      "(check the column or the cards-per-unit factor)",
-                     (int)j->units, (long long)b->o->cards_per_unit, TRACE_MAX_CARDS);
+                     (long long)units, (long long)b->o->cards_per_unit, TRACE_MAX_CARDS);
   if (j->submit_s < 0 || j->submit_s > TRACE_MAX_TIMESTAMP)
     return trace_bad(b, line, submit_col,
                      "submit time %lld is out of range: expected seconds in 0 .. %lld",
@@ -466,8 +480,8 @@ int trace_add(trace_build *b, const trace_job *j, int units_col, int submit_col,
     return trace_bad(b, line, run_col,
                      "run time %lld s is out of range: expected 0 .. %lld s (ten years)",
                      (long long)j->runtime_s, (long long)TRACE_MAX_SECONDS);
-  if (j->units == 0) {
-    trace_drop(b, TRACE_DROP_NO_CARDS);
+  if (units == 0) {
+    trace_count_drop(b, TRACE_DROP_NO_CARDS);
     return 0;
   }
   if (b->n == b->cap) {
@@ -476,7 +490,8 @@ int trace_add(trace_build *b, const trace_job *j, int units_col, int submit_col,
   }
   trace_job *d = &b->jobs[b->n++];
   *d = *j;
-  d->cards = (int64_t)j->units * b->o->cards_per_unit;
+  d->units = (int32_t)units;
+  d->cards = units * b->o->cards_per_unit;
   if (d->walltime_s > TRACE_MAX_SECONDS) d->walltime_s = TRACE_MAX_SECONDS;
   return 0;
 }
@@ -648,6 +663,15 @@ static wk_errcode load_rd(trace_rd *r, const char *name, const trace_opts *opts,
   case TRACE_FMT_ALIBABA: rc = trace_read_alibaba(r, &b); break;
   case TRACE_FMT_HELIOS: rc = trace_read_helios(r, &b); break;
   default: trace_fatal(&b, WK_EVALUE, 0, 0, "no reader for format %d", (int)fmt);
+  }
+  if (!rc && b.n == 0 && b.t->counts.skipped_bad > 0 &&
+      b.t->counts.skipped_bad == b.t->counts.rows) {
+    /* skip_bad that skipped every row: a wrong --format, not a trace with a few bad lines */
+    const wk_err *f = &b.t->counts.first_bad;
+    wk_err_set(e, WK_EPARSE, f->path, f->line, f->col,
+               "%s (every one of %zu rows was malformed: is --format %s right?)", f->msg,
+               b.t->counts.rows, trace_format_name(fmt));
+    rc = -1;
   }
   if (rc) {
     trace_build_abort(&b);

@@ -86,13 +86,15 @@ int trace_bad(trace_build *b, int line, int col, const char *fmt, ...)
 /* A header problem: always fatal. Returns -1. */
 int trace_fatal(trace_build *b, wk_errcode code, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-void trace_drop(trace_build *b, trace_drop why);
+void trace_count_drop(trace_build *b, trace_drop why);
 /* Interns s[0..len) (len 0 -> id 0). O(1) expected. */
 uint32_t trace_intern(trace_build *b, const char *s, size_t len);
-/* Checks bounds (units 1..TRACE_MAX_CARDS after cards_per_unit, runtime 0..TRACE_MAX_SECONDS,
- * submit 0..TRACE_MAX_TIMESTAMP) and appends. units_col/time_col locate the fields for the
- * error. Returns 0 (added or skipped as bad) or -1 (stop). */
-int trace_add(trace_build *b, const trace_job *j, int units_col, int submit_col, int run_col);
+/* Checks bounds (units 0..TRACE_MAX_CARDS after cards_per_unit, runtime 0..TRACE_MAX_SECONDS,
+ * submit 0..TRACE_MAX_TIMESTAMP), sets units and cards, and appends; 0 units is dropped as
+ * NO_CARDS. The *_col arguments locate the fields for the error. Returns 0 (added, dropped or
+ * skipped as bad) or -1 (stop). */
+int trace_add(trace_build *b, const trace_job *j, int64_t units, int units_col, int submit_col,
+              int run_col);
 
 /* Per-format readers: consume r from its start, feed b. Return 0 or -1 (b->e set). */
 int trace_read_swf(trace_rd *r, trace_build *b);

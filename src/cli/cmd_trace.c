@@ -1,0 +1,198 @@
+/* cmd_trace.c — `wanka trace gen|info`: generate a synthetic SWF trace for a cluster size
+ * (to stdout, or atomically to a file), and describe any job trace the readers accept (jobs,
+ * span, card-hours, size and run-time percentiles, states, drops) as text or one JSON object.
+ * Bad input: one "file:line:col: error: ..." line on stderr, exit 2, nothing on stdout. */
+#include "cli.h"
+#include "trace/trace.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *fmt_utc(int64_t t, char *buf, size_t n) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  if (!gmtime_r(&tt, &tm)) snprintf(buf, n, "%lld", (long long)t);
+  else strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+static int trace_gen_cmd(int argc, char **argv) {
+  const char *profile = "ai4s", *out = NULL;
+  int64_t cards = 0, seed = 1;
+  double days = 0, load = 0.9;
+  const cli_opt opts[] = {
+      {"profile", CLI_STR, &profile, "P", "workload mix: ai4s (default), llm or hpc"},
+      {"cards", CLI_INT, &cards, "N", "cluster size in cards (required)"},
+      {"days", CLI_DOUBLE, &days, "D", "arrivals over D days (required)"},
+      {"seed", CLI_INT, &seed, "S", "random seed (default 1): same seed, same bytes"},
+      {"load", CLI_DOUBLE, &load, "L", "offered load as a fraction of the cards (default 0.9)"},
+      {"out", CLI_STR, &out, "FILE", "write to FILE (atomically) instead of stdout"},
+      {NULL, 0, NULL, NULL, NULL},
+  };
+  const cli_cmd cmd = {"gen", "wanka trace gen [--profile ai4s] --cards N --days D --seed S "
+                              "[--load L] [--out FILE]",
+                       "Generate a synthetic job trace in SWF from published workload statistics\n"
+                       "(Acme NSDI'24, Philly ATC'19, ALCF Theta/Mira).", opts};
+  char *pos[1];
+  int npos, rc = cli_parse(&cmd, argc, argv, pos, 0, &npos);
+  if (rc) return rc == 1 ? 0 : rc;
+  if (cards <= 0) return cli_fail("trace gen needs --cards N (a positive number of cards)");
+  if (days <= 0) return cli_fail("trace gen needs --days D (a positive number of days)");
+  if (seed < 0) return cli_fail("--seed must be >= 0");
+  trace_gen_opts g;
+  trace_gen_opts_init(&g);
+  g.profile = profile;
+  g.cards = cards;
+  g.days = days;
+  g.seed = (uint64_t)seed;
+  g.utilization = load;
+  trace *t = NULL;
+  wk_err e;
+  wk_err_clear(&e);
+  if (trace_gen(&g, &t, &e)) return cli_fail_err(&e);
+  char comment[256];
+  snprintf(comment, sizeof comment,
+           "Computer: synthetic %lld-card cluster (wanka trace gen --profile %s --seed %lld "
+           "--load %g)\nMaxNodes: %lld",
+           (long long)cards, profile, (long long)seed, load, (long long)cards);
+  cli_out o;
+  FILE *f = stdout;
+  if (out) {
+    if (cli_out_open(&o, out)) {
+      trace_free(t);
+      return cli_fail("cannot write '%s': %s", out, strerror(errno));
+    }
+    f = o.f;
+  }
+  wk_errcode c = trace_write_swf(t, f, comment, &e);
+  trace_free(t);
+  if (out) {
+    if (c) {
+      cli_out_abort(&o);
+      return cli_fail_err(&e);
+    }
+    if (cli_out_commit(&o)) return cli_fail("cannot write '%s': %s", out, strerror(errno));
+  } else if (c || fflush(stdout)) {
+    return cli_fail("write error on stdout");
+  }
+  return 0;
+}
+
+static int trace_info_cmd(int argc, char **argv) {
+  const char *format = "auto";
+  int64_t cpu = 1;
+  double time_scale = 1, load = 1;
+  int skip_bad = 0, json = 0;
+  const cli_opt opts[] = {
+      {"format", CLI_STR, &format, "F", "auto (default), swf, sacct, cobalt, philly, alibaba, helios"},
+      {"cards-per-unit", CLI_INT, &cpu, "K", "cards per trace unit (GPU, node, processor); default 1"},
+      {"time-scale", CLI_DOUBLE, &time_scale, "X", "multiply run times by X (default 1)"},
+      {"load", CLI_DOUBLE, &load, "L", "compress arrival gaps by 1/L (default 1)"},
+      {"skip-bad", CLI_FLAG, &skip_bad, NULL, "count and skip malformed rows instead of stopping"},
+      {"json", CLI_FLAG, &json, NULL, "print one JSON object instead of the table"},
+      {NULL, 0, NULL, NULL, NULL},
+  };
+  const cli_cmd cmd = {"info", "wanka trace info FILE [--format F] [--cards-per-unit K] "
+                               "[--skip-bad] [--json]",
+                       "Describe a job trace (plain or gzip): jobs, span, card-hours, sizes,\n"
+                       "run times, final states and dropped rows.", opts};
+  char *pos[1];
+  int npos, rc = cli_parse(&cmd, argc, argv, pos, 1, &npos);
+  if (rc) return rc == 1 ? 0 : rc;
+  if (npos != 1) return cli_fail("trace info needs a trace file (see 'wanka trace info --help')");
+  trace_opts o;
+  trace_opts_init(&o);
+  if (trace_format_parse(format, &o.format))
+    return cli_fail("unknown trace format '%s': use auto, swf, sacct, cobalt, philly, alibaba "
+                    "or helios", format);
+  o.cards_per_unit = cpu;
+  o.time_scale = time_scale;
+  o.load = load;
+  o.skip_bad = skip_bad;
+  trace *t = NULL;
+  wk_err e;
+  wk_err_clear(&e);
+  if (trace_load(pos[0], &o, &t, &e)) return cli_fail_err(&e);
+  trace_summary s;
+  trace_summarize(t, &s);
+  const trace_counts *c = trace_get_counts(t);
+  size_t dropped = 0;
+  for (int d = 0; d < TRACE_DROP_COUNT; d++) dropped += c->dropped[d];
+  double span_days = (double)(s.last_end_s - s.first_submit_s) / 86400.0;
+  char errbuf[1024], a[32], b[32];
+  if (json) {
+    json_t *j = json_object(), *st = json_object(), *dr = json_object();
+    json_object_set_new(j, "file", json_string(pos[0]));
+    json_object_set_new(j, "format", json_string(trace_format_name(trace_get_format(t))));
+    json_object_set_new(j, "rows", json_integer((json_int_t)c->rows));
+    json_object_set_new(j, "jobs", json_integer((json_int_t)s.jobs));
+    json_object_set_new(j, "skipped_bad", json_integer((json_int_t)c->skipped_bad));
+    if (c->skipped_bad)
+      json_object_set_new(j, "first_bad", json_string(wk_err_format(&c->first_bad, errbuf, sizeof errbuf)));
+    for (int d = 0; d < TRACE_DROP_COUNT; d++)
+      json_object_set_new(dr, trace_drop_name((trace_drop)d), json_integer((json_int_t)c->dropped[d]));
+    json_object_set_new(j, "dropped", dr);
+    json_object_set_new(j, "first_submit_s", json_integer(s.first_submit_s));
+    json_object_set_new(j, "last_submit_s", json_integer(s.last_submit_s));
+    json_object_set_new(j, "last_end_s", json_integer(s.last_end_s));
+    json_object_set_new(j, "span_days", json_real(span_days));
+    json_object_set_new(j, "card_hours", json_real(s.card_hours));
+    json_object_set_new(j, "mean_offered_cards", json_real(s.mean_offered_cards));
+    json_object_set_new(j, "cards_p50", json_integer(s.cards_p50));
+    json_object_set_new(j, "cards_p90", json_integer(s.cards_p90));
+    json_object_set_new(j, "cards_p99", json_integer(s.cards_p99));
+    json_object_set_new(j, "cards_max", json_integer(s.cards_max));
+    json_object_set_new(j, "runtime_p50_s", json_integer(s.runtime_p50_s));
+    json_object_set_new(j, "runtime_p90_s", json_integer(s.runtime_p90_s));
+    json_object_set_new(j, "runtime_max_s", json_integer(s.runtime_max_s));
+    for (int k = 0; k < TRACE_STATE_COUNT; k++)
+      json_object_set_new(st, trace_state_name((trace_state)k), json_integer((json_int_t)s.states[k]));
+    json_object_set_new(j, "states", st);
+    char *txt = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    puts(txt);
+    free(txt);
+    json_decref(j);
+  } else {
+    printf("trace        %s (%s)\n", pos[0], trace_format_name(trace_get_format(t)));
+    printf("jobs         %zu of %zu rows (%zu dropped, %zu malformed skipped)\n", s.jobs, c->rows,
+           dropped, c->skipped_bad);
+    for (int d = 0; d < TRACE_DROP_COUNT; d++)
+      if (c->dropped[d])
+        printf("  dropped    %zu: %s\n", c->dropped[d], trace_drop_text((trace_drop)d));
+    if (c->skipped_bad) printf("  first bad  %s\n", wk_err_format(&c->first_bad, errbuf, sizeof errbuf));
+    if (s.jobs) {
+      printf("submits      %s .. %s UTC (times as in the trace)\n",
+             fmt_utc(s.first_submit_s, a, sizeof a), fmt_utc(s.last_submit_s, b, sizeof b));
+      printf("span         %.2f days, first submit to last end\n", span_days);
+      printf("card-hours   %.6g (on average %.1f cards busy over the span)\n", s.card_hours,
+             s.mean_offered_cards);
+      printf("cards/job    p50 %lld  p90 %lld  p99 %lld  max %lld\n", (long long)s.cards_p50,
+             (long long)s.cards_p90, (long long)s.cards_p99, (long long)s.cards_max);
+      printf("run time s   p50 %lld  p90 %lld  max %lld\n", (long long)s.runtime_p50_s,
+             (long long)s.runtime_p90_s, (long long)s.runtime_max_s);
+      printf("states      ");
+      for (int k = 0; k < TRACE_STATE_COUNT; k++)
+        if (s.states[k]) printf(" %s %zu", trace_state_name((trace_state)k), s.states[k]);
+      printf("\n");
+    }
+  }
+  trace_free(t);
+  return 0;
+}
+
+int cmd_trace(int argc, char **argv) {
+  if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+    FILE *f = argc < 1 ? stderr : stdout;
+    fprintf(f, "Usage: wanka trace <gen|info> [options]\n"
+               "  gen    generate a synthetic SWF trace (--cards N --days D --seed S)\n"
+               "  info   describe a job trace: SWF, sacct, Cobalt, Philly, Alibaba, Helios/Acme\n"
+               "Run 'wanka trace <gen|info> --help' for options.\n");
+    return argc < 1 ? 2 : 0;
+  }
+  if (!strcmp(argv[0], "gen")) return trace_gen_cmd(argc - 1, argv + 1);
+  if (!strcmp(argv[0], "info")) return trace_info_cmd(argc - 1, argv + 1);
+  return cli_fail("unknown trace command '%s': use gen or info", argv[0]);
+}
