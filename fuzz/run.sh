@@ -15,7 +15,7 @@ for h in "$build"/fuzz_*; do
   [ -d "$here/corpus/$name" ] && cp -r "$here/corpus/$name/." "$work/"
   echo "fuzz $name: ${secs}s"
   if ! "$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
-      -print_final_stats=0 -artifact_prefix="$out/$name-" "$work" >"$out/$name.log" 2>&1; then
+      -print_final_stats=0 -close_fd_mask=1 -artifact_prefix="$out/$name-" "$work" >"$out/$name.log" 2>&1; then
     echo "fuzz $name FAILED: see $out/$name.log"; tail -30 "$out/$name.log"; status=1
   else
     grep -E "^Done [0-9]+ runs" "$out/$name.log" | sed "s/^/  /"

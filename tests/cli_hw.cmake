@@ -20,3 +20,6 @@ foreach(bad yaml_syntax yaml_unknown_key yaml_negative yaml_zero_nodes yaml_radi
 endforeach()
 # the example in docs/cluster-format.md builds
 wk_cli_test(cluster_doc_example "cards +2048" cluster show ${CMAKE_SOURCE_DIR}/tests/data/example.yaml)
+# a model larger than memory allows is refused before allocating, with the size named
+wk_cli_fail(cluster_memory_bound "would have [0-9]+ links .* beyond the 0.0 GiB this machine allows" cluster show zhengzhou-60k)
+set_tests_properties(cli_cluster_memory_bound PROPERTIES ENVIRONMENT "WANKA_MAX_MODEL_BYTES=1000000")

@@ -6,26 +6,11 @@
 #include <jansson.h>
 #include <string.h>
 
-static int json_flag, slurm_flag;
-static const char *out_path, *node_prefix = "node";
-
-static const cli_opt show_opts[] = {
-    {"json", CLI_FLAG, &json_flag, NULL, "print one JSON object instead of the table"},
-    {NULL, 0, NULL, NULL, NULL},
-};
-static const cli_opt export_opts[] = {
-    {"slurm-topology", CLI_FLAG, &slurm_flag, NULL, "write a Slurm topology.conf (topology/tree)"},
-    {"out", CLI_STR, &out_path, "FILE", "write to FILE (atomically) instead of stdout"},
-    {"node-prefix", CLI_STR, &node_prefix, "P", "Slurm node names are P0, P1, ... (default node)"},
-    {NULL, 0, NULL, NULL, NULL},
-};
-static const cli_cmd show_cmd = {"show", "wanka cluster show <preset|file.yaml>[:key=value,...] [--json]",
-                                 "Print the cluster: cards, nodes, supernodes, switches per tier, links,\n"
-                                 "peak FLOP/s, HBM and bisection bandwidth.", show_opts};
-static const cli_cmd list_cmd = {"list", "wanka cluster list [--json]", "List the built-in presets.",
-                                 show_opts};
-static const cli_cmd export_cmd = {"export", "wanka cluster export <preset|file.yaml> --slurm-topology [--out FILE]",
-                                   "Export the fabric for other tools.", export_opts};
+/* Options of one invocation: a local, so two calls in one process never share state. */
+typedef struct cluster_opts {
+  int json, slurm;
+  const char *out, *node_prefix;
+} cluster_opts;
 
 static const char *topo_name(const hw_config *cfg) {
   switch (cfg->topology) {
@@ -36,34 +21,34 @@ static const char *topo_name(const hw_config *cfg) {
   return "?";
 }
 
-static int show(const char *spec) {
+static int show(const char *spec, const cluster_opts *o) {
   wk_err err;
   hw_cluster *c = hw_load(spec, &err);
   if (!c) return cli_fail_err(&err);
   hw_summary s;
   hw_summarize(c, &s);
   const hw_config *cfg = hw_cfg(c);
-  if (json_flag) {
-    json_t *o = json_object(), *tiers = json_array();
-    json_object_set_new(o, "name", json_string(cfg->name));
-    json_object_set_new(o, "cards", json_integer(s.cards));
-    json_object_set_new(o, "nodes", json_integer(s.nodes));
-    json_object_set_new(o, "supernodes", json_integer(s.supernodes));
-    json_object_set_new(o, "switches", json_integer((json_int_t)s.switches));
+  if (o->json) {
+    json_t *j = json_object(), *tiers = json_array();
+    json_object_set_new(j, "name", json_string(cfg->name));
+    json_object_set_new(j, "cards", json_integer(s.cards));
+    json_object_set_new(j, "nodes", json_integer(s.nodes));
+    json_object_set_new(j, "supernodes", json_integer(s.supernodes));
+    json_object_set_new(j, "switches", json_integer((json_int_t)s.switches));
     for (int t = 0; t < s.switch_tiers; t++) json_array_append_new(tiers, json_integer((json_int_t)s.switches_per_tier[t]));
-    json_object_set_new(o, "switches_per_tier", tiers);
-    json_object_set_new(o, "links", json_integer((json_int_t)s.links));
-    json_object_set_new(o, "peak_bf16_flops", json_real(s.peak_bf16_flops));
-    json_object_set_new(o, "hbm_bytes", json_real(s.hbm_bytes));
-    json_object_set_new(o, "bisection_bytes_per_s", json_real(s.bisection_bytes_per_s));
-    json_object_set_new(o, "cards_per_node", json_integer(cfg->cards_per_node));
-    json_object_set_new(o, "cards_per_supernode", json_integer(cfg->cards_per_supernode));
-    json_object_set_new(o, "topology", json_string(topo_name(cfg)));
-    json_object_set_new(o, "accelerator", json_string(cfg->accel.name));
-    char *txt = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    json_object_set_new(j, "switches_per_tier", tiers);
+    json_object_set_new(j, "links", json_integer((json_int_t)s.links));
+    json_object_set_new(j, "peak_bf16_flops", json_real(s.peak_bf16_flops));
+    json_object_set_new(j, "hbm_bytes", json_real(s.hbm_bytes));
+    json_object_set_new(j, "bisection_bytes_per_s", json_real(s.bisection_bytes_per_s));
+    json_object_set_new(j, "cards_per_node", json_integer(cfg->cards_per_node));
+    json_object_set_new(j, "cards_per_supernode", json_integer(cfg->cards_per_supernode));
+    json_object_set_new(j, "topology", json_string(topo_name(cfg)));
+    json_object_set_new(j, "accelerator", json_string(cfg->accel.name));
+    char *txt = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     puts(txt);
     free(txt);
-    json_decref(o);
+    json_decref(j);
   } else {
     char a[64], b[64], d[64];
     printf("cluster      %s%s%s\n", cfg->name, cfg->description[0] ? " — " : "", cfg->description);
@@ -107,8 +92,8 @@ static int show(const char *spec) {
   return 0;
 }
 
-static int list(void) {
-  json_t *arr = json_flag ? json_array() : NULL;
+static int list(const cluster_opts *opt) {
+  json_t *arr = opt->json ? json_array() : NULL;
   for (const hw_preset *p = hw_presets; p->name; p++) {
     hw_config cfg;
     wk_err err;
@@ -135,31 +120,50 @@ static int list(void) {
   return 0;
 }
 
-static int export(const char *spec) {
-  if (!slurm_flag) return cli_fail("cluster export needs a format: --slurm-topology");
+static int export(const char *spec, const cluster_opts *opt) {
+  if (!opt->slurm) return cli_fail("cluster export needs a format: --slurm-topology");
   wk_err err;
   hw_cluster *c = hw_load(spec, &err);
   if (!c) return cli_fail_err(&err);
   int rc = 0;
-  if (out_path) {
+  if (opt->out) {
     cli_out o;
-    if (cli_out_open(&o, out_path)) rc = cli_fail("cannot write %s", out_path);
-    else if (hw_export_slurm(c, o.f, node_prefix) || cli_out_commit(&o)) {
+    if (cli_out_open(&o, opt->out)) rc = cli_fail("cannot write %s", opt->out);
+    else if (hw_export_slurm(c, o.f, opt->node_prefix)) {
       cli_out_abort(&o);
-      rc = cli_fail("write error on %s", out_path);
+      rc = cli_fail("write error on %s", opt->out);
+    } else if (cli_out_commit(&o)) {
+      rc = cli_fail("write error on %s", opt->out);
     }
   } else {
-    rc = hw_export_slurm(c, stdout, node_prefix) ? cli_fail("write error") : 0;
+    rc = hw_export_slurm(c, stdout, opt->node_prefix) ? cli_fail("write error") : 0;
   }
   hw_free(c);
   return rc;
 }
 
 int cmd_cluster(int argc, char **argv) {
-  static const cli_cmd top = {"cluster", "wanka cluster show|list|export ...",
-                              "Cluster models: 'show' a preset or YAML file, 'list' the presets,\n"
-                              "'export' a Slurm topology.conf. Any preset takes tweaks:\n"
-                              "NAME:key=value,... e.g. dgx-a100:nodes=1536.", NULL};
+  cluster_opts o = {0, 0, NULL, "node"};
+  const cli_opt show_opts[] = {
+      {"json", CLI_FLAG, &o.json, NULL, "print one JSON object instead of the table"},
+      {NULL, 0, NULL, NULL, NULL},
+  };
+  const cli_opt export_opts[] = {
+      {"slurm-topology", CLI_FLAG, &o.slurm, NULL, "write a Slurm topology.conf (topology/tree)"},
+      {"out", CLI_STR, &o.out, "FILE", "write to FILE (atomically) instead of stdout"},
+      {"node-prefix", CLI_STR, &o.node_prefix, "P", "Slurm node names are P0, P1, ... (default node)"},
+      {NULL, 0, NULL, NULL, NULL},
+  };
+  const cli_cmd show_cmd = {"show", "wanka cluster show <preset|file.yaml>[:key=value,...] [--json]",
+                            "Print the cluster: cards, nodes, supernodes, switches per tier, links,\n"
+                            "peak FLOP/s, HBM and bisection bandwidth.", show_opts};
+  const cli_cmd list_cmd = {"list", "wanka cluster list [--json]", "List the built-in presets.", show_opts};
+  const cli_cmd export_cmd = {"export", "wanka cluster export <preset|file.yaml> --slurm-topology [--out FILE]",
+                              "Export the fabric for other tools.", export_opts};
+  const cli_cmd top = {"cluster", "wanka cluster show|list|export ...",
+                       "Cluster models: 'show' a preset or YAML file, 'list' the presets,\n"
+                       "'export' a Slurm topology.conf. Any preset takes tweaks:\n"
+                       "NAME:key=value,... e.g. dgx-a100:nodes=1536.", NULL};
   if (argc < 1) {
     cli_help(&top, stderr);
     return 2;
@@ -173,11 +177,11 @@ int cmd_cluster(int argc, char **argv) {
   }
   if (!strcmp(sub, "list")) {
     if ((r = cli_parse(&list_cmd, argc - 1, argv + 1, pos, 0, &npos))) return r == 1 ? 0 : r;
-    return list();
+    return list(&o);
   }
   const cli_cmd *cmd = !strcmp(sub, "show") ? &show_cmd : !strcmp(sub, "export") ? &export_cmd : NULL;
   if (!cmd) return cli_fail("unknown cluster command '%s' (show, list or export)", sub);
   if ((r = cli_parse(cmd, argc - 1, argv + 1, pos, 1, &npos))) return r == 1 ? 0 : r;
   if (npos != 1) return cli_fail("name a cluster: a preset ('wanka cluster list') or a YAML file");
-  return cmd == &show_cmd ? show(pos[0]) : export(pos[0]);
+  return cmd == &show_cmd ? show(pos[0], &o) : export(pos[0], &o);
 }

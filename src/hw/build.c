@@ -4,7 +4,9 @@
 #include "hw_int.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void split_tier(const hw_tier *t, int top, uint32_t *down, uint32_t *up) {
   if (t->down > 0) {
@@ -260,6 +262,14 @@ static void levels(hw_cluster *c) {
   c->level_lat[HW_LEVEL_CLUSTER] = nic_lat + cluster_hops * cfg->hop_latency_s;
 }
 
+double hw_memory_limit(void) {
+  const char *env = getenv("WANKA_MAX_MODEL_BYTES");
+  double v;
+  if (env && wk_parse_double(env, &v) == 0 && v > 0) return v;
+  double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+  return phys > 0 ? phys / 2 : 8.0 * 1073741824.0;
+}
+
 hw_cluster *hw_build(const hw_config *cfg_in, wk_err *err) {
   if (hw_config_check(cfg_in, cfg_in->name, err)) return NULL;
   hw_cluster *c = wk_calloc(1, sizeof *c);
@@ -287,10 +297,12 @@ hw_cluster *hw_build(const hw_config *cfg_in, wk_err *err) {
   else if (cfg->topology == HW_TOPO_DRAGONFLY) build_dragonfly(c, &next);
   else build_torus(c, &next);
   /* Refuse early rather than meet the OOM killer: 14 bytes per link must fit in memory. */
-  if (next >= UINT32_MAX || (double)next * 14.0 > 16.0 * 1073741824.0) {
+  double limit = hw_memory_limit();
+  if (next >= UINT32_MAX || (double)next * 14.0 > limit) {
     wk_err_set(err, WK_ECAPACITY, cfg->name, cfg->line_nodes, cfg->col_nodes,
-               "the fabric would have %llu links (%.1f GiB of model), beyond wanka's limit of "
-               "16 GiB: lower nodes", (unsigned long long)next, (double)next * 14.0 / 1073741824.0);
+               "the fabric would have %llu links (%.1f GiB of model), beyond the %.1f GiB this "
+               "machine allows (half its memory, or WANKA_MAX_MODEL_BYTES): lower nodes",
+               (unsigned long long)next, (double)next * 14.0 / 1073741824.0, limit / 1073741824.0);
     wk_free(c);
     return NULL;
   }

@@ -90,7 +90,11 @@ const hw_preset *hw_preset_find(const char *name); /* NULL if unknown */
 
 /* ---- the built cluster (opaque) ---- */
 typedef struct hw_cluster hw_cluster;
-hw_cluster *hw_build(const hw_config *cfg, wk_err *err); /* NULL + err on bad config */
+/* Builds the model. Refuses (WK_ECAPACITY, before allocating) a model larger than
+ * hw_memory_limit(). NULL + err on a bad config. O(links). */
+hw_cluster *hw_build(const hw_config *cfg, wk_err *err);
+/* Bytes a model may take: $WANKA_MAX_MODEL_BYTES if set, else half of physical memory. */
+double hw_memory_limit(void);
 hw_cluster *hw_load(const char *spec, wk_err *err);      /* hw_config_load + hw_build */
 void hw_free(hw_cluster *c);                             /* NULL is a no-op */
 
