@@ -6,7 +6,7 @@ wk_cli_test(cluster_show_json
   "\"name\": \"dgx-a100\".*\"cards\": 12288.*\"nodes\": 1536.*\"supernodes\".*\"switches\".*\"links\".*\"peak_bf16_flops\".*\"hbm_bytes\".*\"bisection_bytes_per_s\""
   cluster show dgx-a100:nodes=1536 --json)
 wk_cli_test(cluster_show_file "cards +1920" cluster show ${CMAKE_SOURCE_DIR}/tests/data/torus3d.yaml:nodes=480,fabric.torus.dims.3=10)
-wk_cli_test(cluster_export_slurm "SwitchName=leaf0 Nodes=node\\[00-19\\].*SwitchName=pod0 Switches=leaf\\[0-1\\].*SwitchName=top"
+wk_cli_test(cluster_export_slurm "SwitchName=leaf0 Nodes=node\\[000-019\\].*SwitchName=pod0 Switches=leaf\\[0-1\\].*SwitchName=top"
   cluster export dgx-a100 --slurm-topology)
 wk_cli_fail(cluster_unknown_key "^error: unknown cluster key 'colour'" cluster show dgx-a100:colour=blue)
 wk_cli_fail(cluster_unknown_preset "^nope.yaml: error: cannot open cluster file" cluster show nope.yaml)

@@ -197,7 +197,7 @@ static void test_bad_configs(void **st) {
   expect_error(GOOD_HEAD "nodes: 4\nfabric:\n  tiers: [{radix: 0}]\n", WK_EVALUE, 8, 19, "'fabric.tiers.1.radix'");
   expect_error(GOOD_HEAD "nodes: 4\nfabric:\n  topology: torus\n  torus: {dims: [4, 2]}\n", WK_EVALUE, 7, 1, "torus dims multiply to 8");
   expect_error(GOOD_HEAD "nodes: 4\nfabric: {rail_optimized: true, tiers: [{radix: 64}]}\n", WK_EVALUE, 7, 1, "at least two tiers");
-  expect_error("name: x\nnodes: 4\n", WK_EVALUE, 0, 0, "missing accelerator.bf16_tflops");
+  expect_error("name: x\nnodes: 4\n", WK_EVALUE, 1, 1, "missing accelerator.bf16_tflops");
 }
 
 static void test_tweak_errors(void **st) {

@@ -27,8 +27,9 @@ static void split_tier(const hw_tier *t, int top, uint32_t *down, uint32_t *up) 
   *up = (uint32_t)t->radix - d;
 }
 
+/* A value the file lacks or gets wrong as a whole: without a better place, point at 1:1. */
 static wk_errcode bad(wk_err *err, const char *path, int line, int col, const char *msg) {
-  return wk_err_set(err, WK_EVALUE, path, line, col, "%s", msg);
+  return wk_err_set(err, WK_EVALUE, path, line ? line : 1, line ? col : 1, "%s", msg);
 }
 
 wk_errcode hw_config_check(const hw_config *cfg, const char *path, wk_err *err) {
