@@ -6,10 +6,11 @@ GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST := ctest --output-on-failure -j $(JOBS)
 
+SHARED ?= $(abspath ../shared)
 FUZZ_SECONDS ?= 600
 SMOKE_SECONDS ?= 30
 
-.PHONY: all deps build build-asan build-fuzz test test-unit test-asan fuzz fuzz-smoke demo bench \
+.PHONY: all deps build build-asan build-fuzz test test-unit test-asan test-determinism fuzz fuzz-smoke demo bench \
         valgrind clean
 
 all: build
@@ -51,8 +52,13 @@ fuzz: build-fuzz
 fuzz-smoke: build-fuzz
 	./fuzz/run.sh build-fuzz $(SMOKE_SECONDS)
 
-# Unit + CLI tests in the release build, the same tests under ASan+UBSan, then the fuzz smoke.
-test: test-unit test-asan fuzz-smoke
+# Same inputs and seed, same bytes: twice in the release build and once under the sanitizers.
+test-determinism: build build-asan
+	./tests/determinism.sh build build-asan $(SHARED)
+
+# Unit + CLI tests in the release build, the same tests under ASan+UBSan, the determinism
+# check across the two builds, then the fuzz smoke.
+test: test-unit test-asan test-determinism fuzz-smoke
 
 demo: build
 	./build/wanka cluster show zhengzhou-60k

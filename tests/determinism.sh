@@ -1,0 +1,26 @@
+#!/bin/sh
+# determinism.sh BUILD_A BUILD_B SHARED — every subcommand, run twice in BUILD_A and once in
+# BUILD_B (the sanitizer build), must print byte-identical output for the same inputs and
+# seed. Wall-clock fields (wall_s) are the only thing allowed to differ and are masked.
+set -u
+a=$1 b=$2 shared=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+status=0 n=0
+run() { # name, then the wanka arguments
+  name=$1; shift
+  "$a/wanka" "$@" > "$tmp/$name.a1" 2>&1
+  "$a/wanka" "$@" > "$tmp/$name.a2" 2>&1
+  "$b/wanka" "$@" > "$tmp/$name.b" 2>&1
+  for f in a1 a2 b; do sed -E 's/("?wall_s"?[:=]? *)[0-9.e+-]+/\1X/g' "$tmp/$name.$f" > "$tmp/$name.$f.m"; done
+  n=$((n + 1))
+  if ! cmp -s "$tmp/$name.a1.m" "$tmp/$name.a2.m"; then echo "NOT DETERMINISTIC (two runs): $name"; status=1; fi
+  if ! cmp -s "$tmp/$name.a1.m" "$tmp/$name.b.m"; then echo "DIFFERS between builds: $name"; diff "$tmp/$name.a1.m" "$tmp/$name.b.m" | head -5; status=1; fi
+}
+run cluster_show cluster show zhengzhou-60k --json
+run cluster_export cluster export h100-roce-24k --slurm-topology
+run trace_gen trace gen --cards 61440 --days 2 --seed 7
+run trace_info trace info "$shared/data/traces/theta_2022.swf" --json
+for f in "$(dirname "$0")"/determinism_*.sh; do [ -f "$f" ] && . "$f"; done
+echo "determinism: $n commands, $([ $status = 0 ] && echo all identical || echo FAILED)"
+exit $status
