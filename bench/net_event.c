@@ -1,0 +1,148 @@
+/* bench/net_event — the fabric engine's hot paths on a fabric-like link set: a three-tier
+ * fat tree of 65,536 endpoints (32 per leaf, 32 leaves and 16 aggregation switches per pod,
+ * 16 core planes of 16), 400 Gb/s links, routes of 2, 4 or 6 hops chosen by ECMP hash.
+ * event: 100,000 flows arriving over time, run to completion incrementally (aim: > 2 million
+ *        completions/s, < 256 bytes per active flow). Past ~15,000 active flows the flow/link
+ *        graph of this fabric percolates and each re-solve spans thousands of flows;
+ * once : a ring step of 61,440 cards solved once with net_solve_once (aim: < 50 ms). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "core/core.h"
+#include "net/net.h"
+
+enum { E = 65536, PER_LEAF = 32, LEAVES = E / PER_LEAF, LEAF_PER_POD = 32,
+       PODS = LEAVES / LEAF_PER_POD, AGG = 16, CORE = 16 };
+#define L_UP(e) ((uint32_t)(e))
+#define L_DOWN(e) ((uint32_t)(E + (e)))
+#define L_LA(leaf, a) ((uint32_t)(2 * E + (leaf) * AGG + (a)))
+#define L_AL(leaf, a) ((uint32_t)(2 * E + LEAVES * AGG + (leaf) * AGG + (a)))
+#define L_AC(pod, a, c) ((uint32_t)(2 * E + 2 * LEAVES * AGG + ((pod) * AGG + (a)) * CORE + (c)))
+#define L_CA(pod, a, c) (L_AC(pod, a, c) + (uint32_t)(PODS * AGG * CORE))
+#define NLINKS ((uint32_t)(2 * E + 2 * LEAVES * AGG + 2 * PODS * AGG * CORE))
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Up-down route from src to dst with ECMP choice by hash; returns the hop count. */
+static uint32_t route(uint32_t src, uint32_t dst, uint64_t hash, uint32_t *r) {
+  uint32_t ls = src / PER_LEAF, ld = dst / PER_LEAF, ps = ls / LEAF_PER_POD,
+           pd = ld / LEAF_PER_POD, a = (uint32_t)(hash % AGG), c = (uint32_t)((hash >> 8) % CORE);
+  uint32_t n = 0;
+  r[n++] = L_UP(src);
+  if (ls != ld) {
+    r[n++] = L_LA(ls, a);
+    if (ps != pd) {
+      r[n++] = L_AC(ps, a, c);
+      r[n++] = L_CA(pd, a, c);
+    }
+    r[n++] = L_AL(ld, a);
+  }
+  r[n++] = L_DOWN(dst);
+  return n;
+}
+
+static void bench_event(net_sim *s, const char *name, uint32_t nflows, double window_s) {
+  wk_rng r;
+  wk_rng_init(&r, 7, 1);
+  uint32_t rt[8], id;
+  double t0 = now();
+  for (uint32_t i = 0; i < nflows; i++) {
+    uint32_t src = (uint32_t)wk_rng_below(&r, E), dst;
+    uint64_t u = wk_rng_below(&r, 3); /* a third each: same leaf, same pod, anywhere */
+    do {
+      if (u == 0)
+        dst = src / PER_LEAF * PER_LEAF + (uint32_t)wk_rng_below(&r, PER_LEAF);
+      else if (u == 1)
+        dst = src / (PER_LEAF * LEAF_PER_POD) * (PER_LEAF * LEAF_PER_POD) +
+              (uint32_t)wk_rng_below(&r, PER_LEAF * LEAF_PER_POD);
+      else
+        dst = (uint32_t)wk_rng_below(&r, E);
+    } while (dst == src);
+    double bytes = 65536.0 + wk_rng_exp(&r, 4e6);
+    net_flow_spec sp = {rt, route(src, dst, wk_mix64(i), rt), bytes,
+                        wk_rng_uniform(&r) * window_s, i / 8, 0};
+    if (net_flow_add(s, &sp, &id) != WK_EOK) abort();
+  }
+  double t1 = now();
+  double end = net_sim_run(s);
+  double t2 = now();
+  net_stats st;
+  net_sim_stats(s, &st);
+  printf("event %-7s: %u flows, arrivals over %.0f us, peak %u active, simulated %.3f ms\n", name,
+         nflows, window_s * 1e6, st.peak_active, end * 1e3);
+  printf("  run %.3f s = %.2f M completions/s (%.2f M events/s; add %.3f s); %.1f flows and "
+         "%.1f links re-solved per batch\n",
+         t2 - t1, (double)st.completed / (t2 - t1) / 1e6, (double)st.events / (t2 - t1) / 1e6,
+         t1 - t0, (double)st.flows_resolved / (double)st.batches,
+         (double)st.links_resolved / (double)st.batches);
+  /* All flows are added up front, so every one of them holds a slot (pending or active). */
+  printf("  memory: %.0f bytes per flow held (tables, routes, heap, notes; %u held), "
+         "link state %.1f MB\n",
+         (double)st.flow_bytes / nflows, nflows, (double)st.link_bytes / 1e6);
+  net_sim_reset(s);
+}
+
+static void bench_ring(net_sim *s, const char *name, int scatter) {
+  const uint32_t n = 61440;
+  uint32_t *perm = malloc(n * sizeof *perm), *off = malloc((n + 1) * sizeof *off),
+           *lk = malloc(6 * (size_t)n * sizeof *lk);
+  double *bytes = malloc(n * sizeof *bytes), *rate = malloc(n * sizeof *rate),
+         *fin = malloc(n * sizeof *fin);
+  wk_rng r;
+  wk_rng_init(&r, 11, 2);
+  for (uint32_t i = 0; i < n; i++) perm[i] = i;
+  if (scatter) /* ranks scattered over the 65,536 endpoints: most hops cross the core */
+    for (uint32_t i = n - 1; i > 0; i--) {
+      uint32_t j = (uint32_t)wk_rng_below(&r, i + 1), t = perm[i];
+      perm[i] = perm[j], perm[j] = t;
+    }
+  double t0 = now();
+  off[0] = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    off[i + 1] = off[i] + route(perm[i], perm[(i + 1) % n], wk_mix64(i), lk + off[i]);
+    bytes[i] = 1e9 / n * 8; /* an 8 GB all-reduce buffer: one chunk per rank */
+  }
+  double t1 = now(), mk = 0, cold = 0;
+  for (int rep = 0; rep < 2; rep++) { /* the first call grows the tables; the second reuses */
+    double ta = now();
+    if (net_solve_once(s, n, off, lk, bytes, rate, fin, &mk) != WK_EOK) abort();
+    if (rep == 0) cold = now() - ta;
+    t1 = ta;
+  }
+  double t2 = now();
+  double rmin = INFINITY;
+  for (uint32_t i = 0; i < n; i++) rmin = rate[i] < rmin ? rate[i] : rmin;
+  printf("once  %-7s: 61,440-card ring step: solve_once %.2f ms warm (%.2f ms first call, routes "
+         "%.2f ms); step %.2f us, slowest flow %.1f GB/s\n",
+         name, (t2 - t1) * 1e3, cold * 1e3, (t1 - t0 - cold) * 1e3, mk * 1e6, rmin / 1e9);
+  double t3 = now();
+  if (net_maxmin(s, n, off, lk, rate) != WK_EOK) abort();
+  printf("  max-min rates alone: %.2f ms\n", (now() - t3) * 1e3);
+  free(perm), free(off), free(lk), free(bytes), free(rate), free(fin);
+}
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  uint32_t nflows = argc > 1 ? (uint32_t)atoi(argv[1]) : 100000; /* smaller runs for profiling */
+  uint32_t nl = NLINKS;
+  double *cap = malloc(nl * sizeof *cap);
+  float *lat = malloc(nl * sizeof *lat);
+  for (uint32_t l = 0; l < nl; l++) cap[l] = 50e9, lat[l] = 5e-7f;
+  double t0 = now();
+  net_sim *s = net_sim_new(nl, cap, lat, NULL);
+  printf("fabric: %u endpoints, %u links; net_sim_new %.2f ms\n", E, nl, (now() - t0) * 1e3);
+  bench_event(s, "busy", nflows, 2e-3);
+  bench_event(s, "steady", nflows, 20e-3);
+  bench_event(s, "dense", nflows / 5, 100e-6); /* ~13k active: near the percolation point */
+  bench_ring(s, "packed", 0);
+  bench_ring(s, "scatter", 1);
+  net_sim_free(s);
+  free(cap), free(lat);
+  return 0;
+}

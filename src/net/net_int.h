@@ -1,0 +1,110 @@
+/* net_int.h — private body of the net_ engine, shared by its .c files only (sim.c: tables and
+ * event loop; solve.c: incremental progressive filling; heap.c: the two indexed heaps; once.c:
+ * the L1 entry points). Structure of arrays indexed by uint32 ids; no pointers between records. */
+#ifndef WK_NET_INT_H
+#define WK_NET_INT_H
+
+#include "net/net.h"
+
+#define NET_NIL UINT32_MAX
+#define NET_FX 4096.0 /* fixed-point units per byte/s for per-link rate sums */
+
+enum { FS_FREE = 0, FS_PENDING, FS_ACTIVE, FS_DRAINED };
+
+/* One hop of one flow's route, and its place in that link's list of flows (doubly linked, so a
+ * flow leaves all its links in O(hops)). A route is a contiguous run of hops in the pool. */
+typedef struct net_hop {
+  uint32_t link, flow, next, prev;
+} net_hop;
+
+typedef struct net_ev { /* event heap entry: at most one pending event per flow */
+  double t;
+  uint64_t seq;
+  uint32_t flow, pad;
+} net_ev;
+
+typedef struct net_lh { /* solver heap entry: a link's current fair share */
+  double key;
+  uint32_t link, pad;
+} net_lh;
+
+struct net_sim {
+  uint32_t nlinks;
+  const double *cap; /* borrowed */
+  const float *lat;  /* borrowed */
+  net_mode mode;
+  double now;
+
+  /* per link (nlinks each) */
+  uint32_t *l_head;  /* first hop in the link's flow list, NET_NIL if none */
+  int64_t *l_rem;    /* solver: capacity minus frozen rates, fixed point */
+  double *l_mf;      /* solver: highest frozen rate on the link (the level it was last raised to) */
+  uint32_t *l_cnt;   /* solver: unfrozen flows */
+  uint32_t *l_pos;   /* solver: position in lheap */
+  uint32_t *l_mark;  /* == epoch: seeded or visited in this batch */
+  uint32_t *lq;      /* links seeded / visited this batch */
+  uint32_t nlq;
+  net_lh *lheap;
+  uint32_t nlheap;
+
+  /* per flow slot (fcap each) */
+  uint32_t fcap, fhigh, ffree; /* capacity, slots ever used, free-list head */
+  uint32_t *f_hop;             /* first hop of the route (free list link when free) */
+  uint16_t *f_nh;
+  uint8_t *f_state, *f_flags;
+  uint32_t *f_group;
+  double *f_left;  /* bytes not yet drained as of f_tlast */
+  double *f_tlast; /* start time while pending; last rate change while active */
+  double *f_rate;  /* INFINITY for a flow started in this batch and not yet solved */
+  double *f_lat;   /* route latency, seconds */
+  uint32_t *f_mark;/* == epoch: unfrozen in this solve; epoch+1: frozen in it */
+  uint32_t *f_epos;/* position in the event heap, NET_NIL if none */
+  uint32_t *ulist; /* flows being re-solved */
+  double *scratch; /* rates of one link's flows, for the arrival bound */
+
+  /* hop pool with one free list per route length (exact fit; no splitting) */
+  net_hop *hop;
+  uint32_t hcap, hhigh;
+  uint32_t hfree[NET_MAX_HOPS + 1];
+
+  /* event heap */
+  net_ev *ev;
+  uint32_t nev;
+  uint64_t seq;
+
+  /* groups and notes */
+  uint32_t *g_left;
+  uint32_t gcap;
+  net_note *notes; /* ring of capacity ncap >= fcap + gcap */
+  uint32_t ncap, nhead, nlen;
+
+  uint32_t epoch;
+  double thr; /* lowest rate level the current batch's changes can reach */
+  int changed;
+  uint32_t nactive, nstalled;
+  double last_done;   /* time of the latest completion */
+  double *finish_out; /* L1 fast path (once.c): drained flows write their completion here */
+  net_stats st;
+};
+
+/* heap.c: indexed 4-ary event heap over flows, ordered by (time, seq); O(log4 n) each. */
+void net_ev_set(net_sim *s, uint32_t f, double t); /* insert or move; assigns a new seq */
+void net_ev_remove(net_sim *s, uint32_t f);        /* no-op if f has no event */
+uint32_t net_ev_pop(net_sim *s, double *t);        /* NET_NIL if empty */
+/* heap.c: indexed binary heap over links, ordered by (key, link id); O(log n) each. */
+void net_lh_push(net_sim *s, uint32_t l, double key);
+void net_lh_update(net_sim *s, uint32_t l, double key);
+void net_lh_remove(net_sim *s, uint32_t l);
+uint32_t net_lh_pop(net_sim *s, double *key);
+
+/* solve.c */
+void net_seed_links(net_sim *s, uint32_t f);      /* mark f's links as touched this batch */
+void net_solve_batch(net_sim *s);                 /* re-solve after a batch of changes */
+/* sim.c */
+void net_begin_batch(net_sim *s);
+int net_step_batch(net_sim *s); /* processes the next batch of equal-time events; 0 if none */
+wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, int push_start);
+void net_flow_start(net_sim *s, uint32_t f); /* joins its links now (part of a batch) */
+void net_flow_set_rate(net_sim *s, uint32_t f, double r);
+
+#endif

@@ -1,0 +1,346 @@
+/* sim.c — the event-driven fluid run: flow tables, the hop pool, and the loop that takes each
+ * batch of simultaneous events (starts, drains, completions), applies them, and re-solves the
+ * rates once per batch (solve.c). A flow's bytes drain at its rate; when a rate changes, the
+ * bytes left are brought up to date and the drain event moves. Tables grow geometrically in
+ * net_flow_add only, so the loop itself never allocates. */
+#include <math.h>
+#include <string.h>
+
+#include "net/net_int.h"
+
+#define LINK_BYTES                                                                        \
+  (sizeof(uint32_t) * 4 + sizeof(int64_t) + sizeof(double) + sizeof(uint32_t) +          \
+   sizeof(net_lh))
+#define FLOW_BYTES                                                                        \
+  (sizeof(uint32_t) * 5 + sizeof(uint16_t) + 2 + sizeof(double) * 5 + sizeof(net_ev) +   \
+   sizeof(net_note))
+
+net_sim *net_sim_new(uint32_t nlinks, const double *capacity, const float *latency, wk_err *err) {
+  for (uint32_t l = 0; l < nlinks; l++) {
+    double c = capacity[l], t = (double)latency[l];
+    if (!(c >= 0.0 && c <= NET_MAX_CAPACITY) || !(t >= 0.0 && isfinite(t))) {
+      wk_err_set(err, WK_EVALUE, NULL, 0, 0, "link %u: capacity %g B/s or latency %g s invalid",
+                 l, c, t);
+      return NULL;
+    }
+  }
+  net_sim *s = wk_calloc(1, sizeof *s);
+  s->nlinks = nlinks;
+  s->cap = capacity;
+  s->lat = latency;
+  size_t n = nlinks ? nlinks : 1;
+  s->l_head = wk_malloc(n * sizeof *s->l_head);
+  memset(s->l_head, 0xff, n * sizeof *s->l_head);
+  s->l_rem = wk_calloc(n, sizeof *s->l_rem);
+  s->l_mf = wk_calloc(n, sizeof *s->l_mf);
+  s->l_cnt = wk_calloc(n, sizeof *s->l_cnt);
+  s->l_pos = wk_calloc(n, sizeof *s->l_pos);
+  s->l_mark = wk_calloc(n, sizeof *s->l_mark);
+  s->lq = wk_calloc(n, sizeof *s->lq);
+  s->lheap = wk_calloc(n, sizeof *s->lheap);
+  s->epoch = 2;
+  s->ffree = NET_NIL;
+  for (int i = 0; i <= NET_MAX_HOPS; i++) s->hfree[i] = NET_NIL;
+  s->thr = INFINITY;
+  return s;
+}
+
+void net_sim_free(net_sim *s) {
+  if (!s) return;
+  void *p[] = {s->l_head, s->l_rem,  s->l_mf,    s->l_cnt,   s->l_pos,   s->l_mark, s->lq,
+               s->lheap,  s->f_hop,  s->f_nh,    s->f_state, s->f_flags, s->f_group,
+               s->f_left, s->f_tlast, s->f_rate, s->f_lat,   s->f_mark,  s->f_epos,
+               s->ulist,  s->scratch, s->hop,    s->ev,      s->g_left,  s->notes};
+  for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) wk_free(p[i]);
+  wk_free(s);
+}
+
+void net_sim_reset(net_sim *s) {
+  for (uint32_t f = 0; f < s->fhigh; f++) {
+    if (s->f_state[f] == FS_ACTIVE)
+      for (uint32_t k = 0; k < s->f_nh[f]; k++) s->l_head[s->hop[s->f_hop[f] + k].link] = NET_NIL;
+    s->f_state[f] = FS_FREE;
+    s->f_epos[f] = NET_NIL;
+  }
+  s->fhigh = 0;
+  s->ffree = NET_NIL;
+  s->hhigh = 0;
+  for (int i = 0; i <= NET_MAX_HOPS; i++) s->hfree[i] = NET_NIL;
+  s->nev = 0;
+  s->seq = 0;
+  if (s->gcap) memset(s->g_left, 0, s->gcap * sizeof *s->g_left);
+  s->nhead = s->nlen = 0;
+  s->now = 0.0;
+  s->nactive = s->nstalled = 0;
+  s->last_done = 0.0;
+  s->finish_out = NULL;
+  s->thr = INFINITY;
+  s->changed = 0;
+  memset(&s->st, 0, sizeof s->st);
+}
+
+void net_sim_set_mode(net_sim *s, net_mode m) { s->mode = m; }
+
+/* ---- growth (outside the loop) ----------------------------------------------------------- */
+#define GROW(p, n) ((p) = wk_realloc((p), (size_t)(n) * sizeof *(p)))
+
+static void grow_notes(net_sim *s) {
+  uint32_t need = s->fcap + s->gcap;
+  if (s->ncap >= need) return;
+  net_note *nn = wk_malloc((size_t)need * sizeof *nn);
+  for (uint32_t i = 0; i < s->nlen; i++) nn[i] = s->notes[(s->nhead + i) % s->ncap];
+  wk_free(s->notes);
+  s->notes = nn;
+  s->ncap = need;
+  s->nhead = 0;
+}
+
+static void grow_flows(net_sim *s) {
+  uint32_t n = s->fcap ? s->fcap * 2 : 64;
+  GROW(s->f_hop, n);
+  GROW(s->f_nh, n);
+  GROW(s->f_state, n);
+  GROW(s->f_flags, n);
+  GROW(s->f_group, n);
+  GROW(s->f_left, n);
+  GROW(s->f_tlast, n);
+  GROW(s->f_rate, n);
+  GROW(s->f_lat, n);
+  GROW(s->f_mark, n);
+  GROW(s->f_epos, n);
+  GROW(s->ulist, n);
+  GROW(s->scratch, n);
+  GROW(s->ev, n);
+  memset(s->f_mark + s->fcap, 0, (size_t)(n - s->fcap) * sizeof *s->f_mark);
+  s->fcap = n;
+  grow_notes(s);
+}
+
+static uint32_t alloc_route(net_sim *s, uint32_t nh) {
+  uint32_t r = s->hfree[nh];
+  if (r != NET_NIL) {
+    s->hfree[nh] = s->hop[r].next;
+    return r;
+  }
+  if (s->hhigh + nh > s->hcap) {
+    uint32_t n = s->hcap ? s->hcap * 2 : 256;
+    while (n < s->hhigh + nh) n *= 2;
+    GROW(s->hop, n);
+    s->hcap = n;
+  }
+  r = s->hhigh;
+  s->hhigh += nh;
+  return r;
+}
+
+wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, int push) {
+  if (sp->nhops > NET_MAX_HOPS)
+    return wk_err_set(NULL, WK_ERANGE, NULL, 0, 0, "route of %u hops", sp->nhops);
+  if (sp->group != NET_NONE && sp->group >= NET_MAX_GROUPS) return WK_ERANGE;
+  if (!(sp->bytes >= 0.0 && isfinite(sp->bytes))) return WK_EVALUE;
+  if (!(sp->start_s >= s->now && isfinite(sp->start_s))) return WK_EVALUE;
+  for (uint32_t k = 0; k < sp->nhops; k++) {
+    if (sp->route[k] >= s->nlinks) return WK_EVALUE;
+    for (uint32_t j = 0; j < k; j++) /* O(h^2), h <= 128: cheaper than a mark pass */
+      if (sp->route[j] == sp->route[k]) return WK_EVALUE;
+  }
+  if (sp->group != NET_NONE && sp->group >= s->gcap) {
+    uint32_t n = s->gcap ? s->gcap : 64;
+    while (n <= sp->group) n *= 2;
+    GROW(s->g_left, n);
+    memset(s->g_left + s->gcap, 0, (size_t)(n - s->gcap) * sizeof *s->g_left);
+    s->gcap = n;
+    grow_notes(s);
+  }
+  uint32_t f = s->ffree;
+  if (f != NET_NIL) {
+    s->ffree = s->f_hop[f];
+  } else {
+    if (s->fhigh == s->fcap) grow_flows(s);
+    f = s->fhigh++;
+    s->f_epos[f] = NET_NIL;
+  }
+  uint32_t r = alloc_route(s, sp->nhops);
+  double lat = 0.0;
+  for (uint32_t k = 0; k < sp->nhops; k++) {
+    s->hop[r + k] = (net_hop){sp->route[k], f, NET_NIL, NET_NIL};
+    lat += (double)s->lat[sp->route[k]];
+  }
+  s->f_hop[f] = r;
+  s->f_nh[f] = (uint16_t)sp->nhops;
+  s->f_state[f] = FS_PENDING;
+  s->f_flags[f] = (uint8_t)sp->flags;
+  s->f_group[f] = sp->group;
+  s->f_left[f] = sp->bytes;
+  s->f_tlast[f] = sp->start_s;
+  s->f_rate[f] = 0.0;
+  s->f_lat[f] = lat;
+  if (sp->group != NET_NONE) s->g_left[sp->group]++;
+  if (push) net_ev_set(s, f, sp->start_s);
+  *id = f;
+  return WK_EOK;
+}
+
+wk_errcode net_flow_add(net_sim *s, const net_flow_spec *sp, uint32_t *id) {
+  return net_flow_add_int(s, sp, id, 1);
+}
+
+/* ---- the loop ---------------------------------------------------------------------------- */
+static void push_note(net_sim *s, net_note_kind kind, uint32_t id, uint32_t group) {
+  WK_ASSERT(s->nlen < s->ncap);
+  s->notes[(s->nhead + s->nlen++) % s->ncap] = (net_note){s->now, kind, id, group};
+}
+
+static void free_route(net_sim *s, uint32_t f) {
+  uint32_t nh = s->f_nh[f], r = s->f_hop[f];
+  s->hop[r].next = s->hfree[nh];
+  s->hfree[nh] = r;
+  s->f_nh[f] = 0;
+}
+
+static void complete(net_sim *s, uint32_t f) {
+  s->st.completed++;
+  if (s->now > s->last_done) s->last_done = s->now;
+  uint32_t g = s->f_group[f];
+  if (s->f_flags[f] & NET_FLOW_NOTIFY) push_note(s, NET_NOTE_FLOW, f, g);
+  if (g != NET_NONE && --s->g_left[g] == 0) push_note(s, NET_NOTE_GROUP, g, g);
+  free_route(s, f);
+  s->f_state[f] = FS_FREE;
+  s->f_hop[f] = s->ffree;
+  s->ffree = f;
+}
+
+/* Bytes are done: wait out the route latency, then complete. */
+static void drained(net_sim *s, uint32_t f) {
+  s->f_left[f] = 0.0;
+  s->f_state[f] = FS_DRAINED;
+  if (s->finish_out) { /* L1 fast path: the completion time is known now; no event needed */
+    double t = s->now + s->f_lat[f];
+    s->finish_out[f] = t;
+    if (t > s->last_done) s->last_done = t;
+    complete(s, f);
+  } else if (s->f_lat[f] > 0.0)
+    net_ev_set(s, f, s->now + s->f_lat[f]);
+  else
+    complete(s, f);
+}
+
+void net_flow_start(net_sim *s, uint32_t f) {
+  if (s->f_nh[f] == 0 || s->f_left[f] == 0.0) { /* local or empty: no bandwidth to share */
+    drained(s, f);
+    return;
+  }
+  net_hop *hp = s->hop + s->f_hop[f];
+  for (uint32_t k = 0; k < s->f_nh[f]; k++) {
+    uint32_t l = hp[k].link, h = s->f_hop[f] + k, head = s->l_head[l];
+    hp[k].next = head;
+    hp[k].prev = NET_NIL;
+    if (head != NET_NIL) s->hop[head].prev = h;
+    s->l_head[l] = h;
+  }
+  s->f_state[f] = FS_ACTIVE;
+  s->f_rate[f] = INFINITY; /* "new": the solve sets it */
+  s->f_tlast[f] = s->now;
+  if (++s->nactive > s->st.peak_active) s->st.peak_active = s->nactive;
+  net_seed_links(s, f);
+  s->changed = 1;
+}
+
+static void drain(net_sim *s, uint32_t f) {
+  if (s->f_rate[f] < s->thr) s->thr = s->f_rate[f];
+  net_seed_links(s, f);
+  net_hop *hp = s->hop + s->f_hop[f];
+  for (uint32_t k = 0; k < s->f_nh[f]; k++) {
+    if (hp[k].prev != NET_NIL)
+      s->hop[hp[k].prev].next = hp[k].next;
+    else
+      s->l_head[hp[k].link] = hp[k].next;
+    if (hp[k].next != NET_NIL) s->hop[hp[k].next].prev = hp[k].prev;
+  }
+  s->nactive--;
+  s->changed = 1;
+  drained(s, f);
+}
+
+void net_begin_batch(net_sim *s) {
+  if (s->epoch > UINT32_MAX - 4) { /* marks wrap after 2^31 batches: clear them once */
+    memset(s->l_mark, 0, (size_t)s->nlinks * sizeof *s->l_mark);
+    memset(s->f_mark, 0, (size_t)s->fcap * sizeof *s->f_mark);
+    s->epoch = 0;
+  }
+  s->epoch += 2;
+  s->nlq = 0;
+  s->thr = INFINITY;
+  s->changed = 0;
+}
+
+int net_step_batch(net_sim *s) {
+  if (s->nev == 0) return 0;
+  net_begin_batch(s);
+  double t = s->ev[0].t;
+  s->now = t;
+  while (s->nev && s->ev[0].t == t) {
+    uint32_t f = net_ev_pop(s, &t);
+    s->st.events++;
+    switch (s->f_state[f]) {
+    case FS_PENDING: net_flow_start(s, f); break;
+    case FS_ACTIVE: drain(s, f); break;
+    case FS_DRAINED: complete(s, f); break;
+    default: WK_ASSERT(!"event for a free flow slot");
+    }
+  }
+  if (s->changed) net_solve_batch(s);
+  s->st.batches++;
+  return 1;
+}
+
+void net_flow_set_rate(net_sim *s, uint32_t f, double r) {
+  double old = s->f_rate[f];
+  if (old == r) return; /* unchanged: its drain event stands, bit for bit */
+  if (!isinf(old)) {
+    double left = s->f_left[f] - old * (s->now - s->f_tlast[f]);
+    s->f_left[f] = left > 0.0 ? left : 0.0;
+    if (old == 0.0) s->nstalled--;
+  }
+  s->f_tlast[f] = s->now;
+  s->f_rate[f] = r;
+  if (r > 0.0) {
+    net_ev_set(s, f, s->now + s->f_left[f] / r);
+  } else {
+    s->nstalled++;
+    net_ev_remove(s, f);
+  }
+}
+
+int net_sim_next(net_sim *s, net_note *note) {
+  while (s->nlen == 0)
+    if (!net_step_batch(s)) return 0;
+  *note = s->notes[s->nhead];
+  s->nhead = (s->nhead + 1) % s->ncap;
+  s->nlen--;
+  return 1;
+}
+
+double net_sim_run(net_sim *s) {
+  net_note n;
+  while (net_sim_next(s, &n)) {
+  }
+  return s->last_done;
+}
+
+double net_sim_now(const net_sim *s) { return s->now; }
+uint32_t net_sim_active(const net_sim *s) { return s->nactive; }
+uint32_t net_sim_stalled(const net_sim *s) { return s->nstalled; }
+
+double net_flow_rate(const net_sim *s, uint32_t id) {
+  if (id >= s->fhigh || s->f_state[id] != FS_ACTIVE || isinf(s->f_rate[id])) return NAN;
+  return s->f_rate[id];
+}
+
+void net_sim_stats(const net_sim *s, net_stats *out) {
+  *out = s->st;
+  out->flow_bytes = (uint64_t)s->fcap * FLOW_BYTES + (uint64_t)s->hcap * sizeof(net_hop) +
+                    (uint64_t)s->gcap * sizeof(uint32_t) +
+                    (uint64_t)(s->ncap - s->fcap) * sizeof(net_note);
+  out->link_bytes = (uint64_t)s->nlinks * LINK_BYTES;
+}

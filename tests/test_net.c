@@ -1,0 +1,365 @@
+/* test_net.c — unit tests for net/: exact max-min rates on hand-solved cases, fluid completion
+ * times worked out by hand, dead links, group notes and phase chaining, bad input, and the key
+ * invariant: incremental re-solving gives bit-identical results to full re-solving on random
+ * workloads (several seeds), checked against a naive progressive filling too. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "net/net.h"
+
+static net_sim *mk(uint32_t n, const double *cap, const float *lat) {
+  net_sim *s = net_sim_new(n, cap, lat, NULL);
+  assert_non_null(s);
+  return s;
+}
+
+static uint32_t add(net_sim *s, const uint32_t *route, uint32_t nh, double bytes, double t,
+                    uint32_t group, uint32_t flags) {
+  net_flow_spec sp = {route, nh, bytes, t, group, flags};
+  uint32_t id = NET_NONE;
+  assert_int_equal(net_flow_add(s, &sp, &id), WK_EOK);
+  return id;
+}
+
+static void test_single_flow(void **st) {
+  (void)st;
+  double cap[1] = {50e9};
+  float lat[1] = {1e-6f};
+  net_sim *s = mk(1, cap, lat);
+  uint32_t off[2] = {0, 1}, links[1] = {0};
+  double bytes[1] = {1e9}, rate[1], fin[1], mk_s;
+  assert_int_equal(net_solve_once(s, 1, off, links, bytes, rate, fin, &mk_s), WK_EOK);
+  assert_true(rate[0] == 50e9);
+  assert_true(fin[0] == 1e9 / 50e9 + (double)lat[0]);
+  assert_true(mk_s == fin[0]);
+  /* The same through the event mode, starting later. */
+  uint32_t id = add(s, links, 1, 1e9, 2.0, NET_NONE, NET_FLOW_NOTIFY);
+  net_note n;
+  assert_int_equal(net_sim_next(s, &n), 1);
+  assert_int_equal(n.kind, NET_NOTE_FLOW);
+  assert_int_equal(n.id, id);
+  assert_true(n.time_s == 2.0 + 1e9 / 50e9 + (double)lat[0]);
+  assert_int_equal(net_sim_next(s, &n), 0);
+  net_sim_free(s);
+}
+
+static void test_two_flows_share(void **st) {
+  (void)st;
+  double cap[1] = {10e9};
+  float lat[1] = {0};
+  net_sim *s = mk(1, cap, lat);
+  uint32_t off[3] = {0, 1, 2}, links[2] = {0, 0};
+  double rate[2];
+  assert_int_equal(net_maxmin(s, 2, off, links, rate), WK_EOK);
+  assert_true(rate[0] == 5e9 && rate[1] == 5e9);
+  uint32_t off3[4] = {0, 1, 2, 3}, links3[3] = {0, 0, 0};
+  double r3[3];
+  assert_int_equal(net_maxmin(s, 3, off3, links3, r3), WK_EOK);
+  for (int i = 0; i < 3; i++) assert_true(r3[i] == 10e9 / 3.0);
+  net_sim_free(s);
+}
+
+/* Three links, four flows: L2 (cap 6) is the tightest, f2 and f3 get 3; then L1 (8 - 3 left for
+ * f1 alone) gives f1 5; then L0 (12 - 5) gives f0 7. Every link ends saturated. */
+static void test_textbook(void **st) {
+  (void)st;
+  double cap[3] = {12, 8, 6};
+  float lat[3] = {0, 0, 0};
+  net_sim *s = mk(3, cap, lat);
+  uint32_t off[5] = {0, 1, 3, 5, 6}, links[6] = {0, 0, 1, 1, 2, 2};
+  double rate[4];
+  assert_int_equal(net_maxmin(s, 4, off, links, rate), WK_EOK);
+  assert_true(rate[0] == 7.0);
+  assert_true(rate[1] == 5.0);
+  assert_true(rate[2] == 3.0);
+  assert_true(rate[3] == 3.0);
+  /* An empty route is local: infinite rate, never a division by zero. */
+  uint32_t off1[2] = {0, 0};
+  double r1[1];
+  assert_int_equal(net_maxmin(s, 1, off1, links, r1), WK_EOK);
+  assert_true(isinf(r1[0]));
+  net_sim_free(s);
+}
+
+/* f0 (10 B, L0), f1 (30 B, L0+L1), f2 (40 B, L1), caps 10: all at 5 until f0 drains at t=2;
+ * f1 stays at 5 (L1 still shared) and drains at 6; f2 then has 10 B left at 10 B/s: t=7.
+ * Latency 0.5 s on L1 is added once to flows crossing it, after draining. */
+static void test_finish_frees_capacity(void **st) {
+  (void)st;
+  double cap[2] = {10, 10};
+  float lat[2] = {0, 0.5f};
+  net_sim *s = mk(2, cap, lat);
+  uint32_t off[4] = {0, 1, 3, 4}, links[4] = {0, 0, 1, 1};
+  double bytes[3] = {10, 30, 40}, rate[3], fin[3], mk_s;
+  assert_int_equal(net_solve_once(s, 3, off, links, bytes, rate, fin, &mk_s), WK_EOK);
+  assert_true(rate[0] == 5 && rate[1] == 5 && rate[2] == 5);
+  assert_true(fin[0] == 2.0);
+  assert_true(fin[1] == 6.5);
+  assert_true(fin[2] == 7.5);
+  assert_true(mk_s == 7.5);
+  /* One link, 100 B and 300 B at 100 B/s: 2 s, then the second alone: 4 s. */
+  double c1[1] = {100};
+  float l1[1] = {0};
+  net_sim *t = mk(1, c1, l1);
+  uint32_t o2[3] = {0, 1, 2}, k2[2] = {0, 0};
+  double b2[2] = {100, 300}, f2[2];
+  assert_int_equal(net_solve_once(t, 2, o2, k2, b2, NULL, f2, &mk_s), WK_EOK);
+  assert_true(f2[0] == 2.0 && f2[1] == 4.0);
+  net_sim_free(t);
+  net_sim_free(s);
+}
+
+static void test_dead_link(void **st) {
+  (void)st;
+  double cap[2] = {0, 10};
+  float lat[2] = {0, 0};
+  net_sim *s = mk(2, cap, lat);
+  uint32_t ra[2] = {0, 1}, rb[1] = {1};
+  uint32_t a = add(s, ra, 2, 100, 0, NET_NONE, NET_FLOW_NOTIFY);
+  uint32_t b = add(s, rb, 1, 100, 0, NET_NONE, NET_FLOW_NOTIFY);
+  net_note n;
+  assert_int_equal(net_sim_next(s, &n), 1);
+  assert_int_equal(n.id, b);
+  assert_true(n.time_s == 10.0); /* the stalled flow takes nothing from L1 */
+  assert_true(net_flow_rate(s, a) == 0.0);
+  assert_int_equal(net_sim_next(s, &n), 0); /* returns, does not hang */
+  assert_int_equal(net_sim_stalled(s), 1);
+  assert_int_equal(net_sim_active(s), 1);
+  net_sim_reset(s);
+  uint32_t off[3] = {0, 2, 3}, links[3] = {0, 1, 1};
+  double bytes[2] = {100, 100}, rate[2], fin[2], mk_s;
+  assert_int_equal(net_solve_once(s, 2, off, links, bytes, rate, fin, &mk_s), WK_EOK);
+  assert_true(rate[0] == 0.0 && rate[1] == 10.0);
+  assert_true(isinf(fin[0]) && fin[1] == 10.0 && isinf(mk_s));
+  net_sim_free(s);
+}
+
+/* A two-phase "collective": group 3 (two flows) must complete before group 4 starts. */
+static void test_groups(void **st) {
+  (void)st;
+  double cap[2] = {10, 10};
+  float lat[2] = {0.25f, 0.25f};
+  net_sim *s = mk(2, cap, lat);
+  uint32_t r0[1] = {0}, r1[1] = {1}, r01[2] = {0, 1};
+  add(s, r0, 1, 10, 0, 3, 0);  /* 10 B alone on L0: drains at 1 */
+  add(s, r1, 1, 30, 0, 3, 0);  /* 30 B alone on L1: drains at 3 */
+  net_note n;
+  assert_int_equal(net_sim_next(s, &n), 1);
+  assert_int_equal(n.kind, NET_NOTE_GROUP);
+  assert_int_equal(n.id, 3);
+  assert_true(n.time_s == 3.25);
+  add(s, r01, 2, 20, n.time_s, 4, 0); /* both links: 20 B at 10 B/s + 0.5 s */
+  add(s, r0, 1, 10, n.time_s, 4, 0);  /* shares L0 at 5: drains at 5.25; then 10 B/s */
+  assert_int_equal(net_sim_next(s, &n), 1);
+  assert_int_equal(n.kind, NET_NOTE_GROUP);
+  assert_int_equal(n.id, 4);
+  /* r01: 10 B by 5.25 at 5 B/s, 10 B left alone at 10 B/s: drains 6.25, + 0.5 latency. */
+  assert_true(fabs(n.time_s - 6.75) < 1e-12);
+  assert_int_equal(net_sim_next(s, &n), 0);
+  net_stats sx;
+  net_sim_stats(s, &sx);
+  assert_int_equal(sx.completed, 4);
+  net_sim_free(s);
+}
+
+static void test_bad_input(void **st) {
+  (void)st;
+  double cap[2] = {10, -1};
+  float lat[2] = {0, 0};
+  wk_err e;
+  assert_null(net_sim_new(2, cap, lat, &e));
+  assert_int_equal(e.code, WK_EVALUE);
+  cap[1] = 10;
+  net_sim *s = mk(2, cap, lat);
+  uint32_t bad[1] = {7}, dup[2] = {1, 1}, ok[1] = {0}, id;
+  net_flow_spec sp = {bad, 1, 1, 0, NET_NONE, 0};
+  assert_int_equal(net_flow_add(s, &sp, &id), WK_EVALUE);
+  sp.route = dup, sp.nhops = 2;
+  assert_int_equal(net_flow_add(s, &sp, &id), WK_EVALUE);
+  sp.route = ok, sp.nhops = 1, sp.bytes = NAN;
+  assert_int_equal(net_flow_add(s, &sp, &id), WK_EVALUE);
+  sp.bytes = 1, sp.nhops = NET_MAX_HOPS + 1;
+  assert_int_equal(net_flow_add(s, &sp, &id), WK_ERANGE);
+  sp.nhops = 1, sp.group = NET_MAX_GROUPS;
+  assert_int_equal(net_flow_add(s, &sp, &id), WK_ERANGE);
+  sp.group = NET_NONE, sp.start_s = 5;
+  assert_int_equal(net_flow_add(s, &sp, &id), WK_EOK);
+  net_sim_run(s);
+  sp.start_s = 1; /* before now (6) */
+  assert_int_equal(net_flow_add(s, &sp, &id), WK_EVALUE);
+  net_sim_free(s);
+}
+
+/* ---- random workloads -------------------------------------------------------------------- */
+enum { RL = 200, RF = 2000 };
+typedef struct rand_net {
+  double cap[RL];
+  float lat[RL];
+} rand_net;
+
+static void rand_links(rand_net *n, uint64_t seed) {
+  wk_rng r;
+  wk_rng_init(&r, seed, 1);
+  for (int l = 0; l < RL; l++) {
+    /* a few capacity classes, so equal shares (ties) are common, and one dead link */
+    static const double cls[4] = {12.5e9, 25e9, 50e9, 100e9};
+    n->cap[l] = l == 17 ? 0.0 : cls[wk_rng_below(&r, 4)];
+    n->lat[l] = (float)(1e-7 * (double)wk_rng_below(&r, 20));
+  }
+}
+
+static uint32_t rand_route(wk_rng *r, uint32_t *route) {
+  uint32_t nh = 1 + (uint32_t)wk_rng_below(r, 6);
+  for (uint32_t k = 0; k < nh; k++) {
+  again:
+    route[k] = (uint32_t)wk_rng_below(r, RL);
+    for (uint32_t j = 0; j < k; j++)
+      if (route[j] == route[k]) goto again;
+  }
+  return nh;
+}
+
+/* Runs a random L2 workload: 3/4 of the flows arrive at random (partly equal) times, the rest
+ * are chained: each completion note of a notified flow adds one new flow "now". Writes every
+ * note (time and id) to out; returns how many. */
+static uint32_t run_random(net_mode mode, uint64_t seed, const rand_net *rn, net_note *out,
+                           net_stats *stx) {
+  net_sim *s = mk(RL, rn->cap, rn->lat);
+  net_sim_set_mode(s, mode);
+  wk_rng r;
+  wk_rng_init(&r, seed, 2);
+  uint32_t route[8];
+  uint32_t added = 0;
+  for (; added < RF * 3 / 4; added++) {
+    uint32_t nh = rand_route(&r, route);
+    double t = (double)wk_rng_below(&r, 400) * 1e-5; /* 400 distinct start times */
+    double bytes = 1e3 * (double)(1 + wk_rng_below(&r, 100000));
+    add(s, route, nh, bytes, t, (uint32_t)wk_rng_below(&r, 50), NET_FLOW_NOTIFY);
+  }
+  uint32_t nn = 0;
+  net_note n;
+  while (net_sim_next(s, &n)) {
+    out[nn++] = n;
+    if (n.kind == NET_NOTE_FLOW && added < RF) {
+      uint32_t nh = rand_route(&r, route);
+      add(s, route, nh, 1e3 * (double)(1 + wk_rng_below(&r, 100000)), net_sim_now(s), NET_NONE,
+          NET_FLOW_NOTIFY);
+      added++;
+    }
+  }
+  assert_int_equal(added, RF);
+  assert_true(net_sim_stalled(s) > 0); /* link 17 is dead: some flows never complete */
+  net_sim_stats(s, stx);
+  net_sim_free(s);
+  return nn;
+}
+
+static void test_incremental_equals_full(void **st) {
+  (void)st;
+  static net_note a[2 * RF], b[2 * RF];
+  static rand_net rn;
+  for (uint64_t seed = 1; seed <= 6; seed++) {
+    rand_links(&rn, seed);
+    net_stats sa, sb;
+    uint32_t na = run_random(NET_MODE_INCREMENTAL, seed, &rn, a, &sa);
+    uint32_t nb = run_random(NET_MODE_FULL, seed, &rn, b, &sb);
+    assert_int_equal(na, nb);
+    assert_true(na > RF / 2);
+    for (uint32_t i = 0; i < na; i++) {
+      assert_int_equal(a[i].kind, b[i].kind);
+      assert_int_equal(a[i].id, b[i].id);
+      assert_memory_equal(&a[i].time_s, &b[i].time_s, sizeof(double)); /* bit for bit */
+    }
+    /* and the incremental mode did re-solve less */
+    assert_true(sa.flows_resolved < sb.flows_resolved);
+  }
+}
+
+/* Naive progressive filling straight from the definition: every round scans all links for
+ * the lowest remaining/unfrozen share. O(links x rounds). */
+static void naive_maxmin(uint32_t nf, const uint32_t *off, const uint32_t *lk, const double *cap,
+                         double *rate) {
+  double rem[RL];
+  uint32_t cnt[RL];
+  char frozen[RF];
+  memcpy(rem, cap, sizeof rem);
+  memset(cnt, 0, sizeof cnt);
+  memset(frozen, 0, sizeof frozen);
+  for (uint32_t f = 0; f < nf; f++)
+    for (uint32_t k = off[f]; k < off[f + 1]; k++) cnt[lk[k]]++;
+  for (;;) {
+    int best = -1;
+    double bs = INFINITY;
+    for (int l = 0; l < RL; l++)
+      if (cnt[l] && (rem[l] > 0 ? rem[l] : 0) / cnt[l] < bs)
+        bs = (rem[l] > 0 ? rem[l] : 0) / cnt[l], best = l;
+    if (best < 0) break;
+    for (uint32_t f = 0; f < nf; f++) {
+      if (frozen[f]) continue;
+      int on = 0;
+      for (uint32_t k = off[f]; k < off[f + 1]; k++) on |= lk[k] == (uint32_t)best;
+      if (!on) continue;
+      frozen[f] = 1;
+      rate[f] = bs;
+      for (uint32_t k = off[f]; k < off[f + 1]; k++) rem[lk[k]] -= bs, cnt[lk[k]]--;
+    }
+  }
+}
+
+static void test_maxmin_matches_naive(void **st) {
+  (void)st;
+  static rand_net rn;
+  static uint32_t off[RF + 1], lk[RF * 6];
+  static double fast[RF], slow[RF];
+  for (uint64_t seed = 1; seed <= 4; seed++) {
+    rand_links(&rn, seed);
+    wk_rng r;
+    wk_rng_init(&r, seed, 3);
+    uint32_t nf = 300 * (uint32_t)seed;
+    off[0] = 0;
+    for (uint32_t f = 0; f < nf; f++) off[f + 1] = off[f] + rand_route(&r, lk + off[f]);
+    net_sim *s = mk(RL, rn.cap, rn.lat);
+    assert_int_equal(net_maxmin(s, nf, off, lk, fast), WK_EOK);
+    naive_maxmin(nf, off, lk, rn.cap, slow);
+    for (uint32_t f = 0; f < nf; f++)
+      assert_true(fabs(fast[f] - slow[f]) <= 1e-9 * (slow[f] > 1 ? slow[f] : 1));
+    net_sim_free(s);
+  }
+}
+
+static void test_deterministic(void **st) {
+  (void)st;
+  static net_note a[2 * RF], b[2 * RF];
+  static rand_net rn;
+  rand_links(&rn, 99);
+  net_stats sa, sb;
+  uint32_t na = run_random(NET_MODE_INCREMENTAL, 99, &rn, a, &sa);
+  uint32_t nb = run_random(NET_MODE_INCREMENTAL, 99, &rn, b, &sb);
+  assert_int_equal(na, nb);
+  for (uint32_t i = 0; i < na; i++) {
+    assert_int_equal(a[i].id, b[i].id);
+    assert_memory_equal(&a[i].time_s, &b[i].time_s, sizeof(double));
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_single_flow),
+      cmocka_unit_test(test_two_flows_share),
+      cmocka_unit_test(test_textbook),
+      cmocka_unit_test(test_finish_frees_capacity),
+      cmocka_unit_test(test_dead_link),
+      cmocka_unit_test(test_groups),
+      cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_incremental_equals_full),
+      cmocka_unit_test(test_maxmin_matches_naive),
+      cmocka_unit_test(test_deterministic),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
