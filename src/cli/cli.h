@@ -53,6 +53,11 @@ void cli_out_abort(cli_out *o);
 
 /* Subcommand entry points: argc/argv start after the subcommand name. Return the exit code. */
 int cmd_cluster(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_coll(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif

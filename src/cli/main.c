@@ -16,6 +16,11 @@ typedef struct subcmd {
 static const subcmd subcmds[] = {
     {"cluster", cmd_cluster, "show, list and export cluster models (presets or YAML files)"},
     {"trace", cmd_trace, "generate job traces and describe real ones (SWF, sacct, Philly, ...)"},
+    {"coll", cmd_coll, "time collectives like nccl-tests (L0 analytic, L1 phase, L2 event)"},
+    {"train", cmd_train, "time one training step of a transformer (TP/PP/DP/CP/EP, memory, MFU)"},
+    {"plan", cmd_plan, "rank every training layout of a model on N cards by time per step"},
+    {"replay", cmd_replay, "replay a job trace on a cluster: policies, placement, failures, metrics"},
+    {"sim", cmd_sim, "AI-for-science jobs: 3-D stencil, distributed 3-D FFT, data-parallel model"},
     {NULL, NULL, NULL},
 };
 

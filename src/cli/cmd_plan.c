@@ -1,0 +1,141 @@
+/* cmd_plan.c — `wanka plan`: every layout of a model on N cards (TP, PP, VPP, DP, CP, EP,
+ * micro-batch, recompute, ZeRO) timed by the training-step model; those that fit are ranked
+ * by time per step and the best K printed with their breakdowns, as text or JSON. */
+#include "cli.h"
+#include "work/work.h"
+
+#include <jansson.h>
+#include <string.h>
+#include <time.h>
+
+static const char *p_cluster, *p_model, *p_dtype, *p_attn;
+static int64_t p_cards, p_seq = 2048, p_gbs = 1536, p_top = 5, p_level;
+static int p_json;
+
+static const cli_opt plan_opts[] = {
+    {"cluster", CLI_STR, &p_cluster, "C", "cluster preset or YAML file"},
+    {"model", CLI_STR, &p_model, "M", "model preset or YAML file"},
+    {"cards", CLI_INT, &p_cards, "N", "cards for the job"},
+    {"seq", CLI_INT, &p_seq, "S", "sequence length (default 2048)"},
+    {"gbs", CLI_INT, &p_gbs, "G", "global batch in sequences (default 1536)"},
+    {"top", CLI_INT, &p_top, "K", "how many layouts to print (default 5)"},
+    {"dtype", CLI_STR, &p_dtype, "D", "bf16|fp16|fp8 (default bf16)"},
+    {"attention", CLI_STR, &p_attn, "A", "flash|unfused (default flash)"},
+    {"level", CLI_INT, &p_level, "0|1", "collective fidelity level (default 0)"},
+    {"json", CLI_FLAG, &p_json, NULL, "print one JSON object"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+static const cli_cmd plan_cmd = {
+    "plan", "wanka plan --cluster C --model M --cards N [--seq S --gbs G] [--top K] [--json]",
+    "Enumerate every valid layout that fits in memory and rank them by time per step.",
+    plan_opts};
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int cmd_plan(int argc, char **argv) {
+  char *pos[1];
+  int npos, r;
+  if ((r = cli_parse(&plan_cmd, argc, argv, pos, 0, &npos))) return r == 1 ? 0 : r;
+  if (!p_cluster || !p_model || !p_cards) return cli_fail("plan needs --cluster, --model and --cards");
+  if (p_cards < 1 || p_cards > (1 << 26)) return cli_fail("--cards %lld is out of range", (long long)p_cards);
+  if (p_seq < 1 || p_seq > (1 << 24) || p_gbs < 1 || p_gbs > (1 << 24))
+    return cli_fail("--seq and --gbs must be positive");
+  if (p_top < 1 || p_top > 1000) return cli_fail("--top must be in [1, 1000]");
+  if (p_level < 0 || p_level > 2) return cli_fail("--level must be 0, 1 or 2");
+  work_plan_opts o = {(uint32_t)p_cards, (int)p_seq, (int)p_gbs, WORK_BF16, WORK_ATTN_FLASH,
+                      (int)p_level, (int)p_top};
+  if (p_dtype && work_dtype_parse(p_dtype, &o.dtype))
+    return cli_fail("--dtype '%s': use bf16, fp16 or fp8", p_dtype);
+  if (p_attn) {
+    if (!strcmp(p_attn, "flash")) o.attn = WORK_ATTN_FLASH;
+    else if (!strcmp(p_attn, "unfused")) o.attn = WORK_ATTN_UNFUSED;
+    else return cli_fail("--attention '%s': use flash or unfused", p_attn);
+  }
+  wk_err err;
+  work_model m;
+  if (work_model_get(&m, p_model, &err)) return cli_fail_err(&err);
+  hw_cluster *c = hw_load(p_cluster, &err);
+  if (!c) return cli_fail_err(&err);
+  if ((uint64_t)p_cards > hw_cards(c)) {
+    hw_free(c);
+    return cli_fail("--cards %lld: more cards than the cluster's %u", (long long)p_cards, hw_cards(c));
+  }
+  work_ctx *x = work_ctx_new(c);
+  work_plan_entry *best = wk_calloc((size_t)p_top, sizeof *best);
+  int n = 0, rc = 0;
+  work_plan_stats st;
+  double t0 = now_s();
+  if (work_plan(x, &m, &o, best, &n, &st, &err)) {
+    rc = cli_fail("%s", err.msg);
+  } else if (p_json) {
+    json_t *root = json_object(), *arr = json_array();
+    json_object_set_new(root, "cluster", json_string(hw_cfg(c)->name));
+    json_object_set_new(root, "model", json_string(m.name));
+    json_object_set_new(root, "cards", json_integer(p_cards));
+    json_object_set_new(root, "layouts_enumerated", json_integer((json_int_t)st.enumerated));
+    json_object_set_new(root, "layouts_evaluated", json_integer((json_int_t)st.evaluated));
+    json_object_set_new(root, "layouts_fitting", json_integer((json_int_t)st.fitting));
+    for (int i = 0; i < n; i++) {
+      const work_job *j = &best[i].job;
+      const work_result *s = &best[i].res;
+      json_t *e = json_object(), *b = json_object();
+      json_object_set_new(e, "tp", json_integer(j->tp));
+      json_object_set_new(e, "pp", json_integer(j->pp));
+      json_object_set_new(e, "vpp", json_integer(j->vpp));
+      json_object_set_new(e, "dp", json_integer(j->dp));
+      json_object_set_new(e, "cp", json_integer(j->cp));
+      json_object_set_new(e, "ep", json_integer(j->ep));
+      json_object_set_new(e, "mbs", json_integer(j->mbs));
+      json_object_set_new(e, "recompute", json_string(work_recompute_name(j->recompute)));
+      json_object_set_new(e, "zero", json_integer(j->zero));
+      json_object_set_new(e, "step_time_s", json_real(s->step_time_s));
+      json_object_set_new(e, "tokens_per_s", json_real(s->tokens_per_s));
+      json_object_set_new(e, "tflops_per_card", json_real(s->tflops_per_card));
+      json_object_set_new(e, "mfu", json_real(s->mfu));
+      json_object_set_new(e, "memory_bytes_per_card", json_real(s->mem.total));
+      json_object_set_new(e, "fits", json_boolean(s->fits));
+      json_object_set_new(b, "compute_s", json_real(s->b.compute));
+      json_object_set_new(b, "tp_s", json_real(s->b.tp));
+      json_object_set_new(b, "pp_s", json_real(s->b.pp));
+      json_object_set_new(b, "dp_s", json_real(s->b.dp));
+      json_object_set_new(b, "ep_s", json_real(s->b.ep));
+      json_object_set_new(b, "cp_s", json_real(s->b.cp));
+      json_object_set_new(b, "bubble_s", json_real(s->b.bubble));
+      json_object_set_new(b, "optimizer_s", json_real(s->b.optimizer));
+      json_object_set_new(e, "breakdown", b);
+      json_array_append_new(arr, e);
+    }
+    json_object_set_new(root, "best", arr);
+    char *txt = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8));
+    puts(txt);
+    free(txt);
+    json_decref(root);
+  } else {
+    printf("plan: %s on %lld cards of %s, seq %lld, global batch %lld\n", m.name,
+           (long long)p_cards, hw_cfg(c)->name, (long long)p_seq, (long long)p_gbs);
+    printf("layouts: %llu enumerated, %llu evaluated, %llu fit in memory (%.2f s)\n",
+           (unsigned long long)st.enumerated, (unsigned long long)st.evaluated,
+           (unsigned long long)st.fitting, now_s() - t0);
+    printf("%3s %4s %4s %4s %5s %3s %3s %4s %-9s %4s %10s %8s %6s %7s | %s\n", "#", "TP", "PP",
+           "VPP", "DP", "CP", "EP", "mbs", "recompute", "ZeRO", "step (s)", "TFLOP/s", "MFU",
+           "mem GB", "compute / TP / PP / DP / EP / CP / bubble (s)");
+    for (int i = 0; i < n; i++) {
+      const work_job *j = &best[i].job;
+      const work_result *s = &best[i].res;
+      printf("%3d %4d %4d %4d %5d %3d %3d %4d %-9s %4d %10.4g %8.1f %5.1f%% %7.1f | %.3g / %.3g / "
+             "%.3g / %.3g / %.3g / %.3g / %.3g\n",
+             i + 1, j->tp, j->pp, j->vpp, j->dp, j->cp, j->ep, j->mbs,
+             work_recompute_name(j->recompute), j->zero, s->step_time_s, s->tflops_per_card,
+             100 * s->mfu, s->mem.total / 1e9, s->b.compute, s->b.tp, s->b.pp, s->b.dp, s->b.ep,
+             s->b.cp, s->b.bubble);
+    }
+  }
+  wk_free(best);
+  work_ctx_free(x);
+  hw_free(c);
+  return rc;
+}

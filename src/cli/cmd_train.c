@@ -1,0 +1,265 @@
+/* cmd_train.c — `wanka train`: one training step of a transformer on a cluster model, with
+ * Megatron-LM's words for the layout; prints step time, throughput, TFLOP/s and MFU per card,
+ * memory per card and the time breakdown, as text or one JSON object, and optionally writes a
+ * Chrome trace-event timeline of the pipeline (atomically). */
+#include "cli.h"
+#include "work/work.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static const char *o_cluster, *o_model, *o_recompute, *o_dtype, *o_timeline, *o_attn;
+static int64_t o_layers, o_hidden, o_heads, o_kv, o_ffn, o_vocab, o_experts, o_topk, o_seq,
+    o_gbs, o_mbs, o_tp, o_pp, o_vpp, o_dp, o_cp, o_ep, o_cards, o_zero = -1, o_level;
+static int o_json, o_nosp, o_nooverlap;
+
+static const cli_opt train_opts[] = {
+    {"cluster", CLI_STR, &o_cluster, "C", "cluster preset or YAML file (NAME[:key=value,...])"},
+    {"model", CLI_STR, &o_model, "M", "model preset (e.g. gpt3-175b, llama3-70b) or YAML file"},
+    {"layers", CLI_INT, &o_layers, "L", "...or the shape: layers"},
+    {"hidden", CLI_INT, &o_hidden, "H", "hidden size"},
+    {"heads", CLI_INT, &o_heads, "A", "attention heads"},
+    {"kv-heads", CLI_INT, &o_kv, "K", "key/value heads (GQA; default = heads)"},
+    {"ffn-hidden", CLI_INT, &o_ffn, "F", "MLP hidden size (default 4 x hidden)"},
+    {"vocab", CLI_INT, &o_vocab, "V", "vocabulary (default 51200)"},
+    {"experts", CLI_INT, &o_experts, "E", "routed experts (MoE)"},
+    {"top-k", CLI_INT, &o_topk, "k", "experts per token"},
+    {"seq", CLI_INT, &o_seq, "S", "sequence length (tokens)"},
+    {"gbs", CLI_INT, &o_gbs, "G", "global batch (sequences per step)"},
+    {"mbs", CLI_INT, &o_mbs, "M", "micro-batch (default: the fastest that fits)"},
+    {"tp", CLI_INT, &o_tp, "T", "tensor parallel size"},
+    {"pp", CLI_INT, &o_pp, "P", "pipeline parallel size"},
+    {"vpp", CLI_INT, &o_vpp, "V", "virtual stages per device (interleaved 1F1B; default 1)"},
+    {"dp", CLI_INT, &o_dp, "D", "data parallel size (default cards / (tp pp cp))"},
+    {"cp", CLI_INT, &o_cp, "C", "context parallel size (default 1)"},
+    {"ep", CLI_INT, &o_ep, "E", "expert parallel size (default 1; carved out of DP)"},
+    {"cards", CLI_INT, &o_cards, "N", "cards of the job (default tp pp dp cp)"},
+    {"recompute", CLI_STR, &o_recompute, "R", "none|selective|full (default: fastest that fits)"},
+    {"zero", CLI_INT, &o_zero, "Z", "0 none, 1 distributed optimizer (default), 2, 3"},
+    {"dtype", CLI_STR, &o_dtype, "D", "bf16|fp16|fp8 (default bf16)"},
+    {"attention", CLI_STR, &o_attn, "A", "flash|unfused (default flash)"},
+    {"no-seq-par", CLI_FLAG, &o_nosp, NULL, "turn off sequence parallelism"},
+    {"no-overlap", CLI_FLAG, &o_nooverlap, NULL, "reduce gradients after the backward pass"},
+    {"level", CLI_INT, &o_level, "0|1", "collective fidelity level (default 0)"},
+    {"json", CLI_FLAG, &o_json, NULL, "print one JSON object"},
+    {"timeline", CLI_STR, &o_timeline, "FILE", "write a Chrome trace-event timeline (Perfetto)"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+static const cli_cmd train_cmd = {
+    "train",
+    "wanka train --cluster C (--model M | --layers L --hidden H --heads A ...) --seq S --gbs G "
+    "--tp T --pp P [--dp D | --cards N] [options]",
+    "Time one training step (one global batch) of a transformer under TP/PP/DP/CP/EP.", train_opts};
+
+/* An integer option in [lo, hi], or an error naming it. */
+static int bound(const char *name, int64_t v, int64_t lo, int64_t hi) {
+  if (v < lo || v > hi) {
+    cli_fail("--%s %lld is out of range [%lld, %lld]", name, (long long)v, (long long)lo,
+             (long long)hi);
+    return -1;
+  }
+  return 0;
+}
+
+static void put_breakdown(json_t *o, const work_breakdown *b) {
+  json_t *d = json_object();
+  json_object_set_new(d, "compute_s", json_real(b->compute));
+  json_object_set_new(d, "tp_s", json_real(b->tp));
+  json_object_set_new(d, "pp_s", json_real(b->pp));
+  json_object_set_new(d, "dp_s", json_real(b->dp));
+  json_object_set_new(d, "ep_s", json_real(b->ep));
+  json_object_set_new(d, "cp_s", json_real(b->cp));
+  json_object_set_new(d, "bubble_s", json_real(b->bubble));
+  json_object_set_new(d, "optimizer_s", json_real(b->optimizer));
+  json_object_set_new(o, "breakdown", d);
+}
+
+static void print_json(const work_job *j, const work_result *r, const char *cluster,
+                       int mbs_auto, int rc_auto) {
+  json_t *o = json_object(), *lay = json_object(), *mem = json_object(), *mod = json_object();
+  json_object_set_new(o, "cluster", json_string(cluster));
+  json_object_set_new(mod, "name", json_string(j->model.name));
+  json_object_set_new(mod, "layers", json_integer(j->model.layers));
+  json_object_set_new(mod, "hidden", json_integer(j->model.hidden));
+  json_object_set_new(mod, "heads", json_integer(j->model.heads));
+  json_object_set_new(mod, "params", json_real(work_model_params(&j->model)));
+  json_object_set_new(mod, "active_params", json_real(work_model_active_params(&j->model)));
+  json_object_set_new(o, "model", mod);
+  json_object_set_new(o, "step_time_s", json_real(r->step_time_s));
+  json_object_set_new(o, "tokens_per_s", json_real(r->tokens_per_s));
+  json_object_set_new(o, "tflops_per_card", json_real(r->tflops_per_card));
+  json_object_set_new(o, "mfu", json_real(r->mfu));
+  json_object_set_new(o, "memory_bytes_per_card", json_real(r->mem.total));
+  json_object_set_new(o, "hbm_bytes_per_card", json_real(r->hbm_bytes));
+  json_object_set_new(o, "fits", json_boolean(r->fits));
+  put_breakdown(o, &r->b);
+  json_object_set_new(mem, "weights", json_real(r->mem.weights));
+  json_object_set_new(mem, "grads", json_real(r->mem.grads));
+  json_object_set_new(mem, "optimizer", json_real(r->mem.optimizer));
+  json_object_set_new(mem, "activations", json_real(r->mem.activations));
+  json_object_set_new(mem, "other", json_real(r->mem.other));
+  json_object_set_new(o, "memory", mem);
+  json_object_set_new(lay, "cards", json_integer(work_job_cards(j)));
+  json_object_set_new(lay, "tp", json_integer(j->tp));
+  json_object_set_new(lay, "pp", json_integer(j->pp));
+  json_object_set_new(lay, "vpp", json_integer(r->vpp));
+  json_object_set_new(lay, "dp", json_integer(j->dp));
+  json_object_set_new(lay, "cp", json_integer(j->cp));
+  json_object_set_new(lay, "ep", json_integer(j->ep));
+  json_object_set_new(lay, "mbs", json_integer(r->mbs));
+  json_object_set_new(lay, "mbs_chosen", json_boolean(mbs_auto));
+  json_object_set_new(lay, "microbatches", json_integer(r->microbatches));
+  json_object_set_new(lay, "recompute", json_string(work_recompute_name(r->recompute)));
+  json_object_set_new(lay, "recompute_chosen", json_boolean(rc_auto));
+  json_object_set_new(lay, "zero", json_integer(j->zero));
+  json_object_set_new(lay, "sequence_parallel", json_boolean(j->seq_par && j->tp > 1));
+  json_object_set_new(lay, "dtype", json_string(work_dtype_name(j->dtype)));
+  json_object_set_new(o, "layout", lay);
+  json_object_set_new(o, "level", json_integer(j->level));
+  char *txt = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8));
+  puts(txt);
+  free(txt);
+  json_decref(o);
+}
+
+static void print_text(const work_job *j, const work_result *r, const hw_cluster *c,
+                       int mbs_auto, int rc_auto) {
+  const work_model *m = &j->model;
+  double st = r->step_time_s, pc = 100 / st;
+  printf("model      %s: %d layers, hidden %d, %d heads (%d KV), %.1f B params", m->name,
+         m->layers, m->hidden, m->heads, m->kv_heads, work_model_params(m) / 1e9);
+  if (m->experts)
+    printf(" (%.1f B active; %d experts, top-%d)", work_model_active_params(m) / 1e9, m->experts,
+           m->top_k);
+  printf("\ncluster    %s, %u cards; job on cards 0-%u (packed)\n", hw_cfg(c)->name, hw_cards(c),
+         work_job_cards(j) - 1);
+  printf("layout     TP %d x PP %d (VPP %d) x DP %d x CP %d, EP %d; seq %d, global batch %d\n",
+         j->tp, j->pp, r->vpp, j->dp, j->cp, j->ep, j->seq, j->gbs);
+  printf("           micro-batch %d%s, %d micro-batches; recompute %s%s; ZeRO %d; SP %s; %s\n",
+         r->mbs, mbs_auto ? " (chosen: fastest that fits)" : "", r->microbatches,
+         work_recompute_name(r->recompute), rc_auto ? " (chosen: fastest that fits)" : "",
+         j->zero, j->seq_par && j->tp > 1 ? "on" : "off", work_dtype_name(j->dtype));
+  printf("step       %.4g s per iteration, %.4g tokens/s\n", st, r->tokens_per_s);
+  printf("per card   %.1f TFLOP/s (hardware, incl. recompute), MFU %.1f %%\n", r->tflops_per_card,
+         100 * r->mfu);
+  printf("memory     %.1f GB of %.1f GB per card (weights %.1f, grads %.1f, optimizer %.1f, "
+         "activations %.1f, other %.1f): %s\n",
+         r->mem.total / 1e9, r->hbm_bytes / 1e9, r->mem.weights / 1e9, r->mem.grads / 1e9,
+         r->mem.optimizer / 1e9, r->mem.activations / 1e9, r->mem.other / 1e9,
+         r->fits ? "fits" : "DOES NOT FIT");
+  const work_breakdown *b = &r->b;
+  printf("breakdown  compute %.4g s (%.1f %%), exposed TP %.3g s (%.1f %%), PP %.3g s (%.1f %%), "
+         "DP %.3g s (%.1f %%), EP %.3g s (%.1f %%), CP %.3g s (%.1f %%), bubble %.3g s (%.1f %%), "
+         "optimizer %.3g s (%.1f %%)\n",
+         b->compute, b->compute * pc, b->tp, b->tp * pc, b->pp, b->pp * pc, b->dp, b->dp * pc,
+         b->ep, b->ep * pc, b->cp, b->cp * pc, b->bubble, b->bubble * pc, b->optimizer,
+         b->optimizer * pc);
+}
+
+int cmd_train(int argc, char **argv) {
+  char *pos[1];
+  int npos, r;
+  if ((r = cli_parse(&train_cmd, argc, argv, pos, 0, &npos))) return r == 1 ? 0 : r;
+  if (!o_cluster) return cli_fail("train needs --cluster (a preset such as dgx-a100, or a YAML file)");
+  work_job j;
+  work_job_init(&j);
+  wk_err err;
+  int shape = o_layers || o_hidden || o_heads;
+  if (o_model && shape) return cli_fail("give --model or the shape (--layers/--hidden/--heads), not both");
+  if (o_model) {
+    if (work_model_get(&j.model, o_model, &err)) return cli_fail_err(&err);
+  } else {
+    if (!o_layers || !o_hidden || !o_heads)
+      return cli_fail("train needs --model, or --layers, --hidden and --heads");
+    if (bound("layers", o_layers, 1, 100000) || bound("hidden", o_hidden, 1, 1 << 20) ||
+        bound("heads", o_heads, 1, 1 << 16) || bound("kv-heads", o_kv, 0, 1 << 16) ||
+        bound("ffn-hidden", o_ffn, 0, 1 << 24) || bound("vocab", o_vocab, 0, 1 << 24) ||
+        bound("experts", o_experts, 0, 1 << 16) || bound("top-k", o_topk, 0, 1 << 16))
+      return 2;
+    snprintf(j.model.name, sizeof j.model.name, "custom");
+    j.model.layers = (int)o_layers;
+    j.model.hidden = (int)o_hidden;
+    j.model.heads = (int)o_heads;
+    j.model.kv_heads = (int)o_kv;
+    j.model.ffn_hidden = (int)o_ffn;
+    j.model.vocab = (int)o_vocab;
+    j.model.experts = (int)o_experts;
+    j.model.top_k = (int)o_topk;
+    j.model.tied_embeddings = 1;
+    if (work_model_check(&j.model, &err)) return cli_fail_err(&err);
+  }
+  if (!o_seq || !o_gbs) return cli_fail("train needs --seq and --gbs");
+  if (!o_tp || !o_pp) return cli_fail("train needs --tp and --pp");
+  if (bound("seq", o_seq, 1, 1 << 24) || bound("gbs", o_gbs, 1, 1 << 24) ||
+      bound("mbs", o_mbs, 0, 1 << 20) || bound("tp", o_tp, 1, 1 << 16) ||
+      bound("pp", o_pp, 1, 1024) || bound("vpp", o_vpp, 0, 1024) || bound("dp", o_dp, 0, 1 << 24) ||
+      bound("cp", o_cp, 0, 1 << 16) || bound("ep", o_ep, 0, 1 << 16) ||
+      bound("cards", o_cards, 0, 1 << 26) || bound("level", o_level, 0, 2))
+    return 2;
+  if (o_zero != -1 && bound("zero", o_zero, 0, 3)) return 2;
+  j.seq = (int)o_seq;
+  j.gbs = (int)o_gbs;
+  j.mbs = (int)o_mbs;
+  j.tp = (int)o_tp;
+  j.pp = (int)o_pp;
+  j.vpp = o_vpp ? (int)o_vpp : 1;
+  j.cp = o_cp ? (int)o_cp : 1;
+  j.ep = o_ep ? (int)o_ep : 1;
+  j.level = (int)o_level;
+  if (o_zero != -1) j.zero = (int)o_zero;
+  j.seq_par = !o_nosp;
+  j.overlap_dp = !o_nooverlap;
+  if (o_recompute && work_recompute_parse(o_recompute, &j.recompute))
+    return cli_fail("--recompute '%s': use none, selective or full", o_recompute);
+  if (o_dtype && work_dtype_parse(o_dtype, &j.dtype))
+    return cli_fail("--dtype '%s': use bf16, fp16 or fp8", o_dtype);
+  if (o_attn) {
+    if (!strcmp(o_attn, "flash")) j.attn = WORK_ATTN_FLASH;
+    else if (!strcmp(o_attn, "unfused")) j.attn = WORK_ATTN_UNFUSED;
+    else return cli_fail("--attention '%s': use flash or unfused", o_attn);
+  }
+  int64_t base = (int64_t)j.tp * j.pp * j.cp;
+  if (o_dp) {
+    j.dp = (int)o_dp;
+    if (o_cards && o_cards != base * j.dp)
+      return cli_fail("cards != tp * pp * dp * cp: --cards %lld but %d x %d x %d x %d = %lld",
+                      (long long)o_cards, j.tp, j.pp, j.dp, j.cp, (long long)(base * j.dp));
+  } else if (o_cards) {
+    if (o_cards % base)
+      return cli_fail("cards %% (tp * pp * cp) != 0: %lld cards over TP %d x PP %d x CP %d",
+                      (long long)o_cards, j.tp, j.pp, j.cp);
+    j.dp = (int)(o_cards / base);
+  } else {
+    return cli_fail("give --cards N or --dp D (the job's size)");
+  }
+  hw_cluster *c = hw_load(o_cluster, &err);
+  if (!c) return cli_fail_err(&err);
+  work_ctx *x = work_ctx_new(c);
+  work_result res;
+  int rc = 0;
+  int mbs_auto = j.mbs == 0, rc_auto = j.recompute == WORK_RECOMPUTE_AUTO;
+  if (work_train_step(x, &j, &res, &err)) {
+    rc = cli_fail("%s", err.msg);
+  } else if (!res.fits) {
+    char adv[512];
+    rc = cli_fail("%s", work_fit_advice(&j, &res, adv, sizeof adv));
+  } else {
+    if (o_timeline) {
+      cli_out o;
+      if (cli_out_open(&o, o_timeline)) {
+        rc = cli_fail("cannot write %s", o_timeline);
+      } else if (work_train_timeline(x, &j, &res, o.f) || cli_out_commit(&o)) {
+        cli_out_abort(&o);
+        rc = cli_fail("write error on %s", o_timeline);
+      }
+    }
+    if (!rc) {
+      if (o_json) print_json(&j, &res, hw_cfg(c)->name, mbs_auto, rc_auto);
+      else print_text(&j, &res, c, mbs_auto, rc_auto);
+    }
+  }
+  work_ctx_free(x);
+  hw_free(c);
+  return rc;
+}

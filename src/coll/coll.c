@@ -1,0 +1,223 @@
+/* coll.c — the public face of coll/: names, nccl-tests' busbw factors, the context, argument
+ * checks, `auto` (time every algorithm that applies at the requested level and keep the
+ * fastest) and several collectives at once at L2. Plans are built in plan.c and timed in
+ * level.c; nothing here allocates per flow. */
+#include "coll/coll_int.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const op_names[COLL_OPS] = {"allreduce", "allgather", "reducescatter",
+                                               "broadcast", "reduce",    "alltoall",
+                                               "sendrecv"};
+static const char *const op_alt[COLL_OPS] = {"all_reduce", "all_gather", "reduce_scatter",
+                                             "bcast",      "reduce",     "all_to_all",
+                                             "send_recv"};
+static const char *const algo_names[COLL_ALGOS] = {"auto", "ring",   "tree",    "rhd",
+                                                   "hier", "direct", "pairwise"};
+
+const char *coll_op_name(coll_op op) { return op < COLL_OPS ? op_names[op] : "?"; }
+const char *coll_algo_name(coll_algo a) { return a < COLL_ALGOS ? algo_names[a] : "?"; }
+
+int coll_op_parse(const char *s, coll_op *out) {
+  for (int i = 0; i < COLL_OPS; i++)
+    if (!strcmp(s, op_names[i]) || !strcmp(s, op_alt[i])) {
+      *out = (coll_op)i;
+      return 0;
+    }
+  return -1;
+}
+
+int coll_algo_parse(const char *s, coll_algo *out) {
+  for (int i = 0; i < COLL_ALGOS; i++)
+    if (!strcmp(s, algo_names[i])) {
+      *out = (coll_algo)i;
+      return 0;
+    }
+  if (!strcmp(s, "hierarchical")) *out = COLL_HIER;
+  else if (!strcmp(s, "halving-doubling")) *out = COLL_RHD;
+  else return -1;
+  return 0;
+}
+
+double coll_busbw_factor(coll_op op, uint32_t n) {
+  double dn = n;
+  switch (op) {
+  case COLL_ALLREDUCE: return 2.0 * (dn - 1) / dn;
+  case COLL_ALLGATHER:
+  case COLL_REDUCESCATTER:
+  case COLL_ALLTOALL: return (dn - 1) / dn;
+  default: return 1.0;
+  }
+}
+
+coll_ctx *coll_ctx_new(const hw_cluster *c) {
+  coll_ctx *x = wk_calloc(1, sizeof *x);
+  x->c = c;
+  x->cps = hw_level_cards(c, HW_LEVEL_SUPERNODE);
+  x->seen = wk_calloc(hw_cards(c), 1);
+  return x;
+}
+
+void coll_ctx_free(coll_ctx *x) {
+  if (!x) return;
+  net_sim_free(x->sim);
+  coll_plan_free(&x->plan);
+  void *p[] = {x->seen, x->acc, x->tmp, x->tmp2, x->roff, x->rlink, x->rate, x->wire, x->lat, x->memo, x->shared, x->lcount, x->srate};
+  for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) wk_free(p[i]);
+  wk_free(x);
+}
+
+/* Candidates for auto, in the order ties are broken. */
+static int candidates(coll_op op, coll_algo out[4]) {
+  switch (op) {
+  case COLL_ALLREDUCE:
+    out[0] = COLL_RING, out[1] = COLL_HIER, out[2] = COLL_TREE, out[3] = COLL_RHD;
+    return 4;
+  case COLL_ALLGATHER:
+  case COLL_REDUCESCATTER:
+    out[0] = COLL_RING, out[1] = COLL_HIER, out[2] = COLL_RHD;
+    return 3;
+  case COLL_ALLTOALL:
+    out[0] = COLL_DIRECT, out[1] = COLL_PAIRWISE;
+    return 2;
+  case COLL_SENDRECV: out[0] = COLL_DIRECT; return 1;
+  default: out[0] = COLL_RING; return 1;
+  }
+}
+
+static wk_errcode check_args(const coll_ctx *x, coll_op op, coll_algo algo, int level,
+                             const uint32_t *cards, uint32_t n, double bytes, uint8_t *seen,
+                             wk_err *err) {
+  if (op >= COLL_OPS) return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "unknown collective");
+  if (algo >= COLL_ALGOS) return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "unknown algorithm");
+  if (level < 0 || level > 2)
+    return wk_err_set(err, WK_ERANGE, NULL, 0, 0, "level %d: use 0, 1 or 2", level);
+  if (n < 2)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "a collective needs at least 2 cards (%u given)",
+                      n);
+  if (!(bytes >= 0) || !isfinite(bytes))
+    return wk_err_set(err, WK_ERANGE, NULL, 0, 0, "size %g bytes: give a size >= 0", bytes);
+  uint32_t total = hw_cards(x->c);
+  wk_errcode e = WK_OK;
+  uint32_t i = 0;
+  for (; i < n; i++) {
+    if (cards[i] >= total) {
+      e = wk_err_set(err, WK_ERANGE, NULL, 0, 0,
+                     "card %u is out of range: the cluster has cards 0..%u", cards[i], total - 1);
+      break;
+    }
+    if (seen[cards[i]]) {
+      e = wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                     "card %u appears twice: each rank needs its own card", cards[i]);
+      break;
+    }
+    seen[cards[i]] = 1;
+  }
+  for (uint32_t j = 0; j < i; j++) seen[cards[j]] = 0;
+  return e;
+}
+
+/* Times one concrete algorithm at level 0 or 1 with the context's plan. */
+static wk_errcode time_algo(coll_ctx *x, coll_op op, coll_algo algo, int level,
+                            const uint32_t *cards, uint32_t n, double bytes, double *t,
+                            wk_err *err) {
+  wk_errcode e = coll_plan_build(x, &x->plan, op, algo, cards, n, bytes, 0, err);
+  if (e) return e;
+  if (level == 0) {
+    *t = coll_l0(x, &x->plan);
+    return WK_OK;
+  }
+  return coll_l1(x, &x->plan, t, err);
+}
+
+/* Resolves auto at min(level, 1) (L2 == L1 for one collective alone). OUT *algo, *t. */
+static wk_errcode resolve(coll_ctx *x, coll_op op, coll_algo *algo, int level,
+                          const uint32_t *cards, uint32_t n, double bytes, double *t,
+                          wk_err *err) {
+  int lv = level > 1 ? 1 : level;
+  if (*algo != COLL_AUTO) return time_algo(x, op, *algo, lv, cards, n, bytes, t, err);
+  coll_algo cand[4], best = COLL_AUTO;
+  double best_t = INFINITY;
+  wk_err first;
+  int nc = candidates(op, cand), have_err = 0;
+  for (int i = 0; i < nc; i++) {
+    double ti;
+    wk_err e1;
+    if (time_algo(x, op, cand[i], lv, cards, n, bytes, &ti, &e1)) {
+      if (!have_err) first = e1, have_err = 1;
+      continue;
+    }
+    if (ti < best_t || best == COLL_AUTO) best_t = ti, best = cand[i];
+  }
+  if (best == COLL_AUTO) {
+    if (err) *err = first;
+    return first.code;
+  }
+  *algo = best;
+  *t = best_t;
+  return WK_OK;
+}
+
+static void fill(coll_result *out, coll_op op, uint32_t n, coll_algo algo, int level,
+                 double bytes, double t) {
+  out->time_s = t;
+  out->algo = algo;
+  out->level = level;
+  out->algbw = t > 0 ? bytes / t : 0;
+  out->busbw = out->algbw * coll_busbw_factor(op, n);
+}
+
+wk_errcode coll_time(coll_ctx *x, coll_op op, coll_algo algo, int level, const uint32_t *cards,
+                     uint32_t n, double bytes, coll_result *out, wk_err *err) {
+  wk_errcode e = check_args(x, op, algo, level, cards, n, bytes, x->seen, err);
+  if (e) return e;
+  double t;
+  if ((e = resolve(x, op, &algo, level, cards, n, bytes, &t, err))) return e;
+  if (level == 2) {
+    if ((e = coll_plan_build(x, &x->plan, op, algo, cards, n, bytes, 1, err))) return e;
+    coll_plan *pl = &x->plan;
+    if ((e = coll_l2(x, &pl, 1, &t, err))) return e;
+  }
+  fill(out, op, n, algo, level, bytes, t);
+  return WK_OK;
+}
+
+wk_errcode coll_time_concurrent(coll_ctx *x, const coll_job *jobs, uint32_t k, coll_result *out,
+                                double *alone_s, wk_err *err) {
+  if (k == 0) return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "no jobs to time");
+  uint8_t *seen = x->seen;
+  coll_plan *plans = wk_calloc(k, sizeof *plans);
+  coll_plan **pp = wk_calloc(k, sizeof *pp);
+  coll_algo *algo = wk_calloc(k, sizeof *algo);
+  double *t = wk_calloc(k, sizeof *t);
+  wk_errcode e = WK_OK;
+  for (uint32_t j = 0; j < k && !e; j++) {
+    const coll_job *jb = &jobs[j];
+    e = check_args(x, jb->op, jb->algo, 2, jb->cards, jb->n, jb->bytes, seen, err);
+    for (uint32_t i = 0; !e && i < j; i++) /* disjointness against earlier jobs */
+      for (uint32_t r = 0; r < jobs[i].n; r++) seen[jobs[i].cards[r]] = 1;
+    for (uint32_t r = 0; !e && r < jb->n; r++)
+      if (seen[jb->cards[r]])
+        e = wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                       "job %u's card %u is also used by an earlier job: give each job its "
+                       "own cards", j, jb->cards[r]);
+    memset(seen, 0, hw_cards(x->c));
+    algo[j] = jb->algo;
+    double t1;
+    if (!e) e = resolve(x, jb->op, &algo[j], 2, jb->cards, jb->n, jb->bytes, &t1, err);
+    if (!e) e = coll_plan_build(x, &plans[j], jb->op, algo[j], jb->cards, jb->n, jb->bytes, 1, err);
+    pp[j] = &plans[j];
+  }
+  if (!e && alone_s)
+    for (uint32_t j = 0; j < k && !e; j++) e = coll_l2(x, &pp[j], 1, &alone_s[j], err);
+  if (!e) e = coll_l2(x, pp, k, t, err);
+  for (uint32_t j = 0; !e && j < k; j++)
+    fill(&out[j], jobs[j].op, jobs[j].n, algo[j], 2, jobs[j].bytes, t[j]);
+  for (uint32_t j = 0; j < k; j++) coll_plan_free(&plans[j]);
+  wk_free(plans);
+  wk_free(pp);
+  wk_free(algo);
+  wk_free(t);
+  return e;
+}

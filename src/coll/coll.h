@@ -1,0 +1,105 @@
+/* coll — collective communication on the cluster model: all-reduce, all-gather,
+ * reduce-scatter, broadcast, reduce, all-to-all and send/recv, by ring, double binary tree,
+ * recursive halving-doubling, hierarchical (scale-up domain first, then the fabric) and
+ * direct/pairwise algorithms, timed at three fidelity levels (DESIGN.md):
+ *   L0 analytic alpha-beta with the bottleneck bandwidth of the path class;
+ *   L1 one symmetric step solved as concurrent flows with max-min sharing on the real
+ *      placement, times the number of identical steps;
+ *   L2 every flow of every step (and of several concurrent collectives), event by event.
+ * Sizes are nccl-tests' "size": the bytes of the per-rank buffer for all-reduce, broadcast,
+ * reduce and all-to-all; the total (gathered) bytes for all-gather and reduce-scatter; the
+ * message for send/recv. algbw = size / time; busbw uses nccl-tests' factors. */
+#ifndef WK_COLL_H
+#define WK_COLL_H
+
+#include "hw/hw.h"
+#include "net/net.h"
+
+typedef enum coll_op {
+  COLL_ALLREDUCE,
+  COLL_ALLGATHER,
+  COLL_REDUCESCATTER,
+  COLL_BROADCAST,
+  COLL_REDUCE,
+  COLL_ALLTOALL,
+  COLL_SENDRECV, /* cards[0] sends to cards[1] (n == 2) */
+  COLL_OPS
+} coll_op;
+
+typedef enum coll_algo {
+  COLL_AUTO, /* the fastest algorithm for this op, size and placement at the chosen level */
+  COLL_RING,
+  COLL_TREE, /* double binary tree */
+  COLL_RHD,  /* recursive halving-doubling */
+  COLL_HIER, /* inside each scale-up domain first, then across domains, then inside again */
+  COLL_DIRECT,   /* all-to-all: every rank sends to every other at once */
+  COLL_PAIRWISE, /* all-to-all: n-1 rounds of one partner each */
+  COLL_ALGOS
+} coll_algo;
+
+const char *coll_op_name(coll_op op);       /* "allreduce", ... as typed on the command line */
+const char *coll_algo_name(coll_algo a);    /* "auto", "ring", "tree", "rhd", "hier", ... */
+int coll_op_parse(const char *s, coll_op *out);     /* 0 ok, -1 unknown (accepts all_reduce too) */
+int coll_algo_parse(const char *s, coll_algo *out); /* 0 ok, -1 unknown */
+double coll_busbw_factor(coll_op op, uint32_t n);   /* nccl-tests' busbw / algbw */
+
+/* A context for timing collectives on one cluster: it owns the scratch (net_sim, route
+ * buffers) reused across calls, so timing in a loop does not allocate. The cluster is
+ * borrowed and must outlive the context. Not thread-safe; make one per thread. */
+typedef struct coll_ctx coll_ctx;
+coll_ctx *coll_ctx_new(const hw_cluster *c);
+void coll_ctx_free(coll_ctx *x); /* NULL is a no-op */
+
+typedef struct coll_result {
+  double time_s;     /* completion time of the collective */
+  coll_algo algo;    /* the algorithm used (resolved when COLL_AUTO was asked) */
+  int level;         /* fidelity level used, 0..2 */
+  double algbw;      /* bytes/s: size / time */
+  double busbw;      /* bytes/s: algbw * coll_busbw_factor */
+} coll_result;
+
+/* Times one collective of `bytes` over the n ranks on cards[0..n-1] (rank order = ring
+ * order), alone on the fabric, at level 0, 1 or 2. Errors (WK_EVALUE / WK_ERANGE, with a
+ * message naming the fix): an algorithm that does not apply to the op (e.g. pairwise
+ * all-reduce), n < 2, a card out of range or repeated, bytes < 0. */
+wk_errcode coll_time(coll_ctx *x, coll_op op, coll_algo algo, int level, const uint32_t *cards,
+                     uint32_t n, double bytes, coll_result *out, wk_err *err);
+
+/* ---- added: several collectives at once (L2) -------------------------------------------- */
+/* One job's collective for coll_time_concurrent. cards are borrowed for the call. */
+typedef struct coll_job {
+  coll_op op;
+  coll_algo algo; /* COLL_AUTO resolves at L1 for each job alone (L2 == L1 alone) */
+  const uint32_t *cards;
+  uint32_t n;
+  double bytes;
+} coll_job;
+
+/* Times k collectives started together at L2 on one fabric, so that they contend for shared
+ * links. The jobs' card sets must be disjoint (WK_EVALUE otherwise). OUT out[k]: each job's
+ * completion time (level 2); OUT alone_s[k] (may be NULL): each job's L2 time alone on the
+ * fabric, for slowdowns. Cost: one L2 run with every flow of every job, plus k runs alone. */
+wk_errcode coll_time_concurrent(coll_ctx *x, const coll_job *jobs, uint32_t k, coll_result *out,
+                                double *alone_s, wk_err *err);
+
+/* ---- added: validation against published numbers ---------------------------------------- */
+/* One row of shared/data/validation/collectives.md, mapped onto a preset and a placement and
+ * predicted at L1 with the one set of constants in coll_int.h (never per-row factors). */
+typedef struct coll_vrow {
+  char system[192];
+  char collective[48];
+  char scenario[128];     /* what was modelled: cluster spec, cards, op, algorithm, size */
+  double published_lo;    /* busbw, bytes/s (lo == hi unless the source gives a range) */
+  double published_hi;
+  double predicted;       /* busbw, bytes/s; 0 when not modelled */
+  int modelled;           /* 0: e.g. NVLink SHARP (NVLS), which wanka does not model */
+  double error_pct;       /* (predicted - published midpoint) / midpoint * 100 */
+} coll_vrow;
+
+/* Parses the markdown table in text (the file's contents) and predicts every row. OUT
+ * rows[0..*nrows) (at most max). Errors: WK_EPARSE when no table row is found, WK_EVALUE for
+ * a row whose system is not recognised (the message names it). Builds small clusters from the
+ * presets; takes well under a second. */
+wk_errcode coll_validate_md(const char *text, coll_vrow *rows, int max, int *nrows, wk_err *err);
+
+#endif

@@ -1,0 +1,121 @@
+/* coll_int.h — the private body of coll/: a collective is first turned into a plan (phases of
+ * flows, each phase a number of identical steps), and the plan is then timed at L0 (per-card
+ * loads over analytic per-level bandwidths), L1 (one max-min solve per distinct phase) or L2
+ * (every step of every phase in net's event mode). Shared by the .c files of coll/ only. */
+#ifndef WK_COLL_INT_H
+#define WK_COLL_INT_H
+
+#include "coll/coll.h"
+
+/* ---- the one set of physical constants (see docs in coll.c and bench/validate_coll.c) ---- */
+/* Payload fraction of a link's bandwidth that a large NCCL-style transfer achieves. Wire
+ * bytes = payload / efficiency, so the same constant serves L0, L1 and L2.
+ * Scale-up (NVLink-class buses): 0.80, the middle of the two published single-node ring
+ * all-reduce measurements (8xA100 232.5/300 = 0.775; 8xH100 370.67/450 = 0.824): the
+ * Simple protocol's flag/fifo overhead and copy-engine limits on a memory-semantic bus.
+ * Scale-out (IB/RoCE NICs): 0.96, what nccl-tests reaches on one NIC (48-49 of 50 GB/s for
+ * NDR send/recv, 192 of 200 GB/s per DGX A100 node): headers and the transport's pacing. */
+#define COLL_EFF_SCALEUP 0.80
+#define COLL_EFF_NET 0.96
+/* Software latency, from NCCL's 2.19 tuning model (shared/data/validation/collectives.md):
+ * a base of 8.4 us per collective (Simple protocol), and a per-step overhead on top of the
+ * physical route latency: NCCL's per-step 3.4 us over NVLink minus the 1.4 us of an NVSwitch
+ * route; its 14 us over the network minus the ~3.6 us of a two-tier IB route. */
+#define COLL_BASE_LAT_S 8.4e-6
+#define COLL_STEP_SCALEUP_S 2.0e-6
+#define COLL_STEP_NET_S 10.4e-6
+
+/* Work limits: beyond these a level refuses (with a message naming the fix) rather than
+ * running for hours or exhausting memory. */
+#define COLL_L1_MAX_FLOWS (1u << 25)  /* flows in one phase solved at L1 (4096^2 fits) */
+#define COLL_L2_MAX_FLOWS 1.2e8       /* flows simulated in one L2 run, all steps */
+#define COLL_PAIRWISE_SAMPLES 512     /* L0/L1 time pairwise all-to-all on this many rounds */
+
+typedef enum coll_ph_kind {
+  PH_LIST,  /* flows [first, first+nflows) of the plan's flow arrays */
+  PH_SHIFT, /* rank i -> rank (i + shift) % n, `bytes` each (a pairwise round) */
+  PH_A2A    /* every rank to every other rank, `bytes` each (direct all-to-all) */
+} coll_ph_kind;
+
+typedef struct coll_phase {
+  coll_ph_kind kind;
+  uint32_t first, nflows; /* PH_LIST range; nflows is set for every kind */
+  uint32_t shift;
+  double bytes;
+  double repeat;   /* identical steps (a weight when rounds are sampled) */
+  int32_t same_as; /* index of an earlier phase with identical flows, or -1 */
+} coll_phase;
+
+/* A collective as phases of flows between ranks (indices into cards[]). Arrays grow
+ * geometrically and are reused when the plan is rebuilt. */
+typedef struct coll_plan {
+  coll_op op;
+  coll_algo algo;
+  double bytes;
+  const uint32_t *cards; /* borrowed */
+  uint32_t n;
+  uint32_t *fs, *fd; /* PH_LIST flows: source and destination ranks */
+  double *fb;        /* payload bytes */
+  uint32_t nf, capf;
+  coll_phase *ph;
+  uint32_t nph, capph;
+} coll_plan;
+
+struct coll_ctx {
+  const hw_cluster *c;
+  uint32_t cps; /* cards per scale-up domain */
+  net_sim *sim; /* created on first L1/L2 use */
+  coll_plan plan;
+  uint8_t *seen; /* per card, all zero between calls: duplicate-card checks */
+  /* L0 scratch, per rank */
+  double *acc; /* 4 * n: out/in seconds over scale-up, out/in seconds over the NIC */
+  uint32_t *tmp, *tmp2;
+  uint32_t capn;
+  /* L1 scratch, per flow */
+  uint32_t *roff, *rlink;
+  double *rate, *wire, *lat;
+  double *srate;    /* rates of the shared flows */
+  uint32_t *shared; /* flows handed to the solver (indices into the step's flows) */
+  uint64_t capr, caprl;
+  uint32_t *lcount; /* per link: flows of the step on it (zero between steps) */
+  double *memo; /* per phase step time */
+  uint32_t capmemo;
+};
+
+/* plan.c */
+void coll_plan_free(coll_plan *p);
+/* Builds the plan of (op, algo) on x->... ranks; algo must be concrete (not AUTO). exact = 0
+ * lets pairwise sample its rounds (L0/L1); 1 keeps every round (L2). */
+wk_errcode coll_plan_build(coll_ctx *x, coll_plan *p, coll_op op, coll_algo algo,
+                           const uint32_t *cards, uint32_t n, double bytes, int exact, wk_err *err);
+/* The f-th flow of phase ph (ranks and payload bytes). */
+static inline void coll_flow_at(const coll_plan *p, const coll_phase *ph, uint64_t f, uint32_t *s,
+                                uint32_t *d, double *b) {
+  if (ph->kind == PH_LIST) {
+    *s = p->fs[ph->first + f];
+    *d = p->fd[ph->first + f];
+    *b = p->fb[ph->first + f];
+  } else if (ph->kind == PH_SHIFT) {
+    *s = (uint32_t)f;
+    *d = (uint32_t)((f + ph->shift) % p->n);
+    *b = ph->bytes;
+  } else {
+    uint32_t src = (uint32_t)(f / (p->n - 1)), j = (uint32_t)(f % (p->n - 1));
+    *s = src;
+    *d = j < src ? j : j + 1;
+    *b = ph->bytes;
+  }
+}
+static inline uint64_t coll_phase_flows(const coll_plan *p, const coll_phase *ph) {
+  return ph->kind == PH_A2A ? (uint64_t)p->n * (p->n - 1) : ph->nflows;
+}
+
+/* level.c: the three timings of a built plan. Each returns the collective's time in seconds
+ * (INFINITY if a flow crosses a dead link). */
+double coll_l0(coll_ctx *x, const coll_plan *p);
+double coll_l0_phase(coll_ctx *x, const coll_plan *p, const coll_phase *ph, double *lat_part);
+wk_errcode coll_l1(coll_ctx *x, const coll_plan *p, double *time_s, wk_err *err);
+/* Runs k plans at once from time 0 on one net_sim; OUT time_s[k]. */
+wk_errcode coll_l2(coll_ctx *x, coll_plan *const *plans, uint32_t k, double *time_s, wk_err *err);
+
+#endif

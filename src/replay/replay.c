@@ -1,0 +1,556 @@
+/* replay.c — the event loop of a cluster replay. Arrivals stream from the (sorted) jobs;
+ * ends, walltime kills, failures and repairs sit in one wk_evq ordered by (time, seq); after
+ * all events of one instant the scheduler makes one pass. Per-job state is structure-of-arrays
+ * in an arena; nothing is allocated per event. Progress is tracked in work-nanoseconds (the
+ * trace's runtime at ideal placement), which a run makes at 1/stretch per wall nanosecond
+ * after its restart overhead. */
+#include "replay.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { EV_END, EV_KILL, EV_FAIL, EV_REPAIR };
+#define EV(kind, epoch, id) (((uint64_t)(kind) << 61) | ((uint64_t)((epoch) & 0x1fffffffu) << 32) | (uint64_t)(id))
+#define EV_KIND(d) ((int)((d) >> 61))
+#define EV_EPOCH(d) ((uint32_t)(((d) >> 32) & 0x1fffffffu))
+#define EV_ID(d) ((uint32_t)(d))
+
+struct replay {
+  wk_arena *arena;
+  replay_metrics m;
+  replay_job *jobs;
+  size_t njobs;
+  replay_sample *samples;
+  size_t nsamples, capsamples;
+  sched_tenants *tenants; /* the list the scheduler used (owned) */
+};
+
+/* Everything the loop needs; lives only during replay_run. */
+typedef struct loop {
+  const hw_cluster *c;
+  replay_opts o;
+  replay *r;
+  sched *s;
+  sched_pool *pool;
+  wk_evq *q;
+  wk_rng fail_time, fail_where; /* separate streams: adding a consumer shifts no one */
+  uint32_t cards, cards_per_node;
+  /* per replayed job (index = sched id) */
+  uint32_t *src;      /* index into r->jobs */
+  wk_time *work, *done, *seg_start, *over_end, *first_start;
+  double *stretch, *productive_s, *ckpt_ns;
+  uint32_t *epoch, *cards_of;
+  uint8_t *restart_pending;
+  uint8_t *down;      /* per card: failures holding it down */
+  uint32_t ndown;
+  size_t unfinished;  /* queued + running + not yet arrived */
+  double busy_card_s;
+  double q_area;      /* integral of queued jobs over time (job-seconds) */
+} loop;
+
+static const double llama3_share[REPLAY_FAIL_KINDS] = {
+    268, /* faulty GPU 148, HBM3 72, SRAM 19, GPU system processor 17, SDC 6, thermal 6 */
+    52,  /* host maintenance 32, other 20 */
+    42,  /* network switch/cable 35, NIC 7 */
+    61,  /* software 54, NCCL watchdog 7 */
+};
+
+void replay_opts_init(replay_opts *o) {
+  memset(o, 0, sizeof *o);
+  sched_opts_init(&o->sched);
+  o->failure_rate = REPLAY_LLAMA3_FAILURES_PER_CARD_DAY;
+  for (int k = 0; k < REPLAY_FAIL_KINDS; k++) o->fail_share[k] = llama3_share[k];
+  o->repair_s[REPLAY_FAIL_CARD] = 8 * 3600.0;
+  o->repair_s[REPLAY_FAIL_NODE] = 2 * 3600.0;
+  o->repair_s[REPLAY_FAIL_LINK] = 3600.0;
+  o->repair_s[REPLAY_FAIL_SOFTWARE] = 0;
+  o->checkpoint_interval_s = 3600;
+  o->checkpoint_cost_s = 60;
+  o->restart_cost_s = 300;
+  o->comm_fraction = 0.1;
+  o->sample_s = 600;
+  o->seed = 1;
+}
+
+double replay_young_daly_s(const replay_opts *o, uint32_t cards) {
+  if (!(o->failure_rate > 0) || !cards) return 3600;
+  double mtbf_s = 86400.0 / (o->failure_rate * cards);
+  return sqrt(2 * o->checkpoint_cost_s * mtbf_s);
+}
+
+void replay_free(replay *r) {
+  if (!r) return;
+  sched_tenants_free(r->tenants);
+  wk_free(r->samples);
+  wk_arena_free(r->arena);
+  wk_free(r);
+}
+const replay_metrics *replay_get_metrics(const replay *r) { return &r->m; }
+const replay_job *replay_jobs(const replay *r, size_t *n) {
+  *n = r->njobs;
+  return r->jobs;
+}
+const replay_sample *replay_samples(const replay *r, size_t *n) {
+  *n = r->nsamples;
+  return r->samples;
+}
+uint32_t replay_ntenants(const replay *r) { return sched_tenants_count(r->tenants); }
+const char *replay_tenant_name(const replay *r, uint32_t i) { return sched_tenant_name(r->tenants, i); }
+
+/* ---- stretch ---- */
+/* Slowdown of a run on these cards: 1 + f * (bw_ideal / bw_actual - 1), where bw_actual is
+ * the per-card bandwidth of the smallest domain holding all of them (hw_common_level of the
+ * first and last card: domains are contiguous) and bw_ideal the best bandwidth of a domain
+ * level large enough to hold the job. A job inside its ideal domain runs at trace speed. */
+static double stretch_of(const loop *L, uint32_t cards, const sched_range *r, uint32_t nr) {
+  if (!(L->o.comm_fraction > 0) || cards <= 1) return 1;
+  uint32_t lo = r[0].first, hi = r[nr - 1].first + r[nr - 1].n - 1;
+  double actual = hw_level_card_bw(L->c, hw_common_level(L->c, lo, hi)), ideal = 0;
+  for (int l = HW_LEVEL_NODE; l <= HW_LEVEL_CLUSTER; l++) {
+    double bw = hw_level_card_bw(L->c, (hw_level)l);
+    if ((l == HW_LEVEL_CLUSTER || hw_level_cards(L->c, (hw_level)l) >= cards) && bw > ideal) ideal = bw;
+  }
+  if (!(actual > 0) || ideal <= actual) return 1;
+  return 1 + L->o.comm_fraction * (ideal / actual - 1);
+}
+
+/* ---- job runs ---- */
+static void start_run(loop *L, uint32_t id, wk_time now) {
+  uint32_t nr;
+  const sched_range *r = sched_job_ranges(L->s, id, &nr);
+  replay_job *rj = &L->r->jobs[L->src[id]];
+  if (L->first_start[id] < 0) {
+    L->first_start[id] = now;
+    rj->start_s = wk_time_to_s(now);
+  }
+  L->seg_start[id] = now;
+  L->over_end[id] = now + (L->restart_pending[id] ? wk_time_from_s(L->o.restart_cost_s) : 0);
+  L->restart_pending[id] = 0;
+  L->stretch[id] = stretch_of(L, L->cards_of[id], r, nr);
+  rj->domains = sched_pool_domains_spanned(L->pool, sched_pool_ideal_level(L->pool, L->cards_of[id]), r, nr);
+  double left = (double)(L->work[id] - L->done[id]) * L->stretch[id];
+  wk_time end = L->over_end[id] + (wk_time)llround(left);
+  wk_evq_push(L->q, end, EV(EV_END, L->epoch[id], id));
+  if (L->o.observe) L->o.observe(L->o.observe_ctx, id, 1, now, r, nr);
+}
+
+/* A run stops at now (interrupted when !finished): account its card-seconds, progress kept
+ * up to the last checkpoint and productive time. The scheduler is told by the caller. */
+static void stop_run(loop *L, uint32_t id, wk_time now, int finished, int graceful,
+                     const sched_range *r, uint32_t nr) {
+  if (L->o.observe) L->o.observe(L->o.observe_ctx, id, 0, now, r, nr);
+  L->busy_card_s += (double)L->cards_of[id] * wk_time_to_s(now - L->seg_start[id]);
+  L->epoch[id]++;
+  if (finished) {
+    L->productive_s[id] += wk_time_to_s(L->work[id] - L->done[id]) * L->stretch[id];
+    L->done[id] = L->work[id];
+    return;
+  }
+  double w = (double)L->done[id];
+  if (now > L->over_end[id]) w += (double)(now - L->over_end[id]) / L->stretch[id];
+  if (w > (double)L->work[id]) w = (double)L->work[id];
+  double kept = graceful ? w : floor(w / L->ckpt_ns[id]) * L->ckpt_ns[id];
+  if (kept < (double)L->done[id]) kept = (double)L->done[id];
+  L->productive_s[id] += (kept - (double)L->done[id]) * 1e-9 * L->stretch[id];
+  L->done[id] = (wk_time)kept;
+  L->restart_pending[id] = 1;
+  L->r->jobs[L->src[id]].restarts++;
+  L->r->m.restarts++;
+}
+
+static void finish_job(loop *L, uint32_t id, wk_time now, replay_fate fate) {
+  replay_job *rj = &L->r->jobs[L->src[id]];
+  rj->end_s = wk_time_to_s(now);
+  rj->fate = (uint8_t)fate;
+  L->unfinished--;
+  if (fate == REPLAY_FINISHED) L->r->m.finished++;
+  else L->r->m.killed++;
+}
+
+static void interrupt(loop *L, uint32_t id, wk_time now) {
+  uint32_t nr;
+  const sched_range *r = sched_job_ranges(L->s, id, &nr);
+  stop_run(L, id, now, 0, 0, r, nr);
+  sched_end(L->s, id, now, 1);
+}
+
+/* ---- failures ---- */
+static void schedule_failure(loop *L, wk_time now) {
+  if (!(L->o.failure_rate > 0) || !L->unfinished) return;
+  double mean_s = 86400.0 / (L->o.failure_rate * L->cards);
+  wk_evq_push(L->q, now + wk_time_from_s(wk_rng_exp(&L->fail_time, mean_s)), EV(EV_FAIL, 0, 0));
+}
+
+static void card_down(loop *L, uint32_t card, replay_fail_kind k, wk_time now) {
+  uint32_t owner = sched_pool_owner(L->pool, card);
+  if (owner < SCHED_DOWN) interrupt(L, owner, now);
+  if (k == REPLAY_FAIL_SOFTWARE || !(L->o.repair_s[k] > 0)) return;
+  if (!L->down[card]++) {
+    sched_pool_set_down(L->pool, card, 1);
+    L->ndown++;
+  }
+  WK_ASSERT(L->down[card] < 255);
+  wk_evq_push(L->q, now + wk_time_from_s(L->o.repair_s[k]), EV(EV_REPAIR, 0, card));
+}
+
+static void failure(loop *L, wk_time now) {
+  double tot = 0, u;
+  for (int k = 0; k < REPLAY_FAIL_KINDS; k++) tot += L->o.fail_share[k];
+  u = wk_rng_uniform(&L->fail_where) * tot;
+  replay_fail_kind kind = REPLAY_FAIL_SOFTWARE;
+  for (int k = 0; k < REPLAY_FAIL_KINDS; k++) {
+    if (u < L->o.fail_share[k]) {
+      kind = (replay_fail_kind)k;
+      break;
+    }
+    u -= L->o.fail_share[k];
+  }
+  uint32_t card = (uint32_t)wk_rng_below(&L->fail_where, L->cards);
+  L->r->m.failures++;
+  uint32_t first = card, n = 1;
+  if (kind == REPLAY_FAIL_NODE) {
+    first = card / L->cards_per_node * L->cards_per_node;
+    n = L->cards - first < L->cards_per_node ? L->cards - first : L->cards_per_node;
+  }
+  int hit = 0;
+  for (uint32_t c = first; c < first + n; c++) {
+    hit |= sched_pool_owner(L->pool, c) < SCHED_DOWN;
+    card_down(L, c, kind, now);
+  }
+  L->r->m.failures_hit_jobs += (uint64_t)hit;
+}
+
+/* ---- samples ---- */
+static void sample(loop *L, wk_time t) {
+  replay *r = L->r;
+  if (r->nsamples == r->capsamples) {
+    r->capsamples = r->capsamples ? 2 * r->capsamples : 1024; /* amortized, off the hot path */
+    r->samples = wk_realloc(r->samples, sizeof(replay_sample) * r->capsamples);
+  }
+  replay_sample *s = &r->samples[r->nsamples++];
+  s->t_s = wk_time_to_s(t);
+  s->busy_cards = sched_busy_cards(L->s);
+  s->down_cards = L->ndown;
+  s->queued_jobs = sched_queued_jobs(L->s);
+  s->queued_cards = sched_queued_cards(L->s);
+}
+
+/* ---- tenants ---- */
+static sched_tenants *make_tenants(const trace_job *jobs, size_t n, const trace *names,
+                                   const sched_tenants *given, uint32_t cards, uint32_t *tenant_of) {
+  sched_tenants *t = sched_tenants_new();
+  if (given) {
+    for (uint32_t i = 0; i < sched_tenants_count(given); i++)
+      sched_tenants_add(t, sched_tenant_name(given, i), sched_tenant_quota_cards(given, i, cards), 0,
+                        sched_tenant_priority(given, i));
+    int unmatched = -1;
+    for (size_t i = 0; i < n; i++) {
+      const char *u = names ? trace_name(names, jobs[i].user) : "";
+      const char *g = names ? trace_name(names, jobs[i].group) : "";
+      const char *q = names ? trace_name(names, jobs[i].queue) : "";
+      int m = sched_tenants_match(given, u, g, q);
+      if (m < 0) {
+        if (unmatched < 0) unmatched = (int)sched_tenants_add(t, "(unmatched)", 0, 0, 0);
+        m = unmatched;
+      }
+      tenant_of[i] = (uint32_t)m;
+    }
+    return t;
+  }
+  /* one tenant per distinct group, else user, else queue, when there are 2..256 */
+  size_t nn = names ? trace_nnames(names) : 0;
+  uint32_t *map = nn ? wk_malloc(sizeof(uint32_t) * nn) : NULL;
+  for (int field = 0; field < 3 && nn; field++) {
+    for (size_t k = 0; k < nn; k++) map[k] = SCHED_NONE;
+    uint32_t distinct = 0;
+    for (size_t i = 0; i < n && distinct <= 256; i++) {
+      uint32_t id = field == 0 ? jobs[i].group : field == 1 ? jobs[i].user : jobs[i].queue;
+      if (id < nn && map[id] == SCHED_NONE) map[id] = distinct++;
+    }
+    if (distinct < 2 || distinct > 256) continue;
+    for (size_t k = 0; k < nn; k++)
+      if (map[k] != SCHED_NONE) {
+        const char *nm = trace_name(names, (uint32_t)k);
+        (void)sched_tenants_add(t, *nm ? nm : "(none)", -1, 1.0 / distinct, 0);
+      }
+    /* tenants were added in name-id order: renumber map to that order */
+    uint32_t next = 0;
+    for (size_t k = 0; k < nn; k++)
+      if (map[k] != SCHED_NONE) map[k] = next++;
+    for (size_t i = 0; i < n; i++) {
+      uint32_t id = field == 0 ? jobs[i].group : field == 1 ? jobs[i].user : jobs[i].queue;
+      tenant_of[i] = map[id];
+    }
+    wk_free(map);
+    return t;
+  }
+  wk_free(map);
+  sched_tenants_add(t, "all", -1, 1.0, 0);
+  for (size_t i = 0; i < n; i++) tenant_of[i] = 0;
+  return t;
+}
+
+/* ---- metrics ---- */
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+static double pct(const double *v, size_t n, double p) { /* nearest rank */
+  if (!n) return 0;
+  size_t k = (size_t)ceil(p * (double)n);
+  return v[k ? k - 1 : 0];
+}
+
+static int cmp_submit(const void *a, const void *b, const trace_job *j) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  if (j[x].submit_s != j[y].submit_s) return j[x].submit_s < j[y].submit_s ? -1 : 1;
+  return (x > y) - (x < y);
+}
+
+static int opts_check(const replay_opts *o, wk_err *err) {
+  if (!(o->failure_rate >= 0) || o->failure_rate > 1000)
+    return wk_err_set(err, WK_EVALUE, "", 0, 0, "failure rate must be >= 0 per card-day"), -1;
+  if (!(o->checkpoint_interval_s >= 0) || !(o->restart_cost_s >= 0) || !(o->checkpoint_cost_s >= 0))
+    return wk_err_set(err, WK_EVALUE, "", 0, 0, "checkpoint interval and restart cost must be >= 0"), -1;
+  if (!(o->comm_fraction >= 0) || o->comm_fraction > 1)
+    return wk_err_set(err, WK_EVALUE, "", 0, 0, "communication fraction must be within 0..1"), -1;
+  if (!(o->sample_s >= 0)) return wk_err_set(err, WK_EVALUE, "", 0, 0, "sample step must be >= 0"), -1;
+  double tot = 0;
+  for (int k = 0; k < REPLAY_FAIL_KINDS; k++) {
+    if (!(o->fail_share[k] >= 0) || !(o->repair_s[k] >= 0))
+      return wk_err_set(err, WK_EVALUE, "", 0, 0, "failure shares and repair times must be >= 0"), -1;
+    tot += o->fail_share[k];
+  }
+  if (o->failure_rate > 0 && !(tot > 0))
+    return wk_err_set(err, WK_EVALUE, "", 0, 0, "failure shares sum to 0"), -1;
+  return 0;
+}
+
+wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n, const trace *names,
+                           const replay_opts *o, replay **out, wk_err *err) {
+  *out = NULL;
+  if (opts_check(o, err)) return err ? err->code : WK_EVALUE;
+  if (n >= SCHED_DOWN) return wk_err_set(err, WK_ECAPACITY, "", 0, 0, "too many jobs (%zu)", n);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  replay *r = wk_calloc(1, sizeof *r);
+  r->arena = wk_arena_new(1 << 20);
+  loop L;
+  memset(&L, 0, sizeof L);
+  L.c = c;
+  L.o = *o;
+  L.r = r;
+  L.cards = hw_cards(c);
+  L.cards_per_node = hw_level_cards(c, HW_LEVEL_NODE);
+  wk_rng_init(&L.fail_time, o->seed, 101);
+  wk_rng_init(&L.fail_where, o->seed, 102);
+
+  /* order by submit (stable), tenants, drop the too-wide */
+  uint32_t *order = WK_ARENA_NEW(r->arena, uint32_t, n + 1), *tenant_of = WK_ARENA_NEW(r->arena, uint32_t, n + 1);
+  for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
+  int sorted = 1;
+  for (size_t i = 1; i < n && sorted; i++) sorted = jobs[i - 1].submit_s <= jobs[i].submit_s;
+  if (!sorted) { /* insertion-merge would do; a plain sort with index ties is stable enough */
+    for (size_t w = 1; w < n; w *= 2) { /* bottom-up merge sort: no qsort context needed */
+      uint32_t *tmp = wk_malloc(sizeof(uint32_t) * n);
+      for (size_t lo = 0; lo < n; lo += 2 * w) {
+        size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n, a = lo, b = mid, k = lo;
+        while (a < mid && b < hi) tmp[k++] = cmp_submit(&order[b], &order[a], jobs) < 0 ? order[b++] : order[a++];
+        while (a < mid) tmp[k++] = order[a++];
+        while (b < hi) tmp[k++] = order[b++];
+      }
+      memcpy(order, tmp, sizeof(uint32_t) * n);
+      wk_free(tmp);
+    }
+  }
+  r->tenants = make_tenants(jobs, n, names, o->sched.tenants, L.cards, tenant_of);
+  L.o.sched.tenants = r->tenants;
+  r->jobs = WK_ARENA_NEW(r->arena, replay_job, n + 1);
+  r->njobs = n;
+  int64_t t0s = n ? jobs[order[0]].submit_s : 0;
+  uint32_t nrep = 0;
+  for (size_t i = 0; i < n; i++) {
+    const trace_job *j = &jobs[i];
+    replay_job *rj = &r->jobs[i];
+    rj->id = j->id;
+    rj->tenant = tenant_of[i];
+    rj->cards = j->cards > UINT32_MAX ? UINT32_MAX : (uint32_t)j->cards;
+    rj->submit_s = (double)(j->submit_s - t0s);
+    rj->start_s = rj->end_s = -1;
+    rj->runtime_s = (double)j->runtime_s;
+    if (j->cards > (int64_t)L.cards) {
+      rj->fate = REPLAY_DROPPED;
+      r->m.dropped_too_large++;
+    } else {
+      nrep++;
+    }
+  }
+  r->m.jobs = nrep;
+  L.s = sched_new(c, &L.o.sched, nrep, err);
+  if (!L.s) {
+    replay_free(r);
+    return err ? err->code : WK_EVALUE;
+  }
+  L.pool = sched_get_pool(L.s);
+  size_t m = nrep + 1;
+  L.src = WK_ARENA_NEW(r->arena, uint32_t, m);
+  L.work = WK_ARENA_NEW(r->arena, wk_time, m);
+  L.done = WK_ARENA_NEW(r->arena, wk_time, m);
+  L.seg_start = WK_ARENA_NEW(r->arena, wk_time, m);
+  L.over_end = WK_ARENA_NEW(r->arena, wk_time, m);
+  L.first_start = WK_ARENA_NEW(r->arena, wk_time, m);
+  L.stretch = WK_ARENA_NEW(r->arena, double, m);
+  L.productive_s = WK_ARENA_NEW(r->arena, double, m);
+  L.ckpt_ns = WK_ARENA_NEW(r->arena, double, m);
+  L.epoch = WK_ARENA_NEW(r->arena, uint32_t, m);
+  L.cards_of = WK_ARENA_NEW(r->arena, uint32_t, m);
+  L.restart_pending = WK_ARENA_NEW(r->arena, uint8_t, m);
+  wk_time *submit = WK_ARENA_NEW(r->arena, wk_time, m), *walltime = WK_ARENA_NEW(r->arena, wk_time, m);
+  L.down = WK_ARENA_NEW(r->arena, uint8_t, L.cards);
+  /* sched ids in submit order */
+  uint32_t id = 0;
+  for (size_t k = 0; k < n; k++) {
+    uint32_t i = order[k];
+    if (r->jobs[i].fate == REPLAY_DROPPED) continue;
+    const trace_job *j = &jobs[i];
+    L.src[id] = i;
+    L.work[id] = wk_time_from_s((double)j->runtime_s);
+    L.first_start[id] = -1;
+    L.cards_of[id] = (uint32_t)j->cards;
+    submit[id] = wk_time_from_s((double)(j->submit_s - t0s));
+    walltime[id] = j->walltime_s > 0 ? wk_time_from_s((double)j->walltime_s) : -1;
+    double ck = o->checkpoint_interval_s > 0 ? o->checkpoint_interval_s : replay_young_daly_s(o, (uint32_t)j->cards);
+    L.ckpt_ns[id] = ck * 1e9;
+    id++;
+  }
+  L.unfinished = nrep;
+  L.q = wk_evq_new(1024);
+  schedule_failure(&L, 0);
+  wk_time step = o->sample_s > 0 ? wk_time_from_s(o->sample_s) : 0, next_sample = 0, last_t = 0;
+  uint32_t ai = 0;
+  wk_errcode rc = WK_OK;
+  while (L.unfinished) {
+    const wk_event *top = wk_evq_peek(L.q);
+    wk_time t = ai < nrep ? submit[ai] : WK_TIME_MAX;
+    if (top && top->time < t) t = top->time;
+    if (t == WK_TIME_MAX) {
+      rc = wk_err_set(err, WK_ECAPACITY, "", 0, 0, "%u queued jobs can never start (a bug)", sched_queued_jobs(L.s));
+      break;
+    }
+    for (; step && next_sample < t; next_sample += step) sample(&L, next_sample);
+    L.q_area += (double)sched_queued_jobs(L.s) * wk_time_to_s(t - last_t);
+    last_t = t;
+    wk_event ev;
+    while ((top = wk_evq_peek(L.q)) && top->time == t) {
+      wk_evq_pop(L.q, &ev);
+      r->m.events++;
+      uint32_t j = EV_ID(ev.data);
+      switch (EV_KIND(ev.data)) {
+      case EV_END:
+      case EV_KILL:
+        if (EV_EPOCH(ev.data) != (L.epoch[j] & 0x1fffffffu) || !sched_job_running(L.s, j)) break;
+        uint32_t nr;
+        const sched_range *rg = sched_job_ranges(L.s, j, &nr);
+        stop_run(&L, j, t, EV_KIND(ev.data) == EV_END, 0, rg, nr);
+        sched_end(L.s, j, t, 0);
+        finish_job(&L, j, t, EV_KIND(ev.data) == EV_END ? REPLAY_FINISHED : REPLAY_KILLED);
+        break;
+      case EV_FAIL:
+        failure(&L, t);
+        schedule_failure(&L, t);
+        break;
+      case EV_REPAIR:
+        if (!--L.down[j]) {
+          sched_pool_set_down(L.pool, j, 0);
+          L.ndown--;
+        }
+        break;
+      }
+    }
+    for (; ai < nrep && submit[ai] == t; ai++) {
+      uint32_t i = L.src[ai];
+      sched_job sj = {L.cards_of[ai], tenant_of[i], submit[ai],
+                      walltime[ai] > 0 ? walltime[ai] : L.work[ai]};
+      sched_submit(L.s, ai, &sj, t);
+      r->m.events++;
+    }
+    uint32_t na;
+    const sched_action *a = sched_pass(L.s, t, &na);
+    r->m.passes++;
+    for (uint32_t k = 0; k < na; k++) {
+      uint32_t j = a[k].job;
+      if (a[k].kind == SCHED_PREEMPT) {
+        /* the scheduler already freed the cards and requeued the job: account the run */
+        stop_run(&L, j, t, 0, L.o.preempt_checkpoint, a[k].r, a[k].nr);
+        r->jobs[L.src[j]].preemptions++;
+        r->m.preemptions++;
+        continue;
+      }
+      start_run(&L, j, t);
+      if (L.o.walltime_kill && walltime[j] > 0) {
+        /* Slurm restarts the time limit on requeue: each run may last the walltime */
+        wk_evq_push(L.q, t + walltime[j], EV(EV_KILL, L.epoch[j], j));
+      }
+    }
+  }
+  wk_evq_free(L.q);
+
+  /* metrics */
+  replay_metrics *M = &r->m;
+  double mk = 0;
+  for (size_t i = 0; i < n; i++)
+    if (r->jobs[i].fate != REPLAY_DROPPED && r->jobs[i].end_s > mk) mk = r->jobs[i].end_s;
+  for (; step && next_sample <= wk_time_from_s(mk); next_sample += step) sample(&L, next_sample);
+  M->makespan_s = mk;
+  M->busy_card_s = L.busy_card_s;
+  M->utilization = mk > 0 ? L.busy_card_s / ((double)L.cards * mk) : 0;
+  M->mean_queued_jobs = mk > 0 ? L.q_area / mk : 0;
+  double *jct = wk_malloc(sizeof(double) * m), *qd = wk_malloc(sizeof(double) * m);
+  size_t nj = 0, nq = 0;
+  double sum_jct = 0, sum_q = 0, sum_bsd = 0, useful = 0, prod = 0, span = 0;
+  for (uint32_t k = 0; k < nrep; k++) {
+    const replay_job *rj = &r->jobs[L.src[k]];
+    if (rj->start_s >= 0) {
+      qd[nq++] = rj->start_s - rj->submit_s;
+      sum_q += rj->start_s - rj->submit_s;
+    }
+    if (rj->end_s < 0) continue;
+    double tj = rj->end_s - rj->submit_s;
+    jct[nj++] = tj;
+    sum_jct += tj;
+    sum_bsd += fmax(1.0, tj / fmax(rj->runtime_s, 10.0));
+    if (rj->fate == REPLAY_FINISHED) {
+      useful += (double)rj->cards * rj->runtime_s;
+      prod += (double)rj->cards * L.productive_s[k];
+      span += (double)rj->cards * (rj->end_s - rj->start_s);
+    }
+  }
+  qsort(jct, nj, sizeof(double), cmp_double);
+  qsort(qd, nq, sizeof(double), cmp_double);
+  M->avg_jct_s = nj ? sum_jct / (double)nj : 0;
+  M->p50_jct_s = pct(jct, nj, 0.5);
+  M->p99_jct_s = pct(jct, nj, 0.99);
+  M->avg_queue_s = nq ? sum_q / (double)nq : 0;
+  M->p99_queue_s = pct(qd, nq, 0.99);
+  M->bounded_slowdown = nj ? sum_bsd / (double)nj : 0;
+  M->useful_card_s = useful;
+  M->goodput = L.busy_card_s > 0 ? useful / L.busy_card_s : 1;
+  M->ettr = span > 0 ? prod / span : 1;
+  wk_free(jct);
+  wk_free(qd);
+  sched_free(L.s);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  M->wall_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  if (rc != WK_OK) {
+    replay_free(r);
+    return rc;
+  }
+  *out = r;
+  return WK_OK;
+}
+
+wk_errcode replay_run(const hw_cluster *c, const trace *t, const replay_opts *o, replay **out, wk_err *err) {
+  return replay_run_jobs(c, trace_jobs(t), trace_njobs(t), t, o, out, err);
+}

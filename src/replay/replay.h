@@ -1,0 +1,113 @@
+/* replay — discrete-event replay of a job trace on a cluster: arrivals, starts, ends,
+ * preemptions, card/node/link failures with checkpoint/restart and repair, the slowdown of a
+ * job placed across more domains than it needs, and the metrics operators and papers quote
+ * (utilization, JCT, queue delay, bounded slowdown, goodput, ETTR). Deterministic for a seed:
+ * failures draw from their own RNG streams. Uses sched/ for decisions, hw/ for bandwidths.
+ *
+ * Model, in short (details beside the code in replay.c):
+ *  - a trace job's runtime is its work at ideal placement; cancelled or failed trace jobs
+ *    still ran their recorded runtime, so they are replayed the same way;
+ *  - stretch: a job whose cards' smallest common domain has per-card bandwidth bw_actual,
+ *    while the best domain level that could hold it has bw_ideal, runs
+ *    1 + comm_fraction * (bw_ideal / bw_actual - 1) times slower (hw_level_card_bw);
+ *  - a failure, or a preemption, sends the job back to the queue (requeue, as Slurm does) with
+ *    its original submit time; it keeps the work up to its last checkpoint and pays
+ *    restart_cost when it starts again; a failed card (or node) is down for its repair time. */
+#ifndef WK_REPLAY_H
+#define WK_REPLAY_H
+
+#include "core/core.h"
+#include "hw/hw.h"
+#include "sched/sched.h"
+#include "trace/trace.h"
+
+/* Llama 3 (16,384 H100, 54 days): 419 unexpected interruptions = 4.7e-4 per GPU-day. */
+#define REPLAY_LLAMA3_FAILURES_PER_CARD_DAY 4.7e-4
+
+typedef enum replay_fail_kind { REPLAY_FAIL_CARD, REPLAY_FAIL_NODE, REPLAY_FAIL_LINK, REPLAY_FAIL_SOFTWARE, REPLAY_FAIL_KINDS } replay_fail_kind;
+
+typedef struct replay_opts {
+  sched_opts sched;            /* policy, placement, look-ahead, tenants (NULL: see below) */
+  double failure_rate;         /* interruptions per card per day; 0 = off (default Llama 3) */
+  double fail_share[REPLAY_FAIL_KINDS]; /* mix of kinds (default from Llama 3's table) */
+  double repair_s[REPLAY_FAIL_KINDS];   /* down time per kind (card 8 h, node 2 h, link 1 h,
+                                           software 0) */
+  double checkpoint_interval_s; /* work-seconds between checkpoints; 0 = Young/Daly per job */
+  double checkpoint_cost_s;     /* write time, only for Young/Daly sqrt(2 C M) (default 60 s);
+                                   trace runtimes already include the job's own checkpoints */
+  double restart_cost_s;        /* paid on every restart (default 300 s) */
+  double comm_fraction;         /* share of a step that is communication (default 0.1) */
+  int walltime_kill;            /* 1: a run longer than the walltime is killed (default 0) */
+  int preempt_checkpoint;       /* 1: a preempted job saves a checkpoint as it stops (graceful,
+                                   as Tiresias/Gandiva suspend) and loses no work; 0 (default):
+                                   it restarts from its last periodic checkpoint */
+  double sample_s;              /* timeseries step (default 600 s; 0 = none) */
+  uint64_t seed;
+  /* Observer of runs (timelines, invariant checks): called at each start and stop with the
+   * job's cards. NULL: none. */
+  void (*observe)(void *ctx, uint32_t job, int start, wk_time t, const sched_range *r, uint32_t nr);
+  void *observe_ctx;
+} replay_opts;
+void replay_opts_init(replay_opts *o);
+
+typedef struct replay_metrics {
+  size_t jobs;            /* replayed (trace jobs minus the dropped) */
+  size_t finished;        /* completed their work */
+  size_t killed;          /* by walltime */
+  size_t dropped_too_large; /* wider than the cluster: reported, never queued */
+  double utilization;     /* busy card-seconds / (cards x makespan) */
+  double avg_jct_s, p50_jct_s, p99_jct_s; /* end - submit, over finished and killed jobs */
+  double avg_queue_s, p99_queue_s;        /* first start - submit */
+  double bounded_slowdown;  /* mean of max(1, (end - submit) / max(runtime, 10 s)) */
+  double goodput;           /* useful card-seconds / allocated card-seconds */
+  double ettr;              /* card-weighted productive time / (end - first start) */
+  double makespan_s;        /* first submit .. last end */
+  double wall_s;            /* real time the replay took */
+  uint64_t restarts, preemptions, failures, failures_hit_jobs;
+  double busy_card_s, useful_card_s;
+  double mean_queued_jobs;  /* time average over the makespan */
+  uint64_t passes, events;
+} replay_metrics;
+
+typedef enum replay_fate { REPLAY_FINISHED, REPLAY_KILLED, REPLAY_DROPPED } replay_fate;
+typedef struct replay_job {
+  int64_t id;       /* the trace's id */
+  uint32_t tenant;
+  uint32_t cards;
+  double submit_s, start_s, end_s; /* seconds from the first submit; start is the first one
+                                      (-1 if never started) */
+  double runtime_s; /* the trace's */
+  uint32_t domains; /* domains spanned at the job's ideal level, last placement (1 = ideal) */
+  uint32_t restarts, preemptions;
+  uint8_t fate;     /* replay_fate */
+} replay_job;
+
+typedef struct replay_sample {
+  double t_s;
+  uint32_t busy_cards, down_cards, queued_jobs;
+  uint64_t queued_cards;
+} replay_sample;
+
+typedef struct replay replay;
+/* Replays trace t on cluster c (both borrowed, only during the call). Tenants: o->sched.tenants
+ * maps each job by its user, group and queue (unmatched jobs go to a tenant "(unmatched)"
+ * with quota 0); NULL makes one tenant per distinct trace group (else user, else queue) when
+ * there are 2..256 of them, with equal quotas, else one tenant. WK_EVALUE for bad options.
+ * Cost: O(events x (log n + pass)); memory about 150 bytes per job. */
+wk_errcode replay_run(const hw_cluster *c, const trace *t, const replay_opts *o, replay **out,
+                      wk_err *err);
+/* The same for an array of jobs (any order; names from `names` when non-NULL). */
+wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n, const trace *names,
+                           const replay_opts *o, replay **out, wk_err *err);
+void replay_free(replay *r); /* NULL is a no-op */
+
+const replay_metrics *replay_get_metrics(const replay *r);
+const replay_job *replay_jobs(const replay *r, size_t *n);         /* borrowed, input order */
+const replay_sample *replay_samples(const replay *r, size_t *n);   /* borrowed */
+uint32_t replay_ntenants(const replay *r);
+const char *replay_tenant_name(const replay *r, uint32_t i);      /* borrowed */
+/* Young/Daly checkpoint interval sqrt(2 C M) for a job of `cards` (M = its mean time between
+ * failures at o's rate); 3600 s when failures are off. */
+double replay_young_daly_s(const replay_opts *o, uint32_t cards);
+
+#endif

@@ -1,0 +1,683 @@
+/* train.c — one training step of a decoder-only transformer (dense or MoE) under Megatron-LM
+ * parallelism: FLOPs and bytes per layer, compute time from the accelerator's peak through a
+ * GEMM efficiency model and HBM-bound elementwise kernels, TP/SP/CP/EP/PP/DP communication
+ * through coll (work_coll), the 1F1B / interleaved pipeline with its bubble, and memory per
+ * card (Korthikanti et al. 2022 activations, ZeRO sharding). Placement: the job is packed on
+ * cards [first_card, first_card + tp*cp*dp*pp), rank order TP (fastest), CP, DP (EP inside
+ * DP), PP (slowest) — Megatron's default order, which keeps TP inside a node. */
+#include "work_int.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- model constants (one set for every row, every cluster) ---------------------------------
+ * Calibrated once, jointly, against all rows of shared/data/validation/training.md (Selene),
+ * within the ranges the cited measurements give; never per row. */
+
+/* Large dense GEMMs reach this fraction of the tensor-core peak in a training run: cuBLAS on
+ * A100 reaches 250-280 of 312 TFLOP/s (0.80-0.90) for fp16/bf16 at 8k^3 in a short benchmark
+ * (NVIDIA's "Matrix Multiplication Background" guide), and sustained training holds the chip
+ * at its power limit, where clocks sit ~10 % below boost (1.41 GHz): 0.87 x 0.90 = 0.78. */
+#define GEMM_EFF_MAX 0.78
+/* Hockney half-performance lengths: a GEMM of m x n (output) by k reaches
+ * EFF_MAX * m/(m+M_HALF) * n/(n+M_HALF) * k/(k+K_HALF). The output-dimension term is tile and
+ * wave quantization (128 x 128-256 tiles over ~100-130 SMs: a dimension of 1k-2k wastes a few
+ * percent, 256 wastes a third); the k term is each tile's prologue/epilogue against its
+ * main loop. Small per-card GEMMs after a TP split are therefore slower per FLOP. */
+#define GEMM_M_HALF 96.0
+#define GEMM_K_HALF 48.0
+/* Elementwise / normalisation / softmax kernels stream at this fraction of HBM bandwidth (STREAM
+ * copy on A100-80GB reaches ~1.6-1.7 of 2.0 TB/s; H100 ~2.6-2.9 of 3.35). */
+#define HBM_EFF 0.80
+/* Flash attention (FA2 on A100, FA3 on H100): forward at this fraction of the 16-bit peak at
+ * head dimension 128 and long sequences (FA2 paper, Dao 2023, Fig. 4-6: 60-73 % forward, 45-55 %
+ * backward at 2k-16k); backward does 2.5x the forward FLOPs (it recomputes the scores). */
+#define FLASH_EFF_FWD 0.62
+#define FLASH_EFF_BWD 0.50
+/* Bytes per attention-score element in the unfused (2021-2022 Megatron) path, forward: fused
+ * scale-mask-softmax reads 2 writes 2; dropout reads 2, writes 2 and a 1-byte mask. Without
+ * dropout (Llama-style) only the softmax's 4. Backward moves twice the forward bytes. */
+#define SCORE_BYTES_DROPOUT 9.0
+#define SCORE_BYTES_NODROPOUT 4.0
+/* Adam step, bytes per parameter moved: reads fp32 master, m, v, grad (16), writes master, m,
+ * v (12) and the 16-bit copy (2). */
+#define ADAM_BYTES_PER_PARAM 30.0
+/* Memory per card outside the model state: CUDA context (~0.5 GB), cuBLAS workspaces, NCCL
+ * buffers (~1 GB at 8-16 channels), and allocator slack. */
+#define MEM_RESERVE_BYTES 2.5e9
+/* DP reduction buckets: Megatron-Core buckets gradients in ~40 M-element buckets issued as the
+ * backward pass produces them; the last bucket (first layers) can never be hidden. */
+#define DP_BUCKET_PARAMS 4.0e7
+
+/* ---- names ---------------------------------------------------------------------------- */
+static const char *const recompute_names[] = {"none", "selective", "full", "auto"};
+const char *work_recompute_name(work_recompute r) { return recompute_names[r]; }
+int work_recompute_parse(const char *s, work_recompute *out) {
+  for (int i = 0; i < 4; i++)
+    if (!strcmp(s, recompute_names[i])) return *out = (work_recompute)i, 0;
+  return -1;
+}
+static const char *const dtype_names[] = {"bf16", "fp16", "fp8"};
+const char *work_dtype_name(work_dtype d) { return dtype_names[d]; }
+int work_dtype_parse(const char *s, work_dtype *out) {
+  for (int i = 0; i < 3; i++)
+    if (!strcmp(s, dtype_names[i])) return *out = (work_dtype)i, 0;
+  return -1;
+}
+
+void work_job_init(work_job *j) {
+  memset(j, 0, sizeof *j);
+  j->tp = j->pp = j->vpp = j->dp = j->cp = j->ep = 1;
+  j->recompute = WORK_RECOMPUTE_AUTO;
+  j->zero = 1;
+  j->seq_par = 1;
+  j->overlap_dp = 1;
+  j->dtype = WORK_BF16;
+  j->attn = WORK_ATTN_FLASH;
+}
+
+uint32_t work_job_cards(const work_job *j) {
+  return (uint32_t)((int64_t)j->tp * j->pp * j->dp * j->cp);
+}
+
+/* ---- primitives ------------------------------------------------------------------------ */
+double work_gemm_time(const hw_accel *a, double peak, double m, double n, double k) {
+  if (m <= 0 || n <= 0 || k <= 0) return 0;
+  double eff = GEMM_EFF_MAX * m / (m + GEMM_M_HALF) * n / (n + GEMM_M_HALF) * k / (k + GEMM_K_HALF);
+  double t_flops = 2.0 * m * n * k / (peak * eff);
+  double t_bytes = 2.0 * (m * k + k * n + m * n) / (a->hbm_bytes_per_s * HBM_EFF);
+  return t_flops > t_bytes ? t_flops : t_bytes;
+}
+
+double work_mem_time(const hw_accel *a, double bytes) {
+  return bytes / (a->hbm_bytes_per_s * HBM_EFF);
+}
+
+/* ---- checks ------------------------------------------------------------------------------ */
+wk_errcode work_train_check(const work_ctx *x, const work_job *j, wk_err *err) {
+  const work_model *m = &j->model;
+  if (j->tp < 1 || j->pp < 1 || j->vpp < 1 || j->dp < 1 || j->cp < 1 || j->ep < 1)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "parallel sizes must be at least 1");
+  if (j->seq < 1 || j->gbs < 1 || j->mbs < 0)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "seq and gbs must be positive");
+  if (m->heads % j->tp)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "heads %% tp != 0: %d attention heads cannot be split over TP %d",
+                      m->heads, j->tp);
+  if (m->kv_heads % j->tp && j->tp % m->kv_heads)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "kv-heads %% tp != 0: %d KV heads cannot be split over TP %d", m->kv_heads,
+                      j->tp);
+  if (m->ffn_hidden % j->tp)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "ffn-hidden %% tp != 0: %d over TP %d",
+                      m->ffn_hidden, j->tp);
+  if (j->vpp == 1 && m->layers % j->pp)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "layers %% pp != 0: %d layers cannot be split into %d pipeline stages",
+                      m->layers, j->pp);
+  if (m->layers % (j->pp * j->vpp))
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "layers %% (pp * vpp) != 0: %d layers over PP %d x VPP %d", m->layers,
+                      j->pp, j->vpp);
+  if (j->vpp > 1 && j->pp < 2)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "vpp > 1 needs pp >= 2 (interleaving)");
+  if (!m->experts && j->ep > 1)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "ep %d needs a model with experts", j->ep);
+  if (m->experts && m->experts % j->ep)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "experts %% ep != 0: %d experts cannot be split over EP %d", m->experts,
+                      j->ep);
+  if (j->dp % j->ep)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "dp %% ep != 0: expert parallelism %d is carved out of data parallelism %d",
+                      j->ep, j->dp);
+  if (j->cp > 1 && j->seq % (2 * j->cp))
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "seq %% (2 * cp) != 0: sequence %d over context parallelism %d", j->seq,
+                      j->cp);
+  if (j->gbs % j->dp)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "gbs %% dp != 0: global batch %d over data parallelism %d", j->gbs, j->dp);
+  if (j->mbs && j->gbs % (j->mbs * j->dp))
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "gbs %% (mbs * dp) != 0: global batch %d over micro-batch %d x DP %d",
+                      j->gbs, j->mbs, j->dp);
+  if (j->mbs && j->vpp > 1 && (j->gbs / (j->mbs * j->dp)) % j->pp)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "micro-batches %% pp != 0: the interleaved schedule needs the %d "
+                      "micro-batches to be a multiple of PP %d",
+                      j->gbs / (j->mbs * j->dp), j->pp);
+  if (j->zero < 0 || j->zero > 3)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "zero must be 0, 1, 2 or 3");
+  if (j->level < 0 || j->level > 2)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "level must be 0, 1 or 2");
+  uint64_t cards = (uint64_t)j->tp * j->pp * j->dp * j->cp;
+  if (j->first_card + cards > hw_cards(work_ctx_cluster(x)))
+    return wk_err_set(err, WK_ERANGE, NULL, 0, 0,
+                      "the job needs %llu cards (tp %d x pp %d x dp %d x cp %d) but the cluster "
+                      "has %u",
+                      (unsigned long long)cards, j->tp, j->pp, j->dp, j->cp,
+                      hw_cards(work_ctx_cluster(x)));
+  return WK_OK;
+}
+
+/* ---- one layer ------------------------------------------------------------------------------ */
+/* Costs of one transformer layer for one micro-batch on one card. Communication times are for
+ * one pass (forward); backward repeats them, full recomputation adds one more forward's. */
+typedef struct layer_cost {
+  double fwd, bwd, rc;        /* compute seconds (GEMMs, attention, HBM-bound kernels) */
+  double attn_fwd, attn_bwd;  /* the attention core, which CP communication can hide behind */
+  double tp, ep;              /* exposed TP (AR or AG+RS) and EP (all-to-all), per pass */
+  double cp_fwd, cp_bwd;      /* exposed CP KV exchange, forward and backward */
+  double flops_fwd, flops_rc; /* hardware FLOPs of the whole layer (all ranks) */
+  double act, act_work;       /* bytes stored per micro-batch; working set while recomputing */
+  double params_dense, params_expert; /* whole layer */
+} layer_cost;
+
+typedef struct step_env {
+  work_ctx *x;
+  const work_job *j;
+  const hw_accel *a;
+  double peak, peak16; /* GEMM peak for the dtype; 16-bit peak (attention, elementwise math) */
+  int b;               /* micro-batch */
+  work_recompute rc;
+} step_env;
+
+static double gpeak(const hw_accel *a, work_dtype d) {
+  return d == WORK_FP8 ? a->fp8_flops : d == WORK_FP16 ? a->fp16_flops : a->bf16_flops;
+}
+
+static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err) {
+  const work_job *j = e->j;
+  const work_model *m = &j->model;
+  const hw_accel *a = e->a;
+  memset(lc, 0, sizeof *lc);
+  double h = m->hidden, heads = m->heads, g = m->kv_heads, dh = h / heads;
+  double t = j->tp, c = j->cp, s = j->seq, b = e->b;
+  int sp = j->seq_par && j->tp > 1, dropout = !m->gated_mlp;
+  double T = b * s / c;          /* tokens per card in TP-replicated regions */
+  double Tn = sp ? T / t : T;    /* tokens per card in norms, dropout, residual */
+  double kvh = g >= t ? g / t : 1; /* KV heads per card (replicated when fewer than TP) */
+  double hc = heads / t;         /* query heads per card */
+  double fmul = m->gated_mlp ? 2 : 1;
+
+  /* GEMMs of the attention block: QKV and output projection (column / row parallel). */
+  double gemm_f = work_gemm_time(a, e->peak, T, hc * dh + 2 * kvh * dh, h) +
+                  work_gemm_time(a, e->peak, T, h, hc * dh);
+  double ew_f = Tn * h * (8 + (dropout ? 14 : 12)); /* 2 norms (r+w) and 2 residual(+dropout) */
+  double score_elems = b * hc * (s / c) * s;
+  if (j->attn == WORK_ATTN_UNFUSED) {
+    double nb = b * hc;
+    double ag = nb * (work_gemm_time(a, e->peak16, s / c, s, dh) +
+                      work_gemm_time(a, e->peak16, s / c, dh, s));
+    double aew = score_elems * (dropout ? SCORE_BYTES_DROPOUT : SCORE_BYTES_NODROPOUT);
+    lc->attn_fwd = ag + work_mem_time(a, aew);
+    lc->attn_bwd = 2 * ag + work_mem_time(a, 2 * aew);
+  } else {
+    /* causal: half the score blocks are skipped; short sequences fill the SMs less well */
+    double fl = 4.0 * score_elems * dh * 0.5, fill = s / (s + 512.0);
+    lc->attn_fwd = fl / (e->peak16 * FLASH_EFF_FWD * fill);
+    lc->attn_bwd = 2.5 * fl / (e->peak16 * FLASH_EFF_BWD * fill);
+  }
+  double fl_attn = 2 * b * s * h * (h + 2 * g * dh) + 2 * b * s * h * h + 4 * b * s * s * h;
+  lc->params_dense = h * (h + 2 * g * dh) + h * h;
+
+  /* MLP: dense (column then row parallel) or MoE (experts not tensor-parallel: each card
+   * routes its T/t tokens; the EP all-to-all brings each expert its tokens). */
+  double act_split = 2 + 4 * kvh * dh * t / h + 2; /* Q, K, V, projection input; x T*h/t */
+  double act_repl = dropout ? 10 : 8;              /* x Tn*h: norms, GEMM inputs, masks */
+  double act_mlp = 0;
+  if (!moe) {
+    double F = m->ffn_hidden;
+    gemm_f += work_gemm_time(a, e->peak, T, F * fmul / t, h) + work_gemm_time(a, e->peak, T, h, F / t);
+    ew_f += (m->gated_mlp ? 6 : 4) * T * F / t;
+    act_mlp = T * (2 * F * fmul + 2 * F * fmul) / t;
+    lc->flops_fwd = fl_attn + 2 * b * s * h * F * (fmul + 1);
+    lc->params_dense += h * F * (fmul + 1);
+  } else {
+    double E = m->experts, k = m->top_k, sh = m->shared_experts, F = m->moe_ffn_hidden;
+    double Tm = T / t, assign = Tm * k, El = E / j->ep, Me = assign / El;
+    gemm_f += work_gemm_time(a, e->peak16, Tm, E, h); /* router */
+    gemm_f += El * (work_gemm_time(a, e->peak, Me, F * fmul, h) + work_gemm_time(a, e->peak, Me, h, F));
+    if (sh > 0)
+      gemm_f += work_gemm_time(a, e->peak, Tm, F * fmul * sh, h) + work_gemm_time(a, e->peak, Tm, h, F * sh);
+    ew_f += (m->gated_mlp ? 6 : 4) * (assign + Tm * sh) * F + 8 * assign * h; /* act + permute */
+    act_mlp = (assign + Tm * sh) * (2 * h + 4 * F * fmul) + 2 * assign * h;
+    lc->flops_fwd = fl_attn + 2 * b * s * h * E + 2 * b * s * h * F * (fmul + 1) * (k + sh);
+    lc->params_dense += h * E + sh * h * F * (fmul + 1);
+    lc->params_expert = E * h * F * (fmul + 1);
+    if (j->ep > 1) {
+      wk_errcode rc = work_coll(e->x, COLL_ALLTOALL, j->level, j->first_card, (uint32_t)(j->tp * j->cp),
+                                (uint32_t)j->ep, assign * h * 2, &lc->ep, err);
+      if (rc) return rc;
+      lc->ep *= 2; /* dispatch and combine */
+    }
+  }
+  lc->fwd = gemm_f + lc->attn_fwd + work_mem_time(a, ew_f);
+  lc->bwd = 2 * gemm_f + lc->attn_bwd + work_mem_time(a, 2 * ew_f);
+
+  /* Tensor parallelism: per pass two all-reduces (or, with SP, two all-gathers and two
+   * reduce-scatters) of the T x h activations; an MoE layer only its attention's pair. */
+  if (j->tp > 1) {
+    double bytes = T * h * 2, t_ar, t_ag, t_rs;
+    wk_errcode rc;
+    if (sp) {
+      if ((rc = work_coll(e->x, COLL_ALLGATHER, j->level, j->first_card, 1, (uint32_t)j->tp, bytes, &t_ag, err)) ||
+          (rc = work_coll(e->x, COLL_REDUCESCATTER, j->level, j->first_card, 1, (uint32_t)j->tp, bytes, &t_rs, err)))
+        return rc;
+      lc->tp = moe ? t_ag + t_rs : 2 * (t_ag + t_rs);
+    } else {
+      if ((rc = work_coll(e->x, COLL_ALLREDUCE, j->level, j->first_card, 1, (uint32_t)j->tp, bytes, &t_ar, err)))
+        return rc;
+      if (moe && (rc = work_coll(e->x, COLL_ALLGATHER, j->level, j->first_card, 1, (uint32_t)j->tp, bytes, &t_ag, err)))
+        return rc;
+      lc->tp = moe ? t_ar + t_ag : 2 * t_ar;
+    }
+  }
+  /* Context parallelism: each card needs the K and V of the whole sequence (all-gather,
+   * forward) and returns their gradients (reduce-scatter, backward); ring attention overlaps
+   * the exchange with the attention core, so only the excess is exposed. */
+  if (j->cp > 1) {
+    double kv_bytes = b * s * 2 * kvh * dh * 2, t_ag, t_rs;
+    wk_errcode rc;
+    if ((rc = work_coll(e->x, COLL_ALLGATHER, j->level, j->first_card, (uint32_t)j->tp, (uint32_t)j->cp, kv_bytes, &t_ag, err)) ||
+        (rc = work_coll(e->x, COLL_REDUCESCATTER, j->level, j->first_card, (uint32_t)j->tp, (uint32_t)j->cp, kv_bytes, &t_rs, err)))
+      return rc;
+    lc->cp_fwd = fmax(0, t_ag - lc->attn_fwd);
+    lc->cp_bwd = fmax(0, t_rs - lc->attn_bwd);
+  }
+
+  /* Activations stored per micro-batch (Korthikanti et al. 2022, Sec. 4: 34sbh + 5as^2b per
+   * layer; with TP 10sbh + 24sbh/t + 5as^2b/t; with SP everything / t), generalised to GQA,
+   * gated MLPs and MoE; CP divides the sequence. */
+  double scores = j->attn == WORK_ATTN_UNFUSED ? score_elems * (dropout ? 5 : 2) : score_elems / s * 4;
+  double full_layer = Tn * h * act_repl + T * h * act_split / t + act_mlp + scores;
+  switch (e->rc) {
+  case WORK_RECOMPUTE_FULL:
+    lc->act = Tn * h * 2; /* the layer's input only */
+    lc->act_work = full_layer;
+    lc->rc = lc->fwd;
+    lc->flops_rc = lc->flops_fwd;
+    break;
+  case WORK_RECOMPUTE_SELECTIVE:
+    lc->act = full_layer - (j->attn == WORK_ATTN_UNFUSED ? scores : 0);
+    if (j->attn == WORK_ATTN_UNFUSED) {
+      lc->rc = lc->attn_fwd;
+      lc->flops_rc = 4 * b * s * s * h;
+    }
+    break;
+  default: lc->act = full_layer; break;
+  }
+  return WK_OK;
+}
+
+/* ---- one step with every choice made ------------------------------------------------------ */
+#define MAX_PP 1024
+
+/* What the timeline needs beyond the result: per-device forward and backward time of one
+ * micro-batch (all chunks, communication included) and one p2p hop. */
+typedef struct step_detail {
+  double df[MAX_PP], db[MAX_PP];
+  double p2p;
+} step_detail;
+
+static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, step_detail *det,
+                             wk_err *err) {
+  const work_model *m = &j->model;
+  const hw_cluster *cl = work_ctx_cluster(x);
+  const hw_accel *a = &hw_cfg(cl)->accel;
+  memset(r, 0, sizeof *r);
+  uint64_t misses0 = work_coll_misses(x);
+  step_env e = {x, j, a, gpeak(a, j->dtype), a->bf16_flops, j->mbs, j->recompute};
+  int p = j->pp, v = j->vpp, t = j->tp;
+  if (p > MAX_PP) return wk_err_set(err, WK_ERANGE, NULL, 0, 0, "pp above %d", MAX_PP);
+  int nmicro = j->gbs / (j->mbs * j->dp);
+  double mm = nmicro;
+  int has_moe = m->experts > 0, nmoe = has_moe ? m->layers - m->dense_layers : 0;
+  layer_cost ld, lm;
+  memset(&lm, 0, sizeof lm);
+  wk_errcode rc;
+  if ((rc = layer(&e, 0, &ld, err))) return rc;
+  if (nmoe && (rc = layer(&e, 1, &lm, err))) return rc;
+  int full = j->recompute == WORK_RECOMPUTE_FULL;
+  double h = m->hidden, V = m->vocab, b = j->mbs, T = b * j->seq / j->cp;
+  int sp = j->seq_par && t > 1;
+
+  /* Embedding (first device) and output layer + cross-entropy (last device). */
+  double emb_f = work_mem_time(a, T * h * 6), emb_b = work_mem_time(a, T * h * 8);
+  double logit_gemm = work_gemm_time(a, e.peak16, T, V / t, h);
+  double ce_bytes = 12 * T * V / t; /* fp32 logits: softmax and loss read/write */
+  double out_f = logit_gemm + work_mem_time(a, ce_bytes), out_b = 2 * logit_gemm + work_mem_time(a, ce_bytes);
+  double out_tp = 0;
+  if (t > 1 && (rc = work_coll(x, sp ? COLL_ALLGATHER : COLL_ALLREDUCE, j->level, j->first_card, 1,
+                               (uint32_t)t, sp ? T * h * 2 : T * 4 * 3, &out_tp, err)))
+    return rc;
+
+  /* Per device: layers it holds (chunk c of L/(p v) layers sits on device c % p). */
+  int per_chunk = m->layers / (p * v);
+  double dmax = 0, dsum = 0, comp_sum = 0, tp_sum = 0, ep_sum = 0, cp_sum = 0;
+  double mem_best = -1;
+  double df0 = 0, db0 = 0, params_card0 = 0, exp_card0 = 0, params_card_max = 0;
+  work_memory memw = {0};
+  for (int i = 0; i < p; i++) {
+    int nd = 0, nm = 0;
+    for (int ch = i; ch < p * v; ch += p)
+      for (int l = ch * per_chunk; l < (ch + 1) * per_chunk; l++) {
+        if (has_moe && l >= m->dense_layers) nm++;
+        else nd++;
+      }
+    double comp = nd * (ld.fwd + ld.bwd + ld.rc) + nm * (lm.fwd + lm.bwd + lm.rc);
+    double tpc = (nd * ld.tp + nm * lm.tp) * (2 + full);
+    double epc = nm * lm.ep * (2 + full);
+    double cpc = nd * (ld.cp_fwd * (1 + full) + ld.cp_bwd) + nm * (lm.cp_fwd * (1 + full) + lm.cp_bwd);
+    double df = nd * (ld.fwd + ld.tp + ld.cp_fwd) + nm * (lm.fwd + lm.tp + lm.ep + lm.cp_fwd);
+    double pdense = nd * ld.params_dense + nm * lm.params_dense, pexp = nm * lm.params_expert;
+    if (i == 0) {
+      comp += emb_f + emb_b;
+      df += emb_f;
+      pdense += V * h;
+    }
+    if (i == p - 1) {
+      comp += out_f + out_b;
+      tpc += 2 * out_tp;
+      df += out_f + out_tp;
+      if (p > 1 || !m->tied_embeddings) pdense += V * h;
+    }
+    double dtot = comp + tpc + epc + cpc, db = dtot - df;
+    if (det) {
+      det->df[i] = df;
+      det->db[i] = db;
+    }
+    if (dtot > dmax) dmax = dtot;
+    dsum += dtot;
+    comp_sum += comp;
+    tp_sum += tpc;
+    ep_sum += epc;
+    cp_sum += cpc;
+    double pcard = pdense / t + pexp / j->ep;
+    if (i == 0) {
+      df0 = df;
+      db0 = db;
+      params_card0 = pdense / t;
+      exp_card0 = pexp / j->ep;
+    }
+    if (pcard > params_card_max) params_card_max = pcard;
+
+    /* Memory of device i. */
+    double shard_d = (double)j->dp * j->cp, shard_e = shard_d / j->ep;
+    double pd = pdense / t, pe = pexp / j->ep;
+    double gbytes = j->dtype == WORK_FP16 ? 2 : 4; /* Megatron: fp32 main grads for bf16 */
+    work_memory mem;
+    mem.weights = 2 * (j->zero >= 3 ? pd / shard_d + pe / shard_e : pd + pe);
+    if (j->zero >= 3) /* two layers' weights gathered at a time (prefetch) */
+      mem.weights += 2 * 2 * (nm ? lm.params_dense / t + lm.params_expert / j->ep : ld.params_dense / t);
+    mem.grads = gbytes * (j->zero >= 2 ? pd / shard_d + pe / shard_e : pd + pe);
+    mem.optimizer = 12 * (j->zero >= 1 ? pd / shard_d + pe / shard_e : pd + pe);
+    double inflight = fmin(mm, p - i);
+    if (v > 1) inflight *= 1 + (p - 1.0) / ((double)p * v);
+    mem.activations = inflight * (nd * ld.act + nm * lm.act);
+    if (full) mem.activations += fmax(ld.act_work, lm.act_work);
+    if (i == p - 1) mem.activations += 4 * T * V / t; /* fp32 logits */
+    mem.other = MEM_RESERVE_BYTES;
+    mem.total = mem.weights + mem.grads + mem.optimizer + mem.activations + mem.other;
+    if (mem.total > mem_best) {
+      mem_best = mem.total;
+      memw = mem;
+    }
+  }
+  double davg = dsum / p;
+
+  /* Pipeline: 1F1B runs m micro-batches at the slowest device's pace plus (p-1)/v of a
+   * micro-batch to fill and drain (Narayanan et al. 2021, bubble (p-1)/(v m)). Each chunk
+   * boundary costs a blocking send/recv of the T x h activation (scatter-gather: 1/t per TP
+   * rank), forward and backward, on every one of the m v + p - 1 steps of the critical path. */
+  double t_p2p = 0, pp_exposed = 0;
+  if (p > 1) {
+    uint32_t stride = (uint32_t)(t * j->cp * j->dp);
+    double seen[HW_LEVELS];
+    for (int l = 0; l < HW_LEVELS; l++) seen[l] = -1;
+    for (int i = 0; i + 1 < p; i++) {
+      uint32_t c0 = j->first_card + (uint32_t)i * stride;
+      hw_level lv = hw_common_level(cl, c0, c0 + stride);
+      if (seen[lv] < 0 &&
+          (rc = work_coll(x, COLL_SENDRECV, j->level, c0, stride, 2, T * h * 2 / t, &seen[lv], err)))
+        return rc;
+      if (seen[lv] > t_p2p) t_p2p = seen[lv];
+    }
+    /* Without SP the receiver re-assembles the full activation from the t slices: an
+     * all-gather inside the TP group (Megatron's scatter-gather optimisation). */
+    double t_regather = 0;
+    if (t > 1 && !sp &&
+        (rc = work_coll(x, COLL_ALLGATHER, j->level, j->first_card, 1, (uint32_t)t, T * h * 2, &t_regather, err)))
+      return rc;
+    pp_exposed = 2 * (t_p2p + t_regather) * (mm * v + p - 1);
+    if (det) det->p2p = t_p2p + t_regather;
+  }
+  double t_pipe = mm * dmax + (p - 1) * davg / v + pp_exposed;
+
+  /* Data parallelism: gradients reduced (all-reduce, or reduce-scatter with a distributed
+   * optimizer) in buckets as the last micro-batch's backward produces them, parameters
+   * all-gathered during the next forward; only what outlasts that window is exposed, and never
+   * less than the last bucket. ZeRO-3 gathers weights every micro-batch. Device 0 finishes
+   * last, so its window is the one that counts. */
+  double dp_exposed = 0;
+  uint32_t ndp = (uint32_t)(j->dp * j->cp), nedp = (uint32_t)(j->dp / j->ep);
+  double gb = j->dtype == WORK_FP16 ? 2 : 4;
+  if (ndp > 1 || nedp > 1) {
+    double t_g = 0, t_p = 0, tt;
+    coll_op gop = j->zero ? COLL_REDUCESCATTER : COLL_ALLREDUCE;
+    if ((rc = work_coll(x, gop, j->level, j->first_card, (uint32_t)t, ndp, params_card0 * gb, &tt, err)))
+      return rc;
+    t_g += tt;
+    if (exp_card0 > 0) {
+      if ((rc = work_coll(x, gop, j->level, j->first_card, (uint32_t)(t * j->cp * j->ep), nedp,
+                          exp_card0 * gb, &tt, err)))
+        return rc;
+      t_g += tt;
+    }
+    if (j->zero) {
+      if ((rc = work_coll(x, COLL_ALLGATHER, j->level, j->first_card, (uint32_t)t, ndp, params_card0 * 2, &tt, err)))
+        return rc;
+      t_p += tt;
+      if (exp_card0 > 0) {
+        if ((rc = work_coll(x, COLL_ALLGATHER, j->level, j->first_card, (uint32_t)(t * j->cp * j->ep), nedp,
+                            exp_card0 * 2, &tt, err)))
+          return rc;
+        t_p += tt;
+      }
+    }
+    double last = fmin(1.0, DP_BUCKET_PARAMS / fmax(1.0, params_card0 + exp_card0));
+    if (!j->overlap_dp) {
+      dp_exposed = t_g + t_p + (j->zero >= 3 ? mm * (2 + full) * t_p : 0);
+    } else if (j->zero >= 3) {
+      double per_micro = (2 + full) * t_p; /* gathers in forward, backward (and recompute) */
+      dp_exposed = mm * fmax(0, per_micro - (df0 + db0)) + fmax(t_g - db0, t_g * last);
+    } else {
+      dp_exposed = fmax(t_g - db0, t_g * last) + (j->zero ? fmax(t_p - df0, t_p * last) : 0);
+    }
+  }
+  double shard = j->zero ? (double)j->dp * j->cp : 1;
+  double t_opt = work_mem_time(a, params_card_max / shard * ADAM_BYTES_PER_PARAM);
+
+  r->step_time_s = t_pipe + dp_exposed + t_opt;
+  r->b.compute = mm * comp_sum / p;
+  r->b.tp = mm * tp_sum / p;
+  r->b.ep = mm * ep_sum / p;
+  r->b.cp = mm * cp_sum / p;
+  r->b.pp = pp_exposed;
+  r->b.bubble = t_pipe - pp_exposed - mm * davg;
+  r->b.dp = dp_exposed;
+  r->b.optimizer = t_opt;
+
+  /* FLOPs per step for the whole job: per micro-batch forward, x3 for forward + backward,
+   * plus recomputation (hardware FLOPs only). */
+  double fl_layers = (m->layers - nmoe) * ld.flops_fwd + nmoe * lm.flops_fwd;
+  double fl_rc = (m->layers - nmoe) * ld.flops_rc + nmoe * lm.flops_rc;
+  double fl_logits = 2 * b * j->seq * h * V;
+  double micro_total = mm * j->dp;
+  double cards = (double)work_job_cards(j);
+  r->model_flops = micro_total * 3 * (fl_layers + fl_logits);
+  r->hw_flops = r->model_flops + micro_total * fl_rc;
+  r->tokens_per_s = (double)j->gbs * j->seq / r->step_time_s;
+  r->tflops_per_card = r->hw_flops / r->step_time_s / cards / 1e12;
+  r->mfu = r->model_flops / (r->step_time_s * e.peak * cards);
+  r->mem = memw;
+  r->hbm_bytes = a->hbm_bytes;
+  r->fits = memw.total <= a->hbm_bytes;
+  r->mbs = j->mbs;
+  r->vpp = v;
+  r->microbatches = nmicro;
+  r->recompute = j->recompute;
+  r->colls_timed = work_coll_misses(x) - misses0;
+  return WK_OK;
+}
+
+wk_errcode work_train_step(work_ctx *x, const work_job *j, work_result *out, wk_err *err) {
+  wk_errcode rc = work_train_check(x, j, err);
+  if (rc) return rc;
+  if (j->mbs && j->recompute != WORK_RECOMPUTE_AUTO) return step_fixed(x, j, out, NULL, err);
+  /* Try every micro-batch that divides the per-replica batch (and keeps the interleaved
+   * schedule's micro-batch count a multiple of PP) and every recompute mode. */
+  int per_replica = j->gbs / j->dp, found = 0, best_fits = 0;
+  uint64_t misses0 = work_coll_misses(x);
+  work_result best, cur;
+  memset(&best, 0, sizeof best);
+  for (int b = 1; b <= per_replica && b <= 64; b++) {
+    if (j->mbs && b != j->mbs) continue;
+    if (per_replica % b) continue;
+    if (j->vpp > 1 && (per_replica / b) % j->pp) continue;
+    for (int r = WORK_RECOMPUTE_NONE; r <= WORK_RECOMPUTE_FULL; r++) {
+      if (j->recompute != WORK_RECOMPUTE_AUTO && r != (int)j->recompute) continue;
+      work_job k = *j;
+      k.mbs = b;
+      k.recompute = (work_recompute)r;
+      if ((rc = step_fixed(x, &k, &cur, NULL, err))) return rc;
+      int better = !found || (cur.fits && !best_fits) ||
+                   (cur.fits == best_fits &&
+                    (cur.fits ? cur.step_time_s < best.step_time_s : cur.mem.total < best.mem.total));
+      if (better) {
+        best = cur;
+        best_fits = cur.fits;
+        found = 1;
+      }
+    }
+  }
+  if (!found)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "no micro-batch size divides the %d sequences per replica into a multiple "
+                      "of PP %d micro-batches (needed by VPP %d)",
+                      per_replica, j->pp, j->vpp);
+  best.colls_timed = work_coll_misses(x) - misses0;
+  *out = best;
+  return WK_OK;
+}
+
+const char *work_fit_advice(const work_job *j, const work_result *r, char *buf, size_t n) {
+  double over = r->mem.total - r->hbm_bytes;
+  char more[160] = "";
+  size_t k = 0;
+  if (r->recompute != WORK_RECOMPUTE_FULL)
+    k += (size_t)snprintf(more + k, sizeof more - k, "--recompute full, ");
+  if (j->zero < 3) k += (size_t)snprintf(more + k, sizeof more - k, "--zero %d, ", j->zero + 1);
+  snprintf(more + k, sizeof more - k, "more --tp or --pp");
+  snprintf(buf, n,
+           "does not fit: needs %.1f GB per card (weights %.1f, grads %.1f, optimizer %.1f, "
+           "activations %.1f, other %.1f), HBM holds %.1f GB: %.1f GB over; try %s",
+           r->mem.total / 1e9, r->mem.weights / 1e9, r->mem.grads / 1e9, r->mem.optimizer / 1e9,
+           r->mem.activations / 1e9, r->mem.other / 1e9, r->hbm_bytes / 1e9, over / 1e9, more);
+  return buf;
+}
+
+/* ---- timeline ---------------------------------------------------------------------------- */
+/* Replays the 1F1B order (warm-up forwards, one-forward-one-backward, cool-down backwards) on
+ * every stage with the per-device times of step_fixed: an op starts when its stage is free
+ * and its input has arrived from the neighbour stage (one p2p later). Interleaved chunks are
+ * drawn merged per micro-batch, so with VPP > 1 the drawn bubble is the plain 1F1B one. */
+typedef struct tl_op {
+  int fwd, micro;
+} tl_op;
+
+static void tl_event(FILE *f, int *first, const char *name, const char *cat, double ts_s,
+                     double dur_s, int tid) {
+  fprintf(f, "%s\n{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,"
+             "\"pid\":0,\"tid\":%d}",
+          *first ? "" : ",", name, cat, ts_s * 1e6, dur_s * 1e6, tid);
+  *first = 0;
+}
+
+int work_train_timeline(work_ctx *x, const work_job *j, const work_result *r, FILE *f) {
+  work_job k = *j;
+  k.mbs = r->mbs;
+  k.recompute = r->recompute;
+  k.vpp = r->vpp;
+  step_detail *det = wk_calloc(1, sizeof *det);
+  work_result rr;
+  wk_err err;
+  int rc = -1;
+  if (work_train_check(x, &k, &err) || step_fixed(x, &k, &rr, det, &err)) goto out;
+  int p = k.pp, m = r->microbatches;
+  int *next = wk_calloc((size_t)p, sizeof *next);
+  double *free_at = wk_calloc((size_t)p, sizeof *free_at);
+  double *fend = wk_malloc(sizeof *fend * (size_t)p * (size_t)m);
+  double *bend = wk_malloc(sizeof *bend * (size_t)p * (size_t)m);
+  for (size_t i = 0; i < (size_t)p * (size_t)m; i++) fend[i] = bend[i] = -1;
+  fprintf(f, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
+  int first = 1;
+  for (int i = 0; i < p; i++) {
+    fprintf(f, "%s\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":0,\"tid\":%d,"
+               "\"args\":{\"name\":\"stage %d\"}}",
+            first ? "" : ",", i, i);
+    first = 0;
+  }
+  /* op n of stage i: warm-up forwards, then alternate, then cool-down backwards */
+  int remaining = 2 * p * m, progress = 1;
+  char name[32];
+  while (remaining && progress) {
+    progress = 0;
+    for (int i = 0; i < p; i++) {
+      while (next[i] < 2 * m) {
+        int n = next[i], warm = p - i - 1 < m ? p - i - 1 : m;
+        tl_op op;
+        if (n < warm) op = (tl_op){1, n};
+        else if (n >= 2 * m - warm) op = (tl_op){0, n - m};
+        else op = ((n - warm) % 2 == 0) ? (tl_op){1, warm + (n - warm) / 2} : (tl_op){0, (n - warm) / 2};
+        double ready;
+        if (op.fwd) ready = i == 0 ? 0 : fend[(size_t)(i - 1) * m + op.micro];
+        else ready = i == p - 1 ? fend[(size_t)i * m + op.micro] : bend[(size_t)(i + 1) * m + op.micro];
+        if (ready < 0) break;
+        int remote = op.fwd ? i > 0 : i < p - 1;
+        double start = fmax(free_at[i], ready + (remote ? det->p2p : 0));
+        double dur = op.fwd ? det->df[i] : det->db[i];
+        if (remote) {
+          snprintf(name, sizeof name, "recv %c%d", op.fwd ? 'F' : 'B', op.micro);
+          tl_event(f, &first, name, "p2p", ready, det->p2p, 1000 + i);
+        }
+        snprintf(name, sizeof name, "%c%d", op.fwd ? 'F' : 'B', op.micro);
+        tl_event(f, &first, name, op.fwd ? "forward" : "backward", start, dur, i);
+        free_at[i] = start + dur;
+        (op.fwd ? fend : bend)[(size_t)i * m + op.micro] = free_at[i];
+        next[i]++;
+        remaining--;
+        progress = 1;
+      }
+    }
+  }
+  double end = 0;
+  for (int i = 0; i < p; i++) end = fmax(end, free_at[i]);
+  for (int i = 0; i < p; i++) {
+    if (rr.b.dp > 0) tl_event(f, &first, "DP grad reduce (exposed)", "dp", end, rr.b.dp, i);
+    tl_event(f, &first, "optimizer", "optimizer", end + rr.b.dp, rr.b.optimizer, i);
+    fprintf(f, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":0,\"tid\":%d,"
+               "\"args\":{\"name\":\"stage %d p2p\"}}",
+            1000 + i, i);
+  }
+  fprintf(f, "\n]}\n");
+  rc = ferror(f) ? -1 : 0;
+  wk_free(next);
+  wk_free(free_at);
+  wk_free(fend);
+  wk_free(bend);
+out:
+  wk_free(det);
+  return rc;
+}

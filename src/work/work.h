@@ -1,0 +1,231 @@
+/* work — workloads as compute + communication on the cluster model: one step of transformer
+ * training (dense or MoE) under Megatron-LM-style TP/PP(VPP)/DP(ZeRO)/SP/CP/EP parallelism,
+ * with FLOPs, bytes, memory per card and every collective timed by coll_time on the job's
+ * real (packed) placement; the layout planner that enumerates and ranks layouts; and three
+ * AI-for-science jobs (3-D stencil with halo exchange, distributed 3-D FFT, data-parallel
+ * science model). Stands on hw/ and coll/ only (DESIGN.md). */
+#ifndef WK_WORK_H
+#define WK_WORK_H
+
+#include "coll/coll.h"
+#include "hw/hw.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- models ----------------------------------------------------------------------------- */
+/* A decoder-only transformer. MoE: layers [dense_layers, layers) have `experts` routed experts
+ * of moe_ffn_hidden (top_k per token) plus `shared_experts` always-on experts of the same size;
+ * the rest have a dense MLP of ffn_hidden. gated_mlp = SwiGLU (three matrices, Llama) instead
+ * of GeLU (two, GPT). */
+typedef struct work_model {
+  char name[64];
+  int layers, hidden, heads, kv_heads, ffn_hidden, vocab;
+  int gated_mlp;
+  int experts, top_k, shared_experts, moe_ffn_hidden, dense_layers;
+  int tied_embeddings; /* input embedding and output layer share weights */
+  char source[160];    /* where the numbers come from */
+} work_model;
+
+/* Built-in presets (models/NAME.yaml mirror them): NULL-name terminated, borrowed. */
+extern const work_model work_models[];
+const work_model *work_model_find(const char *name); /* NULL if unknown */
+/* Reads a model YAML file (flat "key: value", keys as in models/NAME.yaml); missing kv_heads,
+ * ffn_hidden, vocab take GPT defaults (heads, 4*hidden, 51200). Errors carry path:line:col. */
+wk_errcode work_model_load(work_model *m, const char *path, wk_err *err);
+/* A preset name, or else a YAML file path; an unknown name lists the presets. */
+wk_errcode work_model_get(work_model *m, const char *name_or_file, wk_err *err);
+wk_errcode work_model_parse(work_model *m, const char *yaml, size_t len, const char *path,
+                            wk_err *err);
+/* Fills defaults and checks sizes (positive, heads % kv_heads, hidden % heads, top_k <= E). */
+wk_errcode work_model_check(work_model *m, wk_err *err);
+/* Parameters: total and active per token (MoE: top_k + shared experts), embeddings included. */
+double work_model_params(const work_model *m);
+double work_model_active_params(const work_model *m);
+
+/* ---- training step ---------------------------------------------------------------------- */
+typedef enum work_recompute {
+  WORK_RECOMPUTE_NONE,
+  WORK_RECOMPUTE_SELECTIVE, /* attention core only (Korthikanti et al. 2022) */
+  WORK_RECOMPUTE_FULL,      /* every layer's forward again in backward */
+  WORK_RECOMPUTE_AUTO       /* the fastest that fits */
+} work_recompute;
+typedef enum work_dtype { WORK_BF16, WORK_FP16, WORK_FP8 } work_dtype;
+/* Attention kernels: FLASH (fused, causal half skipped, no s^2 activations) as in current
+ * stacks; UNFUSED (GEMM + fused softmax/dropout kernels over the s x s scores) as in the
+ * Megatron-LM of 2021-2022 that section A/B of the validation measured. */
+typedef enum work_attn { WORK_ATTN_FLASH, WORK_ATTN_UNFUSED } work_attn;
+
+const char *work_recompute_name(work_recompute r);
+int work_recompute_parse(const char *s, work_recompute *out); /* 0 ok, -1 unknown */
+const char *work_dtype_name(work_dtype d);
+int work_dtype_parse(const char *s, work_dtype *out);
+
+typedef struct work_job {
+  work_model model;
+  int seq, gbs;
+  int tp, pp, vpp, dp, cp, ep; /* vpp = virtual stages per device (1 = plain 1F1B) */
+  int mbs;                     /* micro-batch size; 0 = the fastest that fits */
+  work_recompute recompute;
+  int zero;        /* 0 none, 1 distributed optimizer (ZeRO-1), 2 + gradients, 3 + weights */
+  int seq_par;     /* Megatron sequence parallelism with TP (1 unless tp == 1) */
+  int overlap_dp;  /* DP gradient/parameter communication overlapped with compute (Megatron-
+                      Core --overlap-grad-reduce/--overlap-param-gather; the 2021-22 Megatron
+                      of the validation rows reduced after the backward pass) */
+  work_dtype dtype;
+  work_attn attn;
+  int level;       /* collective fidelity level (0 or 1; 2 works but is slow) */
+  uint32_t first_card; /* the job's cards are [first_card, first_card + cards), packed */
+} work_job;
+
+/* Sets defaults: vpp 1, cp 1, ep 1, dp 1, mbs 0 (auto), recompute AUTO, zero 1, seq_par 1,
+ * overlap_dp 1, bf16, flash attention, level 0. */
+void work_job_init(work_job *j);
+uint32_t work_job_cards(const work_job *j); /* tp * pp * dp * cp */
+
+typedef struct work_breakdown { /* seconds per step, on the critical path */
+  double compute;   /* forward + backward (+ recompute) kernels, incl. memory-bound ops */
+  double tp, pp, dp, ep, cp; /* exposed communication */
+  double bubble;    /* pipeline fill and drain */
+  double optimizer; /* optimizer step (memory-bound) */
+} work_breakdown;
+
+typedef struct work_memory { /* bytes per card on the most loaded pipeline stage */
+  double weights, grads, optimizer, activations, other, total;
+} work_memory;
+
+typedef struct work_result {
+  double step_time_s;      /* one global batch */
+  double tokens_per_s;
+  double tflops_per_card;  /* hardware FLOP/s (incl. recompute) / 1e12 per card */
+  double mfu;              /* model FLOPs (no recompute) / (step time * peak * cards) */
+  double hw_flops, model_flops; /* per step, whole job */
+  double hbm_bytes;        /* capacity per card */
+  int fits;
+  work_memory mem;
+  work_breakdown b;
+  int mbs, vpp, microbatches; /* as resolved */
+  work_recompute recompute;
+  uint64_t colls_timed;    /* coll_time calls made (cache misses) for this result */
+} work_result;
+
+/* Times collectives of one cluster and caches them by (op, ranks, placement stride, first
+ * card, bytes, level): identical layouts in a planner sweep cost one coll_time each. The
+ * cluster is borrowed and must outlive the context. Not thread-safe. */
+typedef struct work_ctx work_ctx;
+work_ctx *work_ctx_new(const hw_cluster *c);
+void work_ctx_free(work_ctx *x); /* NULL is a no-op */
+const hw_cluster *work_ctx_cluster(const work_ctx *x);
+
+/* Checks a job against its model and the cluster: heads % tp, kv_heads % tp, layers % (pp *
+ * vpp), experts % ep, (dp * cp) % ep, gbs % (mbs * dp), seq % (2 * cp), cards within the
+ * cluster. The message names the constraint. */
+wk_errcode work_train_check(const work_ctx *x, const work_job *j, wk_err *err);
+
+/* One training step. mbs 0 or recompute AUTO: every choice is tried and the fastest that fits
+ * is returned (if none fits, the one needing least memory, with fits = 0). Cost: a few dozen
+ * coll_time calls on a cold cache, O(1) on a warm one; O(pp) arithmetic. */
+wk_errcode work_train_step(work_ctx *x, const work_job *j, work_result *out, wk_err *err);
+
+/* Writes the advice for a job that does not fit: by how much, and what to raise. */
+const char *work_fit_advice(const work_job *j, const work_result *r, char *buf, size_t n);
+
+/* Writes a Chrome trace-event JSON of the step (one track per pipeline stage: forward and
+ * backward micro-batches, p2p, exposed TP/DP communication). The job must be resolved (mbs
+ * and recompute not auto: pass the values from r). Returns 0, or -1 on a write error. */
+int work_train_timeline(work_ctx *x, const work_job *j, const work_result *r, FILE *f);
+
+/* ---- planner ---------------------------------------------------------------------------- */
+typedef struct work_plan_opts {
+  uint32_t cards;
+  int seq, gbs;
+  work_dtype dtype;
+  work_attn attn;
+  int level;
+  int top; /* how many to keep */
+} work_plan_opts;
+
+typedef struct work_plan_entry {
+  work_job job; /* resolved: mbs, recompute set */
+  work_result res;
+} work_plan_entry;
+
+typedef struct work_plan_stats {
+  uint64_t enumerated; /* layouts generated (valid divisibility) */
+  uint64_t evaluated;  /* layouts timed */
+  uint64_t fitting;    /* that fit in memory */
+} work_plan_stats;
+
+/* Enumerates TP, PP, VPP, DP, CP, EP, micro-batch, recompute and ZeRO over the cards, drops
+ * those that do not fit, and writes the opts->top fastest to out[] (ascending step time).
+ * OUT *nout, *stats. Error if nothing fits (the message says what was closest). */
+wk_errcode work_plan(work_ctx *x, const work_model *m, const work_plan_opts *o,
+                     work_plan_entry *out, int *nout, work_plan_stats *stats, wk_err *err);
+
+/* ---- AI-for-science jobs ------------------------------------------------------------------ */
+typedef struct work_sci_result {
+  double step_time_s;
+  double compute_s, comm_s, exposed_comm_s;
+  double flops_per_card;   /* per step */
+  double tflops_per_card;  /* achieved */
+  double memory_bytes_per_card;
+  int fits;
+  int decomp[3];           /* cards per dimension (stencil, fft) */
+  double items_per_s;      /* cells/s (stencil), transforms/s (fft), samples/s (dp) */
+} work_sci_result;
+
+/* 3-D stencil on an nx*ny*nz grid over `cards` cards (decomposed into the most cubic
+ * px*py*pz), halo of `halo` cells, exchanged with 6 neighbours by send/recv; compute by
+ * roofline (FLOPs at the vector FP32 rate, bytes at HBM bandwidth). overlap: interior compute
+ * hides the halo exchange. */
+typedef struct work_stencil {
+  int64_t nx, ny, nz;
+  uint32_t cards;
+  int halo;
+  double bytes_per_cell, flops_per_cell;
+  int overlap, level;
+} work_stencil;
+wk_errcode work_sim_stencil(work_ctx *x, const work_stencil *s, work_sci_result *out,
+                            wk_err *err);
+
+/* Distributed complex-to-complex 3-D FFT of n^3 points (16 bytes each, double complex):
+ * slab (1-D, cards <= n, one all-to-all) or pencil (2-D, pr * pc, two all-to-alls). */
+typedef struct work_fft {
+  int64_t n;
+  uint32_t cards;
+  int pencil;
+  int level;
+} work_fft;
+wk_errcode work_sim_fft(work_ctx *x, const work_fft *f, work_sci_result *out, wk_err *err);
+
+/* A data-parallel science model (e.g. a weather or protein model): params, forward FLOPs per
+ * sample, samples per card per step; gradients all-reduced, overlapped with backward. */
+typedef struct work_dataparallel {
+  double params, flops_per_sample;
+  int64_t batch_per_card;
+  uint32_t cards;
+  double efficiency; /* fraction of bf16 peak the model's kernels reach */
+  int level;
+} work_dataparallel;
+wk_errcode work_sim_dataparallel(work_ctx *x, const work_dataparallel *d, work_sci_result *out,
+                                 wk_err *err);
+
+/* ---- validation against published runs ----------------------------------------------------- */
+typedef struct work_valid_row {
+  char section;  /* 'A' (TFLOP/s per GPU) or 'B' (seconds per iteration) */
+  char label[64];
+  int heads, hidden, layers, tp, pp, gpus, gbs, vpp;
+  int recompute_full; /* B: 1 = full recompute column, 0 = SP + selective column */
+  double published;   /* TFLOP/s per GPU (A) or s/iteration (B) */
+} work_valid_row;
+
+/* Parses section A and B tables of training.md into rows (B rows yield two each: full and
+ * selective). Returns the number of rows (<= max), or -1 with err set if none were found. */
+int work_valid_parse(const char *text, work_valid_row *rows, int max, wk_err *err);
+/* Runs one row on the Selene model (dgx-a100 with enough nodes): section A as Megatron ran it
+ * (full recompute, no SP, the fastest micro-batch and interleave that fit), B as given.
+ * OUT *predicted in the row's unit. */
+wk_errcode work_valid_run(const work_valid_row *row, double *predicted, work_result *res,
+                          wk_err *err);
+
+#endif

@@ -1,0 +1,21 @@
+/* work_int.h — private to src/work: the collective cache shared by the training step, the
+ * planner and the science jobs, and the model constants every time estimate uses (one set,
+ * documented where they are defined in train.c). */
+#ifndef WK_WORK_INT_H
+#define WK_WORK_INT_H
+
+#include "work.h"
+
+/* Times `op` over n ranks on the cards first, first + stride, ..., first + (n-1)*stride (every
+ * group a packed layout makes is such a progression) at `level`; n < 2 or bytes <= 0 costs 0.
+ * Cached per context by (op, level, n, first, stride, bytes): a hit is O(1), a miss is one
+ * coll_time call (O(n) to build the card list). OUT *time_s. */
+wk_errcode work_coll(work_ctx *x, coll_op op, int level, uint32_t first, uint32_t stride,
+                     uint32_t n, double bytes, double *time_s, wk_err *err);
+uint64_t work_coll_misses(const work_ctx *x);
+
+/* Compute-time primitives (train.c), also used by the science jobs. */
+double work_gemm_time(const hw_accel *a, double peak, double m, double n, double k);
+double work_mem_time(const hw_accel *a, double bytes);
+
+#endif

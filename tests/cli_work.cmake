@@ -1,0 +1,52 @@
+# CLI tests for `wanka train`, `wanka plan` and `wanka sim`: output keys, chosen settings, the
+# timeline file, and every bad-input constraint (one line "error: ...", exit 2, no stdout).
+wk_cli_test(train_gpt3 "step +[0-9.]+ s per iteration.*MFU [0-9.]+ %.*fits"
+  train --cluster dgx-a100 --model gpt3-175b --seq 2048 --gbs 64 --tp 8 --pp 8 --vpp 3 --dp 1 --recompute selective)
+wk_cli_test(train_json
+  "\"step_time_s\".*\"tokens_per_s\".*\"tflops_per_card\".*\"mfu\".*\"memory_bytes_per_card\".*\"fits\": true.*\"breakdown\".*\"compute_s\".*\"tp_s\".*\"pp_s\".*\"dp_s\".*\"ep_s\".*\"cp_s\".*\"bubble_s\""
+  train --cluster dgx-a100 --model llama3-8b --seq 8192 --gbs 128 --tp 2 --pp 1 --cards 64 --json)
+wk_cli_test(train_chooses "micro-batch [0-9]+ \\(chosen: fastest that fits\\).*recompute [a-z]+ \\(chosen"
+  train --cluster dgx-a100 --model megatron-7.5b --seq 2048 --gbs 512 --tp 4 --pp 1 --cards 128)
+wk_cli_test(train_shape "custom: 24 layers, hidden 2304"
+  train --cluster dgx-a100 --layers 24 --hidden 2304 --heads 24 --seq 2048 --gbs 32 --tp 1 --pp 1 --dp 8)
+wk_cli_test(train_moe "EP 8.*exposed TP.*EP [0-9.e-]+ s"
+  train --cluster zhengzhou-60k --model deepseek-v3 --seq 4096 --gbs 2048 --tp 8 --pp 1 --ep 8 --cards 4096 --zero 3 --recompute full)
+wk_cli_test(train_model_file "step"
+  train --cluster dgx-a100 --model ${CMAKE_SOURCE_DIR}/models/llama3-70b.yaml --seq 4096 --gbs 256 --tp 8 --pp 4 --cards 256)
+add_test(NAME cli_train_timeline COMMAND sh -c
+  "rm -f tl.json && $<TARGET_FILE:wanka> train --cluster dgx-a100 --model gpt3-175b --seq 2048 --gbs 32 --tp 8 --pp 4 --dp 2 --timeline tl.json >/dev/null && grep -q traceEvents tl.json && grep -q '\"ph\":\"X\"' tl.json && grep -q 'stage 3' tl.json && echo timeline-ok")
+set_tests_properties(cli_train_timeline PROPERTIES PASS_REGULAR_EXPRESSION "timeline-ok" TIMEOUT 120)
+wk_cli_test(plan_175b "layouts: [0-9]+ enumerated, [0-9]+ evaluated, [0-9]+ fit.*TP +PP"
+  plan --cluster dgx-a100 --model gpt3-175b --cards 512 --gbs 512 --top 3)
+wk_cli_test(plan_json "\"layouts_evaluated\".*\"best\".*\"step_time_s\".*\"breakdown\""
+  plan --cluster dgx-a100 --model llama3-8b --cards 64 --gbs 256 --seq 4096 --top 2 --json)
+wk_cli_test(sim_stencil "decomposition 4 x 4 x 4.*step.*cells_per_s"
+  sim stencil --cluster zhengzhou-60k --cards 64 --grid 1024)
+wk_cli_test(sim_fft_json "\"step_time_s\".*\"fits\": true.*\"breakdown\".*\"comm_s\""
+  sim fft --cluster dgx-a100 --cards 256 --n 2048 --pencil --json)
+wk_cli_test(sim_dp "samples_per_s"
+  sim dataparallel --cluster dgx-a100 --cards 512 --params 1e9 --flops-per-sample 2e12 --batch 4)
+
+# bad input
+set(_t train --cluster dgx-a100 --model gpt3-175b --seq 2048 --gbs 64)
+wk_cli_fail(train_bad_heads "^error: heads % tp != 0" ${_t} --tp 5 --pp 8 --dp 1)
+wk_cli_fail(train_bad_layers "^error: layers % pp != 0" ${_t} --tp 8 --pp 7 --dp 1)
+wk_cli_fail(train_bad_vpp "^error: layers % \\(pp \\* vpp\\) != 0" ${_t} --tp 8 --pp 8 --vpp 5 --dp 1)
+wk_cli_fail(train_bad_cards "^error: cards != tp \\* pp \\* dp \\* cp" ${_t} --tp 8 --pp 8 --dp 1 --cards 128)
+wk_cli_fail(train_bad_cards_div "^error: cards % \\(tp \\* pp \\* cp\\) != 0" ${_t} --tp 8 --pp 8 --cards 100)
+wk_cli_fail(train_bad_gbs "^error: gbs % \\(mbs \\* dp\\) != 0" ${_t} --tp 8 --pp 8 --dp 2 --mbs 64)
+wk_cli_fail(train_bad_gbs_dp "^error: gbs % dp != 0" ${_t} --tp 8 --pp 1 --dp 3)
+wk_cli_fail(train_bad_ep "^error: experts % ep != 0" train --cluster zhengzhou-60k --model deepseek-v3 --seq 4096 --gbs 1536 --tp 8 --pp 1 --dp 96 --ep 6)
+wk_cli_fail(train_no_fit "^error: does not fit: needs [0-9.]+ GB per card.*GB over; try --recompute full.*--zero.*more --tp or --pp"
+  ${_t} --tp 1 --pp 1 --dp 8 --zero 0 --recompute none)
+wk_cli_fail(train_too_many_cards "^error: the job needs 8192 cards .*cluster has 4480" ${_t} --tp 8 --pp 8 --dp 128 --gbs 1024)
+wk_cli_fail(train_no_size "^error: give --cards N or --dp D" ${_t} --tp 8 --pp 8)
+wk_cli_fail(train_bad_model "^error: unknown model 'gpt5'" train --cluster dgx-a100 --model gpt5 --seq 2048 --gbs 64 --tp 8 --pp 8 --dp 1)
+wk_cli_fail(train_bad_recompute "^error: --recompute 'some'" ${_t} --tp 8 --pp 8 --dp 1 --recompute some)
+wk_cli_fail(train_no_cluster "^error: train needs --cluster" train --model gpt3-175b)
+wk_cli_fail(train_bad_cluster "error: cannot open cluster file" train --cluster nope.yaml --model gpt3-175b --seq 2048 --gbs 64 --tp 8 --pp 8 --dp 1)
+wk_cli_fail(plan_too_many "^error: --cards 99999: more cards than the cluster's 4480" plan --cluster dgx-a100 --model gpt3-175b --cards 99999)
+wk_cli_fail(plan_no_fit "^error: no layout of gpt3-175b fits on 8 cards" plan --cluster dgx-a100 --model gpt3-175b --cards 8 --gbs 8)
+wk_cli_fail(sim_bad_kind "^error: unknown sim workload 'cfd'" sim cfd)
+wk_cli_fail(sim_fft_slab "^error: slab decomposition needs cards <= n" sim fft --cluster dgx-a100 --cards 2048 --n 1024)
+wk_cli_fail(sim_bad_grid "^error: --grid 'x7'" sim stencil --cluster dgx-a100 --cards 8 --grid x7)

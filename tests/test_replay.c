@@ -1,0 +1,454 @@
+/* test_replay.c — cluster replay: no card is held by two jobs at any instant, a job starts at
+ * or after its submit with all its cards at once, card-seconds add up, FIFO on an empty large
+ * cluster reproduces the trace, the same seed gives the same bytes (another seed, other
+ * failures), jobs wider than the cluster are dropped and counted, failures cost work and
+ * restarts, placement across domains stretches a job, and every real trace in
+ * WK_SHARED_DIR/data/traces replays on a cluster of its size. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "replay/replay.h"
+
+static hw_cluster *load(const char *spec) {
+  wk_err err;
+  hw_cluster *c = hw_load(spec, &err);
+  if (!c) {
+    char buf[1024];
+    fail_msg("%s: %s", spec, wk_err_format(&err, buf, sizeof buf));
+  }
+  return c;
+}
+
+/* Random jobs: sizes 1..max_cards (some a node or more), runtimes 10 s .. 3 h, arrivals
+ * Poisson at mean_gap_s, walltime estimates 1..3x the runtime. */
+static trace_job *random_jobs(size_t n, uint32_t max_cards, double mean_gap_s, uint64_t seed) {
+  trace_job *j = calloc(n, sizeof *j);
+  wk_rng r;
+  wk_rng_init(&r, seed, 3);
+  double t = 1.7e9;
+  for (size_t i = 0; i < n; i++) {
+    t += wk_rng_exp(&r, mean_gap_s);
+    j[i].id = (int64_t)i + 1;
+    j[i].submit_s = (int64_t)t;
+    double u = wk_rng_uniform(&r);
+    uint32_t k = u < 0.6 ? 1 + (uint32_t)wk_rng_below(&r, 8) : 8 * (1 + (uint32_t)wk_rng_below(&r, max_cards / 8));
+    j[i].cards = k > max_cards ? max_cards : k;
+    j[i].units = (int32_t)j[i].cards;
+    j[i].runtime_s = 10 + (int64_t)wk_rng_exp(&r, 1800);
+    j[i].walltime_s = (int64_t)((double)j[i].runtime_s * (1 + 2 * wk_rng_uniform(&r)));
+    j[i].state = TRACE_COMPLETED;
+  }
+  return j;
+}
+
+/* The jobs as an SWF trace (user 1..4, group 1..2), so tenants can match names. */
+static trace *to_trace(const trace_job *j, size_t n) {
+  size_t cap = 128 * n + 256, len = 0;
+  char *txt = malloc(cap);
+  len += (size_t)snprintf(txt + len, cap - len, "; UnixStartTime: %lld\n", (long long)j[0].submit_s);
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)snprintf(txt + len, cap - len, "%zu %lld -1 %lld %lld -1 -1 %lld %lld -1 1 %zu %zu -1 1 -1 -1 -1\n",
+                            i + 1, (long long)(j[i].submit_s - j[0].submit_s), (long long)j[i].runtime_s,
+                            (long long)j[i].cards, (long long)j[i].cards, (long long)j[i].walltime_s,
+                            1 + i % 4, 1 + i % 2);
+  trace *t;
+  wk_err err;
+  if (trace_parse("random.swf", txt, len, NULL, &t, &err)) {
+    char buf[1024];
+    fail_msg("%s", wk_err_format(&err, buf, sizeof buf));
+  }
+  free(txt);
+  assert_int_equal(trace_njobs(t), n);
+  return t;
+}
+
+/* ---- the observer: a card-owner map checked at every start and stop ---- */
+typedef struct watch {
+  uint32_t cards;
+  uint32_t *owner;  /* per card, UINT32_MAX free */
+  uint32_t *want;   /* per sched id: cards */
+  wk_time *submit;  /* per sched id (submit order) */
+  wk_time *started; /* current run's start */
+  double card_s;    /* sum of cards x run length */
+  size_t starts, stops;
+  int bad;
+  char why[256];
+} watch;
+
+static void observe(void *ctx, uint32_t job, int start, wk_time t, const sched_range *r, uint32_t nr) {
+  watch *w = ctx;
+  uint32_t sum = 0;
+  for (uint32_t i = 0; i < nr; i++)
+    for (uint32_t c = r[i].first; c < r[i].first + r[i].n; c++, sum++) {
+      if (c >= w->cards) {
+        w->bad = 1;
+        snprintf(w->why, sizeof w->why, "card %u out of range", c);
+        return;
+      }
+      if (start && w->owner[c] != UINT32_MAX) {
+        w->bad = 1;
+        snprintf(w->why, sizeof w->why, "card %u given to job %u while job %u holds it", c, job, w->owner[c]);
+      }
+      if (!start && w->owner[c] != job) {
+        w->bad = 1;
+        snprintf(w->why, sizeof w->why, "job %u stops on card %u it does not hold", job, c);
+      }
+      w->owner[c] = start ? job : UINT32_MAX;
+    }
+  if (sum != w->want[job]) {
+    w->bad = 1;
+    snprintf(w->why, sizeof w->why, "job %u got %u cards, wants %u", job, sum, w->want[job]);
+  }
+  if (start) {
+    w->starts++;
+    w->started[job] = t;
+    if (t < w->submit[job]) {
+      w->bad = 1;
+      snprintf(w->why, sizeof w->why, "job %u starts before its submit", job);
+    }
+  } else {
+    w->stops++;
+    w->card_s += (double)sum * wk_time_to_s(t - w->started[job]);
+  }
+}
+
+/* Sched ids are the non-dropped jobs in submit order (stable). */
+static void watch_init(watch *w, uint32_t cards, const trace_job *j, size_t n) {
+  memset(w, 0, sizeof *w);
+  w->cards = cards;
+  w->owner = malloc(sizeof(uint32_t) * cards);
+  for (uint32_t c = 0; c < cards; c++) w->owner[c] = UINT32_MAX;
+  w->want = calloc(n + 1, sizeof(uint32_t));
+  w->submit = calloc(n + 1, sizeof(wk_time));
+  w->started = calloc(n + 1, sizeof(wk_time));
+  uint32_t id = 0;
+  for (size_t i = 0; i < n; i++) { /* random_jobs are sorted already */
+    if (j[i].cards > (int64_t)cards) continue;
+    w->want[id] = (uint32_t)j[i].cards;
+    w->submit[id] = wk_time_from_s((double)(j[i].submit_s - j[0].submit_s));
+    id++;
+  }
+}
+static void watch_free(watch *w) {
+  free(w->owner);
+  free(w->want);
+  free(w->submit);
+  free(w->started);
+}
+
+static replay *run(const hw_cluster *c, const trace_job *j, size_t n, replay_opts *o) {
+  replay *r;
+  wk_err err;
+  if (replay_run_jobs(c, j, n, NULL, o, &r, &err)) {
+    char buf[1024];
+    fail_msg("replay: %s", wk_err_format(&err, buf, sizeof buf));
+  }
+  return r;
+}
+
+static void test_invariants_all_policies(void **st) {
+  (void)st;
+  hw_cluster *c = load("dgx-a100:nodes=16"); /* 128 cards */
+  size_t n = 1500;
+  trace_job *j0 = random_jobs(n, 96, 400, 5); /* offered ~0.8 of the cards */
+  trace *tr = to_trace(j0, n);
+  free(j0);
+  const trace_job *j = trace_jobs(tr);
+  static const char yaml[] = "tenants:\n"
+                             "  - {name: low, quota: 50%, priority: 0, users: [\"1\", \"2\"]}\n"
+                             "  - {name: high, quota: 30%, priority: 5, users: [\"3\"]}\n"
+                             "  - {name: rest, quota: 20%, default: true}\n";
+  sched_tenants *t;
+  wk_err err;
+  assert_int_equal(sched_tenants_parse("t.yaml", yaml, sizeof yaml - 1, &t, &err), WK_OK);
+  for (int pol = 0; pol < SCHED_POLICY_COUNT; pol++)
+    for (int pl = 0; pl < SCHED_PLACE_COUNT; pl++)
+      for (int fail = 0; fail < 2; fail++) {
+        replay_opts o;
+        replay_opts_init(&o);
+        o.sched.policy = (sched_policy)pol;
+        o.sched.placement = (sched_placement)pl;
+        o.failure_rate = fail ? 0.05 : 0; /* ~100x Llama 3, to exercise restarts */
+        o.seed = 42;
+        o.sched.tenants = t;
+        watch w;
+        watch_init(&w, 128, j, n);
+        o.observe = observe;
+        o.observe_ctx = &w;
+        replay *r;
+        if (replay_run(c, tr, &o, &r, &err)) fail_msg("replay failed");
+        const replay_metrics *m = replay_get_metrics(r);
+        assert_int_equal(replay_ntenants(r), 3);
+        if (w.bad) fail_msg("%s/%s/fail=%d: %s", sched_policy_name(o.sched.policy),
+                            sched_placement_name(o.sched.placement), fail, w.why);
+        assert_int_equal(m->jobs, n);
+        assert_int_equal(m->finished, n);
+        assert_int_equal(w.starts, w.stops);
+        assert_int_equal(w.starts, n + m->restarts);
+        for (uint32_t x = 0; x < 128; x++) assert_int_equal(w.owner[x], UINT32_MAX);
+        /* busy card-seconds are exactly what the runs held */
+        assert_true(fabs(m->busy_card_s - w.card_s) <= 1e-6 * w.card_s);
+        assert_true(m->utilization > 0 && m->utilization <= 1 + 1e-9);
+        assert_true(m->goodput > 0 && m->goodput <= 1 + 1e-9);
+        assert_true(m->ettr > 0 && m->ettr <= 1 + 1e-9);
+        assert_true(m->p50_jct_s <= m->p99_jct_s);
+        assert_true(m->bounded_slowdown >= 1);
+        if (fail) assert_true(m->failures > 0);
+        if (pol == SCHED_PRIORITY || pol == SCHED_LAS) assert_true(m->preemptions > 0);
+        print_message("%-9s %-9s fail=%d util %.3f avg_jct %8.0f s queue %8.0f s bsd %6.2f goodput %.3f ettr %.3f restarts %llu preempt %llu\n",
+                      sched_policy_name(o.sched.policy), sched_placement_name(o.sched.placement), fail,
+                      m->utilization, m->avg_jct_s, m->avg_queue_s, m->bounded_slowdown, m->goodput,
+                      m->ettr, (unsigned long long)m->restarts, (unsigned long long)m->preemptions);
+        replay_free(r);
+        watch_free(&w);
+      }
+  sched_tenants_free(t);
+  trace_free(tr);
+  hw_free(c);
+}
+
+static void test_card_seconds_add_up(void **st) {
+  (void)st;
+  hw_cluster *c = load("dgx-a100:nodes=16");
+  size_t n = 800;
+  trace_job *j = random_jobs(n, 64, 200, 9);
+  replay_opts o;
+  replay_opts_init(&o);
+  o.failure_rate = 0;
+  o.comm_fraction = 0; /* no stretch: every job holds its cards for its runtime */
+  replay *r = run(c, j, n, &o);
+  const replay_metrics *m = replay_get_metrics(r);
+  double want = 0;
+  for (size_t i = 0; i < n; i++) want += (double)j[i].cards * (double)j[i].runtime_s;
+  assert_true(fabs(m->busy_card_s - want) < 1e-6 * want);
+  assert_true(fabs(m->goodput - 1) < 1e-9);
+  assert_true(fabs(m->ettr - 1) < 1e-9);
+  replay_free(r);
+  free(j);
+  hw_free(c);
+}
+
+static void test_fifo_reproduces_trace(void **st) {
+  (void)st;
+  hw_cluster *c = load("zhengzhou-60k");
+  size_t n = 2000;
+  trace_job *j = random_jobs(n, 64, 30, 13); /* offered ~ 64 cards: the cluster never fills */
+  replay_opts o;
+  replay_opts_init(&o);
+  o.sched.policy = SCHED_FIFO;
+  o.failure_rate = 0;
+  replay *r = run(c, j, n, &o);
+  size_t nj;
+  const replay_job *rj = replay_jobs(r, &nj);
+  assert_int_equal(nj, n);
+  for (size_t i = 0; i < n; i++) {
+    assert_true(fabs(rj[i].start_s - rj[i].submit_s) < 1e-6);
+    assert_true(fabs(rj[i].end_s - rj[i].start_s - (double)j[i].runtime_s) < 1e-6);
+    assert_int_equal(rj[i].domains, 1); /* topo: every job in its ideal domain, no stretch */
+  }
+  const replay_metrics *m = replay_get_metrics(r);
+  assert_true(m->avg_queue_s < 1e-6 && m->p99_queue_s < 1e-6);
+  replay_free(r);
+  free(j);
+  hw_free(c);
+}
+
+static void test_seeds(void **st) {
+  (void)st;
+  hw_cluster *c = load("dgx-a100:nodes=16");
+  size_t n = 600;
+  trace_job *j = random_jobs(n, 64, 150, 21);
+  replay_opts o;
+  replay_opts_init(&o);
+  o.failure_rate = 0.02;
+  o.seed = 7;
+  replay *a = run(c, j, n, &o), *b = run(c, j, n, &o);
+  o.seed = 8;
+  replay *d = run(c, j, n, &o);
+  size_t na, nb, nd;
+  const replay_job *ja = replay_jobs(a, &na), *jb = replay_jobs(b, &nb), *jd = replay_jobs(d, &nd);
+  assert_int_equal(na, nb);
+  assert_memory_equal(ja, jb, na * sizeof *ja);
+  const replay_metrics *ma = replay_get_metrics(a), *mb = replay_get_metrics(b), *md = replay_get_metrics(d);
+  assert_true(ma->failures == mb->failures && ma->restarts == mb->restarts && ma->busy_card_s == mb->busy_card_s);
+  assert_true(ma->failures > 0);
+  assert_true(memcmp(ja, jd, na * sizeof *ja) != 0 || ma->failures != md->failures);
+  size_t sa, sb;
+  const replay_sample *xa = replay_samples(a, &sa), *xb = replay_samples(b, &sb);
+  assert_int_equal(sa, sb);
+  assert_memory_equal(xa, xb, sa * sizeof *xa);
+  replay_free(a);
+  replay_free(b);
+  replay_free(d);
+  free(j);
+  hw_free(c);
+}
+
+static void test_too_large_dropped(void **st) {
+  (void)st;
+  hw_cluster *c = load("dgx-a100:nodes=4"); /* 32 cards */
+  size_t n = 50;
+  trace_job *j = random_jobs(n, 32, 60, 2);
+  j[10].cards = 33;
+  j[20].cards = 1000000;
+  for (int pol = 0; pol < SCHED_POLICY_COUNT; pol++) {
+    replay_opts o;
+    replay_opts_init(&o);
+    o.sched.policy = (sched_policy)pol;
+    replay *r = run(c, j, n, &o);
+    const replay_metrics *m = replay_get_metrics(r);
+    assert_int_equal(m->dropped_too_large, 2);
+    assert_int_equal(m->jobs, n - 2);
+    assert_int_equal(m->finished, n - 2);
+    size_t nj;
+    const replay_job *rj = replay_jobs(r, &nj);
+    assert_int_equal(rj[10].fate, REPLAY_DROPPED);
+    assert_true(rj[10].start_s < 0);
+    replay_free(r);
+  }
+  free(j);
+  hw_free(c);
+}
+
+/* One long job under frequent failures: it restarts, loses work, still finishes; shorter
+ * checkpoint intervals lose less. */
+static void test_checkpoint_restart(void **st) {
+  (void)st;
+  hw_cluster *c = load("dgx-a100:nodes=16");
+  trace_job j = {.id = 1, .submit_s = 0, .runtime_s = 5 * 86400, .walltime_s = -1, .cards = 128, .units = 128};
+  double lost[2];
+  for (int k = 0; k < 2; k++) {
+    replay_opts o;
+    replay_opts_init(&o);
+    o.failure_rate = 0.01; /* 1.28 failures a day on 128 cards */
+    o.checkpoint_interval_s = k ? 600 : 4 * 3600;
+    o.restart_cost_s = 120;
+    replay *r = run(c, &j, 1, &o);
+    const replay_metrics *m = replay_get_metrics(r);
+    assert_int_equal(m->finished, 1);
+    assert_true(m->restarts >= 2);
+    assert_true(m->makespan_s > 5 * 86400.0 + 120.0 * (double)m->restarts);
+    assert_true(m->goodput < 1 && m->ettr < 1);
+    lost[k] = m->makespan_s;
+    replay_free(r);
+  }
+  assert_true(lost[1] < lost[0]);
+  replay_opts o;
+  replay_opts_init(&o);
+  double yd = replay_young_daly_s(&o, 1000);
+  assert_true(fabs(yd - sqrt(2 * 60 * 86400 / (4.7e-4 * 1000))) < 1e-6);
+  hw_free(c);
+}
+
+/* A 640-card job placed across two supernodes by first-fit runs slower than inside one. */
+static void test_stretch(void **st) {
+  (void)st;
+  hw_cluster *c = load("zhengzhou-60k");
+  trace_job j[2] = {{.id = 1, .submit_s = 0, .runtime_s = 5000, .walltime_s = -1, .cards = 320, .units = 320},
+                    {.id = 2, .submit_s = 1, .runtime_s = 1000, .walltime_s = -1, .cards = 640, .units = 640}};
+  double end[2];
+  for (int pl = 0; pl < 2; pl++) {
+    replay_opts o;
+    replay_opts_init(&o);
+    o.failure_rate = 0;
+    o.sched.placement = (sched_placement)pl;
+    replay *r = run(c, j, 2, &o);
+    size_t n;
+    const replay_job *rj = replay_jobs(r, &n);
+    end[pl] = rj[1].end_s - rj[1].start_s;
+    assert_int_equal(rj[1].domains, pl == SCHED_PLACE_FIRST_FIT ? 2 : 1);
+    replay_free(r);
+  }
+  double su = hw_level_card_bw(c, HW_LEVEL_SUPERNODE), pod = hw_level_card_bw(c, HW_LEVEL_POD);
+  assert_true(fabs(end[SCHED_PLACE_TOPO] - 1000) < 1e-6);
+  assert_true(fabs(end[SCHED_PLACE_FIRST_FIT] - 1000 * (1 + 0.1 * (su / pod - 1))) < 1e-3);
+  hw_free(c);
+}
+
+static void test_walltime_kill(void **st) {
+  (void)st;
+  hw_cluster *c = load("dgx-a100:nodes=4");
+  trace_job j[2] = {{.id = 1, .submit_s = 0, .runtime_s = 500, .walltime_s = 100, .cards = 8, .units = 8},
+                    {.id = 2, .submit_s = 0, .runtime_s = 50, .walltime_s = 100, .cards = 8, .units = 8}};
+  replay_opts o;
+  replay_opts_init(&o);
+  o.failure_rate = 0;
+  o.walltime_kill = 1;
+  replay *r = run(c, j, 2, &o);
+  const replay_metrics *m = replay_get_metrics(r);
+  assert_int_equal(m->killed, 1);
+  assert_int_equal(m->finished, 1);
+  size_t n;
+  const replay_job *rj = replay_jobs(r, &n);
+  assert_int_equal(rj[0].fate, REPLAY_KILLED);
+  assert_true(rj[0].end_s == 100);
+  replay_free(r);
+  hw_free(c);
+}
+
+/* ---- real traces ---- */
+static void real_trace(const char *file, const char *cluster, int64_t cards_per_unit, sched_policy pol) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/data/traces/%s", WK_SHARED_DIR, file);
+  if (access(path, R_OK)) {
+    print_message("skip %s: not found\n", path);
+    return;
+  }
+  trace_opts to;
+  trace_opts_init(&to);
+  to.cards_per_unit = cards_per_unit;
+  to.skip_bad = 1;
+  trace *t;
+  wk_err err;
+  char buf[1024];
+  if (trace_load(path, &to, &t, &err)) fail_msg("%s", wk_err_format(&err, buf, sizeof buf));
+  hw_cluster *c = load(cluster);
+  replay_opts o;
+  replay_opts_init(&o);
+  o.sched.policy = pol;
+  replay *r;
+  if (replay_run(c, t, &o, &r, &err)) fail_msg("%s", wk_err_format(&err, buf, sizeof buf));
+  const replay_metrics *m = replay_get_metrics(r);
+  print_message("%-26s on %-40s %-9s jobs %6zu dropped %zu util %.3f avg_jct %9.0f s p99_queue %9.0f s bsd %7.2f goodput %.3f ettr %.3f failures %llu wall %.2f s\n",
+                file, cluster, sched_policy_name(pol), m->jobs, m->dropped_too_large, m->utilization, m->avg_jct_s,
+                m->p99_queue_s, m->bounded_slowdown, m->goodput, m->ettr, (unsigned long long)m->failures, m->wall_s);
+  assert_int_equal(m->jobs + m->dropped_too_large, trace_njobs(t));
+  assert_true(m->jobs > 0);
+  assert_int_equal(m->finished, m->jobs);
+  assert_true(m->utilization > 0 && m->utilization <= 1 + 1e-9);
+  replay_free(r);
+  hw_free(c);
+  trace_free(t);
+}
+
+static void test_real_traces(void **st) {
+  (void)st;
+  real_trace("theta_2022.swf", WK_SOURCE_DIR "/tests/data/theta-4392.yaml", 1, SCHED_BACKFILL);
+  real_trace("mira_2018_wk1.cobalt.log", "zhengzhou-60k", 1, SCHED_BACKFILL);
+  real_trace("mira_2018_wk2.cobalt.log", "zhengzhou-60k", 1, SCHED_FIFO);
+  real_trace("philly_jobs.csv.gz", "dgx-a100:nodes=64", 1, SCHED_LAS); /* ~374 GPUs busy on average */
+  real_trace("alibaba_gpu_2023_pods.csv", "dgx-a100:nodes=8", 1, SCHED_FAIRSHARE); /* ~17 GPUs busy */
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_invariants_all_policies),
+      cmocka_unit_test(test_card_seconds_add_up),
+      cmocka_unit_test(test_fifo_reproduces_trace),
+      cmocka_unit_test(test_seeds),
+      cmocka_unit_test(test_too_large_dropped),
+      cmocka_unit_test(test_checkpoint_restart),
+      cmocka_unit_test(test_stretch),
+      cmocka_unit_test(test_walltime_kill),
+      cmocka_unit_test(test_real_traces),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,500 @@
+/* test_work.c — unit tests of the work module: model presets (and that models/NAME.yaml agree),
+ * parameter counts, the GEMM efficiency model, Korthikanti's activation formulas, ZeRO
+ * sharding, layout checks, pipeline bubble, FLOP accounting, the collective cache, the
+ * planner, the timeline, the science jobs, and the published Megatron-LM runs (every row
+ * within 10 %, median within 5 %). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "work/work.h"
+#include "work/work_int.h"
+
+static hw_cluster *selene(void) {
+  wk_err err;
+  hw_cluster *c = hw_load("dgx-a100", &err);
+  assert_non_null(c);
+  return c;
+}
+
+static void base_job(work_job *j, const char *model) {
+  work_job_init(j);
+  j->model = *work_model_find(model);
+  j->seq = 2048;
+  j->gbs = 64;
+  j->mbs = 1;
+  j->recompute = WORK_RECOMPUTE_NONE;
+}
+
+static void test_presets_match_yaml(void **state) {
+  (void)state;
+  int n = 0;
+  for (const work_model *p = work_models; p->name[0]; p++, n++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/models/%s.yaml", WK_SOURCE_DIR, p->name);
+    work_model m;
+    wk_err err;
+    assert_int_equal(work_model_load(&m, path, &err), WK_OK);
+    assert_string_equal(m.name, p->name);
+    assert_int_equal(m.layers, p->layers);
+    assert_int_equal(m.hidden, p->hidden);
+    assert_int_equal(m.heads, p->heads);
+    assert_int_equal(m.kv_heads, p->kv_heads);
+    assert_int_equal(m.ffn_hidden, p->ffn_hidden);
+    assert_int_equal(m.vocab, p->vocab);
+    assert_int_equal(m.gated_mlp, p->gated_mlp);
+    assert_int_equal(m.experts, p->experts);
+    assert_int_equal(m.top_k, p->top_k);
+    assert_int_equal(m.moe_ffn_hidden, p->moe_ffn_hidden);
+    assert_int_equal(m.tied_embeddings, p->tied_embeddings);
+  }
+  assert_true(n >= 15);
+}
+
+static void test_param_counts(void **state) {
+  (void)state;
+  struct { const char *name; double total, active; } want[] = {
+      {"gpt3-175b", 175e9, 175e9}, {"llama3-8b", 8.0e9, 8.0e9}, {"llama3-70b", 70.6e9, 70.6e9},
+      {"llama3-405b", 405e9, 405e9}, {"deepseek-v3", 671e9, 37e9}, {"megatron-529.6b", 529.6e9, 529.6e9}};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    const work_model *m = work_model_find(want[i].name);
+    assert_non_null(m);
+    assert_true(fabs(work_model_params(m) / want[i].total - 1) < 0.03);
+    assert_true(fabs(work_model_active_params(m) / want[i].active - 1) < 0.05);
+  }
+}
+
+static void test_model_yaml_errors(void **state) {
+  (void)state;
+  work_model m;
+  wk_err err;
+  const char *bad = "name: x\nlayers: 4\nhidden: 64\nheads: 4\ncolour: blue\n";
+  assert_int_equal(work_model_parse(&m, bad, strlen(bad), "m.yaml", &err), WK_EUNKNOWN_KEY);
+  assert_int_equal(err.line, 5);
+  assert_int_equal(err.col, 1);
+  const char *neg = "layers: -3\nhidden: 64\nheads: 4\n";
+  assert_int_equal(work_model_parse(&m, neg, strlen(neg), "m.yaml", &err), WK_EVALUE);
+  assert_int_equal(err.line, 1);
+  const char *div = "layers: 2\nhidden: 65\nheads: 4\n";
+  assert_int_equal(work_model_parse(&m, div, strlen(div), "m.yaml", &err), WK_EVALUE);
+  const char *ok = "layers: 2\nhidden: 64\nheads: 4\n";
+  assert_int_equal(work_model_parse(&m, ok, strlen(ok), "m.yaml", &err), WK_OK);
+  assert_int_equal(m.ffn_hidden, 256);
+  assert_int_equal(m.kv_heads, 4);
+  assert_int_equal(work_model_get(&m, "no-such-model", &err), WK_EUNKNOWN_NAME);
+  assert_non_null(strstr(err.msg, "gpt3-175b"));
+}
+
+/* Splitting a GEMM over 8 cards must cost more than 1/8 of the time: thinner per-card GEMMs
+ * are less efficient; and a GEMM never beats the peak. */
+static void test_gemm_efficiency(void **state) {
+  (void)state;
+  hw_cluster *c = selene();
+  const hw_accel *a = &hw_cfg(c)->accel;
+  double full = work_gemm_time(a, a->bf16_flops, 2048, 12288 * 4, 12288);
+  double split = work_gemm_time(a, a->bf16_flops, 2048, 12288 * 4 / 8, 12288);
+  assert_true(split * 8 > full * 1.01);
+  assert_true(full > 2.0 * 2048 * 12288 * 4 * 12288 / a->bf16_flops);
+  double tiny = work_gemm_time(a, a->bf16_flops, 64, 64, 64);
+  assert_true(2.0 * 64 * 64 * 64 / tiny < 0.25 * a->bf16_flops);
+  hw_free(c);
+}
+
+/* Korthikanti et al. 2022: per layer 34sbh + 5as^2b bytes without parallelism or
+ * recomputation; with TP and SP and selective recomputation 34sbh/t. */
+static void test_activation_memory(void **state) {
+  (void)state;
+  hw_cluster *c = selene();
+  work_ctx *x = work_ctx_new(c);
+  work_job j;
+  base_job(&j, "megatron-1.7b");
+  j.attn = WORK_ATTN_UNFUSED;
+  j.gbs = 1;
+  j.zero = 0;
+  work_result r;
+  wk_err err;
+  assert_int_equal(work_train_step(x, &j, &r, &err), WK_OK);
+  double s = 2048, b = 1, h = 2304, a = 24, L = 24, V = 51200;
+  double want = L * (34 * s * b * h + 5 * a * s * s * b) + 4 * s * b * V;
+  assert_true(fabs(r.mem.activations / want - 1) < 0.01);
+
+  base_job(&j, "megatron-22b");
+  j.attn = WORK_ATTN_UNFUSED;
+  j.tp = 8;
+  j.gbs = 1;
+  j.recompute = WORK_RECOMPUTE_SELECTIVE;
+  assert_int_equal(work_train_step(x, &j, &r, &err), WK_OK);
+  h = 6144, L = 48;
+  want = L * 34 * s * b * h / 8 + 4 * s * b * V / 8;
+  assert_true(fabs(r.mem.activations / want - 1) < 0.01);
+
+  j.recompute = WORK_RECOMPUTE_FULL; /* only each layer's input, plus one layer's working set */
+  work_result rf;
+  assert_int_equal(work_train_step(x, &j, &rf, &err), WK_OK);
+  assert_true(rf.mem.activations < r.mem.activations / 5);
+  assert_true(rf.mem.activations > L * 2 * s * b * h / 8);
+  work_ctx_free(x);
+  hw_free(c);
+}
+
+static void test_zero_sharding(void **state) {
+  (void)state;
+  hw_cluster *c = selene();
+  work_ctx *x = work_ctx_new(c);
+  work_job j;
+  base_job(&j, "megatron-7.5b");
+  j.dp = 8;
+  j.gbs = 64;
+  work_result r0, r1, r2, r3;
+  wk_err err;
+  j.zero = 0;
+  assert_int_equal(work_train_step(x, &j, &r0, &err), WK_OK);
+  j.zero = 1;
+  assert_int_equal(work_train_step(x, &j, &r1, &err), WK_OK);
+  j.zero = 2;
+  assert_int_equal(work_train_step(x, &j, &r2, &err), WK_OK);
+  j.zero = 3;
+  assert_int_equal(work_train_step(x, &j, &r3, &err), WK_OK);
+  double P = work_model_params(&j.model);
+  assert_true(fabs(r0.mem.optimizer / (12 * P) - 1) < 0.01);
+  assert_true(fabs(r1.mem.optimizer / (12 * P / 8) - 1) < 0.01);
+  assert_true(fabs(r1.mem.grads - r0.mem.grads) < 1);
+  assert_true(fabs(r2.mem.grads / (r0.mem.grads / 8) - 1) < 0.01);
+  assert_true(r3.mem.weights < r0.mem.weights / 4);
+  work_ctx_free(x);
+  hw_free(c);
+}
+
+static void expect_bad(work_ctx *x, const work_job *j, const char *needle) {
+  work_result r;
+  wk_err err;
+  assert_int_not_equal(work_train_step(x, j, &r, &err), WK_OK);
+  if (!strstr(err.msg, needle)) fail_msg("message '%s' lacks '%s'", err.msg, needle);
+}
+
+static void test_layout_checks(void **state) {
+  (void)state;
+  hw_cluster *c = selene();
+  work_ctx *x = work_ctx_new(c);
+  work_job j;
+  base_job(&j, "gpt3-175b");
+  j.tp = 5;
+  expect_bad(x, &j, "heads % tp");
+  base_job(&j, "gpt3-175b");
+  j.pp = 7;
+  expect_bad(x, &j, "layers % pp");
+  j.pp = 8;
+  j.vpp = 5;
+  expect_bad(x, &j, "layers % (pp * vpp)");
+  base_job(&j, "gpt3-175b");
+  j.dp = 3;
+  expect_bad(x, &j, "gbs % dp");
+  j.dp = 4;
+  j.mbs = 32;
+  expect_bad(x, &j, "gbs % (mbs * dp)");
+  base_job(&j, "deepseek-v3");
+  j.dp = 6;
+  j.gbs = 60;
+  j.ep = 6;
+  expect_bad(x, &j, "experts % ep");
+  base_job(&j, "gpt3-175b");
+  j.tp = 8;
+  j.pp = 8;
+  j.dp = 100;
+  j.gbs = 6400;
+  expect_bad(x, &j, "cluster has 4480");
+  work_ctx_free(x);
+  hw_free(c);
+}
+
+/* The bubble shrinks with more micro-batches and with interleaving, as (p-1)/(v m). A small
+ * vocabulary keeps the output layer from unbalancing the last stage. */
+static void test_pipeline_bubble(void **state) {
+  (void)state;
+  hw_cluster *c = selene();
+  work_ctx *x = work_ctx_new(c);
+  work_job j;
+  base_job(&j, "gpt3-175b");
+  j.model.vocab = 1024;
+  j.tp = 8;
+  j.pp = 8;
+  j.gbs = 16;
+  j.recompute = WORK_RECOMPUTE_FULL;
+  work_result r1, r2, r3;
+  wk_err err;
+  assert_int_equal(work_train_step(x, &j, &r1, &err), WK_OK);
+  j.vpp = 2;
+  assert_int_equal(work_train_step(x, &j, &r2, &err), WK_OK);
+  assert_true(r2.b.bubble < r1.b.bubble * 0.6);
+  assert_true(r2.b.pp > r1.b.pp); /* but twice the p2p hops */
+  j.vpp = 1;
+  j.gbs = 64;
+  assert_int_equal(work_train_step(x, &j, &r3, &err), WK_OK);
+  double frac1 = r1.b.bubble / (r1.b.compute + r1.b.tp);
+  double frac3 = r3.b.bubble / (r3.b.compute + r3.b.tp);
+  assert_true(fabs(frac1 / (7.0 / 16) - 1) < 0.15);
+  assert_true(fabs(frac3 / (7.0 / 64) - 1) < 0.15);
+  work_ctx_free(x);
+  hw_free(c);
+}
+
+/* Full recomputation does one more forward: hardware FLOPs = 4/3 of model FLOPs (less the
+ * output layer's share); model FLOPs match 6 N tokens + attention within a few percent. */
+static void test_flops(void **state) {
+  (void)state;
+  hw_cluster *c = selene();
+  work_ctx *x = work_ctx_new(c);
+  work_job j;
+  base_job(&j, "gpt3-175b");
+  j.tp = 8;
+  j.pp = 8;
+  j.recompute = WORK_RECOMPUTE_FULL;
+  work_result r;
+  wk_err err;
+  assert_int_equal(work_train_step(x, &j, &r, &err), WK_OK);
+  double ratio = r.hw_flops / r.model_flops;
+  assert_true(ratio > 1.30 && ratio < 1.334);
+  double N = work_model_params(&j.model), tokens = 64.0 * 2048, L = 96, h = 12288, s = 2048;
+  double approx = 6 * N * tokens + 12 * L * h * s * tokens;
+  assert_true(fabs(r.model_flops / approx - 1) < 0.02);
+  assert_true(r.mfu > 0.2 && r.mfu < 0.7);
+  assert_true(r.tflops_per_card > r.mfu * 312);
+  work_ctx_free(x);
+  hw_free(c);
+}
+
+static void test_cache_and_scaling(void **state) {
+  (void)state;
+  hw_cluster *c = selene();
+  work_ctx *x = work_ctx_new(c);
+  work_job j;
+  base_job(&j, "megatron-7.5b");
+  j.tp = 4;
+  j.dp = 8;
+  j.gbs = 256;
+  work_result r1, r2, r3;
+  wk_err err;
+  assert_int_equal(work_train_step(x, &j, &r1, &err), WK_OK);
+  assert_true(r1.colls_timed > 0);
+  assert_int_equal(work_train_step(x, &j, &r2, &err), WK_OK);
+  assert_int_equal(r2.colls_timed, 0);
+  assert_true(r1.step_time_s == r2.step_time_s);
+  j.dp = 32;
+  assert_int_equal(work_train_step(x, &j, &r3, &err), WK_OK);
+  assert_true(r3.tokens_per_s > 2.5 * r1.tokens_per_s);
+  assert_true(r1.b.tp > 0 && r1.b.dp >= 0);
+  /* Auto micro-batch and recompute: the fastest that fits. */
+  j.mbs = 0;
+  j.recompute = WORK_RECOMPUTE_AUTO;
+  work_result ra;
+  assert_int_equal(work_train_step(x, &j, &ra, &err), WK_OK);
+  assert_true(ra.fits);
+  assert_true(ra.step_time_s <= r3.step_time_s * (1 + 1e-12));
+  work_ctx_free(x);
+  hw_free(c);
+}
+
+static void test_moe_step(void **state) {
+  (void)state;
+  hw_cluster *c = selene();
+  work_ctx *x = work_ctx_new(c);
+  work_job j;
+  work_job_init(&j);
+  j.model = *work_model_find("deepseek-v3");
+  j.seq = 4096;
+  j.tp = 4;
+  j.pp = 1;
+  j.dp = 512;
+  j.ep = 64;
+  j.gbs = 1024;
+  j.zero = 3;
+  j.mbs = 1;
+  j.recompute = WORK_RECOMPUTE_FULL;
+  work_result r;
+  wk_err err;
+  assert_int_equal(work_train_step(x, &j, &r, &err), WK_OK);
+  assert_true(r.b.ep > 0);
+  /* active, not total, parameters set the FLOPs: ~6 * 37B per token plus attention */
+  double per_token = r.model_flops / (1024.0 * 4096);
+  assert_true(per_token > 6 * 35e9 && per_token < 6 * 60e9);
+  work_ctx_free(x);
+  hw_free(c);
+}
+
+static void test_planner(void **state) {
+  (void)state;
+  hw_cluster *c = selene();
+  work_ctx *x = work_ctx_new(c);
+  work_plan_opts o = {512, 2048, 512, WORK_BF16, WORK_ATTN_FLASH, 0, 5};
+  work_plan_entry best[5];
+  int n;
+  work_plan_stats st;
+  wk_err err;
+  assert_int_equal(work_plan(x, work_model_find("gpt3-175b"), &o, best, &n, &st, &err), WK_OK);
+  assert_int_equal(n, 5);
+  assert_true(st.evaluated > 100 && st.fitting > 5 && st.fitting <= st.evaluated);
+  for (int i = 0; i < n; i++) {
+    assert_true(best[i].res.fits);
+    assert_int_equal(work_job_cards(&best[i].job), 512);
+    if (i) assert_true(best[i].res.step_time_s >= best[i - 1].res.step_time_s);
+  }
+  /* The planner's best beats a hand-made reasonable layout. */
+  work_job j;
+  work_job_init(&j);
+  j.model = *work_model_find("gpt3-175b");
+  j.seq = 2048;
+  j.gbs = 512;
+  j.tp = 8;
+  j.pp = 16;
+  j.dp = 4;
+  work_result r;
+  assert_int_equal(work_train_step(x, &j, &r, &err), WK_OK);
+  assert_true(best[0].res.step_time_s <= r.step_time_s * (1 + 1e-9));
+  /* Nothing fits: 175B on 8 cards */
+  o.cards = 8;
+  o.gbs = 8;
+  assert_int_equal(work_plan(x, work_model_find("gpt3-175b"), &o, best, &n, &st, &err), WK_ECAPACITY);
+  assert_non_null(strstr(err.msg, "does not fit"));
+  work_ctx_free(x);
+  hw_free(c);
+}
+
+static void test_timeline(void **state) {
+  (void)state;
+  hw_cluster *c = selene();
+  work_ctx *x = work_ctx_new(c);
+  work_job j;
+  base_job(&j, "gpt3-175b");
+  j.tp = 8;
+  j.pp = 4;
+  j.gbs = 8;
+  j.recompute = WORK_RECOMPUTE_FULL;
+  work_result r;
+  wk_err err;
+  assert_int_equal(work_train_step(x, &j, &r, &err), WK_OK);
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  assert_int_equal(work_train_timeline(x, &j, &r, f), 0);
+  fclose(f);
+  json_error_t je;
+  json_t *root = json_loads(buf, 0, &je);
+  if (!root) fail_msg("timeline is not JSON: %s at %d", je.text, je.line);
+  json_t *ev = json_object_get(root, "traceEvents");
+  assert_true(json_is_array(ev));
+  int fwd = 0, bwd = 0;
+  double end = 0;
+  for (size_t i = 0; i < json_array_size(ev); i++) {
+    json_t *e = json_array_get(ev, i);
+    const char *cat = json_string_value(json_object_get(e, "cat"));
+    if (!cat) continue;
+    assert_string_equal(json_string_value(json_object_get(e, "ph")), "X");
+    if (!strcmp(cat, "forward")) fwd++;
+    if (!strcmp(cat, "backward")) bwd++;
+    double t = json_number_value(json_object_get(e, "ts")) + json_number_value(json_object_get(e, "dur"));
+    if (t > end) end = t;
+  }
+  assert_int_equal(fwd, 4 * 8);
+  assert_int_equal(bwd, 4 * 8);
+  assert_true(fabs(end * 1e-6 / r.step_time_s - 1) < 0.05); /* v = 1: replay == formula */
+  json_decref(root);
+  free(buf);
+  work_ctx_free(x);
+  hw_free(c);
+}
+
+static void test_science(void **state) {
+  (void)state;
+  hw_cluster *c = selene();
+  work_ctx *x = work_ctx_new(c);
+  work_sci_result a, b;
+  wk_err err;
+  work_stencil s = {1024, 1024, 1024, 64, 1, 8, 8, 0, 0};
+  assert_int_equal(work_sim_stencil(x, &s, &a, &err), WK_OK);
+  assert_int_equal(a.decomp[0] * a.decomp[1] * a.decomp[2], 64);
+  assert_int_equal(a.decomp[0], 4);
+  assert_true(a.comm_s > 0 && a.exposed_comm_s == a.comm_s);
+  s.overlap = 1;
+  assert_int_equal(work_sim_stencil(x, &s, &b, &err), WK_OK);
+  assert_true(b.step_time_s < a.step_time_s);
+  s.cards = 512;
+  s.overlap = 0;
+  assert_int_equal(work_sim_stencil(x, &s, &b, &err), WK_OK);
+  assert_true(fabs(b.compute_s * 8 / a.compute_s - 1) < 0.01); /* strong scaling of compute */
+  s.nx = s.ny = s.nz = 16;
+  s.cards = 4096;
+  assert_int_not_equal(work_sim_stencil(x, &s, &b, &err), WK_OK);
+
+  work_fft f = {1024, 64, 0, 0};
+  assert_int_equal(work_sim_fft(x, &f, &a, &err), WK_OK);
+  assert_true(a.comm_s > 0);
+  f.pencil = 1;
+  assert_int_equal(work_sim_fft(x, &f, &b, &err), WK_OK);
+  assert_int_equal(b.decomp[0] * b.decomp[1], 64);
+  f.pencil = 0;
+  f.cards = 2048;
+  assert_int_not_equal(work_sim_fft(x, &f, &b, &err), WK_OK); /* slabs: cards <= n */
+
+  work_dataparallel d = {1e9, 1e12, 4, 64, 0.4, 0};
+  assert_int_equal(work_sim_dataparallel(x, &d, &a, &err), WK_OK);
+  assert_true(a.comm_s > 0 && a.exposed_comm_s <= a.comm_s);
+  assert_true(fabs(a.compute_s - 3 * 1e12 * 4 / (312e12 * 0.4)) < 1e-9);
+  work_ctx_free(x);
+  hw_free(c);
+}
+
+static int cmp(const void *p, const void *q) {
+  double a = *(const double *)p, b = *(const double *)q;
+  return (a > b) - (a < b);
+}
+
+/* The published runs of shared/data/validation/training.md, sections A and B. */
+static void test_validation_rows(void **state) {
+  (void)state;
+  char path[1024];
+  snprintf(path, sizeof path, "%s/data/validation/training.md", WK_SHARED_DIR);
+  FILE *f = fopen(path, "rb");
+  if (!f) skip();
+  static char text[65536];
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  text[n] = 0;
+  fclose(f);
+  work_valid_row rows[64];
+  wk_err err;
+  int nr = work_valid_parse(text, rows, 64, &err);
+  assert_true(nr >= 13);
+  double errs[64];
+  for (int i = 0; i < nr; i++) {
+    double pred;
+    assert_int_equal(work_valid_run(&rows[i], &pred, NULL, &err), WK_OK);
+    errs[i] = fabs(pred / rows[i].published - 1);
+    print_message("%c %-22s predicted %8.2f published %8.2f error %+5.1f%%\n", rows[i].section,
+                  rows[i].label, pred, rows[i].published, 100 * (pred / rows[i].published - 1));
+    if (errs[i] > 0.10) fail_msg("row %s off by %.1f%%", rows[i].label, 100 * errs[i]);
+  }
+  qsort(errs, (size_t)nr, sizeof errs[0], cmp);
+  double med = nr % 2 ? errs[nr / 2] : (errs[nr / 2 - 1] + errs[nr / 2]) / 2;
+  assert_true(med <= 0.05);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_presets_match_yaml), cmocka_unit_test(test_param_counts),
+      cmocka_unit_test(test_model_yaml_errors),  cmocka_unit_test(test_gemm_efficiency),
+      cmocka_unit_test(test_activation_memory),  cmocka_unit_test(test_zero_sharding),
+      cmocka_unit_test(test_layout_checks),      cmocka_unit_test(test_pipeline_bubble),
+      cmocka_unit_test(test_flops),              cmocka_unit_test(test_cache_and_scaling),
+      cmocka_unit_test(test_moe_step),           cmocka_unit_test(test_planner),
+      cmocka_unit_test(test_timeline),           cmocka_unit_test(test_science),
+      cmocka_unit_test(test_validation_rows),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
