@@ -61,8 +61,9 @@ int cmd_plan(int argc, char **argv) {
   hw_cluster *c = hw_load(p_cluster, &err);
   if (!c) return cli_fail_err(&err);
   if ((uint64_t)p_cards > hw_cards(c)) {
+    uint32_t have = hw_cards(c);
     hw_free(c);
-    return cli_fail("--cards %lld: more cards than the cluster's %u", (long long)p_cards, hw_cards(c));
+    return cli_fail("--cards %lld: more cards than the cluster's %u", (long long)p_cards, have);
   }
   work_ctx *x = work_ctx_new(c);
   work_plan_entry *best = wk_calloc((size_t)p_top, sizeof *best);
