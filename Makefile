@@ -60,8 +60,21 @@ test-determinism: build build-asan
 # check across the two builds, then the fuzz smoke.
 test: test-unit test-asan test-determinism fuzz-smoke
 
+# The default 60,000-card scenario: the cluster, its collectives, a trillion-parameter training
+# step and the best layouts for Llama 3 405B on all of it, then a week of shared use replayed.
+W := ./build/wanka
 demo: build
-	./build/wanka cluster show zhengzhou-60k
+	@echo "== the cluster"; $(W) cluster show zhengzhou-60k
+	@echo; echo "== all-reduce over all 61,440 cards (L1: max-min flows on the real placement)"
+	@$(W) coll allreduce --cluster zhengzhou-60k --cards 61440 --level 1 --sizes 1M:1G --step-factor 32
+	@echo; echo "== one training step of a 1T-parameter model on all 61,440 cards"
+	@$(W) train --cluster zhengzhou-60k --model megatron-1t --cards 61440 --seq 2048 --gbs 15360 \
+	  --tp 8 --pp 32 --vpp 4 --level 1
+	@echo; echo "== the best layouts for Llama 3 405B on 61,440 cards"
+	@$(W) plan --cluster zhengzhou-60k --model llama3-405b --cards 61440 --seq 8192 --gbs 3840 --top 3
+	@echo; echo "== a week of AI-for-science work (generated), replayed with EASY backfill and failures"
+	@$(W) trace gen --cards 61440 --days 7 --seed 1 --out build/demo-week.swf
+	@$(W) replay --cluster zhengzhou-60k --trace build/demo-week.swf --policy backfill --placement topo
 
 bench: build
 	@for b in build/bench/*; do echo "== $$b"; $$b || exit 1; done
