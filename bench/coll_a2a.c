@@ -26,32 +26,31 @@ int main(int argc, char **argv) {
   for (uint32_t i = 0; i < n; i++) cards[i] = i;
   coll_ctx *x = coll_ctx_new(c);
   coll_result r0, r1, r2;
-  double t = now_s();
-  coll_time(x, COLL_ALLTOALL, COLL_DIRECT, 0, cards, n, (double)bytes, &r0, &err);
-  double w0 = now_s() - t;
-  t = now_s();
-  int bad = coll_time(x, COLL_ALLTOALL, COLL_DIRECT, 2, cards, n, (double)bytes, &r2, &err);
-  double w2 = now_s() - t;
-  if (bad) {
-    fprintf(stderr, "L2: %s\n", err.msg);
-    return 1;
-  }
   struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  double peak2 = (double)ru.ru_maxrss / 1024.0;
-  t = now_s();
-  bad = coll_time(x, COLL_ALLTOALL, COLL_DIRECT, 1, cards, n, (double)bytes, &r1, &err);
-  double w1 = now_s() - t;
-  getrusage(RUSAGE_SELF, &ru);
   printf("# direct all-to-all, %u cards of zhengzhou-60k, %llu bytes per rank, %.1f M flows\n",
          n, (unsigned long long)bytes, (double)n * (n - 1) / 1e6);
-  printf("L0: wall %8.3f s  predicted %.3f ms  busbw %.2f GB/s\n", w0, r0.time_s * 1e3,
+  double t = now_s();
+  coll_time(x, COLL_ALLTOALL, COLL_DIRECT, 0, cards, n, (double)bytes, &r0, &err);
+  printf("L0: wall %8.3f s  predicted %.3f ms  busbw %.2f GB/s\n", now_s() - t, r0.time_s * 1e3,
          r0.busbw / 1e9);
-  printf("L2: wall %8.3f s  predicted %.3f ms  busbw %.2f GB/s  peak RSS %.0f MiB\n", w2,
-         r2.time_s * 1e3, r2.busbw / 1e9, peak2);
-  if (!bad)
-    printf("L1: wall %8.3f s  predicted %.3f ms  busbw %.2f GB/s  peak RSS after %.0f MiB\n", w1,
-           r1.time_s * 1e3, r1.busbw / 1e9, (double)ru.ru_maxrss / 1024.0);
+  fflush(stdout);
+  t = now_s();
+  if (coll_time(x, COLL_ALLTOALL, COLL_DIRECT, 1, cards, n, (double)bytes, &r1, &err)) {
+    printf("L1: %s\n", err.msg);
+  } else {
+    getrusage(RUSAGE_SELF, &ru);
+    printf("L1: wall %8.3f s  predicted %.3f ms  busbw %.2f GB/s  peak RSS %.0f MiB\n",
+           now_s() - t, r1.time_s * 1e3, r1.busbw / 1e9, (double)ru.ru_maxrss / 1024.0);
+  }
+  fflush(stdout);
+  t = now_s();
+  if (coll_time(x, COLL_ALLTOALL, COLL_DIRECT, 2, cards, n, (double)bytes, &r2, &err)) {
+    printf("L2: %s\n", err.msg);
+  } else {
+    getrusage(RUSAGE_SELF, &ru);
+    printf("L2: wall %8.3f s  predicted %.3f ms  busbw %.2f GB/s  peak RSS %.0f MiB\n",
+           now_s() - t, r2.time_s * 1e3, r2.busbw / 1e9, (double)ru.ru_maxrss / 1024.0);
+  }
   coll_ctx_free(x);
   free(cards);
   hw_free(c);
