@@ -72,10 +72,29 @@ static void test_evq_order(void **st) {
   }
   assert_int_equal(n, 20000);
   assert_null(wk_evq_peek(q));
-  wk_evq_push(q, 5, 1);
-  wk_evq_push(q, 3, 2);
+  /* a peek is not a pop: events earlier than the peeked one may still be pushed */
+  wk_evq_push(q, 60, 1);
+  assert_int_equal(wk_evq_peek(q)->data, 1);
+  wk_evq_push(q, 55, 2);
+  wk_evq_push(q, 55, 3);
   assert_int_equal(wk_evq_peek(q)->data, 2);
-  assert_int_equal(wk_evq_len(q), 2);
+  assert_int_equal(wk_evq_len(q), 3);
+  assert_true(wk_evq_pop(q, &e) && e.data == 2 && e.time == 55);
+  assert_true(wk_evq_pop(q, &e) && e.data == 3);
+  wk_evq_push(q, 55, 4); /* equal to the last popped time: allowed, pops next */
+  assert_true(wk_evq_pop(q, &e) && e.data == 4);
+  assert_true(wk_evq_pop(q, &e) && e.data == 1);
+  /* hold model against a sorted reference: interleaved pushes and pops stay ordered */
+  wk_time now = 0;
+  for (uint64_t i = 0; i < 1000; i++) wk_evq_push(q, (wk_time)wk_rng_below(&r, 1000) + 60, i);
+  prev.time = -1;
+  for (int k = 0; k < 100000; k++) {
+    assert_true(wk_evq_pop(q, &e));
+    assert_true(e.time >= now);
+    now = e.time;
+    wk_evq_push(q, now + (wk_time)wk_rng_below(&r, 3), (uint64_t)k);
+  }
+  wk_evq_clear(q);
   wk_evq_free(q);
 }
 

@@ -73,8 +73,10 @@ static inline uint64_t wk_mix64(uint64_t x) {
 
 /* ---- event queue -------------------------------------------------------------------------- */
 /* Min-queue of events ordered by (time, insertion sequence): events at equal times pop in the
- * order they were pushed, so runs are reproducible. 4-ary implicit heap: O(log4 n) per push and
- * pop, no allocation per event (the array grows geometrically). */
+ * order they were pushed, so runs are reproducible. A radix heap: O(1) push, amortised
+ * O(log T) pop, no allocation per event (buckets grow geometrically). Contract, as in any
+ * discrete-event simulation: a push is never earlier than the time last popped (asserted);
+ * an empty queue may restart at any time. */
 typedef struct wk_event {
   wk_time time;
   uint64_t seq;  /* assigned by push */
@@ -85,7 +87,7 @@ wk_evq *wk_evq_new(size_t initial_capacity);
 void wk_evq_free(wk_evq *q); /* NULL is a no-op */
 void wk_evq_push(wk_evq *q, wk_time t, uint64_t data);
 int wk_evq_pop(wk_evq *q, wk_event *out); /* OUT: earliest event; returns 0 when empty */
-const wk_event *wk_evq_peek(const wk_evq *q); /* borrowed; NULL when empty */
+const wk_event *wk_evq_peek(wk_evq *q); /* borrowed until the next push/pop; NULL when empty */
 size_t wk_evq_len(const wk_evq *q);
 void wk_evq_clear(wk_evq *q);
 
