@@ -31,11 +31,9 @@ static void route_clos(const hw_cluster *c, uint32_t es, uint32_t ed, uint64_t h
   for (int t = top - 1; t >= 0; t--) add(r, c, down_links[t]);
 }
 
-static void route_dragonfly(const hw_cluster *c, uint32_t es, uint32_t ed, uint64_t h, hw_route *r,
-                            uint32_t *last_local) {
+static void route_dragonfly(const hw_cluster *c, uint32_t es, uint32_t ed, uint64_t h, hw_route *r) {
   uint32_t p = (uint32_t)c->cfg.df_p, a = (uint32_t)c->cfg.df_a, hh = (uint32_t)c->cfg.df_h;
   uint32_t rs = es / p, rd = ed / p, G = c->df_groups;
-  *last_local = UINT32_MAX;
 #define LOCAL(from, to) \
   (c->base_local + (from) * (a - 1) + (((to) % a) < ((from) % a) ? ((to) % a) : ((to) % a) - 1))
   if (rs == rd) return;
@@ -100,8 +98,7 @@ void hw_route_salted(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt,
   if (c->cfg.topology == HW_TOPO_CLOS) {
     route_clos(c, es, ed, h >> 8, r);
   } else if (c->cfg.topology == HW_TOPO_DRAGONFLY) {
-    uint32_t dummy;
-    route_dragonfly(c, es, ed, h >> 8, r, &dummy);
+    route_dragonfly(c, es, ed, h >> 8, r);
   } else {
     uint32_t ns = s / c->cpn, nd = d / c->cpn;
     if (ns != nd) route_torus(c, ns, nd, h, r);
