@@ -200,6 +200,38 @@ static void test_dead_link(void **st) {
   hw_free(c);
 }
 
+/* The L1 phase cache: a cached answer has the same bits as a fresh solve, at every size; a
+ * capacity changed behind the context's back is noticed (the cached phase's link hash), and
+ * coll_ctx_invalidate starts over. */
+static void test_phase_cache(void **st) {
+  (void)st;
+  hw_cluster *c = load("zhengzhou-60k:oversubscription=3");
+  uint32_t *cards = first_cards(2560, 1, 0);
+  coll_ctx *x = coll_ctx_new(c);
+  const coll_algo algos[] = {COLL_RING, COLL_HIER, COLL_TREE, COLL_RHD};
+  for (double b = 1024; b <= 4 * GiB; b *= 16)
+    for (size_t i = 0; i < sizeof algos / sizeof algos[0]; i++) {
+      coll_ctx *fresh = coll_ctx_new(c);
+      double want = timed(fresh, COLL_ALLREDUCE, algos[i], 1, cards, 2560, b, NULL);
+      coll_ctx_free(fresh);
+      assert_true(timed(x, COLL_ALLREDUCE, algos[i], 1, cards, 2560, b, NULL) == want);
+      assert_true(timed(x, COLL_ALLREDUCE, algos[i], 1, cards, 2560, b, NULL) == want);
+    }
+  double t1 = timed(x, COLL_ALLREDUCE, COLL_RING, 1, cards, 2560, MiB, NULL);
+  hw_route r;
+  hw_route_cards(c, 0, 1, &r);
+  double *cap = hw_link_capacity_mut(c), keep = cap[r.link[0]];
+  cap[r.link[0]] = 0; /* without coll_ctx_invalidate: found by the capacity hash */
+  assert_true(isinf(timed(x, COLL_ALLREDUCE, COLL_RING, 1, cards, 2560, MiB, NULL)));
+  cap[r.link[0]] = keep;
+  coll_ctx_invalidate(x);
+  assert_true(timed(x, COLL_ALLREDUCE, COLL_RING, 1, cards, 2560, MiB, NULL) == t1);
+  coll_ctx_invalidate(NULL);
+  coll_ctx_free(x);
+  free(cards);
+  hw_free(c);
+}
+
 /* auto returns the fastest applicable algorithm at the requested level, and names it. */
 static void test_auto(void **st) {
   (void)st;
@@ -362,7 +394,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_names),          cmocka_unit_test(test_l1_equals_l0),
       cmocka_unit_test(test_l2_equals_l1),   cmocka_unit_test(test_contention_costs),
-      cmocka_unit_test(test_dead_link),      cmocka_unit_test(test_auto),
+      cmocka_unit_test(test_dead_link),      cmocka_unit_test(test_phase_cache),      cmocka_unit_test(test_auto),
       cmocka_unit_test(test_bad_args),       cmocka_unit_test(test_concurrent),
       cmocka_unit_test(test_ring_at_scale),  cmocka_unit_test(test_validation),
   };

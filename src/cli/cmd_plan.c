@@ -8,27 +8,12 @@
 #include <string.h>
 #include <time.h>
 
-static const char *p_cluster, *p_model, *p_dtype, *p_attn;
-static int64_t p_cards, p_seq = 2048, p_gbs = 1536, p_top = 5, p_level;
-static int p_json;
-
-static const cli_opt plan_opts[] = {
-    {"cluster", CLI_STR, &p_cluster, "C", "cluster preset or YAML file"},
-    {"model", CLI_STR, &p_model, "M", "model preset or YAML file"},
-    {"cards", CLI_INT, &p_cards, "N", "cards for the job"},
-    {"seq", CLI_INT, &p_seq, "S", "sequence length (default 2048)"},
-    {"gbs", CLI_INT, &p_gbs, "G", "global batch in sequences (default 1536)"},
-    {"top", CLI_INT, &p_top, "K", "how many layouts to print (default 5)"},
-    {"dtype", CLI_STR, &p_dtype, "D", "bf16|fp16|fp8 (default bf16)"},
-    {"attention", CLI_STR, &p_attn, "A", "flash|unfused (default flash)"},
-    {"level", CLI_INT, &p_level, "0|1", "collective fidelity level (default 0)"},
-    {"json", CLI_FLAG, &p_json, NULL, "print one JSON object"},
-    {NULL, 0, NULL, NULL, NULL},
-};
-static const cli_cmd plan_cmd = {
-    "plan", "wanka plan --cluster C --model M --cards N [--seq S --gbs G] [--top K] [--json]",
-    "Enumerate every valid layout that fits in memory and rank them by time per step.",
-    plan_opts};
+/* Options of one invocation: a local, so two calls in one process never share state. */
+typedef struct plan_args {
+  const char *cluster, *model, *dtype, *attn;
+  int64_t cards, seq, gbs, top, level;
+  int json;
+} plan_args;
 
 static double now_s(void) {
   struct timespec ts;
@@ -37,46 +22,64 @@ static double now_s(void) {
 }
 
 int cmd_plan(int argc, char **argv) {
+  plan_args a = {NULL, NULL, NULL, NULL, 0, 2048, 1536, 5, 0, 0};
+  const cli_opt plan_opts[] = {
+      {"cluster", CLI_STR, &a.cluster, "C", "cluster preset or YAML file"},
+      {"model", CLI_STR, &a.model, "M", "model preset or YAML file"},
+      {"cards", CLI_INT, &a.cards, "N", "cards for the job"},
+      {"seq", CLI_INT, &a.seq, "S", "sequence length (default 2048)"},
+      {"gbs", CLI_INT, &a.gbs, "G", "global batch in sequences (default 1536)"},
+      {"top", CLI_INT, &a.top, "K", "how many layouts to print (default 5)"},
+      {"dtype", CLI_STR, &a.dtype, "D", "bf16|fp16|fp8 (default bf16)"},
+      {"attention", CLI_STR, &a.attn, "A", "flash|unfused (default flash)"},
+      {"level", CLI_INT, &a.level, "0|1", "collective fidelity level (default 0)"},
+      {"json", CLI_FLAG, &a.json, NULL, "print one JSON object"},
+      {NULL, 0, NULL, NULL, NULL},
+  };
+  const cli_cmd plan_cmd = {
+      "plan", "wanka plan --cluster C --model M --cards N [--seq S --gbs G] [--top K] [--json]",
+      "Enumerate every valid layout that fits in memory and rank them by time per step.",
+      plan_opts};
   char *pos[1];
   int npos, r;
   if ((r = cli_parse(&plan_cmd, argc, argv, pos, 0, &npos))) return r == 1 ? 0 : r;
-  if (!p_cluster || !p_model || !p_cards) return cli_fail("plan needs --cluster, --model and --cards");
-  if (p_cards < 1 || p_cards > (1 << 26)) return cli_fail("--cards %lld is out of range", (long long)p_cards);
-  if (p_seq < 1 || p_seq > (1 << 24) || p_gbs < 1 || p_gbs > (1 << 24))
+  if (!a.cluster || !a.model || !a.cards) return cli_fail("plan needs --cluster, --model and --cards");
+  if (a.cards < 1 || a.cards > (1 << 26)) return cli_fail("--cards %lld is out of range", (long long)a.cards);
+  if (a.seq < 1 || a.seq > (1 << 24) || a.gbs < 1 || a.gbs > (1 << 24))
     return cli_fail("--seq and --gbs must be positive");
-  if (p_top < 1 || p_top > 1000) return cli_fail("--top must be in [1, 1000]");
-  if (p_level < 0 || p_level > 2) return cli_fail("--level must be 0, 1 or 2");
-  work_plan_opts o = {(uint32_t)p_cards, (int)p_seq, (int)p_gbs, WORK_BF16, WORK_ATTN_FLASH,
-                      (int)p_level, (int)p_top};
-  if (p_dtype && work_dtype_parse(p_dtype, &o.dtype))
-    return cli_fail("--dtype '%s': use bf16, fp16 or fp8", p_dtype);
-  if (p_attn) {
-    if (!strcmp(p_attn, "flash")) o.attn = WORK_ATTN_FLASH;
-    else if (!strcmp(p_attn, "unfused")) o.attn = WORK_ATTN_UNFUSED;
-    else return cli_fail("--attention '%s': use flash or unfused", p_attn);
+  if (a.top < 1 || a.top > 1000) return cli_fail("--top must be in [1, 1000]");
+  if (a.level < 0 || a.level > 2) return cli_fail("--level must be 0, 1 or 2");
+  work_plan_opts o = {(uint32_t)a.cards, (int)a.seq, (int)a.gbs, WORK_BF16, WORK_ATTN_FLASH,
+                      (int)a.level, (int)a.top};
+  if (a.dtype && work_dtype_parse(a.dtype, &o.dtype))
+    return cli_fail("--dtype '%s': use bf16, fp16 or fp8", a.dtype);
+  if (a.attn) {
+    if (!strcmp(a.attn, "flash")) o.attn = WORK_ATTN_FLASH;
+    else if (!strcmp(a.attn, "unfused")) o.attn = WORK_ATTN_UNFUSED;
+    else return cli_fail("--attention '%s': use flash or unfused", a.attn);
   }
   wk_err err;
   work_model m;
-  if (work_model_get(&m, p_model, &err)) return cli_fail_err(&err);
-  hw_cluster *c = hw_load(p_cluster, &err);
+  if (work_model_get(&m, a.model, &err)) return cli_fail_err(&err);
+  hw_cluster *c = hw_load(a.cluster, &err);
   if (!c) return cli_fail_err(&err);
-  if ((uint64_t)p_cards > hw_cards(c)) {
+  if ((uint64_t)a.cards > hw_cards(c)) {
     uint32_t have = hw_cards(c);
     hw_free(c);
-    return cli_fail("--cards %lld: more cards than the cluster's %u", (long long)p_cards, have);
+    return cli_fail("--cards %lld: more cards than the cluster's %u", (long long)a.cards, have);
   }
   work_ctx *x = work_ctx_new(c);
-  work_plan_entry *best = wk_calloc((size_t)p_top, sizeof *best);
+  work_plan_entry *best = wk_calloc((size_t)a.top, sizeof *best);
   int n = 0, rc = 0;
   work_plan_stats st;
   double t0 = now_s();
   if (work_plan(x, &m, &o, best, &n, &st, &err)) {
     rc = cli_fail("%s", err.msg);
-  } else if (p_json) {
+  } else if (a.json) {
     json_t *root = json_object(), *arr = json_array();
     json_object_set_new(root, "cluster", json_string(hw_cfg(c)->name));
     json_object_set_new(root, "model", json_string(m.name));
-    json_object_set_new(root, "cards", json_integer(p_cards));
+    json_object_set_new(root, "cards", json_integer(a.cards));
     json_object_set_new(root, "layouts_enumerated", json_integer((json_int_t)st.enumerated));
     json_object_set_new(root, "layouts_evaluated", json_integer((json_int_t)st.evaluated));
     json_object_set_new(root, "layouts_fitting", json_integer((json_int_t)st.fitting));
@@ -117,7 +120,7 @@ int cmd_plan(int argc, char **argv) {
     json_decref(root);
   } else {
     printf("plan: %s on %lld cards of %s, seq %lld, global batch %lld\n", m.name,
-           (long long)p_cards, hw_cfg(c)->name, (long long)p_seq, (long long)p_gbs);
+           (long long)a.cards, hw_cfg(c)->name, (long long)a.seq, (long long)a.gbs);
     printf("layouts: %llu enumerated, %llu evaluated, %llu fit in memory (%.2f s)\n",
            (unsigned long long)st.enumerated, (unsigned long long)st.evaluated,
            (unsigned long long)st.fitting, now_s() - t0);

@@ -9,53 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *s_cluster, *s_grid;
-static int64_t s_cards, s_halo = 1, s_n, s_batch = 1, s_level;
-static double s_bpc = 8, s_fpc = 8, s_params, s_fps, s_eff = 0.4;
-static int s_json, s_overlap, s_pencil;
-
-#define COMMON_OPTS                                                                            \
-  {"cluster", CLI_STR, &s_cluster, "C", "cluster preset or YAML file"},                       \
-      {"cards", CLI_INT, &s_cards, "N", "cards (packed on the first N)"},                       \
-      {"level", CLI_INT, &s_level, "0|1", "collective fidelity level (default 0)"},            \
-      {"json", CLI_FLAG, &s_json, NULL, "print one JSON object"}
-
-static const cli_opt stencil_opts[] = {
-    COMMON_OPTS,
-    {"grid", CLI_STR, &s_grid, "NX[xNYxNZ]", "global grid (one number: a cube)"},
-    {"halo", CLI_INT, &s_halo, "W", "halo width in cells (default 1)"},
-    {"bytes-per-cell", CLI_DOUBLE, &s_bpc, "B", "state bytes per cell (default 8)"},
-    {"flops-per-cell", CLI_DOUBLE, &s_fpc, "F", "FP64 FLOPs per cell per step (default 8)"},
-    {"overlap", CLI_FLAG, &s_overlap, NULL, "hide the halo exchange behind interior compute"},
-    {NULL, 0, NULL, NULL, NULL},
-};
-static const cli_opt fft_opts[] = {
-    COMMON_OPTS,
-    {"n", CLI_INT, &s_n, "N", "points per axis (n^3 complex doubles)"},
-    {"pencil", CLI_FLAG, &s_pencil, NULL, "2-D pencil decomposition (default: 1-D slabs)"},
-    {NULL, 0, NULL, NULL, NULL},
-};
-static const cli_opt dp_opts[] = {
-    COMMON_OPTS,
-    {"params", CLI_DOUBLE, &s_params, "P", "model parameters (e.g. 1e9)"},
-    {"flops-per-sample", CLI_DOUBLE, &s_fps, "F", "forward FLOPs per sample"},
-    {"batch", CLI_INT, &s_batch, "B", "samples per card per step (default 1)"},
-    {"efficiency", CLI_DOUBLE, &s_eff, "E", "fraction of BF16 peak the kernels reach (default 0.4)"},
-    {NULL, 0, NULL, NULL, NULL},
-};
-static const cli_cmd stencil_cmd = {"stencil",
-                                    "wanka sim stencil --cluster C --cards N --grid NX[xNYxNZ] "
-                                    "[--halo W --bytes-per-cell B --flops-per-cell F --overlap]",
-                                    "3-D stencil step: roofline compute and a 6-neighbour halo exchange.",
-                                    stencil_opts};
-static const cli_cmd fft_cmd = {"fft", "wanka sim fft --cluster C --cards N --n N [--pencil]",
-                                "Distributed complex 3-D FFT: slab or pencil, all-to-all transposes.",
-                                fft_opts};
-static const cli_cmd dp_cmd = {"dataparallel",
-                               "wanka sim dataparallel --cluster C --cards N --params P "
-                               "--flops-per-sample F [--batch B --efficiency E]",
-                               "Data-parallel science model: compute plus gradient all-reduce.",
-                               dp_opts};
+/* Options of one invocation: a local, so two calls in one process never share state. */
+typedef struct sim_args {
+  const char *cluster, *grid;
+  int64_t cards, halo, n, batch, level;
+  double bpc, fpc, params, fps, eff;
+  int json, overlap, pencil;
+} sim_args;
 
 static int parse_grid(const char *s, int64_t g[3]) {
   char buf[128];
@@ -78,13 +38,13 @@ static int parse_grid(const char *s, int64_t g[3]) {
   return 0;
 }
 
-static void output(const char *kind, const char *cluster, const work_sci_result *r,
-                   const char *items) {
-  if (s_json) {
+static void output(const sim_args *a, const char *kind, const char *cluster,
+                   const work_sci_result *r, const char *items) {
+  if (a->json) {
     json_t *o = json_object(), *b = json_object(), *d = json_array();
     json_object_set_new(o, "workload", json_string(kind));
     json_object_set_new(o, "cluster", json_string(cluster));
-    json_object_set_new(o, "cards", json_integer(s_cards));
+    json_object_set_new(o, "cards", json_integer(a->cards));
     json_object_set_new(o, "step_time_s", json_real(r->step_time_s));
     json_object_set_new(o, "tflops_per_card", json_real(r->tflops_per_card));
     json_object_set_new(o, "flops_per_card", json_real(r->flops_per_card));
@@ -107,7 +67,7 @@ static void output(const char *kind, const char *cluster, const work_sci_result 
     json_decref(o);
     return;
   }
-  printf("workload   %s on %lld cards of %s", kind, (long long)s_cards, cluster);
+  printf("workload   %s on %lld cards of %s", kind, (long long)a->cards, cluster);
   if (strcmp(kind, "dataparallel")) printf(" (decomposition %d x %d x %d)", r->decomp[0], r->decomp[1], r->decomp[2]);
   printf("\nstep       %.4g s (%s %.4g)\n", r->step_time_s, items, r->items_per_s);
   printf("per card   %.3g TFLOP/s achieved, %.3g GFLOP per step\n", r->tflops_per_card,
@@ -122,6 +82,49 @@ int cmd_sim(int argc, char **argv) {
   static const cli_cmd top = {"sim", "wanka sim stencil|fft|dataparallel --cluster C --cards N ...",
                               "AI-for-science jobs: a 3-D stencil with halo exchange, a\n"
                               "distributed 3-D FFT, a data-parallel science model.", NULL};
+  sim_args a = {NULL, NULL, 0, 1, 0, 1, 0, 8, 8, 0, 0, 0.4, 0, 0, 0};
+#define COMMON_OPTS                                                                      \
+  {"cluster", CLI_STR, &a.cluster, "C", "cluster preset or YAML file"},                   \
+      {"cards", CLI_INT, &a.cards, "N", "cards (packed on the first N)"},                 \
+      {"level", CLI_INT, &a.level, "0|1", "collective fidelity level (default 0)"},      \
+      {"json", CLI_FLAG, &a.json, NULL, "print one JSON object"}
+  const cli_opt stencil_opts[] = {
+      COMMON_OPTS,
+      {"grid", CLI_STR, &a.grid, "NX[xNYxNZ]", "global grid (one number: a cube)"},
+      {"halo", CLI_INT, &a.halo, "W", "halo width in cells (default 1)"},
+      {"bytes-per-cell", CLI_DOUBLE, &a.bpc, "B", "state bytes per cell (default 8)"},
+      {"flops-per-cell", CLI_DOUBLE, &a.fpc, "F", "FP64 FLOPs per cell per step (default 8)"},
+      {"overlap", CLI_FLAG, &a.overlap, NULL, "hide the halo exchange behind interior compute"},
+      {NULL, 0, NULL, NULL, NULL},
+  };
+  const cli_opt fft_opts[] = {
+      COMMON_OPTS,
+      {"n", CLI_INT, &a.n, "N", "points per axis (n^3 complex doubles)"},
+      {"pencil", CLI_FLAG, &a.pencil, NULL, "2-D pencil decomposition (default: 1-D slabs)"},
+      {NULL, 0, NULL, NULL, NULL},
+  };
+  const cli_opt dp_opts[] = {
+      COMMON_OPTS,
+      {"params", CLI_DOUBLE, &a.params, "P", "model parameters (e.g. 1e9)"},
+      {"flops-per-sample", CLI_DOUBLE, &a.fps, "F", "forward FLOPs per sample"},
+      {"batch", CLI_INT, &a.batch, "B", "samples per card per step (default 1)"},
+      {"efficiency", CLI_DOUBLE, &a.eff, "E", "fraction of BF16 peak the kernels reach (default 0.4)"},
+      {NULL, 0, NULL, NULL, NULL},
+  };
+  const cli_cmd stencil_cmd = {"stencil",
+                               "wanka sim stencil --cluster C --cards N --grid NX[xNYxNZ] "
+                               "[--halo W --bytes-per-cell B --flops-per-cell F --overlap]",
+                               "3-D stencil step: roofline compute and a 6-neighbour halo exchange.",
+                               stencil_opts};
+  const cli_cmd fft_cmd = {"fft", "wanka sim fft --cluster C --cards N --n N [--pencil]",
+                           "Distributed complex 3-D FFT: slab or pencil, all-to-all transposes.",
+                           fft_opts};
+  const cli_cmd dp_cmd = {"dataparallel",
+                          "wanka sim dataparallel --cluster C --cards N --params P "
+                          "--flops-per-sample F [--batch B --efficiency E]",
+                          "Data-parallel science model: compute plus gradient all-reduce.",
+                          dp_opts};
+#undef COMMON_OPTS
   if (argc < 1) {
     cli_help(&top, stderr);
     return 2;
@@ -137,24 +140,24 @@ int cmd_sim(int argc, char **argv) {
   char *pos[1];
   int npos, r;
   if ((r = cli_parse(cmd, argc - 1, argv + 1, pos, 0, &npos))) return r == 1 ? 0 : r;
-  if (!s_cluster || !s_cards) return cli_fail("sim %s needs --cluster and --cards", sub);
-  if (s_cards < 1 || s_cards > (1 << 26)) return cli_fail("--cards %lld is out of range", (long long)s_cards);
-  if (s_level < 0 || s_level > 2) return cli_fail("--level must be 0, 1 or 2");
+  if (!a.cluster || !a.cards) return cli_fail("sim %s needs --cluster and --cards", sub);
+  if (a.cards < 1 || a.cards > (1 << 26)) return cli_fail("--cards %lld is out of range", (long long)a.cards);
+  if (a.level < 0 || a.level > 2) return cli_fail("--level must be 0, 1 or 2");
   int64_t g[3] = {0, 0, 0};
   if (cmd == &stencil_cmd) {
-    if (!s_grid) return cli_fail("sim stencil needs --grid NX[xNYxNZ]");
-    if (parse_grid(s_grid, g)) return cli_fail("--grid '%s': use N or NXxNYxNZ (positive integers)", s_grid);
-    if (s_halo < 1 || s_halo > 64) return cli_fail("--halo must be in [1, 64]");
+    if (!a.grid) return cli_fail("sim stencil needs --grid NX[xNYxNZ]");
+    if (parse_grid(a.grid, g)) return cli_fail("--grid '%s': use N or NXxNYxNZ (positive integers)", a.grid);
+    if (a.halo < 1 || a.halo > 64) return cli_fail("--halo must be in [1, 64]");
   }
-  if (cmd == &fft_cmd && (s_n < 2 || s_n > (1 << 20))) return cli_fail("sim fft needs --n in [2, 1048576]");
-  if (cmd == &dp_cmd && (!(s_params > 0) || !(s_fps > 0) || s_batch < 1))
+  if (cmd == &fft_cmd && (a.n < 2 || a.n > (1 << 20))) return cli_fail("sim fft needs --n in [2, 1048576]");
+  if (cmd == &dp_cmd && (!(a.params > 0) || !(a.fps > 0) || a.batch < 1))
     return cli_fail("sim dataparallel needs --params > 0, --flops-per-sample > 0 and --batch >= 1");
   wk_err err;
-  hw_cluster *c = hw_load(s_cluster, &err);
+  hw_cluster *c = hw_load(a.cluster, &err);
   if (!c) return cli_fail_err(&err);
   int rc = 0;
-  if ((uint64_t)s_cards > hw_cards(c)) {
-    rc = cli_fail("--cards %lld: more cards than the cluster's %u", (long long)s_cards, hw_cards(c));
+  if ((uint64_t)a.cards > hw_cards(c)) {
+    rc = cli_fail("--cards %lld: more cards than the cluster's %u", (long long)a.cards, hw_cards(c));
     hw_free(c);
     return rc;
   }
@@ -163,15 +166,15 @@ int cmd_sim(int argc, char **argv) {
   wk_errcode e;
   const char *items;
   if (cmd == &stencil_cmd) {
-    work_stencil s = {g[0], g[1], g[2], (uint32_t)s_cards, (int)s_halo, s_bpc, s_fpc, s_overlap, (int)s_level};
+    work_stencil s = {g[0], g[1], g[2], (uint32_t)a.cards, (int)a.halo, a.bpc, a.fpc, a.overlap, (int)a.level};
     e = work_sim_stencil(x, &s, &res, &err);
     items = "cells_per_s";
   } else if (cmd == &fft_cmd) {
-    work_fft f = {s_n, (uint32_t)s_cards, s_pencil, (int)s_level};
+    work_fft f = {a.n, (uint32_t)a.cards, a.pencil, (int)a.level};
     e = work_sim_fft(x, &f, &res, &err);
     items = "transforms_per_s";
   } else {
-    work_dataparallel d = {s_params, s_fps, s_batch, (uint32_t)s_cards, s_eff, (int)s_level};
+    work_dataparallel d = {a.params, a.fps, a.batch, (uint32_t)a.cards, a.eff, (int)a.level};
     e = work_sim_dataparallel(x, &d, &res, &err);
     items = "samples_per_s";
   }
@@ -179,7 +182,7 @@ int cmd_sim(int argc, char **argv) {
   else if (!res.fits)
     rc = cli_fail("does not fit: %.1f GB per card needed, HBM holds %.1f GB; use more cards",
                   res.memory_bytes_per_card / 1e9, hw_cfg(c)->accel.hbm_bytes / 1e9);
-  else output(sub, hw_cfg(c)->name, &res, items);
+  else output(&a, sub, hw_cfg(c)->name, &res, items);
   work_ctx_free(x);
   hw_free(c);
   return rc;

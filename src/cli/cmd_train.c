@@ -8,49 +8,13 @@
 #include <jansson.h>
 #include <string.h>
 
-static const char *o_cluster, *o_model, *o_recompute, *o_dtype, *o_timeline, *o_attn;
-static int64_t o_layers, o_hidden, o_heads, o_kv, o_ffn, o_vocab, o_experts, o_topk, o_seq,
-    o_gbs, o_mbs, o_tp, o_pp, o_vpp, o_dp, o_cp, o_ep, o_cards, o_zero = -1, o_level;
-static int o_json, o_nosp, o_nooverlap;
-
-static const cli_opt train_opts[] = {
-    {"cluster", CLI_STR, &o_cluster, "C", "cluster preset or YAML file (NAME[:key=value,...])"},
-    {"model", CLI_STR, &o_model, "M", "model preset (e.g. gpt3-175b, llama3-70b) or YAML file"},
-    {"layers", CLI_INT, &o_layers, "L", "...or the shape: layers"},
-    {"hidden", CLI_INT, &o_hidden, "H", "hidden size"},
-    {"heads", CLI_INT, &o_heads, "A", "attention heads"},
-    {"kv-heads", CLI_INT, &o_kv, "K", "key/value heads (GQA; default = heads)"},
-    {"ffn-hidden", CLI_INT, &o_ffn, "F", "MLP hidden size (default 4 x hidden)"},
-    {"vocab", CLI_INT, &o_vocab, "V", "vocabulary (default 51200)"},
-    {"experts", CLI_INT, &o_experts, "E", "routed experts (MoE)"},
-    {"top-k", CLI_INT, &o_topk, "k", "experts per token"},
-    {"seq", CLI_INT, &o_seq, "S", "sequence length (tokens)"},
-    {"gbs", CLI_INT, &o_gbs, "G", "global batch (sequences per step)"},
-    {"mbs", CLI_INT, &o_mbs, "M", "micro-batch (default: the fastest that fits)"},
-    {"tp", CLI_INT, &o_tp, "T", "tensor parallel size"},
-    {"pp", CLI_INT, &o_pp, "P", "pipeline parallel size"},
-    {"vpp", CLI_INT, &o_vpp, "V", "virtual stages per device (interleaved 1F1B; default 1)"},
-    {"dp", CLI_INT, &o_dp, "D", "data parallel size (default cards / (tp pp cp))"},
-    {"cp", CLI_INT, &o_cp, "C", "context parallel size (default 1)"},
-    {"ep", CLI_INT, &o_ep, "E", "expert parallel size (default 1; carved out of DP)"},
-    {"cards", CLI_INT, &o_cards, "N", "cards of the job (default tp pp dp cp)"},
-    {"recompute", CLI_STR, &o_recompute, "R", "none|selective|full (default: fastest that fits)"},
-    {"zero", CLI_INT, &o_zero, "Z", "0 none, 1 distributed optimizer (default), 2, 3"},
-    {"dtype", CLI_STR, &o_dtype, "D", "bf16|fp16|fp8 (default bf16)"},
-    {"attention", CLI_STR, &o_attn, "A", "flash|unfused (default flash)"},
-    {"no-seq-par", CLI_FLAG, &o_nosp, NULL, "turn off sequence parallelism"},
-    {"no-overlap", CLI_FLAG, &o_nooverlap, NULL, "reduce gradients after the backward pass"},
-    {"level", CLI_INT, &o_level, "0|1", "collective fidelity level (default 0)"},
-    {"json", CLI_FLAG, &o_json, NULL, "print one JSON object"},
-    {"timeline", CLI_STR, &o_timeline, "FILE", "write a Chrome trace-event timeline (Perfetto)"},
-    {NULL, 0, NULL, NULL, NULL},
-};
-
-static const cli_cmd train_cmd = {
-    "train",
-    "wanka train --cluster C (--model M | --layers L --hidden H --heads A ...) --seq S --gbs G "
-    "--tp T --pp P [--dp D | --cards N] [options]",
-    "Time one training step (one global batch) of a transformer under TP/PP/DP/CP/EP.", train_opts};
+/* Options of one invocation: a local, so two calls in one process never share state. */
+typedef struct train_args {
+  const char *cluster, *model, *recompute, *dtype, *timeline, *attn;
+  int64_t layers, hidden, heads, kv, ffn, vocab, experts, topk, seq, gbs, mbs, tp, pp, vpp, dp,
+      cp, ep, cards, zero, level;
+  int json, nosp, nooverlap;
+} train_args;
 
 /* An integer option in [lo, hi], or an error naming it. */
 static int bound(const char *name, int64_t v, int64_t lo, int64_t hi) {
@@ -158,82 +122,121 @@ static void print_text(const work_job *j, const work_result *r, const hw_cluster
 }
 
 int cmd_train(int argc, char **argv) {
+  train_args a = {0};
+  a.zero = -1;
+  const cli_opt train_opts[] = {
+      {"cluster", CLI_STR, &a.cluster, "C", "cluster preset or YAML file (NAME[:key=value,...])"},
+      {"model", CLI_STR, &a.model, "M", "model preset (e.g. gpt3-175b, llama3-70b) or YAML file"},
+      {"layers", CLI_INT, &a.layers, "L", "...or the shape: layers"},
+      {"hidden", CLI_INT, &a.hidden, "H", "hidden size"},
+      {"heads", CLI_INT, &a.heads, "A", "attention heads"},
+      {"kv-heads", CLI_INT, &a.kv, "K", "key/value heads (GQA; default = heads)"},
+      {"ffn-hidden", CLI_INT, &a.ffn, "F", "MLP hidden size (default 4 x hidden)"},
+      {"vocab", CLI_INT, &a.vocab, "V", "vocabulary (default 51200)"},
+      {"experts", CLI_INT, &a.experts, "E", "routed experts (MoE)"},
+      {"top-k", CLI_INT, &a.topk, "k", "experts per token"},
+      {"seq", CLI_INT, &a.seq, "S", "sequence length (tokens)"},
+      {"gbs", CLI_INT, &a.gbs, "G", "global batch (sequences per step)"},
+      {"mbs", CLI_INT, &a.mbs, "M", "micro-batch (default: the fastest that fits)"},
+      {"tp", CLI_INT, &a.tp, "T", "tensor parallel size"},
+      {"pp", CLI_INT, &a.pp, "P", "pipeline parallel size"},
+      {"vpp", CLI_INT, &a.vpp, "V", "virtual stages per device (interleaved 1F1B; default 1)"},
+      {"dp", CLI_INT, &a.dp, "D", "data parallel size (default cards / (tp pp cp))"},
+      {"cp", CLI_INT, &a.cp, "C", "context parallel size (default 1)"},
+      {"ep", CLI_INT, &a.ep, "E", "expert parallel size (default 1; carved out of DP)"},
+      {"cards", CLI_INT, &a.cards, "N", "cards of the job (default tp pp dp cp)"},
+      {"recompute", CLI_STR, &a.recompute, "R", "none|selective|full (default: fastest that fits)"},
+      {"zero", CLI_INT, &a.zero, "Z", "0 none, 1 distributed optimizer (default), 2, 3"},
+      {"dtype", CLI_STR, &a.dtype, "D", "bf16|fp16|fp8 (default bf16)"},
+      {"attention", CLI_STR, &a.attn, "A", "flash|unfused (default flash)"},
+      {"no-seq-par", CLI_FLAG, &a.nosp, NULL, "turn off sequence parallelism"},
+      {"no-overlap", CLI_FLAG, &a.nooverlap, NULL, "reduce gradients after the backward pass"},
+      {"level", CLI_INT, &a.level, "0|1", "collective fidelity level (default 0)"},
+      {"json", CLI_FLAG, &a.json, NULL, "print one JSON object"},
+      {"timeline", CLI_STR, &a.timeline, "FILE", "write a Chrome trace-event timeline (Perfetto)"},
+      {NULL, 0, NULL, NULL, NULL},
+  };
+  const cli_cmd train_cmd = {
+      "train",
+      "wanka train --cluster C (--model M | --layers L --hidden H --heads A ...) --seq S --gbs G "
+      "--tp T --pp P [--dp D | --cards N] [options]",
+      "Time one training step (one global batch) of a transformer under TP/PP/DP/CP/EP.", train_opts};
   char *pos[1];
   int npos, r;
   if ((r = cli_parse(&train_cmd, argc, argv, pos, 0, &npos))) return r == 1 ? 0 : r;
-  if (!o_cluster) return cli_fail("train needs --cluster (a preset such as dgx-a100, or a YAML file)");
+  if (!a.cluster) return cli_fail("train needs --cluster (a preset such as dgx-a100, or a YAML file)");
   work_job j;
   work_job_init(&j);
   wk_err err;
-  int shape = o_layers || o_hidden || o_heads;
-  if (o_model && shape) return cli_fail("give --model or the shape (--layers/--hidden/--heads), not both");
-  if (o_model) {
-    if (work_model_get(&j.model, o_model, &err)) return cli_fail_err(&err);
+  int shape = a.layers || a.hidden || a.heads;
+  if (a.model && shape) return cli_fail("give --model or the shape (--layers/--hidden/--heads), not both");
+  if (a.model) {
+    if (work_model_get(&j.model, a.model, &err)) return cli_fail_err(&err);
   } else {
-    if (!o_layers || !o_hidden || !o_heads)
+    if (!a.layers || !a.hidden || !a.heads)
       return cli_fail("train needs --model, or --layers, --hidden and --heads");
-    if (bound("layers", o_layers, 1, 100000) || bound("hidden", o_hidden, 1, 1 << 20) ||
-        bound("heads", o_heads, 1, 1 << 16) || bound("kv-heads", o_kv, 0, 1 << 16) ||
-        bound("ffn-hidden", o_ffn, 0, 1 << 24) || bound("vocab", o_vocab, 0, 1 << 24) ||
-        bound("experts", o_experts, 0, 1 << 16) || bound("top-k", o_topk, 0, 1 << 16))
+    if (bound("layers", a.layers, 1, 100000) || bound("hidden", a.hidden, 1, 1 << 20) ||
+        bound("heads", a.heads, 1, 1 << 16) || bound("kv-heads", a.kv, 0, 1 << 16) ||
+        bound("ffn-hidden", a.ffn, 0, 1 << 24) || bound("vocab", a.vocab, 0, 1 << 24) ||
+        bound("experts", a.experts, 0, 1 << 16) || bound("top-k", a.topk, 0, 1 << 16))
       return 2;
     snprintf(j.model.name, sizeof j.model.name, "custom");
-    j.model.layers = (int)o_layers;
-    j.model.hidden = (int)o_hidden;
-    j.model.heads = (int)o_heads;
-    j.model.kv_heads = (int)o_kv;
-    j.model.ffn_hidden = (int)o_ffn;
-    j.model.vocab = (int)o_vocab;
-    j.model.experts = (int)o_experts;
-    j.model.top_k = (int)o_topk;
+    j.model.layers = (int)a.layers;
+    j.model.hidden = (int)a.hidden;
+    j.model.heads = (int)a.heads;
+    j.model.kv_heads = (int)a.kv;
+    j.model.ffn_hidden = (int)a.ffn;
+    j.model.vocab = (int)a.vocab;
+    j.model.experts = (int)a.experts;
+    j.model.top_k = (int)a.topk;
     j.model.tied_embeddings = 1;
     if (work_model_check(&j.model, &err)) return cli_fail_err(&err);
   }
-  if (!o_seq || !o_gbs) return cli_fail("train needs --seq and --gbs");
-  if (!o_tp || !o_pp) return cli_fail("train needs --tp and --pp");
-  if (bound("seq", o_seq, 1, 1 << 24) || bound("gbs", o_gbs, 1, 1 << 24) ||
-      bound("mbs", o_mbs, 0, 1 << 20) || bound("tp", o_tp, 1, 1 << 16) ||
-      bound("pp", o_pp, 1, 1024) || bound("vpp", o_vpp, 0, 1024) || bound("dp", o_dp, 0, 1 << 24) ||
-      bound("cp", o_cp, 0, 1 << 16) || bound("ep", o_ep, 0, 1 << 16) ||
-      bound("cards", o_cards, 0, 1 << 26) || bound("level", o_level, 0, 2))
+  if (!a.seq || !a.gbs) return cli_fail("train needs --seq and --gbs");
+  if (!a.tp || !a.pp) return cli_fail("train needs --tp and --pp");
+  if (bound("seq", a.seq, 1, 1 << 24) || bound("gbs", a.gbs, 1, 1 << 24) ||
+      bound("mbs", a.mbs, 0, 1 << 20) || bound("tp", a.tp, 1, 1 << 16) ||
+      bound("pp", a.pp, 1, 1024) || bound("vpp", a.vpp, 0, 1024) || bound("dp", a.dp, 0, 1 << 24) ||
+      bound("cp", a.cp, 0, 1 << 16) || bound("ep", a.ep, 0, 1 << 16) ||
+      bound("cards", a.cards, 0, 1 << 26) || bound("level", a.level, 0, 2))
     return 2;
-  if (o_zero != -1 && bound("zero", o_zero, 0, 3)) return 2;
-  j.seq = (int)o_seq;
-  j.gbs = (int)o_gbs;
-  j.mbs = (int)o_mbs;
-  j.tp = (int)o_tp;
-  j.pp = (int)o_pp;
-  j.vpp = o_vpp ? (int)o_vpp : 1;
-  j.cp = o_cp ? (int)o_cp : 1;
-  j.ep = o_ep ? (int)o_ep : 1;
-  j.level = (int)o_level;
-  if (o_zero != -1) j.zero = (int)o_zero;
-  j.seq_par = !o_nosp;
-  j.overlap_dp = !o_nooverlap;
-  if (o_recompute && work_recompute_parse(o_recompute, &j.recompute))
-    return cli_fail("--recompute '%s': use none, selective or full", o_recompute);
-  if (o_dtype && work_dtype_parse(o_dtype, &j.dtype))
-    return cli_fail("--dtype '%s': use bf16, fp16 or fp8", o_dtype);
-  if (o_attn) {
-    if (!strcmp(o_attn, "flash")) j.attn = WORK_ATTN_FLASH;
-    else if (!strcmp(o_attn, "unfused")) j.attn = WORK_ATTN_UNFUSED;
-    else return cli_fail("--attention '%s': use flash or unfused", o_attn);
+  if (a.zero != -1 && bound("zero", a.zero, 0, 3)) return 2;
+  j.seq = (int)a.seq;
+  j.gbs = (int)a.gbs;
+  j.mbs = (int)a.mbs;
+  j.tp = (int)a.tp;
+  j.pp = (int)a.pp;
+  j.vpp = a.vpp ? (int)a.vpp : 1;
+  j.cp = a.cp ? (int)a.cp : 1;
+  j.ep = a.ep ? (int)a.ep : 1;
+  j.level = (int)a.level;
+  if (a.zero != -1) j.zero = (int)a.zero;
+  j.seq_par = !a.nosp;
+  j.overlap_dp = !a.nooverlap;
+  if (a.recompute && work_recompute_parse(a.recompute, &j.recompute))
+    return cli_fail("--recompute '%s': use none, selective or full", a.recompute);
+  if (a.dtype && work_dtype_parse(a.dtype, &j.dtype))
+    return cli_fail("--dtype '%s': use bf16, fp16 or fp8", a.dtype);
+  if (a.attn) {
+    if (!strcmp(a.attn, "flash")) j.attn = WORK_ATTN_FLASH;
+    else if (!strcmp(a.attn, "unfused")) j.attn = WORK_ATTN_UNFUSED;
+    else return cli_fail("--attention '%s': use flash or unfused", a.attn);
   }
   int64_t base = (int64_t)j.tp * j.pp * j.cp;
-  if (o_dp) {
-    j.dp = (int)o_dp;
-    if (o_cards && o_cards != base * j.dp)
+  if (a.dp) {
+    j.dp = (int)a.dp;
+    if (a.cards && a.cards != base * j.dp)
       return cli_fail("cards != tp * pp * dp * cp: --cards %lld but %d x %d x %d x %d = %lld",
-                      (long long)o_cards, j.tp, j.pp, j.dp, j.cp, (long long)(base * j.dp));
-  } else if (o_cards) {
-    if (o_cards % base)
+                      (long long)a.cards, j.tp, j.pp, j.dp, j.cp, (long long)(base * j.dp));
+  } else if (a.cards) {
+    if (a.cards % base)
       return cli_fail("cards %% (tp * pp * cp) != 0: %lld cards over TP %d x PP %d x CP %d",
-                      (long long)o_cards, j.tp, j.pp, j.cp);
-    j.dp = (int)(o_cards / base);
+                      (long long)a.cards, j.tp, j.pp, j.cp);
+    j.dp = (int)(a.cards / base);
   } else {
     return cli_fail("give --cards N or --dp D (the job's size)");
   }
-  hw_cluster *c = hw_load(o_cluster, &err);
+  hw_cluster *c = hw_load(a.cluster, &err);
   if (!c) return cli_fail_err(&err);
   work_ctx *x = work_ctx_new(c);
   work_result res;
@@ -245,17 +248,17 @@ int cmd_train(int argc, char **argv) {
     char adv[512];
     rc = cli_fail("%s", work_fit_advice(&j, &res, adv, sizeof adv));
   } else {
-    if (o_timeline) {
+    if (a.timeline) {
       cli_out o;
-      if (cli_out_open(&o, o_timeline)) {
-        rc = cli_fail("cannot write %s", o_timeline);
+      if (cli_out_open(&o, a.timeline)) {
+        rc = cli_fail("cannot write %s", a.timeline);
       } else if (work_train_timeline(x, &j, &res, o.f) || cli_out_commit(&o)) {
         cli_out_abort(&o);
-        rc = cli_fail("write error on %s", o_timeline);
+        rc = cli_fail("write error on %s", a.timeline);
       }
     }
     if (!rc) {
-      if (o_json) print_json(&j, &res, hw_cfg(c)->name, mbs_auto, rc_auto);
+      if (a.json) print_json(&j, &res, hw_cfg(c)->name, mbs_auto, rc_auto);
       else print_text(&j, &res, c, mbs_auto, rc_auto);
     }
   }

@@ -63,9 +63,19 @@ void coll_ctx_free(coll_ctx *x) {
   if (!x) return;
   net_sim_free(x->sim);
   coll_plan_free(&x->plan);
-  void *p[] = {x->seen, x->acc, x->tmp, x->tmp2, x->roff, x->rlink, x->rate, x->wire, x->lat, x->memo, x->shared, x->lcount, x->srate};
+  coll_cache_clear(x);
+  void *p[] = {x->seen,   x->acc,    x->tmp,   x->tmp2,  x->roff,  x->rlink, x->rate,
+               x->lat,    x->memo,   x->shared, x->lcount, x->srate, x->fnet, x->ulink,
+               x->sol};
   for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) wk_free(p[i]);
   wk_free(x);
+}
+
+void coll_ctx_invalidate(coll_ctx *x) {
+  if (!x) return;
+  coll_cache_clear(x);
+  net_sim_free(x->sim); /* it borrows the capacities: made again on next use */
+  x->sim = NULL;
 }
 
 /* Candidates for auto, in the order ties are broken. */
@@ -136,6 +146,7 @@ static wk_errcode resolve(coll_ctx *x, coll_op op, coll_algo *algo, int level,
                           const uint32_t *cards, uint32_t n, double bytes, double *t,
                           wk_err *err) {
   int lv = level > 1 ? 1 : level;
+  if (lv == 1) x->cards_hash = coll_hash_cards(cards, n);
   if (*algo != COLL_AUTO) return time_algo(x, op, *algo, lv, cards, n, bytes, t, err);
   coll_algo cand[4], best = COLL_AUTO;
   double best_t = INFINITY;

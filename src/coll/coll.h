@@ -44,11 +44,20 @@ int coll_algo_parse(const char *s, coll_algo *out); /* 0 ok, -1 unknown */
 double coll_busbw_factor(coll_op op, uint32_t n);   /* nccl-tests' busbw / algbw */
 
 /* A context for timing collectives on one cluster: it owns the scratch (net_sim, route
- * buffers) reused across calls, so timing in a loop does not allocate. The cluster is
- * borrowed and must outlive the context. Not thread-safe; make one per thread. */
+ * buffers) reused across calls, so timing in a loop does not allocate, and a cache of the
+ * phases solved at L1 (per-flow max-min rates do not depend on the bytes), so that a size
+ * sweep or repeated calls on the same cards solve each distinct phase once (up to 256 MiB,
+ * then the cache starts over). The cluster is borrowed and must outlive the context. Not
+ * thread-safe; make one per thread. */
 typedef struct coll_ctx coll_ctx;
 coll_ctx *coll_ctx_new(const hw_cluster *c);
 void coll_ctx_free(coll_ctx *x); /* NULL is a no-op */
+/* Forgets every solved phase and the flow engine (which borrows the capacities). A caller
+ * that changes link capacities (hw_link_capacity_mut, e.g. a failure model) between calls
+ * MUST call it before the next coll_time. (A cached phase also checks a hash of the
+ * capacities of the links it uses, so a missed call is caught, but the engine's contract
+ * with net/ needs the call.) NULL is a no-op. O(cached phases). */
+void coll_ctx_invalidate(coll_ctx *x);
 
 typedef struct coll_result {
   double time_s;     /* completion time of the collective */

@@ -61,6 +61,32 @@ typedef struct coll_plan {
   uint32_t nph, capph;
 } coll_plan;
 
+/* ---- the L1 phase cache ---------------------------------------------------------------- */
+/* A phase's max-min rates do not depend on the bytes, so coll_l1 keeps, per distinct phase,
+ * every flow's rate and route latency: a size sweep or the training model's repeated calls
+ * then cost one pass over the flows (O(F)), not routes plus a solve. A phase is found by
+ * (hash of the card list, n, op, algo, phase index, kind, shift, flows) and confirmed by a
+ * fingerprint of its (source, destination) pairs and a hash of the capacities of every link
+ * its routes use, so a failure model that zeroes a link is noticed even without
+ * coll_ctx_invalidate. Entries are dropped all at once when they would pass the budget. */
+#define COLL_CACHE_MAX_BYTES ((size_t)256 << 20)
+#define COLL_CACHE_MAX_ENTRIES 4096u
+#define COLL_CACHE_BUCKETS 1024u /* power of two */
+
+typedef struct coll_solved {
+  uint64_t key;     /* mix of the fields below; bucket = key % COLL_CACHE_BUCKETS */
+  uint64_t cards_hash;
+  uint32_t n, index, shift, nflows;
+  uint8_t op, algo, kind, anynet;
+  uint64_t flows_fp; /* fingerprint of the phase's (src, dst) rank pairs */
+  uint64_t caps_hash; /* capacities of links[0..nlinks) */
+  uint32_t nlinks;
+  uint32_t next;      /* chain in the bucket: entry index + 1, 0 = end */
+  uint32_t *links;    /* distinct links the routes use */
+  double *rate, *lat; /* per flow: max-min rate (bytes/s) and route latency (s) */
+  uint8_t *net;       /* per flow: crosses the network (COLL_EFF_NET), else scale-up */
+} coll_solved;
+
 struct coll_ctx {
   const hw_cluster *c;
   uint32_t cps; /* cards per scale-up domain */
@@ -73,13 +99,23 @@ struct coll_ctx {
   uint32_t capn;
   /* L1 scratch, per flow */
   uint32_t *roff, *rlink;
-  double *rate, *wire, *lat;
+  double *rate, *lat;
   double *srate;    /* rates of the shared flows */
   uint32_t *shared; /* flows handed to the solver (indices into the step's flows) */
   uint64_t capr, caprl;
   uint32_t *lcount; /* per link: flows of the step on it (zero between steps) */
   double *memo; /* per phase step time */
   uint32_t capmemo;
+  uint8_t *fnet;    /* per flow of the step being solved: crosses the network */
+  uint32_t *ulink;  /* distinct links of the step being solved */
+  uint64_t capu;
+  /* L1 phase cache (level.c) */
+  uint64_t cards_hash; /* of the card list of the coll_time call in progress */
+  coll_solved *sol;
+  uint32_t nsol, capsol;
+  uint32_t bucket[COLL_CACHE_BUCKETS]; /* entry index + 1, 0 = empty */
+  size_t sol_bytes;
+  uint64_t solves, hits; /* phases solved / answered from the cache, since the context began */
 };
 
 /* plan.c */
@@ -115,6 +151,10 @@ static inline uint64_t coll_phase_flows(const coll_plan *p, const coll_phase *ph
 double coll_l0(coll_ctx *x, const coll_plan *p);
 double coll_l0_phase(coll_ctx *x, const coll_plan *p, const coll_phase *ph, double *lat_part);
 wk_errcode coll_l1(coll_ctx *x, const coll_plan *p, double *time_s, wk_err *err);
+/* Hash of a card list (with n), set by coll.c before L1 timing of that list. O(n). */
+uint64_t coll_hash_cards(const uint32_t *cards, uint32_t n);
+/* Drops every cached phase (keeps the memory of the table). O(entries). */
+void coll_cache_clear(coll_ctx *x);
 /* Runs k plans at once from time 0 on one net_sim; OUT time_s[k]. */
 wk_errcode coll_l2(coll_ctx *x, coll_plan *const *plans, uint32_t k, double *time_s, wk_err *err);
 

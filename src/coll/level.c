@@ -141,37 +141,86 @@ static void grow_flows(coll_ctx *x, uint64_t nf) {
   x->capr = nf + 1 > 2 * x->capr ? nf + 1 : 2 * x->capr;
   x->roff = wk_realloc(x->roff, x->capr * sizeof *x->roff);
   x->rate = wk_realloc(x->rate, x->capr * sizeof *x->rate);
-  x->wire = wk_realloc(x->wire, x->capr * sizeof *x->wire);
   x->lat = wk_realloc(x->lat, x->capr * sizeof *x->lat);
+  x->fnet = wk_realloc(x->fnet, x->capr * sizeof *x->fnet);
   x->shared = wk_realloc(x->shared, x->capr * sizeof *x->shared);
   x->srate = wk_realloc(x->srate, x->capr * sizeof *x->srate);
 }
 
-/* One step of phase ph: routes of all its flows (salt = flow index, so that flows of one
- * pair in different channels may take different spines), max-min rates, and the slowest
- * flow's bytes/rate + route latency. A flow alone on every link of its route gets, under
- * max-min, exactly the smallest capacity on it; only the flows that share a link go to
- * net_maxmin (in a ring or a hierarchical phase most flows are alone: the solver's heap work
- * is the cost, so this halves it or better). O(F h) plus net_maxmin on the shared flows. */
-static wk_errcode step_l1(coll_ctx *x, const coll_plan *p, const coll_phase *ph, double *step,
-                          wk_err *err) {
-  uint64_t nf = coll_phase_flows(p, ph);
-  if (nf > COLL_L1_MAX_FLOWS)
-    return wk_err_set(err, WK_ERANGE, NULL, 0, 0,
-                      "level 1 would solve %llu concurrent flows in one step (limit %u): use "
-                      "level 0, fewer cards or another algorithm (e.g. pairwise)",
-                      (unsigned long long)nf, COLL_L1_MAX_FLOWS);
+/* splitmix64's finaliser: a bijection on 64 bits, so one changed input always changes the
+ * output. The hashes below sum it over (position, value) so that they pipeline. */
+static inline uint64_t mix64(uint64_t h) {
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  return h ^ (h >> 31);
+}
+#define GOLDEN 0x9e3779b97f4a7c15ull
+
+uint64_t coll_hash_cards(const uint32_t *cards, uint32_t n) {
+  uint64_t h = mix64(n);
+  for (uint32_t i = 0; i < n; i++) h += mix64(((uint64_t)i << 32 | cards[i]) ^ GOLDEN);
+  return mix64(h);
+}
+
+/* Hash of the capacities of links[0..n): any change to one of them changes it. O(n). */
+static uint64_t caps_hash(const coll_ctx *x, const uint32_t *links, uint32_t n) {
+  const double *cap = hw_link_capacity(x->c);
+  uint64_t h = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t bits;
+    memcpy(&bits, &cap[links[i]], sizeof bits);
+    h += mix64(bits ^ ((uint64_t)links[i] * GOLDEN));
+  }
+  return mix64(h);
+}
+
+/* The step time of phase ph from per-flow rates and route latencies (the slowest flow's
+ * wire bytes / rate + latency, plus the per-step software overhead). The one formula for a
+ * fresh solve and a cached one, so both give the same bits. OUT *fp (PH_LIST only, may be
+ * NULL): the fingerprint of the flows' rank pairs. O(F). */
+static double eval_step(const coll_plan *p, const coll_phase *ph, const double *rate,
+                        const double *lat, const uint8_t *net, int anynet, uint64_t *fp) {
+  uint64_t nf = coll_phase_flows(p, ph), h = 0;
+  double t = 0;
+  for (uint64_t f = 0; f < nf; f++) {
+    uint32_t s, d;
+    double b;
+    coll_flow_at(p, ph, f, &s, &d, &b);
+    if (fp) h += mix64(((uint64_t)s << 32 | d) ^ (f * GOLDEN));
+    double wire = b / (net[f] ? COLL_EFF_NET : COLL_EFF_SCALEUP);
+    double tf = wire > 0 ? (rate[f] > 0 ? wire / rate[f] : INFINITY) : 0;
+    tf += lat[f];
+    if (tf > t) t = tf;
+  }
+  if (fp) *fp = mix64(h ^ nf);
+  return t + (anynet ? COLL_STEP_NET_S : COLL_STEP_SCALEUP_S);
+}
+
+/* One step of phase ph solved from scratch into rate, lat, net (per flow) and
+ * x->ulink[0..*nulink) (the distinct links used): routes of all its flows (salt = flow
+ * index, so that flows of one pair in different channels may take different spines) and
+ * max-min rates. A flow alone on every link of its route gets, under max-min, exactly the
+ * smallest capacity on it; only the flows that share a link go to net_maxmin (in a ring or a
+ * hierarchical phase most flows are alone: the solver's heap work is the cost, so this halves
+ * it or better). O(F h) plus net_maxmin on the shared flows. OUT *anynet, *fp. */
+static wk_errcode solve_step(coll_ctx *x, const coll_plan *p, const coll_phase *ph, double *rate,
+                             double *lat, uint8_t *net, uint32_t *nulink, int *anynet,
+                             uint64_t *fp, wk_err *err) {
+  uint64_t nf = coll_phase_flows(p, ph), h = 0;
   grow_flows(x, nf);
   if (!x->lcount) x->lcount = wk_calloc(hw_nlinks(x->c), sizeof *x->lcount);
   const double *cap = hw_link_capacity(x->c);
   uint64_t used = 0;
-  int anynet = 0;
+  int any = 0;
   hw_route r;
   x->roff[0] = 0;
   for (uint64_t f = 0; f < nf; f++) {
     uint32_t s, d;
     double b;
     coll_flow_at(p, ph, f, &s, &d, &b);
+    h += mix64(((uint64_t)s << 32 | d) ^ (f * GOLDEN));
     uint32_t cs = p->cards[s], cd = p->cards[d];
     hw_route_salted(x->c, cs, cd, f, &r);
     if (used + r.n > x->caprl) {
@@ -184,57 +233,196 @@ static wk_errcode step_l1(coll_ctx *x, const coll_plan *p, const coll_phase *ph,
     WK_ASSERT(used <= UINT32_MAX);
     x->roff[f + 1] = (uint32_t)used;
     int su = same_su(x, cs, cd);
-    anynet |= !su;
-    x->wire[f] = b / (su ? COLL_EFF_SCALEUP : COLL_EFF_NET);
-    x->lat[f] = r.latency_s;
+    any |= !su;
+    net[f] = (uint8_t)!su;
+    lat[f] = r.latency_s;
   }
-  /* Mark each hop whose link carries another flow of the step (top bit), clear the counts,
-   * then solve lone flows here and compact the others in place into a CSR for the solver.
-   * A shared flow keeps its shared links plus the slowest of its private links: under
-   * max-min, links private to one flow act only as a cap, and the smallest cap is the only
-   * one that can bind. Compaction is safe in place: iteration i writes roff[i] and reads
-   * roff[f], roff[f + 1] with f = shared[i] >= i; routes only move towards the front. */
+  *fp = mix64(h ^ nf);
+  *anynet = any;
+  /* Mark each hop whose link carries another flow of the step (top bit), then clear the
+   * counts, listing each distinct link once as its count is cleared. */
   const uint32_t MARK = 0x80000000u;
   WK_ASSERT(hw_nlinks(x->c) < MARK);
+  if (used > x->capu) {
+    x->capu = used > 2 * x->capu ? used : 2 * x->capu;
+    x->ulink = wk_realloc(x->ulink, x->capu * sizeof *x->ulink);
+  }
+  uint32_t nu = 0;
   for (uint64_t k = 0; k < used; k++)
     if (x->lcount[x->rlink[k]] > 1) x->rlink[k] |= MARK;
-  for (uint64_t k = 0; k < used; k++) x->lcount[x->rlink[k] & ~MARK] = 0;
+  for (uint64_t k = 0; k < used; k++) {
+    uint32_t l = x->rlink[k] & ~MARK;
+    if (x->lcount[l]) x->ulink[nu++] = l, x->lcount[l] = 0;
+  }
+  *nulink = nu;
+  /* Solve lone flows here and compact the others in place into a CSR for the solver. A
+   * shared flow keeps its shared links, plus the slowest of its private links only when that
+   * one is slower than every shared link: links private to one flow act only as a cap, the
+   * smallest cap is the only one that can bind, and it cannot bind below a shared link's
+   * capacity (the flow's rate never passes that). Compaction is safe in place: iteration i
+   * writes roff[i] and reads roff[f], roff[f + 1] with f = shared[i] >= i; routes only move
+   * towards the front. */
   uint32_t ns = 0, out = 0;
   for (uint64_t f = 0; f < nf; f++) {
     uint32_t a = x->roff[f], e = x->roff[f + 1], priv = MARK, nshared = 0;
-    double mincap = INFINITY;
+    double mincap = INFINITY, minshared = INFINITY;
     for (uint32_t k = a; k < e; k++) {
       uint32_t l = x->rlink[k];
       if (l & MARK) {
         nshared++;
+        if (cap[l & ~MARK] < minshared) minshared = cap[l & ~MARK];
       } else if (cap[l] < mincap) {
         mincap = cap[l];
         priv = l;
       }
     }
     if (!nshared) {
-      x->rate[f] = mincap;
+      rate[f] = mincap;
       continue;
     }
     x->shared[ns] = (uint32_t)f;
     x->roff[ns++] = out;
     for (uint32_t k = a; k < e; k++)
       if (x->rlink[k] & MARK) x->rlink[out++] = x->rlink[k] & ~MARK;
-    if (priv != MARK) x->rlink[out++] = priv;
+    if (priv != MARK && mincap < minshared) x->rlink[out++] = priv;
   }
   if (ns) {
     x->roff[ns] = out;
     wk_errcode e = net_maxmin(x->sim, ns, x->roff, x->rlink, x->srate);
     if (e) return wk_err_set(err, e, NULL, 0, 0, "flow engine refused a step's flows");
-    for (uint32_t i = 0; i < ns; i++) x->rate[x->shared[i]] = x->srate[i];
+    for (uint32_t i = 0; i < ns; i++) rate[x->shared[i]] = x->srate[i];
   }
-  double t = 0;
-  for (uint64_t f = 0; f < nf; f++) {
-    double tf = x->wire[f] > 0 ? (x->rate[f] > 0 ? x->wire[f] / x->rate[f] : INFINITY) : 0;
-    tf += x->lat[f];
-    if (tf > t) t = tf;
+  return WK_OK;
+}
+
+static uint64_t phase_key(const coll_ctx *x, const coll_plan *p, uint32_t i,
+                          const coll_phase *ph) {
+  uint64_t h = mix64(x->cards_hash ^ p->n);
+  h = mix64(h ^ ((uint64_t)p->op << 40 | (uint64_t)p->algo << 32 | i));
+  h = mix64(h ^ ((uint64_t)ph->kind << 32 | ph->shift));
+  return mix64(h ^ ph->nflows);
+}
+
+static coll_solved *cache_find(coll_ctx *x, uint64_t key, const coll_plan *p, uint32_t i,
+                               const coll_phase *ph) {
+  for (uint32_t e = x->bucket[key % COLL_CACHE_BUCKETS]; e; e = x->sol[e - 1].next) {
+    coll_solved *s = &x->sol[e - 1];
+    if (s->key == key && s->cards_hash == x->cards_hash && s->n == p->n && s->index == i &&
+        s->op == p->op && s->algo == p->algo && s->kind == ph->kind && s->shift == ph->shift &&
+        s->nflows == ph->nflows)
+      return s;
   }
-  *step = t + (anynet ? COLL_STEP_NET_S : COLL_STEP_SCALEUP_S);
+  return NULL;
+}
+
+static size_t solved_bytes(uint64_t nf, uint32_t nlinks) {
+  return sizeof(coll_solved) + nf * (2 * sizeof(double) + 1) + nlinks * sizeof(uint32_t);
+}
+
+static void solved_free(coll_solved *s) {
+  wk_free(s->links);
+  wk_free(s->rate);
+  wk_free(s->lat);
+  wk_free(s->net);
+}
+
+void coll_cache_clear(coll_ctx *x) {
+  for (uint32_t i = 0; i < x->nsol; i++) solved_free(&x->sol[i]);
+  x->nsol = 0;
+  x->sol_bytes = 0;
+  memset(x->bucket, 0, sizeof x->bucket);
+}
+
+/* A cache entry for phase i of p with room for its flows, replacing `old` (a stale entry of
+ * the same key) when given; NULL when the phase is larger than half the budget (it is then
+ * not kept). Entries are dropped all at once when the cache would pass its budget. The
+ * solve writes straight into the entry's arrays; cache_seal then records its links. */
+static coll_solved *cache_slot(coll_ctx *x, coll_solved *old, uint64_t key, const coll_plan *p,
+                               uint32_t i, const coll_phase *ph) {
+  uint64_t nf = coll_phase_flows(p, ph);
+  size_t sz = solved_bytes(nf, 0);
+  if (sz > COLL_CACHE_MAX_BYTES / 2) return NULL;
+  if (old) { /* same key: reuse the slot */
+    x->sol_bytes -= solved_bytes(nf, old->nlinks);
+    solved_free(old);
+  } else {
+    if (x->sol_bytes + sz > COLL_CACHE_MAX_BYTES || x->nsol == COLL_CACHE_MAX_ENTRIES)
+      coll_cache_clear(x);
+    if (x->nsol == x->capsol) {
+      x->capsol = x->capsol ? 2 * x->capsol : 16;
+      x->sol = wk_realloc(x->sol, x->capsol * sizeof *x->sol);
+    }
+    old = &x->sol[x->nsol++];
+    old->next = x->bucket[key % COLL_CACHE_BUCKETS];
+    x->bucket[key % COLL_CACHE_BUCKETS] = x->nsol;
+  }
+  coll_solved *s = old;
+  s->key = key;
+  s->cards_hash = x->cards_hash;
+  s->n = p->n;
+  s->index = i;
+  s->shift = ph->shift;
+  s->nflows = ph->nflows;
+  s->op = (uint8_t)p->op;
+  s->algo = (uint8_t)p->algo;
+  s->kind = (uint8_t)ph->kind;
+  s->anynet = 0;
+  s->flows_fp = 0;
+  s->nlinks = 0;
+  s->caps_hash = ~0ull; /* unsealed only while its phase is being solved */
+  s->links = NULL;
+  s->rate = wk_malloc((size_t)(nf ? nf : 1) * sizeof *s->rate);
+  s->lat = wk_malloc((size_t)(nf ? nf : 1) * sizeof *s->lat);
+  s->net = wk_malloc((size_t)(nf ? nf : 1));
+  x->sol_bytes += sz;
+  return s;
+}
+
+static void cache_seal(coll_ctx *x, coll_solved *s, uint32_t nu, int anynet, uint64_t fp) {
+  s->anynet = (uint8_t)anynet;
+  s->flows_fp = fp;
+  s->nlinks = nu;
+  s->links = wk_malloc((nu ? nu : 1) * sizeof *s->links);
+  memcpy(s->links, x->ulink, nu * sizeof *s->links);
+  s->caps_hash = caps_hash(x, s->links, nu);
+  x->sol_bytes += nu * sizeof *s->links;
+}
+
+/* Step time of phase i of p: from the cache when the phase was solved before on the same
+ * cards and the capacities of its links are unchanged (O(F + links)), else solved and kept. */
+static wk_errcode step_l1(coll_ctx *x, const coll_plan *p, uint32_t i, double *step,
+                          wk_err *err) {
+  const coll_phase *ph = &p->ph[i];
+  uint64_t nf = coll_phase_flows(p, ph);
+  if (nf > COLL_L1_MAX_FLOWS)
+    return wk_err_set(err, WK_ERANGE, NULL, 0, 0,
+                      "level 1 would solve %llu concurrent flows in one step (limit %u): use "
+                      "level 0, fewer cards or another algorithm (e.g. pairwise)",
+                      (unsigned long long)nf, COLL_L1_MAX_FLOWS);
+  int list = ph->kind == PH_LIST;
+  uint64_t key = phase_key(x, p, i, ph), fp;
+  coll_solved *s = cache_find(x, key, p, i, ph);
+  if (s && caps_hash(x, s->links, s->nlinks) == s->caps_hash) {
+    double t = eval_step(p, ph, s->rate, s->lat, s->net, s->anynet, list ? &fp : NULL);
+    if (!list || fp == s->flows_fp) {
+      x->hits++;
+      *step = t;
+      return WK_OK;
+    }
+  }
+  coll_solved *dst = cache_slot(x, s, key, p, i, ph);
+  double *rate = dst ? dst->rate : x->rate, *lat = dst ? dst->lat : x->lat;
+  uint8_t *net = dst ? dst->net : x->fnet;
+  uint32_t nu;
+  int anynet;
+  wk_errcode e = solve_step(x, p, ph, rate, lat, net, &nu, &anynet, &fp, err);
+  if (e) {
+    if (dst) coll_cache_clear(x); /* drop the half-made entry */
+    return e;
+  }
+  x->solves++;
+  *step = eval_step(p, ph, rate, lat, net, anynet, NULL);
+  if (dst) cache_seal(x, dst, nu, anynet, list ? fp : 0);
   return WK_OK;
 }
 
@@ -250,7 +438,7 @@ wk_errcode coll_l1(coll_ctx *x, const coll_plan *p, double *time_s, wk_err *err)
     const coll_phase *ph = &p->ph[i];
     if (ph->same_as >= 0) {
       x->memo[i] = x->memo[ph->same_as];
-    } else if ((e = step_l1(x, p, ph, &x->memo[i], err))) {
+    } else if ((e = step_l1(x, p, i, &x->memo[i], err))) {
       return e;
     }
     t += ph->repeat * x->memo[i];
