@@ -16,6 +16,10 @@ wk_cli_test(train_model_file "step"
 add_test(NAME cli_train_timeline COMMAND sh -c
   "rm -f tl.json && $<TARGET_FILE:wanka> train --cluster dgx-a100 --model gpt3-175b --seq 2048 --gbs 32 --tp 8 --pp 4 --dp 2 --timeline tl.json >/dev/null && grep -q traceEvents tl.json && grep -q '\"ph\":\"X\"' tl.json && grep -q 'stage 3' tl.json && echo timeline-ok")
 set_tests_properties(cli_train_timeline PROPERTIES PASS_REGULAR_EXPRESSION "timeline-ok" TIMEOUT 120)
+# interleaved (VPP 3): per-chunk ops, and chunk 0 -> 1 wraps from the last stage to stage 0
+add_test(NAME cli_train_timeline_vpp COMMAND sh -c
+  "rm -f tlv.json && $<TARGET_FILE:wanka> train --cluster dgx-a100 --model gpt3-175b --seq 2048 --gbs 64 --tp 8 --pp 8 --vpp 3 --dp 1 --timeline tlv.json >/dev/null && grep -q '\"name\":\"F0 c2\"' tlv.json && grep -q '\"name\":\"recv F0 c1\".*\"from_stage\":7' tlv.json && grep -q 'stage 7' tlv.json && echo timeline-vpp-ok")
+set_tests_properties(cli_train_timeline_vpp PROPERTIES PASS_REGULAR_EXPRESSION "timeline-vpp-ok" TIMEOUT 120)
 wk_cli_test(plan_175b "layouts: [0-9]+ enumerated, [0-9]+ evaluated, [0-9]+ fit.*TP +PP"
   plan --cluster dgx-a100 --model gpt3-175b --cards 512 --gbs 512 --top 3)
 wk_cli_test(plan_json "\"layouts_evaluated\".*\"best\".*\"step_time_s\".*\"breakdown\""

@@ -367,6 +367,121 @@ static void test_planner(void **state) {
   hw_free(c);
 }
 
+/* What check_timeline found in a timeline. */
+typedef struct tl_seen {
+  double end_s;        /* the last event's end */
+  size_t bytes;
+  int fwd, bwd, recv;  /* single-op events */
+  int merged;          /* events standing for several ops */
+} tl_seen;
+
+typedef struct tl_span {
+  double ts, end;
+} tl_span;
+
+/* Writes the timeline of (j, r) and checks it: JSON; every event has name, ph, pid, tid; ph is
+ * X or M; X events have cat, ts >= 0 and dur >= 0; M events name a thread; events of one tid
+ * never overlap; and, where ops are drawn one by one, the schedule keeps its dependencies
+ * (forward of micro i on virtual stage s after forward on s - 1, backward after backward on
+ * s + 1, the last stage's backward after its own forward) and runs every op exactly once. */
+static tl_seen check_timeline(work_ctx *x, const work_job *j, const work_result *r) {
+  tl_seen seen = {0};
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  assert_int_equal(work_train_timeline(x, j, r, f), 0);
+  fclose(f);
+  seen.bytes = len;
+  json_error_t je;
+  json_t *root = json_loads(buf, 0, &je);
+  if (!root) fail_msg("timeline is not JSON: %s at %d", je.text, je.line);
+  json_t *ev = json_object_get(root, "traceEvents");
+  assert_true(json_is_array(ev));
+  int p = j->pp, v = r->vpp, m = r->microbatches, maxtid = 0;
+  size_t n = json_array_size(ev), nops = (size_t)p * (size_t)v * (size_t)m;
+  tl_span *spans = calloc(n, sizeof *spans);
+  int *tids = calloc(n, sizeof *tids);
+  tl_span *op = calloc(2 * nops, sizeof *op); /* [fwd][s][micro], end 0 = not seen */
+  size_t nx = 0;
+  for (size_t i = 0; i < n; i++) {
+    json_t *e = json_array_get(ev, i);
+    const char *name = json_string_value(json_object_get(e, "name"));
+    const char *ph = json_string_value(json_object_get(e, "ph"));
+    assert_non_null(name);
+    assert_non_null(ph);
+    assert_true(json_is_integer(json_object_get(e, "pid")));
+    assert_true(json_is_integer(json_object_get(e, "tid")));
+    int tid = (int)json_integer_value(json_object_get(e, "tid"));
+    assert_true(tid >= 0);
+    if (!strcmp(ph, "M")) {
+      assert_string_equal(name, "thread_name");
+      assert_non_null(json_string_value(json_object_get(json_object_get(e, "args"), "name")));
+      continue;
+    }
+    assert_string_equal(ph, "X");
+    const char *cat = json_string_value(json_object_get(e, "cat"));
+    assert_non_null(cat);
+    json_t *jts = json_object_get(e, "ts"), *jdur = json_object_get(e, "dur");
+    assert_true(json_is_number(jts) && json_is_number(jdur));
+    double ts = json_number_value(jts), dur = json_number_value(jdur);
+    assert_true(ts >= 0 && dur >= 0);
+    spans[nx] = (tl_span){ts, ts + dur};
+    tids[nx++] = tid;
+    if (tid > maxtid) maxtid = tid;
+    if (ts + dur > seen.end_s * 1e6) seen.end_s = (ts + dur) * 1e-6;
+    json_t *args = json_object_get(e, "args"), *mb = json_object_get(args, "mb");
+    if (json_object_get(args, "ops")) seen.merged++;
+    if (!mb) continue;
+    int micro = (int)json_integer_value(mb);
+    int chunk = (int)json_integer_value(json_object_get(args, "chunk"));
+    assert_true(micro >= 0 && micro < m && chunk >= 0 && chunk < v && tid < p);
+    if (!strcmp(cat, "p2p")) {
+      seen.recv++;
+      continue;
+    }
+    int fwd = !strcmp(cat, "forward");
+    assert_true(fwd || !strcmp(cat, "backward"));
+    fwd ? seen.fwd++ : seen.bwd++;
+    tl_span *o = &op[(size_t)fwd * nops + ((size_t)chunk * p + tid) * m + micro];
+    assert_true(o->end == 0); /* once */
+    *o = (tl_span){ts, ts + dur};
+  }
+  /* one tid at a time: sort each tid's spans by start (insertion sort per tid is enough) */
+  for (int t = 0; t <= maxtid; t++) {
+    size_t k = 0;
+    tl_span *mine = calloc(nx + 1, sizeof *mine);
+    for (size_t i = 0; i < nx; i++)
+      if (tids[i] == t) {
+        size_t q = k++;
+        while (q > 0 && mine[q - 1].ts > spans[i].ts) mine[q] = mine[q - 1], q--;
+        mine[q] = spans[i];
+      }
+    for (size_t i = 1; i < k; i++)
+      if (mine[i].ts < mine[i - 1].end - 1e-3)
+        fail_msg("tid %d: events overlap at %.3f us", t, mine[i].ts);
+    free(mine);
+  }
+  if ((size_t)seen.fwd == nops && (size_t)seen.bwd == nops) { /* one by one: dependencies */
+    int ns = p * v;
+    for (int s = 0; s < ns; s++)
+      for (int i = 0; i < m; i++) {
+        tl_span fo = op[nops + (size_t)s * m + i], bo = op[(size_t)s * m + i];
+        if (s > 0) assert_true(fo.ts >= op[nops + (size_t)(s - 1) * m + i].end - 1e-3);
+        if (s + 1 < ns) assert_true(bo.ts >= op[(size_t)(s + 1) * m + i].end - 1e-3);
+        else assert_true(bo.ts >= fo.end - 1e-3);
+      }
+  }
+  free(op);
+  free(tids);
+  free(spans);
+  json_decref(root);
+  free(buf);
+  return seen;
+}
+
+/* The timeline is a simulation of the pipeline schedule (1F1B, or interleaved 1F1B with VPP
+ * > 1); its makespan must agree with the analytic step time, which charges the interleaved
+ * bubble (p-1)/(v m). */
 static void test_timeline(void **state) {
   (void)state;
   hw_cluster *c = selene();
@@ -377,36 +492,79 @@ static void test_timeline(void **state) {
   j.pp = 4;
   j.gbs = 8;
   j.recompute = WORK_RECOMPUTE_FULL;
+  work_result r1, r3;
+  wk_err err;
+  assert_int_equal(work_train_step(x, &j, &r1, &err), WK_OK);
+  tl_seen s1 = check_timeline(x, &j, &r1);
+  assert_int_equal(s1.fwd, 4 * 8);
+  assert_int_equal(s1.bwd, 4 * 8);
+  assert_int_equal(s1.recv, 2 * 3 * 8); /* every stage boundary, both directions */
+  assert_int_equal(s1.merged, 0);
+  assert_true(fabs(s1.end_s / r1.step_time_s - 1) < 0.05);
+
+  /* Interleaved: 96 layers over PP 8 x VPP 3 (Korthikanti et al.'s 175B run), 64 micro-batches
+   * in groups of 8; the drawn bubble is the interleaved one, not the 1F1B one. */
+  j.pp = 8;
+  j.vpp = 3;
+  j.gbs = 64;
+  assert_int_equal(work_train_step(x, &j, &r3, &err), WK_OK);
+  assert_int_equal(r3.vpp, 3);
+  tl_seen s3 = check_timeline(x, &j, &r3);
+  assert_int_equal(s3.fwd, 8 * 3 * 64);
+  assert_int_equal(s3.recv, 2 * (8 * 3 - 1) * 64); /* device p-1 -> 0 between chunks too */
+  assert_int_equal(s3.merged, 0);
+  assert_true(fabs(s3.end_s / r3.step_time_s - 1) < 0.05);
+  work_result rv1;
+  j.vpp = 1;
+  assert_int_equal(work_train_step(x, &j, &rv1, &err), WK_OK);
+  tl_seen sv1 = check_timeline(x, &j, &rv1);
+  assert_true(fabs(sv1.end_s / rv1.step_time_s - 1) < 0.05);
+  assert_true(s3.end_s < sv1.end_s); /* the smaller bubble shows */
+
+  /* Uneven stages (a big vocabulary on the last chunk, embeddings on the first) and MoE. */
+  base_job(&j, "llama3-8b");
+  j.pp = 8;
+  j.vpp = 4;
+  j.gbs = 32;
+  assert_int_equal(work_train_step(x, &j, &r3, &err), WK_OK);
+  s3 = check_timeline(x, &j, &r3);
+  assert_true(fabs(s3.end_s / r3.step_time_s - 1) < 0.05);
+  work_ctx_free(x);
+  hw_free(c);
+}
+
+/* The file stays bounded: 64 micro-batches x 32 stages x 4 chunks is drawn op by op (receives
+ * folded in), 1024 micro-batches with ops merged; both still end at the step time. */
+static void test_timeline_bounded(void **state) {
+  (void)state;
+  hw_cluster *c = selene();
+  work_ctx *x = work_ctx_new(c);
+  work_job j;
+  work_job_init(&j);
+  j.model = *work_model_find("llama3-8b");
+  j.model.layers = 128;
+  j.seq = 2048;
+  j.tp = 1;
+  j.pp = 32;
+  j.vpp = 4;
+  j.gbs = 64;
+  j.mbs = 1;
+  j.recompute = WORK_RECOMPUTE_FULL;
   work_result r;
   wk_err err;
   assert_int_equal(work_train_step(x, &j, &r, &err), WK_OK);
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&buf, &len);
-  assert_int_equal(work_train_timeline(x, &j, &r, f), 0);
-  fclose(f);
-  json_error_t je;
-  json_t *root = json_loads(buf, 0, &je);
-  if (!root) fail_msg("timeline is not JSON: %s at %d", je.text, je.line);
-  json_t *ev = json_object_get(root, "traceEvents");
-  assert_true(json_is_array(ev));
-  int fwd = 0, bwd = 0;
-  double end = 0;
-  for (size_t i = 0; i < json_array_size(ev); i++) {
-    json_t *e = json_array_get(ev, i);
-    const char *cat = json_string_value(json_object_get(e, "cat"));
-    if (!cat) continue;
-    assert_string_equal(json_string_value(json_object_get(e, "ph")), "X");
-    if (!strcmp(cat, "forward")) fwd++;
-    if (!strcmp(cat, "backward")) bwd++;
-    double t = json_number_value(json_object_get(e, "ts")) + json_number_value(json_object_get(e, "dur"));
-    if (t > end) end = t;
-  }
-  assert_int_equal(fwd, 4 * 8);
-  assert_int_equal(bwd, 4 * 8);
-  assert_true(fabs(end * 1e-6 / r.step_time_s - 1) < 0.05); /* v = 1: replay == formula */
-  json_decref(root);
-  free(buf);
+  assert_int_equal(r.microbatches, 64);
+  tl_seen s = check_timeline(x, &j, &r);
+  assert_int_equal(s.fwd, 64 * 32 * 4);
+  assert_int_equal(s.recv, 0);
+  assert_true(s.bytes < 4u << 20);
+  assert_true(fabs(s.end_s / r.step_time_s - 1) < 0.05);
+  j.gbs = 1024;
+  assert_int_equal(work_train_step(x, &j, &r, &err), WK_OK);
+  s = check_timeline(x, &j, &r);
+  assert_true(s.merged > 0);
+  assert_true(s.bytes < 4u << 20);
+  assert_true(fabs(s.end_s / r.step_time_s - 1) < 0.05);
   work_ctx_free(x);
   hw_free(c);
 }
@@ -493,7 +651,8 @@ int main(void) {
       cmocka_unit_test(test_layout_checks),      cmocka_unit_test(test_pipeline_bubble),
       cmocka_unit_test(test_flops),              cmocka_unit_test(test_cache_and_scaling),
       cmocka_unit_test(test_moe_step),           cmocka_unit_test(test_planner),
-      cmocka_unit_test(test_timeline),           cmocka_unit_test(test_science),
+      cmocka_unit_test(test_timeline),           cmocka_unit_test(test_timeline_bounded),
+      cmocka_unit_test(test_science),
       cmocka_unit_test(test_validation_rows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,7 +112,7 @@ static int parse_int(const char *v, int *out) {
   char *end;
   errno = 0;
   long x = strtol(v, &end, 10);
-  if (errno || end == v || *end || x < 0 || x > 1L << 30) return -1;
+  if (errno || end == v || *end || x < 0 || x > 1L << 28) return -1; /* 4 * hidden fits an int */
   *out = (int)x;
   return 0;
 }

@@ -314,10 +314,12 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
 /* ---- one step with every choice made ------------------------------------------------------ */
 #define MAX_PP 1024
 
-/* What the timeline needs beyond the result: per-device forward and backward time of one
- * micro-batch (all chunks, communication included) and one p2p hop. */
+/* What the schedule simulation needs beyond the result: forward and backward time of one
+ * micro-batch through each virtual stage s = chunk * pp + device (its layers, exposed TP/EP/CP
+ * communication, the embedding on s = 0, the output layer and loss on the last), and one p2p
+ * hop. f and b hold pp * vpp entries and are owned by the caller. */
 typedef struct step_detail {
-  double df[MAX_PP], db[MAX_PP];
+  double *f, *b;
   double p2p;
 } step_detail;
 
@@ -361,11 +363,31 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
   work_memory memw = {0};
   for (int i = 0; i < p; i++) {
     int nd = 0, nm = 0;
-    for (int ch = i; ch < p * v; ch += p)
+    for (int ch = i; ch < p * v; ch += p) {
+      int cd = 0, cm = 0;
       for (int l = ch * per_chunk; l < (ch + 1) * per_chunk; l++) {
-        if (has_moe && l >= m->dense_layers) nm++;
-        else nd++;
+        if (has_moe && l >= m->dense_layers) cm++;
+        else cd++;
       }
+      nd += cd;
+      nm += cm;
+      if (det) { /* the device totals below, split by chunk */
+        double cf = cd * (ld.fwd + ld.tp + ld.cp_fwd) + cm * (lm.fwd + lm.tp + lm.ep + lm.cp_fwd);
+        double cb =
+            cd * (ld.bwd + ld.rc + ld.tp * (1 + full) + ld.cp_fwd * full + ld.cp_bwd) +
+            cm * (lm.bwd + lm.rc + (lm.tp + lm.ep) * (1 + full) + lm.cp_fwd * full + lm.cp_bwd);
+        if (ch == 0) {
+          cf += emb_f;
+          cb += emb_b;
+        }
+        if (ch == p * v - 1) {
+          cf += out_f + out_tp;
+          cb += out_b + out_tp;
+        }
+        det->f[ch] = cf;
+        det->b[ch] = cb;
+      }
+    }
     double comp = nd * (ld.fwd + ld.bwd + ld.rc) + nm * (lm.fwd + lm.bwd + lm.rc);
     double tpc = (nd * ld.tp + nm * lm.tp) * (2 + full);
     double epc = nm * lm.ep * (2 + full);
@@ -384,10 +406,6 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
       if (p > 1 || !m->tied_embeddings) pdense += V * h;
     }
     double dtot = comp + tpc + epc + cpc, db = dtot - df;
-    if (det) {
-      det->df[i] = df;
-      det->db[i] = db;
-    }
     if (dtot > dmax) dmax = dtot;
     dsum += dtot;
     comp_sum += comp;
@@ -588,21 +606,175 @@ const char *work_fit_advice(const work_job *j, const work_result *r, char *buf, 
   return buf;
 }
 
-/* ---- timeline ---------------------------------------------------------------------------- */
-/* Replays the 1F1B order (warm-up forwards, one-forward-one-backward, cool-down backwards) on
- * every stage with the per-device times of step_fixed: an op starts when its stage is free
- * and its input has arrived from the neighbour stage (one p2p later). Interleaved chunks are
- * drawn merged per micro-batch, so with VPP > 1 the drawn bubble is the plain 1F1B one. */
-typedef struct tl_op {
-  int fwd, micro;
-} tl_op;
+/* ---- pipeline schedule and timeline ------------------------------------------------------ */
+/* The step's pipeline phase as an actual schedule: every device runs its list of chunk
+ * forwards and backwards in Megatron-LM's order, an op starting when its device is free and
+ * its input is ready. VPP 1 is 1F1B (warm-up forwards, one-forward-one-backward, cool-down
+ * backwards); VPP > 1 is the interleaved 1F1B of Narayanan et al. (SC'21, Sec. 2.2), as in
+ * Megatron's forward_backward_pipelining_with_interleaving: micro-batches go through the v
+ * chunks in groups of p, chunk c of device d is virtual stage s = c * p + d, and the last
+ * device's chunk c feeds device 0's chunk c + 1. Forward of (micro i, stage s) needs forward
+ * (i, s - 1); backward needs backward (i, s + 1), the last stage its own forward. An input
+ * from another device comes by a blocking receive of det->p2p seconds that the device waits
+ * out (Megatron's p2p is not overlapped with compute): the same cost the analytic step time
+ * charges per pipeline step, so the two agree to a few per mille when stages are balanced. */
 
-static void tl_event(FILE *f, int *first, const char *name, const char *cat, double ts_s,
-                     double dur_s, int tid) {
-  fprintf(f, "%s\n{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,"
-             "\"pid\":0,\"tid\":%d}",
-          *first ? "" : ",", name, cat, ts_s * 1e6, dur_s * 1e6, tid);
-  *first = 0;
+/* Chrome trace-event output, kept bounded at about TL_EVENTS events (< 3 MB): every op and
+ * receive is drawn while they fit; then each receive is folded into the op it feeds (args
+ * recv_us); beyond that, consecutive ops of a stage are merged into one event (args: how many,
+ * how busy), half of a stage's budget going to keeping idle gaps (bubbles) visible as gaps. */
+#define TL_EVENTS 24000
+
+typedef struct tl_track { /* one pipeline stage (tid), with the event being gathered */
+  int tid, per_group, splits_left;
+  int n, nf, nb, recv_only, mb0, ch0, from;
+  double start, end, busy, recv;
+} tl_track;
+
+typedef struct tl_writer {
+  FILE *f;
+  int first, v, fold; /* fold: receives drawn inside the op they feed */
+  tl_track *tr;       /* [p] */
+} tl_writer;
+
+static void tl_us(FILE *f, long long ns) { fprintf(f, "%lld.%03lld", ns / 1000, ns % 1000); }
+
+/* Opens an X event up to its args object; ts and dur come from the ends rounded to the
+ * nanosecond, so back-to-back events never overlap in the file either. */
+static void tl_begin(tl_writer *w, const char *name, const char *cat, double start, double end,
+                     int tid) {
+  long long a = llround(start * 1e9), b = llround(end * 1e9);
+  fprintf(w->f, "%s\n{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":", w->first ? "" : ",",
+          name, cat);
+  tl_us(w->f, a);
+  fprintf(w->f, ",\"dur\":");
+  tl_us(w->f, b - a);
+  fprintf(w->f, ",\"pid\":0,\"tid\":%d,\"args\":{", tid);
+  w->first = 0;
+}
+
+static void tl_flush(tl_writer *w, tl_track *t) {
+  if (!t->n) return;
+  char name[64], chunk[16] = "";
+  if (w->v > 1) snprintf(chunk, sizeof chunk, " c%d", t->ch0);
+  if (t->recv_only) {
+    snprintf(name, sizeof name, "recv %c%d%s", t->nf ? 'F' : 'B', t->mb0, chunk);
+    tl_begin(w, name, "p2p", t->start, t->end, t->tid);
+    fprintf(w->f, "\"mb\":%d,\"chunk\":%d,\"from_stage\":%d}}", t->mb0, t->ch0, t->from);
+  } else if (t->n == 1) {
+    snprintf(name, sizeof name, "%c%d%s", t->nf ? 'F' : 'B', t->mb0, chunk);
+    tl_begin(w, name, t->nf ? "forward" : "backward", t->start, t->end, t->tid);
+    fprintf(w->f, "\"mb\":%d,\"chunk\":%d", t->mb0, t->ch0);
+    if (t->recv > 0) {
+      fprintf(w->f, ",\"recv_us\":");
+      tl_us(w->f, llround(t->recv * 1e9));
+      fprintf(w->f, ",\"from_stage\":%d", t->from);
+    }
+    fprintf(w->f, "}}");
+  } else {
+    snprintf(name, sizeof name, "%d ops (%d F, %d B)", t->n, t->nf, t->nb);
+    tl_begin(w, name, !t->nb ? "forward" : !t->nf ? "backward" : "compute", t->start, t->end,
+             t->tid);
+    fprintf(w->f, "\"ops\":%d,\"first_mb\":%d,\"busy_us\":", t->n, t->mb0);
+    tl_us(w->f, llround(t->busy * 1e9));
+    fprintf(w->f, ",\"recv_us\":");
+    tl_us(w->f, llround(t->recv * 1e9));
+    fprintf(w->f, "}}");
+  }
+  t->n = t->nf = t->nb = t->recv_only = 0;
+  t->busy = t->recv = 0;
+}
+
+/* One op on a track: [start, end) of which the first `recv` seconds are its receive (folded)
+ * or, with recv_only, a receive drawn on its own. */
+static void tl_add(tl_writer *w, tl_track *t, int fwd, int mb, int ch, int from, double start,
+                   double end, double recv, int recv_only) {
+  if (t->n) {
+    int gap = start - t->end > 0.5 * (end - start) && t->splits_left > 0;
+    if (t->n >= t->per_group || gap || recv_only || t->recv_only) {
+      if (gap && t->n < t->per_group) t->splits_left--;
+      tl_flush(w, t);
+    }
+  }
+  if (!t->n) {
+    t->start = start;
+    t->mb0 = mb;
+    t->ch0 = ch;
+    t->from = from;
+    t->recv_only = recv_only;
+  }
+  t->end = end;
+  t->busy += end - start;
+  t->recv += recv;
+  t->n++;
+  if (fwd) t->nf++;
+  else t->nb++;
+}
+
+/* Op n of device d's list: OUT *fwd, *micro, *chunk. Megatron's warm-up count: p - d - 1 for
+ * VPP 1; (p - d - 1) * 2 + (v - 1) * p interleaved, or every forward first when m == p. */
+static void pipe_op(int p, int v, int m, int d, int n, int *fwd, int *micro, int *chunk) {
+  int total = m * v, warm;
+  if (v == 1) warm = p - d - 1;
+  else warm = m == p ? total : (p - d - 1) * 2 + (v - 1) * p;
+  if (warm > total) warm = total;
+  int steady = total - warm, k; /* k: the op's index among the device's forwards (backwards) */
+  if (n < warm) *fwd = 1, k = n;
+  else if (n < warm + 2 * steady) {
+    *fwd = (n - warm) % 2 == 0;
+    k = *fwd ? warm + (n - warm) / 2 : (n - warm) / 2;
+  } else *fwd = 0, k = n - warm - steady;
+  *chunk = k % (p * v) / p;
+  if (!*fwd) *chunk = v - 1 - *chunk;
+  *micro = k / (p * v) * p + k % p;
+}
+
+/* Runs the schedule; returns when the last device finishes its last backward. w: NULL, or
+ * where the events go. Cost: O(p v m) time and two doubles of memory per op, plus O(p) per
+ * sweep over the devices (each sweep runs every device until it blocks). */
+static double pipe_simulate(int p, int v, int m, const step_detail *det, tl_writer *w) {
+  size_t nst = (size_t)p * (size_t)v, nops = 2 * (size_t)v * (size_t)m;
+  double *fend = wk_malloc(sizeof *fend * nst * (size_t)m);
+  double *bend = wk_malloc(sizeof *bend * nst * (size_t)m);
+  size_t *next = wk_calloc((size_t)p, sizeof *next);
+  double *free_at = wk_calloc((size_t)p, sizeof *free_at);
+  for (size_t i = 0; i < nst * (size_t)m; i++) fend[i] = bend[i] = -1;
+  size_t remaining = nops * (size_t)p;
+  int progress = 1;
+  while (remaining && progress) {
+    progress = 0;
+    for (int d = 0; d < p; d++) {
+      while (next[d] < nops) {
+        int fwd, mb, ch;
+        pipe_op(p, v, m, d, (int)next[d], &fwd, &mb, &ch);
+        int s = ch * p + d, up = fwd ? s - 1 : s + 1, remote = fwd ? s > 0 : s < (int)nst - 1;
+        double ready = 0; /* when the input exists; -1: not yet */
+        if (remote) ready = (fwd ? fend : bend)[(size_t)up * m + mb];
+        else if (!fwd) ready = fend[(size_t)s * m + mb];
+        if (ready < 0) break;
+        double start = fmax(free_at[d], ready), recv = remote ? det->p2p : 0;
+        double end = start + recv + (fwd ? det->f[s] : det->b[s]);
+        if (w && recv > 0 && !w->fold)
+          tl_add(w, &w->tr[d], fwd, mb, ch, up % p, start, start + recv, 0, 1);
+        if (w)
+          tl_add(w, &w->tr[d], fwd, mb, ch, up % p, w->fold ? start : start + recv, end,
+                 w->fold ? recv : 0, 0);
+        free_at[d] = end;
+        (fwd ? fend : bend)[(size_t)s * m + mb] = end;
+        next[d]++;
+        remaining--;
+        progress = 1;
+      }
+    }
+  }
+  WK_ASSERT(!remaining); /* Megatron's schedules cannot deadlock */
+  double end = 0;
+  for (int d = 0; d < p; d++) end = fmax(end, free_at[d]);
+  wk_free(fend);
+  wk_free(bend);
+  wk_free(next);
+  wk_free(free_at);
+  return end;
 }
 
 int work_train_timeline(work_ctx *x, const work_job *j, const work_result *r, FILE *f) {
@@ -610,74 +782,51 @@ int work_train_timeline(work_ctx *x, const work_job *j, const work_result *r, FI
   k.mbs = r->mbs;
   k.recompute = r->recompute;
   k.vpp = r->vpp;
-  step_detail *det = wk_calloc(1, sizeof *det);
-  work_result rr;
   wk_err err;
-  int rc = -1;
-  if (work_train_check(x, &k, &err) || step_fixed(x, &k, &rr, det, &err)) goto out;
-  int p = k.pp, m = r->microbatches;
-  int *next = wk_calloc((size_t)p, sizeof *next);
-  double *free_at = wk_calloc((size_t)p, sizeof *free_at);
-  double *fend = wk_malloc(sizeof *fend * (size_t)p * (size_t)m);
-  double *bend = wk_malloc(sizeof *bend * (size_t)p * (size_t)m);
-  for (size_t i = 0; i < (size_t)p * (size_t)m; i++) fend[i] = bend[i] = -1;
-  fprintf(f, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
-  int first = 1;
-  for (int i = 0; i < p; i++) {
-    fprintf(f, "%s\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":0,\"tid\":%d,"
-               "\"args\":{\"name\":\"stage %d\"}}",
-            first ? "" : ",", i, i);
-    first = 0;
-  }
-  /* op n of stage i: warm-up forwards, then alternate, then cool-down backwards */
-  int remaining = 2 * p * m, progress = 1;
-  char name[32];
-  while (remaining && progress) {
-    progress = 0;
-    for (int i = 0; i < p; i++) {
-      while (next[i] < 2 * m) {
-        int n = next[i], warm = p - i - 1 < m ? p - i - 1 : m;
-        tl_op op;
-        if (n < warm) op = (tl_op){1, n};
-        else if (n >= 2 * m - warm) op = (tl_op){0, n - m};
-        else op = ((n - warm) % 2 == 0) ? (tl_op){1, warm + (n - warm) / 2} : (tl_op){0, (n - warm) / 2};
-        double ready;
-        if (op.fwd) ready = i == 0 ? 0 : fend[(size_t)(i - 1) * m + op.micro];
-        else ready = i == p - 1 ? fend[(size_t)i * m + op.micro] : bend[(size_t)(i + 1) * m + op.micro];
-        if (ready < 0) break;
-        int remote = op.fwd ? i > 0 : i < p - 1;
-        double start = fmax(free_at[i], ready + (remote ? det->p2p : 0));
-        double dur = op.fwd ? det->df[i] : det->db[i];
-        if (remote) {
-          snprintf(name, sizeof name, "recv %c%d", op.fwd ? 'F' : 'B', op.micro);
-          tl_event(f, &first, name, "p2p", ready, det->p2p, 1000 + i);
-        }
-        snprintf(name, sizeof name, "%c%d", op.fwd ? 'F' : 'B', op.micro);
-        tl_event(f, &first, name, op.fwd ? "forward" : "backward", start, dur, i);
-        free_at[i] = start + dur;
-        (op.fwd ? fend : bend)[(size_t)i * m + op.micro] = free_at[i];
-        next[i]++;
-        remaining--;
-        progress = 1;
-      }
+  if (work_train_check(x, &k, &err)) return -1;
+  int p = k.pp, v = k.vpp, m = r->microbatches, rc = -1;
+  step_detail det = {0};
+  det.f = wk_calloc((size_t)p * (size_t)v * 2, sizeof *det.f);
+  det.b = det.f + (size_t)p * (size_t)v;
+  tl_writer w = {f, 1, v, 0, wk_calloc((size_t)p, sizeof *w.tr)};
+  work_result rr;
+  if (step_fixed(x, &k, &rr, &det, &err)) goto out;
+
+  /* level of detail: ops per stage, receives included, against the budget */
+  double ops = 2.0 * v * m, budget = TL_EVENTS / p > 16 ? TL_EVENTS / p : 16;
+  w.fold = p > 1 && 2 * ops > budget;
+  for (int d = 0; d < p; d++) {
+    tl_track *t = &w.tr[d];
+    t->tid = d;
+    t->per_group = 1;
+    if (ops > budget) { /* merged events are ~1.5x longer: 2/3 the budget, half for gaps */
+      double merged = floor(budget * 2 / 3), half = merged - floor(merged / 2);
+      t->per_group = (int)ceil(ops / half);
+      t->splits_left = (int)(merged / 2);
     }
   }
-  double end = 0;
-  for (int i = 0; i < p; i++) end = fmax(end, free_at[i]);
-  for (int i = 0; i < p; i++) {
-    if (rr.b.dp > 0) tl_event(f, &first, "DP grad reduce (exposed)", "dp", end, rr.b.dp, i);
-    tl_event(f, &first, "optimizer", "optimizer", end + rr.b.dp, rr.b.optimizer, i);
-    fprintf(f, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":0,\"tid\":%d,"
-               "\"args\":{\"name\":\"stage %d p2p\"}}",
-            1000 + i, i);
+  fprintf(f, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
+  for (int d = 0; d < p; d++)
+    fprintf(f, "%s\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":0,\"tid\":%d,"
+               "\"args\":{\"name\":\"stage %d\"}}",
+            d ? "," : "", d, d);
+  w.first = 0;
+  double end = pipe_simulate(p, v, m, &det, &w);
+  for (int d = 0; d < p; d++) {
+    tl_flush(&w, &w.tr[d]);
+    double t = end;
+    if (rr.b.dp > 0) {
+      tl_begin(&w, "DP grad reduce (exposed)", "dp", t, t + rr.b.dp, d);
+      fprintf(f, "}}");
+      t += rr.b.dp;
+    }
+    tl_begin(&w, "optimizer", "optimizer", t, t + rr.b.optimizer, d);
+    fprintf(f, "}}");
   }
   fprintf(f, "\n]}\n");
   rc = ferror(f) ? -1 : 0;
-  wk_free(next);
-  wk_free(free_at);
-  wk_free(fend);
-  wk_free(bend);
 out:
-  wk_free(det);
+  wk_free(w.tr);
+  wk_free(det.f);
   return rc;
 }

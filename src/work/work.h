@@ -130,9 +130,14 @@ wk_errcode work_train_step(work_ctx *x, const work_job *j, work_result *out, wk_
 /* Writes the advice for a job that does not fit: by how much, and what to raise. */
 const char *work_fit_advice(const work_job *j, const work_result *r, char *buf, size_t n);
 
-/* Writes a Chrome trace-event JSON of the step (one track per pipeline stage: forward and
- * backward micro-batches, p2p, exposed TP/DP communication). The job must be resolved (mbs
- * and recompute not auto: pass the values from r). Returns 0, or -1 on a write error. */
+/* Writes a Chrome trace-event JSON of the step: a simulation of the pipeline schedule (1F1B,
+ * or Megatron's interleaved 1F1B when r->vpp > 1) with one track (tid) per pipeline stage
+ * holding each chunk's forward and backward of each micro-batch and the blocking p2p
+ * receives, then the exposed DP gradient reduction and the optimizer step. Times in
+ * microseconds; its last event ends within ~2 % of r->step_time_s. Bounded at about 24,000
+ * events (~3 MB): beyond that, receives are folded into the ops they feed, then consecutive
+ * ops merged (args say how many). mbs, recompute and vpp are taken from r. Cost O(pp * vpp *
+ * micro-batches) time and memory. Returns 0, or -1 on a write error. */
 int work_train_timeline(work_ctx *x, const work_job *j, const work_result *r, FILE *f);
 
 /* ---- planner ---------------------------------------------------------------------------- */
