@@ -390,8 +390,33 @@ static void test_validation(void **st) {
                    WK_EVALUE);
 }
 
+/* Regression: a phase solved without the cache (too big for it, or caching off) on a fresh
+ * context used scratch buffers taken before they were grown (a NULL write at 4,096 cards). */
+static void test_uncached_fresh_ctx(void **st) {
+  (void)st;
+  wk_err err;
+  hw_cluster *c = hw_load("dgx-a100:nodes=8", &err);
+  assert_non_null(c);
+  uint32_t cards[64];
+  for (uint32_t i = 0; i < 64; i++) cards[i] = i;
+  coll_ctx *off = coll_ctx_new(c), *on = coll_ctx_new(c);
+  coll_ctx_set_cache_bytes(off, 0);
+  coll_result a, b;
+  for (int k = 0; k < 3; k++) { /* growing flow counts: 8, 64, then all-to-all's 4,032 */
+    coll_op op = k == 2 ? COLL_ALLTOALL : COLL_ALLREDUCE;
+    uint32_t n = k == 0 ? 8 : 64;
+    assert_int_equal(coll_time(off, op, COLL_AUTO, 1, cards, n, 1 << 26, &a, &err), WK_OK);
+    assert_int_equal(coll_time(on, op, COLL_AUTO, 1, cards, n, 1 << 26, &b, &err), WK_OK);
+    assert_true(a.time_s == b.time_s);
+  }
+  coll_ctx_free(off);
+  coll_ctx_free(on);
+  hw_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_uncached_fresh_ctx),
       cmocka_unit_test(test_names),          cmocka_unit_test(test_l1_equals_l0),
       cmocka_unit_test(test_l2_equals_l1),   cmocka_unit_test(test_contention_costs),
       cmocka_unit_test(test_dead_link),      cmocka_unit_test(test_phase_cache),      cmocka_unit_test(test_auto),

@@ -56,7 +56,13 @@ coll_ctx *coll_ctx_new(const hw_cluster *c) {
   x->c = c;
   x->cps = hw_level_cards(c, HW_LEVEL_SUPERNODE);
   x->seen = wk_calloc(hw_cards(c), 1);
+  x->cache_max_bytes = COLL_CACHE_MAX_BYTES;
   return x;
+}
+
+void coll_ctx_set_cache_bytes(coll_ctx *x, size_t bytes) {
+  coll_cache_clear(x);
+  x->cache_max_bytes = bytes;
 }
 
 void coll_ctx_free(coll_ctx *x) {

@@ -111,4 +111,8 @@ typedef struct coll_vrow {
  * presets; takes well under a second. */
 wk_errcode coll_validate_md(const char *text, coll_vrow *rows, int max, int *nrows, wk_err *err);
 
+/* Sets the phase cache's budget in bytes (default 256 MiB; 0 disables caching, so every
+ * call solves afresh). Clears the cache. */
+void coll_ctx_set_cache_bytes(coll_ctx *x, size_t bytes);
+
 #endif

@@ -115,6 +115,7 @@ struct coll_ctx {
   uint32_t nsol, capsol;
   uint32_t bucket[COLL_CACHE_BUCKETS]; /* entry index + 1, 0 = empty */
   size_t sol_bytes;
+  size_t cache_max_bytes; /* COLL_CACHE_MAX_BYTES unless coll_ctx_set_cache_bytes */
   uint64_t solves, hits; /* phases solved / answered from the cache, since the context began */
 };
 

@@ -341,12 +341,12 @@ static coll_solved *cache_slot(coll_ctx *x, coll_solved *old, uint64_t key, cons
                                uint32_t i, const coll_phase *ph) {
   uint64_t nf = coll_phase_flows(p, ph);
   size_t sz = solved_bytes(nf, 0);
-  if (sz > COLL_CACHE_MAX_BYTES / 2) return NULL;
+  if (sz > x->cache_max_bytes / 2) return NULL;
   if (old) { /* same key: reuse the slot */
     x->sol_bytes -= solved_bytes(nf, old->nlinks);
     solved_free(old);
   } else {
-    if (x->sol_bytes + sz > COLL_CACHE_MAX_BYTES || x->nsol == COLL_CACHE_MAX_ENTRIES)
+    if (x->sol_bytes + sz > x->cache_max_bytes || x->nsol == COLL_CACHE_MAX_ENTRIES)
       coll_cache_clear(x);
     if (x->nsol == x->capsol) {
       x->capsol = x->capsol ? 2 * x->capsol : 16;
@@ -411,6 +411,7 @@ static wk_errcode step_l1(coll_ctx *x, const coll_plan *p, uint32_t i, double *s
     }
   }
   coll_solved *dst = cache_slot(x, s, key, p, i, ph);
+  grow_flows(x, nf); /* before taking x's buffers: growing them later would move them */
   double *rate = dst ? dst->rate : x->rate, *lat = dst ? dst->lat : x->lat;
   uint8_t *net = dst ? dst->net : x->fnet;
   uint32_t nu;
