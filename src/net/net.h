@@ -24,8 +24,8 @@ typedef struct net_sim net_sim;
  * NET_MAX_CAPACITY; 0 is a dead link), latency[l] in seconds (finite, >= 0). Both arrays are
  * BORROWED: the caller keeps them alive and unchanged while the net_sim lives (a 1M-link fabric
  * is not copied). Returns NULL and fills *err (if non-NULL) on bad values. Costs O(nlinks) time
- * and 52 bytes per link (flow-list head and solver state), allocated here once. Owned by the
- * caller. */
+ * and 84 bytes per link (flow-heap head and solver state), allocated here once; each link's heap
+ * of flows grows in net_flow_add. Owned by the caller. */
 net_sim *net_sim_new(uint32_t nlinks, const double *capacity, const float *latency, wk_err *err);
 void net_sim_free(net_sim *s); /* NULL is a no-op */
 
@@ -77,8 +77,9 @@ typedef struct net_note {
  * phase k's group note arrives. A group note is sent each time the count of not-yet-completed
  * flows with that tag drops to zero. Notes at equal times come in event insertion order.
  * Cost per batch of simultaneous events: O(log n) per event (4-ary heap), plus the re-solve:
- * O((F_r * h + S_r) * log L_r) for F_r re-solved flows of h hops over L_r links whose flow lists
- * hold S_r entries. Never allocates. */
+ * O(F_r * h * (log L_r + log d)) for F_r re-solved flows of h hops over L_r links of up to d
+ * flows each; a link's other flows are never scanned (per-link rate sums and rate-ordered flow
+ * heaps). Never allocates. */
 int net_sim_next(net_sim *s, net_note *note);
 
 /* Runs to the end, discarding notes; returns the time of the last completion (0 if none).

@@ -11,10 +11,10 @@
 
 enum { FS_FREE = 0, FS_PENDING, FS_ACTIVE, FS_DRAINED };
 
-/* One hop of one flow's route, and its place in that link's list of flows (doubly linked, so a
- * flow leaves all its links in O(hops)). A route is a contiguous run of hops in the pool. */
+/* One hop of one flow's route, and its place in that link's flow heap (pos; the free-list link
+ * while the route is free). A route is a contiguous run of hops in the pool. */
 typedef struct net_hop {
-  uint32_t link, flow, next, prev;
+  uint32_t link, flow, pos;
 } net_hop;
 
 typedef struct net_ev { /* event heap entry: at most one pending event per flow */
@@ -22,6 +22,23 @@ typedef struct net_ev { /* event heap entry: at most one pending event per flow 
   uint64_t seq;
   uint32_t flow, pad;
 } net_ev;
+
+/* Per-link state, one cache line: a link's active flows form a max-heap of hop ids keyed by the
+ * flow's rate (INFINITY while new), so "the flows on l at or above rate t" costs O(their number),
+ * never O(the link's degree): an all-to-all puts thousands of flows on every link. */
+typedef struct net_link {
+  uint32_t *fl;  /* the flow heap (grown in net_flow_add only), NULL while unused */
+  int64_t sum;   /* sum of fx(rate) over the link's active flows with a solved rate */
+  int64_t rem;   /* solver: capacity minus frozen rates, fixed point */
+  double mf;     /* solver: highest rate frozen on the link in this solve */
+  uint32_t n;    /* active flows on the link (heap size) */
+  uint32_t res;  /* flows added and not yet gone from the link (pending + active) */
+  uint32_t fcap; /* capacity of fl */
+  uint32_t cnt;  /* solver: unfrozen flows */
+  uint32_t pos;  /* solver: position in lheap */
+  uint32_t mark; /* == epoch: seeded or visited in this batch */
+  uint32_t pad[2];
+} net_link;
 
 typedef struct net_lh { /* solver heap entry: a link's current fair share */
   double key;
@@ -35,13 +52,10 @@ struct net_sim {
   net_mode mode;
   double now;
 
-  /* per link (nlinks each) */
-  uint32_t *l_head;  /* first hop in the link's flow list, NET_NIL if none */
-  int64_t *l_rem;    /* solver: capacity minus frozen rates, fixed point */
-  double *l_mf;      /* solver: highest frozen rate on the link (the level it was last raised to) */
-  uint32_t *l_cnt;   /* solver: unfrozen flows */
-  uint32_t *l_pos;   /* solver: position in lheap */
-  uint32_t *l_mark;  /* == epoch: seeded or visited in this batch */
+  /* per link (nlinks each). A link's active flows form a max-heap of hop ids keyed by the flow's
+   * rate (INFINITY while new), so "the flows on l at or above rate t" costs O(their number),
+   * never O(the link's degree): an all-to-all puts thousands of flows on every link. */
+  net_link *lk;
   uint32_t *lq;      /* links seeded / visited this batch */
   uint32_t nlq;
   net_lh *lheap;
@@ -60,12 +74,13 @@ struct net_sim {
   uint32_t *f_mark;/* == epoch: unfrozen in this solve; epoch+1: frozen in it */
   uint32_t *f_epos;/* position in the event heap, NET_NIL if none */
   uint32_t *ulist; /* flows being re-solved */
-  double *scratch; /* rates of one link's flows, for the arrival bound */
+  double *scratch; /* rates of one link's flows (arrival bound), then new rates by flow (solve) */
 
   /* hop pool with one free list per route length (exact fit; no splitting) */
   net_hop *hop;
   uint32_t hcap, hhigh;
   uint32_t hfree[NET_MAX_HOPS + 1];
+  uint64_t lf_slots; /* sum of lk[].fcap: heap slots held for hops */
 
   /* event heap */
   net_ev *ev;
@@ -96,6 +111,24 @@ void net_lh_push(net_sim *s, uint32_t l, double key);
 void net_lh_update(net_sim *s, uint32_t l, double key);
 void net_lh_remove(net_sim *s, uint32_t l);
 uint32_t net_lh_pop(net_sim *s, double *key);
+/* heap.c: per-link max-heaps of hops by flow rate (see net_link); O(log d) each for d flows. A link
+ * of at most NET_LF_SMALL flows keeps them unordered: walks scan it, upkeep is O(1). */
+#define NET_LF_SMALL 32u
+void net_lf_insert(net_sim *s, uint32_t h);      /* h joins its link */
+void net_lf_remove(net_sim *s, uint32_t h);      /* h leaves its link */
+void net_lf_moved(net_sim *s, uint32_t h, int up); /* h's flow rate rose (up) or fell */
+
+/* The canonical fair share of a link in the solver state: max(rem / unfrozen, highest frozen
+ * rate), rem in exact fixed point, so it depends on which flows are frozen and at what rates,
+ * never on the order of freezing (solve.c). */
+static inline double net_share(int64_t rem, uint32_t unfrozen, double highest_frozen) {
+  double raw = rem > 0 ? (double)rem * (1.0 / NET_FX) / (double)unfrozen : 0.0;
+  return raw > highest_frozen ? raw : highest_frozen;
+}
+static inline double net_link_share(const net_sim *s, uint32_t l) {
+  return net_share(s->lk[l].rem, s->lk[l].cnt, s->lk[l].mf);
+}
+static inline int64_t net_fx(double bytes_per_s) { return (int64_t)(bytes_per_s * NET_FX); }
 
 /* solve.c */
 void net_seed_links(net_sim *s, uint32_t f);      /* mark f's links as touched this batch */

@@ -8,9 +8,7 @@
 
 #include "net/net_int.h"
 
-#define LINK_BYTES                                                                        \
-  (sizeof(uint32_t) * 4 + sizeof(int64_t) + sizeof(double) + sizeof(uint32_t) +          \
-   sizeof(net_lh))
+#define LINK_BYTES (sizeof(net_link) + sizeof(uint32_t) + sizeof(net_lh))
 #define FLOW_BYTES                                                                        \
   (sizeof(uint32_t) * 5 + sizeof(uint16_t) + 2 + sizeof(double) * 5 + sizeof(net_ev) +   \
    sizeof(net_note))
@@ -29,13 +27,7 @@ net_sim *net_sim_new(uint32_t nlinks, const double *capacity, const float *laten
   s->cap = capacity;
   s->lat = latency;
   size_t n = nlinks ? nlinks : 1;
-  s->l_head = wk_malloc(n * sizeof *s->l_head);
-  memset(s->l_head, 0xff, n * sizeof *s->l_head);
-  s->l_rem = wk_calloc(n, sizeof *s->l_rem);
-  s->l_mf = wk_calloc(n, sizeof *s->l_mf);
-  s->l_cnt = wk_calloc(n, sizeof *s->l_cnt);
-  s->l_pos = wk_calloc(n, sizeof *s->l_pos);
-  s->l_mark = wk_calloc(n, sizeof *s->l_mark);
+  s->lk = wk_calloc(n, sizeof *s->lk);
   s->lq = wk_calloc(n, sizeof *s->lq);
   s->lheap = wk_calloc(n, sizeof *s->lheap);
   s->epoch = 2;
@@ -47,7 +39,8 @@ net_sim *net_sim_new(uint32_t nlinks, const double *capacity, const float *laten
 
 void net_sim_free(net_sim *s) {
   if (!s) return;
-  void *p[] = {s->l_head, s->l_rem,  s->l_mf,    s->l_cnt,   s->l_pos,   s->l_mark, s->lq,
+  for (uint32_t l = 0; l < s->nlinks; l++) wk_free(s->lk[l].fl);
+  void *p[] = {s->lk,     s->lq,
                s->lheap,  s->f_hop,  s->f_nh,    s->f_state, s->f_flags, s->f_group,
                s->f_left, s->f_tlast, s->f_rate, s->f_lat,   s->f_mark,  s->f_epos,
                s->ulist,  s->scratch, s->hop,    s->ev,      s->g_left,  s->notes};
@@ -57,8 +50,12 @@ void net_sim_free(net_sim *s) {
 
 void net_sim_reset(net_sim *s) {
   for (uint32_t f = 0; f < s->fhigh; f++) {
-    if (s->f_state[f] == FS_ACTIVE)
-      for (uint32_t k = 0; k < s->f_nh[f]; k++) s->l_head[s->hop[s->f_hop[f] + k].link] = NET_NIL;
+    if (s->f_state[f] == FS_ACTIVE || s->f_state[f] == FS_PENDING)
+      for (uint32_t k = 0; k < s->f_nh[f]; k++) {
+        uint32_t l = s->hop[s->f_hop[f] + k].link;
+        s->lk[l].n = s->lk[l].res = 0;
+        s->lk[l].sum = 0;
+      }
     s->f_state[f] = FS_FREE;
     s->f_epos[f] = NET_NIL;
   }
@@ -119,7 +116,7 @@ static void grow_flows(net_sim *s) {
 static uint32_t alloc_route(net_sim *s, uint32_t nh) {
   uint32_t r = s->hfree[nh];
   if (r != NET_NIL) {
-    s->hfree[nh] = s->hop[r].next;
+    s->hfree[nh] = s->hop[r].pos;
     return r;
   }
   if (s->hhigh + nh > s->hcap) {
@@ -163,8 +160,16 @@ wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, i
   uint32_t r = alloc_route(s, sp->nhops);
   double lat = 0.0;
   for (uint32_t k = 0; k < sp->nhops; k++) {
-    s->hop[r + k] = (net_hop){sp->route[k], f, NET_NIL, NET_NIL};
-    lat += (double)s->lat[sp->route[k]];
+    uint32_t l = sp->route[k];
+    s->hop[r + k] = (net_hop){l, f, NET_NIL};
+    lat += (double)s->lat[l];
+    if (s->lk[l].res == s->lk[l].fcap) { /* reserve the link-heap slot now: the loop never grows */
+      uint32_t n = s->lk[l].fcap ? 2 * s->lk[l].fcap : 4;
+      GROW(s->lk[l].fl, n);
+      s->lf_slots += n - s->lk[l].fcap;
+      s->lk[l].fcap = n;
+    }
+    s->lk[l].res++;
   }
   s->f_hop[f] = r;
   s->f_nh[f] = (uint16_t)sp->nhops;
@@ -193,7 +198,7 @@ static void push_note(net_sim *s, net_note_kind kind, uint32_t id, uint32_t grou
 
 static void free_route(net_sim *s, uint32_t f) {
   uint32_t nh = s->f_nh[f], r = s->f_hop[f];
-  s->hop[r].next = s->hfree[nh];
+  s->hop[r].pos = s->hfree[nh];
   s->hfree[nh] = r;
   s->f_nh[f] = 0;
 }
@@ -226,20 +231,15 @@ static void drained(net_sim *s, uint32_t f) {
 }
 
 void net_flow_start(net_sim *s, uint32_t f) {
+  net_hop *hp = s->hop + s->f_hop[f];
   if (s->f_nh[f] == 0 || s->f_left[f] == 0.0) { /* local or empty: no bandwidth to share */
+    for (uint32_t k = 0; k < s->f_nh[f]; k++) s->lk[hp[k].link].res--;
     drained(s, f);
     return;
   }
-  net_hop *hp = s->hop + s->f_hop[f];
-  for (uint32_t k = 0; k < s->f_nh[f]; k++) {
-    uint32_t l = hp[k].link, h = s->f_hop[f] + k, head = s->l_head[l];
-    hp[k].next = head;
-    hp[k].prev = NET_NIL;
-    if (head != NET_NIL) s->hop[head].prev = h;
-    s->l_head[l] = h;
-  }
+  s->f_rate[f] = INFINITY; /* "new": the solve sets it; tops its links' heaps till then */
+  for (uint32_t k = 0; k < s->f_nh[f]; k++) net_lf_insert(s, s->f_hop[f] + k);
   s->f_state[f] = FS_ACTIVE;
-  s->f_rate[f] = INFINITY; /* "new": the solve sets it */
   s->f_tlast[f] = s->now;
   if (++s->nactive > s->st.peak_active) s->st.peak_active = s->nactive;
   net_seed_links(s, f);
@@ -250,12 +250,12 @@ static void drain(net_sim *s, uint32_t f) {
   if (s->f_rate[f] < s->thr) s->thr = s->f_rate[f];
   net_seed_links(s, f);
   net_hop *hp = s->hop + s->f_hop[f];
+  int64_t rfx = isinf(s->f_rate[f]) ? 0 : net_fx(s->f_rate[f]);
   for (uint32_t k = 0; k < s->f_nh[f]; k++) {
-    if (hp[k].prev != NET_NIL)
-      s->hop[hp[k].prev].next = hp[k].next;
-    else
-      s->l_head[hp[k].link] = hp[k].next;
-    if (hp[k].next != NET_NIL) s->hop[hp[k].next].prev = hp[k].prev;
+    uint32_t l = hp[k].link;
+    s->lk[l].sum -= rfx;
+    s->lk[l].res--;
+    net_lf_remove(s, s->f_hop[f] + k);
   }
   s->nactive--;
   s->changed = 1;
@@ -264,7 +264,7 @@ static void drain(net_sim *s, uint32_t f) {
 
 void net_begin_batch(net_sim *s) {
   if (s->epoch > UINT32_MAX - 4) { /* marks wrap after 2^31 batches: clear them once */
-    memset(s->l_mark, 0, (size_t)s->nlinks * sizeof *s->l_mark);
+    for (uint32_t l = 0; l < s->nlinks; l++) s->lk[l].mark = 0;
     memset(s->f_mark, 0, (size_t)s->fcap * sizeof *s->f_mark);
     s->epoch = 0;
   }
@@ -297,13 +297,19 @@ int net_step_batch(net_sim *s) {
 void net_flow_set_rate(net_sim *s, uint32_t f, double r) {
   double old = s->f_rate[f];
   if (old == r) return; /* unchanged: its drain event stands, bit for bit */
+  int64_t dfx = net_fx(r) - (isinf(old) ? 0 : net_fx(old));
+  s->f_rate[f] = r;
+  for (uint32_t k = 0; k < s->f_nh[f]; k++) {
+    uint32_t h = s->f_hop[f] + k;
+    s->lk[s->hop[h].link].sum += dfx;
+    net_lf_moved(s, h, r > old);
+  }
   if (!isinf(old)) {
     double left = s->f_left[f] - old * (s->now - s->f_tlast[f]);
     s->f_left[f] = left > 0.0 ? left : 0.0;
     if (old == 0.0) s->nstalled--;
   }
   s->f_tlast[f] = s->now;
-  s->f_rate[f] = r;
   if (r > 0.0) {
     net_ev_set(s, f, s->now + s->f_left[f] / r);
   } else {
@@ -340,6 +346,7 @@ double net_flow_rate(const net_sim *s, uint32_t id) {
 void net_sim_stats(const net_sim *s, net_stats *out) {
   *out = s->st;
   out->flow_bytes = (uint64_t)s->fcap * FLOW_BYTES + (uint64_t)s->hcap * sizeof(net_hop) +
+                    s->lf_slots * sizeof(uint32_t) +
                     (uint64_t)s->gcap * sizeof(uint32_t) +
                     (uint64_t)(s->ncap - s->fcap) * sizeof(net_note);
   out->link_bytes = (uint64_t)s->nlinks * LINK_BYTES;

@@ -4,25 +4,22 @@
  * which of its flows are frozen and at what rates: max(rem / unfrozen, highest frozen rate) with
  * rem = capacity - sum of frozen rates in exact fixed point. So the result does not depend on
  * the order of freezing, and re-solving a part from the state "every flow below level t frozen"
- * yields bit for bit what a full solve yields; t is the lowest level the batch can disturb. */
+ * yields bit for bit what a full solve yields; t is the lowest level the batch can disturb.
+ * That state comes from per-link sums of solved rates, and the flows above t from walks of the
+ * per-link rate heaps, so a re-solve costs what it re-solves, not the degree of its links. */
 #include <math.h>
 
 #include "net/net_int.h"
 
-static inline int64_t fx(double bytes_per_s) { return (int64_t)(bytes_per_s * NET_FX); }
-
-/* The canonical fair share of a link (see the file comment). */
-static inline double share(int64_t rem, uint32_t unfrozen, double highest_frozen) {
-  double raw = rem > 0 ? (double)rem * (1.0 / NET_FX) / (double)unfrozen : 0.0;
-  return raw > highest_frozen ? raw : highest_frozen;
-}
+#define fx net_fx
+#define share net_share
 
 void net_seed_links(net_sim *s, uint32_t f) {
   const net_hop *hp = s->hop + s->f_hop[f];
   for (uint32_t k = 0; k < s->f_nh[f]; k++) {
     uint32_t l = hp[k].link;
-    if (s->l_mark[l] == s->epoch) continue;
-    s->l_mark[l] = s->epoch;
+    if (s->lk[l].mark == s->epoch) continue;
+    s->lk[l].mark = s->epoch;
     s->lq[s->nlq++] = l;
   }
 }
@@ -68,8 +65,11 @@ static void sort_doubles(double *a, uint32_t n) {
  * untouched. O(d log d) for d flows on l. Returns INFINITY if l has no new flow. */
 static double arrival_bound(net_sim *s, uint32_t l) {
   uint32_t nnew = 0, n = 0;
-  for (uint32_t h = s->l_head[l]; h != NET_NIL; h = s->hop[h].next) {
-    double r = s->f_rate[s->hop[h].flow];
+  const uint32_t *a = s->lk[l].fl;
+  if (s->lk[l].n > NET_LF_SMALL && !isinf(s->f_rate[s->hop[a[0]].flow]))
+    return INFINITY; /* heap-ordered and no new flow on top: none new */
+  for (uint32_t i = 0; i < s->lk[l].n; i++) {
+    double r = s->f_rate[s->hop[a[i]].flow];
     if (isinf(r))
       nnew++;
     else
@@ -89,6 +89,36 @@ static double arrival_bound(net_sim *s, uint32_t l) {
   }
 }
 
+/* Calls visit(s, f) for every flow on link l of rate >= thr: a pruned walk of l's max-heap,
+ * O(1 + number found). Recursion depth <= log2(flows on l). */
+#define WALK_ABOVE(s, l, thr, body)                                                            \
+  do {                                                                                         \
+    const uint32_t *wa_ = (s)->lk[l].fl;                                                        \
+    uint32_t wn_ = (s)->lk[l].n, wstk_[64], wsp_ = 0;                                           \
+    if (wn_ <= NET_LF_SMALL) {                                                                 \
+      for (uint32_t wi_ = 0; wi_ < wn_; wi_++) {                                               \
+        uint32_t f = (s)->hop[wa_[wi_]].flow;                                                  \
+        if (!((s)->f_rate[f] >= (thr))) continue;                                              \
+        body;                                                                                  \
+      }                                                                                        \
+      break;                                                                                   \
+    }                                                                                          \
+    wstk_[wsp_++] = 0;                                                                         \
+    while (wsp_) {                                                                             \
+      uint32_t wi_ = wstk_[--wsp_];                                                            \
+      uint32_t f = (s)->hop[wa_[wi_]].flow;                                                    \
+      if (!((s)->f_rate[f] >= (thr))) continue;                                                \
+      body;                                                                                    \
+      if (2 * wi_ + 1 < wn_) wstk_[wsp_++] = 2 * wi_ + 1;                                      \
+      if (2 * wi_ + 2 < wn_) wstk_[wsp_++] = 2 * wi_ + 2;                                      \
+    }                                                                                          \
+  } while (0)
+
+/* Re-solve: the flows of rate >= thr reachable from the seeded links through links (every other
+ * flow keeps its rate and counts as frozen), filled from the state "all below thr frozen".
+ * Rates are written to scratch[f] during the filling and applied at the end, so the per-link
+ * heaps keep the old rates the walks rely on. Cost O((F_r * h) log L_r) plus O(log d) per hop
+ * of each flow whose rate changed; no step scans a whole link. */
 void net_solve_batch(net_sim *s) {
   const uint32_t ep = s->epoch, nseed = s->nlq;
   double thr = s->thr;
@@ -106,57 +136,63 @@ void net_solve_batch(net_sim *s) {
   /* The part to re-solve: flows at or above thr reachable from the seeds through links. */
   uint32_t nu = 0;
   for (uint32_t i = 0; i < s->nlq; i++) {
-    for (uint32_t h = s->l_head[s->lq[i]]; h != NET_NIL; h = s->hop[h].next) {
-      uint32_t f = s->hop[h].flow;
-      if (s->f_mark[f] == ep || !(s->f_rate[f] >= thr)) continue;
-      s->f_mark[f] = ep;
-      s->ulist[nu++] = f;
-      net_seed_links(s, f);
-    }
+    uint32_t l = s->lq[i];
+    WALK_ABOVE(s, l, thr, {
+      if (s->f_mark[f] != ep) {
+        s->f_mark[f] = ep;
+        s->ulist[nu++] = f;
+        net_seed_links(s, f);
+      }
+    });
   }
 
-  /* Starting state: flows below thr frozen at their rates, the rest unfrozen. */
+  /* Starting state: flows below thr frozen at their rates (from the maintained per-link sums),
+   * the rest unfrozen. The highest frozen rate starts at 0: every frozen rate is below thr and
+   * no share can fall below thr (thr is where the changes begin), so it can never bind. */
   for (uint32_t i = 0; i < s->nlq; i++) {
-    uint32_t l = s->lq[i], cnt = 0;
-    int64_t rem = fx(s->cap[l]);
-    double mf = 0.0;
-    for (uint32_t h = s->l_head[l]; h != NET_NIL; h = s->hop[h].next) {
-      uint32_t f = s->hop[h].flow;
-      if (s->f_mark[f] == ep) {
-        cnt++;
-      } else {
-        rem -= fx(s->f_rate[f]);
-        if (s->f_rate[f] > mf) mf = s->f_rate[f];
-      }
+    uint32_t l = s->lq[i];
+    s->lk[l].rem = fx(s->cap[l]) - s->lk[l].sum;
+    s->lk[l].cnt = 0;
+    s->lk[l].mf = 0.0;
+  }
+  for (uint32_t i = 0; i < nu; i++) {
+    uint32_t f = s->ulist[i];
+    double r = s->f_rate[f];
+    int64_t rfx = isinf(r) ? 0 : fx(r);
+    const net_hop *hp = s->hop + s->f_hop[f];
+    for (uint32_t k = 0; k < s->f_nh[f]; k++) {
+      s->lk[hp[k].link].rem += rfx;
+      s->lk[hp[k].link].cnt++;
     }
-    s->l_rem[l] = rem;
-    s->l_cnt[l] = cnt;
-    s->l_mf[l] = mf;
-    if (cnt) net_lh_push(s, l, share(rem, cnt, mf));
+  }
+  for (uint32_t i = 0; i < s->nlq; i++) {
+    uint32_t l = s->lq[i];
+    if (s->lk[l].cnt) net_lh_push(s, l, net_link_share(s, l));
   }
 
   double k;
   uint32_t l;
   while ((l = net_lh_pop(s, &k)) != NET_NIL) {
     int64_t kfx = fx(k);
-    for (uint32_t h = s->l_head[l]; h != NET_NIL; h = s->hop[h].next) {
-      uint32_t f = s->hop[h].flow;
-      if (s->f_mark[f] != ep) continue;
-      s->f_mark[f] = ep + 1;
-      net_flow_set_rate(s, f, k);
-      const net_hop *hp = s->hop + s->f_hop[f];
-      for (uint32_t j = 0; j < s->f_nh[f]; j++) {
-        uint32_t l2 = hp[j].link;
-        if (l2 == l) continue;
-        s->l_rem[l2] -= kfx;
-        if (k > s->l_mf[l2]) s->l_mf[l2] = k;
-        if (--s->l_cnt[l2] == 0)
-          net_lh_remove(s, l2);
-        else
-          net_lh_update(s, l2, share(s->l_rem[l2], s->l_cnt[l2], s->l_mf[l2]));
+    WALK_ABOVE(s, l, thr, {
+      if (s->f_mark[f] == ep) {
+        s->f_mark[f] = ep + 1;
+        s->scratch[f] = k;
+        const net_hop *hp = s->hop + s->f_hop[f];
+        for (uint32_t j = 0; j < s->f_nh[f]; j++) {
+          uint32_t l2 = hp[j].link;
+          if (l2 == l) continue;
+          s->lk[l2].rem -= kfx;
+          if (k > s->lk[l2].mf) s->lk[l2].mf = k;
+          if (--s->lk[l2].cnt == 0)
+            net_lh_remove(s, l2);
+          else
+            net_lh_update(s, l2, net_link_share(s, l2));
+        }
       }
-    }
+    });
   }
+  for (uint32_t i = 0; i < nu; i++) net_flow_set_rate(s, s->ulist[i], s->scratch[s->ulist[i]]);
   s->st.flows_resolved += nu;
   s->st.links_resolved += s->nlq;
 }
