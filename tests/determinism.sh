@@ -21,6 +21,13 @@ run cluster_show cluster show zhengzhou-60k --json
 run cluster_export cluster export h100-roce-24k --slurm-topology
 run trace_gen trace gen --cards 61440 --days 2 --seed 7
 run trace_info trace info "$shared/data/traces/theta_2022.swf" --json
+run coll_l1 coll allreduce --cluster dgx-a100 --cards 256 --level 1 --sizes 1M:64M --step-factor 8 --json
+run coll_l2 coll allreduce --cluster dgx-a100 --cards 128 --level 2 --sizes 1M:64M --step-factor 8 --placement random --seed 2 --json
+run train train --cluster dgx-a100 --model llama3-8b --seq 4096 --gbs 128 --tp 2 --pp 2 --cards 64 --level 1 --json
+run plan plan --cluster dgx-a100 --model llama3-8b --cards 64 --gbs 256 --seq 4096 --top 2 --json
+run sim_stencil sim stencil --cluster zhengzhou-60k --cards 64 --grid 1024 --json
+run sim_fft sim fft --cluster dgx-a100 --cards 256 --n 2048 --pencil --json
+run replay_failures replay --cluster zhengzhou-60k --trace "$shared/data/traces/mira_2018_wk2.cobalt.log" --failures 1e-3 --seed 3 --json
 for f in "$(dirname "$0")"/determinism_*.sh; do [ -f "$f" ] && . "$f"; done
 echo "determinism: $n commands, $([ $status = 0 ] && echo all identical || echo FAILED)"
 exit $status

@@ -1,0 +1,27 @@
+# Bad-input corpus: every tests/bad/NAME.case is one CLI test (bad_NAME). Line 1 is the
+# expected first line of stderr as an extended regex (anchor the file part with the name:
+# `(^|/)trace_swf_neg\.swf:2:20: error: ...`), line 2 the wanka arguments, with @DIR@ for the
+# tests/bad folder. The test passes when wanka exits 2, prints nothing on stdout, and its
+# first stderr line matches. Keep ';' and square brackets out of both lines (CMake lists).
+# hw_*.yaml inputs are run by tests/cli_hw.cmake from their .expect files.
+file(GLOB _bad_cases CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/bad/*.case)
+foreach(_case ${_bad_cases})
+  get_filename_component(_name ${_case} NAME_WE)
+  file(STRINGS ${_case} _lines ENCODING UTF-8)
+  list(LENGTH _lines _n)
+  if(NOT _n EQUAL 2)
+    message(FATAL_ERROR "${_case}: needs 2 lines (regex, arguments), has ${_n}")
+  endif()
+  list(GET _lines 0 _want)
+  list(GET _lines 1 _args)
+  string(REPLACE "@DIR@" "${CMAKE_SOURCE_DIR}/tests/bad" _args "${_args}")
+  separate_arguments(_args UNIX_COMMAND "${_args}")
+  add_test(NAME bad_${_name} COMMAND ${CMAKE_SOURCE_DIR}/tests/expect_exit.sh 2 "${_want}"
+           $<TARGET_FILE:wanka> ${_args})
+  set_tests_properties(bad_${_name} PROPERTIES TIMEOUT 120 ENVIRONMENT "LC_ALL=C")
+endforeach()
+
+# Outputs are written atomically: a failed or killed run leaves the previous file as it was.
+add_test(NAME atomic_outputs COMMAND ${CMAKE_SOURCE_DIR}/tests/atomic.sh $<TARGET_FILE:wanka>
+         ${CMAKE_SOURCE_DIR}/tests)
+set_tests_properties(atomic_outputs PROPERTIES TIMEOUT 300)
