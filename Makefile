@@ -56,9 +56,9 @@ fuzz-smoke: build-fuzz
 test-determinism: build build-asan
 	./tests/determinism.sh build build-asan $(SHARED)
 
-# Unit + CLI tests in the release build, the same tests under ASan+UBSan, the determinism
-# check across the two builds, then the fuzz smoke.
-test: test-unit test-asan test-determinism fuzz-smoke
+# The fuzz smoke, the determinism check across the release and sanitizer builds, then the
+# unit + CLI tests in the release build and under ASan+UBSan (CTest's summary comes last).
+test: fuzz-smoke test-determinism test-unit test-asan
 
 # The default 60,000-card scenario: the cluster, its collectives, a trillion-parameter training
 # step and the best layouts for Llama 3 405B on all of it, then a week of shared use replayed.
