@@ -2,18 +2,13 @@
  * 16.8 M flows, all started at once and run event by event to the end): wall time, the
  * predicted collective time, and the process's peak memory (getrusage maxrss). Optional
  * arguments: cards (default 4096), size per rank (default 256M). */
+#include "bench.h"
 #include "coll/coll.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int main(int argc, char **argv) {
   uint32_t n = argc > 1 ? (uint32_t)atoi(argv[1]) : 4096;
@@ -29,27 +24,27 @@ int main(int argc, char **argv) {
   struct rusage ru;
   printf("# direct all-to-all, %u cards of zhengzhou-60k, %llu bytes per rank, %.1f M flows\n",
          n, (unsigned long long)bytes, (double)n * (n - 1) / 1e6);
-  double t = now_s();
+  double t = bench_now();
   coll_time(x, COLL_ALLTOALL, COLL_DIRECT, 0, cards, n, (double)bytes, &r0, &err);
-  printf("L0: wall %8.3f s  predicted %.3f ms  busbw %.2f GB/s\n", now_s() - t, r0.time_s * 1e3,
+  printf("L0: wall %8.3f s  predicted %.3f ms  busbw %.2f GB/s\n", bench_now() - t, r0.time_s * 1e3,
          r0.busbw / 1e9);
   fflush(stdout);
-  t = now_s();
+  t = bench_now();
   if (coll_time(x, COLL_ALLTOALL, COLL_DIRECT, 1, cards, n, (double)bytes, &r1, &err)) {
     printf("L1: %s\n", err.msg);
   } else {
     getrusage(RUSAGE_SELF, &ru);
     printf("L1: wall %8.3f s  predicted %.3f ms  busbw %.2f GB/s  peak RSS %.0f MiB\n",
-           now_s() - t, r1.time_s * 1e3, r1.busbw / 1e9, (double)ru.ru_maxrss / 1024.0);
+           bench_now() - t, r1.time_s * 1e3, r1.busbw / 1e9, (double)ru.ru_maxrss / 1024.0);
   }
   fflush(stdout);
-  t = now_s();
+  t = bench_now();
   if (coll_time(x, COLL_ALLTOALL, COLL_DIRECT, 2, cards, n, (double)bytes, &r2, &err)) {
     printf("L2: %s\n", err.msg);
   } else {
     getrusage(RUSAGE_SELF, &ru);
     printf("L2: wall %8.3f s  predicted %.3f ms  busbw %.2f GB/s  peak RSS %.0f MiB\n",
-           now_s() - t, r2.time_s * 1e3, r2.busbw / 1e9, (double)ru.ru_maxrss / 1024.0);
+           bench_now() - t, r2.time_s * 1e3, r2.busbw / 1e9, (double)ru.ru_maxrss / 1024.0);
   }
   coll_ctx_free(x);
   free(cards);

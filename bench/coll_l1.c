@@ -8,17 +8,12 @@
  *   sweep_ms   a whole nccl-tests sweep 1K..16G (25 sizes) on the cached cards, and
  *   cold_sweep_ms  the same sweep right after coll_ctx_invalidate (so each phase is solved
  *              once, and the flow engine made again), against 25 x first_ms uncached. */
+#include "bench.h"
 #include "coll/coll.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void swap(uint32_t *a, uint32_t *b) {
   uint32_t t = *a;
@@ -29,10 +24,10 @@ static void swap(uint32_t *a, uint32_t *b) {
 /* Wall seconds of a sweep 1K..16G (x2 per row); the result of the last row into *r. */
 static double sweep(coll_ctx *x, coll_algo a, const uint32_t *cards, uint32_t n, coll_result *r) {
   wk_err err;
-  double t = now_s();
+  double t = bench_now();
   for (double b = 1024; b <= 17179869184.0; b *= 2)
     if (coll_time(x, COLL_ALLREDUCE, a, 1, cards, n, b, r, &err)) fprintf(stderr, "%s\n", err.msg);
-  return now_s() - t;
+  return bench_now() - t;
 }
 
 int main(int argc, char **argv) {
@@ -62,23 +57,23 @@ int main(int argc, char **argv) {
     double first = 1e30;
     for (uint32_t k = 0; k < 3 && n > 4; k++) { /* a card list not cached yet */
       swap(&cards[1], &cards[2 + k]);
-      double t = now_s();
+      double t = bench_now();
       coll_time(x, COLL_ALLREDUCE, a, 1, cards, n, bytes, &r, &err);
-      t = now_s() - t;
+      t = bench_now() - t;
       if (t < first) first = t;
       swap(&cards[1], &cards[2 + k]);
     }
     const int reps = 5;
-    double t = now_s();
+    double t = bench_now();
     for (int k = 0; k < reps; k++) coll_time(x, COLL_ALLREDUCE, a, 1, cards, n, bytes, &r, &err);
-    double cached = (now_s() - t) / reps;
+    double cached = (bench_now() - t) / reps;
     coll_result rs;
     double sw = sweep(x, a, cards, n, &rs);
     coll_ctx_invalidate(x);
     double cold = sweep(x, a, cards, n, &rs);
-    t = now_s();
+    t = bench_now();
     coll_time(x, COLL_ALLREDUCE, a, 0, cards, n, bytes, &r0, &err);
-    double wall0 = now_s() - t;
+    double wall0 = bench_now() - t;
     printf("%-6s %10.2f %10.2f %10.2f %14.2f %10.2f %14.3f %12.2f\n", coll_algo_name(a),
            first * 1e3, cached * 1e3, sw * 1e3, cold * 1e3, wall0 * 1e3, r.time_s * 1e3,
            r.busbw / 1e9);

@@ -4,18 +4,13 @@
  * wait (a generated trace at full offered load, with a backlog of 10,000 jobs at the start),
  * and a month of generated work (trace_gen, profile ai4s, 0.9 offered load) with its wall
  * time and peak RSS. Failures at the Llama 3 rate are on in both. */
+#include "bench.h"
 #include "replay/replay.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-
-static double peak_rss_mib(void) {
-  struct rusage u;
-  getrusage(RUSAGE_SELF, &u);
-  return (double)u.ru_maxrss / 1024.0; /* Linux: KiB */
-}
 
 static trace *gen(double days, double util, uint64_t seed) {
   trace_gen_opts g;
@@ -84,6 +79,6 @@ int main(int argc, char **argv) {
   replay_free(r);
   trace_free(t);
   hw_free(c);
-  printf("peak RSS %.1f MiB (target: a month in < 30 s and < 2 GB; >= 100,000 jobs/s)\n", peak_rss_mib());
+  printf("peak RSS %.1f MiB (target: a month in < 30 s and < 2 GB; >= 100,000 jobs/s)\n", bench_peak_rss_mib());
   return 0;
 }

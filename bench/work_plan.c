@@ -1,15 +1,10 @@
 /* work_plan.c — times the layout planner over every layout of GPT-3 175B on 12,288 cards
  * (dgx-a100:nodes=1536), L0 collectives, cold cache; prints how many layouts were enumerated,
  * evaluated and fit, and the best. Target: < 5 s. */
+#include "bench.h"
 #include "work/work.h"
 
 #include <time.h>
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int main(void) {
   wk_err err;
@@ -23,12 +18,12 @@ int main(void) {
   work_plan_entry best[3];
   int n;
   work_plan_stats st;
-  double t0 = now_s();
+  double t0 = bench_now();
   if (work_plan(x, work_model_find("gpt3-175b"), &o, best, &n, &st, &err)) {
     fprintf(stderr, "error: %s\n", err.msg);
     return 1;
   }
-  double dt = now_s() - t0;
+  double dt = bench_now() - t0;
   printf("work_plan: gpt3-175b on 12288 cards (dgx-a100:nodes=1536), seq 2048, gbs 1536, L0\n");
   printf("  %llu layouts enumerated, %llu evaluated, %llu fit, in %.3f s (%.1f us per layout)"
          "   target < 5 s\n",

@@ -1,25 +1,20 @@
 /* work_step.c — times one training step of a 1-trillion-parameter model (Megatron 1T: 128
  * layers, hidden 25600) on all 61,440 cards of zhengzhou-60k with L1 (flow-level)
  * collectives: cold (every collective solved) and warm (cache hits). Target: < 100 ms cold. */
+#include "bench.h"
 #include "work/work.h"
 
 #include <time.h>
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int main(void) {
   wk_err err;
-  double t0 = now_s();
+  double t0 = bench_now();
   hw_cluster *c = hw_load("zhengzhou-60k", &err);
   if (!c) {
     fprintf(stderr, "error: %s\n", err.msg);
     return 1;
   }
-  double t_build = now_s() - t0;
+  double t_build = bench_now() - t0;
   work_job j;
   work_job_init(&j);
   j.model = *work_model_find("megatron-1t");
@@ -34,17 +29,17 @@ int main(void) {
   j.level = 1;
   work_ctx *x = work_ctx_new(c);
   work_result r;
-  t0 = now_s();
+  t0 = bench_now();
   if (work_train_step(x, &j, &r, &err)) {
     fprintf(stderr, "error: %s\n", err.msg);
     return 1;
   }
-  double cold = now_s() - t0;
+  double cold = bench_now() - t0;
   unsigned long long cold_calls = (unsigned long long)r.colls_timed;
   int reps = 1000;
-  t0 = now_s();
+  t0 = bench_now();
   for (int i = 0; i < reps; i++) work_train_step(x, &j, &r, &err);
-  double warm = (now_s() - t0) / reps;
+  double warm = (bench_now() - t0) / reps;
   printf("work_step: megatron-1t (%.2f T params) on %u cards of zhengzhou-60k, TP8 PP32 VPP4 "
          "DP240, L1\n", work_model_params(&j.model) / 1e12, work_job_cards(&j));
   printf("  cluster build %.1f ms\n", 1e3 * t_build);

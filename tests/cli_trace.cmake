@@ -43,3 +43,10 @@ wk_cli_fail(trace_bad_cobalt_noqtime "trace_cobalt_noqtime.log:1:31: error: E re
   trace info ${TB}/trace_cobalt_noqtime.log)
 wk_cli_test(trace_skip_bad "jobs +2 of 3 rows \\(0 dropped, 1 malformed skipped\\).*first bad +.*trace_swf_field.swf:3:26"
   trace info ${TB}/trace_swf_field.swf --skip-bad)
+wk_cli_test(trace_info_swf_bom "jobs +1 of 1 rows" trace info ${TB}/trace_swf_bom.swf)
+if(EXISTS /dev/full)
+  add_test(NAME cli_trace_gen_full COMMAND sh -c
+    "$<TARGET_FILE:wanka> trace gen --cards 64 --days 1 2>&1 >/dev/full; echo rc=$?")
+  set_tests_properties(cli_trace_gen_full PROPERTIES PASS_REGULAR_EXPRESSION
+    "^error: cannot write to standard output: write error while writing SWF: No space left on device\nrc=2" TIMEOUT 120)
+endif()

@@ -109,6 +109,35 @@ static void test_swf_errors(void **st) {
   assert_contains(m, "mem:1:12: error: field 5 (allocated processors) is 20000000");
   m = parse_err("1 10 5 -7 4 -1 -1 4 200 -1 1 7 3 -1 2 -1 -1 -1\n", &o);
   assert_contains(m, "mem:1:8: error: field 4 (run time) is -7");
+  /* counts are integers: 64.5 processors is refused, 64.0 is 64; times may be fractional */
+  m = parse_err("1 10 5 100 64.5 -1 -1 4 200 -1 1 7 3 -1 2 -1 -1 -1\n", &o);
+  assert_contains(m, "mem:1:12: error: field 5 (allocated processors) is '64.5', not a whole "
+                     "number");
+  m = parse_err("1 10 5 100 -1 -1 -1 2.5 200 -1 1 7 3 -1 2 -1 -1 -1\n", &o);
+  assert_contains(m, "mem:1:21: error: field 8 (requested processors) is '2.5'");
+  trace *tf = parse_ok("1 10.4 5 99.6 64.0 -1 -1 4 200 -1 1 7 3 -1 2 -1 -1 -1\n", &o);
+  assert_int_equal(trace_jobs(tf)[0].cards, 64);
+  assert_int_equal(trace_jobs(tf)[0].runtime_s, 100);
+  trace_free(tf);
+  /* a UTF-8 byte-order mark is skipped, in detection too */
+  trace_opts a = opts_fmt(TRACE_FMT_AUTO);
+  tf = parse_ok("\xEF\xBB\xBF" "1 10 5 100 4 -1 -1 4 200 -1 1 7 3 -1 2 -1 -1 -1\n", &a);
+  assert_int_equal(trace_get_format(tf), TRACE_FMT_SWF);
+  assert_int_equal(trace_njobs(tf), 1);
+  trace_free(tf);
+  m = parse_err("\xEF\xBB\xBF" "1 10 5 1x0 4 -1 -1 4 200 -1 1 7 3 -1 2 -1 -1 -1\n", &o);
+  assert_contains(m, "mem:1:8: error: field 4 (run time)");
+  /* a NUL inside a line is an error at its column, not the end of the line */
+  {
+    static const char nul[] = "1 10 5 100 4 -1 -1 4 200 -1 1 7 3 -1 2 -1 -1 -1\n2 10\0 5 100\n";
+    trace *tn = NULL;
+    wk_err e;
+    char buf[512];
+    assert_int_not_equal(trace_parse("mem", nul, sizeof nul - 1, &o, &tn, &e), WK_EOK);
+    assert_null(tn);
+    assert_contains(wk_err_format(&e, buf, sizeof buf),
+                    "mem:2:5: error: NUL byte in a text trace (is this a binary file?)");
+  }
   /* UTF-8 before the bad field: the column counts characters, not bytes */
   trace_opts h = opts_fmt(TRACE_FMT_HELIOS);
   m = parse_err("job_id,user,gpu_num,submit_time,duration\n1,\"üü\",2,yesterday,5\n", &h);
@@ -192,6 +221,11 @@ static void test_sacct(void **st) {
   assert_contains(m, "mem:1:1: error: header has no 'Elapsed' column");
   m = parse_err("JobID|State|Submit|Elapsed|NNodes\n1|EXPLODED|2024-01-01T00:00:00|00:01|1\n", &o);
   assert_contains(m, "mem:2:3: error: State 'EXPLODED' is not a Slurm job state");
+  /* End before Start with no Elapsed is a broken row, not an unknown run time */
+  m = parse_err("JobID|State|Submit|Start|End|Elapsed|NNodes\n"
+                "1|COMPLETED|2024-01-01T00:00:00|2024-01-01T01:00:00|2024-01-01T00:30:00||1\n", &o);
+  assert_contains(m, "mem:2:53: error: End '2024-01-01T00:30:00' (column 'End') is before Start "
+                     "'2024-01-01T01:00:00'");
 }
 
 /* ---- Cobalt ----------------------------------------------------------------------------- */
@@ -227,6 +261,18 @@ static void test_cobalt(void **st) {
   assert_contains(m, "mem:1:33: error: Resource_List.nodect='two' is not a whole number");
   m = parse_err("01/19/2018 00:02:00;E;8;qtime=1 Resource_List.nodect=2 "
                 "Resource_List.walltime=1h runtime=5\n", &o);
+  assert_contains(m, "mem:1:56: error: Resource_List.walltime='1h' is not HH:MM:SS");
+  /* a size too large is quoted as written, cut with "..." only past 40 characters */
+  m = parse_err("01/19/2018 00:02:00;E;8;qtime=1 Resource_List.nodect=99999999999999999999 "
+                "runtime=5\n", &o);
+  assert_contains(m, "mem:1:33: error: Resource_List.nodect=99999999999999999999 is more than");
+  m = parse_err("01/19/2018 00:02:00;E;8;qtime=1 Resource_List.nodect="
+                "123456789012345678901234567890123456789012345 runtime=5\n", &o);
+  assert_contains(m, "nodect=1234567890123456789012345678901234567890... is more than");
+  /* a byte-order mark before the first record: detected, and columns count after it */
+  trace_opts a = opts_fmt(TRACE_FMT_AUTO);
+  m = parse_err("\xEF\xBB\xBF" "01/19/2018 00:02:00;E;8;qtime=1 Resource_List.nodect=2 "
+                "Resource_List.walltime=1h runtime=5\n", &a);
   assert_contains(m, "mem:1:56: error: Resource_List.walltime='1h' is not HH:MM:SS");
 }
 
@@ -395,6 +441,28 @@ static void test_gzip(void **st) {
   assert_int_equal(truncate(path, size / 2), 0);
   assert_int_not_equal(trace_load(path, NULL, &t, &e), WK_EOK);
   assert_null(t);
+  assert_contains(e.msg, "gzip stream ends early (the file is truncated)");
+  assert_int_equal(e.col, 1);
+  /* the error is on the line where the data stops: count the complete lines that came out */
+  gz = gzopen(path, "rb");
+  char chunk[4096];
+  int got, lines = 0;
+  while ((got = gzread(gz, chunk, sizeof chunk)) > 0)
+    for (int i = 0; i < got; i++) lines += chunk[i] == '\n';
+  gzclose(gz);
+  assert_int_equal(e.line, lines + 1);
+  /* a BOM, then a NUL inside a gzip line */
+  gz = gzopen(path, "wb");
+  gzputs(gz, "\xEF\xBB\xBF" "timestamp,duration,num_gpus,gpu_time,cluster\n");
+  gzputs(gz, "2017-10-09 07:01:55,5.0,2,1,c0\n");
+  gzwrite(gz, "2017-10-09 07:01:56,5", 21);
+  gzwrite(gz, "\0", 1);
+  gzputs(gz, "0,2,1,c0\n");
+  gzclose(gz);
+  assert_int_not_equal(trace_load(path, NULL, &t, &e), WK_EOK);
+  char buf[512];
+  assert_contains(wk_err_format(&e, buf, sizeof buf),
+                  ":3:22: error: NUL byte in a text trace");
   remove(path);
   assert_int_equal(trace_load("/nonexistent/trace.swf", NULL, &t, &e), WK_EIO);
   assert_string_equal(e.path, "/nonexistent/trace.swf");
@@ -486,6 +554,16 @@ static void test_gen(void **st) {
   g.profile = NULL;
   g.days = -1;
   assert_int_equal(trace_gen(&g, &a, &e), WK_EVALUE);
+  /* a full disk is a write error with its reason (the caller names the file) */
+  FILE *full = fopen("/dev/full", "w");
+  if (full) {
+    g.days = 1;
+    assert_int_equal(trace_gen(&g, &a, &e), WK_EOK);
+    assert_int_equal(trace_write_swf(a, full, NULL, &e), WK_EIO);
+    assert_contains(e.msg, "write error while writing SWF: No space left on device");
+    fclose(full);
+    trace_free(a);
+  }
 }
 
 /* ---- the real traces -------------------------------------------------------------------- */

@@ -72,11 +72,11 @@ static int trace_gen_cmd(int argc, char **argv) {
   if (out) {
     if (c) {
       cli_out_abort(&o);
-      return cli_fail_err(&e);
+      return cli_fail("cannot write '%s': %s", out, e.msg);
     }
     if (cli_out_commit(&o)) return cli_fail("cannot write '%s': %s", out, strerror(errno));
-  } else if (c || fflush(stdout)) {
-    return cli_fail("write error on stdout");
+  } else if (c) {
+    return cli_fail("cannot write to standard output: %s", e.msg);
   }
   return 0;
 }

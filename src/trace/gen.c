@@ -5,6 +5,7 @@
  * the target fraction of the cluster's cards. Deterministic: one RNG stream per purpose. */
 #include "trace_int.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -311,6 +312,7 @@ static int swf_status(trace_state s) {
 }
 
 wk_errcode trace_write_swf(const trace *t, FILE *f, const char *comment, wk_err *e) {
+  errno = 0;
   size_t n = trace_njobs(t);
   const trace_job *jobs = trace_jobs(t);
   int64_t start = n ? jobs[0].submit_s - jobs[0].submit_s % 86400 : 0;
@@ -351,6 +353,8 @@ wk_errcode trace_write_swf(const trace *t, FILE *f, const char *comment, wk_err 
             swf_status((trace_state)j->state), name_number(t, j->user),
             name_number(t, j->group), name_number(t, j->queue));
   }
-  if (ferror(f)) return wk_err_set(e, WK_EIO, NULL, 0, 0, "write error while writing SWF");
+  if (fflush(f) || ferror(f))
+    return wk_err_set(e, WK_EIO, NULL, 0, 0, "write error while writing SWF: %s",
+                      errno ? strerror(errno) : "I/O error");
   return WK_EOK;
 }

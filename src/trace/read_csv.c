@@ -541,6 +541,13 @@ int trace_read_sacct(trace_rd *r, trace_build *b) {
           goto out;
         continue;
       }
+      if (en < st) {
+        if (trace_bad(b, r->line, run_col,
+                      "End '%s' (column '%s') is before Start '%s': a job cannot end before it "
+                      "starts", fld(&t, c_end)->s, t.hdr[c_end].s, fld(&t, c_start)->s))
+          goto out;
+        continue;
+      }
       run = en - st;
     }
     if (run < 0) {

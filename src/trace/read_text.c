@@ -4,6 +4,7 @@
  * Both are O(bytes); every error names the field by its column and says what was expected. */
 #include "trace_int.h"
 
+#include <math.h>
 #include <string.h>
 
 /* ---- SWF ------------------------------------------------------------------------------------ */
@@ -29,6 +30,15 @@ static int swf_header_i64(const char *line, const char *key, int64_t *out) {
   while (*p && *p != ' ' && *p != '\t' && k + 1 < sizeof tmp) tmp[k++] = *p++;
   tmp[k] = 0;
   return trace_parse_num(tmp, out) == 0;
+}
+
+/* Counts, ids and status codes are integers in SWF ("64", "64.0", "1e3"); a fraction such as
+ * 64.5 processors is a wrong file, not something to round. Times may carry fractions. */
+static int swf_whole(const char *s) {
+  int64_t i;
+  double d;
+  if (!wk_parse_i64(s, &i)) return 1;
+  return !wk_parse_double(s, &d) && d == floor(d);
 }
 
 int trace_read_swf(trace_rd *r, trace_build *b) {
@@ -71,6 +81,13 @@ int trace_read_swf(trace_rd *r, trace_build *b) {
         if (trace_bad(b, r->line, fl->col,
                       "field %d (%s) is '%s', not a number: SWF fields are numbers, -1 when "
                       "unknown",
+                      i, swf_field_names[i], fl->s))
+          return -1;
+      } else if (i != SWF_SUBMIT && i != SWF_RUN && i != SWF_REQTIME && !swf_whole(fl->s)) {
+        bad = 1;
+        if (trace_bad(b, r->line, fl->col,
+                      "field %d (%s) is '%s', not a whole number: SWF counts, ids and status "
+                      "codes are integers",
                       i, swf_field_names[i], fl->s))
           return -1;
       } else if (v[i] < -1) {
@@ -240,8 +257,11 @@ int trace_read_cobalt(trace_rd *r, trace_build *b) {
     }
     units = lead;
     if (units > TRACE_MAX_CARDS) {
-      if (trace_bad(b, r->line, v[size_k].col, "%s=%lld is more than %d: not a real job size",
-                    keys[size_k], (long long)units, TRACE_MAX_CARDS))
+      /* leading_id stops counting at 18 digits: quote the value as written instead */
+      size_t vl = strlen(v[size_k].val);
+      if (trace_bad(b, r->line, v[size_k].col, "%s=%.*s%s is more than %d: not a real job size",
+                    keys[size_k], vl > 40 ? 40 : (int)vl, v[size_k].val, vl > 40 ? "..." : "",
+                    TRACE_MAX_CARDS))
         return -1;
       continue;
     }

@@ -59,15 +59,19 @@ void trace_opts_init(trace_opts *o) {
 }
 
 /* ---- line reader ---------------------------------------------------------------------------- */
+enum { RD_CHUNK = 1 << 17 }; /* bytes per gzread */
+
 int trace_rd_open_file(trace_rd *r, const char *path, wk_err *e) {
   memset(r, 0, sizeof *r);
   r->path = path;
+  errno = 0;
   r->gz = gzopen(path, "rb");
   if (!r->gz) {
     wk_err_set(e, WK_EIO, path, 0, 0, "cannot open: %s", errno ? strerror(errno) : "zlib");
     return -1;
   }
-  gzbuffer(r->gz, 1 << 17);
+  gzbuffer(r->gz, RD_CHUNK);
+  r->chunk = wk_malloc(RD_CHUNK);
   r->cap = 4096;
   r->buf = wk_malloc(r->cap);
   return 0;
@@ -88,30 +92,53 @@ static void grow(trace_rd *r, size_t need) {
   r->buf = wk_realloc(r->buf, r->cap);
 }
 
+/* Cuts the next line (with its '\n' when it has one) from the gzip (or plain) file into
+ * r->buf, *n bytes, NULs included. Returns 1, 0 at a clean end, -1 on an error (e set).
+ * zlib reports a stream cut short as Z_BUF_ERROR only once the bytes before the cut have been
+ * handed out, so the error lands on the line where the file stops. */
+static int gz_line(trace_rd *r, size_t *n, wk_err *e) {
+  *n = 0;
+  for (;;) {
+    if (r->chunk_pos < r->chunk_len) {
+      const char *s = r->chunk + r->chunk_pos;
+      size_t avail = r->chunk_len - r->chunk_pos;
+      const char *nl = memchr(s, '\n', avail);
+      size_t k = nl ? (size_t)(nl - s) + 1 : avail;
+      grow(r, *n + k + 1);
+      memcpy(r->buf + *n, s, k);
+      *n += k;
+      r->chunk_pos += k;
+      if (nl) return 1;
+    }
+    int got = gzread(r->gz, r->chunk, RD_CHUNK);
+    int zerr = Z_OK;
+    const char *msg = gzerror(r->gz, &zerr);
+    size_t pl = strlen(r->path); /* zlib writes "path: what": the path is in ours already */
+    if (!strncmp(msg, r->path, pl) && msg[pl] == ':' && msg[pl + 1] == ' ') msg += pl + 2;
+    if (got < 0 || (zerr != Z_OK && zerr != Z_BUF_ERROR)) {
+      wk_err_set(e, WK_EIO, r->path, r->line + 1, 1, "read error: %s",
+                 zerr == Z_ERRNO ? strerror(errno) : msg);
+      return -1;
+    }
+    if (got > 0) {
+      r->chunk_len = (size_t)got;
+      r->chunk_pos = 0;
+      continue;
+    }
+    if (zerr == Z_BUF_ERROR) {
+      wk_err_set(e, WK_EIO, r->path, r->line + 1, 1,
+                 "gzip stream ends early (the file is truncated): %s", msg);
+      return -1;
+    }
+    return *n > 0;
+  }
+}
+
 int trace_rd_next(trace_rd *r, char **line, size_t *len, wk_err *e) {
   size_t n = 0;
   if (r->gz) {
-    for (;;) {
-      if (r->cap - n < 2) grow(r, r->cap * 2);
-      if (!gzgets(r->gz, r->buf + n, (int)(r->cap - n))) {
-        int zerr = 0;
-        const char *msg = gzerror(r->gz, &zerr);
-        if (zerr != Z_OK && zerr != Z_BUF_ERROR) {
-          wk_err_set(e, WK_EIO, r->path, r->line + 1, 0, "read error: %s", msg);
-          return -1;
-        }
-        if (zerr == Z_BUF_ERROR) {
-          wk_err_set(e, WK_EIO, r->path, r->line + 1, 0,
-                     "gzip stream ends early (truncated file?): %s", msg);
-          return -1;
-        }
-        if (n == 0) return 0;
-        break;
-      }
-      n += strlen(r->buf + n);
-      if (n > 0 && r->buf[n - 1] == '\n') break;
-      if (gzeof(r->gz)) break;
-    }
+    int k = gz_line(r, &n, e);
+    if (k <= 0) return k;
   } else {
     if (r->mempos >= r->memlen) return 0;
     const char *s = r->mem + r->mempos;
@@ -122,14 +149,19 @@ int trace_rd_next(trace_rd *r, char **line, size_t *len, wk_err *e) {
     r->mempos += n;
   }
   r->buf[n] = 0;
-  if (memchr(r->buf, 0, n)) {
-    r->line++;
-    wk_err_set(e, WK_EPARSE, r->path, r->line, trace_col_of(r->buf, strlen(r->buf)) ,
-               "NUL byte in a text line: this is not a text trace (binary or corrupt file)");
+  r->line++;
+  if (r->line == 1 && n >= 3 && !memcmp(r->buf, "\xEF\xBB\xBF", 3)) { /* UTF-8 BOM */
+    memmove(r->buf, r->buf + 3, n - 3 + 1);
+    n -= 3;
+  }
+  /* the length is what was read, so a NUL cannot silently end the line early */
+  const char *nul = memchr(r->buf, 0, n);
+  if (nul) {
+    wk_err_set(e, WK_EPARSE, r->path, r->line, trace_col_of(r->buf, (size_t)(nul - r->buf)),
+               "NUL byte in a text trace (is this a binary file?)");
     return -1;
   }
   while (n > 0 && (r->buf[n - 1] == '\n' || r->buf[n - 1] == '\r')) r->buf[--n] = 0;
-  r->line++;
   *line = r->buf;
   *len = n;
   return 1;
@@ -137,12 +169,14 @@ int trace_rd_next(trace_rd *r, char **line, size_t *len, wk_err *e) {
 
 void trace_rd_rewind(trace_rd *r) {
   if (r->gz) gzrewind(r->gz);
+  r->chunk_len = r->chunk_pos = 0;
   r->mempos = 0;
   r->line = 0;
 }
 
 void trace_rd_close(trace_rd *r) {
   if (r->gz) gzclose(r->gz);
+  wk_free(r->chunk);
   wk_free(r->buf);
   memset(r, 0, sizeof *r);
 }

@@ -162,8 +162,9 @@ void trace_summarize(const trace *t, trace_summary *out);
  * one because its runtime reaches the requested time. User, group and queue are written as
  * numbers: the name itself when it is one, else its name id. Submit times are written
  * relative to a "; UnixStartTime:" header (the first submit, rounded down to a day).
- * comment (may be NULL) adds header lines, each prefixed "; ". Returns WK_EIO if f reports
- * a write error. O(n). */
+ * comment (may be NULL) adds header lines, each prefixed "; ". f is flushed at the end.
+ * Returns WK_EIO if f reports a write error; the message gives the reason but not the file
+ * (f has no name here: the caller adds it). O(n). */
 wk_errcode trace_write_swf(const trace *t, FILE *f, const char *comment, wk_err *e);
 
 typedef struct trace_gen_opts {

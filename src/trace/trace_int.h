@@ -23,6 +23,9 @@ struct trace {
 typedef struct trace_rd {
   const char *path;
   gzFile gz;       /* NULL when reading memory */
+  char *chunk;     /* gzread's output (gzip input only): lines are cut from it with memchr,
+                      so a line's length is the bytes read, not strlen (NULs are seen) */
+  size_t chunk_len, chunk_pos;
   const char *mem; /* memory input */
   size_t memlen, mempos;
   char *buf;
@@ -31,8 +34,10 @@ typedef struct trace_rd {
 } trace_rd;
 int trace_rd_open_file(trace_rd *r, const char *path, wk_err *e); /* 0 or -1 */
 void trace_rd_open_mem(trace_rd *r, const char *name, const char *text, size_t len);
-/* Next line without its "\n"/"\r\n", NUL-terminated in r->buf (which the caller may edit).
- * Returns 1 with *line and *len set, 0 at end, -1 on a read error (e set). */
+/* Next line without its "\n"/"\r\n", NUL-terminated in r->buf (which the caller may edit);
+ * a UTF-8 byte-order mark before line 1 is skipped, so columns count from after it.
+ * Returns 1 with *line and *len set, 0 at end, -1 (e set) on a read error, a gzip stream
+ * that ends early, or a NUL byte inside a line (not a text file). */
 int trace_rd_next(trace_rd *r, char **line, size_t *len, wk_err *e);
 void trace_rd_rewind(trace_rd *r);
 void trace_rd_close(trace_rd *r);
