@@ -50,3 +50,8 @@ if(EXISTS /dev/full)
   set_tests_properties(cli_trace_gen_full PROPERTIES PASS_REGULAR_EXPRESSION
     "^error: cannot write to standard output: write error while writing SWF: No space left on device\nrc=2" TIMEOUT 120)
 endif()
+# resource bounds: a trace larger than the memory limit is refused with a message, not the OOM killer
+wk_cli_fail(trace_gen_memory "^error: about [0-9]+ jobs would need .* GiB allowed" trace gen --cards 61440 --days 30)
+set_tests_properties(cli_trace_gen_memory PROPERTIES ENVIRONMENT "WANKA_MAX_MODEL_BYTES=2000000")
+wk_cli_fail(trace_info_memory "philly_jobs.csv.gz:8194:1: error: more than 8192 jobs: the trace needs more memory" trace info ${WK_SHARED}/data/traces/philly_jobs.csv.gz)
+set_tests_properties(cli_trace_info_memory PROPERTIES ENVIRONMENT "WANKA_MAX_MODEL_BYTES=2000000")

@@ -40,6 +40,10 @@ void *wk_realloc_at(void *p, size_t n, const char *file, int line);
 char *wk_strdup_at(const char *s, const char *file, int line);
 void wk_free(void *p);
 
+/* Bytes a model, trace or simulation may take before wanka refuses it with a message rather
+ * than meet the OOM killer: $WANKA_MAX_MODEL_BYTES if set, else half of physical memory. */
+double wk_memory_limit(void);
+
 /* ---- arena -------------------------------------------------------------------------------- */
 /* Bump allocator for simulation objects: freed whole, never piecemeal. Blocks grow
  * geometrically; O(1) per allocation. Memory is zeroed. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 _Noreturn void wk_assert_fail(const char *expr, const char *file, int line) {
   fprintf(stderr, "%s:%d: internal error: assertion failed: %s\n", file, line, expr);
@@ -43,6 +44,14 @@ char *wk_strdup_at(const char *s, const char *file, int line) {
 }
 
 void wk_free(void *p) { free(p); }
+
+double wk_memory_limit(void) {
+  const char *env = getenv("WANKA_MAX_MODEL_BYTES");
+  double v;
+  if (env && wk_parse_double(env, &v) == 0 && v > 0) return v;
+  double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+  return phys > 0 ? phys / 2 : 8.0 * 1073741824.0;
+}
 
 /* ---- arena ---- */
 typedef struct block {

@@ -263,14 +263,6 @@ static void levels(hw_cluster *c) {
   c->level_lat[HW_LEVEL_CLUSTER] = nic_lat + cluster_hops * cfg->hop_latency_s;
 }
 
-double hw_memory_limit(void) {
-  const char *env = getenv("WANKA_MAX_MODEL_BYTES");
-  double v;
-  if (env && wk_parse_double(env, &v) == 0 && v > 0) return v;
-  double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-  return phys > 0 ? phys / 2 : 8.0 * 1073741824.0;
-}
-
 hw_cluster *hw_build(const hw_config *cfg_in, wk_err *err) {
   if (hw_config_check(cfg_in, cfg_in->name, err)) return NULL;
   hw_cluster *c = wk_calloc(1, sizeof *c);
@@ -298,7 +290,7 @@ hw_cluster *hw_build(const hw_config *cfg_in, wk_err *err) {
   else if (cfg->topology == HW_TOPO_DRAGONFLY) build_dragonfly(c, &next);
   else build_torus(c, &next);
   /* Refuse early rather than meet the OOM killer: 14 bytes per link must fit in memory. */
-  double limit = hw_memory_limit();
+  double limit = wk_memory_limit();
   if (next >= UINT32_MAX || (double)next * 14.0 > limit) {
     wk_err_set(err, WK_ECAPACITY, cfg->name, cfg->line_nodes, cfg->col_nodes,
                "the fabric would have %llu links (%.1f GiB of model), beyond the %.1f GiB this "

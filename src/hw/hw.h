@@ -72,6 +72,15 @@ typedef struct hw_config {
 /* Fills cfg from YAML text. path names the text in errors (file:line:col). */
 wk_errcode hw_config_parse(hw_config *cfg, const char *yaml, size_t len, const char *path,
                            wk_err *err);
+/* The one report of a libyaml parse failure shared by every YAML reader (cluster, model,
+ * tenants): "path:line:col: error: malformed YAML: <problem> [<context>]". libyaml gives reader
+ * (encoding) errors -- invalid UTF-8, control bytes such as NUL -- only as a byte offset
+ * (problem_offset), with problem_mark left at 0:0; for those the position is recomputed from
+ * text[0, len) (see config.c). p is a libyaml yaml_parser_t whose load/parse just failed
+ * (declared by tag so this header does not pull in yaml.h). Returns the code set (WK_EPARSE). */
+struct yaml_parser_s;
+wk_errcode hw_yaml_error(const struct yaml_parser_s *p, const char *text, size_t len,
+                         const char *path, wk_err *err);
 /* Applies "key=value,key=value" tweaks (see docs/cluster-format.md); unknown keys are errors. */
 wk_errcode hw_config_tweak(hw_config *cfg, const char *tweaks, wk_err *err);
 /* Checks sizes and that the fabric can hold the cluster; errors name the fix. */
@@ -91,10 +100,8 @@ const hw_preset *hw_preset_find(const char *name); /* NULL if unknown */
 /* ---- the built cluster (opaque) ---- */
 typedef struct hw_cluster hw_cluster;
 /* Builds the model. Refuses (WK_ECAPACITY, before allocating) a model larger than
- * hw_memory_limit(). NULL + err on a bad config. O(links). */
+ * wk_memory_limit(). NULL + err on a bad config. O(links). */
 hw_cluster *hw_build(const hw_config *cfg, wk_err *err);
-/* Bytes a model may take: $WANKA_MAX_MODEL_BYTES if set, else half of physical memory. */
-double hw_memory_limit(void);
 hw_cluster *hw_load(const char *spec, wk_err *err);      /* hw_config_load + hw_build */
 void hw_free(hw_cluster *c);                             /* NULL is a no-op */
 

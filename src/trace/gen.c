@@ -234,7 +234,18 @@ wk_errcode trace_gen(const trace_gen_opts *o, trace **out, wk_err *e) {
   trace_build_init(&b, &topts, "generated", e);
   snprintf(b.t->source, sizeof b.t->source, "generated:%s cards=%lld days=%g seed=%llu",
            p->name, (long long)o->cards, o->days, (unsigned long long)o->seed);
-  size_t guess = (size_t)(rate * horizon * 1.05) + 1024;
+  /* Estimate before allocating: refuse a trace that will not fit in the memory limit. */
+  double expect = rate * horizon * 1.05 + 1024;
+  if (3.0 * expect * sizeof(trace_job) > wk_memory_limit()) {
+    wk_free(ucdf);
+    trace_build_abort(&b);
+    return wk_err_set(e, WK_ECAPACITY, "", 0, 0,
+                      "about %.0f jobs would need %.1f GiB, more than the %.1f GiB allowed (half "
+                      "of this machine's memory, or WANKA_MAX_MODEL_BYTES): generate fewer days "
+                      "or cards", expect, 3.0 * expect * sizeof(trace_job) / 1073741824.0,
+                      wk_memory_limit() / 1073741824.0);
+  }
+  size_t guess = (size_t)expect;
   b.cap = guess;
   b.jobs = wk_malloc(b.cap * sizeof *b.jobs);
   uint32_t class_name[4], user_name[4096], team_name[4096 / 6 + 2];
@@ -282,6 +293,14 @@ wk_errcode trace_gen(const trace_gen_opts *o, trace **out, wk_err *e) {
     j.group = team_name[wk_mix64(u) % nteams];
     j.queue = class_name[c];
     if (b.n == b.cap) {
+      if (3.0 * (double)b.cap * 2 * sizeof *b.jobs > wk_memory_limit()) {
+        wk_free(ucdf);
+        trace_build_abort(&b);
+        return wk_err_set(e, WK_ECAPACITY, "", 0, 0,
+                          "more than %zu generated jobs need more memory than the %.1f GiB "
+                          "allowed (half of this machine's, or WANKA_MAX_MODEL_BYTES): generate "
+                          "fewer days or cards", b.n, wk_memory_limit() / 1073741824.0);
+      }
       b.cap *= 2;
       b.jobs = wk_realloc(b.jobs, b.cap * sizeof *b.jobs);
     }

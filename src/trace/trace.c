@@ -519,7 +519,14 @@ int trace_add(trace_build *b, const trace_job *j, int64_t units, int units_col, 
     return 0;
   }
   if (b->n == b->cap) {
-    b->cap = b->cap ? b->cap * 2 : 1024;
+    /* The jobs are held twice while the trace is finished (here and in its arena): refuse a
+     * trace beyond the memory limit with a message, before the kernel's OOM killer would. */
+    size_t cap = b->cap ? b->cap * 2 : 1024;
+    if (3.0 * (double)cap * sizeof *b->jobs > wk_memory_limit())
+      return trace_fatal(b, WK_ECAPACITY, line, 1, "more than %zu jobs: the trace needs more memory than the "
+                       "%.1f GiB allowed (half of this machine's, or WANKA_MAX_MODEL_BYTES); "
+                       "split it", b->n, wk_memory_limit() / 1073741824.0);
+    b->cap = cap;
     b->jobs = wk_realloc(b->jobs, b->cap * sizeof *b->jobs);
   }
   trace_job *d = &b->jobs[b->n++];
