@@ -1,9 +1,13 @@
-/* heap.c — the engine's indexed heaps. The event heap (4-ary, by time then insertion sequence)
- * holds each flow's one pending event, so a rate change moves the flow's drain time in place.
+/* heap.c — the engine's event queues and indexed heaps. Events are ordered by time then
+ * insertion sequence across three sources: a start queue (starts mostly come in time order), one
+ * completion FIFO per route latency, and a 4-ary heap holding each active flow's drain event, so
+ * a rate change moves the flow's drain time in place (or, when a solve moves many, one rebuild).
  * The link heap (binary, by fair share then link id) drives progressive filling; the link
  * id tie-break makes the freezing order a pure function of the flows, hence deterministic. The
  * per-link flow heaps (max by rate) find a link's flows above a level without a scan. All
  * arrays are sized by their owners in advance: nothing here allocates. */
+#include <string.h>
+
 #include "net/net_int.h"
 
 /* ---- event heap -------------------------------------------------------------------------- */
@@ -44,7 +48,9 @@ static void ev_sift_down(net_sim *s, uint32_t i, net_ev e) {
 void net_ev_set(net_sim *s, uint32_t f, double t) {
   net_ev e = {t, s->seq++, f, 0};
   uint32_t i = s->f_epos[f];
-  if (i == NET_NIL) {
+  if (s->ev_lazy) {
+    ev_place(s, i == NET_NIL ? s->nev++ : i, e);
+  } else if (i == NET_NIL) {
     WK_ASSERT(s->nev < s->fcap);
     ev_sift_up(s, s->nev++, e);
   } else if (ev_before(&e, &s->ev[i])) {
@@ -60,17 +66,185 @@ void net_ev_remove(net_sim *s, uint32_t f) {
   s->f_epos[f] = NET_NIL;
   net_ev last = s->ev[--s->nev];
   if (i == s->nev) return;
-  if (i > 0 && ev_before(&last, &s->ev[(i - 1) >> 2]))
+  if (s->ev_lazy)
+    ev_place(s, i, last);
+  else if (i > 0 && ev_before(&last, &s->ev[(i - 1) >> 2]))
     ev_sift_up(s, i, last);
   else
     ev_sift_down(s, i, last);
 }
 
-uint32_t net_ev_pop(net_sim *s, double *t) {
-  if (s->nev == 0) return NET_NIL;
-  uint32_t f = s->ev[0].flow;
-  *t = s->ev[0].t;
-  net_ev_remove(s, f);
+/* Floyd's bottom-up build: O(n), against O(k log n) for k moves sifted one by one. The order
+ * of pops does not depend on the heap's layout ((time, seq) keys are distinct). */
+void net_ev_heapify(net_sim *s) {
+  s->ev_lazy = 0;
+  for (uint32_t i = s->nev > 1 ? (s->nev - 2) / 4 + 1 : 0; i-- > 0;) ev_sift_down(s, i, s->ev[i]);
+}
+
+/* ---- start queue ------------------------------------------------------------------------ */
+/* Starts are most of the events (every flow has one, most have one more) and usually come in
+ * time order (a collective's flows all start at one time; phases follow each other), so they
+ * wait in a queue, not in the heap: O(1) each instead of O(log n), and the heap stays as small
+ * as the set of active flows. The queue's seq (kept in f_rate while pending) ties it to the
+ * heap: merged by (time, seq), the events come out exactly as from one heap. */
+static inline double sq_time(const net_sim *s, uint32_t f) { return s->f_tlast[f]; }
+
+static void ev_push_seq(net_sim *s, uint32_t f, double t, uint64_t seq) {
+  WK_ASSERT(s->nev < s->fcap && s->f_epos[f] == NET_NIL);
+  net_ev e = {t, seq, f, 0};
+  ev_sift_up(s, s->nev++, e);
+}
+
+void net_sq_push(net_sim *s, uint32_t f) {
+  uint64_t seq = s->seq++;
+  s->f_rate[f] = (double)seq;
+  if (s->sq_n == s->fcap) { /* slots left only at the front: compact, if that pays for itself */
+    if (s->sq_head * 4 < s->fcap) {
+      ev_push_seq(s, f, sq_time(s, f), seq);
+      return;
+    }
+    uint32_t live = s->sq_n - s->sq_head;
+    memmove(s->sq, s->sq + s->sq_head, (size_t)live * sizeof *s->sq);
+    s->sq_sorted -= s->sq_head;
+    s->sq_n = live;
+    s->sq_head = 0;
+  }
+  if (s->sq_sorted == s->sq_n &&
+      (s->sq_n == s->sq_head || sq_time(s, f) >= sq_time(s, s->sq[s->sq_n - 1])))
+    s->sq_sorted++; /* in order: extends the sorted run */
+  s->sq[s->sq_n++] = f;
+}
+
+/* Stable merge of two runs sorted by start time into out; ties go to x (the earlier adds). */
+static void sq_merge(const net_sim *s, const uint32_t *x, uint32_t nx, const uint32_t *y,
+                     uint32_t ny, uint32_t *out) {
+  uint32_t i = 0, j = 0, k = 0;
+  while (i < nx && j < ny) out[k++] = sq_time(s, y[j]) < sq_time(s, x[i]) ? y[j++] : x[i++];
+  while (i < nx) out[k++] = x[i++];
+  while (j < ny) out[k++] = y[j++];
+}
+
+/* Stable sort of a[0..n) by start time (entries are in seq order, so ties keep it), with tmp of
+ * n entries: insertion sort of runs of 16, then bottom-up merges. O(n log n). */
+static void sq_sort(const net_sim *s, uint32_t *a, uint32_t n, uint32_t *tmp) {
+  for (uint32_t b = 0; b < n; b += 16) {
+    uint32_t e = b + 16 < n ? b + 16 : n;
+    for (uint32_t i = b + 1; i < e; i++) {
+      uint32_t v = a[i], j = i;
+      for (; j > b && sq_time(s, a[j - 1]) > sq_time(s, v); j--) a[j] = a[j - 1];
+      a[j] = v;
+    }
+  }
+  uint32_t *src = a, *dst = tmp;
+  for (uint32_t w = 16; w < n; w *= 2) {
+    for (uint32_t b = 0; b < n; b += 2 * w) {
+      uint32_t m = b + w < n ? b + w : n, e = b + 2 * w < n ? b + 2 * w : n;
+      sq_merge(s, src + b, m - b, src + m, e - m, dst + b);
+    }
+    uint32_t *t = src;
+    src = dst, dst = t;
+  }
+  if (src != a) memcpy(a, src, (size_t)n * sizeof *a);
+}
+
+/* Brings the out-of-order arrivals in: a few go to the heap, many are sorted and merged (the
+ * merge costs at most 17 moves per arrival). Uses ulist as scratch (free between solves). */
+static void sq_settle(net_sim *s) {
+  uint32_t u = s->sq_n - s->sq_sorted, live = s->sq_sorted - s->sq_head;
+  if (u == 0) return;
+  uint32_t *tail = s->sq + s->sq_sorted;
+  if ((uint64_t)u * 16 < live) {
+    for (uint32_t i = 0; i < u; i++)
+      ev_push_seq(s, tail[i], sq_time(s, tail[i]), (uint64_t)s->f_rate[tail[i]]);
+  } else {
+    sq_sort(s, tail, u, s->ulist);
+    sq_merge(s, s->sq + s->sq_head, live, tail, u, s->ulist);
+    memcpy(s->sq, s->ulist, (size_t)(live + u) * sizeof *s->sq);
+    s->sq_head = 0;
+    s->sq_sorted = live + u;
+  }
+  s->sq_n = s->sq_sorted;
+}
+
+/* ---- completion FIFOs ------------------------------------------------------------------ */
+/* Every flow that drains waits out its route latency before it completes. Flows of equal
+ * latency complete in the order they drained, so one FIFO per latency class keeps them sorted
+ * by (time, seq) for free, linked through f_epos; the heap then holds drain events only. */
+uint32_t net_lc_class(net_sim *s, double lat) {
+  for (uint32_t c = 0; c < s->nlc; c++)
+    if (s->lc_lat[c] == lat) return c + 1;
+  if (s->nlc == NET_LAT_CLASSES) return 0;
+  s->lc_lat[s->nlc] = lat;
+  s->lc_head[s->nlc] = s->lc_tail[s->nlc] = NET_NIL;
+  return ++s->nlc;
+}
+
+void net_ev_complete_at(net_sim *s, uint32_t f, double t) {
+  uint32_t c = (uint32_t)s->f_flags[f] >> NET_LC_SHIFT;
+  if (c-- == 0) {
+    net_ev_set(s, f, t);
+    return;
+  }
+  WK_ASSERT(s->f_epos[f] == NET_NIL && s->lc_lat[c] == s->f_lat[f]);
+  s->f_tlast[f] = t;
+  s->f_rate[f] = (double)s->seq++;
+  if (s->lc_tail[c] == NET_NIL)
+    s->lc_head[c] = f, s->lc_busy |= 1u << c;
+  else
+    s->f_epos[s->lc_tail[c]] = f;
+  s->lc_tail[c] = f;
+}
+
+/* ---- the next event, from the heap, the start queue or a completion FIFO ----------------- */
+/* Queued flows keep their time in f_tlast and their seq in f_rate. Returns the source of the
+ * earliest event by (time, seq): 0 none, 1 the heap, 2 the start queue, 3 + c FIFO c. O(classes). */
+static uint32_t ev_first(const net_sim *s, double *t) {
+  uint32_t src = 0;
+  double bt = 0.0, bq = 0.0;
+  if (s->nev) src = 1, bt = s->ev[0].t, bq = (double)s->ev[0].seq;
+  if (s->sq_head != s->sq_sorted) {
+    uint32_t f = s->sq[s->sq_head];
+    double ft = sq_time(s, f), fq = s->f_rate[f];
+    if (!src || ft < bt || (ft == bt && fq < bq)) src = 2, bt = ft, bq = fq;
+  }
+  for (uint32_t m = s->lc_busy; m; m &= m - 1) {
+    uint32_t c = (uint32_t)__builtin_ctz(m), f = s->lc_head[c];
+    double ft = s->f_tlast[f], fq = s->f_rate[f];
+    if (!src || ft < bt || (ft == bt && fq < bq)) src = 3 + c, bt = ft, bq = fq;
+  }
+  *t = bt;
+  return src;
+}
+
+static uint32_t ev_pop_src(net_sim *s, uint32_t src);
+
+uint32_t net_ev_pop_first(net_sim *s, double *t) {
+  sq_settle(s);
+  uint32_t src = ev_first(s, t);
+  return src ? ev_pop_src(s, src) : NET_NIL;
+}
+
+uint32_t net_ev_pop_at(net_sim *s, double t) {
+  double ft;
+  uint32_t src = ev_first(s, &ft);
+  return src == 0 || ft != t ? NET_NIL : ev_pop_src(s, src);
+}
+
+static uint32_t ev_pop_src(net_sim *s, uint32_t src) {
+  uint32_t f;
+  if (src == 1) {
+    f = s->ev[0].flow;
+    net_ev_remove(s, f);
+  } else if (src == 2) {
+    f = s->sq[s->sq_head];
+    if (++s->sq_head == s->sq_n) s->sq_head = s->sq_sorted = s->sq_n = 0;
+  } else {
+    uint32_t c = src - 3;
+    f = s->lc_head[c];
+    s->lc_head[c] = s->f_epos[f];
+    if (s->lc_head[c] == NET_NIL) s->lc_tail[c] = NET_NIL, s->lc_busy &= ~(1u << c);
+    s->f_epos[f] = NET_NIL;
+  }
   return f;
 }
 
@@ -211,9 +385,13 @@ void net_lf_remove(net_sim *s, uint32_t h) {
   }
 }
 
+void net_lf_heapify(net_sim *s, uint32_t l) {
+  if (s->lk[l].n > NET_LF_SMALL) lf_heapify(s, s->lk[l].fl, s->lk[l].n);
+}
+
 void net_lf_moved(net_sim *s, uint32_t h, int up) {
   uint32_t l = s->hop[h].link;
-  if (s->lk[l].n <= NET_LF_SMALL) return;
+  if (s->lk[l].n <= NET_LF_SMALL || s->lk[l].chg) return; /* unordered, or rebuilt after */
   if (up)
     lf_sift_up(s, s->lk[l].fl, s->hop[h].pos, h);
   else

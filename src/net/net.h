@@ -76,7 +76,9 @@ typedef struct net_note {
  * The caller may add flows (start >= net_sim_now) between calls: a collective adds phase k+1 when
  * phase k's group note arrives. A group note is sent each time the count of not-yet-completed
  * flows with that tag drops to zero. Notes at equal times come in event insertion order.
- * Cost per batch of simultaneous events: O(log n) per event (4-ary heap), plus the re-solve:
+ * Cost per batch of simultaneous events: O(1) per start of a flow added in start-time order
+ * (others are sorted in at the next call, O(log k) each) and per completion (FIFOs by route
+ * latency), O(log n) per drain (4-ary heap over active flows), plus the re-solve:
  * O(F_r * h * (log L_r + log d)) for F_r re-solved flows of h hops over L_r links of up to d
  * flows each; a link's other flows are never scanned (per-link rate sums and rate-ordered flow
  * heaps). Never allocates. */

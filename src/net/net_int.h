@@ -10,6 +10,9 @@
 #define NET_FX 4096.0 /* fixed-point units per byte/s for per-link rate sums */
 
 enum { FS_FREE = 0, FS_PENDING, FS_ACTIVE, FS_DRAINED };
+/* f_flags: the spec's flags in the low 4 bits, 1 + the flow's latency class above (0: none) */
+#define NET_LAT_CLASSES 15
+#define NET_LC_SHIFT 4
 
 /* One hop of one flow's route, and its place in that link's flow heap (pos; the free-list link
  * while the route is free). A route is a contiguous run of hops in the pool. */
@@ -37,7 +40,8 @@ typedef struct net_link {
   uint32_t cnt;  /* solver: unfrozen flows */
   uint32_t pos;  /* solver: position in lheap */
   uint32_t mark; /* == epoch: seeded or visited in this batch */
-  uint32_t pad[2];
+  uint32_t chg;  /* solver: flows on the link whose rate changes, then 1 if its heap is rebuilt */
+  uint32_t pad;
 } net_link;
 
 typedef struct net_lh { /* solver heap entry: a link's current fair share */
@@ -69,10 +73,12 @@ struct net_sim {
   uint32_t *f_group;
   double *f_left;  /* bytes not yet drained as of f_tlast */
   double *f_tlast; /* start time while pending; last rate change while active */
-  double *f_rate;  /* INFINITY for a flow started in this batch and not yet solved */
+  double *f_rate;  /* INFINITY for a flow started in this batch and not yet solved; while
+                    * pending, the sequence number of its start event (exact below 2^53) */
   double *f_lat;   /* route latency, seconds */
   uint32_t *f_mark;/* == epoch: unfrozen in this solve; epoch+1: frozen in it */
-  uint32_t *f_epos;/* position in the event heap, NET_NIL if none */
+  uint32_t *f_epos;/* position in the event heap, NET_NIL if none; while drained and waiting in
+                    * a latency FIFO, the next flow of that FIFO (NET_NIL at its tail) */
   uint32_t *ulist; /* flows being re-solved */
   double *scratch; /* rates of one link's flows (arrival bound), then new rates by flow (solve) */
 
@@ -82,10 +88,20 @@ struct net_sim {
   uint32_t hfree[NET_MAX_HOPS + 1];
   uint64_t lf_slots; /* sum of lk[].fcap: heap slots held for hops */
 
-  /* event heap */
+  /* event heap (drains, completions, and starts that arrive late; see heap.c) */
   net_ev *ev;
   uint32_t nev;
+  int ev_lazy; /* entries set unordered while many move at once; net_ev_heapify restores */
   uint64_t seq;
+  /* start queue: pending flows by (start time, seq) in sq[sq_head .. sq_sorted), then the ones
+   * added out of order in sq[sq_sorted .. sq_n), sorted in at the next step (fcap each) */
+  uint32_t *sq;
+  uint32_t sq_head, sq_sorted, sq_n;
+  /* completion FIFOs, one per distinct route latency (the first NET_LAT_CLASSES seen; kept
+   * across resets): drains come in time order, so drain time + a fixed latency does too */
+  double lc_lat[NET_LAT_CLASSES];
+  uint32_t lc_head[NET_LAT_CLASSES], lc_tail[NET_LAT_CLASSES];
+  uint32_t nlc, lc_busy; /* classes; bit c set: FIFO c is not empty */
 
   /* groups and notes */
   uint32_t *g_left;
@@ -105,7 +121,22 @@ struct net_sim {
 /* heap.c: indexed 4-ary event heap over flows, ordered by (time, seq); O(log4 n) each. */
 void net_ev_set(net_sim *s, uint32_t f, double t); /* insert or move; assigns a new seq */
 void net_ev_remove(net_sim *s, uint32_t f);        /* no-op if f has no event */
-uint32_t net_ev_pop(net_sim *s, double *t);        /* NET_NIL if empty */
+void net_ev_heapify(net_sim *s); /* ends an ev_lazy stretch: O(n) rebuild */
+/* heap.c: start events. net_sq_push queues pending flow f (start time in f_tlast[f]): O(1),
+ * plus a sort of out-of-order arrivals at the next step, O(k log k + queue) for k of them, or
+ * O(k log n) through the event heap when k is small beside the queue. */
+void net_sq_push(net_sim *s, uint32_t f);
+/* heap.c: completion events. net_lc_class gives 1 + the latency class of lat (made on first
+ * sight; 0 when all are taken), O(classes), at flow add only. net_ev_complete_at schedules
+ * drained flow f's completion at t: O(1) in its class FIFO, else O(log n) in the heap. */
+uint32_t net_lc_class(net_sim *s, double lat);
+void net_ev_complete_at(net_sim *s, uint32_t f, double t);
+/* heap.c: net_ev_pop_first pops the next event of any kind (OUT *t: its time; NET_NIL if none);
+ * net_ev_pop_at pops the next event if it is at time t (else NET_NIL). The heap, the start queue
+ * and the completion FIFOs are merged by (time, seq), so events come out exactly as from one
+ * heap. O(classes) plus the heap's O(log n) when the event comes from it. */
+uint32_t net_ev_pop_first(net_sim *s, double *t);
+uint32_t net_ev_pop_at(net_sim *s, double t);
 /* heap.c: indexed binary heap over links, ordered by (key, link id); O(log n) each. */
 void net_lh_push(net_sim *s, uint32_t l, double key);
 void net_lh_update(net_sim *s, uint32_t l, double key);
@@ -117,6 +148,7 @@ uint32_t net_lh_pop(net_sim *s, double *key);
 void net_lf_insert(net_sim *s, uint32_t h);      /* h joins its link */
 void net_lf_remove(net_sim *s, uint32_t h);      /* h leaves its link */
 void net_lf_moved(net_sim *s, uint32_t h, int up); /* h's flow rate rose (up) or fell */
+void net_lf_heapify(net_sim *s, uint32_t l);       /* rebuilds l's heap, O(d) */
 
 /* The canonical fair share of a link in the solver state: max(rem / unfrozen, highest frozen
  * rate), rem in exact fixed point, so it depends on which flows are frozen and at what rates,

@@ -10,7 +10,7 @@
 
 #define LINK_BYTES (sizeof(net_link) + sizeof(uint32_t) + sizeof(net_lh))
 #define FLOW_BYTES                                                                        \
-  (sizeof(uint32_t) * 5 + sizeof(uint16_t) + 2 + sizeof(double) * 5 + sizeof(net_ev) +   \
+  (sizeof(uint32_t) * 6 + sizeof(uint16_t) + 2 + sizeof(double) * 5 + sizeof(net_ev) +   \
    sizeof(net_note))
 
 net_sim *net_sim_new(uint32_t nlinks, const double *capacity, const float *latency, wk_err *err) {
@@ -43,7 +43,7 @@ void net_sim_free(net_sim *s) {
   void *p[] = {s->lk,     s->lq,
                s->lheap,  s->f_hop,  s->f_nh,    s->f_state, s->f_flags, s->f_group,
                s->f_left, s->f_tlast, s->f_rate, s->f_lat,   s->f_mark,  s->f_epos,
-               s->ulist,  s->scratch, s->hop,    s->ev,      s->g_left,  s->notes};
+               s->ulist,  s->scratch, s->hop,    s->ev, s->sq,      s->g_left,  s->notes};
   for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) wk_free(p[i]);
   wk_free(s);
 }
@@ -65,6 +65,9 @@ void net_sim_reset(net_sim *s) {
   for (int i = 0; i <= NET_MAX_HOPS; i++) s->hfree[i] = NET_NIL;
   s->nev = 0;
   s->seq = 0;
+  s->sq_head = s->sq_sorted = s->sq_n = 0;
+  for (uint32_t c = 0; c < s->nlc; c++) s->lc_head[c] = s->lc_tail[c] = NET_NIL;
+  s->lc_busy = 0;
   if (s->gcap) memset(s->g_left, 0, s->gcap * sizeof *s->g_left);
   s->nhead = s->nlen = 0;
   s->now = 0.0;
@@ -108,6 +111,7 @@ static void grow_flows(net_sim *s) {
   GROW(s->ulist, n);
   GROW(s->scratch, n);
   GROW(s->ev, n);
+  GROW(s->sq, n);
   memset(s->f_mark + s->fcap, 0, (size_t)(n - s->fcap) * sizeof *s->f_mark);
   s->fcap = n;
   grow_notes(s);
@@ -174,14 +178,15 @@ wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, i
   s->f_hop[f] = r;
   s->f_nh[f] = (uint16_t)sp->nhops;
   s->f_state[f] = FS_PENDING;
-  s->f_flags[f] = (uint8_t)sp->flags;
+  s->f_flags[f] = (uint8_t)((sp->flags & 0xFu) | (lat > 0.0 ? net_lc_class(s, lat) : 0u)
+                                                       << NET_LC_SHIFT);
   s->f_group[f] = sp->group;
   s->f_left[f] = sp->bytes;
   s->f_tlast[f] = sp->start_s;
   s->f_rate[f] = 0.0;
   s->f_lat[f] = lat;
   if (sp->group != NET_NONE) s->g_left[sp->group]++;
-  if (push) net_ev_set(s, f, sp->start_s);
+  if (push) net_sq_push(s, f);
   *id = f;
   return WK_EOK;
 }
@@ -225,7 +230,7 @@ static void drained(net_sim *s, uint32_t f) {
     if (t > s->last_done) s->last_done = t;
     complete(s, f);
   } else if (s->f_lat[f] > 0.0)
-    net_ev_set(s, f, s->now + s->f_lat[f]);
+    net_ev_complete_at(s, f, s->now + s->f_lat[f]);
   else
     complete(s, f);
 }
@@ -275,18 +280,18 @@ void net_begin_batch(net_sim *s) {
 }
 
 int net_step_batch(net_sim *s) {
-  if (s->nev == 0) return 0;
+  double t;
+  uint32_t f = net_ev_pop_first(s, &t);
+  if (f == NET_NIL) return 0;
   net_begin_batch(s);
-  double t = s->ev[0].t;
   s->now = t;
-  while (s->nev && s->ev[0].t == t) {
-    uint32_t f = net_ev_pop(s, &t);
+  for (; f != NET_NIL; f = net_ev_pop_at(s, t)) {
     s->st.events++;
     switch (s->f_state[f]) {
     case FS_PENDING: net_flow_start(s, f); break;
     case FS_ACTIVE: drain(s, f); break;
     case FS_DRAINED: complete(s, f); break;
-    default: WK_ASSERT(!"event for a free flow slot");
+    default: WK_ASSERT(0 && "event for a free flow slot");
     }
   }
   if (s->changed) net_solve_batch(s);

@@ -114,6 +114,44 @@ static double arrival_bound(net_sim *s, uint32_t l) {
     }                                                                                          \
   } while (0)
 
+/* Writes the new rates of the nu re-solved flows (scratch[f]) into the flow table, the per-link
+ * heaps and the event heap. When a solve moves many flows at once (a start of an all-to-all, the
+ * end of a wave), sifting each move costs O(log n) per hop and per event; a heap rebuilt whole
+ * costs O(its size). So a link heap with more than 1/8 of its flows moved, and the event heap
+ * with more than 1/16 of its events moved, take the moves unordered and are rebuilt once. The
+ * flows are applied in ulist order either way, so sequence numbers (and event order) agree. */
+static void apply_rates(net_sim *s, uint32_t nu) {
+  uint32_t nchg = 0;
+  for (uint32_t i = 0; i < nu; i++) {
+    uint32_t f = s->ulist[i];
+    if (s->scratch[f] != s->f_rate[f]) s->ulist[nchg++] = f; /* the rest keep their events */
+  }
+  uint32_t nbulk = 0;
+  if (nchg >= 8) {
+    for (uint32_t i = 0; i < nchg; i++) {
+      uint32_t f = s->ulist[i];
+      const net_hop *hp = s->hop + s->f_hop[f];
+      for (uint32_t k = 0; k < s->f_nh[f]; k++) s->lk[hp[k].link].chg++;
+    }
+    for (uint32_t i = 0; i < s->nlq; i++) { /* every link of a re-solved flow is in lq */
+      net_link *lk = &s->lk[s->lq[i]];
+      lk->chg = lk->n > NET_LF_SMALL && (uint64_t)lk->chg * 8 > lk->n;
+      nbulk += lk->chg;
+    }
+    s->ev_lazy = (uint64_t)nchg * 16 > s->nev;
+  }
+  for (uint32_t i = 0; i < nchg; i++) net_flow_set_rate(s, s->ulist[i], s->scratch[s->ulist[i]]);
+  if (s->ev_lazy) net_ev_heapify(s);
+  for (uint32_t i = 0; nbulk && i < s->nlq; i++) {
+    uint32_t l = s->lq[i];
+    if (s->lk[l].chg) {
+      s->lk[l].chg = 0;
+      net_lf_heapify(s, l);
+      nbulk--;
+    }
+  }
+}
+
 /* Re-solve: the flows of rate >= thr reachable from the seeded links through links (every other
  * flow keeps its rate and counts as frozen), filled from the state "all below thr frozen".
  * Rates are written to scratch[f] during the filling and applied at the end, so the per-link
@@ -192,7 +230,7 @@ void net_solve_batch(net_sim *s) {
       }
     });
   }
-  for (uint32_t i = 0; i < nu; i++) net_flow_set_rate(s, s->ulist[i], s->scratch[s->ulist[i]]);
+  apply_rates(s, nu);
   s->st.flows_resolved += nu;
   s->st.links_resolved += s->nlq;
 }
