@@ -18,6 +18,14 @@ if(EXISTS ${_tr}/mira_2018_wk2.cobalt.log)
     --tenants ${_td}/tenants-mira.yaml --failures off --checkpoint-interval auto --json)
   wk_cli_test(replay_out "utilization"
     replay --cluster zhengzhou-60k --trace ${_tr}/mira_2018_wk2.cobalt.log --out ${CMAKE_BINARY_DIR}/replay_out)
+  # Used to run for many minutes: the widest jobs fail (MTBF of their cards ~6 min) more often
+  # than restart + a 1 h checkpoint, so they never finished. Now they are abandoned.
+  wk_cli_test(replay_abandon "abandoned +[1-9][0-9]* \\(failed 50 times"
+    replay --cluster zhengzhou-60k --trace ${_tr}/mira_2018_wk2.cobalt.log --failures 5e-3 --seed 3)
+  set_tests_properties(cli_replay_abandon PROPERTIES TIMEOUT 30)
+  wk_cli_test(replay_abandon_json "\"finished\": [0-9]+,.*\"abandoned\": [1-9][0-9]*,.*\"abandoned_checkpoint_over_mtbf\": [1-9]"
+    replay --cluster zhengzhou-60k --trace ${_tr}/mira_2018_wk2.cobalt.log --failures 1e-2 --seed 3 --json)
+  set_tests_properties(cli_replay_abandon_json PROPERTIES TIMEOUT 30)
   wk_cli_fail(replay_bad_tenants "tenants-bad.yaml:3:12: error: quota must be"
     replay --cluster zhengzhou-60k --trace ${_tr}/mira_2018_wk2.cobalt.log --policy fairshare
     --tenants ${_td}/tenants-bad.yaml)
@@ -38,4 +46,10 @@ wk_cli_fail(replay_bad_ckpt "^error: --checkpoint-interval must be"
   replay --cluster zhengzhou-60k --trace nope.swf --checkpoint-interval never)
 wk_cli_fail(replay_no_trace "^nope.swf: error:" replay --cluster zhengzhou-60k --trace nope.swf)
 wk_cli_fail(replay_no_cluster "needs --cluster" replay --trace nope.swf)
+# Cards fail so often (8 h repairs) that the job can never run: the event guard ends the replay
+# with an error instead of simulating failures and repairs forever.
+wk_cli_fail(replay_event_guard "^error: replay stopped after [0-9]+ events"
+  replay --cluster dgx-a100:nodes=8 --trace ${_td}/tiny.swf --failures 50 --abandon-after 0)
+wk_cli_fail(replay_bad_abandon "^error: --abandon-after must be"
+  replay --cluster zhengzhou-60k --trace nope.swf --abandon-after -1)
 wk_cli_fail(replay_bad_format "unknown trace format 'csv'" replay --cluster zhengzhou-60k --trace x --format csv)

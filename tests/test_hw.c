@@ -200,6 +200,34 @@ static void test_bad_configs(void **st) {
   expect_error("name: x\nnodes: 4\n", WK_EVALUE, 1, 1, "missing accelerator.bf16_tflops");
 }
 
+/* Encoding errors: libyaml gives only a byte offset; the position is recomputed in characters
+ * (a BOM not counted, CRLF and lone CR one break) and the message says "malformed YAML". */
+static void test_yaml_reader_errors(void **st) {
+  (void)st;
+  static const struct {
+    const char *text;
+    size_t len;
+    int line, col;
+    const char *needle;
+  } cases[] = {
+      {"name: x\nnodes: 6\0004\n", 19, 2, 9, "malformed YAML: control characters are not allowed"},
+      {"\xEF\xBB\xBFname: x\r\nnodes: \xFF\r\n", 22, 2, 8, "malformed YAML: invalid leading UTF-8 octet"},
+      {"name: \xC3\xA9t\xC3\xA9\x01\n", 13, 1, 10, "control characters are not allowed (U+0001)"},
+      {"a: 1\rb: \xFF\n", 10, 2, 4, "invalid leading UTF-8 octet (byte 0xFF)"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    hw_config cfg;
+    wk_err err;
+    wk_err_clear(&err);
+    assert_int_equal(hw_config_parse(&cfg, cases[i].text, cases[i].len, "t.yaml", &err), WK_EPARSE);
+    char buf[1024];
+    wk_err_format(&err, buf, sizeof buf);
+    if (err.line != cases[i].line || err.col != cases[i].col || !strstr(err.msg, cases[i].needle))
+      fail_msg("case %zu: got '%s', want %d:%d '%s'", i, buf, cases[i].line, cases[i].col,
+               cases[i].needle);
+  }
+}
+
 static void test_tweak_errors(void **st) {
   (void)st;
   wk_err err;
@@ -222,6 +250,7 @@ int main(void) {
       cmocka_unit_test(test_routes_presets), cmocka_unit_test(test_routes_other_topologies),
       cmocka_unit_test(test_ecmp_spreads),   cmocka_unit_test(test_levels),
       cmocka_unit_test(test_bad_configs),    cmocka_unit_test(test_tweak_errors),
+      cmocka_unit_test(test_yaml_reader_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

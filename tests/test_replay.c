@@ -348,6 +348,45 @@ static void test_checkpoint_restart(void **st) {
   hw_free(c);
 }
 
+/* A job whose cards fail far more often than restart cost + checkpoint interval can never
+ * progress: it is given up after abandon_after stalled restarts (fate abandoned, counted as
+ * hopeless) and the replay ends; the other job still finishes. With abandoning off, the event
+ * guard stops the replay with an error instead of running forever. */
+static void test_abandon_hopeless(void **st) {
+  (void)st;
+  hw_cluster *c = load("dgx-a100:nodes=16"); /* 128 cards */
+  trace_job j[2] = {{.id = 1, .submit_s = 0, .runtime_s = 5 * 86400, .walltime_s = -1, .cards = 128, .units = 128},
+                    {.id = 2, .submit_s = 0, .runtime_s = 60, .walltime_s = -1, .cards = 1, .units = 1}};
+  replay_opts o;
+  replay_opts_init(&o);
+  o.failure_rate = 20; /* 128 cards: a failure every ~34 s, a restart costs 120 s */
+  for (int k = 0; k < REPLAY_FAIL_KINDS; k++) o.fail_share[k] = k == REPLAY_FAIL_SOFTWARE;
+  o.checkpoint_interval_s = 600;
+  o.restart_cost_s = 120;
+  o.abandon_after = 10;
+  replay *r = run(c, j, 2, &o);
+  const replay_metrics *m = replay_get_metrics(r);
+  size_t n;
+  const replay_job *rj = replay_jobs(r, &n);
+  assert_int_equal(m->abandoned, 1);
+  assert_int_equal(m->abandoned_hopeless, 1);
+  assert_int_equal(rj[0].fate, REPLAY_ABANDONED);
+  assert_int_equal(rj[0].restarts, 9); /* the 10th interruption is not followed by a restart */
+  assert_true(rj[0].end_s > 0);
+  assert_string_equal(replay_fate_name(REPLAY_ABANDONED), "abandoned");
+  assert_int_equal(m->finished + m->abandoned + m->killed, 2);
+  replay_free(r);
+
+  o.abandon_after = 0; /* never give up: the event guard must end the replay */
+  o.max_events = 20000;
+  wk_err err;
+  wk_err_clear(&err);
+  assert_int_equal(replay_run_jobs(c, j, 2, NULL, &o, &r, &err), WK_ECAPACITY);
+  assert_null(r);
+  assert_non_null(strstr(err.msg, "replay stopped after"));
+  hw_free(c);
+}
+
 /* A 640-card job placed across two supernodes by first-fit runs slower than inside one. */
 static void test_stretch(void **st) {
   (void)st;
@@ -446,6 +485,7 @@ int main(void) {
       cmocka_unit_test(test_seeds),
       cmocka_unit_test(test_too_large_dropped),
       cmocka_unit_test(test_checkpoint_restart),
+      cmocka_unit_test(test_abandon_hopeless),
       cmocka_unit_test(test_stretch),
       cmocka_unit_test(test_walltime_kill),
       cmocka_unit_test(test_real_traces),

@@ -423,6 +423,14 @@ static void test_tenants_yaml(void **st) {
     if (err.line != bad[i].line || err.col != bad[i].col || !strstr(err.msg, bad[i].msg))
       fail_msg("case %zu: got '%s'", i, buf);
   }
+  /* encoding errors are placed from libyaml's byte offset, not reported at 1:1 */
+  static const char nul[] = "tenants:\n  - name: a\0\n";
+  t = NULL;
+  assert_int_equal(sched_tenants_parse("b.yaml", nul, sizeof nul - 1, &t, &err), WK_EPARSE);
+  assert_null(t);
+  assert_int_equal(err.line, 2);
+  assert_int_equal(err.col, 12);
+  assert_non_null(strstr(err.msg, "malformed YAML: control characters are not allowed"));
 }
 
 int main(void) {

@@ -89,6 +89,42 @@ static void test_model_yaml_errors(void **state) {
   assert_int_equal(work_model_parse(&m, ok, strlen(ok), "m.yaml", &err), WK_OK);
   assert_int_equal(m.ffn_hidden, 256);
   assert_int_equal(m.kv_heads, 4);
+  /* errors found when checking the whole model point at the key that needs changing */
+  const char *heads = "layers: 2\nhidden: 64\n  \nheads: 3\n";
+  assert_int_equal(work_model_parse(&m, heads, strlen(heads), "m.yaml", &err), WK_EVALUE);
+  assert_int_equal(err.line, 4);
+  assert_int_equal(err.col, 1);
+  assert_non_null(strstr(err.msg, "not a multiple of heads 3"));
+  const char *topk = "layers: 2\nhidden: 64\nheads: 4\nexperts: 4\ntop_k: 8\n";
+  assert_int_equal(work_model_parse(&m, topk, strlen(topk), "m.yaml", &err), WK_EVALUE);
+  assert_int_equal(err.line, 5);
+  const char *zero = "hidden: 64\nheads: 4\nlayers: 0\n";
+  assert_int_equal(work_model_parse(&m, zero, strlen(zero), "m.yaml", &err), WK_EVALUE);
+  assert_int_equal(err.line, 3);
+  /* sizes past the physical limits say so, naming the limit */
+  const char *deep = "layers: 268435456\nhidden: 64\nheads: 4\n";
+  assert_int_equal(work_model_parse(&m, deep, strlen(deep), "m.yaml", &err), WK_EVALUE);
+  assert_int_equal(err.line, 1);
+  assert_int_equal(err.col, 9);
+  assert_non_null(strstr(err.msg, "is too large (at most 100000)"));
+  const char *huge = "layers: 2\nhidden: 99999999999999999999\nheads: 4\n";
+  assert_int_equal(work_model_parse(&m, huge, strlen(huge), "m.yaml", &err), WK_EVALUE);
+  assert_non_null(strstr(err.msg, "is too large (at most 1048576)"));
+  const char *flag = "layers: 2\nhidden: 64\nheads: 4\ngated_mlp: 2\n";
+  assert_int_equal(work_model_parse(&m, flag, strlen(flag), "m.yaml", &err), WK_EVALUE);
+  assert_non_null(strstr(err.msg, "at most 1"));
+  work_model big = {.name = "big", .layers = WORK_MAX_LAYERS + 1, .hidden = 64, .heads = 4};
+  assert_int_equal(work_model_check(&big, &err), WK_EVALUE);
+  assert_non_null(strstr(err.msg, "'layers' 100001 is too large (at most 100000)"));
+  /* encoding errors: position from libyaml's byte offset, the shared "malformed YAML" prefix */
+  static const char nul[] = "layers: 2\nhidden: 64\nheads: 4\0\n";
+  assert_int_equal(work_model_parse(&m, nul, sizeof nul - 1, "m.yaml", &err), WK_EPARSE);
+  assert_int_equal(err.line, 3);
+  assert_int_equal(err.col, 9);
+  assert_non_null(strstr(err.msg, "malformed YAML: control characters are not allowed"));
+  const char *trunc = "layers: 2\nhidden\n";
+  assert_int_equal(work_model_parse(&m, trunc, strlen(trunc), "m.yaml", &err), WK_EPARSE);
+  assert_non_null(strstr(err.msg, "malformed YAML: "));
   assert_int_equal(work_model_get(&m, "no-such-model", &err), WK_EUNKNOWN_NAME);
   assert_non_null(strstr(err.msg, "gpt3-175b"));
 }

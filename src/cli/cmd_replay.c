@@ -1,7 +1,8 @@
 /* cmd_replay.c — `wanka replay`: replay a job trace on a cluster model under a scheduling
  * policy and placement, with failures and checkpoint/restart, and print the metrics (a table,
- * or one JSON object with --json); --out DIR adds jobs.csv and timeseries.csv, each written
- * atomically. Bad input: one "file:line:col: error: ..." line on stderr, exit 2. */
+ * or one JSON object with --json); --out DIR adds jobs.csv and timeseries.csv, written as a
+ * pair (both temp files in full, then two renames). Bad input: one "file:line:col: error: ..."
+ * line on stderr, exit 2. */
 #include "cli.h"
 #include "replay/replay.h"
 
@@ -11,28 +12,49 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Writes DIR/jobs.csv and DIR/timeseries.csv as a matched pair: both temp files are written
+ * and flushed in full first (any error removes both and leaves the old pair as it was), and
+ * only then renamed one after the other, so the window in which a crash could leave a new
+ * jobs.csv beside an old timeseries.csv is two rename() calls, not a whole file write. */
 static int write_jobs(const replay *r, const char *dir) {
-  char path[1024];
-  snprintf(path, sizeof path, "%s/jobs.csv", dir);
-  cli_out o;
-  if (cli_out_open(&o, path)) return cli_fail("cannot write '%s': %s", path, strerror(errno));
-  fprintf(o.f, "id,tenant,submit_s,start_s,end_s,cards,domains_spanned,restarts,preemptions,fate\n");
+  char jobs_path[1024], ts_path[1024];
+  snprintf(jobs_path, sizeof jobs_path, "%s/jobs.csv", dir);
+  snprintf(ts_path, sizeof ts_path, "%s/timeseries.csv", dir);
+  cli_out jo, to;
+  if (cli_out_open(&jo, jobs_path)) return cli_fail("cannot write '%s': %s", jobs_path, strerror(errno));
+  if (cli_out_open(&to, ts_path)) {
+    int e = errno;
+    cli_out_abort(&jo);
+    return cli_fail("cannot write '%s': %s", ts_path, strerror(e));
+  }
+  fprintf(jo.f, "id,tenant,submit_s,start_s,end_s,cards,domains_spanned,restarts,preemptions,fate\n");
   size_t n;
   const replay_job *j = replay_jobs(r, &n);
-  static const char *fate[] = {"finished", "killed", "dropped"};
   for (size_t i = 0; i < n; i++)
-    fprintf(o.f, "%lld,%s,%.3f,%.3f,%.3f,%u,%u,%u,%u,%s\n", (long long)j[i].id,
+    fprintf(jo.f, "%lld,%s,%.3f,%.3f,%.3f,%u,%u,%u,%u,%s\n", (long long)j[i].id,
             replay_tenant_name(r, j[i].tenant), j[i].submit_s, j[i].start_s, j[i].end_s, j[i].cards,
-            j[i].domains, j[i].restarts, j[i].preemptions, fate[j[i].fate]);
-  if (cli_out_commit(&o)) return cli_fail("cannot write '%s': %s", path, strerror(errno));
-  snprintf(path, sizeof path, "%s/timeseries.csv", dir);
-  if (cli_out_open(&o, path)) return cli_fail("cannot write '%s': %s", path, strerror(errno));
-  fprintf(o.f, "time_s,busy_cards,down_cards,queued_jobs,queued_cards\n");
+            j[i].domains, j[i].restarts, j[i].preemptions, replay_fate_name((replay_fate)j[i].fate));
+  fprintf(to.f, "time_s,busy_cards,down_cards,queued_jobs,queued_cards\n");
   const replay_sample *s = replay_samples(r, &n);
   for (size_t i = 0; i < n; i++)
-    fprintf(o.f, "%.0f,%u,%u,%u,%llu\n", s[i].t_s, s[i].busy_cards, s[i].down_cards, s[i].queued_jobs,
+    fprintf(to.f, "%.0f,%u,%u,%u,%llu\n", s[i].t_s, s[i].busy_cards, s[i].down_cards, s[i].queued_jobs,
             (unsigned long long)s[i].queued_cards);
-  if (cli_out_commit(&o)) return cli_fail("cannot write '%s': %s", path, strerror(errno));
+  /* both complete on disk (flushed, no stream error) before either is renamed */
+  const char *bad = (fflush(jo.f) || ferror(jo.f)) ? jobs_path
+                    : (fflush(to.f) || ferror(to.f)) ? ts_path
+                                                      : NULL;
+  if (bad) {
+    int e = errno;
+    cli_out_abort(&jo);
+    cli_out_abort(&to);
+    return cli_fail("cannot write '%s': %s", bad, strerror(e));
+  }
+  if (cli_out_commit(&jo)) {
+    int e = errno;
+    cli_out_abort(&to);
+    return cli_fail("cannot write '%s': %s", jobs_path, strerror(e));
+  }
+  if (cli_out_commit(&to)) return cli_fail("cannot write '%s': %s", ts_path, strerror(errno));
   return 0;
 }
 
@@ -40,7 +62,7 @@ int cmd_replay(int argc, char **argv) {
   const char *cluster = NULL, *trace_path = NULL, *format = "auto", *tenants_path = NULL;
   const char *policy = "backfill", *placement = "topo", *failures = NULL, *ckpt = "1h", *out_dir = NULL;
   double restart_cost = 300, time_scale = 1, load = 1, comm = 0.1, sample = 600;
-  int64_t cards_per_unit = 1, seed = 1, lookahead = 500;
+  int64_t cards_per_unit = 1, seed = 1, lookahead = 500, abandon_after = 50;
   int skip_bad = 0, json = 0, wt_kill = 0, preempt_ckpt = 0;
   const cli_opt opts[] = {
       {"cluster", CLI_STR, &cluster, "C", "preset or YAML file, with :key=value tweaks (required)"},
@@ -53,6 +75,7 @@ int cmd_replay(int argc, char **argv) {
       {"checkpoint-interval", CLI_STR, &ckpt, "T|auto", "work between checkpoints (default 1h; auto: Young/Daly)"},
       {"restart-cost", CLI_DURATION, &restart_cost, "T", "time to restart after a failure or preemption (default 5m)"},
       {"preempt-checkpoint", CLI_FLAG, &preempt_ckpt, NULL, "preempted jobs checkpoint as they stop (lose no work)"},
+      {"abandon-after", CLI_INT, &abandon_after, "N", "give up a job after N failures in a row that save no checkpoint (default 50; 0 = never)"},
       {"comm-fraction", CLI_DOUBLE, &comm, "F", "communication share of a step, for placement stretch (default 0.1)"},
       {"walltime-kill", CLI_FLAG, &wt_kill, NULL, "kill runs that exceed their requested walltime"},
       {"lookahead", CLI_INT, &lookahead, "N", "queued jobs examined per pass (default 500, as Slurm)"},
@@ -90,6 +113,7 @@ int cmd_replay(int argc, char **argv) {
   if (!(time_scale > 0)) return cli_fail("--time-scale must be > 0");
   if (!(load > 0)) return cli_fail("--load must be > 0");
   if (seed < 0) return cli_fail("--seed must be >= 0");
+  if (abandon_after < 0 || abandon_after > 1000000000) return cli_fail("--abandon-after must be from 0 to 1000000000");
   if (lookahead < 1 || lookahead > 100000000) return cli_fail("--lookahead must be from 1 to 100000000");
   to.cards_per_unit = cards_per_unit;
   to.time_scale = time_scale;
@@ -108,6 +132,7 @@ int cmd_replay(int argc, char **argv) {
   o.walltime_kill = wt_kill;
   o.preempt_checkpoint = preempt_ckpt;
   o.sample_s = sample;
+  o.abandon_after = (uint32_t)abandon_after;
   o.seed = (uint64_t)seed;
   o.sched.lookahead = (uint32_t)lookahead;
 
@@ -150,6 +175,8 @@ int cmd_replay(int argc, char **argv) {
     json_object_set_new(j, "jobs", json_integer((json_int_t)m->jobs));
     json_object_set_new(j, "finished", json_integer((json_int_t)m->finished));
     json_object_set_new(j, "killed", json_integer((json_int_t)m->killed));
+    json_object_set_new(j, "abandoned", json_integer((json_int_t)m->abandoned));
+    json_object_set_new(j, "abandoned_checkpoint_over_mtbf", json_integer((json_int_t)m->abandoned_hopeless));
     json_object_set_new(j, "dropped_too_large", json_integer((json_int_t)m->dropped_too_large));
     json_object_set_new(j, "utilization", json_real(m->utilization));
     json_object_set_new(j, "avg_jct_s", json_real(m->avg_jct_s));
@@ -181,6 +208,10 @@ int cmd_replay(int argc, char **argv) {
            hw_cards(c), sched_policy_name(o.sched.policy), sched_placement_name(o.sched.placement));
     printf("jobs            %zu replayed, %zu finished, %zu killed, %zu dropped (wider than the cluster)\n",
            m->jobs, m->finished, m->killed, m->dropped_too_large);
+    if (m->abandoned)
+      printf("abandoned       %zu (failed %u times in a row without a checkpoint; %zu need restart + "
+             "checkpoint interval > their cards' MTBF)\n",
+             m->abandoned, o.abandon_after, m->abandoned_hopeless);
     printf("utilization     %.4f\n", m->utilization);
     printf("JCT (s)         avg %.0f  p50 %.0f  p99 %.0f\n", m->avg_jct_s, m->p50_jct_s, m->p99_jct_s);
     printf("queue delay (s) avg %.0f  p99 %.0f\n", m->avg_queue_s, m->p99_queue_s);

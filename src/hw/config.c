@@ -270,6 +270,48 @@ static void walk_node(walk *w, yaml_node_t *nd, char *path, size_t plen, size_t 
   else if (r < 0) at(w, nd, WK_EVALUE, "%s%s", msg, "");
 }
 
+/* Line and column (1-based) of byte offset off in text, counted the way libyaml counts its
+ * marks so reader errors and syntax errors agree: the column is in characters (UTF-8 lead
+ * bytes; continuation bytes 10xxxxxx are not counted), a leading UTF-8 BOM is not counted,
+ * and "\r\n", "\r" and "\n" each end a line. Assumes UTF-8 input (libyaml also reads
+ * UTF-16; there the column would be in bytes). O(off). */
+static void offset_to_line_col(const char *text, size_t len, size_t off, int *line, int *col) {
+  const unsigned char *s = (const unsigned char *)text;
+  size_t i = 0, end = off < len ? off : len;
+  long ln = 1, cl = 1;
+  if (end >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) i = 3;
+  for (; i < end; i++) {
+    if (s[i] == '\n' || (s[i] == '\r' && (i + 1 >= len || s[i + 1] != '\n'))) {
+      ln++;
+      cl = 1;
+    } else if (s[i] != '\r' && (s[i] & 0xC0) != 0x80) {
+      cl++;
+    }
+  }
+  *line = ln > 1000000000 ? 1000000000 : (int)ln;
+  *col = cl > 1000000000 ? 1000000000 : (int)cl;
+}
+
+wk_errcode hw_yaml_error(const struct yaml_parser_s *p, const char *text, size_t len,
+                         const char *path, wk_err *err) {
+  const char *problem = p->problem ? p->problem : "syntax error";
+  if (p->error == YAML_READER_ERROR) {
+    int line, col;
+    offset_to_line_col(text, len, p->problem_offset, &line, &col);
+    char what[32] = "";
+    /* problem_value is the offending byte for the UTF-8 octet errors, a code point for
+     * "control characters are not allowed" / "invalid Unicode character", -1 when none */
+    if (p->problem_value >= 0 && strstr(problem, "octet"))
+      snprintf(what, sizeof what, " (byte 0x%02X)", (unsigned)p->problem_value & 0xFFu);
+    else if (p->problem_value >= 0)
+      snprintf(what, sizeof what, " (U+%04X)", (unsigned)p->problem_value);
+    return wk_err_set(err, WK_EPARSE, path, line, col, "malformed YAML: %s%s", problem, what);
+  }
+  return wk_err_set(err, WK_EPARSE, path, (int)p->problem_mark.line + 1,
+                    (int)p->problem_mark.column + 1, "malformed YAML: %s%s%s", problem,
+                    p->context ? " " : "", p->context ? p->context : "");
+}
+
 wk_errcode hw_config_parse(hw_config *cfg, const char *yaml, size_t len, const char *path,
                            wk_err *err) {
   defaults(cfg);
@@ -278,10 +320,7 @@ wk_errcode hw_config_parse(hw_config *cfg, const char *yaml, size_t len, const c
   if (!yaml_parser_initialize(&parser)) return wk_err_set(err, WK_EIO, path, 0, 0, "libyaml init failed");
   yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
   if (!yaml_parser_load(&parser, &doc)) {
-    wk_errcode c = wk_err_set(err, WK_EPARSE, path, (int)parser.problem_mark.line + 1,
-                              (int)parser.problem_mark.column + 1, "malformed YAML: %s%s%s",
-                              parser.problem ? parser.problem : "syntax error",
-                              parser.context ? " " : "", parser.context ? parser.context : "");
+    wk_errcode c = hw_yaml_error(&parser, yaml, len, path, err);
     yaml_parser_delete(&parser);
     return c;
   }

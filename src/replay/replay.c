@@ -43,6 +43,7 @@ typedef struct loop {
   double *stretch, *productive_s, *ckpt_ns;
   uint32_t *epoch, *cards_of;
   uint8_t *restart_pending;
+  uint32_t *stalled;  /* interruptions in a row that saved no new checkpoint */
   uint8_t *down;      /* per card: failures holding it down */
   uint32_t ndown;
   size_t unfinished;  /* queued + running + not yet arrived */
@@ -71,7 +72,13 @@ void replay_opts_init(replay_opts *o) {
   o->restart_cost_s = 300;
   o->comm_fraction = 0.1;
   o->sample_s = 600;
+  o->abandon_after = 50;
   o->seed = 1;
+}
+
+const char *replay_fate_name(replay_fate f) {
+  static const char *names[] = {"finished", "killed", "dropped", "abandoned"};
+  return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "?";
 }
 
 double replay_young_daly_s(const replay_opts *o, uint32_t cards) {
@@ -153,6 +160,8 @@ static void stop_run(loop *L, uint32_t id, wk_time now, int finished, int gracef
   if (w > (double)L->work[id]) w = (double)L->work[id];
   double kept = graceful ? w : floor(w / L->ckpt_ns[id]) * L->ckpt_ns[id];
   if (kept < (double)L->done[id]) kept = (double)L->done[id];
+  if (kept > (double)L->done[id]) L->stalled[id] = 0;
+  else L->stalled[id]++;
   L->productive_s[id] += (kept - (double)L->done[id]) * 1e-9 * L->stretch[id];
   L->done[id] = (wk_time)kept;
   L->restart_pending[id] = 1;
@@ -166,14 +175,30 @@ static void finish_job(loop *L, uint32_t id, wk_time now, replay_fate fate) {
   rj->fate = (uint8_t)fate;
   L->unfinished--;
   if (fate == REPLAY_FINISHED) L->r->m.finished++;
+  else if (fate == REPLAY_ABANDONED) L->r->m.abandoned++;
   else L->r->m.killed++;
 }
 
+/* A failure stops job id: requeue it, or give it up when it has now been interrupted
+ * abandon_after times in a row without saving a checkpoint (each run must outlast the restart
+ * cost plus one checkpoint interval of stretched work to progress; if its cards' mean time
+ * between failures is shorter, the expected number of tries grows exponentially and the job,
+ * and the replay, would never end). */
 static void interrupt(loop *L, uint32_t id, wk_time now) {
   uint32_t nr;
   const sched_range *r = sched_job_ranges(L->s, id, &nr);
+  double stretch = L->stretch[id];
   stop_run(L, id, now, 0, 0, r, nr);
-  sched_end(L->s, id, now, 1);
+  if (!L->o.abandon_after || L->stalled[id] < L->o.abandon_after) {
+    sched_end(L->s, id, now, 1);
+    return;
+  }
+  sched_end(L->s, id, now, 0);
+  L->r->jobs[L->src[id]].restarts--; /* stop_run counted a restart that will not happen */
+  L->r->m.restarts--;
+  finish_job(L, id, now, REPLAY_ABANDONED);
+  double mtbf_s = 86400.0 / (L->o.failure_rate * L->cards_of[id]);
+  if (L->o.restart_cost_s + L->ckpt_ns[id] * 1e-9 * stretch > mtbf_s) L->r->m.abandoned_hopeless++;
 }
 
 /* ---- failures ---- */
@@ -407,8 +432,16 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
   L.epoch = WK_ARENA_NEW(r->arena, uint32_t, m);
   L.cards_of = WK_ARENA_NEW(r->arena, uint32_t, m);
   L.restart_pending = WK_ARENA_NEW(r->arena, uint8_t, m);
+  L.stalled = WK_ARENA_NEW(r->arena, uint32_t, m);
   wk_time *submit = WK_ARENA_NEW(r->arena, wk_time, m), *walltime = WK_ARENA_NEW(r->arena, wk_time, m);
   L.down = WK_ARENA_NEW(r->arena, uint8_t, L.cards);
+  /* the arena does not zero: state that starts at 0 is cleared here */
+  memset(L.done, 0, sizeof *L.done * m);
+  memset(L.productive_s, 0, sizeof *L.productive_s * m);
+  memset(L.epoch, 0, sizeof *L.epoch * m);
+  memset(L.restart_pending, 0, sizeof *L.restart_pending * m);
+  memset(L.stalled, 0, sizeof *L.stalled * m);
+  memset(L.down, 0, sizeof *L.down * L.cards);
   /* sched ids in submit order */
   uint32_t id = 0;
   for (size_t k = 0; k < n; k++) {
@@ -431,7 +464,27 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
   wk_time step = o->sample_s > 0 ? wk_time_from_s(o->sample_s) : 0, next_sample = 0, last_t = 0;
   uint32_t ai = 0;
   wk_errcode rc = WK_OK;
+  /* Guards against event explosion (e.g. abandon_after 0 and jobs that can never reach a
+   * checkpoint): a bounded number of events in all, and between two job ends. */
+  uint64_t max_events = o->max_events ? o->max_events : 1000 * (uint64_t)nrep + 1000000;
+  uint64_t max_stall = max_events / 10, events_at_end = 0;
+  size_t unfinished_before = L.unfinished;
   while (L.unfinished) {
+    if (L.unfinished != unfinished_before) {
+      unfinished_before = L.unfinished;
+      events_at_end = r->m.events;
+    }
+    if (r->m.events > max_events || r->m.events - events_at_end > max_stall) {
+      rc = wk_err_set(err, WK_ECAPACITY, "", 0, 0,
+                      "replay stopped after %llu events, %llu of them since a job last ended "
+                      "(%zu of %u jobs unfinished at day %.1f): jobs fail faster than they "
+                      "progress; lower --failures, shorten --checkpoint-interval or set "
+                      "--abandon-after",
+                      (unsigned long long)r->m.events,
+                      (unsigned long long)(r->m.events - events_at_end), L.unfinished, nrep,
+                      wk_time_to_s(last_t) / 86400);
+      break;
+    }
     const wk_event *top = wk_evq_peek(L.q);
     wk_time t = ai < nrep ? submit[ai] : WK_TIME_MAX;
     if (top && top->time < t) t = top->time;

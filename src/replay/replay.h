@@ -42,6 +42,15 @@ typedef struct replay_opts {
                                    as Tiresias/Gandiva suspend) and loses no work; 0 (default):
                                    it restarts from its last periodic checkpoint */
   double sample_s;              /* timeseries step (default 600 s; 0 = none) */
+  /* A job interrupted by a failure after this many interruptions in a row that saved no new
+   * checkpoint is given up (fate REPLAY_ABANDONED) instead of requeued: when its cards fail
+   * more often than restart_cost + one checkpoint interval, it could never finish and would
+   * hold the replay forever. Default 50; 0 = never give up (max_events still bounds the run). */
+  uint32_t abandon_after;
+  /* The replay stops with WK_ECAPACITY after this many events, or after a tenth of them with
+   * no job ending (finished, killed or abandoned); 0 (default) = 1,000 per job plus 1,000,000.
+   * A normal replay takes a few events per job plus two per failure (the failure, the repair). */
+  uint64_t max_events;
   uint64_t seed;
   /* Observer of runs (timelines, invariant checks): called at each start and stop with the
    * job's cards. NULL: none. */
@@ -54,9 +63,13 @@ typedef struct replay_metrics {
   size_t jobs;            /* replayed (trace jobs minus the dropped) */
   size_t finished;        /* completed their work */
   size_t killed;          /* by walltime */
+  size_t abandoned;       /* given up after opts.abandon_after restarts without progress */
+  size_t abandoned_hopeless; /* of those, jobs whose restart cost + checkpoint interval (wall)
+                                exceeds the mean time between failures of their cards: they
+                                can almost never reach a checkpoint */
   size_t dropped_too_large; /* wider than the cluster: reported, never queued */
   double utilization;     /* busy card-seconds / (cards x makespan) */
-  double avg_jct_s, p50_jct_s, p99_jct_s; /* end - submit, over finished and killed jobs */
+  double avg_jct_s, p50_jct_s, p99_jct_s; /* end - submit, over finished, killed and abandoned */
   double avg_queue_s, p99_queue_s;        /* first start - submit */
   double bounded_slowdown;  /* mean of max(1, (end - submit) / max(runtime, 10 s)) */
   double goodput;           /* useful card-seconds / allocated card-seconds */
@@ -69,7 +82,13 @@ typedef struct replay_metrics {
   uint64_t passes, events;
 } replay_metrics;
 
-typedef enum replay_fate { REPLAY_FINISHED, REPLAY_KILLED, REPLAY_DROPPED } replay_fate;
+typedef enum replay_fate {
+  REPLAY_FINISHED,
+  REPLAY_KILLED,   /* by walltime */
+  REPLAY_DROPPED,  /* wider than the cluster */
+  REPLAY_ABANDONED /* failed opts.abandon_after times in a row without saving a checkpoint */
+} replay_fate;
+const char *replay_fate_name(replay_fate f); /* "finished", "killed", "dropped", "abandoned" */
 typedef struct replay_job {
   int64_t id;       /* the trace's id */
   uint32_t tenant;

@@ -218,10 +218,7 @@ wk_errcode sched_tenants_parse(const char *name, const char *text, size_t len, s
   if (!yaml_parser_initialize(&parser)) return wk_err_set(err, WK_EIO, name, 0, 0, "libyaml init failed");
   yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
   if (!yaml_parser_load(&parser, &doc)) {
-    wk_errcode c = wk_err_set(err, WK_EPARSE, name, (int)parser.problem_mark.line + 1,
-                              (int)parser.problem_mark.column + 1, "malformed YAML: %s%s%s",
-                              parser.problem ? parser.problem : "syntax error",
-                              parser.context ? " " : "", parser.context ? parser.context : "");
+    wk_errcode c = hw_yaml_error(&parser, text, len, name, err);
     yaml_parser_delete(&parser);
     return c;
   }

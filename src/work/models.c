@@ -4,6 +4,8 @@
 #include "work.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -52,34 +54,100 @@ const work_model *work_model_find(const char *name) {
   return NULL;
 }
 
-wk_errcode work_model_check(work_model *m, wk_err *err) {
+/* Where each key sat in a model file (1-based; 0 = not from a file), so errors found when the
+ * whole model is checked point at the line that needs changing. */
+enum {
+  K_LAYERS, K_HIDDEN, K_HEADS, K_KV_HEADS, K_FFN_HIDDEN, K_VOCAB, K_GATED_MLP, K_EXPERTS, K_TOP_K,
+  K_SHARED_EXPERTS, K_MOE_FFN_HIDDEN, K_DENSE_LAYERS, K_TIED_EMBEDDINGS, K_NAME, K_SOURCE, K_KEYS
+};
+typedef struct key_pos {
+  int line[K_KEYS], col[K_KEYS];
+} key_pos;
+
+/* The integer keys, their largest allowed values (work.h) and where they live in a model. */
+static const struct {
+  const char *key;
+  size_t off;
+  int max;
+} int_keys[] = {
+    [K_LAYERS] = {"layers", offsetof(work_model, layers), WORK_MAX_LAYERS},
+    [K_HIDDEN] = {"hidden", offsetof(work_model, hidden), WORK_MAX_HIDDEN},
+    [K_HEADS] = {"heads", offsetof(work_model, heads), WORK_MAX_HEADS},
+    [K_KV_HEADS] = {"kv_heads", offsetof(work_model, kv_heads), WORK_MAX_HEADS},
+    [K_FFN_HIDDEN] = {"ffn_hidden", offsetof(work_model, ffn_hidden), WORK_MAX_FFN_HIDDEN},
+    [K_VOCAB] = {"vocab", offsetof(work_model, vocab), WORK_MAX_VOCAB},
+    [K_GATED_MLP] = {"gated_mlp", offsetof(work_model, gated_mlp), 1},
+    [K_EXPERTS] = {"experts", offsetof(work_model, experts), WORK_MAX_EXPERTS},
+    [K_TOP_K] = {"top_k", offsetof(work_model, top_k), WORK_MAX_EXPERTS},
+    [K_SHARED_EXPERTS] = {"shared_experts", offsetof(work_model, shared_experts), WORK_MAX_EXPERTS},
+    [K_MOE_FFN_HIDDEN] = {"moe_ffn_hidden", offsetof(work_model, moe_ffn_hidden), WORK_MAX_FFN_HIDDEN},
+    [K_DENSE_LAYERS] = {"dense_layers", offsetof(work_model, dense_layers), WORK_MAX_LAYERS},
+    [K_TIED_EMBEDDINGS] = {"tied_embeddings", offsetof(work_model, tied_embeddings), 1},
+};
+#define N_INT_KEYS ((int)(sizeof int_keys / sizeof int_keys[0]))
+
+static int *int_field(work_model *m, int k) { return (int *)(void *)((char *)m + int_keys[k].off); }
+
+/* Sets *err at key k's position in the file when known (pos may be NULL), else with no
+ * position; path may be NULL. */
+static wk_errcode model_err(wk_err *err, const char *path, const key_pos *pos, int k,
+                            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static wk_errcode model_err(wk_err *err, const char *path, const key_pos *pos, int k,
+                            const char *fmt, ...) {
+  int line = pos && k >= 0 ? pos->line[k] : 0, col = pos && k >= 0 ? pos->col[k] : 0;
+  va_list ap;
+  va_start(ap, fmt);
+  wk_errcode rc = wk_err_vset(err, WK_EVALUE, path, line, col, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+/* The first of keys a, b that the file gave (to point an error about both at one), else a. */
+static int given(const key_pos *pos, int a, int b) {
+  return pos && !pos->line[a] && pos->line[b] ? b : a;
+}
+
+static wk_errcode model_check_at(work_model *m, const char *path, const key_pos *pos,
+                                 wk_err *err) {
   if (!m->kv_heads) m->kv_heads = m->heads;
-  if (!m->ffn_hidden) m->ffn_hidden = 4 * m->hidden;
+  if (!m->ffn_hidden) m->ffn_hidden = 4 * m->hidden; /* <= 2^22: no overflow */
   if (!m->vocab) m->vocab = 51200;
   if (m->experts && !m->moe_ffn_hidden) m->moe_ffn_hidden = m->ffn_hidden;
   if (m->experts && !m->top_k) m->top_k = 1;
-  if (m->layers <= 0 || m->hidden <= 0 || m->heads <= 0)
-    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
-                      "model '%s': layers, hidden and heads must be positive", m->name);
-  if (m->kv_heads <= 0 || m->ffn_hidden <= 0 || m->vocab <= 0 || m->experts < 0 ||
-      m->top_k < 0 || m->shared_experts < 0 || m->dense_layers < 0 || m->moe_ffn_hidden < 0)
-    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "model '%s': sizes must be positive", m->name);
+  const int required[] = {K_LAYERS, K_HIDDEN, K_HEADS};
+  for (int i = 0; i < 3; i++)
+    if (*int_field(m, required[i]) <= 0)
+      return model_err(err, path, pos, required[i],
+                       "model '%s': layers, hidden and heads must be positive ('%s' is %d)",
+                       m->name, int_keys[required[i]].key, *int_field(m, required[i]));
+  for (int k = 0; k < N_INT_KEYS; k++) {
+    int v = *int_field(m, k);
+    if (v < 0 || (v == 0 && (k == K_KV_HEADS || k == K_FFN_HIDDEN || k == K_VOCAB)))
+      return model_err(err, path, pos, k, "model '%s': sizes must be positive ('%s' is %d)",
+                       m->name, int_keys[k].key, v);
+    /* the limits keep every model physical and bound the planner's work (plan.c) */
+    if (v > int_keys[k].max)
+      return model_err(err, path, pos, k, "model '%s': '%s' %d is too large (at most %d)",
+                       m->name, int_keys[k].key, v, int_keys[k].max);
+  }
   if (m->hidden % m->heads)
-    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
-                      "model '%s': hidden %d is not a multiple of heads %d", m->name, m->hidden,
-                      m->heads);
+    return model_err(err, path, pos, given(pos, K_HEADS, K_HIDDEN),
+                     "model '%s': hidden %d is not a multiple of heads %d", m->name, m->hidden,
+                     m->heads);
   if (m->heads % m->kv_heads)
-    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
-                      "model '%s': heads %d is not a multiple of kv-heads %d", m->name, m->heads,
-                      m->kv_heads);
+    return model_err(err, path, pos, given(pos, K_KV_HEADS, K_HEADS),
+                     "model '%s': heads %d is not a multiple of kv-heads %d", m->name, m->heads,
+                     m->kv_heads);
   if (m->experts && m->top_k > m->experts)
-    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "model '%s': top-k %d exceeds experts %d",
-                      m->name, m->top_k, m->experts);
+    return model_err(err, path, pos, given(pos, K_TOP_K, K_EXPERTS),
+                     "model '%s': top-k %d exceeds experts %d", m->name, m->top_k, m->experts);
   if (m->dense_layers > m->layers)
-    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "model '%s': dense_layers exceeds layers",
-                      m->name);
+    return model_err(err, path, pos, given(pos, K_DENSE_LAYERS, K_LAYERS),
+                     "model '%s': dense_layers exceeds layers", m->name);
   return WK_OK;
 }
+
+wk_errcode work_model_check(work_model *m, wk_err *err) { return model_check_at(m, NULL, NULL, err); }
 
 /* Weights of one layer's attention (QKV with grouped KV, output projection) and MLP; biases
  * and layer norms are left out (under 0.1 % at these sizes). */
@@ -106,13 +174,16 @@ double work_model_params(const work_model *m) { return params_with(m, m->experts
 double work_model_active_params(const work_model *m) { return params_with(m, m->top_k); }
 
 /* ---- YAML ----------------------------------------------------------------------------------- */
-static int parse_int(const char *v, int *out) {
+/* 0, or -1 (not a non-negative whole number: the message says so), or -2 (above max). */
+static int parse_int(const char *v, int max, int *out) {
   if (!strcmp(v, "true")) return *out = 1, 0;
   if (!strcmp(v, "false")) return *out = 0, 0;
   char *end;
   errno = 0;
-  long x = strtol(v, &end, 10);
-  if (errno || end == v || *end || x < 0 || x > 1L << 28) return -1; /* 4 * hidden fits an int */
+  long long x = strtoll(v, &end, 10);
+  if (end == v || *end || v[0] == '-' || x < 0) return -1;
+  if (errno == ERANGE || x > max) return -2;
+  if (errno) return -1;
   *out = (int)x;
   return 0;
 }
@@ -120,17 +191,18 @@ static int parse_int(const char *v, int *out) {
 wk_errcode work_model_parse(work_model *m, const char *yaml, size_t len, const char *path,
                             wk_err *err) {
   memset(m, 0, sizeof *m);
+  key_pos pos;
+  memset(&pos, 0, sizeof pos);
   yaml_parser_t p;
   yaml_event_t ev;
-  yaml_parser_initialize(&p);
+  if (!yaml_parser_initialize(&p)) return wk_err_set(err, WK_EIO, path, 0, 0, "libyaml init failed");
   yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
   char key[64] = "";
   int depth = 0, have_key = 0, key_line = 0, key_col = 0;
   wk_errcode rc = WK_OK;
   for (;;) {
     if (!yaml_parser_parse(&p, &ev)) {
-      rc = wk_err_set(err, WK_EPARSE, path, (int)p.problem_mark.line + 1,
-                      (int)p.problem_mark.column + 1, "%s", p.problem ? p.problem : "bad YAML");
+      rc = hw_yaml_error(&p, yaml, len, path, err);
       break;
     }
     int line = (int)ev.start_mark.line + 1, col = (int)ev.start_mark.column + 1;
@@ -158,33 +230,36 @@ wk_errcode work_model_parse(work_model *m, const char *yaml, size_t len, const c
         key_col = col;
       } else {
         have_key = 0;
-        struct { const char *k; int *dst; } ints[] = {
-            {"layers", &m->layers}, {"hidden", &m->hidden}, {"heads", &m->heads},
-            {"kv_heads", &m->kv_heads}, {"ffn_hidden", &m->ffn_hidden}, {"vocab", &m->vocab},
-            {"gated_mlp", &m->gated_mlp}, {"experts", &m->experts}, {"top_k", &m->top_k},
-            {"shared_experts", &m->shared_experts}, {"moe_ffn_hidden", &m->moe_ffn_hidden},
-            {"dense_layers", &m->dense_layers}, {"tied_embeddings", &m->tied_embeddings}};
-        int found = 0;
+        int found = -1;
         if (!strcmp(key, "name")) {
           snprintf(m->name, sizeof m->name, "%s", v);
-          found = 1;
+          found = K_NAME;
         } else if (!strcmp(key, "source")) {
           snprintf(m->source, sizeof m->source, "%s", v);
-          found = 1;
+          found = K_SOURCE;
         }
-        for (size_t i = 0; !found && i < sizeof ints / sizeof ints[0]; i++)
-          if (!strcmp(key, ints[i].k)) {
-            found = 1;
-            if (parse_int(v, ints[i].dst))
+        for (int i = 0; found < 0 && i < N_INT_KEYS; i++)
+          if (!strcmp(key, int_keys[i].key)) {
+            found = i;
+            int r = parse_int(v, int_keys[i].max, int_field(m, i));
+            if (r == -2)
+              rc = wk_err_set(err, WK_EVALUE, path, line, col,
+                              "model key '%s': '%s' is too large (at most %d)", key, v,
+                              int_keys[i].max);
+            else if (r)
               rc = wk_err_set(err, WK_EVALUE, path, line, col,
                               "model key '%s': '%s' is not a non-negative integer", key, v);
           }
-        if (!found)
+        if (found < 0)
           rc = wk_err_set(err, WK_EUNKNOWN_KEY, path, key_line, key_col,
                           "unknown model key '%s' (keys: name, layers, hidden, heads, kv_heads, "
                           "ffn_hidden, vocab, gated_mlp, experts, top_k, shared_experts, "
                           "moe_ffn_hidden, dense_layers, tied_embeddings)",
                           key);
+        else {
+          pos.line[found] = key_line;
+          pos.col[found] = key_col;
+        }
       }
     }
     yaml_event_delete(&ev);
@@ -193,9 +268,7 @@ wk_errcode work_model_parse(work_model *m, const char *yaml, size_t len, const c
   yaml_parser_delete(&p);
   if (rc) return rc;
   if (!m->name[0]) snprintf(m->name, sizeof m->name, "%s", "custom");
-  rc = work_model_check(m, err);
-  if (rc && err) snprintf(err->path, sizeof err->path, "%s", path);
-  return rc;
+  return model_check_at(m, path, &pos, err);
 }
 
 wk_errcode work_model_load(work_model *m, const char *path, wk_err *err) {

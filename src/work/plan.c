@@ -11,6 +11,40 @@
 #define PLAN_MAX_TP 64
 #define PLAN_MAX_CP 32
 #define PLAN_MAX_MBS 16
+/* Interleaved 1F1B is worth a few virtual stages per device; beyond 64 each chunk is a layer
+ * or two and the extra p2p dominates. (No preset has more than 64 layers per stage at pp 2.) */
+#define PLAN_MAX_VPP 64
+/* EP candidates: the divisors of gcd(experts, dp) -- at most a few hundred for experts <=
+ * WORK_MAX_EXPERTS. */
+#define PLAN_MAX_EP_CANDIDATES 512
+
+/* Work bound: TP (7 powers of two) x CP (6) x PP (divisors of layers and of the cards, <= 1024)
+ * x VPP (<= 64) x EP (divisors) x micro-batch (<= 16) x recompute (3) x ZeRO (4) layouts, each
+ * O(pp * vpp) to time; the loops themselves step only over candidates, never over 1..layers
+ * or 1..experts, so a model at the work.h limits plans in bounded time. */
+
+/* The divisors of n in ascending order into d[] (at most cap of them); returns how many.
+ * O(sqrt n). */
+static int divisors(uint32_t n, uint32_t *d, int cap) {
+  int lo = 0, hi = 0;
+  uint32_t big[PLAN_MAX_EP_CANDIDATES];
+  for (uint32_t i = 1; (uint64_t)i * i <= n; i++) {
+    if (n % i) continue;
+    if (lo < cap) d[lo++] = i;
+    if (i != n / i && hi < PLAN_MAX_EP_CANDIDATES) big[hi++] = n / i;
+  }
+  while (hi > 0 && lo < cap) d[lo++] = big[--hi];
+  return lo;
+}
+
+static uint32_t gcd_u32(uint32_t a, uint32_t b) {
+  while (b) {
+    uint32_t t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
 
 typedef struct plan_state {
   work_plan_entry *out;
@@ -47,26 +81,36 @@ wk_errcode work_plan(work_ctx *x, const work_model *m, const work_plan_opts *o,
     return wk_err_set(err, WK_ERANGE, NULL, 0, 0, "--cards %u: the cluster has %u cards",
                       o->cards, hw_cards(c));
   if (o->top < 1) return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "top must be at least 1");
+  work_model checked = *m; /* the size limits bound the loops below */
+  wk_errcode mrc = work_model_check(&checked, err);
+  if (mrc) return mrc;
   plan_state st;
   memset(&st, 0, sizeof st);
   st.out = out;
   st.top = o->top;
   uint32_t N = o->cards, su = hw_level_cards(c, HW_LEVEL_SUPERNODE);
-  int max_ep = m->experts ? m->experts : 1;
   for (uint32_t tp = 1; tp <= PLAN_MAX_TP && tp <= su; tp *= 2) {
     if (N % tp || m->heads % (int)tp || m->ffn_hidden % (int)tp) continue;
     if (m->kv_heads % (int)tp && (int)tp % m->kv_heads) continue;
     for (uint32_t cp = 1; cp <= PLAN_MAX_CP; cp *= 2) {
       if (N % (tp * cp) || (cp > 1 && o->seq % (2 * (int)cp))) continue;
-      for (uint32_t pp = 1; pp <= (uint32_t)m->layers; pp++) {
+      uint32_t max_pp = N / (tp * cp);
+      if (max_pp > (uint32_t)m->layers) max_pp = (uint32_t)m->layers;
+      if (max_pp > WORK_MAX_PP) max_pp = WORK_MAX_PP;
+      for (uint32_t pp = 1; pp <= max_pp; pp++) {
         if (m->layers % (int)pp || N % (tp * cp * pp)) continue;
         uint32_t dp = N / (tp * cp * pp);
         if (o->gbs % (int)dp) continue;
         int per_replica = o->gbs / (int)dp;
-        for (int vpp = 1; vpp <= m->layers / (int)pp; vpp++) {
-          if ((m->layers / (int)pp) % vpp || (vpp > 1 && pp < 2)) continue;
-          for (int ep = 1; ep <= max_ep; ep++) {
-            if ((m->experts && m->experts % ep) || dp % (uint32_t)ep) continue;
+        int max_vpp = pp < 2 ? 1 : m->layers / (int)pp;
+        if (max_vpp > PLAN_MAX_VPP) max_vpp = PLAN_MAX_VPP;
+        uint32_t eps[PLAN_MAX_EP_CANDIDATES];
+        int neps = divisors(m->experts ? gcd_u32((uint32_t)m->experts, dp) : 1, eps,
+                            PLAN_MAX_EP_CANDIDATES);
+        for (int vpp = 1; vpp <= max_vpp; vpp++) {
+          if ((m->layers / (int)pp) % vpp) continue;
+          for (int ie = 0; ie < neps; ie++) {
+            int ep = (int)eps[ie];
             for (int mbs = 1; mbs <= PLAN_MAX_MBS && mbs <= per_replica; mbs++) {
               if (per_replica % mbs || (vpp > 1 && (per_replica / mbs) % (int)pp)) continue;
               for (int rc = WORK_RECOMPUTE_NONE; rc <= WORK_RECOMPUTE_FULL; rc++) {

@@ -312,7 +312,7 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
 }
 
 /* ---- one step with every choice made ------------------------------------------------------ */
-#define MAX_PP 1024
+#define MAX_PP WORK_MAX_PP
 
 /* What the schedule simulation needs beyond the result: forward and backward time of one
  * micro-batch through each virtual stage s = chunk * pp + device (its layers, exposed TP/EP/CP
@@ -364,11 +364,11 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
   for (int i = 0; i < p; i++) {
     int nd = 0, nm = 0;
     for (int ch = i; ch < p * v; ch += p) {
-      int cd = 0, cm = 0;
-      for (int l = ch * per_chunk; l < (ch + 1) * per_chunk; l++) {
-        if (has_moe && l >= m->dense_layers) cm++;
-        else cd++;
-      }
+      /* layers [lo, hi) of this chunk; those from dense_layers on are MoE. O(1), not
+       * O(layers): the planner times many layouts of deep models. */
+      int lo = ch * per_chunk, hi = lo + per_chunk;
+      int first_moe = m->dense_layers > lo ? m->dense_layers : lo;
+      int cm = has_moe && first_moe < hi ? hi - first_moe : 0, cd = per_chunk - cm;
       nd += cd;
       nm += cm;
       if (det) { /* the device totals below, split by chunk */

@@ -27,6 +27,18 @@ typedef struct work_model {
   char source[160];    /* where the numbers come from */
 } work_model;
 
+/* Largest sizes a model may have (work_model_check and the model reader refuse larger, naming
+ * the limit). Generous for any physical transformer -- the largest published have ~10^2 layers,
+ * ~3*10^4 hidden, ~2.6*10^5 vocab -- and they bound the planner (its loops are O(divisors) of
+ * these, each layout O(layers)) and keep every int product such as 4 * hidden in range. The
+ * `train --layers/--hidden/...` options use the same bounds. */
+#define WORK_MAX_LAYERS 100000
+#define WORK_MAX_HIDDEN (1 << 20)
+#define WORK_MAX_HEADS (1 << 16)     /* also kv_heads */
+#define WORK_MAX_FFN_HIDDEN (1 << 24) /* also moe_ffn_hidden */
+#define WORK_MAX_VOCAB (1 << 24)
+#define WORK_MAX_EXPERTS (1 << 16)   /* also top_k, shared_experts */
+
 /* Built-in presets (models/NAME.yaml mirror them): NULL-name terminated, borrowed. */
 extern const work_model work_models[];
 const work_model *work_model_find(const char *name); /* NULL if unknown */
@@ -37,7 +49,8 @@ wk_errcode work_model_load(work_model *m, const char *path, wk_err *err);
 wk_errcode work_model_get(work_model *m, const char *name_or_file, wk_err *err);
 wk_errcode work_model_parse(work_model *m, const char *yaml, size_t len, const char *path,
                             wk_err *err);
-/* Fills defaults and checks sizes (positive, heads % kv_heads, hidden % heads, top_k <= E). */
+/* Fills defaults and checks sizes (positive, at most the WORK_MAX_* limits, heads % kv_heads,
+ * hidden % heads, top_k <= E). */
 wk_errcode work_model_check(work_model *m, wk_err *err);
 /* Parameters: total and active per token (MoE: top_k + shared experts), embeddings included. */
 double work_model_params(const work_model *m);

@@ -6,6 +6,10 @@
 
 #include "work.h"
 
+/* Deepest pipeline a training step is modelled with (train.c refuses more; the planner does
+ * not enumerate more). */
+#define WORK_MAX_PP 1024
+
 /* Times `op` over n ranks on the cards first, first + stride, ..., first + (n-1)*stride (every
  * group a packed layout makes is such a progression) at `level`; n < 2 or bytes <= 0 costs 0.
  * Cached per context by (op, level, n, first, stride, bytes): a hit is O(1), a miss is one
