@@ -314,86 +314,87 @@ uint32_t net_lh_pop(net_sim *s, double *key) {
 }
 
 /* ---- per-link flow heaps ----------------------------------------------------------------- */
-static inline double hop_rate(const net_sim *s, uint32_t h) {
-  return s->f_rate[s->hop[h].flow];
+/* 4-ary max-heaps of net_lfe entries that carry their key (the flow's rate) and flow inline: a
+ * sift compares entries that sit side by side (four children in one or two cache lines) instead
+ * of chasing hop -> flow -> rate for each, and a heap is half as deep as a binary one. Drains take
+ * the fastest flows, from the top of their links' heaps, so their removals sift the whole depth;
+ * at millions of flows that was the largest cost of an L2 run. */
+static inline void lf_put(net_sim *s, net_lfe *a, uint32_t i, net_lfe e) {
+  a[i] = e;
+  s->hop[e.hop].pos = i;
 }
 
-static void lf_sift_up(net_sim *s, uint32_t *a, uint32_t i, uint32_t h) {
-  double r = hop_rate(s, h);
+static void lf_sift_up(net_sim *s, net_lfe *a, uint32_t i, net_lfe e) {
   while (i > 0) {
-    uint32_t p = (i - 1) >> 1;
-    if (!(hop_rate(s, a[p]) < r)) break;
-    a[i] = a[p];
-    s->hop[a[i]].pos = i;
+    uint32_t p = (i - 1) >> 2;
+    if (!(a[p].rate < e.rate)) break;
+    lf_put(s, a, i, a[p]);
     i = p;
   }
-  a[i] = h;
-  s->hop[h].pos = i;
+  lf_put(s, a, i, e);
 }
 
-static void lf_sift_down(net_sim *s, uint32_t *a, uint32_t n, uint32_t i, uint32_t h) {
-  double r = hop_rate(s, h);
+static void lf_sift_down(net_sim *s, net_lfe *a, uint32_t n, uint32_t i, net_lfe e) {
   for (;;) {
-    uint32_t c = 2 * i + 1;
+    uint32_t c = 4 * i + 1;
     if (c >= n) break;
-    double rc = hop_rate(s, a[c]);
-    if (c + 1 < n) {
-      double r2 = hop_rate(s, a[c + 1]);
-      if (r2 > rc) c++, rc = r2;
-    }
-    if (!(rc > r)) break;
-    a[i] = a[c];
-    s->hop[a[i]].pos = i;
-    i = c;
+    uint32_t best = c, end = c + 4 < n ? c + 4 : n;
+    for (uint32_t k = c + 1; k < end; k++)
+      if (a[k].rate > a[best].rate) best = k;
+    if (!(a[best].rate > e.rate)) break;
+    lf_put(s, a, i, a[best]);
+    i = best;
   }
-  a[i] = h;
-  s->hop[h].pos = i;
+  lf_put(s, a, i, e);
 }
 
 /* Links with at most NET_LF_SMALL flows keep them unordered (a scan is cheaper than upkeep);
  * the array becomes a heap (heapified, O(d)) when the link grows past that. */
-static void lf_heapify(net_sim *s, uint32_t *a, uint32_t n) {
-  for (uint32_t i = n / 2; i-- > 0;) lf_sift_down(s, a, n, i, a[i]);
+static void lf_heapify(net_sim *s, net_lfe *a, uint32_t n) {
+  for (uint32_t i = n > 1 ? (n - 2) / 4 + 1 : 0; i-- > 0;) lf_sift_down(s, a, n, i, a[i]);
 }
 
 void net_lf_insert(net_sim *s, uint32_t h) {
-  uint32_t l = s->hop[h].link, n = s->lk[l].n++, *a = s->lk[l].fl;
+  uint32_t l = s->hop[h].link, n = s->lk[l].n++;
+  net_lfe *a = s->lk[l].fl, e = {s->f_rate[s->hop[h].flow], h, s->hop[h].flow};
   WK_ASSERT(n < s->lk[l].fcap);
   if (n + 1 <= NET_LF_SMALL) {
-    a[n] = h;
-    s->hop[h].pos = n;
+    lf_put(s, a, n, e);
   } else if (n == NET_LF_SMALL) {
-    a[n] = h;
-    s->hop[h].pos = n;
+    lf_put(s, a, n, e);
     lf_heapify(s, a, n + 1);
   } else {
-    lf_sift_up(s, a, n, h);
+    lf_sift_up(s, a, n, e);
   }
 }
 
 void net_lf_remove(net_sim *s, uint32_t h) {
-  uint32_t l = s->hop[h].link, i = s->hop[h].pos, *a = s->lk[l].fl;
-  uint32_t n = s->lk[l].n--, last = a[n - 1];
+  uint32_t l = s->hop[h].link, i = s->hop[h].pos;
+  net_lfe *a = s->lk[l].fl;
+  uint32_t n = s->lk[l].n--;
+  net_lfe last = a[n - 1];
   if (i == n - 1) return;
-  if (n <= NET_LF_SMALL + 1) { /* unordered now, or becoming so */
-    a[i] = last;
-    s->hop[last].pos = i;
-  } else if (i > 0 && hop_rate(s, a[(i - 1) >> 1]) < hop_rate(s, last)) {
+  if (n <= NET_LF_SMALL + 1) /* unordered now, or becoming so */
+    lf_put(s, a, i, last);
+  else if (i > 0 && a[(i - 1) >> 2].rate < last.rate)
     lf_sift_up(s, a, i, last);
-  } else {
+  else
     lf_sift_down(s, a, n - 1, i, last);
-  }
 }
 
 void net_lf_heapify(net_sim *s, uint32_t l) {
   if (s->lk[l].n > NET_LF_SMALL) lf_heapify(s, s->lk[l].fl, s->lk[l].n);
 }
 
-void net_lf_moved(net_sim *s, uint32_t h, int up) {
-  uint32_t l = s->hop[h].link;
+void net_lf_moved(net_sim *s, uint32_t h, double rate) {
+  uint32_t l = s->hop[h].link, i = s->hop[h].pos;
+  net_lfe *a = s->lk[l].fl, e = a[i];
+  int up = rate > e.rate;
+  e.rate = rate;
+  a[i] = e;
   if (s->lk[l].n <= NET_LF_SMALL || s->lk[l].chg) return; /* unordered, or rebuilt after */
   if (up)
-    lf_sift_up(s, s->lk[l].fl, s->hop[h].pos, h);
+    lf_sift_up(s, a, i, e);
   else
-    lf_sift_down(s, s->lk[l].fl, s->lk[l].n, s->hop[h].pos, h);
+    lf_sift_down(s, a, s->lk[l].n, i, e);
 }

@@ -20,6 +20,12 @@ typedef struct net_hop {
   uint32_t link, flow, pos;
 } net_hop;
 
+/* A link's flow-heap entry: the flow's rate (the key, == f_rate[flow] while active) beside it. */
+typedef struct net_lfe {
+  double rate;
+  uint32_t hop, flow;
+} net_lfe;
+
 typedef struct net_ev { /* event heap entry: at most one pending event per flow */
   double t;
   uint64_t seq;
@@ -30,7 +36,7 @@ typedef struct net_ev { /* event heap entry: at most one pending event per flow 
  * flow's rate (INFINITY while new), so "the flows on l at or above rate t" costs O(their number),
  * never O(the link's degree): an all-to-all puts thousands of flows on every link. */
 typedef struct net_link {
-  uint32_t *fl;  /* the flow heap (grown in net_flow_add only), NULL while unused */
+  net_lfe *fl;   /* the flow heap (grown in net_flow_add only), NULL while unused */
   int64_t sum;   /* sum of fx(rate) over the link's active flows with a solved rate */
   int64_t rem;   /* solver: capacity minus frozen rates, fixed point */
   double mf;     /* solver: highest rate frozen on the link in this solve */
@@ -67,7 +73,7 @@ struct net_sim {
 
   /* per flow slot (fcap each) */
   uint32_t fcap, fhigh, ffree; /* capacity, slots ever used, free-list head */
-  uint32_t *f_hop;             /* first hop of the route (free list link when free) */
+  uint32_t *f_hop;             /* first hop of the route (free or done list link when free) */
   uint16_t *f_nh;
   uint8_t *f_state, *f_flags;
   uint32_t *f_group;
@@ -108,6 +114,10 @@ struct net_sim {
   uint32_t gcap;
   net_note *notes; /* ring of capacity ncap >= fcap + gcap */
   uint32_t ncap, nhead, nlen;
+  uint64_t notes_pushed, notes_delivered;
+  /* completed flows, oldest first, linked through f_hop, each with notes_pushed as of its
+   * completion in f_rate: freed once that many notes have been delivered */
+  uint32_t done_head, done_tail;
 
   uint32_t epoch;
   double thr; /* lowest rate level the current batch's changes can reach */
@@ -142,12 +152,12 @@ void net_lh_push(net_sim *s, uint32_t l, double key);
 void net_lh_update(net_sim *s, uint32_t l, double key);
 void net_lh_remove(net_sim *s, uint32_t l);
 uint32_t net_lh_pop(net_sim *s, double *key);
-/* heap.c: per-link max-heaps of hops by flow rate (see net_link); O(log d) each for d flows. A link
- * of at most NET_LF_SMALL flows keeps them unordered: walks scan it, upkeep is O(1). */
+/* heap.c: per-link 4-ary max-heaps of hops by flow rate (see net_link); O(log4 d) each for d
+ * flows. A link of at most NET_LF_SMALL flows keeps them unordered: walks scan it, upkeep O(1). */
 #define NET_LF_SMALL 32u
 void net_lf_insert(net_sim *s, uint32_t h);      /* h joins its link */
 void net_lf_remove(net_sim *s, uint32_t h);      /* h leaves its link */
-void net_lf_moved(net_sim *s, uint32_t h, int up); /* h's flow rate rose (up) or fell */
+void net_lf_moved(net_sim *s, uint32_t h, double rate); /* h's flow has a new rate */
 void net_lf_heapify(net_sim *s, uint32_t l);       /* rebuilds l's heap, O(d) */
 
 /* The canonical fair share of a link in the solver state: max(rem / unfrozen, highest frozen

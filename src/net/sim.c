@@ -31,7 +31,7 @@ net_sim *net_sim_new(uint32_t nlinks, const double *capacity, const float *laten
   s->lq = wk_calloc(n, sizeof *s->lq);
   s->lheap = wk_calloc(n, sizeof *s->lheap);
   s->epoch = 2;
-  s->ffree = NET_NIL;
+  s->ffree = s->done_head = s->done_tail = NET_NIL;
   for (int i = 0; i <= NET_MAX_HOPS; i++) s->hfree[i] = NET_NIL;
   s->thr = INFINITY;
   return s;
@@ -60,7 +60,8 @@ void net_sim_reset(net_sim *s) {
     s->f_epos[f] = NET_NIL;
   }
   s->fhigh = 0;
-  s->ffree = NET_NIL;
+  s->ffree = s->done_head = s->done_tail = NET_NIL;
+  s->notes_pushed = s->notes_delivered = 0;
   s->hhigh = 0;
   for (int i = 0; i <= NET_MAX_HOPS; i++) s->hfree[i] = NET_NIL;
   s->nev = 0;
@@ -199,6 +200,7 @@ wk_errcode net_flow_add(net_sim *s, const net_flow_spec *sp, uint32_t *id) {
 static void push_note(net_sim *s, net_note_kind kind, uint32_t id, uint32_t group) {
   WK_ASSERT(s->nlen < s->ncap);
   s->notes[(s->nhead + s->nlen++) % s->ncap] = (net_note){s->now, kind, id, group};
+  s->notes_pushed++;
 }
 
 static void free_route(net_sim *s, uint32_t f) {
@@ -215,9 +217,28 @@ static void complete(net_sim *s, uint32_t f) {
   if (s->f_flags[f] & NET_FLOW_NOTIFY) push_note(s, NET_NOTE_FLOW, f, g);
   if (g != NET_NONE && --s->g_left[g] == 0) push_note(s, NET_NOTE_GROUP, g, g);
   free_route(s, f);
+  /* The slot waits in the done FIFO until every note pushed so far has been delivered: its id
+   * stays valid, and unused, until the caller has seen its completion (net.h). */
   s->f_state[f] = FS_FREE;
-  s->f_hop[f] = s->ffree;
-  s->ffree = f;
+  s->f_rate[f] = (double)s->notes_pushed; /* exact: fewer than 2^53 notes */
+  s->f_hop[f] = NET_NIL;
+  if (s->done_tail == NET_NIL)
+    s->done_head = f;
+  else
+    s->f_hop[s->done_tail] = f;
+  s->done_tail = f;
+}
+
+/* Moves the slots of completed flows whose notes have all been delivered to the free list.
+ * O(1) per slot released. */
+static void release_delivered(net_sim *s) {
+  while (s->done_head != NET_NIL && s->f_rate[s->done_head] <= (double)s->notes_delivered) {
+    uint32_t f = s->done_head;
+    s->done_head = s->f_hop[f];
+    if (s->done_head == NET_NIL) s->done_tail = NET_NIL;
+    s->f_hop[f] = s->ffree;
+    s->ffree = f;
+  }
 }
 
 /* Bytes are done: wait out the route latency, then complete. */
@@ -307,7 +328,7 @@ void net_flow_set_rate(net_sim *s, uint32_t f, double r) {
   for (uint32_t k = 0; k < s->f_nh[f]; k++) {
     uint32_t h = s->f_hop[f] + k;
     s->lk[s->hop[h].link].sum += dfx;
-    net_lf_moved(s, h, r > old);
+    net_lf_moved(s, h, r);
   }
   if (!isinf(old)) {
     double left = s->f_left[f] - old * (s->now - s->f_tlast[f]);
@@ -324,11 +345,13 @@ void net_flow_set_rate(net_sim *s, uint32_t f, double r) {
 }
 
 int net_sim_next(net_sim *s, net_note *note) {
+  release_delivered(s); /* the notes returned before this call have been seen */
   while (s->nlen == 0)
     if (!net_step_batch(s)) return 0;
   *note = s->notes[s->nhead];
   s->nhead = (s->nhead + 1) % s->ncap;
   s->nlen--;
+  s->notes_delivered++;
   return 1;
 }
 
@@ -351,7 +374,7 @@ double net_flow_rate(const net_sim *s, uint32_t id) {
 void net_sim_stats(const net_sim *s, net_stats *out) {
   *out = s->st;
   out->flow_bytes = (uint64_t)s->fcap * FLOW_BYTES + (uint64_t)s->hcap * sizeof(net_hop) +
-                    s->lf_slots * sizeof(uint32_t) +
+                    s->lf_slots * sizeof(net_lfe) +
                     (uint64_t)s->gcap * sizeof(uint32_t) +
                     (uint64_t)(s->ncap - s->fcap) * sizeof(net_note);
   out->link_bytes = (uint64_t)s->nlinks * LINK_BYTES;

@@ -65,11 +65,11 @@ static void sort_doubles(double *a, uint32_t n) {
  * untouched. O(d log d) for d flows on l. Returns INFINITY if l has no new flow. */
 static double arrival_bound(net_sim *s, uint32_t l) {
   uint32_t nnew = 0, n = 0;
-  const uint32_t *a = s->lk[l].fl;
-  if (s->lk[l].n > NET_LF_SMALL && !isinf(s->f_rate[s->hop[a[0]].flow]))
+  const net_lfe *a = s->lk[l].fl;
+  if (s->lk[l].n > NET_LF_SMALL && !isinf(a[0].rate))
     return INFINITY; /* heap-ordered and no new flow on top: none new */
   for (uint32_t i = 0; i < s->lk[l].n; i++) {
-    double r = s->f_rate[s->hop[a[i]].flow];
+    double r = a[i].rate;
     if (isinf(r))
       nnew++;
     else
@@ -89,16 +89,16 @@ static double arrival_bound(net_sim *s, uint32_t l) {
   }
 }
 
-/* Calls visit(s, f) for every flow on link l of rate >= thr: a pruned walk of l's max-heap,
- * O(1 + number found). Recursion depth <= log2(flows on l). */
+/* Runs body with f bound to every flow on link l of rate >= thr: a pruned walk of l's 4-ary
+ * max-heap, O(1 + number found). The stack holds at most 3 entries per level plus 4. */
 #define WALK_ABOVE(s, l, thr, body)                                                            \
   do {                                                                                         \
-    const uint32_t *wa_ = (s)->lk[l].fl;                                                        \
+    const net_lfe *wa_ = (s)->lk[l].fl;                                                        \
     uint32_t wn_ = (s)->lk[l].n, wstk_[64], wsp_ = 0;                                           \
     if (wn_ <= NET_LF_SMALL) {                                                                 \
       for (uint32_t wi_ = 0; wi_ < wn_; wi_++) {                                               \
-        uint32_t f = (s)->hop[wa_[wi_]].flow;                                                  \
-        if (!((s)->f_rate[f] >= (thr))) continue;                                              \
+        if (!(wa_[wi_].rate >= (thr))) continue;                                               \
+        uint32_t f = wa_[wi_].flow;                                                            \
         body;                                                                                  \
       }                                                                                        \
       break;                                                                                   \
@@ -106,11 +106,11 @@ static double arrival_bound(net_sim *s, uint32_t l) {
     wstk_[wsp_++] = 0;                                                                         \
     while (wsp_) {                                                                             \
       uint32_t wi_ = wstk_[--wsp_];                                                            \
-      uint32_t f = (s)->hop[wa_[wi_]].flow;                                                    \
-      if (!((s)->f_rate[f] >= (thr))) continue;                                                \
+      if (!(wa_[wi_].rate >= (thr))) continue;                                                 \
+      uint32_t f = wa_[wi_].flow;                                                              \
       body;                                                                                    \
-      if (2 * wi_ + 1 < wn_) wstk_[wsp_++] = 2 * wi_ + 1;                                      \
-      if (2 * wi_ + 2 < wn_) wstk_[wsp_++] = 2 * wi_ + 2;                                      \
+      for (uint32_t wc_ = 4 * wi_ + 1, we_ = wc_ + 4; wc_ < we_ && wc_ < wn_; wc_++)           \
+        wstk_[wsp_++] = wc_;                                                                   \
     }                                                                                          \
   } while (0)
 
