@@ -189,8 +189,10 @@ wk_errcode coll_time(coll_ctx *x, coll_op op, coll_algo algo, int level, const u
                      uint32_t n, double bytes, coll_result *out, wk_err *err) {
   wk_errcode e = check_args(x, op, algo, level, cards, n, bytes, x->seen, err);
   if (e) return e;
-  double t;
-  if ((e = resolve(x, op, &algo, level, cards, n, bytes, &t, err))) return e;
+  double t = 0;
+  /* Level 2 runs its own event simulation: an L1 solve is needed only to choose for auto. */
+  if ((level < 2 || algo == COLL_AUTO) && (e = resolve(x, op, &algo, level, cards, n, bytes, &t, err)))
+    return e;
   if (level == 2) {
     if ((e = coll_plan_build(x, &x->plan, op, algo, cards, n, bytes, 1, err))) return e;
     coll_plan *pl = &x->plan;
