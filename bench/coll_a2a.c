@@ -2,8 +2,7 @@
  * 16.8 M flows, all started at once and run event by event to the end): wall time, the
  * predicted collective time, and the process's peak memory (getrusage maxrss). Optional
  * arguments: cards (default 4096), size per rank (default 256M), the levels to time (default
- * 012). L2 first times its algorithm at L1; that solve is cached for it by an L1 run before it
- * only while the phase fits in half of coll's solve cache (2,048 cards do, 4,096 do not). */
+ * 012), e.g. `coll_a2a 4096 256M 2` for L2 alone. */
 #include "bench.h"
 #include "coll/coll.h"
 
