@@ -55,3 +55,17 @@ wk_cli_fail(trace_gen_memory "^error: about [0-9]+ jobs would need .* GiB allowe
 set_tests_properties(cli_trace_gen_memory PROPERTIES ENVIRONMENT "WANKA_MAX_MODEL_BYTES=2000000")
 wk_cli_fail(trace_info_memory "philly_jobs.csv.gz:8194:1: error: more than 8192 jobs: the trace needs more memory" trace info ${WK_SHARED}/data/traces/philly_jobs.csv.gz)
 set_tests_properties(cli_trace_info_memory PROPERTIES ENVIRONMENT "WANKA_MAX_MODEL_BYTES=2000000")
+# A trace read from a pipe: format detection must not rewind (a pipe cannot seek back), so
+# the first line it looked at is handed to the reader. Plain SWF, gzip and a CSV header.
+add_test(NAME cli_trace_info_pipe COMMAND sh -c
+  "$<TARGET_FILE:wanka> trace gen --cards 64 --days 1 --seed 3 | $<TARGET_FILE:wanka> trace info /dev/stdin")
+set_tests_properties(cli_trace_info_pipe PROPERTIES
+  PASS_REGULAR_EXPRESSION "\\(swf\\)\njobs +122 of 122 rows" TIMEOUT 120)
+add_test(NAME cli_trace_info_pipe_gzip COMMAND sh -c
+  "$<TARGET_FILE:wanka> trace gen --cards 64 --days 1 --seed 3 | gzip -c | $<TARGET_FILE:wanka> trace info /dev/stdin")
+set_tests_properties(cli_trace_info_pipe_gzip PROPERTIES
+  PASS_REGULAR_EXPRESSION "\\(swf\\)\njobs +122 of 122 rows" TIMEOUT 120)
+add_test(NAME cli_trace_info_pipe_csv COMMAND sh -c
+  "printf 'job_id,user,vc,gpu_num,cpu_num,node_num,state,submit_time,start_time,end_time,duration,queue\\n\\n1,u1,vc1,8,16,1,COMPLETED,100,110,210,100,0\\n2,u2,vc1,4,8,1,FAILED,120,130,150,20,0\\n' | $<TARGET_FILE:wanka> trace info /dev/stdin")
+set_tests_properties(cli_trace_info_pipe_csv PROPERTIES
+  PASS_REGULAR_EXPRESSION "\\(helios\\)\njobs +2 of 2 rows" TIMEOUT 120)

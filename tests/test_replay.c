@@ -429,6 +429,70 @@ static void test_walltime_kill(void **st) {
   const replay_job *rj = replay_jobs(r, &n);
   assert_int_equal(rj[0].fate, REPLAY_KILLED);
   assert_true(rj[0].end_s == 100);
+  /* a walltime kill ends the job: it is not a restart */
+  assert_int_equal(rj[0].restarts, 0);
+  assert_int_equal(m->restarts, 0);
+  replay_free(r);
+  hw_free(c);
+}
+
+/* Time zero is the first submit of a job that is replayed: a too-wide job submitted earlier
+ * is dropped and shifts nothing. */
+static void test_time_zero_ignores_dropped(void **st) {
+  (void)st;
+  hw_cluster *c = load("dgx-a100:nodes=4"); /* 32 cards */
+  trace_job j[2] = {{.id = 1, .submit_s = 1000, .runtime_s = 50, .walltime_s = -1, .cards = 64, .units = 64},
+                    {.id = 2, .submit_s = 1100, .runtime_s = 50, .walltime_s = -1, .cards = 8, .units = 8}};
+  replay_opts o;
+  replay_opts_init(&o);
+  o.failure_rate = 0;
+  replay *r = run(c, j, 2, &o);
+  const replay_metrics *m = replay_get_metrics(r);
+  size_t n;
+  const replay_job *rj = replay_jobs(r, &n);
+  assert_int_equal(m->dropped_too_large, 1);
+  assert_int_equal(rj[0].fate, REPLAY_DROPPED);
+  assert_true(rj[0].submit_s == -100);
+  assert_true(rj[1].submit_s == 0 && rj[1].start_s == 0 && rj[1].end_s == 50);
+  assert_true(m->makespan_s == 50);
+  replay_free(r);
+  hw_free(c);
+}
+
+/* abandon_after counts failures in a row without progress, not preemptions: a long job that
+ * never reaches a checkpoint and is preempted over and over by short ones (las) is not given
+ * up when a single failure then hits it. */
+static void test_abandon_counts_failures_only(void **st) {
+  (void)st;
+  hw_cluster *c = load("dgx-a100:nodes=1"); /* 8 cards */
+  enum { NB = 12 };
+  trace_job j[NB + 1];
+  memset(j, 0, sizeof j);
+  j[0] = (trace_job){.id = 1, .submit_s = 0, .runtime_s = 4 * 3600, .walltime_s = -1, .cards = 8, .units = 8};
+  for (int i = 1; i <= NB; i++)
+    j[i] = (trace_job){.id = i + 1, .submit_s = 1200 * i, .runtime_s = 60, .walltime_s = -1, .cards = 8, .units = 8};
+  replay_opts o;
+  replay_opts_init(&o);
+  o.sched.policy = SCHED_LAS;
+  o.sched.min_run_s = 0;
+  o.sched.las_first_card_s = 8 * 600; /* the long job drops a queue after 10 min */
+  o.failure_rate = 1; /* with seed 5: one failure hits the long job, after its preemptions */
+  for (int k = 0; k < REPLAY_FAIL_KINDS; k++) o.fail_share[k] = k == REPLAY_FAIL_SOFTWARE;
+  o.checkpoint_interval_s = 1e7; /* never reached: no run saves progress */
+  o.restart_cost_s = 0;
+  o.abandon_after = 2;
+  o.seed = 5;
+  replay *r = run(c, j, NB + 1, &o);
+  const replay_metrics *m = replay_get_metrics(r);
+  size_t n;
+  const replay_job *rj = replay_jobs(r, &n);
+  print_message("long job: fate %s, %u preemptions, %u restarts, %llu failures hit jobs\n",
+                replay_fate_name((replay_fate)rj[0].fate), rj[0].preemptions, rj[0].restarts,
+                (unsigned long long)m->failures_hit_jobs);
+  assert_true(rj[0].preemptions >= 2);
+  assert_int_equal(rj[0].restarts - rj[0].preemptions, 1); /* exactly one failure hit it */
+  assert_int_equal(rj[0].fate, REPLAY_FINISHED);
+  assert_int_equal(m->abandoned, 0);
   replay_free(r);
   hw_free(c);
 }
@@ -488,6 +552,8 @@ int main(void) {
       cmocka_unit_test(test_abandon_hopeless),
       cmocka_unit_test(test_stretch),
       cmocka_unit_test(test_walltime_kill),
+      cmocka_unit_test(test_time_zero_ignores_dropped),
+      cmocka_unit_test(test_abandon_counts_failures_only),
       cmocka_unit_test(test_real_traces),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

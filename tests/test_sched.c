@@ -405,7 +405,24 @@ static void test_tenants_yaml(void **st) {
   assert_int_equal(sched_tenants_match(t, "zed", "vc7", ""), 1);
   assert_int_equal(sched_tenants_match(t, "zed", "vc8", "q"), 2);
   sched_tenants_free(t);
+  /* the quota rule: numbers >= 1 are whole cards (1e3 too), below 1 fractions, '%' percent */
+  static const struct { const char *q; double cards; } quotas[] = {
+      {"1e3", 1000}, {"1E3", 1000}, {"4.096e3", 4096}, {"1", 1}, {"0", 0},
+      {"0.25", 2500}, {"2.5e-1", 2500}, {"25%", 2500}, {"100%", 10000}, {"1e9", 1e9}};
+  for (size_t i = 0; i < sizeof quotas / sizeof quotas[0]; i++) {
+    char text[128];
+    snprintf(text, sizeof text, "tenants:\n  - name: a\n    quota: %s\n", quotas[i].q);
+    if (sched_tenants_parse("q.yaml", text, strlen(text), &t, &err)) fail_msg("quota %s: %s", quotas[i].q, err.msg);
+    if (sched_tenant_quota_cards(t, 0, 10000) != quotas[i].cards)
+      fail_msg("quota %s: %g cards of 10000, want %g", quotas[i].q, sched_tenant_quota_cards(t, 0, 10000),
+               quotas[i].cards);
+    sched_tenants_free(t);
+  }
   static const struct { const char *text; int line, col; const char *msg; } bad[] = {
+      {"tenants:\n  - name: a\n    quota: 1.0\n", 3, 12, "write the whole cluster as 100%"},
+      {"tenants:\n  - name: a\n    quota: 1.5e0\n", 3, 12, "quota must be"},
+      {"tenants:\n  - name: a\n    quota: 2e9\n", 3, 12, "quota must be"},
+      {"tenants:\n  - name: a\n    quota: -1e3\n", 3, 12, "quota must be"},
       {"tenants:\n  - name: a\n    quota: lots\n", 3, 12, "quota must be"},
       {"tenants:\n  - name: a\n    colour: red\n", 3, 5, "unknown tenant key 'colour'"},
       {"tenants:\n  - quota: 3\n", 2, 5, "needs a name"},

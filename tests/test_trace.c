@@ -97,6 +97,38 @@ static void test_swf(void **st) {
   trace_free(NULL);
 }
 
+static char *swf_bytes(const trace *t, size_t *len);
+
+/* "; Queue: NUMBER NAME" headers name the queue numbers of field 15 (a later line for the
+ * same number wins; free-text lines are left alone), and the writer emits them so names
+ * survive a round trip, even when a name's id is also a numbered queue's number. */
+static void test_swf_queue_names(void **st) {
+  (void)st;
+  static const char text[] = "; Queue: batch jobs go to the big queue\n"
+                             "; Queue: 7 old\n"
+                             "; Queue: 7 gpu\n"
+                             "1 0 -1 10 1 -1 -1 1 60 -1 1 -1 -1 -1 7 -1 -1 -1\n"
+                             "2 1 -1 10 1 -1 -1 1 60 -1 1 -1 -1 -1 1 -1 -1 -1\n"
+                             "3 2 -1 10 1 -1 -1 1 60 -1 1 -1 -1 -1 -1 -1 -1 -1\n";
+  trace *t = parse_ok(text, NULL);
+  const trace_job *j = trace_jobs(t);
+  assert_int_equal(trace_njobs(t), 3);
+  assert_string_equal(trace_name(t, j[0].queue), "gpu");
+  assert_string_equal(trace_name(t, j[1].queue), "1");
+  assert_string_equal(trace_name(t, j[2].queue), "");
+  size_t len;
+  char *out = swf_bytes(t, &len);
+  assert_non_null(strstr(out, "; Queue: "));
+  trace *r = parse_ok(out, NULL);
+  const trace_job *k = trace_jobs(r);
+  assert_int_equal(trace_njobs(r), 3);
+  for (size_t i = 0; i < 3; i++)
+    assert_string_equal(trace_name(r, k[i].queue), trace_name(t, j[i].queue));
+  free(out);
+  trace_free(r);
+  trace_free(t);
+}
+
 static void test_swf_errors(void **st) {
   (void)st;
   trace_opts o = opts_fmt(TRACE_FMT_SWF);
@@ -529,7 +561,10 @@ static void test_gen(void **st) {
     assert_int_equal(k[i].cards, j[i].cards);
     assert_int_equal(k[i].state, j[i].state);
     assert_string_equal(trace_name(r, k[i].user), trace_name(a, j[i].user));
+    assert_string_equal(trace_name(r, k[i].queue), trace_name(a, j[i].queue));
   }
+  int64_t num;
+  assert_true(wk_parse_i64(trace_name(r, k[0].queue), &num) != 0); /* a class name, not an id */
   trace_free(r);
   free(sa);
   free(sb);
@@ -659,6 +694,7 @@ static void test_real_traces(void **st) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_swf),
+      cmocka_unit_test(test_swf_queue_names),
       cmocka_unit_test(test_swf_errors),
       cmocka_unit_test(test_swf_constant_status),
       cmocka_unit_test(test_sacct),

@@ -110,6 +110,25 @@ static void test_model_yaml_errors(void **state) {
   const char *huge = "layers: 2\nhidden: 99999999999999999999\nheads: 4\n";
   assert_int_equal(work_model_parse(&m, huge, strlen(huge), "m.yaml", &err), WK_EVALUE);
   assert_non_null(strstr(err.msg, "is too large (at most 1048576)"));
+  /* true/false only for the boolean keys: `layers: true` is not 1 layer */
+  const char *tru = "layers: true\nhidden: 64\nheads: 4\n";
+  assert_int_equal(work_model_parse(&m, tru, strlen(tru), "m.yaml", &err), WK_EVALUE);
+  assert_int_equal(err.line, 1);
+  assert_int_equal(err.col, 9);
+  assert_non_null(strstr(err.msg, "'layers': 'true' is not a non-negative integer"));
+  const char *bools = "layers: 2\nhidden: 64\nheads: 4\ngated_mlp: true\ntied_embeddings: 0\n";
+  assert_int_equal(work_model_parse(&m, bools, strlen(bools), "m.yaml", &err), WK_OK);
+  assert_int_equal(m.gated_mlp, 1);
+  assert_int_equal(m.tied_embeddings, 0);
+  const char *yes = "layers: 2\nhidden: 64\nheads: 4\ngated_mlp: maybe\n";
+  assert_int_equal(work_model_parse(&m, yes, strlen(yes), "m.yaml", &err), WK_EVALUE);
+  assert_non_null(strstr(err.msg, "'gated_mlp': 'maybe' is not true or false"));
+  /* the unknown-key message lists every accepted key, source included */
+  const char *unk = "layers: 2\nhidden: 64\nheads: 4\nsauce: x\n";
+  assert_int_equal(work_model_parse(&m, unk, strlen(unk), "m.yaml", &err), WK_EUNKNOWN_KEY);
+  assert_non_null(strstr(err.msg, "(keys: name, source, layers, hidden, heads, kv_heads, ffn_hidden, "
+                                  "vocab, gated_mlp, experts, top_k, shared_experts, moe_ffn_hidden, "
+                                  "dense_layers, tied_embeddings)"));
   const char *flag = "layers: 2\nhidden: 64\nheads: 4\ngated_mlp: 2\n";
   assert_int_equal(work_model_parse(&m, flag, strlen(flag), "m.yaml", &err), WK_EVALUE);
   assert_non_null(strstr(err.msg, "at most 1"));
@@ -679,6 +698,35 @@ static void test_validation_rows(void **state) {
   assert_true(med <= 0.05);
 }
 
+/* The collective cache tells groups apart by every field: on a cluster of more than 2^20
+ * cards, {0, 2^20 + 1} and {1, 2} (first, stride) once packed into the same key bits and
+ * the second got the first's time. */
+static void test_coll_cache_key(void **state) {
+  (void)state;
+  static const char yaml[] = "name: big\nnodes: 262144\n"
+                             "accelerator: {bf16_tflops: 312, hbm_gib: 80, hbm_tbytes_per_s: 2}\n"
+                             "node: {cards: 8}\nsupernode: {cards: 8, gbytes_per_s: 300}\n"
+                             "nics: {gbits_per_s: 200}\n"
+                             "fabric: {topology: torus, torus: {dims: [64, 64, 64]}}\n";
+  hw_config cfg;
+  wk_err err;
+  assert_int_equal(hw_config_parse(&cfg, yaml, sizeof yaml - 1, "big.yaml", &err), WK_OK);
+  hw_cluster *c = hw_build(&cfg, &err);
+  assert_non_null(c);
+  assert_true(hw_cards(c) > (1u << 20) + 2);
+  work_ctx *x = work_ctx_new(c), *fresh = work_ctx_new(c);
+  double far, near, near_alone;
+  assert_int_equal(work_coll(x, COLL_ALLREDUCE, 0, 0, (1u << 20) + 1, 2, 1e6, &far, &err), WK_OK);
+  assert_int_equal(work_coll(x, COLL_ALLREDUCE, 0, 1, 1, 2, 1e6, &near, &err), WK_OK);
+  assert_int_equal(work_coll(fresh, COLL_ALLREDUCE, 0, 1, 1, 2, 1e6, &near_alone, &err), WK_OK);
+  assert_int_equal(work_coll_misses(x), 2);
+  assert_true(near == near_alone);
+  assert_true(near < far); /* inside a node vs across the torus */
+  work_ctx_free(x);
+  work_ctx_free(fresh);
+  hw_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_presets_match_yaml), cmocka_unit_test(test_param_counts),
@@ -690,6 +738,7 @@ int main(void) {
       cmocka_unit_test(test_timeline),           cmocka_unit_test(test_timeline_bounded),
       cmocka_unit_test(test_science),
       cmocka_unit_test(test_validation_rows),
+      cmocka_unit_test(test_coll_cache_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -143,25 +143,31 @@ static void start_run(loop *L, uint32_t id, wk_time now) {
   if (L->o.observe) L->o.observe(L->o.observe_ctx, id, 1, now, r, nr);
 }
 
-/* A run stops at now (interrupted when !finished): account its card-seconds, progress kept
- * up to the last checkpoint and productive time. The scheduler is told by the caller. */
-static void stop_run(loop *L, uint32_t id, wk_time now, int finished, int graceful,
+/* Why a run stops. A walltime kill ends the job like a finish does; a failure or a
+ * preemption interrupts it and it will run again. */
+typedef enum { STOP_FINISHED, STOP_KILLED, STOP_FAILED, STOP_PREEMPTED } stop_why;
+
+/* A run stops at now: account its card-seconds, and when interrupted, the progress kept up to
+ * the last checkpoint (all of it for a graceful preemption), productive time, the restart to
+ * come and the failures in a row that kept nothing new. The scheduler is told by the caller. */
+static void stop_run(loop *L, uint32_t id, wk_time now, stop_why why, int graceful,
                      const sched_range *r, uint32_t nr) {
   if (L->o.observe) L->o.observe(L->o.observe_ctx, id, 0, now, r, nr);
   L->busy_card_s += (double)L->cards_of[id] * wk_time_to_s(now - L->seg_start[id]);
   L->epoch[id]++;
-  if (finished) {
+  if (why == STOP_FINISHED) {
     L->productive_s[id] += wk_time_to_s(L->work[id] - L->done[id]) * L->stretch[id];
     L->done[id] = L->work[id];
     return;
   }
+  if (why == STOP_KILLED) return; /* the job ends here: nothing is kept, nothing restarts */
   double w = (double)L->done[id];
   if (now > L->over_end[id]) w += (double)(now - L->over_end[id]) / L->stretch[id];
   if (w > (double)L->work[id]) w = (double)L->work[id];
   double kept = graceful ? w : floor(w / L->ckpt_ns[id]) * L->ckpt_ns[id];
   if (kept < (double)L->done[id]) kept = (double)L->done[id];
   if (kept > (double)L->done[id]) L->stalled[id] = 0;
-  else L->stalled[id]++;
+  else if (why == STOP_FAILED) L->stalled[id]++; /* a preemption is not the job failing */
   L->productive_s[id] += (kept - (double)L->done[id]) * 1e-9 * L->stretch[id];
   L->done[id] = (wk_time)kept;
   L->restart_pending[id] = 1;
@@ -188,7 +194,7 @@ static void interrupt(loop *L, uint32_t id, wk_time now) {
   uint32_t nr;
   const sched_range *r = sched_job_ranges(L->s, id, &nr);
   double stretch = L->stretch[id];
-  stop_run(L, id, now, 0, 0, r, nr);
+  stop_run(L, id, now, STOP_FAILED, 0, r, nr);
   if (!L->o.abandon_after || L->stalled[id] < L->o.abandon_after) {
     sched_end(L->s, id, now, 1);
     return;
@@ -394,7 +400,14 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
   L.o.sched.tenants = r->tenants;
   r->jobs = WK_ARENA_NEW(r->arena, replay_job, n + 1);
   r->njobs = n;
-  int64_t t0s = n ? jobs[order[0]].submit_s : 0;
+  /* time zero is the first submit among the jobs replayed: one dropped as too wide for the
+   * cluster must not shift every time (its own submit_s may then be negative) */
+  int64_t t0s = 0;
+  for (size_t k = 0; k < n; k++)
+    if (jobs[order[k]].cards <= (int64_t)L.cards) {
+      t0s = jobs[order[k]].submit_s;
+      break;
+    }
   uint32_t nrep = 0;
   for (size_t i = 0; i < n; i++) {
     const trace_job *j = &jobs[i];
@@ -435,13 +448,7 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
   L.stalled = WK_ARENA_NEW(r->arena, uint32_t, m);
   wk_time *submit = WK_ARENA_NEW(r->arena, wk_time, m), *walltime = WK_ARENA_NEW(r->arena, wk_time, m);
   L.down = WK_ARENA_NEW(r->arena, uint8_t, L.cards);
-  /* the arena does not zero: state that starts at 0 is cleared here */
-  memset(L.done, 0, sizeof *L.done * m);
-  memset(L.productive_s, 0, sizeof *L.productive_s * m);
-  memset(L.epoch, 0, sizeof *L.epoch * m);
-  memset(L.restart_pending, 0, sizeof *L.restart_pending * m);
-  memset(L.stalled, 0, sizeof *L.stalled * m);
-  memset(L.down, 0, sizeof *L.down * L.cards);
+  /* wk_arena_alloc zeroes: done, productive_s, epoch, restart_pending, stalled, down start at 0 */
   /* sched ids in submit order */
   uint32_t id = 0;
   for (size_t k = 0; k < n; k++) {
@@ -506,7 +513,7 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
         if (EV_EPOCH(ev.data) != (L.epoch[j] & 0x1fffffffu) || !sched_job_running(L.s, j)) break;
         uint32_t nr;
         const sched_range *rg = sched_job_ranges(L.s, j, &nr);
-        stop_run(&L, j, t, EV_KIND(ev.data) == EV_END, 0, rg, nr);
+        stop_run(&L, j, t, EV_KIND(ev.data) == EV_END ? STOP_FINISHED : STOP_KILLED, 0, rg, nr);
         sched_end(L.s, j, t, 0);
         finish_job(&L, j, t, EV_KIND(ev.data) == EV_END ? REPLAY_FINISHED : REPLAY_KILLED);
         break;
@@ -536,7 +543,7 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
       uint32_t j = a[k].job;
       if (a[k].kind == SCHED_PREEMPT) {
         /* the scheduler already freed the cards and requeued the job: account the run */
-        stop_run(&L, j, t, 0, L.o.preempt_checkpoint, a[k].r, a[k].nr);
+        stop_run(&L, j, t, STOP_PREEMPTED, L.o.preempt_checkpoint, a[k].r, a[k].nr);
         r->jobs[L.src[j]].preemptions++;
         r->m.preemptions++;
         continue;

@@ -42,10 +42,11 @@ typedef struct replay_opts {
                                    as Tiresias/Gandiva suspend) and loses no work; 0 (default):
                                    it restarts from its last periodic checkpoint */
   double sample_s;              /* timeseries step (default 600 s; 0 = none) */
-  /* A job interrupted by a failure after this many interruptions in a row that saved no new
-   * checkpoint is given up (fate REPLAY_ABANDONED) instead of requeued: when its cards fail
-   * more often than restart_cost + one checkpoint interval, it could never finish and would
-   * hold the replay forever. Default 50; 0 = never give up (max_events still bounds the run). */
+  /* A job interrupted by a failure after this many failures in a row that saved no new
+   * checkpoint (preemptions and walltime kills do not count) is given up (fate
+   * REPLAY_ABANDONED) instead of requeued: when its cards fail more often than restart_cost +
+   * one checkpoint interval, it could never finish and would hold the replay forever.
+   * Default 50; 0 = never give up (max_events still bounds the run). */
   uint32_t abandon_after;
   /* The replay stops with WK_ECAPACITY after this many events, or after a tenth of them with
    * no job ending (finished, killed or abandoned); 0 (default) = 1,000 per job plus 1,000,000.
@@ -63,7 +64,7 @@ typedef struct replay_metrics {
   size_t jobs;            /* replayed (trace jobs minus the dropped) */
   size_t finished;        /* completed their work */
   size_t killed;          /* by walltime */
-  size_t abandoned;       /* given up after opts.abandon_after restarts without progress */
+  size_t abandoned;       /* given up after opts.abandon_after failures in a row without progress */
   size_t abandoned_hopeless; /* of those, jobs whose restart cost + checkpoint interval (wall)
                                 exceeds the mean time between failures of their cards: they
                                 can almost never reach a checkpoint */
@@ -74,7 +75,7 @@ typedef struct replay_metrics {
   double bounded_slowdown;  /* mean of max(1, (end - submit) / max(runtime, 10 s)) */
   double goodput;           /* useful card-seconds / allocated card-seconds */
   double ettr;              /* card-weighted productive time / (end - first start) */
-  double makespan_s;        /* first submit .. last end */
+  double makespan_s;        /* first submit of a replayed job .. last end */
   double wall_s;            /* real time the replay took */
   uint64_t restarts, preemptions, failures, failures_hit_jobs;
   double busy_card_s, useful_card_s;
@@ -93,11 +94,13 @@ typedef struct replay_job {
   int64_t id;       /* the trace's id */
   uint32_t tenant;
   uint32_t cards;
-  double submit_s, start_s, end_s; /* seconds from the first submit; start is the first one
+  double submit_s, start_s, end_s; /* seconds from the first submit of a replayed job (a dropped
+                                      job's submit may be negative); start is the first one
                                       (-1 if never started) */
   double runtime_s; /* the trace's */
   uint32_t domains; /* domains spanned at the job's ideal level, last placement (1 = ideal) */
-  uint32_t restarts, preemptions;
+  uint32_t restarts, preemptions; /* restarts: runs after a failure or preemption (a walltime
+                                      kill ends the job, it is not a restart) */
   uint8_t fate;     /* replay_fate */
 } replay_job;
 

@@ -82,10 +82,13 @@ int sched_pool_ideal_level(const sched_pool *p, uint32_t k);
  *   halflife: 7d                # fairshare usage decay (default 7 days, Slurm's default)
  *   tenants:
  *     - name: climate
- *       quota: 25%              # "25%" or "0.25" (fraction: has '%' or '.'), or 4096 (cards)
+ *       quota: 25%              # share of the cluster or cards, see below
  *       priority: 10            # larger runs first under --policy priority (default 0)
  *       users: [alice, "bob*"]  # fnmatch globs; groups: [...], queues: [...] likewise
  *       default: true           # takes jobs no tenant matches (at most one tenant)
+ * Quota: "25%" is a percentage (0..100) of the cluster; a number below 1 ("0.25", "2.5e-1")
+ * a fraction of it; a number >= 1 whole cards ("4096", "1e3"), at most 1e9. A plain decimal
+ * >= 1 ("1.0", "1.5") is refused: write the whole cluster as 100%. No quota: 0 (borrows only).
  * A job belongs to the first tenant in file order with a matching pattern, else to the
  * default tenant, else to an implicit tenant "(unmatched)" with quota 0 (borrowing only). */
 typedef struct sched_tenants sched_tenants;

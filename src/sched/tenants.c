@@ -5,6 +5,7 @@
 #include "sched_int.h"
 
 #include <fnmatch.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +98,11 @@ static const char *scalar(yctx *y, const yaml_node_t *nd, const char *key) {
   return (const char *)nd->data.scalar.value;
 }
 
-/* "25%", "0.25" (fraction) or "4096" (cards). */
+/* The quota rule (sched.h, docs/replay.md): "25%" is a percentage (0..100) of the cluster; a
+ * number below 1 ("0.25", "2.5e-1", "0") a fraction of it; a number >= 1 whole cards
+ * ("4096", "1e3", "4.096e3"), up to 1e9. A plain decimal >= 1 ("1.0", "1.5") is refused
+ * (returns -2): "1.0" once meant the whole cluster, and cards are not fractional.
+ * Returns 0, -1 (not a quota) or -2. */
 static int parse_quota(const char *v, double *cards, double *frac) {
   size_t n = strlen(v);
   char buf[64];
@@ -111,15 +116,22 @@ static int parse_quota(const char *v, double *cards, double *frac) {
     *frac = d / 100;
     return 0;
   }
-  if (strchr(v, '.') || strchr(v, 'e') || strchr(v, 'E')) {
-    if (wk_parse_double(v, &d) || d < 0 || d > 1) return -1;
+  int64_t i;
+  if (!wk_parse_i64(v, &i)) {
+    if (i < 0 || i > 1000000000) return -1;
+    *cards = (double)i;
+    *frac = 0;
+    return 0;
+  }
+  if (wk_parse_double(v, &d) || !(d >= 0)) return -1;
+  if (d < 1) {
     *cards = -1;
     *frac = d;
     return 0;
   }
-  int64_t i;
-  if (wk_parse_i64(v, &i) || i < 0 || i > 1000000000) return -1;
-  *cards = (double)i;
+  if (!strchr(v, 'e') && !strchr(v, 'E')) return -2;
+  if (d != floor(d) || d > 1e9) return -1;
+  *cards = d;
   *frac = 0;
   return 0;
 }
@@ -172,8 +184,15 @@ static void tenant_item(yctx *y, yaml_node_t *nd) {
       name = s;
     } else if (!strcmp(key, "quota")) {
       have_quota = 1;
-      if ((s = scalar(y, v, key)) && parse_quota(s, &qc, &qf))
-        yerr(y, v, WK_EVALUE, "quota must be cards (4096), a fraction (0.25) or a percentage (25%%), not '%s'", s);
+      int qr = (s = scalar(y, v, key)) ? parse_quota(s, &qc, &qf) : 0;
+      if (qr == -2)
+        yerr(y, v, WK_EVALUE,
+             "quota must be whole cards (4096, 1e3) or, written with '.', a fraction below 1 "
+             "(0.25), not '%s': write the whole cluster as 100%%", s);
+      else if (qr)
+        yerr(y, v, WK_EVALUE,
+             "quota must be cards (4096), a fraction (0.25) or a percentage (25%%), not '%s' "
+             "(cards: whole numbers >= 1; fractions: below 1)", s);
     } else if (!strcmp(key, "priority")) {
       if ((s = scalar(y, v, key)) && (wk_parse_i64(s, &prio) || prio < -1000000 || prio > 1000000))
         yerr(y, v, WK_EVALUE, "priority must be a whole number from -1000000 to 1000000, not '%s'", s);

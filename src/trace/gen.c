@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Sources of the constants (numbers from /work/shared/data/traces/acme_cluster_summary.csv,
@@ -313,6 +314,11 @@ wk_errcode trace_gen(const trace_gen_opts *o, trace **out, wk_err *e) {
 }
 
 /* ---- SWF writer ------------------------------------------------------------------------------ */
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
 static long long name_number(const trace *t, uint32_t id) {
   if (id == 0) return -1;
   int64_t v;
@@ -351,27 +357,49 @@ wk_errcode trace_write_swf(const trace *t, FILE *f, const char *comment, wk_err 
   }
   fprintf(f, "; UnixStartTime: %lld\n; MaxJobs: %zu\n; MaxRecords: %zu\n; MaxProcs: %lld\n",
           (long long)start, n, n, (long long)maxc);
-  /* name the queues that are not numbers, so the numbers in field 15 can be read back */
+  /* Queue numbers for field 15: a queue named by a number keeps it; any other gets its name
+   * id, or, when a numbered queue already has that number, the next one above all in use.
+   * Those are named in "; MaxQueues:" and one "; Queue: NUMBER NAME" line each (SWF 2.2
+   * header comments), which the reader maps back. O(n + names log names). */
   size_t nn = trace_nnames(t);
-  unsigned char *used = wk_calloc(nn ? nn : 1, 1);
-  for (size_t i = 0; i < n; i++) used[jobs[i].queue] = 1;
-  int any = 0;
+  int64_t *qnum = wk_malloc(sizeof(int64_t) * (nn ? nn : 1));
+  int64_t *taken = wk_malloc(sizeof(int64_t) * (nn ? nn : 1));
+  for (size_t q = 0; q < nn; q++) qnum[q] = -1;
+  for (size_t i = 0; i < n; i++)
+    if (jobs[i].queue) qnum[jobs[i].queue] = 0; /* used; numbered below */
+  size_t ntaken = 0, nnamed = 0;
+  int64_t top = (int64_t)nn; /* above every name id */
   for (uint32_t q = 1; q < nn; q++) {
     int64_t v;
-    if (!used[q] || !wk_parse_i64(trace_name(t, q), &v)) continue;
-    fprintf(f, "%s %u=%s", any ? "" : "; Queues:", q, trace_name(t, q));
-    any = 1;
+    if (qnum[q] < 0) continue;
+    if (!wk_parse_i64(trace_name(t, q), &v) && v >= 0) {
+      qnum[q] = v;
+      taken[ntaken++] = v;
+      if (v > top) top = v;
+    } else {
+      qnum[q] = -2; /* a name: numbered once the taken numbers are known */
+      nnamed++;
+    }
   }
-  wk_free(used);
-  if (any) fputc('\n', f);
+  qsort(taken, ntaken, sizeof *taken, cmp_i64);
+  if (nnamed) fprintf(f, "; MaxQueues: %zu\n", nnamed + ntaken);
+  for (uint32_t q = 1; q < nn; q++) {
+    if (qnum[q] != -2) continue;
+    int64_t v = q;
+    if (bsearch(&v, taken, ntaken, sizeof *taken, cmp_i64) && top < INT64_MAX) v = ++top;
+    qnum[q] = v;
+    fprintf(f, "; Queue: %lld %s\n", (long long)v, trace_name(t, q));
+  }
+  wk_free(taken);
   for (size_t i = 0; i < n; i++) {
     const trace_job *j = &jobs[i];
     fprintf(f, "%lld %lld -1 %lld %lld -1 -1 %lld %lld -1 %d %lld %lld -1 %lld -1 -1 -1\n",
             (long long)j->id, (long long)(j->submit_s - start), (long long)j->runtime_s,
             (long long)j->cards, (long long)j->cards, (long long)j->walltime_s,
             swf_status((trace_state)j->state), name_number(t, j->user),
-            name_number(t, j->group), name_number(t, j->queue));
+            name_number(t, j->group), j->queue ? (long long)qnum[j->queue] : -1LL);
   }
+  wk_free(qnum);
   if (fflush(f) || ferror(f))
     return wk_err_set(e, WK_EIO, NULL, 0, 0, "write error while writing SWF: %s",
                       errno ? strerror(errno) : "I/O error");

@@ -5,6 +5,7 @@
 #include "trace_int.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- SWF ------------------------------------------------------------------------------------ */
@@ -32,6 +33,78 @@ static int swf_header_i64(const char *line, const char *key, int64_t *out) {
   return trace_parse_num(tmp, out) == 0;
 }
 
+/* Queue names from "; Queue: NUMBER NAME" header lines (SWF 2.2 describes each queue on
+ * one such line; the rest of the line after the number is its name). Field 15 then reads as
+ * that name instead of the bare number. Sorted once, when the first job line needs it. */
+typedef struct swf_queue {
+  int64_t num;
+  uint32_t name; /* interned */
+  uint32_t seq;  /* header order: a later line for the same number wins */
+} swf_queue;
+typedef struct swf_queues {
+  swf_queue *q;
+  size_t n, cap;
+  int sorted;
+} swf_queues;
+
+static int cmp_swf_queue(const void *a, const void *b) {
+  const swf_queue *x = a, *y = b;
+  if (x->num != y->num) return x->num < y->num ? -1 : 1;
+  return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Reads "; Queue: NUMBER NAME" into qs. 1 when the line is one, else 0 (other comments,
+ * and free-text "Queue:" lines that do not start with a number, are left alone). */
+static int swf_header_queue(const char *line, trace_build *b, swf_queues *qs) {
+  const char *p = line + 1;
+  while (*p == ' ' || *p == '\t') p++;
+  if (strncmp(p, "Queue:", 6)) return 0;
+  p += 6;
+  while (*p == ' ' || *p == '\t') p++;
+  char tmp[32];
+  size_t k = 0;
+  while (*p && *p != ' ' && *p != '\t' && k + 1 < sizeof tmp) tmp[k++] = *p++;
+  tmp[k] = 0;
+  int64_t num;
+  if (wk_parse_i64(tmp, &num) || num < 0) return 0;
+  while (*p == ' ' || *p == '\t') p++;
+  size_t len = strlen(p);
+  while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
+  if (!len) return 0;
+  if (qs->n == qs->cap) {
+    qs->cap = qs->cap ? 2 * qs->cap : 16;
+    qs->q = wk_realloc(qs->q, sizeof *qs->q * qs->cap);
+  }
+  qs->q[qs->n] = (swf_queue){num, trace_intern(b, p, len), (uint32_t)qs->n};
+  qs->n++;
+  qs->sorted = 0;
+  return 1;
+}
+
+/* The name id for queue number num (its header name, else the number as written). O(log n). */
+static uint32_t swf_queue_name(trace_build *b, swf_queues *qs, int64_t num, const trace_field *fl) {
+  if (qs->n) {
+    if (!qs->sorted) {
+      qsort(qs->q, qs->n, sizeof *qs->q, cmp_swf_queue);
+      size_t w = 0; /* keep the last line of each number */
+      for (size_t i = 0; i < qs->n; i++) {
+        if (w && qs->q[w - 1].num == qs->q[i].num) w--;
+        qs->q[w++] = qs->q[i];
+      }
+      qs->n = w;
+      qs->sorted = 1;
+    }
+    size_t lo = 0, hi = qs->n;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (qs->q[mid].num < num) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < qs->n && qs->q[lo].num == num) return qs->q[lo].name;
+  }
+  return trace_intern(b, fl->s, fl->len);
+}
+
 /* Counts, ids and status codes are integers in SWF ("64", "64.0", "1e3"); a fraction such as
  * 64.5 processors is a wrong file, not something to round. Times may carry fractions. */
 static int swf_whole(const char *s) {
@@ -41,7 +114,7 @@ static int swf_whole(const char *s) {
   return !wk_parse_double(s, &d) && d == floor(d);
 }
 
-int trace_read_swf(trace_rd *r, trace_build *b) {
+static int read_swf(trace_rd *r, trace_build *b, swf_queues *qs) {
   trace_field f[SWF_FIELDS + 1];
   char *line;
   size_t len;
@@ -54,6 +127,7 @@ int trace_read_swf(trace_rd *r, trace_build *b) {
     if (*s == ';') {
       int64_t v;
       if (swf_header_i64(s, "UnixStartTime", &v)) unix_start = v;
+      else swf_header_queue(s, b, qs);
       continue;
     }
     if (!*s) continue;
@@ -127,7 +201,7 @@ int trace_read_swf(trace_rd *r, trace_build *b) {
     j.line = (uint32_t)r->line;
     j.user = v[SWF_USER] >= 0 ? trace_intern(b, f[SWF_USER - 1].s, f[SWF_USER - 1].len) : 0;
     j.group = v[SWF_GROUP] >= 0 ? trace_intern(b, f[SWF_GROUP - 1].s, f[SWF_GROUP - 1].len) : 0;
-    j.queue = v[SWF_QUEUE] >= 0 ? trace_intern(b, f[SWF_QUEUE - 1].s, f[SWF_QUEUE - 1].len) : 0;
+    j.queue = v[SWF_QUEUE] >= 0 ? swf_queue_name(b, qs, v[SWF_QUEUE], &f[SWF_QUEUE - 1]) : 0;
     switch (v[SWF_STATUS]) {
     case 1: case 3: j.state = TRACE_COMPLETED; break;
     case 0: case 4:
@@ -152,6 +226,13 @@ int trace_read_swf(trace_rd *r, trace_build *b) {
     for (size_t i = 0; i < b->n; i++)
       if (b->jobs[i].state == TRACE_FAILED) b->jobs[i].state = TRACE_UNKNOWN;
   return 0;
+}
+
+int trace_read_swf(trace_rd *r, trace_build *b) {
+  swf_queues qs = {0};
+  int rc = read_swf(r, b, &qs);
+  wk_free(qs.q);
+  return rc;
 }
 
 /* ---- Cobalt / PBS accounting ---------------------------------------------------------------- */

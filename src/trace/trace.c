@@ -136,6 +136,12 @@ static int gz_line(trace_rd *r, size_t *n, wk_err *e) {
 
 int trace_rd_next(trace_rd *r, char **line, size_t *len, wk_err *e) {
   size_t n = 0;
+  if (r->unread) {
+    r->unread = 0;
+    *line = r->buf;
+    *len = r->last_len;
+    return 1;
+  }
   if (r->gz) {
     int k = gz_line(r, &n, e);
     if (k <= 0) return k;
@@ -163,15 +169,13 @@ int trace_rd_next(trace_rd *r, char **line, size_t *len, wk_err *e) {
   }
   while (n > 0 && (r->buf[n - 1] == '\n' || r->buf[n - 1] == '\r')) r->buf[--n] = 0;
   *line = r->buf;
-  *len = n;
+  *len = r->last_len = n;
   return 1;
 }
 
-void trace_rd_rewind(trace_rd *r) {
-  if (r->gz) gzrewind(r->gz);
-  r->chunk_len = r->chunk_pos = 0;
-  r->mempos = 0;
-  r->line = 0;
+void trace_rd_unread(trace_rd *r) {
+  WK_ASSERT(r->line > 0 && !r->unread);
+  r->unread = 1;
 }
 
 void trace_rd_close(trace_rd *r) {
@@ -689,9 +693,11 @@ static wk_errcode load_rd(trace_rd *r, const char *name, const trace_opts *opts,
                       opts->time_scale, opts->load);
   trace_format fmt = opts->format;
   if (fmt == TRACE_FMT_AUTO) {
+    /* detection reads up to the first non-blank line and hands it back (no rewind: the
+     * input may be a pipe); every reader skips the blank lines before it anyway */
     wk_errcode c = detect_rd(r, &fmt, e);
     if (c) return c;
-    trace_rd_rewind(r);
+    trace_rd_unread(r);
   }
   trace_build b;
   trace_build_init(&b, opts, name, e);

@@ -122,6 +122,8 @@ typedef struct trace trace;
  * that is TRACE_FMT_AUTO; opts NULL means trace_opts_init's defaults. On success *out owns
  * the jobs (free with trace_free) and WK_EOK is returned. On error *out is NULL and e says
  * where: the line and the 1-based character column of the offending field, and what to do.
+ * The file is read once, front to back (detection hands its line to the reader, it does not
+ * seek back), so path may be a pipe such as /dev/stdin.
  * Cost: O(bytes) to parse plus O(n log n) to sort when the file is not in submit order;
  * memory about 64 bytes per job plus the distinct names. */
 wk_errcode trace_load(const char *path, const trace_opts *opts, trace **out, wk_err *e);
@@ -160,7 +162,9 @@ void trace_summarize(const trace *t, trace_summary *out);
 /* Writes t as SWF (18 fields; header comments say what wrote it). Status: completed 1,
  * failed/node_fail/timeout 0, cancelled/preempted 5, others -1; a timeout reads back as
  * one because its runtime reaches the requested time. User, group and queue are written as
- * numbers: the name itself when it is one, else its name id. Submit times are written
+ * numbers: the name itself when it is one, else its name id (a queue id that is another
+ * queue's number gets the next free number); queues with other names are named in
+ * "; Queue: NUMBER NAME" header lines, which the SWF reader maps back. Submit times are written
  * relative to a "; UnixStartTime:" header (the first submit, rounded down to a day).
  * comment (may be NULL) adds header lines, each prefixed "; ". f is flushed at the end.
  * Returns WK_EIO if f reports a write error; the message gives the reason but not the file

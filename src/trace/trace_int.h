@@ -31,6 +31,8 @@ typedef struct trace_rd {
   char *buf;
   size_t cap;
   int line; /* 1-based number of the line last returned */
+  size_t last_len; /* length of the line last returned, for trace_rd_unread */
+  int unread;      /* 1: the next trace_rd_next hands back the line last returned */
 } trace_rd;
 int trace_rd_open_file(trace_rd *r, const char *path, wk_err *e); /* 0 or -1 */
 void trace_rd_open_mem(trace_rd *r, const char *name, const char *text, size_t len);
@@ -39,7 +41,10 @@ void trace_rd_open_mem(trace_rd *r, const char *name, const char *text, size_t l
  * Returns 1 with *line and *len set, 0 at end, -1 (e set) on a read error, a gzip stream
  * that ends early, or a NUL byte inside a line (not a text file). */
 int trace_rd_next(trace_rd *r, char **line, size_t *len, wk_err *e);
-void trace_rd_rewind(trace_rd *r);
+/* Makes the next trace_rd_next return the line it last returned again (same number), so
+ * format detection can look at the first line and leave it to the reader without seeking
+ * back: a pipe cannot be rewound. The caller must not have edited that line. */
+void trace_rd_unread(trace_rd *r);
 void trace_rd_close(trace_rd *r);
 
 /* ---- CSV / separated fields ---- */

@@ -7,8 +7,9 @@
 #include <string.h>
 
 typedef struct cache_slot {
-  uint64_t key;  /* 0 = empty */
-  uint64_t op_level, first_stride_n;
+  uint64_t key; /* hash of the fields below, odd; 0 = empty */
+  uint64_t op_level;
+  uint32_t first, stride, n; /* compared in full: the hash only picks the slot */
   double bytes, time_s;
 } cache_slot;
 
@@ -67,12 +68,17 @@ wk_errcode work_coll(work_ctx *x, coll_op op, int level, uint32_t first, uint32_
   *time_s = 0;
   if (n < 2 || !(bytes > 0)) return WK_OK;
   uint64_t a = (uint64_t)op << 8 | (uint64_t)level;
-  uint64_t b = (uint64_t)first << 40 ^ (uint64_t)stride << 20 ^ (uint64_t)n;
-  uint64_t key = wk_mix64(a ^ wk_mix64(b ^ wk_mix64(bits(bytes)))) | 1;
+  /* each field mixed in turn (no packing of fields into shared bits, which collides) */
+  uint64_t key = wk_mix64(a);
+  key = wk_mix64(key ^ first);
+  key = wk_mix64(key ^ stride);
+  key = wk_mix64(key ^ n);
+  key = wk_mix64(key ^ bits(bytes)) | 1;
   size_t i = key & (x->cap - 1);
   for (; x->tab[i].key; i = (i + 1) & (x->cap - 1)) {
     const cache_slot *s = &x->tab[i];
-    if (s->key == key && s->op_level == a && s->first_stride_n == b && s->bytes == bytes) {
+    if (s->key == key && s->op_level == a && s->first == first && s->stride == stride &&
+        s->n == n && s->bytes == bytes) {
       *time_s = s->time_s;
       return WK_OK;
     }
@@ -97,7 +103,7 @@ wk_errcode work_coll(work_ctx *x, coll_op op, int level, uint32_t first, uint32_
     i = key & (x->cap - 1);
     while (x->tab[i].key) i = (i + 1) & (x->cap - 1);
   }
-  x->tab[i] = (cache_slot){key, a, b, bytes, res.time_s};
+  x->tab[i] = (cache_slot){key, a, first, stride, n, bytes, res.time_s};
   x->used++;
   *time_s = res.time_s;
   return WK_OK;

@@ -69,6 +69,7 @@ static const struct {
   const char *key;
   size_t off;
   int max;
+  int boolean; /* 1: a flag, also written true/false; the counts take only digits */
 } int_keys[] = {
     [K_LAYERS] = {"layers", offsetof(work_model, layers), WORK_MAX_LAYERS},
     [K_HIDDEN] = {"hidden", offsetof(work_model, hidden), WORK_MAX_HIDDEN},
@@ -76,13 +77,13 @@ static const struct {
     [K_KV_HEADS] = {"kv_heads", offsetof(work_model, kv_heads), WORK_MAX_HEADS},
     [K_FFN_HIDDEN] = {"ffn_hidden", offsetof(work_model, ffn_hidden), WORK_MAX_FFN_HIDDEN},
     [K_VOCAB] = {"vocab", offsetof(work_model, vocab), WORK_MAX_VOCAB},
-    [K_GATED_MLP] = {"gated_mlp", offsetof(work_model, gated_mlp), 1},
+    [K_GATED_MLP] = {"gated_mlp", offsetof(work_model, gated_mlp), 1, 1},
     [K_EXPERTS] = {"experts", offsetof(work_model, experts), WORK_MAX_EXPERTS},
     [K_TOP_K] = {"top_k", offsetof(work_model, top_k), WORK_MAX_EXPERTS},
     [K_SHARED_EXPERTS] = {"shared_experts", offsetof(work_model, shared_experts), WORK_MAX_EXPERTS},
     [K_MOE_FFN_HIDDEN] = {"moe_ffn_hidden", offsetof(work_model, moe_ffn_hidden), WORK_MAX_FFN_HIDDEN},
     [K_DENSE_LAYERS] = {"dense_layers", offsetof(work_model, dense_layers), WORK_MAX_LAYERS},
-    [K_TIED_EMBEDDINGS] = {"tied_embeddings", offsetof(work_model, tied_embeddings), 1},
+    [K_TIED_EMBEDDINGS] = {"tied_embeddings", offsetof(work_model, tied_embeddings), 1, 1},
 };
 #define N_INT_KEYS ((int)(sizeof int_keys / sizeof int_keys[0]))
 
@@ -174,10 +175,12 @@ double work_model_params(const work_model *m) { return params_with(m, m->experts
 double work_model_active_params(const work_model *m) { return params_with(m, m->top_k); }
 
 /* ---- YAML ----------------------------------------------------------------------------------- */
-/* 0, or -1 (not a non-negative whole number: the message says so), or -2 (above max). */
-static int parse_int(const char *v, int max, int *out) {
-  if (!strcmp(v, "true")) return *out = 1, 0;
-  if (!strcmp(v, "false")) return *out = 0, 0;
+/* 0, or -1 (not a non-negative whole number, or for a boolean key not true/false/0/1: the
+ * message says so), or -2 (above max). true/false only for boolean keys: `layers: true` is a
+ * mistake, not 1 layer. */
+static int parse_int(const char *v, int max, int boolean, int *out) {
+  if (boolean && !strcmp(v, "true")) return *out = 1, 0;
+  if (boolean && !strcmp(v, "false")) return *out = 0, 0;
   char *end;
   errno = 0;
   long long x = strtoll(v, &end, 10);
@@ -241,22 +244,27 @@ wk_errcode work_model_parse(work_model *m, const char *yaml, size_t len, const c
         for (int i = 0; found < 0 && i < N_INT_KEYS; i++)
           if (!strcmp(key, int_keys[i].key)) {
             found = i;
-            int r = parse_int(v, int_keys[i].max, int_field(m, i));
+            int r = parse_int(v, int_keys[i].max, int_keys[i].boolean, int_field(m, i));
             if (r == -2)
               rc = wk_err_set(err, WK_EVALUE, path, line, col,
                               "model key '%s': '%s' is too large (at most %d)", key, v,
                               int_keys[i].max);
+            else if (r && int_keys[i].boolean)
+              rc = wk_err_set(err, WK_EVALUE, path, line, col,
+                              "model key '%s': '%s' is not true or false", key, v);
             else if (r)
               rc = wk_err_set(err, WK_EVALUE, path, line, col,
                               "model key '%s': '%s' is not a non-negative integer", key, v);
           }
-        if (found < 0)
+        if (found < 0) {
+          char keys[512] = "name, source"; /* from the table, so the list cannot go stale */
+          for (int i = 0; i < N_INT_KEYS; i++) {
+            size_t kl = strlen(keys);
+            snprintf(keys + kl, sizeof keys - kl, ", %s", int_keys[i].key);
+          }
           rc = wk_err_set(err, WK_EUNKNOWN_KEY, path, key_line, key_col,
-                          "unknown model key '%s' (keys: name, layers, hidden, heads, kv_heads, "
-                          "ffn_hidden, vocab, gated_mlp, experts, top_k, shared_experts, "
-                          "moe_ffn_hidden, dense_layers, tied_embeddings)",
-                          key);
-        else {
+                          "unknown model key '%s' (keys: %s)", key, keys);
+        } else {
           pos.line[found] = key_line;
           pos.col[found] = key_col;
         }

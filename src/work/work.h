@@ -194,7 +194,8 @@ typedef struct work_sci_result {
 
 /* 3-D stencil on an nx*ny*nz grid over `cards` cards (decomposed into the most cubic
  * px*py*pz), halo of `halo` cells, exchanged with 6 neighbours by send/recv; compute by
- * roofline (FLOPs at the vector FP32 rate, bytes at HBM bandwidth). overlap: interior compute
+ * roofline (FLOPs at the FP64 vector rate, taken as 1/32 of the dense BF16 peak; bytes at HBM
+ * bandwidth). overlap: interior compute
  * hides the halo exchange. */
 typedef struct work_stencil {
   int64_t nx, ny, nz;
