@@ -10,7 +10,7 @@ SHARED ?= $(abspath ../shared)
 FUZZ_SECONDS ?= 600
 SMOKE_SECONDS ?= 30
 
-.PHONY: all deps build build-asan build-fuzz test test-unit test-asan test-determinism fuzz fuzz-smoke demo bench \
+.PHONY: all deps build build-asan build-fuzz test test-unit test-asan test-determinism fuzz fuzz-smoke demo demo-steps bench \
         valgrind clean
 
 all: build
@@ -62,26 +62,31 @@ test: fuzz-smoke test-determinism test-unit test-asan
 
 # The default 60,000-card scenario: the cluster, its collectives, a trillion-parameter training
 # step and the best layouts for Llama 3 405B on all of it, then a week of shared use replayed.
+# `make valgrind` runs the same steps under memcheck (VG) and fails on any error or leak.
 W := ./build/wanka
+VGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect
 demo: build
-	@echo "== the cluster"; $(W) cluster show zhengzhou-60k
+	@$(MAKE) --no-print-directory demo-steps VG=
+
+valgrind: build
+	@$(MAKE) --no-print-directory demo-steps VG="$(VGRIND)"
+	@echo "valgrind: the demo ran clean (no errors, no definite or indirect leaks)"
+
+demo-steps:
+	@echo "== the cluster"; $(VG) $(W) cluster show zhengzhou-60k
 	@echo; echo "== all-reduce over all 61,440 cards (L1: max-min flows on the real placement)"
-	@$(W) coll allreduce --cluster zhengzhou-60k --cards 61440 --level 1 --sizes 1M:1G --step-factor 32
+	@$(VG) $(W) coll allreduce --cluster zhengzhou-60k --cards 61440 --level 1 --sizes 1M:1G --step-factor 32
 	@echo; echo "== one training step of a 1T-parameter model on all 61,440 cards"
-	@$(W) train --cluster zhengzhou-60k --model megatron-1t --cards 61440 --seq 2048 --gbs 15360 \
+	@$(VG) $(W) train --cluster zhengzhou-60k --model megatron-1t --cards 61440 --seq 2048 --gbs 15360 \
 	  --tp 8 --pp 32 --vpp 4 --level 1
 	@echo; echo "== the best layouts for Llama 3 405B on 61,440 cards"
-	@$(W) plan --cluster zhengzhou-60k --model llama3-405b --cards 61440 --seq 8192 --gbs 3840 --top 3
+	@$(VG) $(W) plan --cluster zhengzhou-60k --model llama3-405b --cards 61440 --seq 8192 --gbs 3840 --top 3
 	@echo; echo "== a week of AI-for-science work (generated), replayed with EASY backfill and failures"
-	@$(W) trace gen --cards 61440 --days 7 --seed 1 --out build/demo-week.swf
-	@$(W) replay --cluster zhengzhou-60k --trace build/demo-week.swf --policy backfill --placement topo
+	@$(VG) $(W) trace gen --cards 61440 --days 7 --seed 1 --out build/demo-week.swf
+	@$(VG) $(W) replay --cluster zhengzhou-60k --trace build/demo-week.swf --policy backfill --placement topo
 
 bench: build
 	@for b in build/bench/*; do echo "== $$b"; $$b || exit 1; done
-
-valgrind: build
-	valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-	  ./build/wanka cluster show zhengzhou-60k >/dev/null
 
 clean:
 	rm -rf build build-asan build-fuzz fuzz-out
