@@ -350,6 +350,86 @@ static void test_ring_at_scale(void **st) {
   hw_free(c);
 }
 
+/* Groups at once (coll_time_groups): DP-like groups, the same layout shifted. On a non-blocking
+ * rail-aligned fabric they do not meet, so all at once == one alone; on an oversubscribed one
+ * groups that span pods share the pods' uplinks and are slower together; the phase cache
+ * keeps groups-at-once and alone apart; overlapping or out-of-range groups are refused. */
+static double grouped(coll_ctx *x, coll_op op, coll_algo a, int level, const uint32_t *cards,
+                      uint32_t n, const uint32_t *off, uint32_t ng, double bytes) {
+  coll_result r;
+  wk_err err;
+  if (coll_time_groups(x, op, a, level, cards, n, off, ng, bytes, &r, &err)) {
+    char buf[1024];
+    fail_msg("groups %s L%d n=%u x %u: %s", coll_op_name(op), level, n, ng,
+             wk_err_format(&err, buf, sizeof buf));
+  }
+  assert_int_equal(r.level, level);
+  return r.time_s;
+}
+
+static void test_groups(void **st) {
+  (void)st;
+  hw_cluster *c = load("dgx-a100:nodes=32");
+  coll_ctx *x = coll_ctx_new(c);
+  uint32_t n = 32, *dp = first_cards(n, 8, 0), *off = first_cards(8, 1, 0);
+  coll_op ops[3] = {COLL_ALLREDUCE, COLL_REDUCESCATTER, COLL_ALLGATHER};
+  for (int k = 0; k < 3; k++) {
+    double alone = timed(x, ops[k], COLL_AUTO, 1, dp, n, 256 * MiB, NULL);
+    double all = grouped(x, ops[k], COLL_AUTO, 1, dp, n, off, 8, 256 * MiB);
+    print_message("dgx-a100 %s 8 DP groups of 32: alone %.3f ms, at once %.3f ms\n",
+                  coll_op_name(ops[k]), alone * 1e3, all * 1e3);
+    assert_close(all, alone, 0.01, "non-blocking groups at once vs alone");
+    assert_close(grouped(x, ops[k], COLL_AUTO, 0, dp, n, off, 8, 256 * MiB),
+                 timed(x, ops[k], COLL_AUTO, 0, dp, n, 256 * MiB, NULL), 1e-12, "L0 groups");
+  }
+  /* one group is coll_time on the shifted cards, bit for bit */
+  uint32_t three = 3, *dp3 = first_cards(n, 8, 3);
+  assert_true(grouped(x, COLL_ALLREDUCE, COLL_RING, 1, dp, n, &three, 1, 64 * MiB) ==
+              timed(x, COLL_ALLREDUCE, COLL_RING, 1, dp3, n, 64 * MiB, NULL));
+  coll_result r;
+  wk_err err;
+  uint32_t bad[2] = {0, 8}; /* group 1 is group 0 (first 16 ranks) shifted onto itself */
+  assert_int_equal(coll_time_groups(x, COLL_ALLREDUCE, COLL_RING, 1, dp, 16, bad, 2, MiB, &r, &err),
+                   WK_EVALUE);
+  bad[1] = 7 + 8 * 32; /* past the last card */
+  assert_int_equal(coll_time_groups(x, COLL_ALLREDUCE, COLL_RING, 1, dp, n, bad, 2, MiB, &r, &err),
+                   WK_ERANGE);
+  assert_int_equal(coll_time_groups(x, COLL_ALLREDUCE, COLL_RING, 1, dp, n, bad, 0, MiB, &r, &err),
+                   WK_EVALUE);
+  coll_ctx_free(x);
+  hw_free(c);
+  /* L2 (concurrent jobs) agrees with L1 on a small non-blocking cluster */
+  c = load("dgx-a100:nodes=4");
+  x = coll_ctx_new(c);
+  uint32_t *dp4 = first_cards(4, 8, 0);
+  double l1 = grouped(x, COLL_ALLREDUCE, COLL_RING, 1, dp4, 4, off, 8, 64 * MiB);
+  double l2 = grouped(x, COLL_ALLREDUCE, COLL_RING, 2, dp4, 4, off, 8, 64 * MiB);
+  assert_close(l2, l1, 0.01, "groups L2 vs L1");
+  coll_ctx_free(x);
+  hw_free(c);
+  /* zhengzhou 1:3: 640 groups of 4 cards, one per supernode over two pods */
+  c = load("zhengzhou-60k:oversubscription=3");
+  x = coll_ctx_new(c);
+  uint32_t *span = first_cards(4, 640, 0), *off640 = first_cards(640, 1, 0);
+  for (int rep = 0; rep < 2; rep++) { /* the second round is answered from the phase cache */
+    double alone = timed(x, COLL_ALLREDUCE, COLL_RING, 1, span, 4, 256 * MiB, NULL);
+    double all = grouped(x, COLL_ALLREDUCE, COLL_RING, 1, span, 4, off640, 640, 256 * MiB);
+    double all2 = grouped(x, COLL_ALLREDUCE, COLL_RING, 2, span, 4, off640, 64, 256 * MiB);
+    print_message("zhengzhou 1:3 ring 4 cards over 2 pods: alone %.3f ms, 640 groups %.3f ms "
+                  "(L2, 64 groups: %.3f ms)\n", alone * 1e3, all * 1e3, all2 * 1e3);
+    assert_true(all > 1.5 * alone);
+    assert_true(all2 > alone * 1.0001);
+  }
+  free(span);
+  free(off640);
+  free(dp4);
+  free(dp3);
+  free(dp);
+  free(off);
+  coll_ctx_free(x);
+  hw_free(c);
+}
+
 static char *slurp(const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
@@ -422,6 +502,7 @@ int main(void) {
       cmocka_unit_test(test_dead_link),      cmocka_unit_test(test_phase_cache),      cmocka_unit_test(test_auto),
       cmocka_unit_test(test_bad_args),       cmocka_unit_test(test_concurrent),
       cmocka_unit_test(test_ring_at_scale),  cmocka_unit_test(test_validation),
+      cmocka_unit_test(test_groups),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

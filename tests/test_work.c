@@ -727,6 +727,70 @@ static void test_coll_cache_key(void **state) {
   hw_free(c);
 }
 
+/* dp_contention: every DP group of the job timed at once (coll_time_groups). Off by default;
+ * at L0 it changes nothing; on Selene (non-blocking, rail-aligned DP groups) within 1 %; on an
+ * oversubscribed fabric groups that span pods are slower together than one alone, and the
+ * collective cache keeps the two apart. */
+static void test_dp_contention(void **state) {
+  (void)state;
+  hw_cluster *c = selene();
+  work_ctx *x = work_ctx_new(c);
+  work_job j;
+  base_job(&j, "megatron-7.5b");
+  assert_int_equal(j.dp_contention, 0);
+  j.tp = 8;
+  j.pp = 2;
+  j.dp = 16;
+  j.gbs = 256;
+  j.overlap_dp = 0; /* every DP second exposed */
+  work_result r[4];
+  wk_err err;
+  for (int lv = 0; lv < 2; lv++) {
+    j.level = lv;
+    j.dp_contention = 0;
+    assert_int_equal(work_train_step(x, &j, &r[2 * lv], &err), WK_OK);
+    j.dp_contention = 1;
+    assert_int_equal(work_train_step(x, &j, &r[2 * lv + 1], &err), WK_OK);
+    assert_true(r[2 * lv].b.dp > 0);
+  }
+  assert_true(r[0].step_time_s == r[1].step_time_s); /* L0: no contention modelled */
+  assert_true(r[3].b.dp >= r[2].b.dp * (1 - 1e-12));
+  assert_true(r[3].b.dp <= r[2].b.dp * 1.01);
+  assert_true(fabs(r[3].step_time_s - r[2].step_time_s) <= 0.01 * r[2].step_time_s);
+  work_ctx_free(x);
+  hw_free(c);
+
+  c = hw_load("zhengzhou-60k:oversubscription=3", &err);
+  assert_non_null(c);
+  x = work_ctx_new(c);
+  double alone, all, again;
+  /* 640 groups of 4 cards, one card in each supernode of two pods */
+  assert_int_equal(work_coll(x, COLL_ALLREDUCE, 1, 0, 640, 4, 256e6, &alone, &err), WK_OK);
+  assert_int_equal(work_coll_groups(x, COLL_ALLREDUCE, 1, 0, 640, 4, 1, 2560, 256e6, &all, &err),
+                   WK_OK);
+  assert_int_equal(work_coll_misses(x), 2);
+  assert_true(all > 1.5 * alone);
+  assert_int_equal(work_coll(x, COLL_ALLREDUCE, 1, 0, 640, 4, 256e6, &again, &err), WK_OK);
+  assert_true(again == alone);
+  assert_int_equal(work_coll_misses(x), 2);
+  /* a whole job: TP 8, PP 2, DP 160 over 2,560 cards (two pods) */
+  base_job(&j, "megatron-7.5b");
+  j.tp = 8;
+  j.pp = 2;
+  j.dp = 160;
+  j.gbs = 320;
+  j.overlap_dp = 0;
+  j.level = 1;
+  assert_int_equal(work_train_step(x, &j, &r[0], &err), WK_OK);
+  j.dp_contention = 1;
+  assert_int_equal(work_train_step(x, &j, &r[1], &err), WK_OK);
+  print_message("zhengzhou 1:3 TP8 PP2 DP160: DP alone %.1f ms, all groups %.1f ms\n",
+                r[0].b.dp * 1e3, r[1].b.dp * 1e3);
+  assert_true(r[1].b.dp >= r[0].b.dp * (1 - 1e-12));
+  work_ctx_free(x);
+  hw_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_presets_match_yaml), cmocka_unit_test(test_param_counts),
@@ -739,6 +803,7 @@ int main(void) {
       cmocka_unit_test(test_science),
       cmocka_unit_test(test_validation_rows),
       cmocka_unit_test(test_coll_cache_key),
+      cmocka_unit_test(test_dp_contention),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

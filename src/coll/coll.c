@@ -72,7 +72,7 @@ void coll_ctx_free(coll_ctx *x) {
   coll_cache_clear(x);
   void *p[] = {x->seen,   x->acc,    x->tmp,   x->tmp2,  x->roff,  x->rlink, x->rate,
                x->lat,    x->memo,   x->shared, x->lcount, x->srate, x->fnet, x->ulink,
-               x->sol};
+               x->sol,    x->gcards};
   for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) wk_free(p[i]);
   wk_free(x);
 }
@@ -134,12 +134,16 @@ static wk_errcode check_args(const coll_ctx *x, coll_op op, coll_algo algo, int 
   return e;
 }
 
-/* Times one concrete algorithm at level 0 or 1 with the context's plan. */
+/* Times one concrete algorithm at level 0 or 1 with the context's plan; ngroups > 1 (level 1
+ * only): cards holds n * ngroups cards, group after group, and the plan of the first group is
+ * repeated on every group (coll_flow_at), all solved together. */
 static wk_errcode time_algo(coll_ctx *x, coll_op op, coll_algo algo, int level,
-                            const uint32_t *cards, uint32_t n, double bytes, double *t,
-                            wk_err *err) {
+                            const uint32_t *cards, uint32_t n, uint32_t ngroups, double bytes,
+                            double *t, wk_err *err) {
   wk_errcode e = coll_plan_build(x, &x->plan, op, algo, cards, n, bytes, 0, err);
   if (e) return e;
+  WK_ASSERT(ngroups == 1 || level == 1);
+  x->plan.ngroups = ngroups;
   if (level == 0) {
     *t = coll_l0(x, &x->plan);
     return WK_OK;
@@ -149,11 +153,11 @@ static wk_errcode time_algo(coll_ctx *x, coll_op op, coll_algo algo, int level,
 
 /* Resolves auto at min(level, 1) (L2 == L1 for one collective alone). OUT *algo, *t. */
 static wk_errcode resolve(coll_ctx *x, coll_op op, coll_algo *algo, int level,
-                          const uint32_t *cards, uint32_t n, double bytes, double *t,
-                          wk_err *err) {
+                          const uint32_t *cards, uint32_t n, uint32_t ngroups, double bytes,
+                          double *t, wk_err *err) {
   int lv = level > 1 ? 1 : level;
-  if (lv == 1) x->cards_hash = coll_hash_cards(cards, n);
-  if (*algo != COLL_AUTO) return time_algo(x, op, *algo, lv, cards, n, bytes, t, err);
+  if (lv == 1) x->cards_hash = coll_hash_cards(cards, n * ngroups);
+  if (*algo != COLL_AUTO) return time_algo(x, op, *algo, lv, cards, n, ngroups, bytes, t, err);
   coll_algo cand[4], best = COLL_AUTO;
   double best_t = INFINITY;
   wk_err first;
@@ -161,7 +165,7 @@ static wk_errcode resolve(coll_ctx *x, coll_op op, coll_algo *algo, int level,
   for (int i = 0; i < nc; i++) {
     double ti;
     wk_err e1;
-    if (time_algo(x, op, cand[i], lv, cards, n, bytes, &ti, &e1)) {
+    if (time_algo(x, op, cand[i], lv, cards, n, ngroups, bytes, &ti, &e1)) {
       if (!have_err) first = e1, have_err = 1;
       continue;
     }
@@ -191,7 +195,7 @@ wk_errcode coll_time(coll_ctx *x, coll_op op, coll_algo algo, int level, const u
   if (e) return e;
   double t = 0;
   /* Level 2 runs its own event simulation: an L1 solve is needed only to choose for auto. */
-  if ((level < 2 || algo == COLL_AUTO) && (e = resolve(x, op, &algo, level, cards, n, bytes, &t, err)))
+  if ((level < 2 || algo == COLL_AUTO) && (e = resolve(x, op, &algo, level, cards, n, 1, bytes, &t, err)))
     return e;
   if (level == 2) {
     if ((e = coll_plan_build(x, &x->plan, op, algo, cards, n, bytes, 1, err))) return e;
@@ -224,7 +228,7 @@ wk_errcode coll_time_concurrent(coll_ctx *x, const coll_job *jobs, uint32_t k, c
     memset(seen, 0, hw_cards(x->c));
     algo[j] = jb->algo;
     double t1;
-    if (!e) e = resolve(x, jb->op, &algo[j], 2, jb->cards, jb->n, jb->bytes, &t1, err);
+    if (!e) e = resolve(x, jb->op, &algo[j], 2, jb->cards, jb->n, 1, jb->bytes, &t1, err);
     if (!e) e = coll_plan_build(x, &plans[j], jb->op, algo[j], jb->cards, jb->n, jb->bytes, 1, err);
     pp[j] = &plans[j];
   }
@@ -239,4 +243,54 @@ wk_errcode coll_time_concurrent(coll_ctx *x, const coll_job *jobs, uint32_t k, c
   wk_free(algo);
   wk_free(t);
   return e;
+}
+
+wk_errcode coll_time_groups(coll_ctx *x, coll_op op, coll_algo algo, int level,
+                            const uint32_t *cards, uint32_t n, const uint32_t *offsets,
+                            uint32_t ngroups, double bytes, coll_result *out, wk_err *err) {
+  if (ngroups == 0) return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "no groups to time");
+  if (n < 2)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "a collective needs at least 2 cards (%u given)",
+                      n);
+  uint32_t total = hw_cards(x->c);
+  if ((uint64_t)n * ngroups > total)
+    return wk_err_set(err, WK_ERANGE, NULL, 0, 0,
+                      "%u groups of %u cards need more cards than the cluster's %u", ngroups, n,
+                      total);
+  uint32_t all = n * ngroups;
+  if (all > x->capg) {
+    x->capg = all;
+    wk_free(x->gcards);
+    x->gcards = wk_malloc(all * sizeof *x->gcards);
+  }
+  for (uint32_t g = 0; g < ngroups; g++)
+    for (uint32_t i = 0; i < n; i++) {
+      uint64_t card = (uint64_t)cards[i] + offsets[g];
+      if (card >= total)
+        return wk_err_set(err, WK_ERANGE, NULL, 0, 0,
+                          "group %u's card %llu is out of range: the cluster has cards 0..%u", g,
+                          (unsigned long long)card, total - 1);
+      x->gcards[(size_t)g * n + i] = (uint32_t)card;
+    }
+  /* The groups must be disjoint: checked as one card list (a repeated card is named). */
+  wk_errcode e = check_args(x, op, algo, level, x->gcards, all, bytes, x->seen, err);
+  if (e) return e;
+  if (level == 0 || ngroups == 1) /* L0 has no contention: one group alone */
+    return coll_time(x, op, algo, level, x->gcards, n, bytes, out, err);
+  if (level == 2) { /* every group a job of coll_time_concurrent; the slowest one counts */
+    coll_job *jobs = wk_malloc(ngroups * sizeof *jobs);
+    coll_result *res = wk_malloc(ngroups * sizeof *res);
+    for (uint32_t g = 0; g < ngroups; g++)
+      jobs[g] = (coll_job){op, algo, x->gcards + (size_t)g * n, n, bytes};
+    e = coll_time_concurrent(x, jobs, ngroups, res, NULL, err);
+    for (uint32_t g = 0; !e && g < ngroups; g++)
+      if (g == 0 || res[g].time_s > out->time_s) *out = res[g];
+    wk_free(jobs);
+    wk_free(res);
+    return e;
+  }
+  double t = 0;
+  if ((e = resolve(x, op, &algo, 1, x->gcards, n, ngroups, bytes, &t, err))) return e;
+  fill(out, op, n, algo, 1, bytes, t);
+  return WK_OK;
 }

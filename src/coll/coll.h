@@ -74,6 +74,27 @@ typedef struct coll_result {
 wk_errcode coll_time(coll_ctx *x, coll_op op, coll_algo algo, int level, const uint32_t *cards,
                      uint32_t n, double bytes, coll_result *out, wk_err *err);
 
+/* The same collective run at once on ngroups disjoint groups of n cards each, group g on the
+ * cards cards[i] + offsets[g] (i < n): e.g. the DP groups of a training job, one per
+ * (TP, PP, ...) coordinate, which reduce their gradients together and share the fabric's upper
+ * tiers. Every group uses the plan built for group 0 (cards + offsets[0]), so the groups
+ * should have the same shape (same scale-up domain pattern), as shifts of one layout do.
+ *   L0: no contention modelled: the time of group 0 alone (coll_time).
+ *   L1: each phase's flows of ALL groups solved as one max-min problem (the phase cache keys
+ *       on every group's cards and ngroups); a step lasts until the slowest flow of any group
+ *       lands, so the result is the slowest group's time with the groups in lockstep. COLL_AUTO
+ *       picks the algorithm that is fastest with all groups running.
+ *   L2: each group a job of coll_time_concurrent (steps not in lockstep); the slowest group's
+ *       result is returned. Cost: with COLL_AUTO one L1 solve per group to resolve it,
+ *       then one L2 run of every group's flows.
+ * OUT *out: the slowest group's time (busbw per group, of n ranks). Errors as coll_time, plus
+ * ngroups == 0, a shifted card out of range, groups that overlap (a card repeated). Cost: O(n
+ * ngroups) to check the cards, then L1 of n * ngroups ranks' flows. ngroups == 1 is coll_time
+ * on cards + offsets[0]. */
+wk_errcode coll_time_groups(coll_ctx *x, coll_op op, coll_algo algo, int level,
+                            const uint32_t *cards, uint32_t n, const uint32_t *offsets,
+                            uint32_t ngroups, double bytes, coll_result *out, wk_err *err);
+
 /* ---- added: several collectives at once (L2) -------------------------------------------- */
 /* One job's collective for coll_time_concurrent. cards are borrowed for the call. */
 typedef struct coll_job {

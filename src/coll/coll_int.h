@@ -52,8 +52,10 @@ typedef struct coll_plan {
   coll_op op;
   coll_algo algo;
   double bytes;
-  const uint32_t *cards; /* borrowed */
+  const uint32_t *cards; /* borrowed; n * ngroups entries, group g's at cards + g * n */
   uint32_t n;
+  uint32_t ngroups; /* 1 but for coll_time_groups: the flows of one group's phase are
+                     * repeated for every group, ranks shifted by g * n (coll_flow_at) */
   uint32_t *fs, *fd; /* PH_LIST flows: source and destination ranks */
   double *fb;        /* payload bytes */
   uint32_t nf, capf;
@@ -65,7 +67,8 @@ typedef struct coll_plan {
 /* A phase's max-min rates do not depend on the bytes, so coll_l1 keeps, per distinct phase,
  * every flow's rate and route latency: a size sweep or the training model's repeated calls
  * then cost one pass over the flows (O(F)), not routes plus a solve. A phase is found by
- * (hash of the card list, n, op, algo, phase index, kind, shift, flows) and confirmed by a
+ * (hash of the card list of every group, n, ngroups, op, algo, phase index, kind, shift,
+ * flows) and confirmed by a
  * fingerprint of its (source, destination) pairs and a hash of the capacities of every link
  * its routes use, so a failure model that zeroes a link is noticed even without
  * coll_ctx_invalidate. Entries are dropped all at once when they would pass the budget. */
@@ -75,8 +78,8 @@ typedef struct coll_plan {
 
 typedef struct coll_solved {
   uint64_t key;     /* mix of the fields below; bucket = key % COLL_CACHE_BUCKETS */
-  uint64_t cards_hash;
-  uint32_t n, index, shift, nflows;
+  uint64_t cards_hash; /* of all groups' cards */
+  uint32_t n, ngroups, index, shift, nflows;
   uint8_t op, algo, kind, anynet;
   uint64_t flows_fp; /* fingerprint of the phase's (src, dst) rank pairs */
   uint64_t caps_hash; /* capacities of links[0..nlinks) */
@@ -110,7 +113,9 @@ struct coll_ctx {
   uint32_t *ulink;  /* distinct links of the step being solved */
   uint64_t capu;
   /* L1 phase cache (level.c) */
-  uint64_t cards_hash; /* of the card list of the coll_time call in progress */
+  uint64_t cards_hash; /* of the card list (all groups') of the call in progress */
+  uint32_t *gcards;    /* coll_time_groups: every group's cards, group after group */
+  uint32_t capg;
   coll_solved *sol;
   uint32_t nsol, capsol;
   uint32_t bucket[COLL_CACHE_BUCKETS]; /* entry index + 1, 0 = empty */
@@ -125,9 +130,28 @@ void coll_plan_free(coll_plan *p);
  * lets pairwise sample its rounds (L0/L1); 1 keeps every round (L2). */
 wk_errcode coll_plan_build(coll_ctx *x, coll_plan *p, coll_op op, coll_algo algo,
                            const uint32_t *cards, uint32_t n, double bytes, int exact, wk_err *err);
-/* The f-th flow of phase ph (ranks and payload bytes). */
+static inline uint64_t coll_phase_flows1(const coll_plan *p, const coll_phase *ph) {
+  return ph->kind == PH_A2A ? (uint64_t)p->n * (p->n - 1) : ph->nflows;
+}
+/* Flows of phase ph over all groups. */
+static inline uint64_t coll_phase_flows(const coll_plan *p, const coll_phase *ph) {
+  return coll_phase_flows1(p, ph) * p->ngroups;
+}
+/* The route salt of flow f: its index inside its group, so that every group (and a group
+ * timed alone) routes its flows the same way. */
+static inline uint64_t coll_flow_salt(const coll_plan *p, const coll_phase *ph, uint64_t f) {
+  return p->ngroups > 1 ? f % coll_phase_flows1(p, ph) : f;
+}
+/* The f-th flow of phase ph (ranks into p->cards and payload bytes); flow f belongs to group
+ * f / (flows of one group). */
 static inline void coll_flow_at(const coll_plan *p, const coll_phase *ph, uint64_t f, uint32_t *s,
                                 uint32_t *d, double *b) {
+  uint32_t g = 0;
+  if (p->ngroups > 1) {
+    uint64_t per = coll_phase_flows1(p, ph);
+    g = (uint32_t)(f / per);
+    f %= per;
+  }
   if (ph->kind == PH_LIST) {
     *s = p->fs[ph->first + f];
     *d = p->fd[ph->first + f];
@@ -142,9 +166,10 @@ static inline void coll_flow_at(const coll_plan *p, const coll_phase *ph, uint64
     *d = j < src ? j : j + 1;
     *b = ph->bytes;
   }
-}
-static inline uint64_t coll_phase_flows(const coll_plan *p, const coll_phase *ph) {
-  return ph->kind == PH_A2A ? (uint64_t)p->n * (p->n - 1) : ph->nflows;
+  if (g) {
+    *s += g * p->n;
+    *d += g * p->n;
+  }
 }
 
 /* level.c: the three timings of a built plan. Each returns the collective's time in seconds

@@ -77,6 +77,7 @@ static double l0_a2a(coll_ctx *x, const coll_plan *p, double *lat_part) {
 }
 
 double coll_l0_phase(coll_ctx *x, const coll_plan *p, const coll_phase *ph, double *lat_part) {
+  WK_ASSERT(p->ngroups == 1); /* L0 times one group: coll_time_groups asks for group 0 */
   if (ph->kind == PH_A2A) return l0_a2a(x, p, lat_part);
   const hw_cluster *c = x->c;
   uint32_t n = p->n;
@@ -222,7 +223,7 @@ static wk_errcode solve_step(coll_ctx *x, const coll_plan *p, const coll_phase *
     coll_flow_at(p, ph, f, &s, &d, &b);
     h += mix64(((uint64_t)s << 32 | d) ^ (f * GOLDEN));
     uint32_t cs = p->cards[s], cd = p->cards[d];
-    hw_route_salted(x->c, cs, cd, f, &r);
+    hw_route_salted(x->c, cs, cd, coll_flow_salt(p, ph, f), &r);
     if (used + r.n > x->caprl) {
       x->caprl = 2 * (used + r.n) > 4096 ? 2 * (used + r.n) : 4096;
       x->rlink = wk_realloc(x->rlink, x->caprl * sizeof *x->rlink);
@@ -298,6 +299,7 @@ static wk_errcode solve_step(coll_ctx *x, const coll_plan *p, const coll_phase *
 static uint64_t phase_key(const coll_ctx *x, const coll_plan *p, uint32_t i,
                           const coll_phase *ph) {
   uint64_t h = mix64(x->cards_hash ^ p->n);
+  h = mix64(h ^ p->ngroups);
   h = mix64(h ^ ((uint64_t)p->op << 40 | (uint64_t)p->algo << 32 | i));
   h = mix64(h ^ ((uint64_t)ph->kind << 32 | ph->shift));
   return mix64(h ^ ph->nflows);
@@ -307,7 +309,8 @@ static coll_solved *cache_find(coll_ctx *x, uint64_t key, const coll_plan *p, ui
                                const coll_phase *ph) {
   for (uint32_t e = x->bucket[key % COLL_CACHE_BUCKETS]; e; e = x->sol[e - 1].next) {
     coll_solved *s = &x->sol[e - 1];
-    if (s->key == key && s->cards_hash == x->cards_hash && s->n == p->n && s->index == i &&
+    if (s->key == key && s->cards_hash == x->cards_hash && s->n == p->n &&
+        s->ngroups == p->ngroups && s->index == i &&
         s->op == p->op && s->algo == p->algo && s->kind == ph->kind && s->shift == ph->shift &&
         s->nflows == ph->nflows)
       return s;
@@ -360,6 +363,7 @@ static coll_solved *cache_slot(coll_ctx *x, coll_solved *old, uint64_t key, cons
   s->key = key;
   s->cards_hash = x->cards_hash;
   s->n = p->n;
+  s->ngroups = p->ngroups;
   s->index = i;
   s->shift = ph->shift;
   s->nflows = ph->nflows;
@@ -469,7 +473,7 @@ static wk_errcode start_step(coll_ctx *x, l2_job *jb, uint32_t j, double t, wk_e
     double b;
     coll_flow_at(p, ph, f, &s, &d, &b);
     uint32_t cs = p->cards[s], cd = p->cards[d];
-    hw_route_salted(x->c, cs, cd, f, &r);
+    hw_route_salted(x->c, cs, cd, coll_flow_salt(p, ph, f), &r);
     int su = same_su(x, cs, cd);
     anynet |= !su;
     net_flow_spec sp = {r.link, r.n, b / (su ? COLL_EFF_SCALEUP : COLL_EFF_NET), t, j, 0};

@@ -301,6 +301,7 @@ wk_errcode coll_plan_build(coll_ctx *x, coll_plan *p, coll_op op, coll_algo algo
   p->bytes = bytes;
   p->cards = cards;
   p->n = n;
+  p->ngroups = 1;
   p->nf = p->nph = 0;
   if (n + 1 > x->capn) {
     x->capn = n + 1;

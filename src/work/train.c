@@ -323,6 +323,17 @@ typedef struct step_detail {
   double p2p;
 } step_detail;
 
+/* A DP-group collective of n ranks at `stride` from the job's first card: one group alone,
+ * or with dp_contention every group of that shape in the job at once (one per TP rank, CP/EP
+ * slice and pipeline stage; a stage spans tp cp dp cards), sharing the fabric. */
+static wk_errcode dp_coll(work_ctx *x, const work_job *j, coll_op op, uint32_t stride, uint32_t n,
+                          double bytes, double *time_s, wk_err *err) {
+  if (!j->dp_contention)
+    return work_coll(x, op, j->level, j->first_card, stride, n, bytes, time_s, err);
+  return work_coll_groups(x, op, j->level, j->first_card, stride, n, (uint32_t)j->pp,
+                          (uint32_t)(j->tp * j->cp * j->dp), bytes, time_s, err);
+}
+
 static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, step_detail *det,
                              wk_err *err) {
   const work_model *m = &j->model;
@@ -484,22 +495,21 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
   if (ndp > 1 || nedp > 1) {
     double t_g = 0, t_p = 0, tt;
     coll_op gop = j->zero ? COLL_REDUCESCATTER : COLL_ALLREDUCE;
-    if ((rc = work_coll(x, gop, j->level, j->first_card, (uint32_t)t, ndp, params_card0 * gb, &tt, err)))
+    if ((rc = dp_coll(x, j, gop, (uint32_t)t, ndp, params_card0 * gb, &tt, err)))
       return rc;
     t_g += tt;
     if (exp_card0 > 0) {
-      if ((rc = work_coll(x, gop, j->level, j->first_card, (uint32_t)(t * j->cp * j->ep), nedp,
-                          exp_card0 * gb, &tt, err)))
+      if ((rc = dp_coll(x, j, gop, (uint32_t)(t * j->cp * j->ep), nedp, exp_card0 * gb, &tt, err)))
         return rc;
       t_g += tt;
     }
     if (j->zero) {
-      if ((rc = work_coll(x, COLL_ALLGATHER, j->level, j->first_card, (uint32_t)t, ndp, params_card0 * 2, &tt, err)))
+      if ((rc = dp_coll(x, j, COLL_ALLGATHER, (uint32_t)t, ndp, params_card0 * 2, &tt, err)))
         return rc;
       t_p += tt;
       if (exp_card0 > 0) {
-        if ((rc = work_coll(x, COLL_ALLGATHER, j->level, j->first_card, (uint32_t)(t * j->cp * j->ep), nedp,
-                            exp_card0 * 2, &tt, err)))
+        if ((rc = dp_coll(x, j, COLL_ALLGATHER, (uint32_t)(t * j->cp * j->ep), nedp,
+                          exp_card0 * 2, &tt, err)))
           return rc;
         t_p += tt;
       }

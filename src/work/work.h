@@ -88,11 +88,18 @@ typedef struct work_job {
   work_dtype dtype;
   work_attn attn;
   int level;       /* collective fidelity level (0 or 1; 2 works but is slow) */
+  int dp_contention; /* 1: at level >= 1 the DP gradient reduction and parameter all-gather
+                        are timed with every DP group of the job (one per TP rank, CP/EP
+                        slice and pipeline stage) running at once, sharing the fabric's upper
+                        tiers (coll_time_groups); 0 (default): one DP group alone. Off by
+                        default: a cold L1 step at 60k cards costs ~0.5 s instead of ~2 ms,
+                        and on ECMP fabrics (h100-roce-24k) static hashing of the groups'
+                        flows makes it pessimistic (docs/training.md) */
   uint32_t first_card; /* the job's cards are [first_card, first_card + cards), packed */
 } work_job;
 
 /* Sets defaults: vpp 1, cp 1, ep 1, dp 1, mbs 0 (auto), recompute AUTO, zero 1, seq_par 1,
- * overlap_dp 1, bf16, flash attention, level 0. */
+ * overlap_dp 1, bf16, flash attention, level 0, dp_contention 0. */
 void work_job_init(work_job *j);
 uint32_t work_job_cards(const work_job *j); /* tp * pp * dp * cp */
 

@@ -16,6 +16,15 @@
  * coll_time call (O(n) to build the card list). OUT *time_s. */
 wk_errcode work_coll(work_ctx *x, coll_op op, int level, uint32_t first, uint32_t stride,
                      uint32_t n, double bytes, double *time_s, wk_err *err);
+/* The same, run at once on every group of the same shape in the block the layout tiles: the
+ * group shifted by o + s * stage_stride for o < stride, s < nstages (the DP groups of every TP
+ * rank, o, and every pipeline stage, s: stage_stride = t cp dp), timed by coll_time_groups so
+ * that the groups share the fabric's upper tiers; the slowest group's time. At level 0 (no
+ * contention) it is work_coll. Cached like work_coll, keyed also by nstages and stage_stride;
+ * a miss is one coll_time_groups call (L1 of every group's flows together). */
+wk_errcode work_coll_groups(work_ctx *x, coll_op op, int level, uint32_t first, uint32_t stride,
+                            uint32_t n, uint32_t nstages, uint32_t stage_stride, double bytes,
+                            double *time_s, wk_err *err);
 uint64_t work_coll_misses(const work_ctx *x);
 
 /* Compute-time primitives (train.c), also used by the science jobs. */
