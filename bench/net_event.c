@@ -86,6 +86,9 @@ static void bench_event(net_sim *s, const char *name, uint32_t nflows, double wi
   printf("  memory: %.0f bytes per flow held (tables, routes, heap, notes; %u held), "
          "link state %.1f MB\n",
          (double)st.flow_bytes / nflows, nflows, (double)st.link_bytes / 1e6);
+  printf("    per flow: table %.0f, routes %.0f, link heaps %.0f, groups+notes %.0f\n",
+         (double)st.mem_flow_table / nflows, (double)st.mem_routes / nflows,
+         (double)st.mem_link_heaps / nflows, (double)st.mem_notes / nflows);
   net_sim_reset(s);
 }
 

@@ -185,7 +185,7 @@ void net_ev_complete_at(net_sim *s, uint32_t f, double t) {
     net_ev_set(s, f, t);
     return;
   }
-  WK_ASSERT(s->f_epos[f] == NET_NIL && s->lc_lat[c] == s->f_lat[f]);
+  WK_ASSERT(s->f_epos[f] == NET_NIL);
   s->f_tlast[f] = t;
   s->f_rate[f] = (double)s->seq++;
   if (s->lc_tail[c] == NET_NIL)
@@ -354,9 +354,9 @@ static void lf_heapify(net_sim *s, net_lfe *a, uint32_t n) {
   for (uint32_t i = n > 1 ? (n - 2) / 4 + 1 : 0; i-- > 0;) lf_sift_down(s, a, n, i, a[i]);
 }
 
-void net_lf_insert(net_sim *s, uint32_t h) {
+void net_lf_insert(net_sim *s, uint32_t h, uint32_t f) {
   uint32_t l = s->hop[h].link, n = s->lk[l].n++;
-  net_lfe *a = s->lk[l].fl, e = {s->f_rate[s->hop[h].flow], h, s->hop[h].flow};
+  net_lfe *a = s->lk[l].fl, e = {s->f_rate[f], h, f};
   WK_ASSERT(n < s->lk[l].fcap);
   if (n + 1 <= NET_LF_SMALL) {
     lf_put(s, a, n, e);

@@ -101,7 +101,10 @@ typedef struct net_stats {
   uint64_t completed;      /* flows completed */
   uint32_t peak_active;    /* most flows holding links at once */
   uint64_t flow_bytes;     /* bytes allocated for flow state: tables, routes, heap, notes */
-  uint64_t link_bytes;     /* bytes allocated for links (list heads, solver), 52 * nlinks */
+  uint64_t link_bytes;     /* bytes allocated for links (list heads, solver), 84 * nlinks */
+  /* flow_bytes in parts: the flow table (per-flow fields, event heap, queues: 76 B a slot), the
+   * route pool (8 B a hop), the per-link flow heaps (16 B a slot reserved), groups and notes */
+  uint64_t mem_flow_table, mem_routes, mem_link_heaps, mem_notes;
 } net_stats;
 void net_sim_stats(const net_sim *s, net_stats *out); /* OUT *out */
 

@@ -15,9 +15,10 @@ enum { FS_FREE = 0, FS_PENDING, FS_ACTIVE, FS_DRAINED };
 #define NET_LC_SHIFT 4
 
 /* One hop of one flow's route, and its place in that link's flow heap (pos; the free-list link
- * while the route is free). A route is a contiguous run of hops in the pool. */
+ * while the route is free). A route is a contiguous run of hops in the pool; the flow is not
+ * kept here (the link-heap entry carries it). */
 typedef struct net_hop {
-  uint32_t link, flow, pos;
+  uint32_t link, pos;
 } net_hop;
 
 /* A link's flow-heap entry: the flow's rate (the key, == f_rate[flow] while active) beside it. */
@@ -81,7 +82,6 @@ struct net_sim {
   double *f_tlast; /* start time while pending; last rate change while active */
   double *f_rate;  /* INFINITY for a flow started in this batch and not yet solved; while
                     * pending, the sequence number of its start event (exact below 2^53) */
-  double *f_lat;   /* route latency, seconds */
   uint32_t *f_mark;/* == epoch: unfrozen in this solve; epoch+1: frozen in it */
   uint32_t *f_epos;/* position in the event heap, NET_NIL if none; while drained and waiting in
                     * a latency FIFO, the next flow of that FIFO (NET_NIL at its tail) */
@@ -112,8 +112,11 @@ struct net_sim {
   /* groups and notes */
   uint32_t *g_left;
   uint32_t gcap;
-  net_note *notes; /* ring of capacity ncap >= fcap + gcap */
+  /* Ring of notes. The loop steps only when it is empty, and one batch pushes at most one
+   * note per group and one per NET_FLOW_NOTIFY flow held, so ncap >= nnotify + gcap suffices. */
+  net_note *notes;
   uint32_t ncap, nhead, nlen;
+  uint32_t nnotify; /* slots held (not yet on the free list) by flows with NET_FLOW_NOTIFY */
   uint64_t notes_pushed, notes_delivered;
   /* completed flows, oldest first, linked through f_hop, each with notes_pushed as of its
    * completion in f_rate: freed once that many notes have been delivered */
@@ -155,7 +158,7 @@ uint32_t net_lh_pop(net_sim *s, double *key);
 /* heap.c: per-link 4-ary max-heaps of hops by flow rate (see net_link); O(log4 d) each for d
  * flows. A link of at most NET_LF_SMALL flows keeps them unordered: walks scan it, upkeep O(1). */
 #define NET_LF_SMALL 32u
-void net_lf_insert(net_sim *s, uint32_t h);      /* h joins its link */
+void net_lf_insert(net_sim *s, uint32_t h, uint32_t f); /* hop h of flow f joins its link */
 void net_lf_remove(net_sim *s, uint32_t h);      /* h leaves its link */
 void net_lf_moved(net_sim *s, uint32_t h, double rate); /* h's flow has a new rate */
 void net_lf_heapify(net_sim *s, uint32_t l);       /* rebuilds l's heap, O(d) */
@@ -181,5 +184,6 @@ int net_step_batch(net_sim *s); /* processes the next batch of equal-time events
 wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, int push_start);
 void net_flow_start(net_sim *s, uint32_t f); /* joins its links now (part of a batch) */
 void net_flow_set_rate(net_sim *s, uint32_t f, double r);
+double net_flow_lat(const net_sim *s, uint32_t f); /* route latency, seconds: O(1), or O(hops) */
 
 #endif

@@ -9,9 +9,10 @@
 #include "net/net_int.h"
 
 #define LINK_BYTES (sizeof(net_link) + sizeof(uint32_t) + sizeof(net_lh))
+/* per flow slot: f_hop, f_group, f_mark, f_epos, ulist, sq; f_nh; f_state, f_flags; f_left,
+ * f_tlast, f_rate, scratch; an event heap entry */
 #define FLOW_BYTES                                                                        \
-  (sizeof(uint32_t) * 6 + sizeof(uint16_t) + 2 + sizeof(double) * 5 + sizeof(net_ev) +   \
-   sizeof(net_note))
+  (sizeof(uint32_t) * 6 + sizeof(uint16_t) + 2 + sizeof(double) * 4 + sizeof(net_ev))
 
 net_sim *net_sim_new(uint32_t nlinks, const double *capacity, const float *latency, wk_err *err) {
   for (uint32_t l = 0; l < nlinks; l++) {
@@ -42,7 +43,7 @@ void net_sim_free(net_sim *s) {
   for (uint32_t l = 0; l < s->nlinks; l++) wk_free(s->lk[l].fl);
   void *p[] = {s->lk,     s->lq,
                s->lheap,  s->f_hop,  s->f_nh,    s->f_state, s->f_flags, s->f_group,
-               s->f_left, s->f_tlast, s->f_rate, s->f_lat,   s->f_mark,  s->f_epos,
+               s->f_left, s->f_tlast, s->f_rate, s->f_mark,  s->f_epos,
                s->ulist,  s->scratch, s->hop,    s->ev, s->sq,      s->g_left,  s->notes};
   for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) wk_free(p[i]);
   wk_free(s);
@@ -62,6 +63,7 @@ void net_sim_reset(net_sim *s) {
   s->fhigh = 0;
   s->ffree = s->done_head = s->done_tail = NET_NIL;
   s->notes_pushed = s->notes_delivered = 0;
+  s->nnotify = 0;
   s->hhigh = 0;
   for (int i = 0; i <= NET_MAX_HOPS; i++) s->hfree[i] = NET_NIL;
   s->nev = 0;
@@ -86,8 +88,9 @@ void net_sim_set_mode(net_sim *s, net_mode m) { s->mode = m; }
 #define GROW(p, n) ((p) = wk_realloc((p), (size_t)(n) * sizeof *(p)))
 
 static void grow_notes(net_sim *s) {
-  uint32_t need = s->fcap + s->gcap;
+  uint32_t need = s->nnotify + s->gcap;
   if (s->ncap >= need) return;
+  if (need < s->ncap + s->ncap / 2) need = s->ncap + s->ncap / 2; /* amortised O(1) per add */
   net_note *nn = wk_malloc((size_t)need * sizeof *nn);
   for (uint32_t i = 0; i < s->nlen; i++) nn[i] = s->notes[(s->nhead + i) % s->ncap];
   wk_free(s->notes);
@@ -106,7 +109,6 @@ static void grow_flows(net_sim *s) {
   GROW(s->f_left, n);
   GROW(s->f_tlast, n);
   GROW(s->f_rate, n);
-  GROW(s->f_lat, n);
   GROW(s->f_mark, n);
   GROW(s->f_epos, n);
   GROW(s->ulist, n);
@@ -115,7 +117,6 @@ static void grow_flows(net_sim *s) {
   GROW(s->sq, n);
   memset(s->f_mark + s->fcap, 0, (size_t)(n - s->fcap) * sizeof *s->f_mark);
   s->fcap = n;
-  grow_notes(s);
 }
 
 static uint32_t alloc_route(net_sim *s, uint32_t nh) {
@@ -166,10 +167,11 @@ wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, i
   double lat = 0.0;
   for (uint32_t k = 0; k < sp->nhops; k++) {
     uint32_t l = sp->route[k];
-    s->hop[r + k] = (net_hop){l, f, NET_NIL};
+    s->hop[r + k] = (net_hop){l, NET_NIL};
     lat += (double)s->lat[l];
     if (s->lk[l].res == s->lk[l].fcap) { /* reserve the link-heap slot now: the loop never grows */
-      uint32_t n = s->lk[l].fcap ? 2 * s->lk[l].fcap : 4;
+      /* by 1.5x from 1: most links of a large fabric carry a handful of flows */
+      uint32_t n = s->lk[l].fcap < 2 ? s->lk[l].fcap + 1 : s->lk[l].fcap + s->lk[l].fcap / 2;
       GROW(s->lk[l].fl, n);
       s->lf_slots += n - s->lk[l].fcap;
       s->lk[l].fcap = n;
@@ -185,8 +187,11 @@ wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, i
   s->f_left[f] = sp->bytes;
   s->f_tlast[f] = sp->start_s;
   s->f_rate[f] = 0.0;
-  s->f_lat[f] = lat;
   if (sp->group != NET_NONE) s->g_left[sp->group]++;
+  if (sp->flags & NET_FLOW_NOTIFY) {
+    s->nnotify++;
+    grow_notes(s);
+  }
   if (push) net_sq_push(s, f);
   *id = f;
   return WK_EOK;
@@ -238,20 +243,34 @@ static void release_delivered(net_sim *s) {
     if (s->done_head == NET_NIL) s->done_tail = NET_NIL;
     s->f_hop[f] = s->ffree;
     s->ffree = f;
+    if (s->f_flags[f] & NET_FLOW_NOTIFY) s->nnotify--;
   }
+}
+
+/* Route latency: its class's (exact: the class holds this very sum), else summed again over the
+ * route in the order net_flow_add summed it, so bit for bit the same. The route is still held
+ * (freed at completion). */
+double net_flow_lat(const net_sim *s, uint32_t f) {
+  uint32_t c = (uint32_t)s->f_flags[f] >> NET_LC_SHIFT;
+  if (c) return s->lc_lat[c - 1];
+  const net_hop *hp = s->hop + s->f_hop[f];
+  double lat = 0.0;
+  for (uint32_t k = 0; k < s->f_nh[f]; k++) lat += (double)s->lat[hp[k].link];
+  return lat;
 }
 
 /* Bytes are done: wait out the route latency, then complete. */
 static void drained(net_sim *s, uint32_t f) {
   s->f_left[f] = 0.0;
   s->f_state[f] = FS_DRAINED;
+  double lat = net_flow_lat(s, f);
   if (s->finish_out) { /* L1 fast path: the completion time is known now; no event needed */
-    double t = s->now + s->f_lat[f];
+    double t = s->now + lat;
     s->finish_out[f] = t;
     if (t > s->last_done) s->last_done = t;
     complete(s, f);
-  } else if (s->f_lat[f] > 0.0)
-    net_ev_complete_at(s, f, s->now + s->f_lat[f]);
+  } else if (lat > 0.0)
+    net_ev_complete_at(s, f, s->now + lat);
   else
     complete(s, f);
 }
@@ -264,7 +283,7 @@ void net_flow_start(net_sim *s, uint32_t f) {
     return;
   }
   s->f_rate[f] = INFINITY; /* "new": the solve sets it; tops its links' heaps till then */
-  for (uint32_t k = 0; k < s->f_nh[f]; k++) net_lf_insert(s, s->f_hop[f] + k);
+  for (uint32_t k = 0; k < s->f_nh[f]; k++) net_lf_insert(s, s->f_hop[f] + k, f);
   s->f_state[f] = FS_ACTIVE;
   s->f_tlast[f] = s->now;
   if (++s->nactive > s->st.peak_active) s->st.peak_active = s->nactive;
@@ -373,9 +392,10 @@ double net_flow_rate(const net_sim *s, uint32_t id) {
 
 void net_sim_stats(const net_sim *s, net_stats *out) {
   *out = s->st;
-  out->flow_bytes = (uint64_t)s->fcap * FLOW_BYTES + (uint64_t)s->hcap * sizeof(net_hop) +
-                    s->lf_slots * sizeof(net_lfe) +
-                    (uint64_t)s->gcap * sizeof(uint32_t) +
-                    (uint64_t)(s->ncap - s->fcap) * sizeof(net_note);
+  out->mem_flow_table = (uint64_t)s->fcap * FLOW_BYTES;
+  out->mem_routes = (uint64_t)s->hcap * sizeof(net_hop);
+  out->mem_link_heaps = s->lf_slots * sizeof(net_lfe);
+  out->mem_notes = (uint64_t)s->gcap * sizeof(uint32_t) + (uint64_t)s->ncap * sizeof(net_note);
+  out->flow_bytes = out->mem_flow_table + out->mem_routes + out->mem_link_heaps + out->mem_notes;
   out->link_bytes = (uint64_t)s->nlinks * LINK_BYTES;
 }
