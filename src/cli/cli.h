@@ -5,6 +5,7 @@
 
 #include "core/core.h"
 
+#include <jansson.h>
 #include <stdio.h>
 
 typedef enum cli_opt_type {
@@ -40,6 +41,10 @@ void cli_help(const cli_cmd *cmd, FILE *f);
 /* Prints "wanka: <formatted error>" style lines to stderr and returns the exit code (2). */
 int cli_fail_err(const wk_err *e);
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints o as one indented JSON object on stdout (keys in insertion order, reals with
+ * `precision` significant digits; 0 = jansson's default) and releases it (steals o). */
+void cli_print_json(json_t *o, int precision);
 
 /* Atomic output files: write to "<path>.tmp.<pid>", then rename over path on commit, so a
  * failed or interrupted run leaves the previous output intact. */

@@ -45,10 +45,7 @@ static int show(const char *spec, const cluster_opts *o) {
     json_object_set_new(j, "cards_per_supernode", json_integer(cfg->cards_per_supernode));
     json_object_set_new(j, "topology", json_string(topo_name(cfg)));
     json_object_set_new(j, "accelerator", json_string(cfg->accel.name));
-    char *txt = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-    puts(txt);
-    free(txt);
-    json_decref(j);
+    cli_print_json(j, 10);
   } else {
     char a[64], b[64], d[64];
     printf("cluster      %s%s%s\n", cfg->name, cfg->description[0] ? " — " : "", cfg->description);
@@ -112,10 +109,7 @@ static int list(const cluster_opts *opt) {
   if (arr) {
     json_t *o = json_object();
     json_object_set_new(o, "presets", arr);
-    char *txt = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    puts(txt);
-    free(txt);
-    json_decref(o);
+    cli_print_json(o, 0);
   }
   return 0;
 }

@@ -218,10 +218,7 @@ int cmd_coll(int argc, char **argv) {
     if (K > 1) json_object_set_new(top, "concurrent", json_integer(K));
     json_object_set_new(top, "rows", rows);
     rows = NULL;
-    char *txt = json_dumps(top, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-    puts(txt);
-    free(txt);
-    json_decref(top);
+    cli_print_json(top, 10);
   } else {
     printf("# wanka coll %s: cluster %s, %u cards (%s), level %d, algo %s%s, type %s\n",
            coll_op_name(op), o.cluster, N, o.placement, level, coll_algo_name(algo),

@@ -114,10 +114,7 @@ int cmd_plan(int argc, char **argv) {
       json_array_append_new(arr, e);
     }
     json_object_set_new(root, "best", arr);
-    char *txt = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8));
-    puts(txt);
-    free(txt);
-    json_decref(root);
+    cli_print_json(root, 8);
   } else {
     printf("plan: %s on %lld cards of %s, seq %lld, global batch %lld\n", m.name,
            (long long)a.cards, hw_cfg(c)->name, (long long)a.seq, (long long)a.gbs);

@@ -199,10 +199,7 @@ int cmd_replay(int argc, char **argv) {
     json_object_set_new(j, "tenants", json_integer(replay_ntenants(r)));
     const trace_counts *tc = trace_get_counts(t);
     json_object_set_new(j, "trace_rows_skipped", json_integer((json_int_t)tc->skipped_bad));
-    char *txt = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-    puts(txt);
-    free(txt);
-    json_decref(j);
+    cli_print_json(j, 10);
   } else if (!rc) {
     printf("replay          %s on %s (%u cards), policy %s, placement %s\n", trace_path, hw_cfg(c)->name,
            hw_cards(c), sched_policy_name(o.sched.policy), sched_placement_name(o.sched.placement));

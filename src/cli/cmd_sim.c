@@ -61,10 +61,7 @@ static void output(const sim_args *a, const char *kind, const char *cluster,
     } else {
       json_decref(d);
     }
-    char *txt = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8));
-    puts(txt);
-    free(txt);
-    json_decref(o);
+    cli_print_json(o, 8);
     return;
   }
   printf("workload   %s on %lld cards of %s", kind, (long long)a->cards, cluster);

@@ -151,10 +151,7 @@ static int trace_info_cmd(int argc, char **argv) {
     for (int k = 0; k < TRACE_STATE_COUNT; k++)
       json_object_set_new(st, trace_state_name((trace_state)k), json_integer((json_int_t)s.states[k]));
     json_object_set_new(j, "states", st);
-    char *txt = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-    puts(txt);
-    free(txt);
-    json_decref(j);
+    cli_print_json(j, 10);
   } else {
     printf("trace        %s (%s)\n", pos[0], trace_format_name(trace_get_format(t)));
     printf("jobs         %zu of %zu rows (%zu dropped, %zu malformed skipped)\n", s.jobs, c->rows,

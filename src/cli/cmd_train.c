@@ -81,10 +81,7 @@ static void print_json(const work_job *j, const work_result *r, const char *clus
   json_object_set_new(lay, "dtype", json_string(work_dtype_name(j->dtype)));
   json_object_set_new(o, "layout", lay);
   json_object_set_new(o, "level", json_integer(j->level));
-  char *txt = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8));
-  puts(txt);
-  free(txt);
-  json_decref(o);
+  cli_print_json(o, 8);
 }
 
 static void print_text(const work_job *j, const work_result *r, const hw_cluster *c,

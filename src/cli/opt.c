@@ -93,6 +93,13 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, char **pos, int maxpos,
   return 0;
 }
 
+void cli_print_json(json_t *o, int precision) {
+  char *txt = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(precision));
+  puts(txt);
+  free(txt);
+  json_decref(o);
+}
+
 int cli_out_open(cli_out *o, const char *path) {
   memset(o, 0, sizeof *o);
   snprintf(o->path, sizeof o->path, "%s", path);
