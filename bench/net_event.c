@@ -78,10 +78,11 @@ static void bench_event(net_sim *s, const char *name, uint32_t nflows, double wi
   printf("event %-7s: %u flows, arrivals over %.0f us, peak %u active, simulated %.3f ms\n", name,
          nflows, window_s * 1e6, st.peak_active, end * 1e3);
   printf("  run %.3f s = %.2f M completions/s (%.2f M events/s; add %.3f s); %.1f flows and "
-         "%.1f links re-solved per batch\n",
+         "%.1f links re-solved per batch, %.1f rates changed\n",
          t2 - t1, (double)st.completed / (t2 - t1) / 1e6, (double)st.events / (t2 - t1) / 1e6,
          t1 - t0, (double)st.flows_resolved / (double)st.batches,
-         (double)st.links_resolved / (double)st.batches);
+         (double)st.links_resolved / (double)st.batches,
+         (double)st.rates_changed / (double)st.batches);
   /* All flows are added up front, so every one of them holds a slot (pending or active). */
   printf("  memory: %.0f bytes per flow held (tables, routes, heap, notes; %u held), "
          "link state %.1f MB\n",

