@@ -41,12 +41,12 @@ typedef struct net_link {
   int64_t sum;   /* sum of fx(rate) over the link's active flows with a solved rate */
   int64_t rem;   /* solver: capacity minus frozen rates, fixed point */
   double mf;     /* solver: highest rate frozen on the link; once it pops, the level it froze */
-  double umin;   /* solver: lowest old rate of the re-solved flows on the link (walk bound) */
   uint32_t n;    /* active flows on the link (heap size) */
   uint32_t res;  /* flows added and not yet gone from the link (pending + active) */
   uint32_t fcap; /* capacity of fl */
   uint32_t cnt;  /* solver: unfrozen re-solved flows */
   uint32_t ucnt; /* solver: re-solved flows on the link */
+  uint32_t uoff; /* solver: they are uflow[uoff .. uoff + ucnt) */
   uint32_t pos;  /* solver: position in lheap */
   uint32_t mark; /* == epoch: seeded or visited in this batch */
   uint32_t chg;  /* apply: flows on the link whose rate changes, then 1 if its heap is rebuilt */
@@ -97,6 +97,7 @@ struct net_sim {
   /* hop pool with one free list per route length (exact fit; no splitting) */
   net_hop *hop;
   uint32_t hcap, hhigh;
+  uint32_t *uflow;   /* solver: the re-solved flows grouped by link (hcap entries) */
   uint32_t hfree[NET_MAX_HOPS + 1];
   uint64_t lf_slots; /* sum of lk[].fcap: heap slots held for hops */
 

@@ -43,7 +43,7 @@ void net_sim_free(net_sim *s) {
   void *p[] = {s->lk,     s->lq,
                s->lheap,  s->f_hop,  s->f_nh,    s->f_state, s->f_flags, s->f_group,
                s->f_left, s->f_tlast, s->f_rate, s->f_mark,  s->f_epos,
-               s->ulist,  s->scratch, s->hop,    s->ev, s->sq,      s->g_left,  s->notes};
+               s->ulist,  s->scratch, s->hop, s->uflow,    s->ev, s->sq,      s->g_left,  s->notes};
   for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) wk_free(p[i]);
   wk_free(s);
 }
@@ -127,6 +127,7 @@ static uint32_t alloc_route(net_sim *s, uint32_t nh) {
     uint32_t n = s->hcap ? s->hcap * 2 : 256;
     while (n < s->hhigh + nh) n *= 2;
     GROW(s->hop, n);
+    GROW(s->uflow, n);
     s->hcap = n;
   }
   r = s->hhigh;
@@ -392,7 +393,7 @@ double net_flow_rate(const net_sim *s, uint32_t id) {
 void net_sim_stats(const net_sim *s, net_stats *out) {
   *out = s->st;
   out->mem_flow_table = (uint64_t)s->fcap * FLOW_BYTES;
-  out->mem_routes = (uint64_t)s->hcap * sizeof(net_hop);
+  out->mem_routes = (uint64_t)s->hcap * (sizeof(net_hop) + sizeof(uint32_t));
   out->mem_link_heaps = s->lf_slots * sizeof(net_lfe);
   out->mem_notes = (uint64_t)s->gcap * sizeof(uint32_t) + (uint64_t)s->ncap * sizeof(net_note);
   out->flow_bytes = out->mem_flow_table + out->mem_routes + out->mem_link_heaps + out->mem_notes;

@@ -12,9 +12,10 @@
  * flow is disturbed. Changes in a fabric die out within a few hops, so a batch costs what it
  * changes, not the size of the connected part of the flow/link graph it touches.
  *
- * Rates equal to within NET_TOL (relative) count as unchanged and keep their old value: the
- * fair shares a re-solve recomputes differ in the last bits with the order of freezing, and
- * that noise must not spread through the fabric. Results are max-min fair to that tolerance and
+ * Rates equal to within a tolerance count as unchanged and keep their old value: the fair
+ * shares a re-solve recomputes differ in the last bits with the order of freezing, and by up to
+ * one fixed-point unit per flow of a link (the truncation left over when a link's capacity was
+ * split), and that noise must not spread through the fabric. Results are max-min fair to that tolerance and
  * deterministic; a FULL re-solve of every flow at every batch is the reference (tests). */
 #include <math.h>
 
@@ -44,8 +45,21 @@ void net_seed_links(net_sim *s, uint32_t f, uint32_t flags) {
   }
 }
 
-static inline int rate_moved(double old, double r) {
-  return isinf(old) || fabs(r - old) > NET_TOL * old;
+/* How far apart two rates near r may be on link l and still count as equal: NET_TOL relative,
+ * plus the fixed-point units a link of n flows can leave over. */
+static inline double slack(const net_sim *s, uint32_t l, double r) {
+  return r * 4 * NET_TOL + (double)(s->lk[l].n + 2) * (1.0 / NET_FX);
+}
+
+/* Whether flow f of U moved from its old rate to scratch[f] by more than noise: O(hops). */
+static int rate_moved(const net_sim *s, uint32_t f) {
+  double old = s->f_rate[f], d = fabs(s->scratch[f] - old);
+  if (isinf(old) || d > 0.25 * old) return 1;
+  if (d <= NET_TOL * old) return 0;
+  const net_hop *hp = s->hop + s->f_hop[f];
+  for (uint32_t k = 0; k < s->f_nh[f]; k++)
+    if (d > slack(s, hp[k].link, old)) return 1;
+  return 0;
 }
 
 /* Runs body with f bound to every flow on link l of rate >= thr: a pruned walk of l's 4-ary
@@ -103,26 +117,87 @@ static void join(net_sim *s, uint32_t f) {
   net_seed_links(s, f, 0);
 }
 
-/* The held flows the last solve disturbed (see the top of the file) join U. Returns how many.
- * Only links with held flows are looked at; a look costs O(1 + flows found). lq may grow while
- * it is walked (joining flows bring their links); those links have no U flows yet. */
-static uint32_t disturbed(net_sim *s) {
-  const uint32_t ep = s->epoch, nu0 = s->nu;
+static inline int held(const net_sim *s, uint32_t f) { return s->f_mark[f] - s->epoch > 1; }
+
+/* Whether a held flow on link l has a rate above t: a pruned walk of l's heap, O(1 + flows of U
+ * above t on l). */
+static int held_above(const net_sim *s, uint32_t l, double t) {
+  const net_lfe *a = s->lk[l].fl;
+  uint32_t n = s->lk[l].n, stk[64], sp = 0;
+  if (n <= NET_LF_SMALL) {
+    for (uint32_t i = 0; i < n; i++)
+      if (a[i].rate > t && held(s, a[i].flow)) return 1;
+    return 0;
+  }
+  stk[sp++] = 0;
+  while (sp) {
+    uint32_t i = stk[--sp];
+    if (!(a[i].rate > t)) continue;
+    if (held(s, a[i].flow)) return 1;
+    for (uint32_t c = 4 * i + 1, e = c + 4; c < e && c < n; c++) stk[sp++] = c;
+  }
+  return 0;
+}
+
+/* After a solve: link l is saturated (it froze flows, or what is left of it is within rounding
+ * of nothing) and carries nothing faster than rate r (flows of U at their new rates, held flows
+ * at theirs): a bottleneck for a flow of rate r. */
+static int bottleneck_for(const net_sim *s, uint32_t l, double r) {
+  const net_link *lk = &s->lk[l];
+  int64_t cfx = fx(s->cap[l]);
+  int sat = (lk->fl_ & NET_LFROZE) ||
+            lk->rem <= (int64_t)((double)cfx * 1e-8) + 2 * (int64_t)lk->n + 64;
+  double t = r + slack(s, l, r);
+  return sat && lk->mf <= t && !held_above(s, l, t);
+}
+
+/* Some flow of U frozen at link l's level (l is a saturated link that froze flows of U at mf
+ * while a held flow on it is faster) has no bottleneck: one saturated link on which nothing is
+ * faster. Ties make this common and harmless: a flow whose rate is set by two links at once is
+ * frozen by whichever pops first. O(flows of U on l times their hops). */
+static int unbottlenecked(const net_sim *s, uint32_t l) {
+  const net_link *lk = &s->lk[l];
+  double lvl = lk->mf + slack(s, l, lk->mf);
+  for (uint32_t i = lk->uoff, e = i + lk->ucnt; i < e; i++) {
+    uint32_t f = s->uflow[i];
+    double r = s->scratch[f];
+    if (r > lvl) continue; /* frozen above l's level: not by l */
+    const net_hop *hp = s->hop + s->f_hop[f];
+    int ok = 0;
+    for (uint32_t k = 0; k < s->f_nh[f] && !ok; k++)
+      ok = hp[k].link != l && bottleneck_for(s, hp[k].link, r);
+    if (!ok) return 1;
+  }
+  return 0;
+}
+
+/* The held flows a solve (or, with solved == 0, the batch itself) disturbed join U; returns how
+ * many. A held flow is disturbed on link l (a) if l was its bottleneck, saturated before the
+ * batch with it among the fastest, U changed on l (a flow left, or a rate of U moved), and l is
+ * no longer a bottleneck for it; or (b) if l froze flows of U at a level below it and one of them
+ * has no other bottleneck (it must come down). Only links with held flows are looked at; a look
+ * costs O(1 + flows found). lq grows while it is walked (joining flows bring their links); those
+ * links have no flow of U yet. */
+static uint32_t disturbed(net_sim *s, int solved) {
+  const uint32_t nu0 = s->nu;
   for (uint32_t i = 0, nlq = s->nlq; i < nlq; i++) {
     uint32_t l = s->lq[i];
     net_link *lk = &s->lk[l];
-    if (lk->ucnt == lk->n) continue; /* every flow on it is in U */
-    if (lk->fl_ & NET_LFROZE) {
-      double above = lk->mf * (1.0 + 4 * NET_TOL);
-      WALK_ABOVE(s, l, above, {
-        if (s->f_mark[f] - ep > 1 && s->f_rate[f] > above) join(s, f);
-      });
-    }
+    if (solved && lk->ucnt == lk->n) continue; /* every flow on it is in U */
     if ((lk->fl_ & NET_LSAT) && (lk->fl_ & (NET_LSEED | NET_LDIRTY))) {
-      double m = top_finite(s, l) * (1.0 - 4 * NET_TOL);
-      if (m >= 0.0)
-        WALK_ABOVE(s, l, m, {
-          if (s->f_mark[f] - ep > 1) join(s, f);
+      double m = top_finite(s, l);
+      if (m >= 0.0 && !(solved && bottleneck_for(s, l, m))) {
+        double lo = m - slack(s, l, m);
+        WALK_ABOVE(s, l, lo, {
+          if (held(s, f)) join(s, f);
+        });
+      }
+    }
+    if (lk->fl_ & NET_LFROZE) {
+      double above = lk->mf + slack(s, l, lk->mf);
+      if (held_above(s, l, above) && unbottlenecked(s, l))
+        WALK_ABOVE(s, l, above, {
+          if (held(s, f) && s->f_rate[f] > above) join(s, f);
         });
     }
   }
@@ -140,7 +215,6 @@ static void fill(net_sim *s) {
     lk->rem = fx(s->cap[s->lq[i]]) - lk->sum;
     lk->cnt = 0;
     lk->mf = 0.0;
-    lk->umin = INFINITY;
     lk->fl_ &= ~(NET_LFROZE | NET_LDIRTY);
   }
   for (uint32_t i = 0; i < s->nu; i++) {
@@ -150,22 +224,37 @@ static void fill(net_sim *s) {
     s->f_mark[f] = ep;
     const net_hop *hp = s->hop + s->f_hop[f];
     for (uint32_t k = 0; k < s->f_nh[f]; k++) {
+      s->lk[hp[k].link].rem += rfx;
+      s->lk[hp[k].link].cnt++;
+    }
+  }
+  /* U grouped by link (counting sort), so a link that pops finds its flows of U directly, not
+   * by a walk of a heap that may hold thousands of flows not in U */
+  uint32_t off = 0;
+  for (uint32_t i = 0; i < s->nlq; i++) {
+    net_link *lk = &s->lk[s->lq[i]];
+    lk->uoff = off;
+    lk->ucnt = 0;
+    off += lk->cnt;
+  }
+  for (uint32_t i = 0; i < s->nu; i++) {
+    uint32_t f = s->ulist[i];
+    const net_hop *hp = s->hop + s->f_hop[f];
+    for (uint32_t k = 0; k < s->f_nh[f]; k++) {
       net_link *lk = &s->lk[hp[k].link];
-      lk->rem += rfx;
-      lk->cnt++;
-      if (r < lk->umin) lk->umin = r;
+      s->uflow[lk->uoff + lk->ucnt++] = f;
     }
   }
   for (uint32_t i = 0; i < s->nlq; i++) {
     uint32_t l = s->lq[i];
-    s->lk[l].ucnt = s->lk[l].cnt;
     if (s->lk[l].cnt) net_lh_push(s, l, net_link_share(s, l));
   }
   double k;
   uint32_t l;
   while ((l = net_lh_pop(s, &k)) != NET_NIL) {
     int64_t kfx = fx(k);
-    WALK_ABOVE(s, l, s->lk[l].umin, {
+    for (uint32_t i = s->lk[l].uoff, e = i + s->lk[l].ucnt; i < e; i++) {
+      uint32_t f = s->uflow[i];
       if (s->f_mark[f] == ep) {
         s->f_mark[f] = ep + 1;
         s->scratch[f] = k;
@@ -181,13 +270,13 @@ static void fill(net_sim *s) {
             net_lh_update(s, l2, net_link_share(s, l2));
         }
       }
-    });
+    }
     s->lk[l].mf = k; /* all its U flows are frozen now: nothing raises mf again */
     s->lk[l].fl_ |= NET_LFROZE;
   }
   for (uint32_t i = 0; i < s->nu; i++) {
     uint32_t f = s->ulist[i];
-    if (!rate_moved(s->f_rate[f], s->scratch[f])) continue;
+    if (!rate_moved(s, f)) continue;
     const net_hop *hp = s->hop + s->f_hop[f];
     for (uint32_t k2 = 0; k2 < s->f_nh[f]; k2++) s->lk[hp[k2].link].fl_ |= NET_LDIRTY;
   }
@@ -205,7 +294,7 @@ static void apply_rates(net_sim *s) {
   uint32_t nchg = 0;
   for (uint32_t i = 0; i < s->nu; i++) {
     uint32_t f = s->ulist[i];
-    if (rate_moved(s->f_rate[f], s->scratch[f])) s->ulist[nchg++] = f;
+    if (rate_moved(s, f)) s->ulist[nchg++] = f;
   }
   s->st.rates_changed += nchg;
   uint32_t nbulk = 0;
@@ -240,10 +329,10 @@ void net_solve_batch(net_sim *s) {
     for (uint32_t f = 0; f < s->fhigh; f++)
       if (s->f_state[f] == FS_ACTIVE) join(s, f);
   } else {
-    disturbed(s); /* the fastest flows on saturated links that flows left */
+    disturbed(s, 0); /* the fastest flows on saturated links that flows left */
   }
   do fill(s);
-  while (disturbed(s));
+  while (disturbed(s, 1));
   apply_rates(s);
   s->st.links_resolved += s->nlq;
 }
