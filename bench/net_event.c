@@ -48,54 +48,93 @@ static uint32_t route(uint32_t src, uint32_t dst, uint64_t hash, uint32_t *r) {
   return n;
 }
 
+/* One random flow: a third each within a leaf, within a pod, anywhere. */
+static net_flow_spec random_flow(wk_rng *r, uint32_t i, uint32_t *rt) {
+  uint32_t src = (uint32_t)wk_rng_below(r, E), dst;
+  uint64_t u = wk_rng_below(r, 3);
+  do {
+    if (u == 0)
+      dst = src / PER_LEAF * PER_LEAF + (uint32_t)wk_rng_below(r, PER_LEAF);
+    else if (u == 1)
+      dst = src / (PER_LEAF * LEAF_PER_POD) * (PER_LEAF * LEAF_PER_POD) +
+            (uint32_t)wk_rng_below(r, PER_LEAF * LEAF_PER_POD);
+    else
+      dst = (uint32_t)wk_rng_below(r, E);
+  } while (dst == src);
+  double bytes = 65536.0 + wk_rng_exp(r, 4e6);
+  return (net_flow_spec){rt, route(src, dst, wk_mix64(i), rt), bytes, 0.0, i / 8, 0};
+}
+
+static void print_stats(const net_sim *s, double wall, uint32_t held) {
+  net_stats st;
+  net_sim_stats(s, &st);
+  printf("  %.2f M completions/s (%.3f s, %.2f M events/s); per batch %.1f flows and %.1f links "
+         "re-solved, %.1f rates changed\n",
+         (double)st.completed / wall / 1e6, wall, (double)st.events / wall / 1e6,
+         (double)st.flows_resolved / (double)st.batches,
+         (double)st.links_resolved / (double)st.batches,
+         (double)st.rates_changed / (double)st.batches);
+  printf("  memory: %.0f bytes per flow held (tables, routes, heap, notes; %u held), "
+         "link state %.1f MB\n",
+         (double)st.flow_bytes / held, held, (double)st.link_bytes / 1e6);
+  printf("    per flow: table %.0f, routes %.0f, link heaps %.0f, groups+notes %.0f\n",
+         (double)st.mem_flow_table / held, (double)st.mem_routes / held,
+         (double)st.mem_link_heaps / held, (double)st.mem_notes / held);
+}
+
+/* Open loop: nflows flows arriving at random over window_s, run to the end. */
 static void bench_event(net_sim *s, const char *name, uint32_t nflows, double window_s) {
   wk_rng r;
   wk_rng_init(&r, 7, 1);
   uint32_t rt[8], id;
   double t0 = now();
   for (uint32_t i = 0; i < nflows; i++) {
-    uint32_t src = (uint32_t)wk_rng_below(&r, E), dst;
-    uint64_t u = wk_rng_below(&r, 3); /* a third each: same leaf, same pod, anywhere */
-    do {
-      if (u == 0)
-        dst = src / PER_LEAF * PER_LEAF + (uint32_t)wk_rng_below(&r, PER_LEAF);
-      else if (u == 1)
-        dst = src / (PER_LEAF * LEAF_PER_POD) * (PER_LEAF * LEAF_PER_POD) +
-              (uint32_t)wk_rng_below(&r, PER_LEAF * LEAF_PER_POD);
-      else
-        dst = (uint32_t)wk_rng_below(&r, E);
-    } while (dst == src);
-    double bytes = 65536.0 + wk_rng_exp(&r, 4e6);
-    net_flow_spec sp = {rt, route(src, dst, wk_mix64(i), rt), bytes,
-                        wk_rng_uniform(&r) * window_s, i / 8, 0};
+    net_flow_spec sp = random_flow(&r, i, rt);
+    sp.start_s = wk_rng_uniform(&r) * window_s;
     if (net_flow_add(s, &sp, &id) != WK_EOK) abort();
   }
-  double t1 = now(), tfirst = 0.0, end = 0.0;
-  net_note note;
-  for (int first = 1; net_sim_next(s, &note); first = 0) { /* the first note follows the first solve */
-    if (first) tfirst = now();
-    end = note.time_s;
+  double t1 = now();
+  double end = net_sim_run(s);
+  double t2 = now();
+  net_stats st;
+  net_sim_stats(s, &st);
+  printf("event %-7s: %u flows, arrivals over %.0f us, peak %u active, simulated %.3f ms "
+         "(adding them %.3f s)\n",
+         name, nflows, window_s * 1e6, st.peak_active, end * 1e3, t1 - t0);
+  print_stats(s, t2 - t1, nflows); /* all added up front: every one holds a slot */
+  net_sim_reset(s);
+}
+
+/* Closed loop: nflows flows start at 0 and every completion starts a new random flow at once,
+ * so nflows are active all the time; timed over the next `total` completions, after the first
+ * max-min solve of all of them (reported apart). */
+static void bench_closed(net_sim *s, uint32_t nflows, uint32_t total) {
+  wk_rng r;
+  wk_rng_init(&r, 8, 1);
+  uint32_t rt[8], id, next = 0;
+  for (; next < nflows; next++) {
+    net_flow_spec sp = random_flow(&r, next, rt);
+    sp.group = NET_NONE, sp.flags = NET_FLOW_NOTIFY;
+    if (net_flow_add(s, &sp, &id) != WK_EOK) abort();
+  }
+  double t0 = now(), t1 = 0.0;
+  net_note n;
+  uint32_t done = 0;
+  while (done < total && net_sim_next(s, &n)) {
+    if (!done++) t1 = now(); /* the first note comes right after the first solve */
+    net_flow_spec sp = random_flow(&r, next++, rt);
+    sp.group = NET_NONE, sp.flags = NET_FLOW_NOTIFY, sp.start_s = net_sim_now(s);
+    if (net_flow_add(s, &sp, &id) != WK_EOK) abort();
   }
   double t2 = now();
   net_stats st;
   net_sim_stats(s, &st);
-  printf("event %-7s: %u flows, arrivals over %.0f us, peak %u active, simulated %.3f ms\n", name,
-         nflows, window_s * 1e6, st.peak_active, end * 1e3);
-  printf("  run %.3f s = %.2f M completions/s (%.2f M events/s; add %.3f s); %.1f flows and "
-         "%.1f links re-solved per batch, %.1f rates changed\n",
-         t2 - t1, (double)st.completed / (t2 - t1) / 1e6, (double)st.events / (t2 - t1) / 1e6,
-         t1 - t0, (double)st.flows_resolved / (double)st.batches,
-         (double)st.links_resolved / (double)st.batches,
-         (double)st.rates_changed / (double)st.batches);
-  /* All flows are added up front, so every one of them holds a slot (pending or active). */
-  printf("  after the first completion (%.3f s in): %.2f M completions/s\n", tfirst - t1,
-         (double)(st.completed - 1) / (t2 - tfirst) / 1e6);
-  printf("  memory: %.0f bytes per flow held (tables, routes, heap, notes; %u held), "
-         "link state %.1f MB\n",
-         (double)st.flow_bytes / nflows, nflows, (double)st.link_bytes / 1e6);
-  printf("    per flow: table %.0f, routes %.0f, link heaps %.0f, groups+notes %.0f\n",
-         (double)st.mem_flow_table / nflows, (double)st.mem_routes / nflows,
-         (double)st.mem_link_heaps / nflows, (double)st.mem_notes / nflows);
+  printf("event closed : %u flows active at all times (peak %u), %u completions over %.3f ms "
+         "simulated; first solve of all %u: %.3f s\n",
+         nflows, st.peak_active, done, net_sim_now(s) * 1e3, nflows, t1 - t0);
+  printf("  %.2f M completions/s after the first solve (%.3f s)\n", (double)(done - 1) / (t2 - t1) / 1e6,
+         t2 - t1);
+  print_stats(s, t2 - t0, nflows);
   net_sim_reset(s);
 }
 
@@ -155,7 +194,11 @@ int main(int argc, char **argv) {
   if (all || !strcmp(only, "event")) {
     bench_event(s, "busy", nflows, 2e-3);
     bench_event(s, "steady", nflows, 20e-3);
-    bench_event(s, "dense", nflows / 5, 100e-6); /* ~13k active: near the percolation point */
+    bench_event(s, "dense", nflows / 5, 100e-6); /* ~13k active */
+  }
+  if (all || !strcmp(only, "event") || !strcmp(only, "closed")) {
+    bench_closed(s, nflows / 5, nflows / 5); /* 20,000 always active */
+    bench_closed(s, nflows, nflows);         /* 100,000 always active */
   }
   if (!strcmp(only, "burst")) /* all concurrent: one giant component; > 5 min at 100k still */
     bench_event(s, "burst", nflows, 0.0);

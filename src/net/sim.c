@@ -288,7 +288,7 @@ void net_flow_start(net_sim *s, uint32_t f) {
   if (++s->nactive > s->st.peak_active) s->st.peak_active = s->nactive;
   s->f_mark[f] = s->epoch; /* re-solved in this batch */
   s->ulist[s->nu++] = f;
-  net_seed_links(s, f, 0);
+  net_seed_links(s, f, NET_LSEED); /* it takes bandwidth from the fastest */
   s->changed = 1;
 }
 

@@ -39,7 +39,7 @@ void net_seed_links(net_sim *s, uint32_t f, uint32_t flags) {
     /* Saturated, as of before the batch (sums only move in drain, after this, and in apply):
      * generous, as a saturated link only costs a look at its fastest flows. */
     int64_t cfx = fx(s->cap[hp[k].link]);
-    lk->fl_ = flags | (cfx - lk->sum <= (int64_t)((double)cfx * 1e-8) + 2 * (int64_t)lk->n + 64
+    lk->fl_ = flags | (cfx - lk->sum <= (int64_t)((double)cfx * 8 * NET_TOL) + 2 * (int64_t)lk->n + 64
                            ? NET_LSAT
                            : 0u);
   }
@@ -146,7 +146,7 @@ static int bottleneck_for(const net_sim *s, uint32_t l, double r) {
   const net_link *lk = &s->lk[l];
   int64_t cfx = fx(s->cap[l]);
   int sat = (lk->fl_ & NET_LFROZE) ||
-            lk->rem <= (int64_t)((double)cfx * 1e-8) + 2 * (int64_t)lk->n + 64;
+            lk->rem <= (int64_t)((double)cfx * 8 * NET_TOL) + 2 * (int64_t)lk->n + 64;
   double t = r + slack(s, l, r);
   return sat && lk->mf <= t && !held_above(s, l, t);
 }
