@@ -16,15 +16,14 @@ typedef struct net_sim net_sim;
 #define NET_MAX_HOPS 128          /* longest route */
 #define NET_MAX_GROUPS (1u << 24) /* group tags are dense small integers below this */
 /* Largest link capacity, bytes/s (2^50, about 1.1 PB/s). Rates are summed per link in 2^-12
- * byte/s fixed point so that a link's fair share does not depend on the order in which its
- * flows were frozen; that is what makes incremental and full solves bit-identical. */
+ * byte/s fixed point, so link sums never drift however many flows come and go. */
 #define NET_MAX_CAPACITY 1125899906842624.0
 
 /* Creates an engine over links 0..nlinks-1. capacity[l] in bytes/s (finite, 0 <= c <=
  * NET_MAX_CAPACITY; 0 is a dead link), latency[l] in seconds (finite, >= 0). Both arrays are
  * BORROWED: the caller keeps them alive and unchanged while the net_sim lives (a 1M-link fabric
  * is not copied). Returns NULL and fills *err (if non-NULL) on bad values. Costs O(nlinks) time
- * and 84 bytes per link (flow-heap head and solver state), allocated here once; each link's heap
+ * and 92 bytes per link (flow-heap head and solver state), allocated here once; each link's heap
  * of flows grows in net_flow_add. Owned by the caller. */
 net_sim *net_sim_new(uint32_t nlinks, const double *capacity, const float *latency, wk_err *err);
 void net_sim_free(net_sim *s); /* NULL is a no-op */
@@ -34,10 +33,12 @@ void net_sim_free(net_sim *s); /* NULL is a no-op */
 void net_sim_reset(net_sim *s);
 
 /* Recompute mode. INCREMENTAL (the default) re-solves, at each batch of simultaneous flow
- * starts and finishes, only the flows whose rate can change: those of rate >= the lowest level
- * the change can reach, in the connected part of the link/flow graph touched by the change.
- * FULL re-solves every active flow at every batch: the reference the incremental mode is checked
- * against (results are bit-identical; FULL is just slower). */
+ * starts and finishes, only the flows whose rate changes, found by bottleneck propagation: a
+ * flow joins the re-solve only when the links that made it a bottleneck change (solve.c). Rates
+ * are max-min fair to 1e-9 relative (changes below that, and below the fixed-point remainder of
+ * the flow's links, are not applied). FULL re-solves every active flow at every batch: the
+ * reference the incremental mode is checked against (completion times agree to 1e-9; FULL is
+ * just much slower). Both are deterministic. */
 typedef enum net_mode { NET_MODE_INCREMENTAL = 0, NET_MODE_FULL = 1 } net_mode;
 void net_sim_set_mode(net_sim *s, net_mode m);
 
@@ -80,8 +81,8 @@ typedef struct net_note {
  * (others are sorted in at the next call, O(log k) each) and per completion (FIFOs by route
  * latency), O(log n) per drain (4-ary heap over active flows), plus the re-solve:
  * O(F_r * h * (log L_r + log d)) for F_r re-solved flows of h hops over L_r links of up to d
- * flows each; a link's other flows are never scanned (per-link rate sums and rate-ordered flow
- * heaps). Never allocates. */
+ * flows each, once per round of propagation; a link's other flows are never scanned (per-link
+ * rate sums and rate-ordered flow heaps). Never allocates. */
 int net_sim_next(net_sim *s, net_note *note);
 
 /* Runs to the end, discarding notes; returns the time of the last completion (0 if none).
@@ -102,9 +103,9 @@ typedef struct net_stats {
   uint64_t completed;      /* flows completed */
   uint32_t peak_active;    /* most flows holding links at once */
   uint64_t flow_bytes;     /* bytes allocated for flow state: tables, routes, heap, notes */
-  uint64_t link_bytes;     /* bytes allocated for links (list heads, solver), 84 * nlinks */
+  uint64_t link_bytes;     /* bytes allocated for links (list heads, solver), 92 * nlinks */
   /* flow_bytes in parts: the flow table (per-flow fields, event heap, queues: 76 B a slot), the
-   * route pool (8 B a hop), the per-link flow heaps (16 B a slot reserved), groups and notes */
+   * route pool (12 B a hop), the per-link flow heaps (16 B a slot reserved), groups and notes */
   uint64_t mem_flow_table, mem_routes, mem_link_heaps, mem_notes;
 } net_stats;
 void net_sim_stats(const net_sim *s, net_stats *out); /* OUT *out */
