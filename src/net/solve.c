@@ -9,20 +9,21 @@
  * where U changed: a link it was the fastest on, saturated before the batch, on which a flow of
  * U left or changed rate (it may now rise or must yield), or a link that froze flows of U at a
  * level below it (it must come down). Such flows join U and U is solved again, until no held
- * flow is disturbed. Changes in a fabric die out within a few hops, so a batch costs what it
+ * flow is disturbed. Changes in a fabric usually die out within a few hops (cascades of up to
+ * ~16 rounds were seen with 100,000 flows on a loaded fat tree), so a batch costs what it
  * changes, not the size of the connected part of the flow/link graph it touches.
  *
  * Rates equal to within a tolerance count as unchanged and keep their old value: the fair
  * shares a re-solve recomputes differ in the last bits with the order of freezing, and by up to
  * one fixed-point unit per flow of a link (the truncation left over when a link's capacity was
- * split), and that noise must not spread through the fabric. Results are max-min fair to that tolerance and
- * deterministic; a FULL re-solve of every flow at every batch is the reference (tests). */
+ * split), and that noise must not spread through the fabric. Results are max-min fair to that
+ * tolerance and deterministic; a FULL re-solve of every flow at every batch is the reference
+ * (tests). */
 #include <math.h>
 
 #include "net/net_int.h"
 
 #define fx net_fx
-#define share net_share
 #define NET_TOL 1e-9
 
 void net_seed_links(net_sim *s, uint32_t f, uint32_t flags) {
