@@ -26,6 +26,14 @@
 #define fx net_fx
 #define NET_TOL 1e-9
 
+/* Whether what is left of link l (rem, fixed point) is nothing, to within rounding: NET_TOL of
+ * its capacity, plus the units its n flows' truncated rates can leave. Generous on purpose: a
+ * saturated link only costs a look at its fastest flows. */
+static inline int saturated(const net_sim *s, uint32_t l, int64_t rem) {
+  int64_t cfx = fx(s->cap[l]);
+  return rem <= (int64_t)((double)cfx * 8 * NET_TOL) + 2 * (int64_t)s->lk[l].n + 64;
+}
+
 void net_seed_links(net_sim *s, uint32_t f, uint32_t flags) {
   const net_hop *hp = s->hop + s->f_hop[f];
   for (uint32_t k = 0; k < s->f_nh[f]; k++) {
@@ -37,12 +45,9 @@ void net_seed_links(net_sim *s, uint32_t f, uint32_t flags) {
     lk->mark = s->epoch;
     lk->ucnt = 0; /* no solve yet: disturbed() looks at it */
     s->lq[s->nlq++] = hp[k].link;
-    /* Saturated, as of before the batch (sums only move in drain, after this, and in apply):
-     * generous, as a saturated link only costs a look at its fastest flows. */
-    int64_t cfx = fx(s->cap[hp[k].link]);
-    lk->fl_ = flags | (cfx - lk->sum <= (int64_t)((double)cfx * 8 * NET_TOL) + 2 * (int64_t)lk->n + 64
-                           ? NET_LSAT
-                           : 0u);
+    /* saturated as of before the batch: sums only move in drain, after this, and in apply */
+    int64_t left = fx(s->cap[hp[k].link]) - lk->sum;
+    lk->fl_ = flags | (saturated(s, hp[k].link, left) ? NET_LSAT : 0u);
   }
 }
 
@@ -145,9 +150,7 @@ static int held_above(const net_sim *s, uint32_t l, double t) {
  * at theirs): a bottleneck for a flow of rate r. */
 static int bottleneck_for(const net_sim *s, uint32_t l, double r) {
   const net_link *lk = &s->lk[l];
-  int64_t cfx = fx(s->cap[l]);
-  int sat = (lk->fl_ & NET_LFROZE) ||
-            lk->rem <= (int64_t)((double)cfx * 8 * NET_TOL) + 2 * (int64_t)lk->n + 64;
+  int sat = (lk->fl_ & NET_LFROZE) || saturated(s, l, lk->rem);
   double t = r + slack(s, l, r);
   return sat && lk->mf <= t && !held_above(s, l, t);
 }
