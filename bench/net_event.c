@@ -74,6 +74,8 @@ static void print_stats(const net_sim *s, double wall, uint32_t held) {
          (double)st.flows_resolved / (double)st.batches,
          (double)st.links_resolved / (double)st.batches,
          (double)st.rates_changed / (double)st.batches);
+  printf("  per completion: %.2f batches, %.2f rates changed\n",
+         (double)st.batches / (double)st.completed, (double)st.rates_changed / (double)st.completed);
   printf("  memory: %.0f bytes per flow held (tables, routes, heap, notes; %u held), "
          "link state %.1f MB\n",
          (double)st.flow_bytes / held, held, (double)st.link_bytes / 1e6);
@@ -135,6 +137,54 @@ static void bench_closed(net_sim *s, uint32_t nflows, uint32_t total) {
   printf("  %.2f M completions/s after the first solve (%.3f s)\n", (double)(done - 1) / (t2 - t1) / 1e6,
          t2 - t1);
   print_stats(s, t2 - t0, nflows);
+  net_sim_reset(s);
+}
+
+/* Rings, as L2 runs a ring collective: nflows / 2000 jobs of 1,000 ranks on consecutive
+ * endpoints, two channels each (one sends to the next rank, one to the previous), so nflows
+ * flows are in flight; the flow rank i sends at step k, once it completes at its receiver, lets
+ * the receiver send step k + 1. Equal chunks, but routes of 2, 4 or 6 hops (so latencies) differ,
+ * and steps drift apart as they do in a real ring. */
+static void bench_rings(net_sim *s, uint32_t nflows, uint32_t steps) {
+  enum { RANKS = 1000 };
+  uint32_t njobs = nflows / (2 * RANKS), nsend = njobs * 2 * RANKS, rt[8], id, cap = 1u << 20;
+  if (!njobs || njobs * RANKS > E) return;
+  uint32_t *who = malloc(cap * sizeof *who), *step = malloc(cap * sizeof *step);
+  /* sender r = (job * 2 + channel) * RANKS + rank; its peer is the next or previous rank */
+#define RING_PEER(r) ((r) / RANKS * RANKS + ((r) % RANKS + ((r) / RANKS % 2 ? RANKS - 1 : 1)) % RANKS)
+#define RING_EP(r) ((r) / (2 * RANKS) * RANKS + (r) % RANKS)
+  const double chunk = 1048576.0;
+  double t0 = now(), t1 = 0.0;
+  for (uint32_t r = 0; r < nsend; r++) {
+    net_flow_spec sp = {rt, route(RING_EP(r), RING_EP(RING_PEER(r)), wk_mix64(r), rt), chunk, 0.0,
+                        NET_NONE, NET_FLOW_NOTIFY};
+    if (net_flow_add(s, &sp, &id) != WK_EOK || id >= cap) abort();
+    who[id] = r, step[id] = 0;
+  }
+  net_note n;
+  uint64_t done = 0;
+  while (net_sim_next(s, &n)) {
+    if (!done++) t1 = now();
+    uint32_t r = RING_PEER(who[n.id]), k = step[n.id] + 1;
+    if (k == steps) continue;
+    net_flow_spec sp = {rt, route(RING_EP(r), RING_EP(RING_PEER(r)), wk_mix64(r), rt), chunk,
+                        net_sim_now(s), NET_NONE, NET_FLOW_NOTIFY};
+    if (net_flow_add(s, &sp, &id) != WK_EOK || id >= cap) abort();
+    who[id] = r, step[id] = k;
+  }
+#undef RING_PEER
+#undef RING_EP
+  double t2 = now();
+  net_stats st;
+  net_sim_stats(s, &st);
+  printf("event rings  : %u rings of %u ranks (%u flows in flight, peak %u active), %u steps: "
+         "%lu completions over %.3f ms simulated; first solve %.3f s\n",
+         2 * njobs, (unsigned)RANKS, nsend, st.peak_active, steps, (unsigned long)done,
+         net_sim_now(s) * 1e3, t1 - t0);
+  printf("  %.2f M completions/s after the first solve (%.3f s)\n",
+         (double)(done - 1) / (t2 - t1) / 1e6, t2 - t1);
+  print_stats(s, t2 - t0, nsend);
+  free(who), free(step);
   net_sim_reset(s);
 }
 
@@ -200,6 +250,8 @@ int main(int argc, char **argv) {
     bench_closed(s, nflows / 5, nflows / 5); /* 20,000 always active */
     bench_closed(s, nflows, nflows);         /* 100,000 always active */
   }
+  if (all || !strcmp(only, "event") || !strcmp(only, "rings"))
+    bench_rings(s, nflows, 20);
   if (!strcmp(only, "burst")) /* all concurrent: one giant component; > 5 min at 100k still */
     bench_event(s, "burst", nflows, 0.0);
   if (all || !strcmp(only, "once")) {

@@ -34,10 +34,13 @@ _Noreturn void wk_assert_fail(const char *expr, const char *file, int line);
 #define wk_calloc(n, sz) wk_calloc_at((n), (sz), __FILE__, __LINE__)
 #define wk_realloc(p, n) wk_realloc_at((p), (n), __FILE__, __LINE__)
 #define wk_strdup(s) wk_strdup_at((s), __FILE__, __LINE__)
+/* zeroed n * sz bytes at a multiple of 64 (a cache line), for records that fill one */
+#define wk_calloc_lines(n, sz) wk_calloc_lines_at((n), (sz), __FILE__, __LINE__)
 void *wk_malloc_at(size_t n, const char *file, int line);
 void *wk_calloc_at(size_t n, size_t sz, const char *file, int line);
 void *wk_realloc_at(void *p, size_t n, const char *file, int line);
 char *wk_strdup_at(const char *s, const char *file, int line);
+void *wk_calloc_lines_at(size_t n, size_t sz, const char *file, int line);
 void wk_free(void *p);
 
 /* Bytes a model, trace or simulation may take before wanka refuses it with a message rather

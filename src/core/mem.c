@@ -30,6 +30,14 @@ void *wk_calloc_at(size_t n, size_t sz, const char *file, int line) {
   return p;
 }
 
+void *wk_calloc_lines_at(size_t n, size_t sz, const char *file, int line) {
+  void *p = NULL;
+  size_t bytes = (n ? n : 1) * (sz ? sz : 1);
+  if (n && bytes / n != sz) oom(SIZE_MAX, file, line);
+  if (posix_memalign(&p, 64, bytes)) oom(bytes, file, line);
+  return memset(p, 0, bytes);
+}
+
 void *wk_realloc_at(void *p, size_t n, const char *file, int line) {
   void *q = realloc(p, n ? n : 1);
   if (!q) oom(n, file, line);

@@ -2,8 +2,9 @@
  * insertion sequence across three sources: a start queue (starts mostly come in time order), one
  * completion FIFO per route latency, and a 4-ary heap holding each active flow's drain event, so
  * a rate change moves the flow's drain time in place (or, when a solve moves many, one rebuild).
- * The link heap (binary, by fair share then link id) drives progressive filling; the link
- * id tie-break makes the freezing order a pure function of the flows, hence deterministic. The
+ * The link heap (4-ary, by fair share then link id, lazily keyed) drives progressive filling;
+ * the link id tie-break makes the freezing order a pure function of the flows, hence
+ * deterministic. The
  * per-link flow heaps (max by rate) find a link's flows above a level without a scan. All
  * arrays are sized by their owners in advance: nothing here allocates. */
 #include <string.h>
@@ -249,68 +250,39 @@ static uint32_t ev_pop_src(net_sim *s, uint32_t src) {
 }
 
 /* ---- link heap --------------------------------------------------------------------------- */
+/* A plain 4-ary min-heap by (key, link id) (four children share a cache line), without positions: keys are lower bounds that the
+ * solver fixes when they reach the top (see net_lh_top). */
 static inline int lh_before(const net_lh *a, const net_lh *b) {
   return a->key < b->key || (a->key == b->key && a->link < b->link);
 }
 
-static void lh_place(net_sim *s, uint32_t i, net_lh e) {
-  s->lheap[i] = e;
-  s->lk[e.link].pos = i;
-}
-
-static void lh_sift_up(net_sim *s, uint32_t i, net_lh e) {
-  while (i > 0) {
-    uint32_t p = (i - 1) >> 1;
-    if (!lh_before(&e, &s->lheap[p])) break;
-    lh_place(s, i, s->lheap[p]);
-    i = p;
-  }
-  lh_place(s, i, e);
-}
-
-static void lh_sift_down(net_sim *s, uint32_t i, net_lh e) {
-  uint32_t n = s->nlheap;
+static void lh_sift_down(net_lh *h, uint32_t n, uint32_t i, net_lh e) {
   for (;;) {
-    uint32_t c = 2 * i + 1;
+    uint32_t c = 4 * i + 1;
     if (c >= n) break;
-    if (c + 1 < n && lh_before(&s->lheap[c + 1], &s->lheap[c])) c++;
-    if (!lh_before(&s->lheap[c], &e)) break;
-    lh_place(s, i, s->lheap[c]);
-    i = c;
+    uint32_t best = c, end = c + 4 < n ? c + 4 : n;
+    for (uint32_t k = c + 1; k < end; k++)
+      if (lh_before(&h[k], &h[best])) best = k;
+    if (!lh_before(&h[best], &e)) break;
+    h[i] = h[best];
+    i = best;
   }
-  lh_place(s, i, e);
+  h[i] = e;
 }
 
-void net_lh_push(net_sim *s, uint32_t l, double key) {
-  net_lh e = {key, l, 0};
-  lh_sift_up(s, s->nlheap++, e);
+void net_lh_build(net_sim *s) {
+  uint32_t n = s->nlheap;
+  for (uint32_t i = n > 1 ? (n - 2) / 4 + 1 : 0; i-- > 0;) lh_sift_down(s->lheap, n, i, s->lheap[i]);
 }
 
-void net_lh_update(net_sim *s, uint32_t l, double key) {
-  uint32_t i = s->lk[l].pos;
-  net_lh e = {key, l, 0};
-  if (lh_before(&e, &s->lheap[i]))
-    lh_sift_up(s, i, e);
-  else
-    lh_sift_down(s, i, e);
+void net_lh_settop(net_sim *s, double key) {
+  net_lh e = {key, s->lheap[0].link, 0};
+  lh_sift_down(s->lheap, s->nlheap, 0, e);
 }
 
-void net_lh_remove(net_sim *s, uint32_t l) {
-  uint32_t i = s->lk[l].pos;
+void net_lh_pop(net_sim *s) {
   net_lh last = s->lheap[--s->nlheap];
-  if (i == s->nlheap) return;
-  if (i > 0 && lh_before(&last, &s->lheap[(i - 1) >> 1]))
-    lh_sift_up(s, i, last);
-  else
-    lh_sift_down(s, i, last);
-}
-
-uint32_t net_lh_pop(net_sim *s, double *key) {
-  if (s->nlheap == 0) return NET_NIL;
-  uint32_t l = s->lheap[0].link;
-  *key = s->lheap[0].key;
-  net_lh_remove(s, l);
-  return l;
+  if (s->nlheap) lh_sift_down(s->lheap, s->nlheap, 0, last);
 }
 
 /* ---- per-link flow heaps ----------------------------------------------------------------- */

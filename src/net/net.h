@@ -23,7 +23,7 @@ typedef struct net_sim net_sim;
  * NET_MAX_CAPACITY; 0 is a dead link), latency[l] in seconds (finite, >= 0). Both arrays are
  * BORROWED: the caller keeps them alive and unchanged while the net_sim lives (a 1M-link fabric
  * is not copied). Returns NULL and fills *err (if non-NULL) on bad values. Costs O(nlinks) time
- * and 92 bytes per link (flow-heap head and solver state), allocated here once; each link's heap
+ * and 84 bytes per link (flow-heap head and solver state), allocated here once; each link's heap
  * of flows grows in net_flow_add. Owned by the caller. */
 net_sim *net_sim_new(uint32_t nlinks, const double *capacity, const float *latency, wk_err *err);
 void net_sim_free(net_sim *s); /* NULL is a no-op */
@@ -103,7 +103,7 @@ typedef struct net_stats {
   uint64_t completed;      /* flows completed */
   uint32_t peak_active;    /* most flows holding links at once */
   uint64_t flow_bytes;     /* bytes allocated for flow state: tables, routes, heap, notes */
-  uint64_t link_bytes;     /* bytes allocated for links (list heads, solver), 92 * nlinks */
+  uint64_t link_bytes;     /* bytes allocated for links (list heads, solver), 84 * nlinks */
   /* flow_bytes in parts: the flow table (per-flow fields, event heap, queues: 76 B a slot), the
    * route pool (12 B a hop), the per-link flow heaps (16 B a slot reserved), groups and notes */
   uint64_t mem_flow_table, mem_routes, mem_link_heaps, mem_notes;

@@ -45,13 +45,16 @@ typedef struct net_link {
   uint32_t res;  /* flows added and not yet gone from the link (pending + active) */
   uint32_t fcap; /* capacity of fl */
   uint32_t cnt;  /* solver: unfrozen re-solved flows */
-  uint32_t ucnt; /* solver: re-solved flows on the link */
-  uint32_t uoff; /* solver: they are uflow[uoff .. uoff + ucnt) */
-  uint32_t pos;  /* solver: position in lheap */
+  uint32_t uoff; /* solver: the re-solved flows on the link are uflow[uoff .. uoff + ucnt) */
+  union {        /* one word, so that a link fills one cache line (64 B) */
+    uint32_t ucnt; /* solver: re-solved flows on the link */
+    uint32_t chg;  /* apply, after the solver: flows on the link whose rate changes, then 1 if
+                    * its heap is rebuilt; 0 outside apply (net_lf_moved reads it) */
+  };
   uint32_t mark; /* == epoch: seeded or visited in this batch */
-  uint32_t chg;  /* apply: flows on the link whose rate changes, then 1 if its heap is rebuilt */
   uint32_t fl_;  /* NET_L* flags of this batch (valid while mark == epoch) */
 } net_link;
+_Static_assert(sizeof(net_link) == 64, "a link fills one cache line");
 /* net_link.fl_: saturated before the batch; a flow left it in the batch; re-solved flows on it
  * changed rate in the last solve; it froze re-solved flows (at mf) in the last solve */
 enum { NET_LSAT = 1u, NET_LSEED = 2u, NET_LDIRTY = 4u, NET_LFROZE = 8u };
@@ -156,11 +159,13 @@ void net_ev_complete_at(net_sim *s, uint32_t f, double t);
  * heap. O(classes) plus the heap's O(log n) when the event comes from it. */
 uint32_t net_ev_pop_first(net_sim *s, double *t);
 uint32_t net_ev_pop_at(net_sim *s, double t);
-/* heap.c: indexed binary heap over links, ordered by (key, link id); O(log n) each. */
-void net_lh_push(net_sim *s, uint32_t l, double key);
-void net_lh_update(net_sim *s, uint32_t l, double key);
-void net_lh_remove(net_sim *s, uint32_t l);
-uint32_t net_lh_pop(net_sim *s, double *key);
+/* heap.c: binary min-heap over links by (key, link id) for the solver, lazily keyed: a link's
+ * key may lag below its share (shares only grow while a fill runs), so the solver re-keys the
+ * top until it is exact; no positions, no updates in the middle. Callers fill lheap[0..nlheap)
+ * then net_lh_build, O(n); net_lh_settop re-keys the top and net_lh_pop drops it, O(log n). */
+void net_lh_build(net_sim *s);
+void net_lh_settop(net_sim *s, double key);
+void net_lh_pop(net_sim *s);
 /* heap.c: per-link 4-ary max-heaps of hops by flow rate (see net_link); O(log4 d) each for d
  * flows. A link of at most NET_LF_SMALL flows keeps them unordered: walks scan it, upkeep O(1). */
 #define NET_LF_SMALL 32u

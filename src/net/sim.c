@@ -28,7 +28,7 @@ net_sim *net_sim_new(uint32_t nlinks, const double *capacity, const float *laten
   s->cap = capacity;
   s->lat = latency;
   size_t n = nlinks ? nlinks : 1;
-  s->lk = wk_calloc(n, sizeof *s->lk);
+  s->lk = wk_calloc_lines(n, sizeof *s->lk);
   s->lq = wk_calloc(n, sizeof *s->lq);
   s->lheap = wk_calloc(n, sizeof *s->lheap);
   s->epoch = 2;

@@ -268,13 +268,43 @@ static void fill(net_sim *s) {
       s->uflow[lk->uoff + lk->ucnt++] = f;
     }
   }
+  /* The heap holds every link with two or more flows of U, and of each flow's links with it
+   * alone only the one of lowest share: the share of such a link moves only when that flow
+   * freezes, so the others could only pop after it, with nothing left to freeze. Most links of
+   * a re-solve carry one flow of U, and this keeps their (fruitless) pops out of the heap. */
+  s->nlheap = 0;
   for (uint32_t i = 0; i < s->nlq; i++) {
     uint32_t l = s->lq[i];
-    if (s->lk[l].cnt) net_lh_push(s, l, net_link_share(s, l));
+    if (s->lk[l].cnt > 1) s->lheap[s->nlheap++] = (net_lh){net_link_share(s, l), l, 0};
   }
-  double k;
-  uint32_t l;
-  while ((l = net_lh_pop(s, &k)) != NET_NIL) {
+  for (uint32_t i = 0; i < s->nu; i++) {
+    uint32_t f = s->ulist[i];
+    const net_hop *hp = s->hop + s->f_hop[f];
+    net_lh best = {INFINITY, NET_NIL, 0};
+    for (uint32_t k = 0; k < s->f_nh[f]; k++) {
+      uint32_t l = hp[k].link;
+      if (s->lk[l].cnt != 1) continue;
+      net_lh e = {net_link_share(s, l), l, 0};
+      if (e.key < best.key || (e.key == best.key && l < best.link)) best = e;
+    }
+    if (best.link != NET_NIL) s->lheap[s->nlheap++] = best;
+  }
+  net_lh_build(s);
+  /* Freezing flows at the lowest share k can only raise the shares of their other links, so
+   * those keep their (now low) keys and are re-keyed once they reach the top: one sift per link
+   * popped, not one per flow frozen on it. Links pop in the order of an eagerly kept heap. */
+  while (s->nlheap) {
+    uint32_t l = s->lheap[0].link;
+    if (!s->lk[l].cnt) { /* its flows of U were all frozen by other links */
+      net_lh_pop(s);
+      continue;
+    }
+    double k = net_link_share(s, l);
+    if (k != s->lheap[0].key) {
+      net_lh_settop(s, k);
+      continue;
+    }
+    net_lh_pop(s);
     int64_t kfx = fx(k);
     for (uint32_t i = s->lk[l].uoff, e = i + s->lk[l].ucnt; i < e; i++) {
       uint32_t f = s->uflow[i];
@@ -283,14 +313,11 @@ static void fill(net_sim *s) {
         s->scratch[f] = k;
         const net_hop *hp = s->hop + s->f_hop[f];
         for (uint32_t j = 0; j < s->f_nh[f]; j++) {
-          uint32_t l2 = hp[j].link;
-          if (l2 == l) continue;
-          s->lk[l2].rem -= kfx;
-          if (k > s->lk[l2].mf) s->lk[l2].mf = k;
-          if (--s->lk[l2].cnt == 0)
-            net_lh_remove(s, l2);
-          else
-            net_lh_update(s, l2, net_link_share(s, l2));
+          net_link *l2 = &s->lk[hp[j].link];
+          if (hp[j].link == l) continue;
+          l2->rem -= kfx;
+          l2->cnt--;
+          if (k > l2->mf) l2->mf = k;
         }
       }
     }
@@ -320,6 +347,7 @@ static void apply_rates(net_sim *s) {
     if (rate_moved(s, f)) s->ulist[nchg++] = f;
   }
   s->st.rates_changed += nchg;
+  for (uint32_t i = 0; i < s->nlq; i++) s->lk[s->lq[i]].chg = 0; /* was ucnt */
   uint32_t nbulk = 0;
   if (nchg >= 8) {
     for (uint32_t i = 0; i < nchg; i++) {
