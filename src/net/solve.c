@@ -227,6 +227,29 @@ static uint32_t disturbed(net_sim *s, int solved) {
   return s->nu - nu0;
 }
 
+/* Link l has the lowest fair share k of the fill: its unfrozen flows of U freeze at k, which
+ * takes k off what is left of their other links. */
+static void freeze_link(net_sim *s, uint32_t l, double k) {
+  const uint32_t ep = s->epoch;
+  int64_t kfx = fx(k);
+  for (uint32_t i = s->lk[l].uoff, e = i + s->lk[l].ucnt; i < e; i++) {
+    uint32_t f = s->uflow[i];
+    if (s->f_mark[f] != ep) continue;
+    s->f_mark[f] = ep + 1;
+    s->scratch[f] = k;
+    const net_hop *hp = s->hop + s->f_hop[f];
+    for (uint32_t j = 0; j < s->f_nh[f]; j++) {
+      net_link *l2 = &s->lk[hp[j].link];
+      if (hp[j].link == l) continue;
+      l2->rem -= kfx;
+      l2->cnt--;
+      if (k > l2->mf) l2->mf = k;
+    }
+  }
+  s->lk[l].mf = k; /* all its U flows are frozen now: nothing raises mf again */
+  s->lk[l].fl_ |= NET_LFROZE;
+}
+
 /* Progressive filling of the flows in U (ulist) with every other flow frozen at its rate; the
  * new rates go to scratch[f], the per-link heaps keep the old ones the walks rely on. Marks the
  * links that froze flows (NET_LFROZE, level in mf) and those where a rate moved (NET_LDIRTY).
@@ -278,16 +301,21 @@ static void fill(net_sim *s) {
     if (s->lk[l].cnt > 1) s->lheap[s->nlheap++] = (net_lh){net_link_share(s, l), l, 0};
   }
   for (uint32_t i = 0; i < s->nu; i++) {
-    uint32_t f = s->ulist[i];
+    uint32_t f = s->ulist[i], alone = 0;
     const net_hop *hp = s->hop + s->f_hop[f];
     net_lh best = {INFINITY, NET_NIL, 0};
     for (uint32_t k = 0; k < s->f_nh[f]; k++) {
       uint32_t l = hp[k].link;
       if (s->lk[l].cnt != 1) continue;
+      alone++;
       net_lh e = {net_link_share(s, l), l, 0};
       if (e.key < best.key || (e.key == best.key && l < best.link)) best = e;
     }
-    if (best.link != NET_NIL) s->lheap[s->nlheap++] = best;
+    if (best.link == NET_NIL) continue;
+    if (alone == s->f_nh[f]) /* no other flow of U on any of its links: nothing can come first */
+      freeze_link(s, best.link, best.key);
+    else
+      s->lheap[s->nlheap++] = best;
   }
   net_lh_build(s);
   /* Freezing flows at the lowest share k can only raise the shares of their other links, so
@@ -305,24 +333,7 @@ static void fill(net_sim *s) {
       continue;
     }
     net_lh_pop(s);
-    int64_t kfx = fx(k);
-    for (uint32_t i = s->lk[l].uoff, e = i + s->lk[l].ucnt; i < e; i++) {
-      uint32_t f = s->uflow[i];
-      if (s->f_mark[f] == ep) {
-        s->f_mark[f] = ep + 1;
-        s->scratch[f] = k;
-        const net_hop *hp = s->hop + s->f_hop[f];
-        for (uint32_t j = 0; j < s->f_nh[f]; j++) {
-          net_link *l2 = &s->lk[hp[j].link];
-          if (hp[j].link == l) continue;
-          l2->rem -= kfx;
-          l2->cnt--;
-          if (k > l2->mf) l2->mf = k;
-        }
-      }
-    }
-    s->lk[l].mf = k; /* all its U flows are frozen now: nothing raises mf again */
-    s->lk[l].fl_ |= NET_LFROZE;
+    freeze_link(s, l, k);
   }
   for (uint32_t i = 0; i < s->nu; i++) {
     uint32_t f = s->ulist[i];
