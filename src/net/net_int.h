@@ -38,7 +38,7 @@ typedef struct net_ev { /* event heap entry: at most one pending event per flow 
  * O(the link's degree): an all-to-all puts thousands of flows on every link. */
 typedef struct net_link {
   net_lfe *fl;   /* the flow heap (grown in net_flow_add only), NULL while unused */
-  int64_t sum;   /* sum of fx(rate) over the link's active flows with a solved rate */
+  int64_t head;  /* fx(capacity) minus fx(rate) of its active flows with a solved rate */
   int64_t rem;   /* solver: capacity minus frozen rates, fixed point */
   double mf;     /* solver: highest rate frozen on the link; once it pops, the level it froze */
   uint32_t n;    /* active flows on the link (heap size) */
@@ -51,8 +51,9 @@ typedef struct net_link {
     uint32_t chg;  /* apply, after the solver: flows on the link whose rate changes, then 1 if
                     * its heap is rebuilt; 0 outside apply (net_lf_moved reads it) */
   };
-  uint32_t mark; /* == epoch: seeded or visited in this batch */
-  uint32_t fl_;  /* NET_L* flags of this batch (valid while mark == epoch) */
+  uint32_t mark : 28; /* == epoch: seeded or visited in this batch (epochs stay below 2^28) */
+  uint32_t fl_ : 4;   /* NET_L* flags of this batch (valid while mark == epoch) */
+  float tol;          /* saturation slack in fixed-point units: NET_TOL-scaled capacity + 64 */
 } net_link;
 _Static_assert(sizeof(net_link) == 64, "a link fills one cache line");
 /* net_link.fl_: saturated before the batch; a flow left it in the batch; re-solved flows on it
@@ -187,6 +188,7 @@ static inline double net_link_share(const net_sim *s, uint32_t l) {
 static inline int64_t net_fx(double bytes_per_s) { return (int64_t)(bytes_per_s * NET_FX); }
 
 /* solve.c */
+float net_link_tol(double capacity); /* net_link.tol for a link of that capacity (bytes/s) */
 /* marks f's links as touched this batch (OR-ing flags into those that were already) */
 void net_seed_links(net_sim *s, uint32_t f, uint32_t flags);
 void net_solve_batch(net_sim *s);                 /* re-solve after a batch of changes */

@@ -29,6 +29,8 @@ net_sim *net_sim_new(uint32_t nlinks, const double *capacity, const float *laten
   s->lat = latency;
   size_t n = nlinks ? nlinks : 1;
   s->lk = wk_calloc_lines(n, sizeof *s->lk);
+  for (uint32_t l = 0; l < nlinks; l++)
+    s->lk[l].head = net_fx(capacity[l]), s->lk[l].tol = net_link_tol(capacity[l]);
   s->lq = wk_calloc(n, sizeof *s->lq);
   s->lheap = wk_calloc(n, sizeof *s->lheap);
   s->epoch = 2;
@@ -54,7 +56,7 @@ void net_sim_reset(net_sim *s) {
       for (uint32_t k = 0; k < s->f_nh[f]; k++) {
         uint32_t l = s->hop[s->f_hop[f] + k].link;
         s->lk[l].n = s->lk[l].res = 0;
-        s->lk[l].sum = 0;
+        s->lk[l].head = net_fx(s->cap[l]);
       }
     s->f_state[f] = FS_FREE;
     s->f_epos[f] = NET_NIL;
@@ -298,7 +300,7 @@ static void drain(net_sim *s, uint32_t f) {
   int64_t rfx = isinf(s->f_rate[f]) ? 0 : net_fx(s->f_rate[f]);
   for (uint32_t k = 0; k < s->f_nh[f]; k++) {
     uint32_t l = hp[k].link;
-    s->lk[l].sum -= rfx;
+    s->lk[l].head += rfx;
     s->lk[l].res--;
     net_lf_remove(s, s->f_hop[f] + k);
   }
@@ -308,7 +310,7 @@ static void drain(net_sim *s, uint32_t f) {
 }
 
 void net_begin_batch(net_sim *s) {
-  if (s->epoch > UINT32_MAX - 4) { /* marks wrap after 2^31 batches: clear them once */
+  if (s->epoch > (1u << 28) - 4) { /* link marks wrap after 2^27 batches: clear them once */
     for (uint32_t l = 0; l < s->nlinks; l++) s->lk[l].mark = 0;
     memset(s->f_mark, 0, (size_t)s->fcap * sizeof *s->f_mark);
     s->epoch = 0;
@@ -346,7 +348,7 @@ void net_flow_set_rate(net_sim *s, uint32_t f, double r) {
   s->f_rate[f] = r;
   for (uint32_t k = 0; k < s->f_nh[f]; k++) {
     uint32_t h = s->f_hop[f] + k;
-    s->lk[s->hop[h].link].sum += dfx;
+    s->lk[s->hop[h].link].head -= dfx;
     net_lf_moved(s, h, r);
   }
   if (!isinf(old)) {

@@ -30,24 +30,24 @@
  * its capacity, plus the units its n flows' truncated rates can leave. Generous on purpose: a
  * saturated link only costs a look at its fastest flows. */
 static inline int saturated(const net_sim *s, uint32_t l, int64_t rem) {
-  int64_t cfx = fx(s->cap[l]);
-  return rem <= (int64_t)((double)cfx * 8 * NET_TOL) + 2 * (int64_t)s->lk[l].n + 64;
+  return rem <= (int64_t)s->lk[l].tol + 2 * (int64_t)s->lk[l].n;
 }
+
+float net_link_tol(double cap) { return (float)((double)fx(cap) * 8 * NET_TOL + 64); }
 
 void net_seed_links(net_sim *s, uint32_t f, uint32_t flags) {
   const net_hop *hp = s->hop + s->f_hop[f];
   for (uint32_t k = 0; k < s->f_nh[f]; k++) {
     net_link *lk = &s->lk[hp[k].link];
     if (lk->mark == s->epoch) {
-      lk->fl_ |= flags;
+      lk->fl_ = (lk->fl_ | flags) & 15u;
       continue;
     }
-    lk->mark = s->epoch;
+    lk->mark = s->epoch & ((1u << 28) - 1);
     lk->ucnt = 0; /* no solve yet: disturbed() looks at it */
     s->lq[s->nlq++] = hp[k].link;
     /* saturated as of before the batch: sums only move in drain, after this, and in apply */
-    int64_t left = fx(s->cap[hp[k].link]) - lk->sum;
-    lk->fl_ = flags | (saturated(s, hp[k].link, left) ? NET_LSAT : 0u);
+    lk->fl_ = (flags | (saturated(s, hp[k].link, lk->head) ? NET_LSAT : 0u)) & 15u;
   }
 }
 
@@ -258,7 +258,7 @@ static void fill(net_sim *s) {
   const uint32_t ep = s->epoch;
   for (uint32_t i = 0; i < s->nlq; i++) {
     net_link *lk = &s->lk[s->lq[i]];
-    lk->rem = fx(s->cap[s->lq[i]]) - lk->sum;
+    lk->rem = lk->head;
     lk->cnt = 0;
     lk->mf = 0.0;
     lk->fl_ &= ~(NET_LFROZE | NET_LDIRTY);
