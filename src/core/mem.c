@@ -32,8 +32,8 @@ void *wk_calloc_at(size_t n, size_t sz, const char *file, int line) {
 
 void *wk_calloc_lines_at(size_t n, size_t sz, const char *file, int line) {
   void *p = NULL;
-  size_t bytes = (n ? n : 1) * (sz ? sz : 1);
-  if (n && bytes / n != sz) oom(SIZE_MAX, file, line);
+  if (sz && n > SIZE_MAX / sz) oom(SIZE_MAX, file, line);
+  size_t bytes = n && sz ? n * sz : 1;
   if (posix_memalign(&p, 64, bytes)) oom(bytes, file, line);
   return memset(p, 0, bytes);
 }

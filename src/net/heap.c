@@ -4,9 +4,8 @@
  * a rate change moves the flow's drain time in place (or, when a solve moves many, one rebuild).
  * The link heap (4-ary, by fair share then link id, lazily keyed) drives progressive filling;
  * the link id tie-break makes the freezing order a pure function of the flows, hence
- * deterministic. The
- * per-link flow heaps (max by rate) find a link's flows above a level without a scan. All
- * arrays are sized by their owners in advance: nothing here allocates. */
+ * deterministic. The per-link flow heaps (max by rate) find a link's flows above a level
+ * without a scan. All arrays are sized by their owners in advance: nothing here allocates. */
 #include <string.h>
 
 #include "net/net_int.h"
@@ -250,20 +249,16 @@ static uint32_t ev_pop_src(net_sim *s, uint32_t src) {
 }
 
 /* ---- link heap --------------------------------------------------------------------------- */
-/* A plain 4-ary min-heap by (key, link id) (four children share a cache line), without positions: keys are lower bounds that the
- * solver fixes when they reach the top (see net_lh_top). */
-static inline int lh_before(const net_lh *a, const net_lh *b) {
-  return a->key < b->key || (a->key == b->key && a->link < b->link);
-}
-
+/* A plain 4-ary min-heap (four children share a cache line) without positions: keys are lower
+ * bounds that the solver re-keys when they reach the top (fill in solve.c). */
 static void lh_sift_down(net_lh *h, uint32_t n, uint32_t i, net_lh e) {
   for (;;) {
     uint32_t c = 4 * i + 1;
     if (c >= n) break;
     uint32_t best = c, end = c + 4 < n ? c + 4 : n;
     for (uint32_t k = c + 1; k < end; k++)
-      if (lh_before(&h[k], &h[best])) best = k;
-    if (!lh_before(&h[best], &e)) break;
+      if (net_lh_before(&h[k], &h[best])) best = k;
+    if (!net_lh_before(&h[best], &e)) break;
     h[i] = h[best];
     i = best;
   }

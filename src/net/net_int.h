@@ -64,6 +64,10 @@ typedef struct net_lh { /* solver heap entry: a link's current fair share */
   double key;
   uint32_t link, pad;
 } net_lh;
+/* the solver's order of links: by share, ties by link id (so the order is deterministic) */
+static inline int net_lh_before(const net_lh *a, const net_lh *b) {
+  return a->key < b->key || (a->key == b->key && a->link < b->link);
+}
 
 struct net_sim {
   uint32_t nlinks;
@@ -160,7 +164,7 @@ void net_ev_complete_at(net_sim *s, uint32_t f, double t);
  * heap. O(classes) plus the heap's O(log n) when the event comes from it. */
 uint32_t net_ev_pop_first(net_sim *s, double *t);
 uint32_t net_ev_pop_at(net_sim *s, double t);
-/* heap.c: binary min-heap over links by (key, link id) for the solver, lazily keyed: a link's
+/* heap.c: 4-ary min-heap over links by (key, link id) for the solver, lazily keyed: a link's
  * key may lag below its share (shares only grow while a fill runs), so the solver re-keys the
  * top until it is exact; no positions, no updates in the middle. Callers fill lheap[0..nlheap)
  * then net_lh_build, O(n); net_lh_settop re-keys the top and net_lh_pop drops it, O(log n). */

@@ -309,7 +309,7 @@ static void fill(net_sim *s) {
       if (s->lk[l].cnt != 1) continue;
       alone++;
       net_lh e = {net_link_share(s, l), l, 0};
-      if (e.key < best.key || (e.key == best.key && l < best.link)) best = e;
+      if (net_lh_before(&e, &best)) best = e;
     }
     if (best.link == NET_NIL) continue;
     if (alone == s->f_nh[f]) /* no other flow of U on any of its links: nothing can come first */
@@ -358,7 +358,7 @@ static void apply_rates(net_sim *s) {
     if (rate_moved(s, f)) s->ulist[nchg++] = f;
   }
   s->st.rates_changed += nchg;
-  for (uint32_t i = 0; i < s->nlq; i++) s->lk[s->lq[i]].chg = 0; /* was ucnt */
+  for (uint32_t i = 0; i < s->nlq; i++) s->lk[s->lq[i]].chg = 0; /* the word held ucnt */
   uint32_t nbulk = 0;
   if (nchg >= 8) {
     for (uint32_t i = 0; i < nchg; i++) {
