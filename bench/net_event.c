@@ -232,10 +232,27 @@ static void bench_ring(net_sim *s, const char *name, int scatter) {
 
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  /* argv[1]: flows (smaller runs for profiling); argv[2]: "event" or "once" to run one part,
-   * "burst" for the all-concurrent case alone */
-  uint32_t nflows = argc > 1 ? (uint32_t)atoi(argv[1]) : 100000;
-  const char *only = argc > 2 ? argv[2] : "";
+  /* arguments: a flow count (smaller runs for profiling) and/or one case: "event", "rings",
+   * "closed" or "once" runs that part alone, "burst" the all-concurrent case */
+  uint32_t nflows = 100000;
+  const char *only = "";
+  for (int i = 1; i < argc; i++) { /* a number is the flow count, a word the case: any order */
+    char *end;
+    unsigned long v = strtoul(argv[i], &end, 10);
+    if (*end) {
+      only = argv[i];
+    } else if (v < 10000 || v > 10000000) {
+      fprintf(stderr, "net_event: flows %s out of range; use 10000..10000000\n", argv[i]);
+      return 2;
+    } else {
+      nflows = (uint32_t)v;
+    }
+  }
+  if (*only && strcmp(only, "event") && strcmp(only, "rings") && strcmp(only, "closed") &&
+      strcmp(only, "burst") && strcmp(only, "once")) {
+    fprintf(stderr, "net_event: unknown case '%s'; use event, rings, closed, burst or once\n", only);
+    return 2;
+  }
   uint32_t nl = NLINKS;
   double *cap = malloc(nl * sizeof *cap);
   float *lat = malloc(nl * sizeof *lat);

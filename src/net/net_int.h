@@ -7,6 +7,7 @@
 #include "net/net.h"
 
 #define NET_NIL UINT32_MAX
+#define NET_CHUNK 256u
 #define NET_FX 4096.0 /* fixed-point units per byte/s for per-link rate sums */
 
 enum { FS_FREE = 0, FS_PENDING, FS_ACTIVE, FS_DRAINED };
@@ -137,6 +138,7 @@ struct net_sim {
    * completion in f_rate: freed once that many notes have been delivered */
   uint32_t done_head, done_tail;
 
+  uint32_t chunk[NET_CHUNK]; /* events of the batch in hand, popped ahead (sim.c: prefetch_flows) */
   uint32_t epoch;
   int changed;
   uint32_t nactive, nstalled;
