@@ -79,12 +79,12 @@ static void print_stats(const net_sim *s, double wall, uint32_t held) {
          (double)st.rates_changed / (double)st.batches);
   printf("  per completion: %.2f batches, %.2f rates changed\n",
          (double)st.batches / (double)st.completed, (double)st.rates_changed / (double)st.completed);
-  printf("  memory: %.0f bytes per flow held (tables, routes, heap, notes; %u held), "
+  printf("  memory: %.0f bytes per flow held (tables, routes, heaps, groups; %u held), "
          "link state %.1f MB\n",
          (double)st.flow_bytes / held, held, (double)st.link_bytes / 1e6);
-  printf("    per flow: table %.0f, routes %.0f, link heaps %.0f, groups+notes %.0f\n",
+  printf("    per flow: table %.0f, routes %.0f, link heaps %.0f, groups %.0f\n",
          (double)st.mem_flow_table / held, (double)st.mem_routes / held,
-         (double)st.mem_link_heaps / held, (double)st.mem_notes / held);
+         (double)st.mem_link_heaps / held, (double)st.mem_groups / held);
 }
 
 /* Open loop: nflows flows arriving at random over window_s, run to the end. */

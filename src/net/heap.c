@@ -11,49 +11,87 @@
 #include "net/net_int.h"
 
 /* ---- event heap -------------------------------------------------------------------------- */
-static inline int ev_before(const net_ev *a, const net_ev *b) {
-  return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+/* Entries are 16 bytes and node i lives at ev[i + NET_EV_OFF], so the four children of a node
+ * fill one cache line: a sift touches one line per level. Times are never negative (nor -0:
+ * net_flow_add adds +0), so their bit patterns order as they do; with the seq beside them an
+ * order is two integer compares that the compiler turns into flags, not branches, when a sift
+ * picks the earliest of four children. The seq kept is the low 32 bits of the event's sequence
+ * number: ties within a time come out in insertion order until 2^32 events, and after that in
+ * an order that is still a fixed function of the events. Time order is always exact. */
+static inline uint64_t tbits(double t) {
+  uint64_t b;
+  memcpy(&b, &t, sizeof b);
+  return b;
 }
 
-static void ev_place(net_sim *s, uint32_t i, net_ev e) {
-  s->ev[i] = e;
+static inline int key_before(uint64_t ta, uint32_t qa, uint64_t tb, uint32_t qb) {
+  return (ta < tb) | ((ta == tb) & (qa < qb));
+}
+
+static inline int ev_before(const net_ev *a, const net_ev *b) {
+  return key_before(tbits(a->t), a->seq, tbits(b->t), b->seq);
+}
+
+static inline net_ev *ev_node(const net_sim *s) { return s->ev + NET_EV_OFF; }
+
+static inline void ev_place(net_sim *s, net_ev *h, uint32_t i, net_ev e) {
+  h[i] = e;
   s->f_epos[e.flow] = i;
 }
 
 static void ev_sift_up(net_sim *s, uint32_t i, net_ev e) {
+  net_ev *h = ev_node(s);
   while (i > 0) {
     uint32_t p = (i - 1) >> 2;
-    if (!ev_before(&e, &s->ev[p])) break;
-    ev_place(s, i, s->ev[p]);
+    if (!ev_before(&e, &h[p])) break;
+    ev_place(s, h, i, h[p]);
     i = p;
   }
-  ev_place(s, i, e);
+  ev_place(s, h, i, e);
 }
 
 static void ev_sift_down(net_sim *s, uint32_t i, net_ev e) {
+  net_ev *h = ev_node(s);
   uint32_t n = s->nev;
   for (;;) {
     uint32_t c = 4 * i + 1;
     if (c >= n) break;
     uint32_t best = c, end = c + 4 < n ? c + 4 : n;
-    for (uint32_t k = c + 1; k < end; k++)
-      if (ev_before(&s->ev[k], &s->ev[best])) best = k;
-    if (!ev_before(&s->ev[best], &e)) break;
-    ev_place(s, i, s->ev[best]);
+    for (uint32_t k = c + 1; k < end; k++) best = ev_before(&h[k], &h[best]) ? k : best;
+    if (!ev_before(&h[best], &e)) break;
+    ev_place(s, h, i, h[best]);
     i = best;
   }
-  ev_place(s, i, e);
+  ev_place(s, h, i, e);
+}
+
+/* Removes the root: the hole left at the top follows the earliest child down to a leaf (three
+ * comparisons a level, not four), then the last entry, late as a rule, sifts up from there. */
+static void ev_pop_root(net_sim *s) {
+  net_ev *h = ev_node(s);
+  uint32_t n = --s->nev, i = 0;
+  if (n == 0) return;
+  for (;;) {
+    uint32_t c = 4 * i + 1;
+    if (c >= n) break;
+    uint32_t best = c, end = c + 4 < n ? c + 4 : n;
+    for (uint32_t k = c + 1; k < end; k++) best = ev_before(&h[k], &h[best]) ? k : best;
+    ev_place(s, h, i, h[best]);
+    i = best;
+  }
+  ev_sift_up(s, i, h[n]);
 }
 
 void net_ev_set(net_sim *s, uint32_t f, double t) {
-  net_ev e = {t, s->seq++, f, 0};
+  net_ev e = {t, (uint32_t)s->seq++, f};
   uint32_t i = s->f_epos[f];
+  net_ev *h = ev_node(s);
   if (s->ev_lazy) {
-    ev_place(s, i == NET_NIL ? s->nev++ : i, e);
+    ev_place(s, h, i == NET_NIL ? s->nev++ : i, e);
   } else if (i == NET_NIL) {
     WK_ASSERT(s->nev < s->fcap);
     ev_sift_up(s, s->nev++, e);
-  } else if (ev_before(&e, &s->ev[i])) {
+  } else if (ev_before(&e, &h[i])) {
     ev_sift_up(s, i, e);
   } else {
     ev_sift_down(s, i, e);
@@ -64,11 +102,16 @@ void net_ev_remove(net_sim *s, uint32_t f) {
   uint32_t i = s->f_epos[f];
   if (i == NET_NIL) return;
   s->f_epos[f] = NET_NIL;
-  net_ev last = s->ev[--s->nev];
+  net_ev *h = ev_node(s);
+  if (i == 0 && !s->ev_lazy) {
+    ev_pop_root(s);
+    return;
+  }
+  net_ev last = h[--s->nev];
   if (i == s->nev) return;
   if (s->ev_lazy)
-    ev_place(s, i, last);
-  else if (i > 0 && ev_before(&last, &s->ev[(i - 1) >> 2]))
+    ev_place(s, h, i, last);
+  else if (i > 0 && ev_before(&last, &h[(i - 1) >> 2]))
     ev_sift_up(s, i, last);
   else
     ev_sift_down(s, i, last);
@@ -78,7 +121,8 @@ void net_ev_remove(net_sim *s, uint32_t f) {
  * of pops does not depend on the heap's layout ((time, seq) keys are distinct). */
 void net_ev_heapify(net_sim *s) {
   s->ev_lazy = 0;
-  for (uint32_t i = s->nev > 1 ? (s->nev - 2) / 4 + 1 : 0; i-- > 0;) ev_sift_down(s, i, s->ev[i]);
+  net_ev *h = ev_node(s);
+  for (uint32_t i = s->nev > 1 ? (s->nev - 2) / 4 + 1 : 0; i-- > 0;) ev_sift_down(s, i, h[i]);
 }
 
 /* ---- start queue ------------------------------------------------------------------------ */
@@ -91,7 +135,7 @@ static inline double sq_time(const net_sim *s, uint32_t f) { return s->f_tlast[f
 
 static void ev_push_seq(net_sim *s, uint32_t f, double t, uint64_t seq) {
   WK_ASSERT(s->nev < s->fcap && s->f_epos[f] == NET_NIL);
-  net_ev e = {t, seq, f, 0};
+  net_ev e = {t, (uint32_t)seq, f};
   ev_sift_up(s, s->nev++, e);
 }
 
@@ -198,19 +242,23 @@ void net_ev_complete_at(net_sim *s, uint32_t f, double t) {
 /* ---- the next event, from the heap, the start queue or a completion FIFO ----------------- */
 /* Queued flows keep their time in f_tlast and their seq in f_rate. Returns the source of the
  * earliest event by (time, seq): 0 none, 1 the heap, 2 the start queue, 3 + c FIFO c. O(classes). */
+static inline uint32_t queued_seq(const net_sim *s, uint32_t f) {
+  return (uint32_t)(uint64_t)s->f_rate[f];
+}
+
 static uint32_t ev_first(const net_sim *s, double *t) {
-  uint32_t src = 0;
-  double bt = 0.0, bq = 0.0;
-  if (s->nev) src = 1, bt = s->ev[0].t, bq = (double)s->ev[0].seq;
+  uint32_t src = 0, bq = 0;
+  double bt = 0.0;
+  if (s->nev) src = 1, bt = ev_node(s)[0].t, bq = ev_node(s)[0].seq;
   if (s->sq_head != s->sq_sorted) {
-    uint32_t f = s->sq[s->sq_head];
-    double ft = sq_time(s, f), fq = s->f_rate[f];
-    if (!src || ft < bt || (ft == bt && fq < bq)) src = 2, bt = ft, bq = fq;
+    uint32_t f = s->sq[s->sq_head], fq = queued_seq(s, f);
+    double ft = sq_time(s, f);
+    if (!src || key_before(tbits(ft), fq, tbits(bt), bq)) src = 2, bt = ft, bq = fq;
   }
   for (uint32_t m = s->lc_busy; m; m &= m - 1) {
-    uint32_t c = (uint32_t)__builtin_ctz(m), f = s->lc_head[c];
-    double ft = s->f_tlast[f], fq = s->f_rate[f];
-    if (!src || ft < bt || (ft == bt && fq < bq)) src = 3 + c, bt = ft, bq = fq;
+    uint32_t c = (uint32_t)__builtin_ctz(m), f = s->lc_head[c], fq = queued_seq(s, f);
+    double ft = s->f_tlast[f];
+    if (!src || key_before(tbits(ft), fq, tbits(bt), bq)) src = 3 + c, bt = ft, bq = fq;
   }
   *t = bt;
   return src;
@@ -233,7 +281,7 @@ uint32_t net_ev_pop_at(net_sim *s, double t) {
 static uint32_t ev_pop_src(net_sim *s, uint32_t src) {
   uint32_t f;
   if (src == 1) {
-    f = s->ev[0].flow;
+    f = ev_node(s)[0].flow;
     net_ev_remove(s, f);
   } else if (src == 2) {
     f = s->sq[s->sq_head];

@@ -102,11 +102,12 @@ typedef struct net_stats {
   uint64_t rates_changed;  /* sum over re-solves of the flows whose rate actually changed */
   uint64_t completed;      /* flows completed */
   uint32_t peak_active;    /* most flows holding links at once */
-  uint64_t flow_bytes;     /* bytes allocated for flow state: tables, routes, heap, notes */
+  uint64_t flow_bytes;     /* bytes allocated for flow state: tables, routes, heaps, groups */
   uint64_t link_bytes;     /* bytes allocated for links (list heads, solver), 84 * nlinks */
-  /* flow_bytes in parts: the flow table (per-flow fields, event heap, queues: 84 B a slot), the
-   * route pool (12 B a hop), the per-link flow heaps (16 B a slot reserved), groups and notes */
-  uint64_t mem_flow_table, mem_routes, mem_link_heaps, mem_notes;
+  /* flow_bytes in parts: the flow table (per-flow fields, event heap, queues: 76 B a slot), the
+   * route pool (12 B a hop), the per-link flow heaps (16 B a slot reserved), group counters
+   * (notes need none: they are read off the completed flows) */
+  uint64_t mem_flow_table, mem_routes, mem_link_heaps, mem_groups;
 } net_stats;
 void net_sim_stats(const net_sim *s, net_stats *out); /* OUT *out */
 

@@ -10,7 +10,9 @@
 #define NET_CHUNK 256u
 #define NET_FX 4096.0 /* fixed-point units per byte/s for per-link rate sums */
 
-enum { FS_FREE = 0, FS_PENDING, FS_ACTIVE, FS_DRAINED };
+/* a slot's life: pending, active, drained (waiting out its route latency), done (in the done
+ * FIFO until its notes are read; DONE_GROUP: it completed its group), free */
+enum { FS_FREE = 0, FS_PENDING, FS_ACTIVE, FS_DRAINED, FS_DONE, FS_DONE_GROUP };
 /* f_flags: the spec's flags in the low 4 bits, 1 + the flow's latency class above (0: none) */
 #define NET_LAT_CLASSES 15
 #define NET_LC_SHIFT 4
@@ -30,9 +32,10 @@ typedef struct net_lfe {
 
 typedef struct net_ev { /* event heap entry: at most one pending event per flow */
   double t;
-  uint64_t seq;
-  uint32_t flow, pad;
+  uint32_t seq; /* low 32 bits of the event's sequence number (heap.c) */
+  uint32_t flow;
 } net_ev;
+#define NET_EV_OFF 3 /* heap node i is ev[i + 3]: every node's four children share a line */
 
 /* Per-link state. A link's active flows form a max-heap of hop ids keyed by the flow's rate
  * (INFINITY while new), so "the flows on l at or above rate t" costs O(their number), never
@@ -125,18 +128,11 @@ struct net_sim {
   uint32_t lc_head[NET_LAT_CLASSES], lc_tail[NET_LAT_CLASSES];
   uint32_t nlc, lc_busy; /* classes; bit c set: FIFO c is not empty */
 
-  /* groups and notes */
+  /* groups, and the completed flows in completion order, linked through f_hop: the notes are
+   * read off them (sim.c: complete), note_next of the head's already returned */
   uint32_t *g_left;
   uint32_t gcap;
-  /* Ring of notes. The loop steps only when it is empty, and one batch pushes at most one
-   * note per group and one per NET_FLOW_NOTIFY flow held, so ncap >= nnotify + gcap suffices. */
-  net_note *notes;
-  uint32_t ncap, nhead, nlen;
-  uint32_t nnotify; /* slots held (not yet on the free list) by flows with NET_FLOW_NOTIFY */
-  uint64_t notes_pushed, notes_delivered;
-  /* completed flows, oldest first, linked through f_hop, each with notes_pushed as of its
-   * completion in f_rate: freed once that many notes have been delivered */
-  uint32_t done_head, done_tail;
+  uint32_t done_head, done_tail, note_next;
 
   uint32_t chunk[NET_CHUNK]; /* events of the batch in hand, popped ahead (sim.c: prefetch_flows) */
   uint32_t epoch;

@@ -12,7 +12,7 @@
  * the sim is idle (after a reset the free list is empty). */
 static wk_errcode start_all(net_sim *s, uint32_t nflows, const uint32_t *route_off,
                             const uint32_t *route_link, const double *bytes, double *fin) {
-  if (s->fhigh != 0 || s->nev != 0 || s->sq_n != 0 || s->nlen != 0) return WK_EVALUE; /* not idle */
+  if (s->fhigh != 0 || s->nev != 0 || s->sq_n != 0) return WK_EVALUE; /* not idle */
   net_sim_reset(s);
   s->finish_out = fin;
   for (uint32_t i = 0; i < nflows; i++) {

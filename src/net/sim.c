@@ -45,7 +45,7 @@ void net_sim_free(net_sim *s) {
   void *p[] = {s->lk,     s->lq,
                s->lheap,  s->f_hop,  s->f_nh,    s->f_state, s->f_flags, s->f_group,
                s->f_left, s->f_tlast, s->f_rate, s->f_mark,  s->f_epos,
-               s->ulist,  s->scratch, s->hop, s->uflow,    s->ev, s->sq,      s->g_left,  s->notes};
+               s->ulist,  s->scratch, s->hop, s->uflow,    s->ev, s->sq,      s->g_left};
   for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) wk_free(p[i]);
   wk_free(s);
 }
@@ -63,8 +63,7 @@ void net_sim_reset(net_sim *s) {
   }
   s->fhigh = 0;
   s->ffree = s->done_head = s->done_tail = NET_NIL;
-  s->notes_pushed = s->notes_delivered = 0;
-  s->nnotify = 0;
+  s->note_next = 0;
   s->hhigh = 0;
   for (int i = 0; i <= NET_MAX_HOPS; i++) s->hfree[i] = NET_NIL;
   s->nev = 0;
@@ -73,7 +72,6 @@ void net_sim_reset(net_sim *s) {
   for (uint32_t c = 0; c < s->nlc; c++) s->lc_head[c] = s->lc_tail[c] = NET_NIL;
   s->lc_busy = 0;
   if (s->gcap) memset(s->g_left, 0, s->gcap * sizeof *s->g_left);
-  s->nhead = s->nlen = 0;
   s->now = 0.0;
   s->nactive = s->nstalled = 0;
   s->last_done = 0.0;
@@ -86,18 +84,6 @@ void net_sim_set_mode(net_sim *s, net_mode m) { s->mode = m; }
 
 /* ---- growth (outside the loop) ----------------------------------------------------------- */
 #define GROW(p, n) ((p) = wk_realloc((p), (size_t)(n) * sizeof *(p)))
-
-static void grow_notes(net_sim *s) {
-  uint32_t need = s->nnotify + s->gcap;
-  if (s->ncap >= need) return;
-  if (need < s->ncap + s->ncap / 2) need = s->ncap + s->ncap / 2; /* amortised O(1) per add */
-  net_note *nn = wk_malloc((size_t)need * sizeof *nn);
-  for (uint32_t i = 0; i < s->nlen; i++) nn[i] = s->notes[(s->nhead + i) % s->ncap];
-  wk_free(s->notes);
-  s->notes = nn;
-  s->ncap = need;
-  s->nhead = 0;
-}
 
 static void grow_flows(net_sim *s) {
   uint32_t n = s->fcap ? s->fcap * 2 : 64;
@@ -113,7 +99,10 @@ static void grow_flows(net_sim *s) {
   GROW(s->f_epos, n);
   GROW(s->ulist, n);
   GROW(s->scratch, n);
-  GROW(s->ev, n);
+  net_ev *ev = wk_calloc_lines(n + NET_EV_OFF, sizeof *ev); /* aligned: see NET_EV_OFF */
+  if (s->fcap) memcpy(ev, s->ev, (s->fcap + NET_EV_OFF) * sizeof *ev);
+  wk_free(s->ev);
+  s->ev = ev;
   GROW(s->sq, n);
   memset(s->f_mark + s->fcap, 0, (size_t)(n - s->fcap) * sizeof *s->f_mark);
   s->fcap = n;
@@ -154,7 +143,6 @@ wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, i
     GROW(s->g_left, n);
     memset(s->g_left + s->gcap, 0, (size_t)(n - s->gcap) * sizeof *s->g_left);
     s->gcap = n;
-    grow_notes(s);
   }
   uint32_t f = s->ffree;
   if (f != NET_NIL) {
@@ -186,13 +174,9 @@ wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, i
                                                        << NET_LC_SHIFT);
   s->f_group[f] = sp->group;
   s->f_left[f] = sp->bytes;
-  s->f_tlast[f] = sp->start_s;
+  s->f_tlast[f] = sp->start_s + 0.0; /* -0 becomes +0: event times order by their bits */
   s->f_rate[f] = 0.0;
   if (sp->group != NET_NONE) s->g_left[sp->group]++;
-  if (sp->flags & NET_FLOW_NOTIFY) {
-    s->nnotify++;
-    grow_notes(s);
-  }
   if (push) net_sq_push(s, f);
   *id = f;
   return WK_EOK;
@@ -203,12 +187,6 @@ wk_errcode net_flow_add(net_sim *s, const net_flow_spec *sp, uint32_t *id) {
 }
 
 /* ---- the loop ---------------------------------------------------------------------------- */
-static void push_note(net_sim *s, net_note_kind kind, uint32_t id, uint32_t group) {
-  WK_ASSERT(s->nlen < s->ncap);
-  s->notes[(s->nhead + s->nlen++) % s->ncap] = (net_note){s->now, kind, id, group};
-  s->notes_pushed++;
-}
-
 static void free_route(net_sim *s, uint32_t f) {
   uint32_t nh = s->f_nh[f], r = s->f_hop[f];
   s->hop[r].pos = s->hfree[nh];
@@ -216,17 +194,17 @@ static void free_route(net_sim *s, uint32_t f) {
   s->f_nh[f] = 0;
 }
 
+/* A completed flow joins the done FIFO, which is also the queue of notes: its own note (with
+ * NET_FLOW_NOTIFY) and its group's (FS_DONE_GROUP: it was the group's last flow) are read off
+ * it in order by net_sim_next, so notes take no memory of their own. The slot stays in the FIFO,
+ * its id valid and unused, until the caller has seen its notes (net.h). */
 static void complete(net_sim *s, uint32_t f) {
   s->st.completed++;
   if (s->now > s->last_done) s->last_done = s->now;
   uint32_t g = s->f_group[f];
-  if (s->f_flags[f] & NET_FLOW_NOTIFY) push_note(s, NET_NOTE_FLOW, f, g);
-  if (g != NET_NONE && --s->g_left[g] == 0) push_note(s, NET_NOTE_GROUP, g, g);
   free_route(s, f);
-  /* The slot waits in the done FIFO until every note pushed so far has been delivered: its id
-   * stays valid, and unused, until the caller has seen its completion (net.h). */
-  s->f_state[f] = FS_FREE;
-  s->f_rate[f] = (double)s->notes_pushed; /* exact: fewer than 2^53 notes */
+  s->f_state[f] = g != NET_NONE && --s->g_left[g] == 0 ? FS_DONE_GROUP : FS_DONE;
+  s->f_tlast[f] = s->now; /* the notes' time */
   s->f_hop[f] = NET_NIL;
   if (s->done_tail == NET_NIL)
     s->done_head = f;
@@ -235,17 +213,8 @@ static void complete(net_sim *s, uint32_t f) {
   s->done_tail = f;
 }
 
-/* Moves the slots of completed flows whose notes have all been delivered to the free list.
- * O(1) per slot released. */
-static void release_delivered(net_sim *s) {
-  while (s->done_head != NET_NIL && s->f_rate[s->done_head] <= (double)s->notes_delivered) {
-    uint32_t f = s->done_head;
-    s->done_head = s->f_hop[f];
-    if (s->done_head == NET_NIL) s->done_tail = NET_NIL;
-    s->f_hop[f] = s->ffree;
-    s->ffree = f;
-    if (s->f_flags[f] & NET_FLOW_NOTIFY) s->nnotify--;
-  }
+static uint32_t notes_of(const net_sim *s, uint32_t f) {
+  return (s->f_flags[f] & NET_FLOW_NOTIFY) + (s->f_state[f] == FS_DONE_GROUP);
 }
 
 /* Route latency: its class's (exact: the class holds this very sum), else summed again over the
@@ -408,13 +377,26 @@ void net_flow_set_rate(net_sim *s, uint32_t f, double r) {
 }
 
 int net_sim_next(net_sim *s, net_note *note) {
-  release_delivered(s); /* the notes returned before this call have been seen */
-  while (s->nlen == 0)
-    if (!net_step_batch(s)) return 0;
-  *note = s->notes[s->nhead];
-  s->nhead = (s->nhead + 1) % s->ncap;
-  s->nlen--;
-  s->notes_delivered++;
+  for (;;) { /* slots whose notes were all returned (before this call) go to the free list */
+    uint32_t f = s->done_head;
+    if (f != NET_NIL && s->note_next == notes_of(s, f)) {
+      s->done_head = s->f_hop[f];
+      if (s->done_head == NET_NIL) s->done_tail = NET_NIL;
+      s->f_state[f] = FS_FREE;
+      s->f_hop[f] = s->ffree;
+      s->ffree = f;
+      s->note_next = 0;
+    } else if (f == NET_NIL && !net_step_batch(s)) {
+      return 0;
+    } else if (f != NET_NIL) {
+      break;
+    }
+  }
+  uint32_t f = s->done_head, g = s->f_group[f];
+  if (s->note_next++ == 0 && (s->f_flags[f] & NET_FLOW_NOTIFY))
+    *note = (net_note){s->f_tlast[f], NET_NOTE_FLOW, f, g};
+  else
+    *note = (net_note){s->f_tlast[f], NET_NOTE_GROUP, g, g};
   return 1;
 }
 
@@ -439,7 +421,7 @@ void net_sim_stats(const net_sim *s, net_stats *out) {
   out->mem_flow_table = (uint64_t)s->fcap * FLOW_BYTES;
   out->mem_routes = (uint64_t)s->hcap * (sizeof(net_hop) + sizeof(uint32_t));
   out->mem_link_heaps = s->lf_slots * sizeof(net_lfe);
-  out->mem_notes = (uint64_t)s->gcap * sizeof(uint32_t) + (uint64_t)s->ncap * sizeof(net_note);
-  out->flow_bytes = out->mem_flow_table + out->mem_routes + out->mem_link_heaps + out->mem_notes;
+  out->mem_groups = (uint64_t)s->gcap * sizeof(uint32_t);
+  out->flow_bytes = out->mem_flow_table + out->mem_routes + out->mem_link_heaps + out->mem_groups;
   out->link_bytes = (uint64_t)s->nlinks * LINK_BYTES;
 }
