@@ -150,6 +150,46 @@ static void test_l2_equals_l1(void **st) {
   hw_free(c);
 }
 
+/* L2 progress reports (coll_ctx_set_progress): fractions from 0 to 1 in order within a run,
+ * ending at 1, with ticks inside a long step; the times are the same with and without. */
+typedef struct prog_log {
+  uint32_t calls, backs;
+  double last;
+} prog_log;
+
+static void on_prog(void *arg, double frac) {
+  prog_log *g = arg;
+  assert_true(frac >= 0.0 && frac <= 1.0);
+  if (frac < g->last) g->backs++; /* a new run (coll_time_concurrent runs several) */
+  g->last = frac;
+  g->calls++;
+}
+
+static void test_progress(void **st) {
+  (void)st;
+  hw_cluster *c = load("dgx-a100:nodes=4");
+  coll_ctx *x = coll_ctx_new(c);
+  uint32_t *cards = first_cards(32, 1, 0);
+  double t0 = timed(x, COLL_ALLTOALL, COLL_DIRECT, 2, cards, 32, 64 * MiB, NULL);
+  prog_log g = {0, 0, 0.0};
+  coll_ctx_set_progress(x, on_prog, &g);
+  double t1 = timed(x, COLL_ALLTOALL, COLL_DIRECT, 2, cards, 32, 64 * MiB, NULL);
+  assert_memory_equal(&t0, &t1, sizeof t0);
+  assert_true(g.calls >= 1);
+  assert_int_equal(g.backs, 0);
+  assert_true(g.last == 1.0);
+  g = (prog_log){0, 0, 0.0}; /* a ring: one report per step, 2 (n - 1) steps */
+  timed(x, COLL_ALLREDUCE, COLL_RING, 2, cards, 32, 64 * MiB, NULL);
+  assert_true(g.calls >= 62);
+  assert_true(g.last == 1.0);
+  g = (prog_log){0, 0, 0.0}; /* level 1 reports nothing */
+  timed(x, COLL_ALLREDUCE, COLL_RING, 1, cards, 32, 64 * MiB, NULL);
+  assert_int_equal(g.calls, 0);
+  free(cards);
+  coll_ctx_free(x);
+  hw_free(c);
+}
+
 /* Oversubscription and spread placements are slower at L1 than L0 predicts for the ideal
  * (non-blocking, packed) case; and a level cannot be fooled by an algorithm that hides it. */
 static void test_contention_costs(void **st) {
@@ -502,7 +542,7 @@ int main(void) {
       cmocka_unit_test(test_dead_link),      cmocka_unit_test(test_phase_cache),      cmocka_unit_test(test_auto),
       cmocka_unit_test(test_bad_args),       cmocka_unit_test(test_concurrent),
       cmocka_unit_test(test_ring_at_scale),  cmocka_unit_test(test_validation),
-      cmocka_unit_test(test_groups),
+      cmocka_unit_test(test_groups),        cmocka_unit_test(test_progress),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -539,6 +539,45 @@ static void test_seq_wrap(void **st) {
   for (uint32_t i = 0; i < NF; i++) assert_true(fin[0][i] == fin[1][i]);
 }
 
+/* Ticks (net_sim_set_tick) come once at least `every` more flows have completed, and change
+ * nothing else: the other notes, and their times, are those of a run without them. */
+static void test_ticks(void **st) {
+  (void)st;
+  enum { NL = 8, NF = 250 };
+  static double cap[NL];
+  static float lat[NL];
+  static net_note got[2][NF + 64];
+  uint32_t n[2] = {0, 0}, ticks = 0;
+  for (int l = 0; l < NL; l++) cap[l] = 1e9, lat[l] = 1e-6f;
+  for (int run = 0; run < 2; run++) {
+    net_sim *s = mk(NL, cap, lat);
+    if (run) net_sim_set_tick(s, 10);
+    for (uint32_t i = 0; i < NF; i++) {
+      uint32_t route[2] = {i % 5, 5 + i % 3};
+      add(s, route, 2, 1e5 * (1 + i % 7), (double)(i % 4) * 1e-5, i % 9, NET_FLOW_NOTIFY);
+    }
+    net_note x;
+    uint64_t last_tick = 0;
+    while (net_sim_next(s, &x)) {
+      if (x.kind == NET_NOTE_TICK) {
+        assert_int_equal(run, 1);
+        uint64_t c = net_sim_completed(s);
+        assert_true(c >= last_tick + 10);
+        last_tick = c;
+        ticks++;
+        continue;
+      }
+      got[run][n[run]++] = x;
+    }
+    assert_int_equal(net_sim_completed(s), NF);
+    net_sim_free(s);
+  }
+  print_message("%u ticks for %u completions\n", ticks, (unsigned)NF);
+  assert_true(ticks >= 5 && ticks <= NF / 10); /* batches complete several flows at once */
+  assert_int_equal(n[0], n[1]);
+  assert_memory_equal(got[0], got[1], n[0] * sizeof got[0][0]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_single_flow),
@@ -556,6 +595,7 @@ int main(void) {
       cmocka_unit_test(test_note_order_golden),
       cmocka_unit_test(test_start_queue),
       cmocka_unit_test(test_seq_wrap),
+      cmocka_unit_test(test_ticks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

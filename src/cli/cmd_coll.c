@@ -4,11 +4,13 @@
  * disjoint placements (L2) and reports each one's slowdown. --json prints one object. */
 #include "cli.h"
 #include "coll/coll.h"
+#include "report/report.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_SIZE (1ull << 40) /* 1T */
 
@@ -81,6 +83,17 @@ static void print_row(double bytes, double elt, const char *type, const char *al
                       double algbw, double busbw) {
   printf("%14.0f %14.0f %6s %9s %14.2f %12.2f %12.2f\n", bytes, bytes / elt, type, algo, t * 1e6,
          algbw / 1e9, busbw / 1e9);
+}
+
+/* The progress bar of an L2 run and the label of the size in hand. */
+typedef struct coll_bar {
+  rp_progress *p;
+  char label[64];
+} coll_bar;
+
+static void on_progress(void *arg, double frac) {
+  coll_bar *b = arg;
+  rp_progress_set(b->p, b->label, frac, rp_clock_s());
 }
 
 int cmd_coll(int argc, char **argv) {
@@ -170,6 +183,9 @@ int cmd_coll(int argc, char **argv) {
   place(c, o.placement, (uint64_t)o.seed, N, K, cards);
   coll_ctx *x = coll_ctx_new(c);
   int level = K > 1 ? 2 : (int)o.level, rc = 0;
+  /* L2 can take minutes: a bar on stderr while it runs, if that is a terminal */
+  coll_bar bar = {rp_progress_new(stderr, level == 2 && isatty(STDERR_FILENO)), ""};
+  if (bar.p) coll_ctx_set_progress(x, on_progress, &bar);
   json_t *rows = o.json ? json_array() : NULL;
   coll_job *jobs = wk_calloc(K, sizeof *jobs);
   coll_result *res = wk_calloc(K, sizeof *res);
@@ -179,6 +195,8 @@ int cmd_coll(int argc, char **argv) {
   row *out = wk_calloc((size_t)nsizes * K, sizeof *out);
   int nout = 0;
   for (int i = 0; i < nsizes && !rc; i++) {
+    snprintf(bar.label, sizeof bar.label, "L2 %s %.4g MiB (size %d of %d)", coll_op_name(op),
+             sizes[i] / 1048576.0, i + 1, nsizes);
     if (K == 1) {
       if (coll_time(x, op, algo, level, cards, N, sizes[i], &res[0], &err)) rc = 1;
       else out[nout++] = (row){sizes[i], res[0].time_s, res[0].algbw, res[0].busbw, 0, res[0].algo, 0};
@@ -190,6 +208,7 @@ int cmd_coll(int argc, char **argv) {
     for (uint32_t j = 0; j < K && !rc; j++)
       out[nout++] = (row){sizes[i], res[j].time_s, res[j].algbw, res[j].busbw, alone[j], res[j].algo, j};
   }
+  rp_progress_free(bar.p); /* the line is erased before anything is printed */
   if (rc) {
     rc = cli_fail_err(&err);
   } else if (o.json) {

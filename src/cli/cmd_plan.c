@@ -2,11 +2,11 @@
  * micro-batch, recompute, ZeRO) timed by the training-step model; those that fit are ranked
  * by time per step and the best K printed with their breakdowns, as text or JSON. */
 #include "cli.h"
+#include "report/report.h"
 #include "work/work.h"
 
 #include <jansson.h>
 #include <string.h>
-#include <time.h>
 
 /* Options of one invocation: a local, so two calls in one process never share state. */
 typedef struct plan_args {
@@ -14,12 +14,6 @@ typedef struct plan_args {
   int64_t cards, seq, gbs, top, level;
   int json;
 } plan_args;
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int cmd_plan(int argc, char **argv) {
   plan_args a = {NULL, NULL, NULL, NULL, 0, 2048, 1536, 5, 0, 0};
@@ -72,7 +66,7 @@ int cmd_plan(int argc, char **argv) {
   work_plan_entry *best = wk_calloc((size_t)a.top, sizeof *best);
   int n = 0, rc = 0;
   work_plan_stats st;
-  double t0 = now_s();
+  double t0 = rp_clock_s();
   if (work_plan(x, &m, &o, best, &n, &st, &err)) {
     rc = cli_fail("%s", err.msg);
   } else if (a.json) {
@@ -120,7 +114,7 @@ int cmd_plan(int argc, char **argv) {
            (long long)a.cards, hw_cfg(c)->name, (long long)a.seq, (long long)a.gbs);
     printf("layouts: %llu enumerated, %llu evaluated, %llu fit in memory (%.2f s)\n",
            (unsigned long long)st.enumerated, (unsigned long long)st.evaluated,
-           (unsigned long long)st.fitting, now_s() - t0);
+           (unsigned long long)st.fitting, rp_clock_s() - t0);
     printf("%3s %4s %4s %4s %5s %3s %3s %4s %-9s %4s %10s %8s %6s %7s | %s\n", "#", "TP", "PP",
            "VPP", "DP", "CP", "EP", "mbs", "recompute", "ZeRO", "step (s)", "TFLOP/s", "MFU",
            "mem GB", "compute / TP / PP / DP / EP / CP / bubble (s)");

@@ -65,6 +65,11 @@ void coll_ctx_set_cache_bytes(coll_ctx *x, size_t bytes) {
   x->cache_max_bytes = bytes;
 }
 
+void coll_ctx_set_progress(coll_ctx *x, void (*fn)(void *arg, double frac), void *arg) {
+  x->progress = fn;
+  x->progress_arg = arg;
+}
+
 void coll_ctx_free(coll_ctx *x) {
   if (!x) return;
   net_sim_free(x->sim);

@@ -58,6 +58,11 @@ void coll_ctx_free(coll_ctx *x); /* NULL is a no-op */
  * capacities of the links it uses, so a missed call is caught, but the engine's contract
  * with net/ needs the call.) NULL is a no-op. O(cached phases). */
 void coll_ctx_invalidate(coll_ctx *x);
+/* Progress of L2 runs, for a progress bar: fn(arg, fraction of the run's flows completed, 0..1)
+ * about every 64K completions and at each step of a job. fn NULL (the default): none. Each L2
+ * run (a job alone, then the jobs together, in coll_time_concurrent) counts from 0 again. The
+ * results do not depend on it. */
+void coll_ctx_set_progress(coll_ctx *x, void (*fn)(void *arg, double frac), void *arg);
 
 typedef struct coll_result {
   double time_s;     /* completion time of the collective */

@@ -29,6 +29,7 @@
  * running for hours or exhausting memory. */
 #define COLL_L1_MAX_FLOWS (1u << 25)  /* flows in one phase solved at L1 (4096^2 fits) */
 #define COLL_L2_MAX_FLOWS 1.2e8       /* flows simulated in one L2 run, all steps */
+#define COLL_L2_TICK 65536u           /* completions between progress reports (L2) */
 #define COLL_PAIRWISE_SAMPLES 512     /* L0/L1 time pairwise all-to-all on this many rounds */
 
 typedef enum coll_ph_kind {
@@ -122,6 +123,8 @@ struct coll_ctx {
   size_t sol_bytes;
   size_t cache_max_bytes; /* COLL_CACHE_MAX_BYTES unless coll_ctx_set_cache_bytes */
   uint64_t solves, hits; /* phases solved / answered from the cache, since the context began */
+  void (*progress)(void *arg, double frac); /* coll_ctx_set_progress */
+  void *progress_arg;
 };
 
 /* plan.c */

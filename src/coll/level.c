@@ -500,6 +500,7 @@ wk_errcode coll_l2(coll_ctx *x, coll_plan *const *plans, uint32_t k, double *tim
                       "cards or a smaller size", total, COLL_L2_MAX_FLOWS);
   l2_job *jobs = wk_calloc(k ? k : 1, sizeof *jobs);
   net_sim_reset(x->sim);
+  if (x->progress) net_sim_set_tick(x->sim, COLL_L2_TICK);
   for (uint32_t j = 0; j < k && !e; j++) {
     jobs[j].p = plans[j];
     jobs[j].end = INFINITY;
@@ -508,6 +509,8 @@ wk_errcode coll_l2(coll_ctx *x, coll_plan *const *plans, uint32_t k, double *tim
   }
   net_note note;
   while (!e && net_sim_next(x->sim, &note)) {
+    if (x->progress && note.kind != NET_NOTE_FLOW)
+      x->progress(x->progress_arg, (double)net_sim_completed(x->sim) / (total > 0 ? total : 1));
     if (note.kind != NET_NOTE_GROUP || note.id >= k) continue;
     l2_job *jb = &jobs[note.id];
     double t = note.time_s + jb->ov;

@@ -133,6 +133,7 @@ struct net_sim {
   uint32_t *g_left;
   uint32_t gcap;
   uint32_t done_head, done_tail, note_next;
+  uint64_t tick, tick_next; /* net_sim_set_tick: every, and the completed count of the next */
 
   uint32_t chunk[NET_CHUNK]; /* events of the batch in hand, popped ahead (sim.c: prefetch_flows) */
   uint32_t epoch;

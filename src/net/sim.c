@@ -64,6 +64,7 @@ void net_sim_reset(net_sim *s) {
   s->fhigh = 0;
   s->ffree = s->done_head = s->done_tail = NET_NIL;
   s->note_next = 0;
+  s->tick = s->tick_next = 0;
   s->hhigh = 0;
   for (int i = 0; i <= NET_MAX_HOPS; i++) s->hfree[i] = NET_NIL;
   s->nev = 0;
@@ -386,10 +387,14 @@ int net_sim_next(net_sim *s, net_note *note) {
       s->f_hop[f] = s->ffree;
       s->ffree = f;
       s->note_next = 0;
-    } else if (f == NET_NIL && !net_step_batch(s)) {
-      return 0;
     } else if (f != NET_NIL) {
       break;
+    } else if (s->tick && s->st.completed >= s->tick_next) {
+      s->tick_next = s->st.completed + s->tick;
+      *note = (net_note){s->now, NET_NOTE_TICK, NET_NONE, NET_NONE};
+      return 1;
+    } else if (!net_step_batch(s)) {
+      return 0;
     }
   }
   uint32_t f = s->done_head, g = s->f_group[f];
@@ -406,6 +411,13 @@ double net_sim_run(net_sim *s) {
   }
   return s->last_done;
 }
+
+void net_sim_set_tick(net_sim *s, uint64_t every) {
+  s->tick = every;
+  s->tick_next = s->st.completed + every;
+}
+
+uint64_t net_sim_completed(const net_sim *s) { return s->st.completed; }
 
 double net_sim_now(const net_sim *s) { return s->now; }
 uint32_t net_sim_active(const net_sim *s) { return s->nactive; }
