@@ -13,11 +13,11 @@
 /* ---- event heap -------------------------------------------------------------------------- */
 /* Entries are 16 bytes and node i lives at ev[i + NET_EV_OFF], so the four children of a node
  * fill one cache line: a sift touches one line per level. Times are never negative (nor -0:
- * net_flow_add adds +0), so their bit patterns order as they do; with the seq beside them an
- * order is two integer compares that the compiler turns into flags, not branches, when a sift
- * picks the earliest of four children. The seq kept is the low 32 bits of the event's sequence
- * number: ties within a time come out in insertion order until 2^32 events, and after that in
- * an order that is still a fixed function of the events. Time order is always exact. */
+ * net_flow_add adds +0), so their bit patterns order as they do, and with the seq beside them
+ * an order is two integer compares joined without a branch. The seq kept is the low 32 bits of
+ * the event's sequence number: ties within a time come out in insertion order until 2^32
+ * events, and after that in an order that is still a fixed function of the events. Time order
+ * is always exact. */
 static inline uint64_t tbits(double t) {
   uint64_t b;
   memcpy(&b, &t, sizeof b);

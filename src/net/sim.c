@@ -215,7 +215,7 @@ static void complete(net_sim *s, uint32_t f) {
 }
 
 static uint32_t notes_of(const net_sim *s, uint32_t f) {
-  return (s->f_flags[f] & NET_FLOW_NOTIFY) + (s->f_state[f] == FS_DONE_GROUP);
+  return (uint32_t)!!(s->f_flags[f] & NET_FLOW_NOTIFY) + (s->f_state[f] == FS_DONE_GROUP);
 }
 
 /* Route latency: its class's (exact: the class holds this very sum), else summed again over the
@@ -294,8 +294,9 @@ void net_begin_batch(net_sim *s) {
 /* At 100,000 flows in flight the tables outgrow the caches, and one event is a chain of
  * dependent misses: flow -> route -> link -> the link's flow heap. Handled one by one, each
  * chain waits out its misses in turn; here the chains of a whole chunk advance a stage at a
- * time, so their misses overlap (the L2 rings case ran 1.5x faster). Prefetches only: no
- * state changes, so the results are the same bit for bit. */
+ * time, so their misses overlap (bench/net_event rings: 10-20 % more completions/s in
+ * alternating runs). Prefetches only: no state changes, so the results are the same bit for
+ * bit. */
 static void prefetch_flows(const net_sim *s, const uint32_t *fl, uint32_t n) {
   for (uint32_t i = 0; i < n; i++) {
     uint32_t f = fl[i];
