@@ -26,7 +26,7 @@ int cmd_plan(int argc, char **argv) {
       {"top", CLI_INT, &a.top, "K", "how many layouts to print (default 5)"},
       {"dtype", CLI_STR, &a.dtype, "D", "bf16|fp16|fp8 (default bf16)"},
       {"attention", CLI_STR, &a.attn, "A", "flash|unfused (default flash)"},
-      {"level", CLI_INT, &a.level, "0|1", "collective fidelity level (default 0)"},
+      {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)"},
       {"json", CLI_FLAG, &a.json, NULL, "print one JSON object"},
       {NULL, 0, NULL, NULL, NULL},
   };

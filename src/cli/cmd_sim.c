@@ -83,7 +83,7 @@ int cmd_sim(int argc, char **argv) {
 #define COMMON_OPTS                                                                      \
   {"cluster", CLI_STR, &a.cluster, "C", "cluster preset or YAML file"},                   \
       {"cards", CLI_INT, &a.cards, "N", "cards (packed on the first N)"},                 \
-      {"level", CLI_INT, &a.level, "0|1", "collective fidelity level (default 0)"},      \
+      {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)"},    \
       {"json", CLI_FLAG, &a.json, NULL, "print one JSON object"}
   const cli_opt stencil_opts[] = {
       COMMON_OPTS,

@@ -148,7 +148,7 @@ int cmd_train(int argc, char **argv) {
       {"attention", CLI_STR, &a.attn, "A", "flash|unfused (default flash)"},
       {"no-seq-par", CLI_FLAG, &a.nosp, NULL, "turn off sequence parallelism"},
       {"no-overlap", CLI_FLAG, &a.nooverlap, NULL, "reduce gradients after the backward pass"},
-      {"level", CLI_INT, &a.level, "0|1", "collective fidelity level (default 0)"},
+      {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)"},
       {"json", CLI_FLAG, &a.json, NULL, "print one JSON object"},
       {"timeline", CLI_STR, &a.timeline, "FILE", "write a Chrome trace-event timeline (Perfetto)"},
       {NULL, 0, NULL, NULL, NULL},
