@@ -362,8 +362,7 @@ static void test_moe_step(void **state) {
   hw_cluster *c = selene();
   work_ctx *x = work_ctx_new(c);
   work_job j;
-  work_job_init(&j);
-  j.model = *work_model_find("deepseek-v3");
+  base_job(&j, "deepseek-v3");
   j.seq = 4096;
   j.tp = 4;
   j.pp = 1;
@@ -371,7 +370,6 @@ static void test_moe_step(void **state) {
   j.ep = 64;
   j.gbs = 1024;
   j.zero = 3;
-  j.mbs = 1;
   j.recompute = WORK_RECOMPUTE_FULL;
   work_result r;
   wk_err err;
@@ -595,15 +593,11 @@ static void test_timeline_bounded(void **state) {
   hw_cluster *c = selene();
   work_ctx *x = work_ctx_new(c);
   work_job j;
-  work_job_init(&j);
-  j.model = *work_model_find("llama3-8b");
+  base_job(&j, "llama3-8b"); /* seq 2048, 64 micro-batches of 1 */
   j.model.layers = 128;
-  j.seq = 2048;
   j.tp = 1;
   j.pp = 32;
   j.vpp = 4;
-  j.gbs = 64;
-  j.mbs = 1;
   j.recompute = WORK_RECOMPUTE_FULL;
   work_result r;
   wk_err err;
