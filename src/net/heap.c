@@ -246,21 +246,40 @@ static inline uint32_t queued_seq(const net_sim *s, uint32_t f) {
   return (uint32_t)(uint64_t)s->f_rate[f];
 }
 
-static uint32_t ev_first(const net_sim *s, double *t) {
-  uint32_t src = 0, bq = 0;
-  double bt = 0.0;
-  if (s->nev) src = 1, bt = ev_node(s)[0].t, bq = ev_node(s)[0].seq;
-  if (s->sq_head != s->sq_sorted) {
-    uint32_t f = s->sq[s->sq_head], fq = queued_seq(s, f);
-    double ft = sq_time(s, f);
-    if (!src || key_before(tbits(ft), fq, tbits(bt), bq)) src = 2, bt = ft, bq = fq;
+/* The key of the first event of source src (as ev_first numbers them); 0 if it has none. */
+static inline int src_head(const net_sim *s, uint32_t src, uint64_t *tb, uint32_t *q) {
+  uint32_t f;
+  if (src == 1) {
+    if (!s->nev) return 0;
+    *tb = tbits(ev_node(s)[0].t), *q = ev_node(s)[0].seq;
+    return 1;
   }
-  for (uint32_t m = s->lc_busy; m; m &= m - 1) {
-    uint32_t c = (uint32_t)__builtin_ctz(m), f = s->lc_head[c], fq = queued_seq(s, f);
-    double ft = s->f_tlast[f];
-    if (!src || key_before(tbits(ft), fq, tbits(bt), bq)) src = 3 + c, bt = ft, bq = fq;
+  if (src == 2) {
+    if (s->sq_head == s->sq_sorted) return 0;
+    f = s->sq[s->sq_head];
+  } else if ((f = s->lc_head[src - 3]) == NET_NIL) {
+    return 0;
   }
-  *t = bt;
+  *tb = tbits(s->f_tlast[f]), *q = queued_seq(s, f);
+  return 1;
+}
+
+/* The source of the earliest event by (time, seq), its key in *tb, *q, and the key of the
+ * earliest event of every other source in *nt, *nq (all ones if none); ties go to the source
+ * numbered first. */
+static uint32_t ev_first(const net_sim *s, uint64_t *tb, uint32_t *q, uint64_t *nt,
+                         uint32_t *nq) {
+  uint32_t src = 0, bq = UINT32_MAX, q2 = UINT32_MAX, eq;
+  uint64_t bt = UINT64_MAX, t2 = UINT64_MAX, et;
+  for (uint32_t c = 1, m = s->lc_busy; c < 3 || m; c++) {
+    if (c >= 3) c = 3 + (uint32_t)__builtin_ctz(m), m &= m - 1;
+    if (!src_head(s, c, &et, &eq)) continue;
+    if (!src || key_before(et, eq, bt, bq))
+      t2 = bt, q2 = bq, src = c, bt = et, bq = eq;
+    else if (key_before(et, eq, t2, q2))
+      t2 = et, q2 = eq;
+  }
+  *tb = bt, *q = bq, *nt = t2, *nq = q2;
   return src;
 }
 
@@ -268,14 +287,26 @@ static uint32_t ev_pop_src(net_sim *s, uint32_t src);
 
 uint32_t net_ev_pop_first(net_sim *s, double *t) {
   sq_settle(s);
-  uint32_t src = ev_first(s, t);
-  return src ? ev_pop_src(s, src) : NET_NIL;
+  uint64_t tb, nt;
+  uint32_t q, nq, src = ev_first(s, &tb, &q, &nt, &nq);
+  if (!src) return NET_NIL;
+  memcpy(t, &tb, sizeof *t);
+  return ev_pop_src(s, src);
 }
 
-uint32_t net_ev_pop_at(net_sim *s, double t) {
-  double ft;
-  uint32_t src = ev_first(s, &ft);
-  return src == 0 || ft != t ? NET_NIL : ev_pop_src(s, src);
+/* Pops from one source while its events stay at t and before every other source's first: one
+ * look at the other sources per run of events, not one per event. */
+uint32_t net_ev_pop_run(net_sim *s, double t, uint32_t *out, uint32_t max) {
+  const uint64_t tt = tbits(t);
+  uint32_t n = 0;
+  while (n < max) {
+    uint64_t tb, nt;
+    uint32_t q, nq, src = ev_first(s, &tb, &q, &nt, &nq);
+    if (!src || tb != tt) break;
+    do out[n++] = ev_pop_src(s, src);
+    while (n < max && src_head(s, src, &tb, &q) && tb == tt && key_before(tb, q, nt, nq));
+  }
+  return n;
 }
 
 static uint32_t ev_pop_src(net_sim *s, uint32_t src) {

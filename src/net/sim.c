@@ -334,9 +334,9 @@ int net_step_batch(net_sim *s) {
   if (f == NET_NIL) return 0;
   net_begin_batch(s);
   s->now = t;
-  while (f != NET_NIL) { /* in chunks: processing makes no event at t, so order is kept */
-    uint32_t nb = 0;
-    for (; f != NET_NIL && nb < NET_CHUNK; f = net_ev_pop_at(s, t)) s->chunk[nb++] = f;
+  s->chunk[0] = f; /* in chunks: processing makes no event at t, so order is kept */
+  for (uint32_t nb = 1 + net_ev_pop_run(s, t, s->chunk + 1, NET_CHUNK - 1); nb;
+       nb = net_ev_pop_run(s, t, s->chunk, NET_CHUNK)) {
     prefetch_flows(s, s->chunk, nb);
     for (uint32_t i = 0; i < nb; i++) {
       uint32_t g = s->chunk[i];
