@@ -327,9 +327,68 @@ static uint32_t ev_pop_src(net_sim *s, uint32_t src) {
   return f;
 }
 
-/* ---- link heap --------------------------------------------------------------------------- */
-/* A plain 4-ary min-heap (four children share a cache line) without positions: keys are lower
- * bounds that the solver re-keys when they reach the top (fill in solve.c). */
+/* ---- link queue ------------------------------------------------------------------------- */
+/* The fill takes links in (key, link) order while keys only grow. The entries are sorted once
+ * into a run; a link whose key is stale when it comes first moves, re-keyed, to a 4-ary heap
+ * (four children to a cache line) kept in the consumed front of the same array (each entry in
+ * it used up one slot of the run, so it always fits). The next link is the earlier of the run's
+ * head and the heap's top: the order one heap of all the entries gives, but the links passed
+ * over (their flows all frozen by others first, about half of them) cost O(1), not a sift, and
+ * a sort costs fewer comparisons than the pops it replaces. */
+static inline void lh_swap(net_lh *a, net_lh *b) {
+  net_lh t = *a;
+  *a = *b, *b = t;
+}
+
+static void lh_sift_max(net_lh *a, uint32_t n, uint32_t i) { /* binary max-heap: heapsort */
+  net_lh v = a[i];
+  for (uint32_t c; (c = 2 * i + 1) < n; i = c) {
+    if (c + 1 < n && net_lh_before(&a[c], &a[c + 1])) c++;
+    if (!net_lh_before(&v, &a[c])) break;
+    a[i] = a[c];
+  }
+  a[i] = v;
+}
+
+/* Introsort: quicksort on the median of three, insertion sort below 16, heapsort past depth.
+ * Keys are distinct (the link id breaks ties), so partitions are never lopsided by ties. */
+static void lh_sort(net_lh *a, uint32_t n, uint32_t depth) {
+  while (n > 16) {
+    if (depth-- == 0) {
+      for (uint32_t i = n / 2; i-- > 0;) lh_sift_max(a, n, i);
+      for (uint32_t k = n - 1; k > 0; k--) lh_swap(&a[0], &a[k]), lh_sift_max(a, k, 0);
+      return;
+    }
+    uint32_t m = n / 2, i = 0, j = n - 1;
+    if (net_lh_before(&a[m], &a[0])) lh_swap(&a[m], &a[0]);
+    if (net_lh_before(&a[n - 1], &a[0])) lh_swap(&a[n - 1], &a[0]);
+    if (net_lh_before(&a[n - 1], &a[m])) lh_swap(&a[n - 1], &a[m]);
+    net_lh p = a[m]; /* a[0] <= p <= a[n - 1]: the scans stop inside the array */
+    for (;;) {
+      do i++;
+      while (net_lh_before(&a[i], &p));
+      do j--;
+      while (net_lh_before(&p, &a[j]));
+      if (i >= j) break;
+      lh_swap(&a[i], &a[j]);
+    }
+    /* a[0, i) <= p <= a[i, n), both parts non-empty: recurse into the smaller */
+    if (i < n - i) {
+      lh_sort(a, i, depth);
+      a += i, n -= i;
+    } else {
+      lh_sort(a + i, n - i, depth);
+      n = i;
+    }
+  }
+  for (uint32_t i = 1; i < n; i++) {
+    net_lh v = a[i];
+    uint32_t j = i;
+    for (; j > 0 && net_lh_before(&v, &a[j - 1]); j--) a[j] = a[j - 1];
+    a[j] = v;
+  }
+}
+
 static void lh_sift_down(net_lh *h, uint32_t n, uint32_t i, net_lh e) {
   for (;;) {
     uint32_t c = 4 * i + 1;
@@ -345,18 +404,36 @@ static void lh_sift_down(net_lh *h, uint32_t n, uint32_t i, net_lh e) {
 }
 
 void net_lh_build(net_sim *s) {
-  uint32_t n = s->nlheap;
-  for (uint32_t i = n > 1 ? (n - 2) / 4 + 1 : 0; i-- > 0;) lh_sift_down(s->lheap, n, i, s->lheap[i]);
+  uint32_t depth = 0;
+  for (uint32_t n = s->nlheap; n; n >>= 1) depth += 2;
+  lh_sort(s->lheap, s->nlheap, depth);
+  s->lh_run = s->lh_side = 0;
+}
+
+const net_lh *net_lh_top(net_sim *s) {
+  const net_lh *h = s->lheap;
+  s->lh_top_side = s->lh_side && (s->lh_run == s->nlheap || net_lh_before(&h[0], &h[s->lh_run]));
+  return s->lh_top_side ? &h[0] : s->lh_run < s->nlheap ? &h[s->lh_run] : NULL;
 }
 
 void net_lh_settop(net_sim *s, double key) {
-  net_lh e = {key, s->lheap[0].link, 0};
-  lh_sift_down(s->lheap, s->nlheap, 0, e);
+  net_lh *h = s->lheap;
+  if (s->lh_top_side) {
+    lh_sift_down(h, s->lh_side, 0, (net_lh){key, h[0].link, 0});
+    return;
+  }
+  net_lh e = {key, h[s->lh_run++].link, 0};
+  uint32_t i = s->lh_side++;
+  for (uint32_t p; i > 0 && net_lh_before(&e, &h[p = (i - 1) >> 2]); i = p) h[i] = h[p];
+  h[i] = e;
 }
 
 void net_lh_pop(net_sim *s) {
-  net_lh last = s->lheap[--s->nlheap];
-  if (s->nlheap) lh_sift_down(s->lheap, s->nlheap, 0, last);
+  if (!s->lh_top_side) {
+    s->lh_run++;
+  } else if (--s->lh_side) {
+    lh_sift_down(s->lheap, s->lh_side, 0, s->lheap[s->lh_side]);
+  }
 }
 
 /* ---- per-link flow heaps ----------------------------------------------------------------- */

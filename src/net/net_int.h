@@ -86,8 +86,9 @@ struct net_sim {
   net_link *lk;
   uint32_t *lq;      /* links seeded / visited this batch */
   uint32_t nlq;
-  net_lh *lheap;
-  uint32_t nlheap;
+  net_lh *lheap;  /* the fill's link queue (heap.c): a heap in [0, lh_side), a sorted run in */
+  uint32_t nlheap; /* [lh_run, nlheap) */
+  uint32_t lh_run, lh_side, lh_top_side;
 
   /* per flow slot (fcap each) */
   uint32_t fcap, fhigh, ffree; /* capacity, slots ever used, free-list head */
@@ -164,11 +165,13 @@ void net_ev_complete_at(net_sim *s, uint32_t f, double t);
  * O(log n) for each event that comes from it. */
 uint32_t net_ev_pop_first(net_sim *s, double *t);
 uint32_t net_ev_pop_run(net_sim *s, double t, uint32_t *out, uint32_t max);
-/* heap.c: 4-ary min-heap over links by (key, link id) for the solver, lazily keyed: a link's
- * key may lag below its share (shares only grow while a fill runs), so the solver re-keys the
- * top until it is exact; no positions, no updates in the middle. Callers fill lheap[0..nlheap)
- * then net_lh_build, O(n); net_lh_settop re-keys the top and net_lh_pop drops it, O(log n). */
+/* heap.c: the solver's queue of links by (key, link id), lazily keyed: a link's key may lag
+ * below its share (shares only grow while a fill runs), so the solver re-keys the first until
+ * it is exact. Callers fill lheap[0..nlheap) then net_lh_build, O(n log n); net_lh_top gives the
+ * first (NULL if none), net_lh_settop re-keys it and net_lh_pop drops it: O(1) for a link still
+ * in the sorted run, O(log n) for one already re-keyed. */
 void net_lh_build(net_sim *s);
+const net_lh *net_lh_top(net_sim *s);
 void net_lh_settop(net_sim *s, double key);
 void net_lh_pop(net_sim *s);
 /* heap.c: per-link 4-ary max-heaps of hops by flow rate (see net_link); O(log4 d) each for d

@@ -291,10 +291,10 @@ static void fill(net_sim *s) {
       s->uflow[lk->uoff + lk->ucnt++] = f;
     }
   }
-  /* The heap holds every link with two or more flows of U, and of each flow's links with it
+  /* The queue holds every link with two or more flows of U, and of each flow's links with it
    * alone only the one of lowest share: the share of such a link moves only when that flow
    * freezes, so the others could only pop after it, with nothing left to freeze. Most links of
-   * a re-solve carry one flow of U, and this keeps their (fruitless) pops out of the heap. */
+   * a re-solve carry one flow of U, and this keeps their (fruitless) pops out of the queue. */
   s->nlheap = 0;
   for (uint32_t i = 0; i < s->nlq; i++) {
     uint32_t l = s->lq[i];
@@ -319,16 +319,16 @@ static void fill(net_sim *s) {
   }
   net_lh_build(s);
   /* Freezing flows at the lowest share k can only raise the shares of their other links, so
-   * those keep their (now low) keys and are re-keyed once they reach the top: one sift per link
-   * popped, not one per flow frozen on it. Links pop in the order of an eagerly kept heap. */
-  while (s->nlheap) {
-    uint32_t l = s->lheap[0].link;
+   * those keep their (now low) keys and are re-keyed once they come first: one re-key per link
+   * taken, not one per flow frozen on it. Links come in the order of an eagerly kept heap. */
+  for (const net_lh *e; (e = net_lh_top(s));) {
+    uint32_t l = e->link;
     if (!s->lk[l].cnt) { /* its flows of U were all frozen by other links */
       net_lh_pop(s);
       continue;
     }
     double k = net_link_share(s, l);
-    if (k != s->lheap[0].key) {
+    if (k != e->key) {
       net_lh_settop(s, k);
       continue;
     }
