@@ -28,8 +28,13 @@ static inline int key_before(uint64_t ta, uint32_t qa, uint64_t tb, uint32_t qb)
   return (ta < tb) | ((ta == tb) & (qa < qb));
 }
 
+/* A heap entry read as one 128-bit number is (time bits, seq, flow) from its high bits down
+ * (net_ev's layout, little-endian), so its order is one wide compare. */
 static inline int ev_before(const net_ev *a, const net_ev *b) {
-  return key_before(tbits(a->t), a->seq, tbits(b->t), b->seq);
+  unsigned __int128 x, y;
+  memcpy(&x, a, sizeof x);
+  memcpy(&y, b, sizeof y);
+  return x < y;
 }
 
 static inline net_ev *ev_node(const net_sim *s) { return s->ev + NET_EV_OFF; }
@@ -37,6 +42,19 @@ static inline net_ev *ev_node(const net_sim *s) { return s->ev + NET_EV_OFF; }
 static inline void ev_place(net_sim *s, net_ev *h, uint32_t i, net_ev e) {
   h[i] = e;
   s->f_epos[e.flow] = i;
+}
+
+/* The earliest of the children of a node whose first child is c (n entries in all): with all
+ * four there, two independent comparisons and a third, not a chain of three. */
+static inline uint32_t ev_least_child(const net_ev *h, uint32_t c, uint32_t n) {
+  if (c + 4 <= n) {
+    uint32_t a = c + (uint32_t)ev_before(&h[c + 1], &h[c]);
+    uint32_t b = c + 2 + (uint32_t)ev_before(&h[c + 3], &h[c + 2]);
+    return ev_before(&h[b], &h[a]) ? b : a;
+  }
+  uint32_t best = c;
+  for (uint32_t k = c + 1; k < n; k++) best = ev_before(&h[k], &h[best]) ? k : best;
+  return best;
 }
 
 static void ev_sift_up(net_sim *s, uint32_t i, net_ev e) {
@@ -56,8 +74,7 @@ static void ev_sift_down(net_sim *s, uint32_t i, net_ev e) {
   for (;;) {
     uint32_t c = 4 * i + 1;
     if (c >= n) break;
-    uint32_t best = c, end = c + 4 < n ? c + 4 : n;
-    for (uint32_t k = c + 1; k < end; k++) best = ev_before(&h[k], &h[best]) ? k : best;
+    uint32_t best = ev_least_child(h, c, n);
     if (!ev_before(&h[best], &e)) break;
     ev_place(s, h, i, h[best]);
     i = best;
@@ -74,8 +91,7 @@ static void ev_pop_root(net_sim *s) {
   for (;;) {
     uint32_t c = 4 * i + 1;
     if (c >= n) break;
-    uint32_t best = c, end = c + 4 < n ? c + 4 : n;
-    for (uint32_t k = c + 1; k < end; k++) best = ev_before(&h[k], &h[best]) ? k : best;
+    uint32_t best = ev_least_child(h, c, n);
     ev_place(s, h, i, h[best]);
     i = best;
   }
@@ -83,7 +99,7 @@ static void ev_pop_root(net_sim *s) {
 }
 
 void net_ev_set(net_sim *s, uint32_t f, double t) {
-  net_ev e = {t, (uint32_t)s->seq++, f};
+  net_ev e = {f, (uint32_t)s->seq++, t};
   uint32_t i = s->f_epos[f];
   net_ev *h = ev_node(s);
   if (s->ev_lazy) {
@@ -135,7 +151,7 @@ static inline double sq_time(const net_sim *s, uint32_t f) { return s->f_tlast[f
 
 static void ev_push_seq(net_sim *s, uint32_t f, double t, uint64_t seq) {
   WK_ASSERT(s->nev < s->fcap && s->f_epos[f] == NET_NIL);
-  net_ev e = {t, (uint32_t)seq, f};
+  net_ev e = {f, (uint32_t)seq, t};
   ev_sift_up(s, s->nev++, e);
 }
 

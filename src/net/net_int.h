@@ -31,10 +31,12 @@ typedef struct net_lfe {
 } net_lfe;
 
 typedef struct net_ev { /* event heap entry: at most one pending event per flow */
-  double t;
-  uint32_t seq; /* low 32 bits of the event's sequence number (heap.c) */
   uint32_t flow;
+  uint32_t seq; /* low 32 bits of the event's sequence number (heap.c) */
+  double t;     /* last: as a little-endian 128-bit number the entry orders by (t, seq, flow) */
 } net_ev;
+_Static_assert(sizeof(net_ev) == 16 && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "heap.c compares entries as 128-bit numbers");
 #define NET_EV_OFF 3 /* heap node i is ev[i + 3]: every node's four children share a line */
 
 /* Per-link state. A link's active flows form a max-heap of hop ids keyed by the flow's rate
