@@ -435,10 +435,10 @@ const net_lh *net_lh_top(net_sim *s) {
 void net_lh_settop(net_sim *s, double key) {
   net_lh *h = s->lheap;
   if (s->lh_top_side) {
-    lh_sift_down(h, s->lh_side, 0, (net_lh){key, h[0].link, 0});
+    lh_sift_down(h, s->lh_side, 0, (net_lh){0, h[0].link, key});
     return;
   }
-  net_lh e = {key, h[s->lh_run++].link, 0};
+  net_lh e = {0, h[s->lh_run++].link, key};
   uint32_t i = s->lh_side++;
   for (uint32_t p; i > 0 && net_lh_before(&e, &h[p = (i - 1) >> 2]); i = p) h[i] = h[p];
   h[i] = e;

@@ -4,6 +4,8 @@
 #ifndef WK_NET_INT_H
 #define WK_NET_INT_H
 
+#include <string.h>
+
 #include "net/net.h"
 
 #define NET_NIL UINT32_MAX
@@ -66,13 +68,17 @@ _Static_assert(sizeof(net_link) == 64, "a link fills one cache line");
  * changed rate in the last solve; it froze re-solved flows (at mf) in the last solve */
 enum { NET_LSAT = 1u, NET_LSEED = 2u, NET_LDIRTY = 4u, NET_LFROZE = 8u };
 
-typedef struct net_lh { /* solver heap entry: a link's current fair share */
-  double key;
-  uint32_t link, pad;
+typedef struct net_lh { /* solver queue entry: a link's current fair share */
+  uint32_t pad, link; /* pad is 0 */
+  double key;         /* never negative nor -0, so its bits order as it does */
 } net_lh;
-/* the solver's order of links: by share, ties by link id (so the order is deterministic) */
+/* the solver's order of links: by share, ties by link id (so the order is deterministic); the
+ * entry read as a little-endian 128-bit number is (key bits, link, 0): one wide compare */
 static inline int net_lh_before(const net_lh *a, const net_lh *b) {
-  return a->key < b->key || (a->key == b->key && a->link < b->link);
+  unsigned __int128 x, y;
+  memcpy(&x, a, sizeof x);
+  memcpy(&y, b, sizeof y);
+  return x < y;
 }
 
 struct net_sim {

@@ -298,17 +298,17 @@ static void fill(net_sim *s) {
   s->nlheap = 0;
   for (uint32_t i = 0; i < s->nlq; i++) {
     uint32_t l = s->lq[i];
-    if (s->lk[l].cnt > 1) s->lheap[s->nlheap++] = (net_lh){net_link_share(s, l), l, 0};
+    if (s->lk[l].cnt > 1) s->lheap[s->nlheap++] = (net_lh){0, l, net_link_share(s, l)};
   }
   for (uint32_t i = 0; i < s->nu; i++) {
     uint32_t f = s->ulist[i], alone = 0;
     const net_hop *hp = s->hop + s->f_hop[f];
-    net_lh best = {INFINITY, NET_NIL, 0};
+    net_lh best = {0, NET_NIL, INFINITY};
     for (uint32_t k = 0; k < s->f_nh[f]; k++) {
       uint32_t l = hp[k].link;
       if (s->lk[l].cnt != 1) continue;
       alone++;
-      net_lh e = {net_link_share(s, l), l, 0};
+      net_lh e = {0, l, net_link_share(s, l)};
       if (net_lh_before(&e, &best)) best = e;
     }
     if (best.link == NET_NIL) continue;
