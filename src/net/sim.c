@@ -153,6 +153,8 @@ wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, i
     f = s->fhigh++;
     s->f_epos[f] = NET_NIL;
   }
+  /* the link records are most likely cold: ask for all of them before the first is needed */
+  for (uint32_t k = 0; k < sp->nhops; k++) __builtin_prefetch(&s->lk[sp->route[k]], 1);
   uint32_t r = alloc_route(s, sp->nhops);
   double lat = 0.0;
   for (uint32_t k = 0; k < sp->nhops; k++) {
