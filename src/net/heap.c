@@ -301,28 +301,35 @@ static uint32_t ev_first(const net_sim *s, uint64_t *tb, uint32_t *q, uint64_t *
 
 static uint32_t ev_pop_src(net_sim *s, uint32_t src);
 
-uint32_t net_ev_pop_first(net_sim *s, double *t) {
-  sq_settle(s);
-  uint64_t tb, nt;
-  uint32_t q, nq, src = ev_first(s, &tb, &q, &nt, &nq);
-  if (!src) return NET_NIL;
-  memcpy(t, &tb, sizeof *t);
-  return ev_pop_src(s, src);
-}
-
-/* Pops from one source while its events stay at t and before every other source's first: one
- * look at the other sources per run of events, not one per event. */
-uint32_t net_ev_pop_run(net_sim *s, double t, uint32_t *out, uint32_t max) {
-  const uint64_t tt = tbits(t);
+/* Pops events at time tt into out, up to max: from one source while its events stay at tt and
+ * before every other source's first, then from the next. One look at the other sources per run
+ * of events, not one per event, and none after the last run when no other source is at tt
+ * (events at one time are often a single run: a batch of drains, of starts). Returns how many;
+ * fewer than max only when no event at tt is left. */
+static uint32_t pop_runs(net_sim *s, uint64_t tt, uint32_t *out, uint32_t max) {
   uint32_t n = 0;
   while (n < max) {
     uint64_t tb, nt;
-    uint32_t q, nq, src = ev_first(s, &tb, &q, &nt, &nq);
+    uint32_t q, nq, src = ev_first(s, &tb, &q, &nt, &nq), more = 0;
     if (!src || tb != tt) break;
     do out[n++] = ev_pop_src(s, src);
-    while (n < max && src_head(s, src, &tb, &q) && tb == tt && key_before(tb, q, nt, nq));
+    while (n < max && (more = src_head(s, src, &tb, &q) && tb == tt) && key_before(tb, q, nt, nq));
+    if (n < max && !more && nt != tt) break; /* nothing else at tt, here or elsewhere */
   }
   return n;
+}
+
+uint32_t net_ev_pop_first(net_sim *s, double *t, uint32_t *out, uint32_t max) {
+  sq_settle(s);
+  uint64_t tb, nt;
+  uint32_t q, nq;
+  if (!ev_first(s, &tb, &q, &nt, &nq)) return 0;
+  memcpy(t, &tb, sizeof *t);
+  return pop_runs(s, tb, out, max);
+}
+
+uint32_t net_ev_pop_run(net_sim *s, double t, uint32_t *out, uint32_t max) {
+  return pop_runs(s, tbits(t), out, max);
 }
 
 static uint32_t ev_pop_src(net_sim *s, uint32_t src) {

@@ -166,12 +166,13 @@ void net_sq_push(net_sim *s, uint32_t f);
  * drained flow f's completion at t: O(1) in its class FIFO, else O(log n) in the heap. */
 uint32_t net_lc_class(net_sim *s, double lat);
 void net_ev_complete_at(net_sim *s, uint32_t f, double t);
-/* heap.c: net_ev_pop_first pops the next event of any kind (OUT *t: its time; NET_NIL if none);
- * net_ev_pop_run pops the next events at time t, up to max, into out (returns how many). The
- * heap, the start queue and the completion FIFOs are merged by (time, seq), so events come out
- * exactly as from one heap: O(classes) per run of events from one source, plus the heap's
- * O(log n) for each event that comes from it. */
-uint32_t net_ev_pop_first(net_sim *s, double *t);
+/* heap.c: net_ev_pop_first pops the first events, up to max, into out (OUT *t: their time);
+ * net_ev_pop_run pops the next events at time t, up to max. Both return how many, fewer than
+ * max only when no more are at that time (0: none). The heap, the start queue and the
+ * completion FIFOs are merged by (time, seq), so events come out exactly as from one heap:
+ * O(classes) per run of events from one source, plus the heap's O(log n) for each event that
+ * comes from it. */
+uint32_t net_ev_pop_first(net_sim *s, double *t, uint32_t *out, uint32_t max);
 uint32_t net_ev_pop_run(net_sim *s, double t, uint32_t *out, uint32_t max);
 /* heap.c: the solver's queue of links by (key, link id), lazily keyed: a link's key may lag
  * below its share (shares only grow while a fill runs), so the solver re-keys the first until

@@ -332,13 +332,11 @@ static void prefetch_flows(const net_sim *s, const uint32_t *fl, uint32_t n) {
 
 int net_step_batch(net_sim *s) {
   double t;
-  uint32_t f = net_ev_pop_first(s, &t);
-  if (f == NET_NIL) return 0;
+  uint32_t nb = net_ev_pop_first(s, &t, s->chunk, NET_CHUNK);
+  if (!nb) return 0;
   net_begin_batch(s);
   s->now = t;
-  s->chunk[0] = f; /* in chunks: processing makes no event at t, so order is kept */
-  for (uint32_t nb = 1 + net_ev_pop_run(s, t, s->chunk + 1, NET_CHUNK - 1); nb;
-       nb = net_ev_pop_run(s, t, s->chunk, NET_CHUNK)) {
+  for (;;) { /* in chunks: processing makes no event at t, so order is kept */
     prefetch_flows(s, s->chunk, nb);
     for (uint32_t i = 0; i < nb; i++) {
       uint32_t g = s->chunk[i];
@@ -350,6 +348,7 @@ int net_step_batch(net_sim *s) {
       default: WK_ASSERT(0 && "event for a free flow slot");
       }
     }
+    if (nb < NET_CHUNK || !(nb = net_ev_pop_run(s, t, s->chunk, NET_CHUNK))) break;
   }
   if (s->changed) net_solve_batch(s);
   s->st.batches++;
