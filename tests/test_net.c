@@ -14,7 +14,7 @@
 
 #include "core/core.h"
 #include "net/net.h"
-#include "net/net_int.h" /* white box: the event sequence counter (test_seq_wrap) */
+#include "net/net_int.h" /* white box: the event sequence counter, the link queue */
 
 static net_sim *mk(uint32_t n, const double *cap, const float *lat) {
   net_sim *s = net_sim_new(n, cap, lat, NULL);
@@ -539,6 +539,63 @@ static void test_seq_wrap(void **st) {
   for (uint32_t i = 0; i < NF; i++) assert_true(fin[0][i] == fin[1][i]);
 }
 
+/* The fill's link queue (heap.c). The sort orders by (key, link) whatever its depth limit (0:
+ * all heapsort) and whatever the input order; taking, re-keying (keys only grow) and dropping
+ * entries gives the least entry by a brute-force search at every step, as one heap would. */
+static void test_link_queue(void **st) {
+  (void)st;
+  enum { N = 1500 };
+  static net_lh a[N], b[N];
+  static double cap[N], key[N];
+  static float lat[N];
+  static uint8_t seen[N];
+  wk_rng r;
+  wk_rng_init(&r, 5, 1);
+  for (int pat = 0; pat < 4; pat++) { /* random with ties, ascending, descending, all equal */
+    for (uint32_t i = 0; i < N; i++) {
+      double k = pat == 0 ? (double)wk_rng_below(&r, 40) : pat == 1 ? i / 3 : pat == 2 ? N - i / 3 : 7;
+      b[i] = (net_lh){0, pat == 0 ? (uint32_t)((i * 7919u) % N) : i, k};
+    }
+    const uint32_t depths[] = {0, 1, 3, 64};
+    for (int d = 0; d < 4; d++) {
+      memcpy(a, b, sizeof a);
+      net_lh_sort(a, N, depths[d]);
+      memset(seen, 0, sizeof seen);
+      for (uint32_t i = 0; i < N; i++) {
+        assert_true(i == 0 || net_lh_before(&a[i - 1], &a[i]));
+        assert_true(a[i].link < N && !seen[a[i].link]);
+        seen[a[i].link] = 1;
+      }
+    }
+  }
+  net_sim *s = mk(N, cap, lat);
+  for (uint32_t l = 0; l < N; l++) {
+    key[l] = (double)wk_rng_below(&r, 100);
+    s->lheap[l] = (net_lh){0, l, key[l]};
+  }
+  s->nlheap = N;
+  net_lh_build(s);
+  uint32_t left = N, steps = 0;
+  for (const net_lh *e; (e = net_lh_top(s)); steps++) {
+    uint32_t m = NET_NIL;
+    for (uint32_t l = 0; l < N; l++)
+      if (key[l] >= 0 && (m == NET_NIL || key[l] < key[m])) m = l; /* ties: lowest link */
+    assert_int_equal(e->link, m);
+    assert_true(e->key == key[m]);
+    if (wk_rng_below(&r, 3) == 0) { /* re-key: shares only grow */
+      key[m] += 1.0 + (double)wk_rng_below(&r, 30);
+      net_lh_settop(s, key[m]);
+    } else {
+      key[m] = -1.0;
+      net_lh_pop(s);
+      left--;
+    }
+  }
+  assert_int_equal(left, 0);
+  assert_true(steps > N);
+  net_sim_free(s);
+}
+
 /* Ticks (net_sim_set_tick) come once at least `every` more flows have completed, and change
  * nothing else: the other notes, and their times, are those of a run without them. */
 static void test_ticks(void **st) {
@@ -595,6 +652,7 @@ int main(void) {
       cmocka_unit_test(test_note_order_golden),
       cmocka_unit_test(test_start_queue),
       cmocka_unit_test(test_seq_wrap),
+      cmocka_unit_test(test_link_queue),
       cmocka_unit_test(test_ticks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -256,13 +256,13 @@ void net_ev_complete_at(net_sim *s, uint32_t f, double t) {
 }
 
 /* ---- the next event, from the heap, the start queue or a completion FIFO ----------------- */
-/* Queued flows keep their time in f_tlast and their seq in f_rate. Returns the source of the
- * earliest event by (time, seq): 0 none, 1 the heap, 2 the start queue, 3 + c FIFO c. O(classes). */
+/* Sources are numbered 1 the heap, 2 the start queue, 3 + c completion FIFO c (0: none).
+ * Queued flows keep their time in f_tlast and their seq in f_rate. */
 static inline uint32_t queued_seq(const net_sim *s, uint32_t f) {
   return (uint32_t)(uint64_t)s->f_rate[f];
 }
 
-/* The key of the first event of source src (as ev_first numbers them); 0 if it has none. */
+/* The key of the first event of source src; 0 if it has none. */
 static inline int src_head(const net_sim *s, uint32_t src, uint64_t *tb, uint32_t *q) {
   uint32_t f;
   if (src == 1) {
@@ -280,15 +280,17 @@ static inline int src_head(const net_sim *s, uint32_t src, uint64_t *tb, uint32_
   return 1;
 }
 
-/* The source of the earliest event by (time, seq), its key in *tb, *q, and the key of the
- * earliest event of every other source in *nt, *nq (all ones if none); ties go to the source
- * numbered first. */
+/* The source of the earliest event by (time, seq), its key in *tb, *q, and the earliest key of
+ * all the other sources in *nt, *nq (all ones if none); ties go to the source numbered first.
+ * O(classes). */
 static uint32_t ev_first(const net_sim *s, uint64_t *tb, uint32_t *q, uint64_t *nt,
                          uint32_t *nq) {
+  uint32_t srcs[2 + NET_LAT_CLASSES] = {1, 2}, ns = 2;
+  for (uint32_t m = s->lc_busy; m; m &= m - 1) srcs[ns++] = 3 + (uint32_t)__builtin_ctz(m);
   uint32_t src = 0, bq = UINT32_MAX, q2 = UINT32_MAX, eq;
   uint64_t bt = UINT64_MAX, t2 = UINT64_MAX, et;
-  for (uint32_t c = 1, m = s->lc_busy; c < 3 || m; c++) {
-    if (c >= 3) c = 3 + (uint32_t)__builtin_ctz(m), m &= m - 1;
+  for (uint32_t i = 0; i < ns; i++) {
+    uint32_t c = srcs[i];
     if (!src_head(s, c, &et, &eq)) continue;
     if (!src || key_before(et, eq, bt, bq))
       t2 = bt, q2 = bq, src = c, bt = et, bq = eq;
@@ -375,7 +377,7 @@ static void lh_sift_max(net_lh *a, uint32_t n, uint32_t i) { /* binary max-heap:
 
 /* Introsort: quicksort on the median of three, insertion sort below 16, heapsort past depth.
  * Keys are distinct (the link id breaks ties), so partitions are never lopsided by ties. */
-static void lh_sort(net_lh *a, uint32_t n, uint32_t depth) {
+void net_lh_sort(net_lh *a, uint32_t n, uint32_t depth) {
   while (n > 16) {
     if (depth-- == 0) {
       for (uint32_t i = n / 2; i-- > 0;) lh_sift_max(a, n, i);
@@ -397,10 +399,10 @@ static void lh_sort(net_lh *a, uint32_t n, uint32_t depth) {
     }
     /* a[0, i) <= p <= a[i, n), both parts non-empty: recurse into the smaller */
     if (i < n - i) {
-      lh_sort(a, i, depth);
+      net_lh_sort(a, i, depth);
       a += i, n -= i;
     } else {
-      lh_sort(a + i, n - i, depth);
+      net_lh_sort(a + i, n - i, depth);
       n = i;
     }
   }
@@ -429,7 +431,7 @@ static void lh_sift_down(net_lh *h, uint32_t n, uint32_t i, net_lh e) {
 void net_lh_build(net_sim *s) {
   uint32_t depth = 0;
   for (uint32_t n = s->nlheap; n; n >>= 1) depth += 2;
-  lh_sort(s->lheap, s->nlheap, depth);
+  net_lh_sort(s->lheap, s->nlheap, depth);
   s->lh_run = s->lh_side = 0;
 }
 

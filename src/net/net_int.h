@@ -180,6 +180,8 @@ uint32_t net_ev_pop_run(net_sim *s, double t, uint32_t *out, uint32_t max);
  * first (NULL if none), net_lh_settop re-keys it and net_lh_pop drops it: O(1) for a link still
  * in the sorted run, O(log n) for one already re-keyed. */
 void net_lh_build(net_sim *s);
+/* sorts a[0..n) by (key, link); heapsort once depth partitions deep (net_lh_build: 2 log2 n) */
+void net_lh_sort(net_lh *a, uint32_t n, uint32_t depth);
 const net_lh *net_lh_top(net_sim *s);
 void net_lh_settop(net_sim *s, double key);
 void net_lh_pop(net_sim *s);
