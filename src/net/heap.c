@@ -50,7 +50,8 @@ static inline uint32_t ev_least_child(const net_ev *h, uint32_t c, uint32_t n) {
   if (c + 4 <= n) {
     uint32_t a = c + (uint32_t)ev_before(&h[c + 1], &h[c]);
     uint32_t b = c + 2 + (uint32_t)ev_before(&h[c + 3], &h[c + 2]);
-    return ev_before(&h[b], &h[a]) ? b : a;
+    uint32_t m = 0u - (uint32_t)ev_before(&h[b], &h[a]); /* arithmetic, not a branch: the */
+    return a ^ ((a ^ b) & m);                            /* outcome is a coin toss */
   }
   uint32_t best = c;
   for (uint32_t k = c + 1; k < n; k++) best = ev_before(&h[k], &h[best]) ? k : best;
