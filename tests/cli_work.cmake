@@ -11,6 +11,11 @@ wk_cli_test(train_shape "custom: 24 layers, hidden 2304"
   train --cluster dgx-a100 --layers 24 --hidden 2304 --heads 24 --seq 2048 --gbs 32 --tp 1 --pp 1 --dp 8)
 wk_cli_test(train_moe "EP 8.*exposed TP.*EP [0-9.e-]+ s"
   train --cluster zhengzhou-60k --model deepseek-v3 --seq 4096 --gbs 2048 --tp 8 --pp 1 --ep 8 --cards 4096 --zero 3 --recompute full)
+# --dp-contention: every DP group of the job timed at once on the oversubscribed fabric
+wk_cli_test(train_dp_contention "DP collectives timed with all 32 DP groups at once.*step"
+  train --cluster zhengzhou-60k --model llama3-70b --seq 4096 --gbs 1024 --tp 8 --pp 4 --cards 4096 --level 1 --dp-contention)
+wk_cli_test(train_dp_contention_json "\"level\": 1.*\"dp_contention\": true"
+  train --cluster dgx-a100 --model llama3-8b --seq 4096 --gbs 128 --tp 2 --pp 2 --cards 64 --level 1 --dp-contention --json)
 wk_cli_test(train_model_file "step"
   train --cluster dgx-a100 --model ${CMAKE_SOURCE_DIR}/models/llama3-70b.yaml --seq 4096 --gbs 256 --tp 8 --pp 4 --cards 256)
 add_test(NAME cli_train_timeline COMMAND sh -c
@@ -33,6 +38,7 @@ wk_cli_test(sim_dp "samples_per_s"
 
 # bad input
 set(_t train --cluster dgx-a100 --model gpt3-175b --seq 2048 --gbs 64)
+wk_cli_fail(train_dp_contention_l0 "^error: --dp-contention needs --level 1 or 2" ${_t} --tp 8 --pp 8 --dp 1 --dp-contention)
 wk_cli_fail(train_bad_heads "^error: heads % tp != 0" ${_t} --tp 5 --pp 8 --dp 1)
 wk_cli_fail(train_bad_layers "^error: layers % pp != 0" ${_t} --tp 8 --pp 7 --dp 1)
 wk_cli_fail(train_bad_vpp "^error: layers % \\(pp \\* vpp\\) != 0" ${_t} --tp 8 --pp 8 --vpp 5 --dp 1)

@@ -13,7 +13,7 @@ typedef struct train_args {
   const char *cluster, *model, *recompute, *dtype, *timeline, *attn;
   int64_t layers, hidden, heads, kv, ffn, vocab, experts, topk, seq, gbs, mbs, tp, pp, vpp, dp,
       cp, ep, cards, zero, level;
-  int json, nosp, nooverlap;
+  int json, nosp, nooverlap, dpcont;
 } train_args;
 
 /* An integer option in [lo, hi], or an error naming it. */
@@ -81,6 +81,7 @@ static void print_json(const work_job *j, const work_result *r, const char *clus
   json_object_set_new(lay, "dtype", json_string(work_dtype_name(j->dtype)));
   json_object_set_new(o, "layout", lay);
   json_object_set_new(o, "level", json_integer(j->level));
+  json_object_set_new(o, "dp_contention", json_boolean(j->dp_contention));
   cli_print_json(o, 8);
 }
 
@@ -101,6 +102,9 @@ static void print_text(const work_job *j, const work_result *r, const hw_cluster
          r->mbs, mbs_auto ? " (chosen: fastest that fits)" : "", r->microbatches,
          work_recompute_name(r->recompute), rc_auto ? " (chosen: fastest that fits)" : "",
          j->zero, j->seq_par && j->tp > 1 ? "on" : "off", work_dtype_name(j->dtype));
+  if (j->dp_contention)
+    printf("           DP collectives timed with all %d DP groups at once, sharing the fabric\n",
+           j->tp * j->pp * j->cp);
   printf("step       %.4g s per iteration, %.4g tokens/s\n", st, r->tokens_per_s);
   printf("per card   %.1f TFLOP/s (hardware, incl. recompute), MFU %.1f %%\n", r->tflops_per_card,
          100 * r->mfu);
@@ -148,6 +152,8 @@ int cmd_train(int argc, char **argv) {
       {"attention", CLI_STR, &a.attn, "A", "flash|unfused (default flash)"},
       {"no-seq-par", CLI_FLAG, &a.nosp, NULL, "turn off sequence parallelism"},
       {"no-overlap", CLI_FLAG, &a.nooverlap, NULL, "reduce gradients after the backward pass"},
+      {"dp-contention", CLI_FLAG, &a.dpcont, NULL,
+       "time DP collectives with every DP group at once, sharing the fabric (level 1, 2)"},
       {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)"},
       {"json", CLI_FLAG, &a.json, NULL, "print one JSON object"},
       {"timeline", CLI_STR, &a.timeline, "FILE", "write a Chrome trace-event timeline (Perfetto)"},
@@ -210,6 +216,9 @@ int cmd_train(int argc, char **argv) {
   if (a.zero != -1) j.zero = (int)a.zero;
   j.seq_par = !a.nosp;
   j.overlap_dp = !a.nooverlap;
+  if (a.dpcont && !a.level)
+    return cli_fail("--dp-contention needs --level 1 or 2: level 0 has no fabric to share");
+  j.dp_contention = a.dpcont;
   if (a.recompute && work_recompute_parse(a.recompute, &j.recompute))
     return cli_fail("--recompute '%s': use none, selective or full", a.recompute);
   if (a.dtype && work_dtype_parse(a.dtype, &j.dtype))
