@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench.h"
 #include "core/core.h"
 #include "net/net.h"
 
@@ -26,12 +26,6 @@ enum { E = 65536, PER_LEAF = 32, LEAVES = E / PER_LEAF, LEAF_PER_POD = 32,
 #define L_AC(pod, a, c) ((uint32_t)(2 * E + 2 * LEAVES * AGG + ((pod) * AGG + (a)) * CORE + (c)))
 #define L_CA(pod, a, c) (L_AC(pod, a, c) + (uint32_t)(PODS * AGG * CORE))
 #define NLINKS ((uint32_t)(2 * E + 2 * LEAVES * AGG + 2 * PODS * AGG * CORE))
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Up-down route from src to dst with ECMP choice by hash; returns the hop count. */
 static uint32_t route(uint32_t src, uint32_t dst, uint64_t hash, uint32_t *r) {
@@ -92,15 +86,15 @@ static void bench_event(net_sim *s, const char *name, uint32_t nflows, double wi
   wk_rng r;
   wk_rng_init(&r, 7, 1);
   uint32_t rt[8], id;
-  double t0 = now();
+  double t0 = bench_now();
   for (uint32_t i = 0; i < nflows; i++) {
     net_flow_spec sp = random_flow(&r, i, rt);
     sp.start_s = wk_rng_uniform(&r) * window_s;
     if (net_flow_add(s, &sp, &id) != WK_EOK) abort();
   }
-  double t1 = now();
+  double t1 = bench_now();
   double end = net_sim_run(s);
-  double t2 = now();
+  double t2 = bench_now();
   net_stats st;
   net_sim_stats(s, &st);
   printf("event %-7s: %u flows, arrivals over %.0f us, peak %u active, simulated %.3f ms "
@@ -122,16 +116,16 @@ static void bench_closed(net_sim *s, uint32_t nflows, uint32_t total) {
     sp.group = NET_NONE, sp.flags = NET_FLOW_NOTIFY;
     if (net_flow_add(s, &sp, &id) != WK_EOK) abort();
   }
-  double t0 = now(), t1 = 0.0;
+  double t0 = bench_now(), t1 = 0.0;
   net_note n;
   uint32_t done = 0;
   while (done < total && net_sim_next(s, &n)) {
-    if (!done++) t1 = now(); /* the first note comes right after the first solve */
+    if (!done++) t1 = bench_now(); /* the first note comes right after the first solve */
     net_flow_spec sp = random_flow(&r, next++, rt);
     sp.group = NET_NONE, sp.flags = NET_FLOW_NOTIFY, sp.start_s = net_sim_now(s);
     if (net_flow_add(s, &sp, &id) != WK_EOK) abort();
   }
-  double t2 = now();
+  double t2 = bench_now();
   net_stats st;
   net_sim_stats(s, &st);
   printf("event closed : %u flows active at all times (peak %u), %u completions over %.3f ms "
@@ -157,7 +151,7 @@ static void bench_rings(net_sim *s, uint32_t nflows, uint32_t steps) {
 #define RING_PEER(r) ((r) / RANKS * RANKS + ((r) % RANKS + ((r) / RANKS % 2 ? RANKS - 1 : 1)) % RANKS)
 #define RING_EP(r) ((r) / (2 * RANKS) * RANKS + (r) % RANKS)
   const double chunk = 1048576.0;
-  double t0 = now(), t1 = 0.0;
+  double t0 = bench_now(), t1 = 0.0;
   for (uint32_t r = 0; r < nsend; r++) {
     net_flow_spec sp = {rt, route(RING_EP(r), RING_EP(RING_PEER(r)), wk_mix64(r), rt), chunk, 0.0,
                         NET_NONE, NET_FLOW_NOTIFY};
@@ -167,7 +161,7 @@ static void bench_rings(net_sim *s, uint32_t nflows, uint32_t steps) {
   net_note n;
   uint64_t done = 0;
   while (net_sim_next(s, &n)) {
-    if (!done++) t1 = now();
+    if (!done++) t1 = bench_now();
     uint32_t r = RING_PEER(who[n.id]), k = step[n.id] + 1;
     if (k == steps) continue;
     net_flow_spec sp = {rt, route(RING_EP(r), RING_EP(RING_PEER(r)), wk_mix64(r), rt), chunk,
@@ -177,7 +171,7 @@ static void bench_rings(net_sim *s, uint32_t nflows, uint32_t steps) {
   }
 #undef RING_PEER
 #undef RING_EP
-  double t2 = now();
+  double t2 = bench_now();
   net_stats st;
   net_sim_stats(s, &st);
   printf("event rings  : %u rings of %u ranks (%u flows in flight, peak %u active), %u steps: "
@@ -205,28 +199,28 @@ static void bench_ring(net_sim *s, const char *name, int scatter) {
       uint32_t j = (uint32_t)wk_rng_below(&r, i + 1), t = perm[i];
       perm[i] = perm[j], perm[j] = t;
     }
-  double t0 = now();
+  double t0 = bench_now();
   off[0] = 0;
   for (uint32_t i = 0; i < n; i++) {
     off[i + 1] = off[i] + route(perm[i], perm[(i + 1) % n], wk_mix64(i), lk + off[i]);
     bytes[i] = 1e9 / n * 8; /* an 8 GB all-reduce buffer: one chunk per rank */
   }
-  double t1 = now(), mk = 0, cold = 0;
+  double t1 = bench_now(), mk = 0, cold = 0;
   for (int rep = 0; rep < 2; rep++) { /* the first call grows the tables; the second reuses */
-    double ta = now();
+    double ta = bench_now();
     if (net_solve_once(s, n, off, lk, bytes, rate, fin, &mk) != WK_EOK) abort();
-    if (rep == 0) cold = now() - ta;
+    if (rep == 0) cold = bench_now() - ta;
     t1 = ta;
   }
-  double t2 = now();
+  double t2 = bench_now();
   double rmin = INFINITY;
   for (uint32_t i = 0; i < n; i++) rmin = rate[i] < rmin ? rate[i] : rmin;
   printf("once  %-7s: 61,440-card ring step: solve_once %.2f ms warm (%.2f ms first call, routes "
          "%.2f ms); step %.2f us, slowest flow %.1f GB/s\n",
          name, (t2 - t1) * 1e3, cold * 1e3, (t1 - t0 - cold) * 1e3, mk * 1e6, rmin / 1e9);
-  double t3 = now();
+  double t3 = bench_now();
   if (net_maxmin(s, n, off, lk, rate) != WK_EOK) abort();
-  printf("  max-min rates alone: %.2f ms\n", (now() - t3) * 1e3);
+  printf("  max-min rates alone: %.2f ms\n", (bench_now() - t3) * 1e3);
   free(perm), free(off), free(lk), free(bytes), free(rate), free(fin);
 }
 
@@ -257,9 +251,9 @@ int main(int argc, char **argv) {
   double *cap = malloc(nl * sizeof *cap);
   float *lat = malloc(nl * sizeof *lat);
   for (uint32_t l = 0; l < nl; l++) cap[l] = 50e9, lat[l] = 5e-7f;
-  double t0 = now();
+  double t0 = bench_now();
   net_sim *s = net_sim_new(nl, cap, lat, NULL);
-  printf("fabric: %u endpoints, %u links; net_sim_new %.2f ms\n", E, nl, (now() - t0) * 1e3);
+  printf("fabric: %u endpoints, %u links; net_sim_new %.2f ms\n", E, nl, (bench_now() - t0) * 1e3);
   int all = !*only;
   /* each case on a fresh engine, so its memory per flow is its own, not an earlier case's peak */
 #define FRESH() (net_sim_free(s), s = net_sim_new(nl, cap, lat, NULL))

@@ -2,9 +2,9 @@
  * insertion sequence across three sources: a start queue (starts mostly come in time order), one
  * completion FIFO per route latency, and a 4-ary heap holding each active flow's drain event, so
  * a rate change moves the flow's drain time in place (or, when a solve moves many, one rebuild).
- * The link heap (4-ary, by fair share then link id, lazily keyed) drives progressive filling;
- * the link id tie-break makes the freezing order a pure function of the flows, hence
- * deterministic. The per-link flow heaps (max by rate) find a link's flows above a level
+ * The link queue (a sorted run, and a 4-ary heap of the links re-keyed since; by fair share
+ * then link id, lazily keyed) drives progressive filling; the link id tie-break makes the
+ * freezing order a pure function of the flows, hence deterministic. The per-link flow heaps (max by rate) find a link's flows above a level
  * without a scan. All arrays are sized by their owners in advance: nothing here allocates. */
 #include <string.h>
 
@@ -13,8 +13,9 @@
 /* ---- event heap -------------------------------------------------------------------------- */
 /* Entries are 16 bytes and node i lives at ev[i + NET_EV_OFF], so the four children of a node
  * fill one cache line: a sift touches one line per level. Times are never negative (nor -0:
- * net_flow_add adds +0), so their bit patterns order as they do, and with the seq beside them
- * an order is two integer compares joined without a branch. The seq kept is the low 32 bits of
+ * net_flow_add adds +0), so their bit patterns order as they do, and (time, seq) orders as one
+ * integer: heap entries compare in one instruction pair, other sources' keys by key_before. The
+ * seq kept is the low 32 bits of
  * the event's sequence number: ties within a time come out in insertion order until 2^32
  * events, and after that in an order that is still a fixed function of the events. Time order
  * is always exact. */
@@ -28,14 +29,8 @@ static inline int key_before(uint64_t ta, uint32_t qa, uint64_t tb, uint32_t qb)
   return (ta < tb) | ((ta == tb) & (qa < qb));
 }
 
-/* A heap entry read as one 128-bit number is (time bits, seq, flow) from its high bits down
- * (net_ev's layout, little-endian), so its order is one wide compare. */
-static inline int ev_before(const net_ev *a, const net_ev *b) {
-  unsigned __int128 x, y;
-  memcpy(&x, a, sizeof x);
-  memcpy(&y, b, sizeof y);
-  return x < y;
-}
+/* An entry read as one 128-bit number is (time bits, seq, flow) from its high bits down. */
+static inline int ev_before(const net_ev *a, const net_ev *b) { return net_u128_before(a, b); }
 
 static inline net_ev *ev_node(const net_sim *s) { return s->ev + NET_EV_OFF; }
 
@@ -337,9 +332,11 @@ uint32_t net_ev_pop_run(net_sim *s, double t, uint32_t *out, uint32_t max) {
 
 static uint32_t ev_pop_src(net_sim *s, uint32_t src) {
   uint32_t f;
-  if (src == 1) {
+  if (src == 1) { /* the root: never popped while moves are lazy (apply_rates) */
+    WK_ASSERT(!s->ev_lazy);
     f = ev_node(s)[0].flow;
-    net_ev_remove(s, f);
+    s->f_epos[f] = NET_NIL;
+    ev_pop_root(s);
   } else if (src == 2) {
     f = s->sq[s->sq_head];
     if (++s->sq_head == s->sq_n) s->sq_head = s->sq_sorted = s->sq_n = 0;

@@ -38,7 +38,7 @@ typedef struct net_ev { /* event heap entry: at most one pending event per flow 
   double t;     /* last: as a little-endian 128-bit number the entry orders by (t, seq, flow) */
 } net_ev;
 _Static_assert(sizeof(net_ev) == 16 && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
-               "heap.c compares entries as 128-bit numbers");
+               "entries compare as 128-bit numbers (net_u128_before)");
 #define NET_EV_OFF 3 /* heap node i is ev[i + 3]: every node's four children share a line */
 
 /* Per-link state. A link's active flows form a max-heap of hop ids keyed by the flow's rate
@@ -72,14 +72,18 @@ typedef struct net_lh { /* solver queue entry: a link's current fair share */
   uint32_t pad, link; /* pad is 0 */
   double key;         /* never negative nor -0, so its bits order as it does */
 } net_lh;
-/* the solver's order of links: by share, ties by link id (so the order is deterministic); the
- * entry read as a little-endian 128-bit number is (key bits, link, 0): one wide compare */
-static inline int net_lh_before(const net_lh *a, const net_lh *b) {
+_Static_assert(sizeof(net_lh) == 16, "entries compare as 128-bit numbers (net_u128_before)");
+/* Whether 16-byte record a orders before b read as little-endian 128-bit numbers: one wide
+ * compare. net_ev and net_lh put their key last, so this is their order. */
+static inline int net_u128_before(const void *a, const void *b) {
   unsigned __int128 x, y;
   memcpy(&x, a, sizeof x);
   memcpy(&y, b, sizeof y);
   return x < y;
 }
+/* the solver's order of links: by share, ties by link id (so the order is deterministic); the
+ * entry read as a 128-bit number is (key bits, link, 0) */
+static inline int net_lh_before(const net_lh *a, const net_lh *b) { return net_u128_before(a, b); }
 
 struct net_sim {
   uint32_t nlinks;

@@ -175,13 +175,6 @@ static int unbottlenecked(const net_sim *s, uint32_t l) {
   return 0;
 }
 
-/* The held flows a solve (or, with solved == 0, the batch itself) disturbed join U; returns how
- * many. A held flow is disturbed on link l (a) if l was its bottleneck, saturated before the
- * batch with it among the fastest, U changed on l (a flow left, or a rate of U moved), and l is
- * no longer a bottleneck for it; or (b) if l froze flows of U at a level below it and one of them
- * has no other bottleneck (it must come down). Only links with held flows are looked at; a look
- * costs O(1 + flows found). lq grows while it is walked (joining flows bring their links); those
- * links have no flow of U yet. */
 /* Joins held flow g and, one step ahead, the fastest held flows on its other saturated links:
  * g's rate is about to move, and theirs with it. Saves rounds of a cascade through a loaded
  * fabric; only while U is small, as in a wide collective most of those flows would not move. */
@@ -201,6 +194,13 @@ static void join_ahead(net_sim *s, uint32_t g) {
   }
 }
 
+/* The held flows a solve (or, with solved == 0, the batch itself) disturbed join U; returns how
+ * many. A held flow is disturbed on link l (a) if l was its bottleneck, saturated before the
+ * batch with it among the fastest, U changed on l (a flow left, or a rate of U moved), and l is
+ * no longer a bottleneck for it; or (b) if l froze flows of U at a level below it and one of them
+ * has no other bottleneck (it must come down). Only links with held flows are looked at; a look
+ * costs O(1 + flows found). lq grows while it is walked (joining flows bring their links); those
+ * links have no flow of U yet. */
 static uint32_t disturbed(net_sim *s, int solved) {
   const uint32_t nu0 = s->nu;
   for (uint32_t i = 0, nlq = s->nlq; i < nlq; i++) {
