@@ -312,21 +312,23 @@ wk_errcode hw_yaml_error(const struct yaml_parser_s *p, const char *text, size_t
                     p->context ? " " : "", p->context ? p->context : "");
 }
 
+wk_errcode hw_yaml_load(const char *text, size_t len, const char *path,
+                        struct yaml_document_s *doc, wk_err *err) {
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) return wk_err_set(err, WK_EIO, path, 0, 0, "libyaml init failed");
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+  wk_errcode c = yaml_parser_load(&parser, doc) ? WK_OK : hw_yaml_error(&parser, text, len, path, err);
+  yaml_parser_delete(&parser);
+  return c;
+}
+
 wk_errcode hw_config_parse(hw_config *cfg, const char *yaml, size_t len, const char *path,
                            wk_err *err) {
   defaults(cfg);
-  yaml_parser_t parser;
   yaml_document_t doc;
-  if (!yaml_parser_initialize(&parser)) return wk_err_set(err, WK_EIO, path, 0, 0, "libyaml init failed");
-  yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-  if (!yaml_parser_load(&parser, &doc)) {
-    wk_errcode c = hw_yaml_error(&parser, yaml, len, path, err);
-    yaml_parser_delete(&parser);
-    return c;
-  }
-  yaml_parser_delete(&parser);
+  wk_errcode rc = hw_yaml_load(yaml, len, path, &doc, err);
+  if (rc) return rc;
   yaml_node_t *root = yaml_document_get_root_node(&doc);
-  wk_errcode rc = WK_OK;
   if (!root) {
     rc = wk_err_set(err, WK_EPARSE, path, 1, 1, "empty cluster file: it needs at least "
                     "accelerator, node, nodes and fabric (see docs/cluster-format.md)");

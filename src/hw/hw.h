@@ -81,6 +81,11 @@ wk_errcode hw_config_parse(hw_config *cfg, const char *yaml, size_t len, const c
 struct yaml_parser_s;
 wk_errcode hw_yaml_error(const struct yaml_parser_s *p, const char *text, size_t len,
                          const char *path, wk_err *err);
+/* Loads YAML text[0, len) into *doc (a libyaml yaml_document_t, which the caller deletes);
+ * a parse failure is reported through hw_yaml_error and leaves nothing to delete. */
+struct yaml_document_s;
+wk_errcode hw_yaml_load(const char *text, size_t len, const char *path,
+                        struct yaml_document_s *doc, wk_err *err);
 /* Applies "key=value,key=value" tweaks (see docs/cluster-format.md); unknown keys are errors. */
 wk_errcode hw_config_tweak(hw_config *cfg, const char *tweaks, wk_err *err);
 /* Checks sizes and that the fabric can hold the cluster; errors name the fix. */

@@ -232,16 +232,9 @@ static void tenant_item(yctx *y, yaml_node_t *nd) {
 wk_errcode sched_tenants_parse(const char *name, const char *text, size_t len, sched_tenants **out,
                                wk_err *err) {
   *out = NULL;
-  yaml_parser_t parser;
   yaml_document_t doc;
-  if (!yaml_parser_initialize(&parser)) return wk_err_set(err, WK_EIO, name, 0, 0, "libyaml init failed");
-  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-  if (!yaml_parser_load(&parser, &doc)) {
-    wk_errcode c = hw_yaml_error(&parser, text, len, name, err);
-    yaml_parser_delete(&parser);
-    return c;
-  }
-  yaml_parser_delete(&parser);
+  wk_errcode c = hw_yaml_load(text, len, name, &doc, err);
+  if (c) return c;
   sched_tenants *t = sched_tenants_new();
   yctx y = {&doc, name, err, 0, t};
   yaml_node_t *root = yaml_document_get_root_node(&doc);
