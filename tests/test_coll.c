@@ -502,12 +502,55 @@ static void test_validation(void **st) {
                rows[i].collective, rows[i].published_hi / 1e9, rows[i].predicted / 1e9,
                rows[i].error_pct);
   }
-  assert_true(modelled >= 4);
+  assert_int_equal(modelled, n); /* NVLS included: every published row is predicted */
   /* a row the model cannot map is an error, not a silent pass */
   assert_int_equal(coll_validate_md("| system | collective | busbw | source |\n|---|---|---|---|\n"
                                     "| a TPU pod | all_reduce | 100 GB/s | x |\n",
                                     rows, 32, &n, &err),
                    WK_EVALUE);
+}
+
+/* NVLS: all-reduce in the scale-up switch. Each card port carries S (n + 1) / n once, at
+ * COLL_EFF_NVLS of the scale-up efficiency, so on 8 H100 its busbw is 2 (n - 1) / (n + 1) of
+ * 450 GB/s x 0.8 x 5/6 (466.7 GB/s) at large sizes; the levels agree; auto takes it where it
+ * applies; it is refused without in-switch reduction, across domains, and for other ops. */
+static void test_nvls(void **st) {
+  (void)st;
+  hw_cluster *c = load("h100-roce-24k:nodes=2");
+  coll_ctx *x = coll_ctx_new(c);
+  uint32_t *cards = first_cards(16, 1, 0);
+  coll_result r;
+  double t0 = timed(x, COLL_ALLREDUCE, COLL_NVLS, 0, cards, 8, 8 * GiB, &r);
+  assert_close(r.busbw, 450e9 * 0.8 * 5.0 / 6.0 * 14.0 / 9.0, 0.001, "nvls busbw, 8 GiB");
+  double t1 = timed(x, COLL_ALLREDUCE, COLL_NVLS, 1, cards, 8, 8 * GiB, NULL);
+  assert_close(t1, t0, 0.01, "nvls L1 vs L0");
+  assert_close(timed(x, COLL_ALLREDUCE, COLL_NVLS, 2, cards, 8, 64 * MiB, NULL),
+               timed(x, COLL_ALLREDUCE, COLL_NVLS, 1, cards, 8, 64 * MiB, NULL), 0.01,
+               "nvls L2 vs L1");
+  assert_true(t1 < 0.8 * timed(x, COLL_ALLREDUCE, COLL_RING, 1, cards, 8, 8 * GiB, NULL));
+  for (int level = 0; level <= 1; level++) {
+    timed(x, COLL_ALLREDUCE, COLL_AUTO, level, cards, 8, GiB, &r);
+    assert_int_equal(r.algo, COLL_NVLS);
+  }
+  wk_err err;
+  assert_int_equal(coll_time(x, COLL_ALLREDUCE, COLL_NVLS, 1, cards, 16, GiB, &r, &err),
+                   WK_EVALUE);
+  assert_non_null(strstr(err.msg, "one scale-up domain"));
+  timed(x, COLL_ALLREDUCE, COLL_AUTO, 1, cards, 16, GiB, &r); /* two nodes: auto goes on */
+  assert_int_not_equal(r.algo, COLL_NVLS);
+  assert_int_equal(coll_time(x, COLL_ALLGATHER, COLL_NVLS, 1, cards, 8, GiB, &r, &err), WK_EVALUE);
+  assert_non_null(strstr(err.msg, "does not apply"));
+  coll_ctx_free(x);
+  hw_free(c);
+  c = load("dgx-a100:nodes=1"); /* A100's NVSwitch does not reduce */
+  x = coll_ctx_new(c);
+  assert_int_equal(coll_time(x, COLL_ALLREDUCE, COLL_NVLS, 0, cards, 8, GiB, &r, &err), WK_EVALUE);
+  assert_non_null(strstr(err.msg, "in_switch_reduction"));
+  timed(x, COLL_ALLREDUCE, COLL_AUTO, 1, cards, 8, GiB, &r);
+  assert_int_not_equal(r.algo, COLL_NVLS);
+  free(cards);
+  coll_ctx_free(x);
+  hw_free(c);
 }
 
 /* Regression: a phase solved without the cache (too big for it, or caching off) on a fresh
@@ -543,6 +586,7 @@ int main(void) {
       cmocka_unit_test(test_bad_args),       cmocka_unit_test(test_concurrent),
       cmocka_unit_test(test_ring_at_scale),  cmocka_unit_test(test_validation),
       cmocka_unit_test(test_groups),        cmocka_unit_test(test_progress),
+      cmocka_unit_test(test_nvls),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

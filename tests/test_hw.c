@@ -198,6 +198,26 @@ static void test_bad_configs(void **st) {
   expect_error(GOOD_HEAD "nodes: 4\nfabric:\n  topology: torus\n  torus: {dims: [4, 2]}\n", WK_EVALUE, 7, 1, "torus dims multiply to 8");
   expect_error(GOOD_HEAD "nodes: 4\nfabric: {rail_optimized: true, tiers: [{radix: 64}]}\n", WK_EVALUE, 7, 1, "at least two tiers");
   expect_error("name: x\nnodes: 4\n", WK_EVALUE, 1, 1, "missing accelerator.bf16_tflops");
+  /* in-switch reduction needs a switch; a value not a boolean is refused where it stands */
+#define RED_HEAD "name: x\naccelerator: {bf16_tflops: 100, hbm_gib: 16, hbm_tbytes_per_s: 1}\n" \
+                 "node: {cards: 8}\nnics: {gbits_per_s: 400}\nnodes: 4\nfabric: {tiers: [{radix: 64}]}\n"
+  expect_error(RED_HEAD "supernode: {gbytes_per_s: 100, topology: mesh, in_switch_reduction: true}\n",
+               WK_EVALUE, 7, 1, "needs supernode.topology: switch");
+  expect_error(RED_HEAD "supernode: {gbytes_per_s: 100, in_switch_reduction: maybe}\n", WK_EVALUE, 7,
+               0, "in_switch_reduction");
+  hw_config cfg;
+  wk_err err;
+  const char *ok = RED_HEAD "supernode: {gbytes_per_s: 100, in_switch_reduction: true}\n";
+  assert_int_equal(hw_config_parse(&cfg, ok, strlen(ok), "t.yaml", &err), WK_OK);
+  assert_int_equal(hw_config_check(&cfg, "t.yaml", &err), WK_OK);
+  assert_int_equal(cfg.scaleup_reduction, 1);
+#undef RED_HEAD
+  hw_cluster *c = load("h100-roce-24k");
+  assert_int_equal(hw_cfg(c)->scaleup_reduction, 1); /* H100's NVSwitch; A100's does not */
+  hw_free(c);
+  c = load("dgx-a100");
+  assert_int_equal(hw_cfg(c)->scaleup_reduction, 0);
+  hw_free(c);
 }
 
 /* Encoding errors: libyaml gives only a byte offset; the position is recomputed in characters

@@ -34,6 +34,7 @@ static int show(const char *spec, const cluster_opts *o) {
     json_object_set_new(j, "cards", json_integer(s.cards));
     json_object_set_new(j, "nodes", json_integer(s.nodes));
     json_object_set_new(j, "supernodes", json_integer(s.supernodes));
+    json_object_set_new(j, "in_switch_reduction", json_boolean(cfg->scaleup_reduction));
     json_object_set_new(j, "switches", json_integer((json_int_t)s.switches));
     for (int t = 0; t < s.switch_tiers; t++) json_array_append_new(tiers, json_integer((json_int_t)s.switches_per_tier[t]));
     json_object_set_new(j, "switches_per_tier", tiers);
@@ -54,10 +55,11 @@ static int show(const char *spec, const cluster_opts *o) {
            wk_fmt_si(cfg->accel.hbm_bytes_per_s, "B/s", b, sizeof b));
     printf("cards        %u\n", s.cards);
     printf("nodes        %u (%d cards each)\n", s.nodes, cfg->cards_per_node);
-    printf("supernodes   %u (%d cards on one %s scale-up domain, %s per card per direction)\n",
+    printf("supernodes   %u (%d cards on one %s scale-up domain, %s per card per direction%s)\n",
            s.supernodes, cfg->cards_per_supernode, cfg->scaleup == HW_SCALEUP_MESH ? "full-mesh" : "bus",
            wk_fmt_si(cfg->scaleup == HW_SCALEUP_MESH ? cfg->scaleup_bytes_per_s * (cfg->cards_per_supernode - 1)
-                                                     : cfg->scaleup_bytes_per_s, "B/s", d, sizeof d));
+                                                     : cfg->scaleup_bytes_per_s, "B/s", d, sizeof d),
+           cfg->scaleup_reduction ? ", reduces in the switch" : "");
     printf("fabric       %s, %d x %.0f Gb/s NIC per card\n", topo_name(cfg), cfg->nics_per_card,
            cfg->nic_bytes_per_s * 8 / 1e9);
     printf("switches     %llu", (unsigned long long)s.switches);

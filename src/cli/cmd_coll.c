@@ -102,7 +102,7 @@ int cmd_coll(int argc, char **argv) {
       {"cluster", CLI_STR, &o.cluster, "C", "preset or YAML file, with tweaks (NAME:key=value)"},
       {"cards", CLI_INT, &o.cards, "N", "cards per job (default: the whole cluster)"},
       {"placement", CLI_STR, &o.placement, "P", "packed, spread or random (default packed)"},
-      {"algo", CLI_STR, &o.algo, "A", "auto, ring, tree, rhd, hier, direct, pairwise"},
+      {"algo", CLI_STR, &o.algo, "A", "auto, ring, tree, rhd, hier, nvls, direct, pairwise"},
       {"level", CLI_INT, &o.level, "L", "0 analytic, 1 phase (default), 2 event"},
       {"sizes", CLI_STR, &o.sizes, "MIN:MAX", "size sweep, nccl-tests -b/-e (default 1M:1G)"},
       {"step-factor", CLI_DOUBLE, &o.step_factor, "F", "size multiplier, nccl-tests -f (default 2)"},
@@ -130,7 +130,7 @@ int cmd_coll(int argc, char **argv) {
     return cli_fail("unknown collective '%s' (allreduce, allgather, reducescatter, broadcast, "
                     "reduce, alltoall or sendrecv)", pos[0]);
   if (coll_algo_parse(o.algo, &algo))
-    return cli_fail("unknown algorithm '%s' (auto, ring, tree, rhd, hier, direct or pairwise)",
+    return cli_fail("unknown algorithm '%s' (auto, ring, tree, rhd, hier, nvls, direct or pairwise)",
                     o.algo);
   if (!o.cluster) return cli_fail("name a cluster with --cluster (see 'wanka cluster list')");
   if (o.level < 0 || o.level > 2) return cli_fail("--level %lld: use 0, 1 or 2", (long long)o.level);

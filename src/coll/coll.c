@@ -13,8 +13,8 @@ static const char *const op_names[COLL_OPS] = {"allreduce", "allgather", "reduce
 static const char *const op_alt[COLL_OPS] = {"all_reduce", "all_gather", "reduce_scatter",
                                              "bcast",      "reduce",     "all_to_all",
                                              "send_recv"};
-static const char *const algo_names[COLL_ALGOS] = {"auto", "ring",   "tree",    "rhd",
-                                                   "hier", "direct", "pairwise"};
+static const char *const algo_names[COLL_ALGOS] = {"auto",   "ring",     "tree", "rhd", "hier",
+                                                   "direct", "pairwise", "nvls"};
 
 const char *coll_op_name(coll_op op) { return op < COLL_OPS ? op_names[op] : "?"; }
 const char *coll_algo_name(coll_algo a) { return a < COLL_ALGOS ? algo_names[a] : "?"; }
@@ -90,11 +90,12 @@ void coll_ctx_invalidate(coll_ctx *x) {
 }
 
 /* Candidates for auto, in the order ties are broken. */
-static int candidates(coll_op op, coll_algo out[4]) {
+static int candidates(coll_op op, coll_algo out[5]) {
   switch (op) {
   case COLL_ALLREDUCE:
     out[0] = COLL_RING, out[1] = COLL_HIER, out[2] = COLL_TREE, out[3] = COLL_RHD;
-    return 4;
+    out[4] = COLL_NVLS;
+    return 5;
   case COLL_ALLGATHER:
   case COLL_REDUCESCATTER:
     out[0] = COLL_RING, out[1] = COLL_HIER, out[2] = COLL_RHD;
@@ -163,7 +164,7 @@ static wk_errcode resolve(coll_ctx *x, coll_op op, coll_algo *algo, int level,
   int lv = level > 1 ? 1 : level;
   if (lv == 1) x->cards_hash = coll_hash_cards(cards, n * ngroups);
   if (*algo != COLL_AUTO) return time_algo(x, op, *algo, lv, cards, n, ngroups, bytes, t, err);
-  coll_algo cand[4], best = COLL_AUTO;
+  coll_algo cand[5], best = COLL_AUTO;
   double best_t = INFINITY;
   wk_err first;
   int nc = candidates(op, cand), have_err = 0;

@@ -1,7 +1,7 @@
 /* coll — collective communication on the cluster model: all-reduce, all-gather,
  * reduce-scatter, broadcast, reduce, all-to-all and send/recv, by ring, double binary tree,
- * recursive halving-doubling, hierarchical (scale-up domain first, then the fabric) and
- * direct/pairwise algorithms, timed at three fidelity levels (DESIGN.md):
+ * recursive halving-doubling, hierarchical (scale-up domain first, then the fabric),
+ * in-switch reduction (NVLS) and direct/pairwise algorithms, timed at three fidelity levels (DESIGN.md):
  *   L0 analytic alpha-beta with the bottleneck bandwidth of the path class;
  *   L1 one symmetric step solved as concurrent flows with max-min sharing on the real
  *      placement, times the number of identical steps;
@@ -34,6 +34,8 @@ typedef enum coll_algo {
   COLL_HIER, /* inside each scale-up domain first, then across domains, then inside again */
   COLL_DIRECT,   /* all-to-all: every rank sends to every other at once */
   COLL_PAIRWISE, /* all-to-all: n-1 rounds of one partner each */
+  COLL_NVLS,     /* all-reduce in the scale-up switch (NVLink SHARP): every card in one domain
+                  * whose switch reduces (supernode.in_switch_reduction) */
   COLL_ALGOS
 } coll_algo;
 

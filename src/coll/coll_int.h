@@ -17,6 +17,10 @@
  * NDR send/recv, 192 of 200 GB/s per DGX A100 node): headers and the transport's pacing. */
 #define COLL_EFF_SCALEUP 0.80
 #define COLL_EFF_NET 0.96
+/* In-switch reduction (NVLS) on top of COLL_EFF_SCALEUP: NCCL's tuning model gives its NVLS
+ * algorithm 5/6 of the bus bandwidth (shared/data/validation/collectives.md); the switch's
+ * reduction and multicast engines, not the ports, set the pace. */
+#define COLL_EFF_NVLS (5.0 / 6.0)
 /* Software latency, from NCCL's 2.19 tuning model (shared/data/validation/collectives.md):
  * a base of 8.4 us per collective (Simple protocol), and a per-step overhead on top of the
  * physical route latency: NCCL's per-step 3.4 us over NVLink minus the 1.4 us of an NVSwitch

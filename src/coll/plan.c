@@ -133,7 +133,7 @@ static wk_errcode not_for(wk_err *err, coll_algo a, coll_op op, const char *use)
 
 static const char *algos_for(coll_op op) {
   switch (op) {
-  case COLL_ALLREDUCE: return "auto, ring, tree, rhd or hier";
+  case COLL_ALLREDUCE: return "auto, ring, tree, rhd, hier or nvls";
   case COLL_ALLGATHER:
   case COLL_REDUCESCATTER: return "auto, ring, rhd or hier";
   case COLL_BROADCAST:
@@ -271,6 +271,33 @@ static wk_errcode build_hier(coll_ctx *x, coll_plan *p, wk_err *err) {
   return WK_OK;
 }
 
+/* All-reduce in the scale-up switch (NVLink SHARP, NCCL's NVLS): each card's shard is read
+ * from every card, summed in the switch and returned (a card sends S, receives S/n), then each
+ * card's reduced shard is multicast by the switch to all (it sends S/n, receives S). Pipelined,
+ * the two overlap: every card port carries S (n + 1) / n each way, once, against 2 S (n - 1) / n
+ * over two (n - 1)-step rings. A non-blocking switch is loaded only at its ports, so one step
+ * in which rank i sends that much to rank i + 1 loads every port exactly so (and sees a port
+ * slowed by a failure); the bytes carry COLL_EFF_NVLS. */
+static wk_errcode build_nvls(coll_ctx *x, coll_plan *p, wk_err *err) {
+  const hw_config *cfg = hw_cfg(x->c);
+  if (!cfg->scaleup_reduction || cfg->scaleup != HW_SCALEUP_SWITCH)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "algorithm 'nvls' needs a scale-up switch that reduces in the switch "
+                      "(supernode.in_switch_reduction: true, as H100's NVSwitch); %s has none "
+                      "(use ring, tree, rhd or hier)", cfg->name);
+  uint32_t ns = segments(x, p);
+  if (ns > 1 || dom(x, p, 0) != dom(x, p, p->n - 1))
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "algorithm 'nvls' needs every card in one scale-up domain of %u cards "
+                      "(use hier across domains, or ring)", x->cps);
+  double n = p->n;
+  push_phase(p, PH_LIST, 1);
+  for (uint32_t i = 0; i < p->n; i++)
+    add_flow(p, i, (i + 1) % p->n, p->bytes * (n + 1) / n / COLL_EFF_NVLS);
+  end_list(p);
+  return WK_OK;
+}
+
 static wk_errcode build_a2a(coll_ctx *x, coll_plan *p, int exact) {
   (void)x;
   uint32_t n = p->n;
@@ -316,6 +343,7 @@ wk_errcode coll_plan_build(coll_ctx *x, coll_plan *p, coll_op op, coll_algo algo
     if (algo == COLL_TREE) return build_tree(x, p);
     if (algo == COLL_RHD) return build_rhd(x, p, err);
     if (algo == COLL_HIER) return build_hier(x, p, err);
+    if (algo == COLL_NVLS) return build_nvls(x, p, err);
     return not_for(err, algo, op, use);
   case COLL_ALLGATHER:
   case COLL_REDUCESCATTER:

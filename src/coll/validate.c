@@ -113,8 +113,10 @@ wk_errcode coll_validate_md(const char *text, coll_vrow *rows, int max, int *nro
                         bw, sys);
     scenario sc[2];
     int nsc = 0;
-    if (has(sys, "NVLS") || has(sys, "SHARP")) {
-      nsc = 0; /* in-switch reduction: not modelled */
+    if (has(sys, "H100") && has(sys, "NVLS")) {
+      sc[nsc++] = (scenario){"h100-roce-24k:nodes=1", 8, 1, COLL_ALLREDUCE, COLL_NVLS};
+    } else if (has(sys, "SHARP")) {
+      nsc = 0; /* reduction in the scale-out switches (InfiniBand SHARP): not modelled */
     } else if (has(sys, "A100") && has(sys, "one node")) {
       sc[nsc++] = (scenario){"dgx-a100:nodes=1", 8, 1, COLL_ALLREDUCE, COLL_RING};
     } else if (has(sys, "A100") && has(sys, "across nodes")) {
@@ -142,7 +144,7 @@ wk_errcode coll_validate_md(const char *text, coll_vrow *rows, int max, int *nro
       row->published_lo = lo;
       row->published_hi = hi;
       if (!nsc) {
-        snprintf(row->scenario, sizeof row->scenario, "not modelled (in-switch reduction)");
+        snprintf(row->scenario, sizeof row->scenario, "not modelled (reduction in the scale-out switches)");
         continue;
       }
       wk_errcode e = predict(&sc[k], row, err);

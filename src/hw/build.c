@@ -62,6 +62,10 @@ wk_errcode hw_config_check(const hw_config *cfg, const char *path, wk_err *err) 
   if (cps > 1 && !(cfg->scaleup_bytes_per_s > 0))
     return bad(err, path, cfg->line_supernode, cfg->col_supernode,
                "missing supernode.gbytes_per_s (scale-up bandwidth per card per direction, GB/s)");
+  if (cfg->scaleup == HW_SCALEUP_MESH && cfg->scaleup_reduction)
+    return bad(err, path, cfg->line_supernode, cfg->col_supernode,
+               "supernode.in_switch_reduction needs supernode.topology: switch (a full mesh has "
+               "no switch to reduce in)");
   if (cfg->scaleup == HW_SCALEUP_MESH && cps > 64)
     return bad(err, path, cfg->line_supernode, cfg->col_supernode,
                "a full-mesh scale-up domain holds at most 64 cards: use supernode.topology: switch");

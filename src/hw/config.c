@@ -36,6 +36,7 @@ static const key keys[] = {
     {"supernode.topology", K_SCALEUP, C(scaleup), 1, 0, 0},
     {"supernode.gbytes_per_s", K_DOUBLE, C(scaleup_bytes_per_s), 1e9, 0, 1},
     {"supernode.latency_us", K_DOUBLE, C(scaleup_latency_s), 1e-6, 0, 0},
+    {"supernode.in_switch_reduction", K_BOOL, C(scaleup_reduction), 1, 0, 0},
     {"nics.per_card", K_INT, C(nics_per_card), 1, 0, 1},
     {"nics.gbits_per_s", K_DOUBLE, C(nic_bytes_per_s), 1e9 / 8, 0, 1},
     {"nics.latency_us", K_DOUBLE, C(nic_latency_s), 1e-6, 0, 0},

@@ -48,6 +48,8 @@ typedef struct hw_config {
   hw_scaleup scaleup;             /* bus switch or full mesh inside the supernode */
   double scaleup_bytes_per_s;     /* per card per direction (switch) or per mesh link */
   double scaleup_latency_s;
+  int scaleup_reduction;          /* the bus switch reduces and multicasts in the switch
+                                   * (NVLink SHARP, "NVLS"): the nvls collectives apply */
   int nics_per_card;
   double nic_bytes_per_s;         /* per NIC per direction */
   double nic_latency_s;           /* NIC + cable, per end */
