@@ -26,6 +26,10 @@ wk_cli_test(coll_nvls "8589934592 +2147483648 +float +nvls +[0-9.]+ +266\\.5[0-9
   coll allreduce --cluster h100-roce-24k:nodes=1 --sizes 8G)
 wk_cli_fail(coll_nvls_no_reduction "^error: algorithm 'nvls' needs a scale-up switch that reduces in the switch"
   coll allreduce --cluster zhengzhou-60k --cards 640 --algo nvls --sizes 1G)
+wk_cli_fail(coll_zero_cards "^error: --cards 0: a collective needs at least 2"
+  coll allreduce --cluster dgx-a100:nodes=1 --cards 0)
+wk_cli_fail(coll_negative_seed "^error: --seed -1: use a seed >= 0"
+  coll allreduce --cluster dgx-a100:nodes=1 --placement random --seed -1)
 wk_cli_test(coll_help "Usage: wanka coll <op>.*--step-factor F" coll --help)
 wk_cli_fail(coll_bad_op "^error: unknown collective 'allreduse'" coll allreduse --cluster dgx-a100)
 wk_cli_fail(coll_no_op "^error: name a collective" coll --cluster dgx-a100)

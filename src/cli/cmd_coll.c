@@ -97,7 +97,7 @@ static void on_progress(void *arg, double frac) {
 }
 
 int cmd_coll(int argc, char **argv) {
-  opts o = {NULL, "packed", "auto", "1M:1G", "float", 0, 1, 1, 1, 2.0, 0};
+  opts o = {NULL, "packed", "auto", "1M:1G", "float", -1, 1, 1, 1, 2.0, 0}; /* cards -1: all */
   const cli_opt table[] = {
       {"cluster", CLI_STR, &o.cluster, "C", "preset or YAML file, with tweaks (NAME:key=value)"},
       {"cards", CLI_INT, &o.cards, "N", "cards per job (default: the whole cluster)"},
@@ -147,6 +147,7 @@ int cmd_coll(int argc, char **argv) {
   if (lo == 0 || lo > hi) return cli_fail("--sizes '%s': need 0 < MIN <= MAX", o.sizes);
   if (!(o.step_factor > 1) && lo < hi)
     return cli_fail("--step-factor %g: use a factor above 1 (e.g. 2)", o.step_factor);
+  if (o.seed < 0) return cli_fail("--seed %lld: use a seed >= 0", (long long)o.seed);
   if (o.concurrent < 1 || o.concurrent > 4096)
     return cli_fail("--concurrent %lld: use 1 to 4096 jobs", (long long)o.concurrent);
   if (strcmp(o.placement, "packed") && strcmp(o.placement, "spread") && strcmp(o.placement, "random"))
@@ -168,7 +169,7 @@ int cmd_coll(int argc, char **argv) {
   hw_cluster *c = hw_load(o.cluster, &err);
   if (!c) return cli_fail_err(&err);
   uint32_t total = hw_cards(c), K = (uint32_t)o.concurrent;
-  int64_t n = o.cards ? o.cards : (op == COLL_SENDRECV ? 2 : (int64_t)(total / K));
+  int64_t n = o.cards >= 0 ? o.cards : (op == COLL_SENDRECV ? 2 : (int64_t)(total / K));
   if (n < 2 || (op == COLL_SENDRECV && n != 2)) {
     hw_free(c);
     return op == COLL_SENDRECV ? cli_fail("sendrecv takes --cards 2")
