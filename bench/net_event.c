@@ -5,8 +5,12 @@
  *        completions/s, < 256 bytes per active flow). Past ~15,000 active flows the flow/link
  *        graph of this fabric percolates; "burst" (on request) starts all of them at once;
  * closed: 20,000 and 100,000 random flows always active (each completion starts another);
- * rings: 100,000 flows in flight in 100 rings of 1,000 ranks, each step started by the last
- *        one's arrival, as L2 runs a ring collective;
+ * steps: 100,000 flows in flight as L2 runs collectives (coll_l2): 50 jobs, each a ring step
+ *        of 1,000 ranks and 2 channels whose flows start together, the job's next step when
+ *        the last of them lands (a group note);
+ * rings: the same rings without the step barrier: rank i sends step k + 1 as soon as its own
+ *        chunk of step k arrives, so the rings drift apart, batches shrink and the rate falls
+ *        with the number of steps (2.4 M/s over 10 steps, 0.7 over 60 on the VM);
  * once : a ring step of 61,440 cards solved once with net_solve_once (aim: < 50 ms). */
 #include <math.h>
 #include <stdio.h>
@@ -137,40 +141,82 @@ static void bench_closed(net_sim *s, uint32_t nflows, uint32_t total) {
   net_sim_reset(s);
 }
 
-/* Rings, as L2 runs a ring collective: nflows / 2000 jobs of 1,000 ranks on consecutive
- * endpoints, two channels each (one sends to the next rank, one to the previous), so nflows
- * flows are in flight; the flow rank i sends at step k, once it completes at its receiver, lets
- * the receiver send step k + 1. Equal chunks, but routes of 2, 4 or 6 hops (so latencies) differ,
- * and steps drift apart as they do in a real ring. */
+/* The ring jobs of the steps and rings cases: job j has RANKS ranks on consecutive endpoints
+ * and two channels (one sends to the next rank, one to the previous). Sender r = (j * 2 +
+ * channel) * RANKS + rank; ring_peer(r) is the sender its chunk goes to. */
+enum { RANKS = 1000 };
+static const double CHUNK = 1048576.0;
+static uint32_t ring_peer(uint32_t r) {
+  return r / RANKS * RANKS + (r % RANKS + (r / RANKS % 2 ? RANKS - 1 : 1)) % RANKS;
+}
+static uint32_t ring_ep(uint32_t r) { return r / (2 * RANKS) * RANKS + r % RANKS; }
+
+/* Adds sender r's chunk to its peer, starting at t; returns the flow id. */
+static uint32_t add_ring_flow(net_sim *s, uint32_t r, double t, uint32_t group, uint32_t flags) {
+  uint32_t rt[8], id;
+  net_flow_spec sp = {rt, route(ring_ep(r), ring_ep(ring_peer(r)), wk_mix64(r), rt), CHUNK, t,
+                      group, flags};
+  if (net_flow_add(s, &sp, &id) != WK_EOK) abort();
+  return id;
+}
+
+/* Steps, as coll_l2 drives the engine: nflows / 2000 jobs; job j's step k is its 2,000 flows
+ * of one chunk started at once, tagged with group j, and step k + 1 starts when the group note
+ * says the last of them landed. */
+static void bench_steps(net_sim *s, uint32_t nflows, uint32_t steps) {
+  uint32_t njobs = nflows / (2 * RANKS);
+  if (!njobs || njobs * RANKS > E) return;
+  uint32_t *step = calloc(njobs, sizeof *step);
+  double t0 = bench_now(), t1 = 0.0;
+  for (uint32_t r = 0; r < njobs * 2 * RANKS; r++) add_ring_flow(s, r, 0.0, r / (2 * RANKS), 0);
+  net_note n;
+  uint64_t done = 0;
+  int first = 1;
+  while (net_sim_next(s, &n)) {
+    if (first) first = 0, t1 = bench_now();
+    if (n.kind != NET_NOTE_GROUP) continue;
+    done += 2 * RANKS;
+    if (++step[n.id] < steps)
+      for (uint32_t r = n.id * 2 * RANKS; r < (n.id + 1) * 2 * RANKS; r++)
+        add_ring_flow(s, r, net_sim_now(s), n.id, 0);
+  }
+  double t2 = bench_now();
+  net_stats st;
+  net_sim_stats(s, &st);
+  printf("event steps  : %u jobs of %u ranks x 2 channels (%u flows in flight, peak %u active), %u "
+         "steps each after the last: %lu completions over %.3f ms simulated; first solve %.3f s\n",
+         njobs, (unsigned)RANKS, njobs * 2 * RANKS, st.peak_active, steps, (unsigned long)done,
+         net_sim_now(s) * 1e3, t1 - t0);
+  printf("  %.2f M completions/s after the first solve (%.3f s)\n",
+         (double)(done - 2 * RANKS) / (t2 - t1) / 1e6, t2 - t1);
+  print_stats(s, t2 - t0, njobs * 2 * RANKS);
+  free(step);
+  net_sim_reset(s);
+}
+
+/* Rings without the step barrier: the flow rank i sends at step k, once it completes at its
+ * receiver, lets the receiver send step k + 1. Equal chunks, but routes of 2, 4 or 6 hops (so
+ * latencies) differ, and steps drift apart as they do in a real ring. */
 static void bench_rings(net_sim *s, uint32_t nflows, uint32_t steps) {
-  enum { RANKS = 1000 };
-  uint32_t njobs = nflows / (2 * RANKS), nsend = njobs * 2 * RANKS, rt[8], id, cap = 1u << 20;
+  uint32_t njobs = nflows / (2 * RANKS), nsend = njobs * 2 * RANKS, cap = 1u << 20;
   if (!njobs || njobs * RANKS > E) return;
   uint32_t *who = malloc(cap * sizeof *who), *step = malloc(cap * sizeof *step);
-  /* sender r = (job * 2 + channel) * RANKS + rank; its peer is the next or previous rank */
-#define RING_PEER(r) ((r) / RANKS * RANKS + ((r) % RANKS + ((r) / RANKS % 2 ? RANKS - 1 : 1)) % RANKS)
-#define RING_EP(r) ((r) / (2 * RANKS) * RANKS + (r) % RANKS)
-  const double chunk = 1048576.0;
   double t0 = bench_now(), t1 = 0.0;
   for (uint32_t r = 0; r < nsend; r++) {
-    net_flow_spec sp = {rt, route(RING_EP(r), RING_EP(RING_PEER(r)), wk_mix64(r), rt), chunk, 0.0,
-                        NET_NONE, NET_FLOW_NOTIFY};
-    if (net_flow_add(s, &sp, &id) != WK_EOK || id >= cap) abort();
+    uint32_t id = add_ring_flow(s, r, 0.0, NET_NONE, NET_FLOW_NOTIFY);
+    if (id >= cap) abort();
     who[id] = r, step[id] = 0;
   }
   net_note n;
   uint64_t done = 0;
   while (net_sim_next(s, &n)) {
     if (!done++) t1 = bench_now();
-    uint32_t r = RING_PEER(who[n.id]), k = step[n.id] + 1;
+    uint32_t r = ring_peer(who[n.id]), k = step[n.id] + 1;
     if (k == steps) continue;
-    net_flow_spec sp = {rt, route(RING_EP(r), RING_EP(RING_PEER(r)), wk_mix64(r), rt), chunk,
-                        net_sim_now(s), NET_NONE, NET_FLOW_NOTIFY};
-    if (net_flow_add(s, &sp, &id) != WK_EOK || id >= cap) abort();
+    uint32_t id = add_ring_flow(s, r, net_sim_now(s), NET_NONE, NET_FLOW_NOTIFY);
+    if (id >= cap) abort();
     who[id] = r, step[id] = k;
   }
-#undef RING_PEER
-#undef RING_EP
   double t2 = bench_now();
   net_stats st;
   net_sim_stats(s, &st);
@@ -226,8 +272,8 @@ static void bench_ring(net_sim *s, const char *name, int scatter) {
 
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  /* arguments: a flow count (smaller runs for profiling) and/or one case: "event", "rings",
-   * "closed" or "once" runs that part alone, "burst" the all-concurrent case */
+  /* arguments: a flow count (smaller runs for profiling) and/or one case: "event", "steps",
+   * "rings", "closed" or "once" runs that part alone, "burst" the all-concurrent case */
   uint32_t nflows = 100000;
   const char *only = "";
   for (int i = 1; i < argc; i++) { /* a number is the flow count, a word the case: any order */
@@ -242,9 +288,11 @@ int main(int argc, char **argv) {
       nflows = (uint32_t)v;
     }
   }
-  if (*only && strcmp(only, "event") && strcmp(only, "rings") && strcmp(only, "closed") &&
+  if (*only && strcmp(only, "event") && strcmp(only, "rings") && strcmp(only, "steps") &&
+      strcmp(only, "closed") &&
       strcmp(only, "burst") && strcmp(only, "once")) {
-    fprintf(stderr, "net_event: unknown case '%s'; use event, rings, closed, burst or once\n", only);
+    fprintf(stderr, "net_event: unknown case '%s'; use event, steps, rings, closed, burst or once\n",
+            only);
     return 2;
   }
   uint32_t nl = NLINKS;
@@ -262,6 +310,8 @@ int main(int argc, char **argv) {
     FRESH(), bench_event(s, "steady", nflows, 20e-3);
     FRESH(), bench_event(s, "dense", nflows / 5, 100e-6); /* ~13k active */
   }
+  if (all || !strcmp(only, "event") || !strcmp(only, "steps"))
+    FRESH(), bench_steps(s, nflows, 20);
   if (all || !strcmp(only, "event") || !strcmp(only, "rings"))
     FRESH(), bench_rings(s, nflows, 20);
   if (all || !strcmp(only, "event") || !strcmp(only, "closed")) {
