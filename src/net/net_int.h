@@ -214,10 +214,16 @@ float net_link_tol(double capacity); /* net_link.tol for a link of that capacity
 /* marks f's links as touched this batch (OR-ing flags into those that were already) */
 void net_seed_links(net_sim *s, uint32_t f, uint32_t flags);
 void net_solve_batch(net_sim *s);                 /* re-solve after a batch of changes */
+/* progressive filling of the flows in ulist with every other flow at its rate: new rates in
+ * scratch, links that froze flows marked NET_LFROZE (the first half of a re-solve) */
+void net_fill(net_sim *s);
 /* sim.c */
 void net_begin_batch(net_sim *s);
 int net_step_batch(net_sim *s); /* processes the next batch of equal-time events; 0 if none */
-wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, int push_start);
+/* how: NET_ADD_PUSH queues its start event; NET_ADD_NOHEAP reserves no slot in its links' flow
+ * heaps (net_maxmin: the flow is filled once and never joins them) */
+enum { NET_ADD_PUSH = 1u, NET_ADD_NOHEAP = 2u };
+wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, unsigned how);
 void net_flow_start(net_sim *s, uint32_t f); /* joins its links now (part of a batch) */
 void net_flow_set_rate(net_sim *s, uint32_t f, double r);
 double net_flow_lat(const net_sim *s, uint32_t f); /* route latency, seconds: O(1), or O(hops) */

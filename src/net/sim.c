@@ -127,7 +127,7 @@ static uint32_t alloc_route(net_sim *s, uint32_t nh) {
   return r;
 }
 
-wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, int push) {
+wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, unsigned how) {
   if (sp->nhops > NET_MAX_HOPS)
     return wk_err_set(NULL, WK_ERANGE, NULL, 0, 0, "route of %u hops", sp->nhops);
   if (sp->group != NET_NONE && sp->group >= NET_MAX_GROUPS) return WK_ERANGE;
@@ -161,6 +161,7 @@ wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, i
     uint32_t l = sp->route[k];
     s->hop[r + k] = (net_hop){l, NET_NIL};
     lat += (double)s->lat[l];
+    if (how & NET_ADD_NOHEAP) continue; /* it never joins the link's heap */
     if (s->lk[l].res == s->lk[l].fcap) { /* reserve the link-heap slot now: the loop never grows */
       /* by 1.5x from 1: most links of a large fabric carry a handful of flows */
       uint32_t n = s->lk[l].fcap < 2 ? s->lk[l].fcap + 1 : s->lk[l].fcap + s->lk[l].fcap / 2;
@@ -180,13 +181,13 @@ wk_errcode net_flow_add_int(net_sim *s, const net_flow_spec *sp, uint32_t *id, i
   s->f_tlast[f] = sp->start_s + 0.0; /* -0 becomes +0: event times order by their bits */
   s->f_rate[f] = 0.0;
   if (sp->group != NET_NONE) s->g_left[sp->group]++;
-  if (push) net_sq_push(s, f);
+  if (how & NET_ADD_PUSH) net_sq_push(s, f);
   *id = f;
   return WK_EOK;
 }
 
 wk_errcode net_flow_add(net_sim *s, const net_flow_spec *sp, uint32_t *id) {
-  return net_flow_add_int(s, sp, id, 1);
+  return net_flow_add_int(s, sp, id, NET_ADD_PUSH);
 }
 
 /* ---- the loop ---------------------------------------------------------------------------- */

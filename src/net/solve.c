@@ -252,9 +252,9 @@ static void freeze_link(net_sim *s, uint32_t l, double k) {
 
 /* Progressive filling of the flows in U (ulist) with every other flow frozen at its rate; the
  * new rates go to scratch[f], the per-link heaps keep the old ones the walks rely on. Marks the
- * links that froze flows (NET_LFROZE, level in mf) and those where a rate moved (NET_LDIRTY).
- * O((|U| * h) log L_U). */
-static void fill(net_sim *s) {
+ * links that froze flows (NET_LFROZE, level in mf). Reads no link heap, so net_maxmin runs it
+ * on flows that never joined theirs. O((|U| * h) log L_U). */
+void net_fill(net_sim *s) {
   const uint32_t ep = s->epoch;
   for (uint32_t i = 0; i < s->nlq; i++) {
     net_link *lk = &s->lk[s->lq[i]];
@@ -335,13 +335,18 @@ static void fill(net_sim *s) {
     net_lh_pop(s);
     freeze_link(s, l, k);
   }
+  s->st.flows_resolved += s->nu;
+}
+
+/* net_fill, then the links on which a rate of U moved are marked NET_LDIRTY for disturbed(). */
+static void fill(net_sim *s) {
+  net_fill(s);
   for (uint32_t i = 0; i < s->nu; i++) {
     uint32_t f = s->ulist[i];
     if (!rate_moved(s, f)) continue;
     const net_hop *hp = s->hop + s->f_hop[f];
     for (uint32_t k2 = 0; k2 < s->f_nh[f]; k2++) s->lk[hp[k2].link].fl_ |= NET_LDIRTY;
   }
-  s->st.flows_resolved += s->nu;
 }
 
 /* Writes the new rates of the flows of U that moved into the flow table, the per-link heaps and
