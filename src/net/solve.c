@@ -228,11 +228,20 @@ static uint32_t disturbed(net_sim *s, int solved) {
 }
 
 /* Link l has the lowest fair share k of the fill: its unfrozen flows of U freeze at k, which
- * takes k off what is left of their other links. */
+ * takes k off what is left of their other links. A link of an all-to-all holds thousands of
+ * flows scattered over tables far larger than the caches: each flow's record, then its route,
+ * is asked for a few flows ahead (FREEZE_AHEAD), so their misses overlap. */
+#define FREEZE_AHEAD 8u
 static void freeze_link(net_sim *s, uint32_t l, double k) {
   const uint32_t ep = s->epoch;
   int64_t kfx = fx(k);
   for (uint32_t i = s->lk[l].uoff, e = i + s->lk[l].ucnt; i < e; i++) {
+    if (i + 2 * FREEZE_AHEAD < e) {
+      uint32_t g = s->uflow[i + 2 * FREEZE_AHEAD];
+      __builtin_prefetch(&s->f_hop[g]);
+      __builtin_prefetch(&s->f_mark[g]);
+    }
+    if (i + FREEZE_AHEAD < e) __builtin_prefetch(&s->hop[s->f_hop[s->uflow[i + FREEZE_AHEAD]]]);
     uint32_t f = s->uflow[i];
     if (s->f_mark[f] != ep) continue;
     s->f_mark[f] = ep + 1;
