@@ -453,6 +453,18 @@ wk_errcode coll_l1(coll_ctx *x, const coll_plan *p, double *time_s, wk_err *err)
 }
 
 /* ---- L2 ----------------------------------------------------------------------------------- */
+/* L1's per-flow scratch is kept between calls so that L1 sweeps allocate nothing, but an L2 run
+ * does not use it: after an L1 solve of a 16.8 M-flow all-to-all it holds ~0.9 GB that would
+ * sit beside L2's own tables. Dropped here, grown again by the next L1 solve. */
+static void drop_l1_scratch(coll_ctx *x) {
+  void *p[] = {x->roff, x->rate, x->lat, x->fnet, x->shared, x->srate, x->rlink, x->ulink};
+  for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) wk_free(p[i]);
+  x->roff = x->rlink = x->shared = x->ulink = NULL;
+  x->rate = x->lat = x->srate = NULL;
+  x->fnet = NULL;
+  x->capr = x->caprl = x->capu = 0;
+}
+
 typedef struct l2_job {
   const coll_plan *p;
   uint32_t ph;   /* current phase */
@@ -498,6 +510,7 @@ wk_errcode coll_l2(coll_ctx *x, coll_plan *const *plans, uint32_t k, double *tim
     return wk_err_set(err, WK_ERANGE, NULL, 0, 0,
                       "level 2 would simulate %.3g flows (limit %.3g): use level 1, fewer "
                       "cards or a smaller size", total, COLL_L2_MAX_FLOWS);
+  drop_l1_scratch(x);
   l2_job *jobs = wk_calloc(k ? k : 1, sizeof *jobs);
   net_sim_reset(x->sim);
   if (x->progress) net_sim_set_tick(x->sim, COLL_L2_TICK);
