@@ -23,6 +23,7 @@ run trace_gen trace gen --cards 61440 --days 2 --seed 7
 run trace_info trace info "$shared/data/traces/theta_2022.swf" --json
 run coll_l1 coll allreduce --cluster dgx-a100 --cards 256 --level 1 --sizes 1M:64M --step-factor 8 --json
 run coll_l2 coll allreduce --cluster dgx-a100 --cards 128 --level 2 --sizes 1M:64M --step-factor 8 --placement random --seed 2 --json
+run coll_nvls_concurrent coll allreduce --cluster h100-roce-24k:nodes=8 --cards 8 --concurrent 4 --level 2 --sizes 1M:1G --step-factor 32 --json
 run train train --cluster dgx-a100 --model llama3-8b --seq 4096 --gbs 128 --tp 2 --pp 2 --cards 64 --level 1 --json
 run plan plan --cluster dgx-a100 --model llama3-8b --cards 64 --gbs 256 --seq 4096 --top 2 --json
 run sim_stencil sim stencil --cluster zhengzhou-60k --cards 64 --grid 1024 --json
