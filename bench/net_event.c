@@ -291,8 +291,8 @@ int main(int argc, char **argv) {
   if (*only && strcmp(only, "event") && strcmp(only, "rings") && strcmp(only, "steps") &&
       strcmp(only, "closed") &&
       strcmp(only, "burst") && strcmp(only, "once")) {
-    fprintf(stderr, "net_event: unknown case '%s'; use event, steps, rings, closed, burst or once\n",
-            only);
+    fprintf(stderr,
+            "net_event: unknown case '%s'; use event, steps, rings, closed, burst or once\n", only);
     return 2;
   }
   uint32_t nl = NLINKS;

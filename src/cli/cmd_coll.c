@@ -130,8 +130,8 @@ int cmd_coll(int argc, char **argv) {
     return cli_fail("unknown collective '%s' (allreduce, allgather, reducescatter, broadcast, "
                     "reduce, alltoall or sendrecv)", pos[0]);
   if (coll_algo_parse(o.algo, &algo))
-    return cli_fail("unknown algorithm '%s' (auto, ring, tree, rhd, hier, nvls, direct or pairwise)",
-                    o.algo);
+    return cli_fail("unknown algorithm '%s' (auto, ring, tree, rhd, hier, nvls, direct or "
+                    "pairwise)", o.algo);
   if (!o.cluster) return cli_fail("name a cluster with --cluster (see 'wanka cluster list')");
   if (o.level < 0 || o.level > 2) return cli_fail("--level %lld: use 0, 1 or 2", (long long)o.level);
   double elt;

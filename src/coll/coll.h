@@ -1,7 +1,8 @@
 /* coll — collective communication on the cluster model: all-reduce, all-gather,
  * reduce-scatter, broadcast, reduce, all-to-all and send/recv, by ring, double binary tree,
  * recursive halving-doubling, hierarchical (scale-up domain first, then the fabric),
- * in-switch reduction (NVLS) and direct/pairwise algorithms, timed at three fidelity levels (DESIGN.md):
+ * in-switch reduction (NVLS) and direct/pairwise algorithms, timed at three fidelity levels
+ * (DESIGN.md):
  *   L0 analytic alpha-beta with the bottleneck bandwidth of the path class;
  *   L1 one symmetric step solved as concurrent flows with max-min sharing on the real
  *      placement, times the number of identical steps;
@@ -129,7 +130,7 @@ typedef struct coll_vrow {
   double published_lo;    /* busbw, bytes/s (lo == hi unless the source gives a range) */
   double published_hi;
   double predicted;       /* busbw, bytes/s; 0 when not modelled */
-  int modelled;           /* 0: e.g. NVLink SHARP (NVLS), which wanka does not model */
+  int modelled;           /* 0: e.g. reduction in InfiniBand switches (SHARP), not modelled */
   double error_pct;       /* (predicted - published midpoint) / midpoint * 100 */
 } coll_vrow;
 

@@ -144,7 +144,8 @@ wk_errcode coll_validate_md(const char *text, coll_vrow *rows, int max, int *nro
       row->published_lo = lo;
       row->published_hi = hi;
       if (!nsc) {
-        snprintf(row->scenario, sizeof row->scenario, "not modelled (reduction in the scale-out switches)");
+        snprintf(row->scenario, sizeof row->scenario,
+                 "not modelled (reduction in the scale-out switches)");
         continue;
       }
       wk_errcode e = predict(&sc[k], row, err);

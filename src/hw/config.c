@@ -316,9 +316,11 @@ wk_errcode hw_yaml_error(const struct yaml_parser_s *p, const char *text, size_t
 wk_errcode hw_yaml_load(const char *text, size_t len, const char *path,
                         struct yaml_document_s *doc, wk_err *err) {
   yaml_parser_t parser;
-  if (!yaml_parser_initialize(&parser)) return wk_err_set(err, WK_EIO, path, 0, 0, "libyaml init failed");
+  if (!yaml_parser_initialize(&parser))
+    return wk_err_set(err, WK_EIO, path, 0, 0, "libyaml init failed");
   yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-  wk_errcode c = yaml_parser_load(&parser, doc) ? WK_OK : hw_yaml_error(&parser, text, len, path, err);
+  wk_errcode c =
+      yaml_parser_load(&parser, doc) ? WK_OK : hw_yaml_error(&parser, text, len, path, err);
   yaml_parser_delete(&parser);
   return c;
 }
