@@ -24,6 +24,8 @@ wk_cli_test(coll_concurrent "2 jobs at once.*slowdown.* 0 .* 1 "
   coll alltoall --cluster zhengzhou-60k:oversubscription=3 --cards 64 --concurrent 2 --placement spread --sizes 16M)
 wk_cli_test(coll_nvls "8589934592 +2147483648 +float +nvls +[0-9.]+ +266\\.5[0-9] +466\\.[45][0-9]"
   coll allreduce --cluster h100-roce-24k:nodes=1 --sizes 8G)
+wk_cli_test(coll_nvls_tweak "8589934592 +2147483648 +float +nvls +[0-9.]+ +177\\.[0-9]+ +311\\.0[0-9]"
+  coll allreduce --cluster dgx-a100:nodes=1,supernode.in_switch_reduction=true --sizes 8G)
 wk_cli_fail(coll_nvls_no_reduction "^error: algorithm 'nvls' needs a scale-up switch that reduces in the switch"
   coll allreduce --cluster zhengzhou-60k --cards 640 --algo nvls --sizes 1G)
 wk_cli_fail(coll_zero_cards "^error: --cards 0: a collective needs at least 2"
