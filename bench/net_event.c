@@ -288,9 +288,8 @@ int main(int argc, char **argv) {
       nflows = (uint32_t)v;
     }
   }
-  if (*only && strcmp(only, "event") && strcmp(only, "rings") && strcmp(only, "steps") &&
-      strcmp(only, "closed") &&
-      strcmp(only, "burst") && strcmp(only, "once")) {
+  if (*only && strcmp(only, "event") && strcmp(only, "steps") && strcmp(only, "rings") &&
+      strcmp(only, "closed") && strcmp(only, "burst") && strcmp(only, "once")) {
     fprintf(stderr,
             "net_event: unknown case '%s'; use event, steps, rings, closed, burst or once\n", only);
     return 2;

@@ -285,8 +285,7 @@ static wk_errcode build_nvls(coll_ctx *x, coll_plan *p, wk_err *err) {
                       "algorithm 'nvls' needs a scale-up switch that reduces in the switch "
                       "(supernode.in_switch_reduction: true, as H100's NVSwitch); %s has none "
                       "(use ring, tree, rhd or hier)", cfg->name);
-  uint32_t ns = segments(x, p);
-  if (ns > 1 || dom(x, p, 0) != dom(x, p, p->n - 1))
+  if (segments(x, p) > 1) /* one run of consecutive ranks in one domain */
     return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
                       "algorithm 'nvls' needs every card in one scale-up domain of %u cards "
                       "(use hier across domains, or ring)", x->cps);

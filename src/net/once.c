@@ -10,18 +10,18 @@
 
 #include "net/net_int.h"
 
-/* Adds and starts flow i of the CSR set at time 0 as one batch; ids come out as 0..n-1 because
- * the sim is idle (after a reset the free list is empty). */
-static wk_errcode start_all(net_sim *s, uint32_t nflows, const uint32_t *route_off,
-                            const uint32_t *route_link, const double *bytes, double *fin) {
+/* Adds flow i of the CSR set (bytes[i], or 1 without bytes) at time 0, with no start event, and
+ * opens the batch; ids come out as 0..n-1 because the sim is idle (after a reset the free list
+ * is empty). how: as net_flow_add_int. */
+static wk_errcode add_all(net_sim *s, uint32_t nflows, const uint32_t *route_off,
+                          const uint32_t *route_link, const double *bytes, unsigned how) {
   if (s->fhigh != 0 || s->nev != 0 || s->sq_n != 0) return WK_EVALUE; /* not idle */
   net_sim_reset(s);
-  s->finish_out = fin;
   for (uint32_t i = 0; i < nflows; i++) {
     net_flow_spec sp = {route_link + route_off[i], route_off[i + 1] - route_off[i],
                         bytes ? bytes[i] : 1.0, 0.0, NET_NONE, 0};
     uint32_t id;
-    wk_errcode e = net_flow_add_int(s, &sp, &id, 0);
+    wk_errcode e = net_flow_add_int(s, &sp, &id, how);
     if (e != WK_EOK) {
       net_sim_reset(s);
       return e;
@@ -29,6 +29,15 @@ static wk_errcode start_all(net_sim *s, uint32_t nflows, const uint32_t *route_o
     WK_ASSERT(id == i);
   }
   net_begin_batch(s);
+  return WK_EOK;
+}
+
+/* Adds and starts every flow of the CSR set at time 0 as one batch, and solves it. */
+static wk_errcode start_all(net_sim *s, uint32_t nflows, const uint32_t *route_off,
+                            const uint32_t *route_link, const double *bytes, double *fin) {
+  wk_errcode e = add_all(s, nflows, route_off, route_link, bytes, 0);
+  if (e != WK_EOK) return e;
+  s->finish_out = fin;
   for (uint32_t i = 0; i < nflows; i++) net_flow_start(s, i);
   if (s->changed) net_solve_batch(s);
   return WK_EOK;
@@ -45,20 +54,8 @@ static void read_rates(const net_sim *s, uint32_t nflows, double *rate) {
  * needs. A flow with no hop has no bandwidth to share: INFINITY. */
 wk_errcode net_maxmin(net_sim *s, uint32_t nflows, const uint32_t *route_off,
                       const uint32_t *route_link, double *rate) {
-  if (s->fhigh != 0 || s->nev != 0 || s->sq_n != 0) return WK_EVALUE; /* not idle */
-  net_sim_reset(s);
-  for (uint32_t i = 0; i < nflows; i++) {
-    net_flow_spec sp = {route_link + route_off[i], route_off[i + 1] - route_off[i], 1.0, 0.0,
-                        NET_NONE, 0};
-    uint32_t id;
-    wk_errcode e = net_flow_add_int(s, &sp, &id, NET_ADD_NOHEAP);
-    if (e != WK_EOK) {
-      net_sim_reset(s);
-      return e;
-    }
-    WK_ASSERT(id == i);
-  }
-  net_begin_batch(s);
+  wk_errcode e = add_all(s, nflows, route_off, route_link, NULL, NET_ADD_NOHEAP);
+  if (e != WK_EOK) return e;
   for (uint32_t i = 0; i < nflows; i++) {
     if (!s->f_nh[i]) continue;
     s->f_rate[i] = INFINITY;
