@@ -71,17 +71,20 @@ wk_errcode work_sim_stencil(work_ctx *x, const work_stencil *s, work_sci_result 
    * usual x, then y, then z ordering that also fills edges and corners). */
   uint32_t stride[3] = {1, (uint32_t)d[0], (uint32_t)(d[0] * d[1])};
   double face[3] = {l[1] * l[2], l[0] * l[2], l[0] * l[1]};
+  double axis_s[3] = {0, 0, 0};
   for (int k = 0; k < 3; k++) {
     if (d[k] < 2) continue;
-    double t;
     wk_errcode rc = work_coll(x, COLL_SENDRECV, s->level, 0, stride[k], 2,
-                              face[k] * H * s->bytes_per_cell, &t, err);
+                              face[k] * H * s->bytes_per_cell, &axis_s[k], err);
     if (rc) return rc;
-    out->comm_s += t;
+    out->comm_s += axis_s[k];
   }
   double interior = 1;
   for (int k = 0; k < 3; k++) interior *= d[k] > 1 ? fmax(0, l[k] - 2 * H) / l[k] : 1;
   out->exposed_comm_s = s->overlap ? fmax(0, out->comm_s - out->compute_s * interior) : out->comm_s;
+  for (int k = 0; k < 3; k++) /* each axis its share of the exposed time */
+    work_phase_add(out->phases, &out->nphases, "halo", WORK_PAT_EXCHANGE, stride[k], (uint32_t)d[k],
+                   axis_s[k], out->exposed_comm_s * axis_s[k] / fmax(out->comm_s, 1e-300));
   out->step_time_s = out->compute_s + out->exposed_comm_s;
   out->flops_per_card = flops;
   out->tflops_per_card = flops / out->step_time_s / 1e12;
@@ -126,11 +129,14 @@ wk_errcode work_sim_fft(work_ctx *x, const work_fft *f, work_sci_result *out, wk
   if (f->pencil) {
     if ((rc = work_coll(x, COLL_ALLTOALL, f->level, 0, 1, (uint32_t)pc, bytes, &t, err))) return rc;
     out->comm_s += t;
+    work_phase_add(out->phases, &out->nphases, "fft", WORK_PAT_ALLTOALL, 1, (uint32_t)pc, t, t);
     if ((rc = work_coll(x, COLL_ALLTOALL, f->level, 0, (uint32_t)pc, (uint32_t)pr, bytes, &t, err))) return rc;
     out->comm_s += t;
+    work_phase_add(out->phases, &out->nphases, "fft", WORK_PAT_ALLTOALL, (uint32_t)pc, (uint32_t)pr, t, t);
   } else {
     if ((rc = work_coll(x, COLL_ALLTOALL, f->level, 0, 1, f->cards, bytes, &t, err))) return rc;
     out->comm_s += t;
+    work_phase_add(out->phases, &out->nphases, "fft", WORK_PAT_ALLTOALL, 1, f->cards, t, t);
   }
   out->exposed_comm_s = out->comm_s; /* transposes separate the passes: nothing to hide behind */
   out->step_time_s = out->compute_s + out->comm_s;
@@ -163,6 +169,8 @@ wk_errcode work_sim_dataparallel(work_ctx *x, const work_dataparallel *d, work_s
   if (rc) return rc;
   double last = fmin(1, 4.0e7 / d->params);
   out->exposed_comm_s = fmax(out->comm_s - out->compute_s * 2 / 3, out->comm_s * last);
+  work_phase_add(out->phases, &out->nphases, "grad", WORK_PAT_RING, 1, d->cards, out->comm_s,
+                 out->exposed_comm_s);
   double opt = stream_time(a, 30 * d->params);
   out->step_time_s = out->compute_s + out->exposed_comm_s + opt;
   out->flops_per_card = flops;

@@ -76,6 +76,19 @@ void work_job_init(work_job *j) {
   j->attn = WORK_ATTN_FLASH;
 }
 
+void work_phase_add(work_phase *ph, int *np, const char *name, work_pattern pattern,
+                    uint32_t stride, uint32_t n, double total_s, double exposed_s) {
+  if (n < 2 || !(total_s > 0) || *np >= WORK_MAX_PHASES) return;
+  work_phase *p = &ph[(*np)++];
+  memset(p, 0, sizeof *p);
+  snprintf(p->name, sizeof p->name, "%s", name);
+  p->pattern = (uint8_t)pattern;
+  p->stride = stride;
+  p->n = n;
+  p->total_s = total_s;
+  p->exposed_s = fmin(total_s, fmax(0, exposed_s));
+}
+
 uint32_t work_job_cards(const work_job *j) {
   return (uint32_t)((int64_t)j->tp * j->pp * j->dp * j->cp);
 }
@@ -493,7 +506,7 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
   uint32_t ndp = (uint32_t)(j->dp * j->cp), nedp = (uint32_t)(j->dp / j->ep);
   double gb = j->dtype == WORK_FP16 ? 2 : 4;
   if (ndp > 1 || nedp > 1) {
-    double t_g = 0, t_p = 0, tt;
+    double t_g = 0, t_p = 0, tt, e_g = 0, e_p = 0; /* e_: the expert groups' part */
     coll_op gop = j->zero ? COLL_REDUCESCATTER : COLL_ALLREDUCE;
     if ((rc = dp_coll(x, j, gop, (uint32_t)t, ndp, params_card0 * gb, &tt, err)))
       return rc;
@@ -502,6 +515,7 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
       if ((rc = dp_coll(x, j, gop, (uint32_t)(t * j->cp * j->ep), nedp, exp_card0 * gb, &tt, err)))
         return rc;
       t_g += tt;
+      e_g = tt;
     }
     if (j->zero) {
       if ((rc = dp_coll(x, j, COLL_ALLGATHER, (uint32_t)t, ndp, params_card0 * 2, &tt, err)))
@@ -512,6 +526,7 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
                           exp_card0 * 2, &tt, err)))
           return rc;
         t_p += tt;
+        e_p = tt;
       }
     }
     double last = fmin(1.0, DP_BUCKET_PARAMS / fmax(1.0, params_card0 + exp_card0));
@@ -523,6 +538,15 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
     } else {
       dp_exposed = fmax(t_g - db0, t_g * last) + (j->zero ? fmax(t_p - df0, t_p * last) : 0);
     }
+    /* the replay's view: dense and expert gradients as two phases, the exposed time split
+     * in proportion to each one's share of the traffic time */
+    double gathers = j->zero >= 3 ? 1 + mm * (2 + full) : 1;
+    double dp_total = t_g + gathers * t_p, edp_total = e_g + gathers * e_p;
+    double share = dp_total > 0 ? (dp_total - edp_total) / dp_total : 0;
+    work_phase_add(r->phases, &r->nphases, "dp", WORK_PAT_RING, (uint32_t)t, ndp,
+                   dp_total - edp_total, dp_exposed * share);
+    work_phase_add(r->phases, &r->nphases, "edp", WORK_PAT_RING, (uint32_t)(t * j->cp * j->ep),
+                   nedp, edp_total, dp_exposed * (1 - share));
   }
   double shard = j->zero ? (double)j->dp * j->cp : 1;
   double t_opt = work_mem_time(a, params_card_max / shard * ADAM_BYTES_PER_PARAM);
@@ -536,6 +560,15 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
   r->b.bubble = t_pipe - pp_exposed - mm * davg;
   r->b.dp = dp_exposed;
   r->b.optimizer = t_opt;
+  /* rank order tp fastest, then cp, dp, pp (Megatron's): TP groups are consecutive ranks, CP
+   * groups at stride tp, EP groups at stride tp cp, pipeline neighbours tp cp dp apart */
+  work_phase_add(r->phases, &r->nphases, "tp", WORK_PAT_RING, 1, (uint32_t)t, r->b.tp, r->b.tp);
+  work_phase_add(r->phases, &r->nphases, "cp", WORK_PAT_RING, (uint32_t)t, (uint32_t)j->cp,
+                 r->b.cp, r->b.cp);
+  work_phase_add(r->phases, &r->nphases, "ep", WORK_PAT_ALLTOALL, (uint32_t)(t * j->cp),
+                 (uint32_t)j->ep, r->b.ep, r->b.ep);
+  work_phase_add(r->phases, &r->nphases, "pp", WORK_PAT_CHAIN, (uint32_t)(t * j->cp * j->dp),
+                 (uint32_t)p, r->b.pp, r->b.pp);
 
   /* FLOPs per step for the whole job: per micro-batch forward, x3 for forward + backward,
    * plus recomputation (hardware FLOPs only). */

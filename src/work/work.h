@@ -103,6 +103,25 @@ typedef struct work_job {
 void work_job_init(work_job *j);
 uint32_t work_job_cards(const work_job *j); /* tp * pp * dp * cp */
 
+/* One kind of communication of a job's iteration, as the replay lays it on the fabric: the
+ * ranks that talk (rank r is the job's r-th card), how, and how long it takes per iteration
+ * alone on the placement it was timed on. Groups: for every base rank b with
+ * (b / stride) % n == 0, the n ranks b, b + stride, ..., b + (n - 1) * stride. */
+typedef enum work_pattern {
+  WORK_PAT_RING,     /* rank i sends to i + 1 (mod n): ring all-reduce, all-gather, reduce-scatter */
+  WORK_PAT_CHAIN,    /* rank i and i + 1 exchange both ways, no wrap: pipeline send/recv */
+  WORK_PAT_EXCHANGE, /* rank i and i + 1 (mod n) exchange both ways: halo exchange along an axis */
+  WORK_PAT_ALLTOALL  /* every rank sends to every other rank of its group */
+} work_pattern;
+typedef struct work_phase {
+  char name[8];      /* "tp", "cp", "ep", "pp", "dp", "edp", "halo", "fft", "grad" */
+  uint8_t pattern;   /* work_pattern */
+  uint32_t stride, n;
+  double total_s;    /* communication time per iteration, alone */
+  double exposed_s;  /* of which on the critical path; the rest hides behind compute */
+} work_phase;
+#define WORK_MAX_PHASES 8
+
 typedef struct work_breakdown { /* seconds per step, on the critical path */
   double compute;   /* forward + backward (+ recompute) kernels, incl. memory-bound ops */
   double tp, pp, dp, ep, cp; /* exposed communication */
@@ -127,6 +146,8 @@ typedef struct work_result {
   int mbs, vpp, microbatches; /* as resolved */
   work_recompute recompute;
   uint64_t colls_timed;    /* coll_time calls made (cache misses) for this result */
+  work_phase phases[WORK_MAX_PHASES]; /* the communication of one step, by kind (replay) */
+  int nphases;
 } work_result;
 
 /* Times collectives of one cluster and caches them by (op, ranks, placement stride, first
@@ -197,6 +218,8 @@ typedef struct work_sci_result {
   int fits;
   int decomp[3];           /* cards per dimension (stencil, fft) */
   double items_per_s;      /* cells/s (stencil), transforms/s (fft), samples/s (dp) */
+  work_phase phases[WORK_MAX_PHASES]; /* the communication of one step (replay) */
+  int nphases;
 } work_sci_result;
 
 /* 3-D stencil on an nx*ny*nz grid over `cards` cards (decomposed into the most cubic

@@ -31,4 +31,9 @@ uint64_t work_coll_misses(const work_ctx *x);
 double work_gemm_time(const hw_accel *a, double peak, double m, double n, double k);
 double work_mem_time(const hw_accel *a, double bytes);
 
+/* Appends a phase to ph[0, *np) (at most WORK_MAX_PHASES): nothing when the group has fewer
+ * than 2 ranks or the phase costs no time. exposed is clamped to [0, total]. */
+void work_phase_add(work_phase *ph, int *np, const char *name, work_pattern pattern,
+                    uint32_t stride, uint32_t n, double total_s, double exposed_s);
+
 #endif
