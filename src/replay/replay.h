@@ -132,4 +132,31 @@ const char *replay_tenant_name(const replay *r, uint32_t i);      /* borrowed */
  * failures at o's rate); 3600 s when failures are off. */
 double replay_young_daly_s(const replay_opts *o, uint32_t cards);
 
+/* ---- the time-sharing model checked against the event level ---------------------------------- */
+/* One job of a contention check: a loop of compute_s of compute, then a ring all-reduce of
+ * `bytes` over cards[0, n) (rank order), the first starting at offset_s. */
+typedef struct replay_cjob {
+  const uint32_t *cards;
+  uint32_t n;
+  double bytes, compute_s, offset_s;
+} replay_cjob;
+typedef struct replay_cjob_opts {
+  uint32_t iterations; /* per job (default 40) */
+  uint32_t warmup;     /* iterations not measured (default 4) */
+  double jitter;       /* each compute lasts compute_s x U(1 - jitter, 1 + jitter) (default 0.05) */
+  uint64_t seed;
+} replay_cjob_opts;
+void replay_cjob_opts_init(replay_cjob_opts *o);
+typedef struct replay_cjob_result {
+  double alone_s, shared_s;     /* L2 mean iteration time alone and with the others */
+  double l2_slowdown;           /* shared / alone */
+  double model_slowdown;        /* what the replay's fabric model predicts */
+} replay_cjob_result;
+/* Runs the k jobs at L2 (every flow of every ring step, one shared fabric, on cluster c),
+ * each alone and then all together, and predicts their slowdowns with the fabric model the
+ * replay uses. Card sets must be disjoint. OUT out[0, k). Cost: k + 1 L2 runs of
+ * iterations x 2(n - 1) steps x n x 4 subflows per job. */
+wk_errcode replay_contention_check(const hw_cluster *c, const replay_cjob *jobs, uint32_t k,
+                                   const replay_cjob_opts *o, replay_cjob_result *out, wk_err *err);
+
 #endif

@@ -1,0 +1,76 @@
+/* replay_int.h — private to src/replay: the shared fabric under the running jobs (fabric.c),
+ * the workload every job carries (workload.c), and the L2 check of the time-sharing model
+ * (contention.c). */
+#ifndef WK_REPLAY_INT_H
+#define WK_REPLAY_INT_H
+
+#include "replay.h"
+#include "work/work.h"
+
+/* ---- a job's iteration, as the fabric model needs it ------------------------------------- */
+/* What one (workload, card count) gives every job of that kind: the iteration time alone on
+ * the ideal placement (the reference), and its communication phases, each with its time and
+ * exposed part there and the per-subflow bottleneck rate its traffic got there (rate_ref),
+ * against which the rate it gets on its real cards, shared, is measured. */
+typedef struct replay_shape {
+  double iter_ref_s;
+  int nphases;
+  work_phase ph[WORK_MAX_PHASES];
+  double rate_ref[WORK_MAX_PHASES]; /* bytes/s per subflow; INFINITY: no link carries it */
+} replay_shape;
+
+/* ---- laying a phase on cards ------------------------------------------------------------------ */
+/* Subflows per edge of a ring, chain or exchange: a collective library spreads each edge over
+ * several channels (queue pairs), which ECMP hashes onto different paths. An all-to-all has
+ * enough pairs to spread without. */
+#define REPLAY_FAB_CHANNELS 4
+
+/* Lays phase p of a job whose rank r sits on cards[r] (ncards ranks) on cluster c: calls
+ * fn(ctx, route) for every subflow's route. O(subflows x hops). */
+void replay_fab_lay(const hw_cluster *c, const uint32_t *cards, uint32_t ncards,
+                    const work_phase *p, void (*fn)(void *ctx, const hw_route *r), void *ctx);
+/* The bottleneck per-subflow rate of phase p laid alone on cards (min over links of capacity /
+ * subflows crossing it): bytes/s, INFINITY when no subflow crosses a link. */
+double replay_fab_phase_rate(const hw_cluster *c, const uint32_t *cards, uint32_t ncards,
+                             const work_phase *p);
+
+/* ---- the shared fabric ----------------------------------------------------------------------- */
+/* Every running job whose traffic crosses switch-to-switch links, and the expected load it puts
+ * on each. Time-sharing model (docs/replay.md): a job communicates during part of each
+ * iteration; phase k of job j is active a fraction q = X'/P of the time (X' its time as
+ * shared, P the job's iteration time). While it is active, on every link it crosses, the other
+ * jobs take their expected load (sum of q x subflows x rate), but never more than leaves it
+ * its fair share against their expected subflows (the max-min floor); its rate is the least
+ * over its links, and over its private links (NIC, scale-up) alone. Solved as a fixed point
+ * over the jobs whose links changed. */
+typedef struct replay_fab replay_fab;
+/* cap: link capacities (borrowed; may be changed between solves through replay_fab_link_changed
+ * for faults). max_jobs: job ids are [0, max_jobs). */
+replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, uint32_t max_jobs);
+void replay_fab_free(replay_fab *f); /* NULL is a no-op */
+/* Adds job `job` on cards[0, ncards) (rank order) with its shape (borrowed for the call). Its
+ * traffic takes effect at the next solve. O(subflows x hops). */
+void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const uint32_t *cards,
+                    uint32_t ncards);
+void replay_fab_remove(replay_fab *f, uint32_t job); /* no-op for a job not added */
+/* Re-solves the jobs touched by adds and removes since the last solve, and every job their
+ * change reaches. OUT *n: the jobs whose stretch changed (buffer owned by f, valid until the
+ * next call). */
+const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n);
+/* Iteration time as placed and shared / iteration time of the reference (>= 0; INFINITY when a
+ * phase has no path). 1 for a job not added. */
+double replay_fab_stretch(const replay_fab *f, uint32_t job);
+int replay_fab_has(const replay_fab *f, uint32_t job);
+
+typedef struct replay_fab_stats {
+  uint64_t solves;          /* replay_fab_solve calls that had work */
+  uint64_t evals;           /* job evaluations in all solves */
+  uint64_t entries_visited; /* (phase, link) entries read by those evaluations */
+  uint64_t adds;            /* jobs added with traffic on shared links */
+  uint32_t peak_jobs;       /* most jobs with shared traffic at once */
+} replay_fab_stats;
+void replay_fab_get_stats(const replay_fab *f, replay_fab_stats *out);
+/* Expected load (bytes/s) on link l now, over all jobs. */
+double replay_fab_link_load(const replay_fab *f, uint32_t l);
+
+#endif
