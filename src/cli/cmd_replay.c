@@ -27,18 +27,27 @@ static int write_jobs(const replay *r, const char *dir) {
     cli_out_abort(&jo);
     return cli_fail("cannot write '%s': %s", ts_path, strerror(e));
   }
-  fprintf(jo.f, "id,tenant,submit_s,start_s,end_s,cards,domains_spanned,restarts,preemptions,fate\n");
+  fprintf(jo.f, "id,tenant,submit_s,start_s,end_s,cards,domains_spanned,restarts,preemptions,fate,"
+                "workload,iter_ideal_s,iter_actual_s,slowdown\n");
   size_t n;
   const replay_job *j = replay_jobs(r, &n);
   for (size_t i = 0; i < n; i++)
-    fprintf(jo.f, "%lld,%s,%.3f,%.3f,%.3f,%u,%u,%u,%u,%s\n", (long long)j[i].id,
+    fprintf(jo.f, "%lld,%s,%.3f,%.3f,%.3f,%u,%u,%u,%u,%s,%s,%.6g,%.6g,%.6g\n", (long long)j[i].id,
             replay_tenant_name(r, j[i].tenant), j[i].submit_s, j[i].start_s, j[i].end_s, j[i].cards,
-            j[i].domains, j[i].restarts, j[i].preemptions, replay_fate_name((replay_fate)j[i].fate));
-  fprintf(to.f, "time_s,busy_cards,down_cards,queued_jobs,queued_cards\n");
+            j[i].domains, j[i].restarts, j[i].preemptions, replay_fate_name((replay_fate)j[i].fate),
+            replay_workload_name(r, j[i].workload), j[i].iter_ideal_s, j[i].iter_actual_s,
+            j[i].slowdown);
+  int tiers = replay_get_metrics(r)->fabric_tiers;
+  fprintf(to.f, "time_s,busy_cards,down_cards,queued_jobs,queued_cards");
+  for (int k = 1; k <= tiers; k++) fprintf(to.f, ",tier%d_util", k);
+  fputc('\n', to.f);
   const replay_sample *s = replay_samples(r, &n);
-  for (size_t i = 0; i < n; i++)
-    fprintf(to.f, "%.0f,%u,%u,%u,%llu\n", s[i].t_s, s[i].busy_cards, s[i].down_cards, s[i].queued_jobs,
+  for (size_t i = 0; i < n; i++) {
+    fprintf(to.f, "%.0f,%u,%u,%u,%llu", s[i].t_s, s[i].busy_cards, s[i].down_cards, s[i].queued_jobs,
             (unsigned long long)s[i].queued_cards);
+    for (int k = 0; k < tiers; k++) fprintf(to.f, ",%.4f", s[i].tier_util[k]);
+    fputc('\n', to.f);
+  }
   /* both complete on disk (flushed, no stream error) before either is renamed */
   const char *bad = (fflush(jo.f) || ferror(jo.f)) ? jobs_path
                     : (fflush(to.f) || ferror(to.f)) ? ts_path
@@ -61,6 +70,7 @@ static int write_jobs(const replay *r, const char *dir) {
 int cmd_replay(int argc, char **argv) {
   const char *cluster = NULL, *trace_path = NULL, *format = "auto", *tenants_path = NULL;
   const char *policy = "backfill", *placement = "topo", *failures = NULL, *ckpt = "1h", *out_dir = NULL;
+  const char *fabric = "on", *workloads_path = NULL;
   double restart_cost = 300, time_scale = 1, load = 1, comm = 0.1, sample = 600;
   int64_t cards_per_unit = 1, seed = 1, lookahead = 500, abandon_after = 50;
   int skip_bad = 0, json = 0, wt_kill = 0, preempt_ckpt = 0;
@@ -76,7 +86,9 @@ int cmd_replay(int argc, char **argv) {
       {"restart-cost", CLI_DURATION, &restart_cost, "T", "time to restart after a failure or preemption (default 5m)"},
       {"preempt-checkpoint", CLI_FLAG, &preempt_ckpt, NULL, "preempted jobs checkpoint as they stop (lose no work)"},
       {"abandon-after", CLI_INT, &abandon_after, "N", "give up a job after N failures in a row that save no checkpoint (default 50; 0 = never)"},
-      {"comm-fraction", CLI_DOUBLE, &comm, "F", "communication share of a step, for placement stretch (default 0.1)"},
+      {"fabric", CLI_STR, &fabric, "on|off", "on (default): jobs run their workloads on the shared fabric; off: the placement stretch model"},
+      {"workloads", CLI_STR, &workloads_path, "FILE.yaml", "rules giving each job a model or kernel (default: docs/replay.md)"},
+      {"comm-fraction", CLI_DOUBLE, &comm, "F", "with --fabric off: communication share of a step (default 0.1)"},
       {"walltime-kill", CLI_FLAG, &wt_kill, NULL, "kill runs that exceed their requested walltime"},
       {"lookahead", CLI_INT, &lookahead, "N", "queued jobs examined per pass (default 500, as Slurm)"},
       {"cards-per-unit", CLI_INT, &cards_per_unit, "K", "cards per trace unit (GPU, node, processor; default 1)"},
@@ -135,21 +147,34 @@ int cmd_replay(int argc, char **argv) {
   o.abandon_after = (uint32_t)abandon_after;
   o.seed = (uint64_t)seed;
   o.sched.lookahead = (uint32_t)lookahead;
+  if (!strcmp(fabric, "on")) o.fabric = 1;
+  else if (!strcmp(fabric, "off")) o.fabric = 0;
+  else return cli_fail("--fabric must be on or off, not '%s'", fabric);
+  if (workloads_path && !o.fabric) return cli_fail("--workloads needs --fabric on (with the fabric off, jobs carry no workload)");
 
   wk_err err;
   wk_err_clear(&err);
   sched_tenants *ten = NULL;
   if (tenants_path && sched_tenants_load(tenants_path, &ten, &err)) return cli_fail_err(&err);
   o.sched.tenants = ten;
+  replay_workloads *wls = NULL;
+  if (workloads_path && replay_workloads_load(workloads_path, &wls, &err)) {
+    sched_tenants_free(ten);
+    replay_workloads_free(wls);
+    return cli_fail_err(&err);
+  }
+  o.workloads = wls;
   hw_cluster *c = hw_load(cluster, &err);
   if (!c) {
     sched_tenants_free(ten);
+    replay_workloads_free(wls);
     return cli_fail_err(&err);
   }
   trace *t = NULL;
   if (trace_load(trace_path, &to, &t, &err)) {
     hw_free(c);
     sched_tenants_free(ten);
+    replay_workloads_free(wls);
     return cli_fail_err(&err);
   }
   replay *r = NULL;
@@ -157,6 +182,7 @@ int cmd_replay(int argc, char **argv) {
     trace_free(t);
     hw_free(c);
     sched_tenants_free(ten);
+    replay_workloads_free(wls);
     return cli_fail_err(&err);
   }
   const replay_metrics *m = replay_get_metrics(r);
@@ -197,6 +223,18 @@ int cmd_replay(int argc, char **argv) {
     json_object_set_new(j, "useful_card_s", json_real(m->useful_card_s));
     json_object_set_new(j, "mean_queued_jobs", json_real(m->mean_queued_jobs));
     json_object_set_new(j, "tenants", json_integer(replay_ntenants(r)));
+    json_object_set_new(j, "fabric", json_string(o.fabric ? "on" : "off"));
+    json_object_set_new(j, "contention_slowdown_mean", json_real(m->contention_slowdown_mean));
+    json_object_set_new(j, "contention_slowdown_p99", json_real(m->contention_slowdown_p99));
+    json_object_set_new(j, "jobs_slowed", json_real(m->jobs_slowed));
+    json_t *tiers = json_array();
+    for (int k = 0; k < m->fabric_tiers; k++) json_array_append_new(tiers, json_real(m->fabric_util_by_tier[k]));
+    json_object_set_new(j, "fabric_util_by_tier", tiers);
+    json_object_set_new(j, "workloads", json_integer(m->workloads));
+    json_object_set_new(j, "fabric_jobs", json_integer((json_int_t)m->fabric_jobs));
+    json_object_set_new(j, "fabric_solves", json_integer((json_int_t)m->fabric_solves));
+    json_object_set_new(j, "fabric_evals", json_integer((json_int_t)m->fabric_evals));
+    json_object_set_new(j, "fabric_entries", json_integer((json_int_t)m->fabric_entries));
     const trace_counts *tc = trace_get_counts(t);
     json_object_set_new(j, "trace_rows_skipped", json_integer((json_int_t)tc->skipped_bad));
     cli_print_json(j, 10);
@@ -218,6 +256,17 @@ int cmd_replay(int argc, char **argv) {
     printf("failures        %llu (%llu hit running jobs), %llu restarts, %llu preemptions\n",
            (unsigned long long)m->failures, (unsigned long long)m->failures_hit_jobs,
            (unsigned long long)m->restarts, (unsigned long long)m->preemptions);
+    if (o.fabric) {
+      printf("fabric          %u workloads; %llu job runs on shared links; contention slowdown mean %.4f "
+             "(card-weighted), p99 %.4f; %.1f %% of jobs > 5 %% slower than alone\n",
+             m->workloads, (unsigned long long)m->fabric_jobs, m->contention_slowdown_mean,
+             m->contention_slowdown_p99, 100 * m->jobs_slowed);
+      printf("tier util       ");
+      for (int k = 0; k < m->fabric_tiers; k++) printf("%stier %d %.4f", k ? ", " : "", k + 1, m->fabric_util_by_tier[k]);
+      printf("%s (time-averaged load / capacity)\n", m->fabric_tiers ? "" : "no shared links");
+    } else {
+      printf("fabric          off (placement stretch, communication share %.2f)\n", o.comm_fraction);
+    }
     printf("makespan_s      %.0f (%.2f days)\n", m->makespan_s, m->makespan_s / 86400);
     printf("wall_s          %.3f (%.0f jobs/s)\n", m->wall_s, m->wall_s > 0 ? (double)m->jobs / m->wall_s : 0);
   }
@@ -225,5 +274,6 @@ int cmd_replay(int argc, char **argv) {
   trace_free(t);
   hw_free(c);
   sched_tenants_free(ten);
+  replay_workloads_free(wls);
   return rc;
 }

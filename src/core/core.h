@@ -135,6 +135,12 @@ wk_errcode wk_err_vset(wk_err *e, wk_errcode code, const char *path, int line, i
 const char *wk_err_format(const wk_err *e, char *buf, size_t n);
 void wk_err_clear(wk_err *e);
 
+/* Reads a whole file (a regular file or a pipe) into a buffer owned by the caller (wk_free),
+ * NUL-terminated at [*len]. NULL + err (WK_EIO naming the path and the reason, or
+ * WK_ECAPACITY above max_bytes naming the limit) on failure. `what` names the file in errors
+ * ("workloads file"). O(bytes). */
+char *wk_read_file(const char *path, size_t max_bytes, const char *what, size_t *len, wk_err *err);
+
 /* ---- units -------------------------------------------------------------------------------- */
 /* "1K", "16M", "1G", "4096", "2T": sizes in bytes where K/M/G/T are powers of 1024 (as
  * nccl-tests reads them). Returns 0 and sets *out, or -1 on bad syntax/overflow. */

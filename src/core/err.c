@@ -1,6 +1,8 @@
-/* err.c — error values that carry path:line:col, formatted the way compilers print them. */
+/* err.c — error values that carry path:line:col, formatted the way compilers print them, and
+ * the one whole-file reader whose failures come back as such values. */
 #include "core.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,3 +49,35 @@ const char *wk_err_format(const wk_err *e, char *buf, size_t n) {
 }
 
 void wk_err_clear(wk_err *e) { memset(e, 0, sizeof *e); }
+
+char *wk_read_file(const char *path, size_t max_bytes, const char *what, size_t *len, wk_err *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    wk_err_set(err, WK_EIO, path, 0, 0, "cannot open %s: %s", what, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1 << 14, n = 0;
+  char *buf = wk_malloc(cap + 1);
+  for (;;) {
+    n += fread(buf + n, 1, cap - n, f);
+    if (n < cap) break;
+    if (cap >= max_bytes) {
+      fclose(f);
+      wk_free(buf);
+      wk_err_set(err, WK_ECAPACITY, path, 0, 0, "%s larger than %zu MiB", what, max_bytes >> 20);
+      return NULL;
+    }
+    cap *= 2;
+    buf = wk_realloc(buf, cap + 1);
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) {
+    wk_free(buf);
+    wk_err_set(err, WK_EIO, path, 0, 0, "cannot read %s", what);
+    return NULL;
+  }
+  buf[n] = 0;
+  *len = n;
+  return buf;
+}

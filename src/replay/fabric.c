@@ -18,8 +18,16 @@
 /* Relative load change (of a link's capacity) below which neighbours are not re-evaluated, and
  * the damping of successive iterates of one job within a solve (the map from the others' load
  * to a job's load is decreasing, so undamped Gauss-Seidel can settle into a 2-cycle). */
-#define FAB_TOL 1e-7
+#define FAB_TOL 1e-5
 #define FAB_DAMP 0.5
+/* A job whose iteration time moved less than this (relative) since its last evaluation does not
+ * wake its neighbours; nor does one evaluated FAB_MAX_EVALS times in one solve (its iterate is
+ * kept: a fixed point to 0.1 % is finer than the model itself (bench/validate_contention)). */
+#define FAB_RTOL 1e-3
+/* A link whose load moved by more than this share of its capacity makes its other jobs scan all
+ * their links again at their next evaluation (below it, their hot links only). */
+#define FAB_SIG 1e-3
+#define FAB_MAX_EVALS 12
 
 /* ---- laying phases ------------------------------------------------------------------------- */
 static void edge(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t key, int channels,
@@ -113,12 +121,18 @@ enum { T_L, T_W, T_VL, T_VW, T_XL, T_XW, NTERMS };
 typedef struct fph {
   double total, open;        /* time alone at the reference; the part compute hides */
   double rate_ref, rate_priv, rate, q, q0;
+  double rate_solo;          /* the least rate over private links and shared links no other
+                                job is on: fixed until a link's set of jobs changes */
   uint32_t off, n;           /* entries [off, off + n) of the job */
+  uint32_t coff, cn;         /* its entries on links other jobs are on: cent[coff, coff + cn) */
+  uint32_t hoff, hn;         /* of those, the ones that came near its bottleneck in the last
+                                full scan: hot[hoff, hoff + hn) (cent indices) */
+  double rate_fast;          /* the least rate, in that scan, of the links others could not slow */
 } fph;
 
 typedef struct fjob {
   uint32_t job;
-  double iter_ref, iter, stretch;
+  double iter_ref, iter, stretch, iter0; /* iter0: alone on these cards */
   int nph, evals;            /* evals: in the current solve, for damping */
   fph ph[WORK_MAX_PHASES];
   uint32_t njl, capjl;       /* distinct shared links */
@@ -127,7 +141,10 @@ typedef struct fjob {
   uint32_t nent, capent;     /* (phase, link) entries */
   uint32_t *ent_jl;
   float *ent_n;
-  uint8_t inq, changed;
+  uint32_t *cent, capcent;   /* entries on contended links, rebuilt when `dirty` */
+  uint32_t *hot, nhot, caphot;
+  uint8_t inq, changed, dirty;
+  uint8_t stale;             /* a link of its moved enough since its last full scan to need one */
 } fjob;
 
 typedef struct lent { /* one job on one link: its terms of the link's sums */
@@ -139,9 +156,12 @@ struct replay_fab {
   const hw_cluster *c;
   const double *cap;
   uint32_t nlinks;
-  uint8_t *shared;
+  uint8_t *tier;   /* per link: 0 private (scale-up, NIC), else its tier (1 = leaf uplinks) */
+  int ntiers;
+  double tier_load[HW_MAX_TIERS + 1], tier_cap[HW_MAX_TIERS + 1];
   double *sum;    /* NTERMS per link: the sums of the terms of the jobs on it */
   uint32_t *head; /* first lent of the link */
+  uint32_t *njobs; /* jobs on the link */
   lent *le;
   uint32_t nle, caple, freele;
   fjob *slots;
@@ -155,6 +175,8 @@ struct replay_fab {
   tpt *tp;           /* scratch of eval_job: link time distributions, and their CDFs */
   uint32_t captp, capF, captpv, capdup;
   double *F, *tpv;   /* tpv: each distinct link's 7 points in order, for the duplicate test */
+  double *hv;        /* per hot-list candidate, its most loaded time */
+  uint32_t caphv;
   uint32_t *dup;     /* open-addressing set of distinct distributions (index into tpv / 7) */
   replay_fab_stats st;
   uint32_t live;
@@ -166,13 +188,18 @@ replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, uint32_t max_
   f->cap = cap;
   f->nlinks = hw_nlinks(c);
   uint32_t nl = f->nlinks ? f->nlinks : 1;
-  f->shared = wk_calloc(nl, 1);
+  f->tier = wk_calloc(nl, 1);
   for (uint32_t l = 0; l < f->nlinks; l++) {
     hw_link_kind k = hw_link_kind_of(c, l);
-    f->shared[l] = k != HW_LINK_SCALEUP && k != HW_LINK_NIC;
+    int t = k == HW_LINK_FABRIC ? hw_link_tier(c, l) : k == HW_LINK_GLOBAL ? 2 : k == HW_LINK_LOCAL || k == HW_LINK_TORUS ? 1 : 0;
+    if (t > HW_MAX_TIERS) t = HW_MAX_TIERS;
+    f->tier[l] = (uint8_t)t;
+    f->tier_cap[t] += cap[l];
+    if (t > f->ntiers) f->ntiers = t;
   }
   f->sum = wk_calloc((size_t)nl * NTERMS, sizeof(double));
   f->head = wk_malloc(sizeof(uint32_t) * nl);
+  f->njobs = wk_calloc(nl, sizeof(uint32_t));
   f->jlmap = wk_malloc(sizeof(uint32_t) * nl);
   for (uint32_t l = 0; l < nl; l++) f->head[l] = f->jlmap[l] = NONE;
   f->freele = NONE;
@@ -192,12 +219,15 @@ void replay_fab_free(replay_fab *f) {
     wk_free(j->jl_t);
     wk_free(j->ent_jl);
     wk_free(j->ent_n);
+    wk_free(j->cent);
+    wk_free(j->hot);
   }
   wk_free(f->slots);
   wk_free(f->freeslots);
-  wk_free(f->shared);
+  wk_free(f->tier);
   wk_free(f->sum);
   wk_free(f->head);
+  wk_free(f->njobs);
   wk_free(f->jlmap);
   wk_free(f->le);
   wk_free(f->slot_of);
@@ -205,10 +235,17 @@ void replay_fab_free(replay_fab *f) {
   wk_free(f->changed);
   wk_free(f->tp);
   wk_free(f->tpv);
+  wk_free(f->hv);
   wk_free(f->dup);
   wk_free(f->F);
   counter_free(&f->k);
   wk_free(f);
+}
+
+double replay_fab_alone(const replay_fab *f, uint32_t job) {
+  if (!replay_fab_has(f, job)) return 1;
+  const fjob *j = &f->slots[f->slot_of[job]];
+  return j->iter_ref > 0 ? j->iter0 / j->iter_ref : 1;
 }
 
 int replay_fab_has(const replay_fab *f, uint32_t job) {
@@ -218,6 +255,12 @@ double replay_fab_stretch(const replay_fab *f, uint32_t job) {
   return replay_fab_has(f, job) ? f->slots[f->slot_of[job]].stretch : 1;
 }
 void replay_fab_get_stats(const replay_fab *f, replay_fab_stats *out) { *out = f->st; }
+int replay_fab_tiers(const replay_fab *f) { return f->ntiers; }
+double replay_fab_tier_util(const replay_fab *f, int tier) {
+  if (tier < 1 || tier > f->ntiers || !(f->tier_cap[tier] > 0)) return 0;
+  return fmax(0, f->tier_load[tier]) / f->tier_cap[tier];
+}
+
 double replay_fab_link_load(const replay_fab *f, uint32_t l) {
   return l < f->nlinks ? f->sum[(size_t)l * NTERMS + T_L] : 0;
 }
@@ -300,6 +343,8 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   j->nph = s->nphases;
   j->njl = j->nent = 0;
   j->inq = j->changed = 0;
+  j->dirty = 1;
+  j->stale = 0;
   j->evals = 0;
   for (int k = 0; k < s->nphases; k++) {
     fph *p = &j->ph[k];
@@ -317,7 +362,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     for (uint32_t i = 0; i < f->k.ntouched; i++) {
       uint32_t l = f->k.touched[i], n = f->k.cnt[l];
       f->k.cnt[l] = 0;
-      if (!f->shared[l]) {
+      if (!f->tier[l]) {
         p->rate_priv = fmin(p->rate_priv, f->cap[l] / n);
         continue;
       }
@@ -342,6 +387,9 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     if (x->next != NONE) f->le[x->next].prev = e;
     f->head[l] = e;
     j->jl_le[i] = e;
+    /* the jobs already there have a new neighbour, and maybe a link that is shared now */
+    ++f->njobs[l];
+    for (uint32_t o = x->next; o != NONE; o = f->le[o].next) f->slots[f->le[o].slot].dirty = 1;
   }
   /* activity alone on these cards: the reference of the correction in eval_job */
   double iter0 = j->iter_ref, x0[WORK_MAX_PHASES];
@@ -355,6 +403,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   }
   for (int k = 0; k < j->nph; k++)
     j->ph[k].q0 = isfinite(iter0) && isfinite(x0[k]) && iter0 > 0 ? fmin(1, x0[k] / iter0) : 0;
+  j->iter0 = iter0;
   f->slot_of[job] = slot;
   if (j->njl) f->st.adds++;
   if (++f->live > f->st.peak_jobs && j->njl) f->st.peak_jobs = f->live;
@@ -371,10 +420,14 @@ void replay_fab_remove(replay_fab *f, uint32_t job) {
     if (x->prev != NONE) f->le[x->prev].next = x->next;
     else f->head[l] = x->next;
     if (x->next != NONE) f->le[x->next].prev = x->prev;
+    --f->njobs[l];
+    for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next) f->slots[f->le[o].slot].dirty = 1;
     double *sum = &f->sum[(size_t)l * NTERMS];
     if (f->head[l] == NONE) {
+      f->tier_load[f->tier[l]] -= sum[T_L];
       memset(sum, 0, sizeof(double) * NTERMS); /* exact when the link empties: no drift */
     } else {
+      f->tier_load[f->tier[l]] -= x->t[T_L];
       for (int t = 0; t < NTERMS; t++) sum[t] -= x->t[t];
       if (x->t[T_L] > FAB_TOL * f->cap[l] || x->t[T_W] > FAB_TOL) push_link(f, l, slot);
     }
@@ -401,13 +454,13 @@ static const double gh_w[7] = {0.8102646175568073, 0.4256072526101278, 0.4256072
 
 /* The time per byte of one subflow on link l (capacity c, the job's n subflows there, at most
  * r_cap each) as a 7-point distribution over the others' activity: pts[i] with probability
- * gh_w[i] / sqrt(pi). Returns 1 when the others can hardly reach the job's share (one value,
- * 1 / min(r_cap, c / n), in pts[0]), else 7. */
+ * gh_w[i] / sqrt(pi). Returns 1 when the others can hardly reach the job's share: then pts[0]
+ * is its rate there, min(r_cap, c / n), and the link costs one comparison; else 7. */
 static int link_times(double c, double n, double r_cap, double L, double W, double VL, double VW,
                       double *pts) {
   double r0 = fmin(r_cap, c / n), sl = VL > 0 ? sqrt(VL) : 0, sw = VW > 0 ? sqrt(VW) : 0;
   if (L + 3.75 * sl <= c - n * r0) {
-    pts[0] = 1 / r0;
+    pts[0] = r0;
     return 1;
   }
   for (int i = 0; i < 7; i++) {
@@ -448,23 +501,55 @@ static double expected_max(tpt *v, uint32_t nv, uint32_t m, double floor, double
   return e; /* P reaches 1 at the last point */
 }
 
-/* New rates, iteration time and activity of one job from the others' load now. */
-static void eval_job(replay_fab *f, fjob *j) {
-  double iter = j->iter_ref, x[WORK_MAX_PHASES];
+/* Sorts the job's entries into those on links it has to itself (folded into rate_solo) and
+ * those on links other jobs are on (cent), after a change in who is on its links. O(entries). */
+static void rebuild(replay_fab *f, fjob *j) {
+  uint32_t need = j->nent ? j->nent : 1, nc = 0;
+  grow((void **)&j->cent, &j->capcent, need, sizeof(uint32_t));
+  for (int k = 0; k < j->nph; k++) {
+    fph *p = &j->ph[k];
+    p->rate_solo = p->rate_priv;
+    p->coff = nc;
+    for (uint32_t e = p->off; e < p->off + p->n; e++) {
+      uint32_t l = j->jl_link[j->ent_jl[e]];
+      if (f->njobs[l] > 1) j->cent[nc++] = e;
+      else p->rate_solo = fmin(p->rate_solo, f->cap[l] / j->ent_n[e]);
+    }
+    p->cn = nc - p->coff;
+  }
+  j->dirty = 0;
+}
+
+/* New rates, iteration time and activity of one job from the others' load now. Returns 1 when
+ * its iteration time moved enough to matter to its neighbours. */
+static int eval_job(replay_fab *f, fjob *j) {
+  /* A full evaluation scans every shared link of the job; it is due when a link changed hands
+   * or moved by more than FAB_SIG of its capacity since the last one. Otherwise only the links
+   * that came near the bottleneck in that scan are read again: the others, which changed
+   * little, stay below it. */
+  int full = j->stale || j->dirty;
+  if (j->dirty) rebuild(f, j);
+  j->stale = 0;
+  if (full) j->nhot = 0;
+  double iter = j->iter_ref, x[WORK_MAX_PHASES], old = j->iter;
   for (int k = 0; k < j->nph; k++) {
     fph *p = &j->ph[k];
     /* a ring step waits for its slowest subflow: the phase's time is the expected maximum
      * over its links, taken as independent, of their time per byte */
-    double floor = 1 / p->rate_priv, pts[7]; /* 0 with no private link */
-    uint32_t nv = 0, m = 0, need = 16;
-    while (need < 2 * p->n) need *= 2;
+    double rmin = full ? p->rate_solo : p->rate_fast, pts[7];
+    uint32_t nv = 0, m = 0, need = 16, from = full ? p->coff : p->hoff, cnt = full ? p->cn : p->hn;
+    const uint32_t *list = full ? j->cent : j->hot;
+    while (need < 2 * cnt) need *= 2;
     if (need > f->capdup) {
       f->dup = wk_realloc(f->dup, sizeof(uint32_t) * need);
       f->capdup = need;
     }
-    memset(f->dup, 0xff, sizeof(uint32_t) * f->capdup);
-    for (uint32_t e = p->off; e < p->off + p->n; e++) {
-      uint32_t jl = j->ent_jl[e], l = j->jl_link[jl];
+    memset(f->dup, 0xff, sizeof(uint32_t) * need);
+    double lb = 0; /* the maximum is at least every link's least time */
+    uint32_t hstart = j->nhot;
+    for (uint32_t c0 = from; c0 < from + cnt; c0++) {
+      uint32_t c = full ? c0 : list[c0];
+      uint32_t e = j->cent[c], jl = j->ent_jl[e], l = j->jl_link[jl];
       const lent *me = &f->le[j->jl_le[jl]];
       const double *sum = &f->sum[(size_t)l * NTERMS];
       double o[NTERMS];
@@ -478,8 +563,14 @@ static void eval_job(replay_fab *f, fjob *j) {
       double wo = fmax(0, o[T_W] - fmin(o[T_W], own * o[T_XW]));
       int np = link_times(f->cap[l], j->ent_n[e], p->rate_priv, lo, wo, o[T_VL], o[T_VW], pts);
       if (np == 1) {
-        if (pts[0] > floor) floor = pts[0];
+        rmin = fmin(rmin, pts[0]);
         continue;
+      }
+      if (full) { /* a candidate for the hot list, whatever its duplicates */
+        grow((void **)&j->hot, &j->caphot, j->nhot + 1, sizeof(uint32_t));
+        grow((void **)&f->hv, &f->caphv, j->nhot + 1, sizeof(double));
+        f->hv[j->nhot] = pts[5];
+        j->hot[j->nhot++] = c;
       }
       /* Links with the same sums carry the same jobs' traffic: one state, counted once (the
        * up and down links of a pair of leaves, the tiers of one path) */
@@ -489,29 +580,57 @@ static void eval_job(replay_fab *f, fjob *j) {
         memcpy(&b, &pts[i], sizeof b);
         h = wk_mix64(h ^ b);
       }
-      uint32_t mask = f->capdup - 1, at = (uint32_t)h & mask, dup = 0;
+      uint32_t mask = need - 1, at = (uint32_t)h & mask, dup = 0;
       for (; f->dup[at] != NONE; at = (at + 1) & mask)
         if (!memcmp(&f->tpv[(size_t)f->dup[at] * 7], pts, sizeof pts)) {
           dup = 1;
           break;
         }
       if (dup) continue;
-      f->dup[at] = m;
-      grow((void **)&f->tp, &f->captp, nv + 7, sizeof(tpt));
+      f->dup[at] = m++;
       grow((void **)&f->tpv, &f->captpv, nv + 7, sizeof(double));
       memcpy(&f->tpv[nv], pts, sizeof pts);
-      for (int i = 0; i < 7; i++) f->tp[nv++] = (tpt){pts[i], gh_w[i] * 0.5641895835477563, m};
-      m++;
+      nv += 7;
+      lb = fmax(lb, pts[6]); /* the time at the least load (z = -2.65) */
     }
-    grow((void **)&f->F, &f->capF, m + 1, sizeof(double));
-    double worst = expected_max(f->tp, nv, m, floor, f->F);
-    f->st.entries_visited += p->n;
-    double r = worst > 0 ? 1 / worst : INFINITY;
+    /* alone, or where nobody can slow it, the rate is the least one, exactly as at add */
+    double r = rmin;
+    lb = fmax(lb, 1 / rmin);
+    if (full) { /* keep the links whose most loaded time came within 20 % of the bound */
+      p->rate_fast = rmin;
+      p->hoff = hstart;
+      p->hn = 0;
+      for (uint32_t i = hstart; i < j->nhot; i++)
+        if (f->hv[i] > 0.8 * lb) j->hot[hstart + p->hn++] = j->hot[i];
+      j->nhot = hstart + p->hn;
+    }
+    /* only links that can exceed the bound can set the maximum */
+    uint32_t nk = 0, mk = 0;
+    for (uint32_t i = 0; i < m; i++) {
+      const double *v = &f->tpv[(size_t)i * 7];
+      if (!(v[5] > lb)) continue; /* the time at the most load (z = +2.65) */
+      grow((void **)&f->tp, &f->captp, nk + 7, sizeof(tpt));
+      for (int q = 0; q < 7; q++) f->tp[nk++] = (tpt){v[q], gh_w[q] * 0.5641895835477563, mk};
+      mk++;
+    }
+    if (mk == 1) { /* one link left: E[max(lb, T)] needs no sweep */
+      double e = 0;
+      for (int q = 0; q < 7; q++) e += f->tp[q].p * fmax(lb, f->tp[q].t);
+      r = 1 / e;
+    } else if (mk) {
+      grow((void **)&f->F, &f->capF, mk + 1, sizeof(double));
+      double worst = expected_max(f->tp, nk, mk, lb, f->F);
+      r = worst > 0 ? 1 / worst : INFINITY;
+    } else if (m) {
+      r = 1 / lb;
+    }
+    f->st.entries_visited += p->cn;
     p->rate = r;
     x[k] = !isfinite(p->rate_ref) ? p->total : r > 0 ? p->total * p->rate_ref / r : INFINITY;
     iter += fmax(0, x[k] - p->open) - (p->total - p->open);
   }
-  if (j->evals++ && isfinite(iter) && isfinite(j->iter)) iter = j->iter + FAB_DAMP * (iter - j->iter);
+  int first = !j->evals;
+  if (j->evals++ > 1 && isfinite(iter) && isfinite(j->iter)) iter = j->iter + FAB_DAMP * (iter - j->iter);
   j->iter = iter;
   for (int k = 0; k < j->nph; k++)
     j->ph[k].q = isfinite(iter) && isfinite(x[k]) && iter > 0 ? fmin(1, x[k] / iter) : 0;
@@ -524,11 +643,13 @@ static void eval_job(replay_fab *f, fjob *j) {
       f->changed[f->nchanged++] = j->job;
     }
   }
+  if (j->evals > FAB_MAX_EVALS) return 0;
+  return first || !(fabs(iter - old) <= FAB_RTOL * old);
 }
 
 /* Writes the job's new expected load onto its links; neighbours of links that moved more than
  * the tolerance are queued. */
-static void apply_job(replay_fab *f, uint32_t slot) {
+static void apply_job(replay_fab *f, uint32_t slot, int wake) {
   fjob *j = &f->slots[slot];
   memset(j->jl_t, 0, sizeof(double) * NTERMS * j->njl);
   for (int k = 0; k < j->nph; k++) {
@@ -555,15 +676,21 @@ static void apply_job(replay_fab *f, uint32_t slot) {
     t[T_XL] *= inv;
     t[T_XW] *= inv;
     double d = t[T_L] - me->t[T_L], dw = t[T_W] - me->t[T_W];
-    int moved = 0;
+    f->tier_load[f->tier[l]] += d;
     for (int k = 0; k < NTERMS; k++) {
-      double dk = t[k] - me->t[k];
-      if (dk == 0) continue;
-      sum[k] += dk;
+      sum[k] += t[k] - me->t[k];
       me->t[k] = t[k];
-      moved = 1;
     }
-    if (moved && (fabs(d) > FAB_TOL * f->cap[l] || fabs(dw) > FAB_TOL)) push_link(f, l, slot);
+    /* the others there see a different load: re-evaluated; fully when it moved much */
+    if (!wake || f->njobs[l] < 2) continue;
+    int sig = fabs(d) > FAB_SIG * f->cap[l] || fabs(dw) > FAB_SIG * fmax(1, sum[T_W]);
+    if (!sig) continue;
+    for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next) {
+      uint32_t s2 = f->le[o].slot;
+      if (s2 == slot) continue;
+      if (sig) f->slots[s2].stale = 1;
+      push(f, s2);
+    }
   }
 }
 
@@ -581,8 +708,7 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
     j->inq = 0;
     if (f->slot_of[j->job] != s) continue; /* removed while queued */
     f->st.evals++;
-    eval_job(f, j);
-    apply_job(f, s);
+    if (eval_job(f, j)) apply_job(f, s, 1); /* a change below FAB_RTOL is not written */
   }
   while (f->qlen) { /* budget spent: drop the rest of the queue */
     f->slots[f->queue[f->qhead]].inq = 0;

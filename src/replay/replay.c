@@ -4,7 +4,7 @@
  * in an arena; nothing is allocated per event. Progress is tracked in work-nanoseconds (the
  * trace's runtime at ideal placement), which a run makes at 1/stretch per wall nanosecond
  * after its restart overhead. */
-#include "replay.h"
+#include "replay_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +25,7 @@ struct replay {
   replay_sample *samples;
   size_t nsamples, capsamples;
   sched_tenants *tenants; /* the list the scheduler used (owned) */
+  replay_wl *wl;          /* the jobs' workloads (fabric on), for their labels */
 };
 
 /* Everything the loop needs; lives only during replay_run. */
@@ -40,12 +41,23 @@ typedef struct loop {
   /* per replayed job (index = sched id) */
   uint32_t *src;      /* index into r->jobs */
   wk_time *work, *done, *seg_start, *over_end, *first_start;
-  double *stretch, *productive_s, *ckpt_ns;
+  double *stretch, *productive_s, *ckpt_ns, *alone_stretch_cur;
+  /* Progress under a stretch that changes during a run (the fabric re-solves): work made up
+   * to mark_t is mark_w (ns of work); from mark_t on it grows at 1 / stretch per ns. Over the
+   * run: wall ns spent making work, work made, and the wall it would have taken alone. */
+  wk_time *mark_t;
+  double *mark_w, *run_wall, *run_work, *alone, *wall_all, *work_all, *alone_all;
+  uint32_t *endver;   /* END events carry it: a re-rate or a stop makes older ones stale */
+  uint32_t *shape;    /* workload of each job (fabric on) */
   uint32_t *epoch, *cards_of;
   uint8_t *restart_pending;
   uint32_t *stalled;  /* interruptions in a row that saved no new checkpoint */
   uint8_t *down;      /* per card: failures holding it down */
   uint32_t ndown;
+  replay_fab *fab;    /* the shared fabric (fabric on), else NULL */
+  uint32_t *cardbuf;  /* a job's cards in rank order, for replay_fab_add */
+  uint32_t scaleup;   /* cards per scale-up domain */
+  double tier_area[HW_MAX_TIERS + 1]; /* integral of each tier's utilization over time */
   size_t unfinished;  /* queued + running + not yet arrived */
   double busy_card_s;
   double q_area;      /* integral of queued jobs over time (job-seconds) */
@@ -70,6 +82,7 @@ void replay_opts_init(replay_opts *o) {
   o->checkpoint_interval_s = 3600;
   o->checkpoint_cost_s = 60;
   o->restart_cost_s = 300;
+  o->fabric = 1;
   o->comm_fraction = 0.1;
   o->sample_s = 600;
   o->abandon_after = 50;
@@ -89,6 +102,7 @@ double replay_young_daly_s(const replay_opts *o, uint32_t cards) {
 
 void replay_free(replay *r) {
   if (!r) return;
+  replay_wl_free(r->wl);
   sched_tenants_free(r->tenants);
   wk_free(r->samples);
   wk_arena_free(r->arena);
@@ -104,6 +118,9 @@ const replay_sample *replay_samples(const replay *r, size_t *n) {
   return r->samples;
 }
 uint32_t replay_ntenants(const replay *r) { return sched_tenants_count(r->tenants); }
+const char *replay_workload_name(const replay *r, uint32_t w) {
+  return r->wl && w < replay_wl_count(r->wl) ? replay_wl_label(r->wl, w) : "";
+}
 const char *replay_tenant_name(const replay *r, uint32_t i) { return sched_tenant_name(r->tenants, i); }
 
 /* ---- stretch ---- */
@@ -124,6 +141,54 @@ static double stretch_of(const loop *L, uint32_t cards, const sched_range *r, ui
 }
 
 /* ---- job runs ---- */
+/* Work made by job id up to now (ns of work, at most its work). */
+static double progress(const loop *L, uint32_t id, wk_time now) {
+  wk_time from = L->mark_t[id] > L->over_end[id] ? L->mark_t[id] : L->over_end[id];
+  double w = L->mark_w[id] + (now > from ? (double)(now - from) / L->stretch[id] : 0);
+  return w < (double)L->work[id] ? w : (double)L->work[id];
+}
+
+/* Banks the work job id has made up to now (and the wall it took, and what it would have
+ * taken alone on its cards) into the run's totals. */
+static void bank(loop *L, uint32_t id, wk_time now) {
+  double w = progress(L, id, now);
+  wk_time from = L->mark_t[id] > L->over_end[id] ? L->mark_t[id] : L->over_end[id];
+  if (now > from) L->run_wall[id] += (double)(now - from);
+  L->alone[id] += (w - L->mark_w[id]) * L->alone_stretch_cur[id];
+  L->run_work[id] += w - L->mark_w[id];
+  L->mark_t[id] = now;
+  L->mark_w[id] = w;
+}
+
+/* From now on job id runs `stretch` times slower than at its reference (and `alone` times
+ * alone on its cards): bank what it made so far, and move its end. */
+static void rerate(loop *L, uint32_t id, wk_time now, double stretch, double alone) {
+  bank(L, id, now);
+  double w = L->mark_w[id];
+  L->stretch[id] = stretch;
+  L->alone_stretch_cur[id] = alone;
+  wk_time start = now > L->over_end[id] ? now : L->over_end[id];
+  double left = ((double)L->work[id] - w) * stretch;
+  wk_time end = isfinite(left) && left < 9e18 ? start + (wk_time)llround(left) : WK_TIME_MAX;
+  L->endver[id]++;
+  if (end < WK_TIME_MAX) wk_evq_push(L->q, end, EV(EV_END, L->endver[id], id));
+}
+
+/* Lays the job's workload on its cards when it can meet another job's traffic: when it spans
+ * more than one scale-up domain (inside one, it talks over that domain's bus, which is its
+ * own, as its reference did). */
+static void fabric_add(loop *L, uint32_t id, const sched_range *r, uint32_t nr) {
+  const replay_shape *sh = replay_wl_shape(L->r->wl, L->shape[id]);
+  if (!sh->nphases) return;
+  uint32_t lo = r[0].first, hi = r[nr - 1].first + r[nr - 1].n - 1;
+  if (lo / L->scaleup == hi / L->scaleup && L->cards_of[id] <= L->scaleup) return;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < nr; i++)
+    for (uint32_t k = 0; k < r[i].n; k++) L->cardbuf[n++] = r[i].first + k;
+  replay_fab_add(L->fab, id, sh, L->cardbuf, n);
+  L->r->m.fabric_jobs++;
+}
+
 static void start_run(loop *L, uint32_t id, wk_time now) {
   uint32_t nr;
   const sched_range *r = sched_job_ranges(L->s, id, &nr);
@@ -135,11 +200,22 @@ static void start_run(loop *L, uint32_t id, wk_time now) {
   L->seg_start[id] = now;
   L->over_end[id] = now + (L->restart_pending[id] ? wk_time_from_s(L->o.restart_cost_s) : 0);
   L->restart_pending[id] = 0;
-  L->stretch[id] = stretch_of(L, L->cards_of[id], r, nr);
+  L->mark_t[id] = now;
+  L->mark_w[id] = (double)L->done[id];
+  L->run_wall[id] = L->run_work[id] = L->alone[id] = 0;
+  L->alone_stretch_cur[id] = 1;
   rj->domains = sched_pool_domains_spanned(L->pool, sched_pool_ideal_level(L->pool, L->cards_of[id]), r, nr);
+  if (L->fab) {
+    /* 1 until the fabric is solved after this instant's pass, which re-rates the job */
+    L->stretch[id] = 1;
+    fabric_add(L, id, r, nr);
+  } else {
+    L->stretch[id] = stretch_of(L, L->cards_of[id], r, nr);
+  }
   double left = (double)(L->work[id] - L->done[id]) * L->stretch[id];
   wk_time end = L->over_end[id] + (wk_time)llround(left);
-  wk_evq_push(L->q, end, EV(EV_END, L->epoch[id], id));
+  L->endver[id]++;
+  wk_evq_push(L->q, end, EV(EV_END, L->endver[id], id));
   if (L->o.observe) L->o.observe(L->o.observe_ctx, id, 1, now, r, nr);
 }
 
@@ -155,20 +231,26 @@ static void stop_run(loop *L, uint32_t id, wk_time now, stop_why why, int gracef
   if (L->o.observe) L->o.observe(L->o.observe_ctx, id, 0, now, r, nr);
   L->busy_card_s += (double)L->cards_of[id] * wk_time_to_s(now - L->seg_start[id]);
   L->epoch[id]++;
+  L->endver[id]++;
+  bank(L, id, now);
+  if (L->fab) replay_fab_remove(L->fab, id);
+  L->wall_all[id] += L->run_wall[id];
+  L->work_all[id] += L->run_work[id];
+  L->alone_all[id] += L->alone[id];
+  /* wall ns per ns of work over this run: the stretch, averaged as it changed */
+  double per_work = L->run_work[id] > 0 ? L->run_wall[id] / L->run_work[id] : L->stretch[id];
   if (why == STOP_FINISHED) {
-    L->productive_s[id] += wk_time_to_s(L->work[id] - L->done[id]) * L->stretch[id];
+    L->productive_s[id] += wk_time_to_s(L->work[id] - L->done[id]) * per_work;
     L->done[id] = L->work[id];
     return;
   }
   if (why == STOP_KILLED) return; /* the job ends here: nothing is kept, nothing restarts */
-  double w = (double)L->done[id];
-  if (now > L->over_end[id]) w += (double)(now - L->over_end[id]) / L->stretch[id];
-  if (w > (double)L->work[id]) w = (double)L->work[id];
+  double w = L->mark_w[id];
   double kept = graceful ? w : floor(w / L->ckpt_ns[id]) * L->ckpt_ns[id];
   if (kept < (double)L->done[id]) kept = (double)L->done[id];
   if (kept > (double)L->done[id]) L->stalled[id] = 0;
   else if (why == STOP_FAILED) L->stalled[id]++; /* a preemption is not the job failing */
-  L->productive_s[id] += (kept - (double)L->done[id]) * 1e-9 * L->stretch[id];
+  L->productive_s[id] += (kept - (double)L->done[id]) * 1e-9 * per_work;
   L->done[id] = (wk_time)kept;
   L->restart_pending[id] = 1;
   L->r->jobs[L->src[id]].restarts++;
@@ -261,11 +343,14 @@ static void sample(loop *L, wk_time t) {
     r->samples = wk_realloc(r->samples, sizeof(replay_sample) * r->capsamples);
   }
   replay_sample *s = &r->samples[r->nsamples++];
+  memset(s, 0, sizeof *s); /* padding too: samples compare byte for byte across runs */
   s->t_s = wk_time_to_s(t);
   s->busy_cards = sched_busy_cards(L->s);
   s->down_cards = L->ndown;
   s->queued_jobs = sched_queued_jobs(L->s);
   s->queued_cards = sched_queued_cards(L->s);
+  for (int k = 0; k < HW_MAX_TIERS; k++)
+    s->tier_util[k] = L->fab ? (float)replay_fab_tier_util(L->fab, k + 1) : 0;
 }
 
 /* ---- tenants ---- */
@@ -418,6 +503,7 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
     rj->submit_s = (double)(j->submit_s - t0s);
     rj->start_s = rj->end_s = -1;
     rj->runtime_s = (double)j->runtime_s;
+    rj->workload = UINT32_MAX;
     if (j->cards > (int64_t)L.cards) {
       rj->fate = REPLAY_DROPPED;
       r->m.dropped_too_large++;
@@ -426,6 +512,20 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
     }
   }
   r->m.jobs = nrep;
+  /* every job's workload, resolved before any work: a rule that cannot serve its jobs is an
+   * error naming it */
+  uint32_t *shape_in = NULL;
+  if (o->fabric) {
+    replay_workloads *def = o->workloads ? NULL : replay_workloads_default();
+    shape_in = WK_ARENA_NEW(r->arena, uint32_t, n + 1);
+    wk_errcode wrc = replay_wl_build(c, o->workloads ? o->workloads : def, jobs, n, names, shape_in,
+                                     &r->wl, err);
+    replay_workloads_free(def);
+    if (wrc) {
+      replay_free(r);
+      return wrc;
+    }
+  }
   L.s = sched_new(c, &L.o.sched, nrep, err);
   if (!L.s) {
     replay_free(r);
@@ -446,6 +546,23 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
   L.cards_of = WK_ARENA_NEW(r->arena, uint32_t, m);
   L.restart_pending = WK_ARENA_NEW(r->arena, uint8_t, m);
   L.stalled = WK_ARENA_NEW(r->arena, uint32_t, m);
+  L.alone_stretch_cur = WK_ARENA_NEW(r->arena, double, m);
+  L.mark_t = WK_ARENA_NEW(r->arena, wk_time, m);
+  L.mark_w = WK_ARENA_NEW(r->arena, double, m);
+  L.run_wall = WK_ARENA_NEW(r->arena, double, m);
+  L.run_work = WK_ARENA_NEW(r->arena, double, m);
+  L.alone = WK_ARENA_NEW(r->arena, double, m);
+  L.wall_all = WK_ARENA_NEW(r->arena, double, m);
+  L.work_all = WK_ARENA_NEW(r->arena, double, m);
+  L.alone_all = WK_ARENA_NEW(r->arena, double, m);
+  L.endver = WK_ARENA_NEW(r->arena, uint32_t, m);
+  L.shape = WK_ARENA_NEW(r->arena, uint32_t, m);
+  L.scaleup = hw_level_cards(c, HW_LEVEL_SUPERNODE);
+  if (o->fabric) {
+    L.fab = replay_fab_new(c, hw_link_capacity(c), nrep);
+    L.cardbuf = WK_ARENA_NEW(r->arena, uint32_t, L.cards + 1);
+    r->m.fabric_tiers = replay_fab_tiers(L.fab);
+  }
   wk_time *submit = WK_ARENA_NEW(r->arena, wk_time, m), *walltime = WK_ARENA_NEW(r->arena, wk_time, m);
   L.down = WK_ARENA_NEW(r->arena, uint8_t, L.cards);
   /* wk_arena_alloc zeroes: done, productive_s, epoch, restart_pending, stalled, down start at 0 */
@@ -459,6 +576,7 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
     L.work[id] = wk_time_from_s((double)j->runtime_s);
     L.first_start[id] = -1;
     L.cards_of[id] = (uint32_t)j->cards;
+    if (shape_in) L.shape[id] = shape_in[i];
     submit[id] = wk_time_from_s((double)(j->submit_s - t0s));
     walltime[id] = j->walltime_s > 0 ? wk_time_from_s((double)j->walltime_s) : -1;
     double ck = o->checkpoint_interval_s > 0 ? o->checkpoint_interval_s : replay_young_daly_s(o, (uint32_t)j->cards);
@@ -501,6 +619,9 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
     }
     for (; step && next_sample < t; next_sample += step) sample(&L, next_sample);
     L.q_area += (double)sched_queued_jobs(L.s) * wk_time_to_s(t - last_t);
+    if (L.fab)
+      for (int k = 1; k <= r->m.fabric_tiers; k++)
+        L.tier_area[k] += replay_fab_tier_util(L.fab, k) * wk_time_to_s(t - last_t);
     last_t = t;
     wk_event ev;
     while ((top = wk_evq_peek(L.q)) && top->time == t) {
@@ -510,7 +631,9 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
       switch (EV_KIND(ev.data)) {
       case EV_END:
       case EV_KILL:
-        if (EV_EPOCH(ev.data) != (L.epoch[j] & 0x1fffffffu) || !sched_job_running(L.s, j)) break;
+        if (EV_EPOCH(ev.data) != ((EV_KIND(ev.data) == EV_END ? L.endver[j] : L.epoch[j]) & 0x1fffffffu) ||
+            !sched_job_running(L.s, j))
+          break;
         uint32_t nr;
         const sched_range *rg = sched_job_ranges(L.s, j, &nr);
         stop_run(&L, j, t, EV_KIND(ev.data) == EV_END ? STOP_FINISHED : STOP_KILLED, 0, rg, nr);
@@ -553,6 +676,13 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
         /* Slurm restarts the time limit on requeue: each run may last the walltime */
         wk_evq_push(L.q, t + walltime[j], EV(EV_KILL, L.epoch[j], j));
       }
+    }
+    if (L.fab) { /* the jobs whose share of the fabric moved run at their new pace from now */
+      uint32_t nch;
+      const uint32_t *ch = replay_fab_solve(L.fab, &nch);
+      for (uint32_t k = 0; k < nch; k++)
+        if (sched_job_running(L.s, ch[k]))
+          rerate(&L, ch[k], t, replay_fab_stretch(L.fab, ch[k]), replay_fab_alone(L.fab, ch[k]));
     }
   }
   wk_evq_free(L.q);
@@ -598,6 +728,39 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
   M->useful_card_s = useful;
   M->goodput = L.busy_card_s > 0 ? useful / L.busy_card_s : 1;
   M->ettr = span > 0 ? prod / span : 1;
+  /* what each job's runs cost it beyond its reference, and beyond running alone on its cards */
+  size_t ns = 0;
+  double sw = 0, swc = 0;
+  for (uint32_t k = 0; k < nrep; k++) {
+    replay_job *rj = &r->jobs[L.src[k]];
+    if (!L.fab) continue;
+    const replay_shape *sh = replay_wl_shape(r->wl, L.shape[k]);
+    rj->workload = L.shape[k];
+    if (!(L.work_all[k] > 0)) continue;
+    rj->iter_ideal_s = sh->iter_ref_s;
+    rj->iter_actual_s = sh->iter_ref_s * L.wall_all[k] / L.work_all[k];
+    rj->slowdown = L.alone_all[k] > 0 ? L.wall_all[k] / L.alone_all[k] : 1;
+    if (rj->fate != REPLAY_FINISHED) continue;
+    jct[ns++] = rj->slowdown; /* jct is free again: it holds the slowdowns now */
+    sw += (double)rj->cards * rj->slowdown;
+    swc += (double)rj->cards;
+    M->jobs_slowed += rj->slowdown > 1.05;
+  }
+  qsort(jct, ns, sizeof(double), cmp_double);
+  M->contention_slowdown_mean = swc > 0 ? sw / swc : 1;
+  M->contention_slowdown_p99 = ns ? pct(jct, ns, 0.99) : 1;
+  M->jobs_slowed = ns ? M->jobs_slowed / (double)ns : 0;
+  if (L.fab) {
+    for (int k = 1; k <= M->fabric_tiers; k++)
+      M->fabric_util_by_tier[k - 1] = mk > 0 ? L.tier_area[k] / mk : 0;
+    replay_fab_stats fs;
+    replay_fab_get_stats(L.fab, &fs);
+    M->fabric_solves = fs.solves;
+    M->fabric_evals = fs.evals;
+    M->fabric_entries = fs.entries_visited;
+    M->workloads = replay_wl_count(r->wl);
+  }
+  replay_fab_free(L.fab);
   wk_free(jct);
   wk_free(qd);
   sched_free(L.s);

@@ -24,6 +24,17 @@
 /* Llama 3 (16,384 H100, 54 days): 419 unexpected interruptions = 4.7e-4 per GPU-day. */
 #define REPLAY_LLAMA3_FAILURES_PER_CARD_DAY 4.7e-4
 
+/* Workload rules (docs/replay.md): ordered rules matching jobs by trace queue, user, group
+ * and card count, each giving a model (layout by the planner) or a science kernel. */
+typedef struct replay_workloads replay_workloads;
+/* Reads a workloads file; errors as path:line:col, including a rule naming an unknown model or
+ * kernel. */
+wk_errcode replay_workloads_load(const char *path, replay_workloads **out, wk_err *err);
+wk_errcode replay_workloads_parse(const char *name, const char *text, size_t len,
+                                  replay_workloads **out, wk_err *err);
+replay_workloads *replay_workloads_default(void); /* the rules used when none are given */
+void replay_workloads_free(replay_workloads *w);  /* NULL is a no-op */
+
 typedef enum replay_fail_kind { REPLAY_FAIL_CARD, REPLAY_FAIL_NODE, REPLAY_FAIL_LINK, REPLAY_FAIL_SOFTWARE, REPLAY_FAIL_KINDS } replay_fail_kind;
 
 typedef struct replay_opts {
@@ -36,7 +47,10 @@ typedef struct replay_opts {
   double checkpoint_cost_s;     /* write time, only for Young/Daly sqrt(2 C M) (default 60 s);
                                    trace runtimes already include the job's own checkpoints */
   double restart_cost_s;        /* paid on every restart (default 300 s) */
-  double comm_fraction;         /* share of a step that is communication (default 0.1) */
+  int fabric;                   /* 1 (default): every job runs its workload on the shared
+                                   fabric (docs/replay.md); 0: the stretch model below */
+  const replay_workloads *workloads; /* borrowed; NULL: the default rules */
+  double comm_fraction;         /* fabric off: share of a step that is communication (0.1) */
   int walltime_kill;            /* 1: a run longer than the walltime is killed (default 0) */
   int preempt_checkpoint;       /* 1: a preempted job saves a checkpoint as it stops (graceful,
                                    as Tiresias/Gandiva suspend) and loses no work; 0 (default):
@@ -81,6 +95,17 @@ typedef struct replay_metrics {
   double busy_card_s, useful_card_s;
   double mean_queued_jobs;  /* time average over the makespan */
   uint64_t passes, events;
+  /* The fabric (opts.fabric on; else slowdowns 1 and no tiers): over finished jobs, how much
+   * slower each ran than it would have alone on the same cards (contention from the others),
+   * card-weighted mean and p99 over jobs, and the share of jobs more than 5 % slower. */
+  double contention_slowdown_mean, contention_slowdown_p99, jobs_slowed;
+  int fabric_tiers;                         /* entries of fabric_util_by_tier */
+  double fabric_util_by_tier[HW_MAX_TIERS]; /* time-averaged expected load / capacity of the
+                                               shared links of each tier (1 = leaf uplinks) */
+  uint64_t fabric_solves, fabric_evals, fabric_entries; /* re-solves, job evaluations, and
+                                               (phase, link) entries read in them */
+  uint64_t fabric_jobs;                     /* job runs with traffic on shared links */
+  uint32_t workloads;                       /* distinct (rule, cards) workloads resolved */
 } replay_metrics;
 
 typedef enum replay_fate {
@@ -102,12 +127,18 @@ typedef struct replay_job {
   uint32_t restarts, preemptions; /* restarts: runs after a failure or preemption (a walltime
                                       kill ends the job, it is not a restart) */
   uint8_t fate;     /* replay_fate */
+  /* fabric on: the iteration alone on the ideal placement (its workload's reference), the
+   * mean iteration as it ran (placement, oversubscription and contention), and that mean
+   * over what it would have been alone on the same cards; 0 for jobs that never ran */
+  double iter_ideal_s, iter_actual_s, slowdown;
+  uint32_t workload; /* its workload (replay_workload_name); UINT32_MAX with the fabric off */
 } replay_job;
 
 typedef struct replay_sample {
   double t_s;
   uint32_t busy_cards, down_cards, queued_jobs;
   uint64_t queued_cards;
+  float tier_util[HW_MAX_TIERS]; /* expected load / capacity of each tier's shared links */
 } replay_sample;
 
 typedef struct replay replay;
@@ -127,6 +158,8 @@ const replay_metrics *replay_get_metrics(const replay *r);
 const replay_job *replay_jobs(const replay *r, size_t *n);         /* borrowed, input order */
 const replay_sample *replay_samples(const replay *r, size_t *n);   /* borrowed */
 uint32_t replay_ntenants(const replay *r);
+/* "llama3-70b tp8 pp4 dp8 cp1 ep1", "stencil 1626^3", ...; "" for UINT32_MAX. Borrowed. */
+const char *replay_workload_name(const replay *r, uint32_t w);
 const char *replay_tenant_name(const replay *r, uint32_t i);      /* borrowed */
 /* Young/Daly checkpoint interval sqrt(2 C M) for a job of `cards` (M = its mean time between
  * failures at o's rate); 3600 s when failures are off. */

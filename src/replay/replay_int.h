@@ -61,6 +61,8 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n);
  * phase has no path). 1 for a job not added. */
 double replay_fab_stretch(const replay_fab *f, uint32_t job);
 int replay_fab_has(const replay_fab *f, uint32_t job);
+/* The stretch the job would have on its cards with no other job: placement alone. */
+double replay_fab_alone(const replay_fab *f, uint32_t job);
 
 typedef struct replay_fab_stats {
   uint64_t solves;          /* replay_fab_solve calls that had work */
@@ -70,7 +72,27 @@ typedef struct replay_fab_stats {
   uint32_t peak_jobs;       /* most jobs with shared traffic at once */
 } replay_fab_stats;
 void replay_fab_get_stats(const replay_fab *f, replay_fab_stats *out);
+/* Tiers of shared links (1 = leaf uplinks and the links down to leaves; dragonfly local 1,
+ * global 2; torus 1), and a tier's expected load over its capacity now. O(1). */
+int replay_fab_tiers(const replay_fab *f);
+double replay_fab_tier_util(const replay_fab *f, int tier);
 /* Expected load (bytes/s) on link l now, over all jobs. */
 double replay_fab_link_load(const replay_fab *f, uint32_t l);
+
+/* ---- workloads ----------------------------------------------------------------------------- */
+/* The workload of every job of a replay, resolved once per distinct (rule, cards). */
+typedef struct replay_wl replay_wl;
+/* OUT shape_of[i] for each of jobs[0, n): an index for replay_wl_shape, UINT32_MAX for jobs
+ * wider than the cluster. Errors (nothing built): a job no rule matches (naming it and its
+ * trace line), a rule whose model has no layout that fits the cards, or whose kernel does not
+ * fit (naming the rule by file:line). Cost: per distinct (rule, cards), a planner run and one
+ * L1 step (models) or one L1 kernel timing, on the cluster made non-blocking. */
+wk_errcode replay_wl_build(const hw_cluster *c, const replay_workloads *ws, const trace_job *jobs,
+                           size_t n, const trace *names, uint32_t *shape_of, replay_wl **out,
+                           wk_err *err);
+const replay_shape *replay_wl_shape(const replay_wl *w, uint32_t i);
+const char *replay_wl_label(const replay_wl *w, uint32_t i); /* "llama3-70b tp8 pp4 dp8 ..." */
+uint32_t replay_wl_count(const replay_wl *w);                /* distinct workloads */
+void replay_wl_free(replay_wl *w);
 
 #endif
