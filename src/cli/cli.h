@@ -46,15 +46,43 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * `precision` significant digits; 0 = jansson's default) and releases it (steals o). */
 void cli_print_json(json_t *o, int precision);
 
-/* Atomic output files: write to "<path>.tmp.<pid>", then rename over path on commit, so a
- * failed or interrupted run leaves the previous output intact. */
-typedef struct cli_out {
-  FILE *f;
-  char path[1024], tmp[1100];
-} cli_out;
-int cli_out_open(cli_out *o, const char *path);   /* 0 or -1 (errno set) */
-int cli_out_commit(cli_out *o);                   /* 0 or -1; the temp file is removed on error */
+/* ---- outputs (out.c) ---------------------------------------------------------------------
+ * Every file wanka writes goes through a cli_out, by one rule: a regular file or a new name is
+ * replaced atomically (a temp file "<target>.tmp.<pid>" in the target's folder, fsync, rename),
+ * so a failed or interrupted run leaves the previous output byte for byte; a symlink is
+ * followed (even a dangling one) and its target replaced, the link kept; a device, FIFO or
+ * socket is written in place; "-" (or a path naming the same file as standard output) is
+ * standard output. The functions print their one error line themselves ("error: cannot write
+ * 'PATH': reason", "<stdout>" for standard output) and return 2, the exit code. A closed pipe
+ * is no error: the process removes its temp files and ends by SIGPIPE, quietly, as Unix tools
+ * do (status 141 in a shell). */
+typedef struct cli_out cli_out;
+/* Checks, before any work, that path can be written (its folder exists and takes files, it is
+ * not a folder, a file is not read-only). Returns a handle (nothing opened yet) or NULL after
+ * printing the error. The handle must go to cli_out_begin, cli_out_commit or cli_out_abort. */
+cli_out *cli_out_new(const char *path);
+/* Opens the output for writing: the stream to write to (owned by o), or NULL after printing
+ * the error, with o freed. Write errors need no checking: the stream keeps the first one and
+ * cli_out_commit reports it. */
+FILE *cli_out_begin(cli_out *o);
+/* Completes outs[0..n) as one set: every stream is flushed (temp files fsynced) and only when
+ * all succeeded are the temp files renamed into place, one after the other. On any error all
+ * temp files are removed and nothing is renamed. Frees every handle. 0, or 2 after printing
+ * the error of the first output that failed. */
+int cli_out_commit(cli_out *const *outs, int n);
+/* Drops an output: its temp file is removed and the target left as it was. NULL: no-op. */
 void cli_out_abort(cli_out *o);
+/* For an output folder (replay --out DIR): 0 when DIR is a writable folder (OUT *exists = 1)
+ * or can be made in a writable parent (*exists = 0), else 2 after printing why. */
+int cli_out_check_dir(const char *dir, int *exists);
+int cli_out_make_dir(const char *dir); /* mkdir; an existing one is fine; 0 or 2 */
+/* main's frame around a subcommand: installs the signal handlers (temp files removed on
+ * SIGINT, SIGTERM, SIGHUP; SIGPIPE ignored) and routes the process's stdout through a checked
+ * stream (OUT *saved: the stream to restore). cli_stdout_end flushes it, restores *saved and
+ * returns rc, or 2 after "error: cannot write <stdout>: reason" when rc was 0 and a write to
+ * standard output failed. */
+cli_out *cli_stdout_begin(FILE **saved);
+int cli_stdout_end(cli_out *o, FILE *saved, int rc);
 
 /* Subcommand entry points: argc/argv start after the subcommand name. Return the exit code. */
 int cmd_cluster(int argc, char **argv);

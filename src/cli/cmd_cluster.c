@@ -118,21 +118,19 @@ static int list(const cluster_opts *opt) {
 
 static int export(const char *spec, const cluster_opts *opt) {
   if (!opt->slurm) return cli_fail("cluster export needs a format: --slurm-topology");
+  cli_out *o = cli_out_new(opt->out ? opt->out : "-"); /* checked before the cluster is built */
+  if (!o) return 2;
   wk_err err;
   hw_cluster *c = hw_load(spec, &err);
-  if (!c) return cli_fail_err(&err);
-  int rc = 0;
-  if (opt->out) {
-    cli_out o;
-    if (cli_out_open(&o, opt->out)) rc = cli_fail("cannot write %s", opt->out);
-    else if (hw_export_slurm(c, o.f, opt->node_prefix)) {
-      cli_out_abort(&o);
-      rc = cli_fail("write error on %s", opt->out);
-    } else if (cli_out_commit(&o)) {
-      rc = cli_fail("write error on %s", opt->out);
-    }
-  } else {
-    rc = hw_export_slurm(c, stdout, opt->node_prefix) ? cli_fail("write error") : 0;
+  if (!c) {
+    cli_out_abort(o);
+    return cli_fail_err(&err);
+  }
+  FILE *f = cli_out_begin(o);
+  int rc = 2;
+  if (f) {
+    hw_export_slurm(c, f, opt->node_prefix); /* a write error stays in f: commit reports it */
+    rc = cli_out_commit(&o, 1);
   }
   hw_free(c);
   return rc;
@@ -146,7 +144,7 @@ int cmd_cluster(int argc, char **argv) {
   };
   const cli_opt export_opts[] = {
       {"slurm-topology", CLI_FLAG, &o.slurm, NULL, "write a Slurm topology.conf (topology/tree)"},
-      {"out", CLI_STR, &o.out, "FILE", "write to FILE (atomically) instead of stdout"},
+      {"out", CLI_STR, &o.out, "FILE", "write to FILE (atomically; - is stdout) instead of stdout"},
       {"node-prefix", CLI_STR, &o.node_prefix, "P", "Slurm node names are P0, P1, ... (default node)"},
       {NULL, 0, NULL, NULL, NULL},
   };

@@ -10,52 +10,59 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <limits.h>
+
+/* Checks DIR/jobs.csv and DIR/timeseries.csv before any work: OUT out[2], or both NULL when
+ * DIR does not exist yet (made, and its files checked, once the replay has run). 0 or 2. */
+static int check_outputs(const char *dir, cli_out *out[2]) {
+  int exists;
+  out[0] = out[1] = NULL;
+  if (cli_out_check_dir(dir, &exists)) return 2;
+  if (!exists) return 0;
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/jobs.csv", dir);
+  if (!(out[0] = cli_out_new(path))) return 2;
+  snprintf(path, sizeof path, "%s/timeseries.csv", dir);
+  if (!(out[1] = cli_out_new(path))) {
+    cli_out_abort(out[0]);
+    out[0] = NULL;
+    return 2;
+  }
+  return 0;
+}
 
 /* Writes DIR/jobs.csv and DIR/timeseries.csv as a matched pair: both temp files are written
- * and flushed in full first (any error removes both and leaves the old pair as it was), and
+ * and synced in full first (any error removes both and leaves the old pair as it was), and
  * only then renamed one after the other, so the window in which a crash could leave a new
- * jobs.csv beside an old timeseries.csv is two rename() calls, not a whole file write. */
-static int write_jobs(const replay *r, const char *dir) {
-  char jobs_path[1024], ts_path[1024];
-  snprintf(jobs_path, sizeof jobs_path, "%s/jobs.csv", dir);
-  snprintf(ts_path, sizeof ts_path, "%s/timeseries.csv", dir);
-  cli_out jo, to;
-  if (cli_out_open(&jo, jobs_path)) return cli_fail("cannot write '%s': %s", jobs_path, strerror(errno));
-  if (cli_out_open(&to, ts_path)) {
-    int e = errno;
-    cli_out_abort(&jo);
-    return cli_fail("cannot write '%s': %s", ts_path, strerror(e));
+ * jobs.csv beside an old timeseries.csv is two rename() calls, not a whole file write.
+ * Takes out[] (from check_outputs). 0 or 2. */
+static int write_jobs(const replay *r, const char *dir, cli_out *out[2]) {
+  if (!out[0]) {
+    if (cli_out_make_dir(dir) || check_outputs(dir, out)) return 2;
   }
-  fprintf(jo.f, "id,tenant,submit_s,start_s,end_s,cards,domains_spanned,restarts,preemptions,fate\n");
+  FILE *jo = cli_out_begin(out[0]);
+  if (!jo) {
+    cli_out_abort(out[1]);
+    return 2;
+  }
+  FILE *to = cli_out_begin(out[1]);
+  if (!to) {
+    cli_out_abort(out[0]);
+    return 2;
+  }
+  fprintf(jo, "id,tenant,submit_s,start_s,end_s,cards,domains_spanned,restarts,preemptions,fate\n");
   size_t n;
   const replay_job *j = replay_jobs(r, &n);
   for (size_t i = 0; i < n; i++)
-    fprintf(jo.f, "%lld,%s,%.3f,%.3f,%.3f,%u,%u,%u,%u,%s\n", (long long)j[i].id,
+    fprintf(jo, "%lld,%s,%.3f,%.3f,%.3f,%u,%u,%u,%u,%s\n", (long long)j[i].id,
             replay_tenant_name(r, j[i].tenant), j[i].submit_s, j[i].start_s, j[i].end_s, j[i].cards,
             j[i].domains, j[i].restarts, j[i].preemptions, replay_fate_name((replay_fate)j[i].fate));
-  fprintf(to.f, "time_s,busy_cards,down_cards,queued_jobs,queued_cards\n");
+  fprintf(to, "time_s,busy_cards,down_cards,queued_jobs,queued_cards\n");
   const replay_sample *s = replay_samples(r, &n);
   for (size_t i = 0; i < n; i++)
-    fprintf(to.f, "%.0f,%u,%u,%u,%llu\n", s[i].t_s, s[i].busy_cards, s[i].down_cards, s[i].queued_jobs,
+    fprintf(to, "%.0f,%u,%u,%u,%llu\n", s[i].t_s, s[i].busy_cards, s[i].down_cards, s[i].queued_jobs,
             (unsigned long long)s[i].queued_cards);
-  /* both complete on disk (flushed, no stream error) before either is renamed */
-  const char *bad = (fflush(jo.f) || ferror(jo.f)) ? jobs_path
-                    : (fflush(to.f) || ferror(to.f)) ? ts_path
-                                                      : NULL;
-  if (bad) {
-    int e = errno;
-    cli_out_abort(&jo);
-    cli_out_abort(&to);
-    return cli_fail("cannot write '%s': %s", bad, strerror(e));
-  }
-  if (cli_out_commit(&jo)) {
-    int e = errno;
-    cli_out_abort(&to);
-    return cli_fail("cannot write '%s': %s", jobs_path, strerror(e));
-  }
-  if (cli_out_commit(&to)) return cli_fail("cannot write '%s': %s", ts_path, strerror(errno));
-  return 0;
+  return cli_out_commit(out, 2);
 }
 
 int cmd_replay(int argc, char **argv) {
@@ -136,20 +143,30 @@ int cmd_replay(int argc, char **argv) {
   o.seed = (uint64_t)seed;
   o.sched.lookahead = (uint32_t)lookahead;
 
+  cli_out *outs[2] = {NULL, NULL}; /* --out is checked before any work */
+  if (out_dir && check_outputs(out_dir, outs)) return 2;
   wk_err err;
   wk_err_clear(&err);
   sched_tenants *ten = NULL;
-  if (tenants_path && sched_tenants_load(tenants_path, &ten, &err)) return cli_fail_err(&err);
+  if (tenants_path && sched_tenants_load(tenants_path, &ten, &err)) {
+    cli_out_abort(outs[0]);
+    cli_out_abort(outs[1]);
+    return cli_fail_err(&err);
+  }
   o.sched.tenants = ten;
   hw_cluster *c = hw_load(cluster, &err);
   if (!c) {
     sched_tenants_free(ten);
+    cli_out_abort(outs[0]);
+    cli_out_abort(outs[1]);
     return cli_fail_err(&err);
   }
   trace *t = NULL;
   if (trace_load(trace_path, &to, &t, &err)) {
     hw_free(c);
     sched_tenants_free(ten);
+    cli_out_abort(outs[0]);
+    cli_out_abort(outs[1]);
     return cli_fail_err(&err);
   }
   replay *r = NULL;
@@ -157,14 +174,13 @@ int cmd_replay(int argc, char **argv) {
     trace_free(t);
     hw_free(c);
     sched_tenants_free(ten);
+    cli_out_abort(outs[0]);
+    cli_out_abort(outs[1]);
     return cli_fail_err(&err);
   }
   const replay_metrics *m = replay_get_metrics(r);
   rc = 0;
-  if (out_dir) {
-    if (mkdir(out_dir, 0777) && errno != EEXIST) rc = cli_fail("cannot create '%s': %s", out_dir, strerror(errno));
-    else rc = write_jobs(r, out_dir);
-  }
+  if (out_dir) rc = write_jobs(r, out_dir, outs);
   if (!rc && json) {
     json_t *j = json_object();
     json_object_set_new(j, "cluster", json_string(hw_cfg(c)->name));

@@ -29,7 +29,7 @@ static int trace_gen_cmd(int argc, char **argv) {
       {"days", CLI_DOUBLE, &days, "D", "arrivals over D days (required)"},
       {"seed", CLI_INT, &seed, "S", "random seed (default 1): same seed, same bytes"},
       {"load", CLI_DOUBLE, &load, "L", "offered load as a fraction of the cards (default 0.9)"},
-      {"out", CLI_STR, &out, "FILE", "write to FILE (atomically) instead of stdout"},
+      {"out", CLI_STR, &out, "FILE", "write to FILE (atomically; - is stdout) instead of stdout"},
       {NULL, 0, NULL, NULL, NULL},
   };
   const cli_cmd cmd = {"gen", "wanka trace gen [--profile ai4s] --cards N --days D --seed S "
@@ -42,6 +42,8 @@ static int trace_gen_cmd(int argc, char **argv) {
   if (cards <= 0) return cli_fail("trace gen needs --cards N (a positive number of cards)");
   if (days <= 0) return cli_fail("trace gen needs --days D (a positive number of days)");
   if (seed < 0) return cli_fail("--seed must be >= 0");
+  cli_out *o = cli_out_new(out ? out : "-"); /* checked before anything is generated */
+  if (!o) return 2;
   trace_gen_opts g;
   trace_gen_opts_init(&g);
   g.profile = profile;
@@ -52,33 +54,23 @@ static int trace_gen_cmd(int argc, char **argv) {
   trace *t = NULL;
   wk_err e;
   wk_err_clear(&e);
-  if (trace_gen(&g, &t, &e)) return cli_fail_err(&e);
+  if (trace_gen(&g, &t, &e)) {
+    cli_out_abort(o);
+    return cli_fail_err(&e);
+  }
   char comment[256];
   snprintf(comment, sizeof comment,
            "Computer: synthetic %lld-card cluster (wanka trace gen --profile %s --seed %lld "
            "--load %g)\nMaxNodes: %lld",
            (long long)cards, profile, (long long)seed, load, (long long)cards);
-  cli_out o;
-  FILE *f = stdout;
-  if (out) {
-    if (cli_out_open(&o, out)) {
-      trace_free(t);
-      return cli_fail("cannot write '%s': %s", out, strerror(errno));
-    }
-    f = o.f;
+  FILE *f = cli_out_begin(o);
+  if (!f) {
+    trace_free(t);
+    return 2;
   }
-  wk_errcode c = trace_write_swf(t, f, comment, &e);
+  trace_write_swf(t, f, comment, &e); /* a write error stays in f: commit reports it */
   trace_free(t);
-  if (out) {
-    if (c) {
-      cli_out_abort(&o);
-      return cli_fail("cannot write '%s': %s", out, e.msg);
-    }
-    if (cli_out_commit(&o)) return cli_fail("cannot write '%s': %s", out, strerror(errno));
-  } else if (c) {
-    return cli_fail("cannot write to standard output: %s", e.msg);
-  }
-  return 0;
+  return cli_out_commit(&o, 1);
 }
 
 static int trace_info_cmd(int argc, char **argv) {

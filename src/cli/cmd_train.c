@@ -156,7 +156,7 @@ int cmd_train(int argc, char **argv) {
        "time DP collectives with every DP group at once, sharing the fabric (level 1, 2)"},
       {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)"},
       {"json", CLI_FLAG, &a.json, NULL, "print one JSON object"},
-      {"timeline", CLI_STR, &a.timeline, "FILE", "write a Chrome trace-event timeline (Perfetto)"},
+      {"timeline", CLI_STR, &a.timeline, "FILE", "write a Chrome trace-event timeline (Perfetto; - is stdout)"},
       {NULL, 0, NULL, NULL, NULL},
   };
   const cli_cmd train_cmd = {
@@ -242,8 +242,13 @@ int cmd_train(int argc, char **argv) {
   } else {
     return cli_fail("give --cards N or --dp D (the job's size)");
   }
+  cli_out *tl = NULL; /* the timeline's path is checked before any work */
+  if (a.timeline && !(tl = cli_out_new(a.timeline))) return 2;
   hw_cluster *c = hw_load(a.cluster, &err);
-  if (!c) return cli_fail_err(&err);
+  if (!c) {
+    cli_out_abort(tl);
+    return cli_fail_err(&err);
+  }
   work_ctx *x = work_ctx_new(c);
   work_result res;
   int rc = 0;
@@ -254,20 +259,22 @@ int cmd_train(int argc, char **argv) {
     char adv[512];
     rc = cli_fail("%s", work_fit_advice(&j, &res, adv, sizeof adv));
   } else {
-    if (a.timeline) {
-      cli_out o;
-      if (cli_out_open(&o, a.timeline)) {
-        rc = cli_fail("cannot write %s", a.timeline);
-      } else if (work_train_timeline(x, &j, &res, o.f) || cli_out_commit(&o)) {
-        cli_out_abort(&o);
-        rc = cli_fail("write error on %s", a.timeline);
+    if (tl) {
+      FILE *f = cli_out_begin(tl);
+      if (!f) {
+        rc = 2;
+      } else {
+        work_train_timeline(x, &j, &res, f); /* a write error stays in f: commit reports it */
+        rc = cli_out_commit(&tl, 1);
       }
+      tl = NULL; /* freed by begin (on failure) or commit */
     }
     if (!rc) {
       if (a.json) print_json(&j, &res, hw_cfg(c)->name, mbs_auto, rc_auto);
       else print_text(&j, &res, c, mbs_auto, rc_auto);
     }
   }
+  cli_out_abort(tl); /* still held when the step failed: the old timeline stays */
   work_ctx_free(x);
   hw_free(c);
   return rc;

@@ -1,4 +1,5 @@
-/* main.c — `wanka <subcommand> [options]`: dispatch, --help and --version. */
+/* main.c — `wanka <subcommand> [options]`: dispatch, --help and --version, inside the frame of
+ * out.c (signal handlers; standard output checked, so a failed write exits 2). */
 #include "cli.h"
 
 #include <string.h>
@@ -33,7 +34,7 @@ static void usage(FILE *f) {
              "  --help      show this help\n  --version   print the version\n");
 }
 
-int main(int argc, char **argv) {
+static int dispatch(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
     return 2;
@@ -49,4 +50,11 @@ int main(int argc, char **argv) {
   for (const subcmd *s = subcmds; s->name; s++)
     if (!strcmp(argv[1], s->name)) return s->run(argc - 2, argv + 2);
   return cli_fail("unknown command '%s' (see 'wanka --help')", argv[1]);
+}
+
+int main(int argc, char **argv) {
+  FILE *saved = NULL;
+  cli_out *so = cli_stdout_begin(&saved);
+  int rc = dispatch(argc, argv);
+  return cli_stdout_end(so, saved, rc);
 }

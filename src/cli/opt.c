@@ -1,4 +1,4 @@
-/* opt.c — table-driven option parsing, --help generation, error printing, atomic outputs. */
+/* opt.c — table-driven option parsing, --help generation, error printing (outputs: out.c). */
 #include "cli.h"
 
 #include <errno.h>
@@ -98,31 +98,4 @@ void cli_print_json(json_t *o, int precision) {
   puts(txt);
   free(txt);
   json_decref(o);
-}
-
-int cli_out_open(cli_out *o, const char *path) {
-  memset(o, 0, sizeof *o);
-  snprintf(o->path, sizeof o->path, "%s", path);
-  snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
-  o->f = fopen(o->tmp, "w");
-  return o->f ? 0 : -1;
-}
-
-int cli_out_commit(cli_out *o) {
-  int bad = ferror(o->f);
-  if (fclose(o->f)) bad = 1;
-  o->f = NULL;
-  if (bad || rename(o->tmp, o->path)) {
-    int saved = errno;
-    remove(o->tmp);
-    errno = saved;
-    return -1;
-  }
-  return 0;
-}
-
-void cli_out_abort(cli_out *o) {
-  if (o->f) fclose(o->f);
-  o->f = NULL;
-  remove(o->tmp);
 }
