@@ -23,7 +23,17 @@ typedef struct cli_opt {
   void *dest;
   const char *metavar; /* shown in --help, e.g. "N" */
   const char *help;
+  /* Numeric types: the values accepted, both ends included (for CLI_DURATION in seconds, for
+   * CLI_SIZE in bytes), shown in --help as "[lo, hi]" and checked by cli_parse before any
+   * work. Every numeric option has one: lo == hi == 0 is a bug (WK_ASSERT). Defaults the
+   * command sets itself are not checked (a default may be a sentinel such as -1 = all). */
+  double lo, hi;
 } cli_opt;
+
+/* Ranges shared by several commands' tables. */
+#define CLI_MAX_CARDS 67108864.0        /* 2^26 cards: above any cluster wanka can build */
+#define CLI_MAX_SEED 9007199254740991.0 /* 2^53 - 1: every seed up to it is exact as a double */
+#define CLI_LEVELS 0, 2                 /* fidelity levels 0, 1, 2 */
 
 typedef struct cli_cmd {
   const char *name;
@@ -33,10 +43,18 @@ typedef struct cli_cmd {
 } cli_cmd;
 
 /* Parses argv (after the subcommand words) against cmd->opts. Positional arguments are
- * collected into pos (at most maxpos). Returns 0, 1 when --help was printed, or 2 after
- * printing a usage error. */
+ * collected into pos (at most maxpos). Each numeric value given is checked against its
+ * option's range. Returns 0, 1 when --help was printed, or 2 after printing a usage error
+ * ("error: --cards -8 is out of range [2, 67108864]"). */
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, char **pos, int maxpos, int *npos);
 void cli_help(const cli_cmd *cmd, FILE *f);
+/* The same range check for a number an option carries inside a string (e.g. `--failures
+ * RATE|off`): 0 when lo <= v <= hi, else 2 after printing the error, which shows `text` as
+ * given and the bounds formatted as `type` reads them. */
+int cli_check_range(const char *name, const char *text, double v, double lo, double hi,
+                    cli_opt_type type);
+/* Formats a duration in seconds as the parser reads it back ("1ms", "10m", "7d"). */
+const char *cli_fmt_duration(double s, char *buf, size_t n);
 
 /* Prints "wanka: <formatted error>" style lines to stderr and returns the exit code (2). */
 int cli_fail_err(const wk_err *e);

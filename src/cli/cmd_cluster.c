@@ -139,14 +139,17 @@ static int export(const char *spec, const cluster_opts *opt) {
 int cmd_cluster(int argc, char **argv) {
   cluster_opts o = {0, 0, NULL, "node"};
   const cli_opt show_opts[] = {
-      {"json", CLI_FLAG, &o.json, NULL, "print one JSON object instead of the table"},
-      {NULL, 0, NULL, NULL, NULL},
+      {"json", CLI_FLAG, &o.json, NULL, "print one JSON object instead of the table", 0, 0},
+      {0},
   };
   const cli_opt export_opts[] = {
-      {"slurm-topology", CLI_FLAG, &o.slurm, NULL, "write a Slurm topology.conf (topology/tree)"},
-      {"out", CLI_STR, &o.out, "FILE", "write to FILE (atomically; - is stdout) instead of stdout"},
-      {"node-prefix", CLI_STR, &o.node_prefix, "P", "Slurm node names are P0, P1, ... (default node)"},
-      {NULL, 0, NULL, NULL, NULL},
+      {"slurm-topology", CLI_FLAG, &o.slurm, NULL, "write a Slurm topology.conf (topology/tree)",
+       0, 0},
+      {"out", CLI_STR, &o.out, "FILE", "write to FILE (atomically; - is stdout) instead of stdout",
+       0, 0},
+      {"node-prefix", CLI_STR, &o.node_prefix, "P",
+       "Slurm node names are P0, P1, ... (default node)", 0, 0},
+      {0},
   };
   const cli_cmd show_cmd = {"show", "wanka cluster show <preset|file.yaml>[:key=value,...] [--json]",
                             "Print the cluster: cards, nodes, supernodes, switches per tier, links,\n"

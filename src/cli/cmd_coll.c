@@ -99,18 +99,22 @@ static void on_progress(void *arg, double frac) {
 int cmd_coll(int argc, char **argv) {
   opts o = {NULL, "packed", "auto", "1M:1G", "float", -1, 1, 1, 1, 2.0, 0}; /* cards -1: all */
   const cli_opt table[] = {
-      {"cluster", CLI_STR, &o.cluster, "C", "preset or YAML file, with tweaks (NAME:key=value)"},
-      {"cards", CLI_INT, &o.cards, "N", "cards per job (default: the whole cluster)"},
-      {"placement", CLI_STR, &o.placement, "P", "packed, spread or random (default packed)"},
-      {"algo", CLI_STR, &o.algo, "A", "auto, ring, tree, rhd, hier, nvls, direct, pairwise"},
-      {"level", CLI_INT, &o.level, "L", "0 analytic, 1 phase (default), 2 event"},
-      {"sizes", CLI_STR, &o.sizes, "MIN:MAX", "size sweep, nccl-tests -b/-e (default 1M:1G)"},
-      {"step-factor", CLI_DOUBLE, &o.step_factor, "F", "size multiplier, nccl-tests -f (default 2)"},
-      {"dtype", CLI_STR, &o.dtype, "T", "float (fp32, default) or bf16"},
-      {"seed", CLI_INT, &o.seed, "S", "seed of the random placement (default 1)"},
-      {"concurrent", CLI_INT, &o.concurrent, "K", "K jobs at once on disjoint cards (level 2)"},
-      {"json", CLI_FLAG, &o.json, NULL, "print one JSON object instead of the table"},
-      {NULL, 0, NULL, NULL, NULL},
+      {"cluster", CLI_STR, &o.cluster, "C", "preset or YAML file, with tweaks (NAME:key=value)",
+       0, 0},
+      {"cards", CLI_INT, &o.cards, "N", "cards per job (default: the whole cluster)",
+       2, CLI_MAX_CARDS},
+      {"placement", CLI_STR, &o.placement, "P", "packed, spread or random (default packed)", 0, 0},
+      {"algo", CLI_STR, &o.algo, "A", "auto, ring, tree, rhd, hier, nvls, direct, pairwise", 0, 0},
+      {"level", CLI_INT, &o.level, "L", "0 analytic, 1 phase (default), 2 event", CLI_LEVELS},
+      {"sizes", CLI_STR, &o.sizes, "MIN:MAX", "size sweep, nccl-tests -b/-e (default 1M:1G)", 0, 0},
+      {"step-factor", CLI_DOUBLE, &o.step_factor, "F", "size multiplier, nccl-tests -f (default 2)",
+       1, 1024},
+      {"dtype", CLI_STR, &o.dtype, "T", "float (fp32, default) or bf16", 0, 0},
+      {"seed", CLI_INT, &o.seed, "S", "seed of the random placement (default 1)", 0, CLI_MAX_SEED},
+      {"concurrent", CLI_INT, &o.concurrent, "K", "K jobs at once on disjoint cards (level 2)",
+       1, 4096},
+      {"json", CLI_FLAG, &o.json, NULL, "print one JSON object instead of the table", 0, 0},
+      {0},
   };
   const cli_cmd cmd = {
       "coll", "wanka coll <op> --cluster C [--cards N] [--algo A] [--level 0|1|2] [options]",
@@ -133,7 +137,6 @@ int cmd_coll(int argc, char **argv) {
     return cli_fail("unknown algorithm '%s' (auto, ring, tree, rhd, hier, nvls, direct or "
                     "pairwise)", o.algo);
   if (!o.cluster) return cli_fail("name a cluster with --cluster (see 'wanka cluster list')");
-  if (o.level < 0 || o.level > 2) return cli_fail("--level %lld: use 0, 1 or 2", (long long)o.level);
   double elt;
   const char *type;
   if (!strcmp(o.dtype, "float") || !strcmp(o.dtype, "fp32")) elt = 4, type = "float";
@@ -147,9 +150,6 @@ int cmd_coll(int argc, char **argv) {
   if (lo == 0 || lo > hi) return cli_fail("--sizes '%s': need 0 < MIN <= MAX", o.sizes);
   if (!(o.step_factor > 1) && lo < hi)
     return cli_fail("--step-factor %g: use a factor above 1 (e.g. 2)", o.step_factor);
-  if (o.seed < 0) return cli_fail("--seed %lld: use a seed >= 0", (long long)o.seed);
-  if (o.concurrent < 1 || o.concurrent > 4096)
-    return cli_fail("--concurrent %lld: use 1 to 4096 jobs", (long long)o.concurrent);
   if (strcmp(o.placement, "packed") && strcmp(o.placement, "spread") && strcmp(o.placement, "random"))
     return cli_fail("unknown --placement '%s' (packed, spread or random)", o.placement);
   /* the size list, checked before any work; sizes between MIN and MAX are rounded down to
@@ -191,6 +191,13 @@ int cmd_coll(int argc, char **argv) {
   coll_job *jobs = wk_calloc(K, sizeof *jobs);
   coll_result *res = wk_calloc(K, sizeof *res);
   double *alone = wk_calloc(K, sizeof *alone);
+  /* every size checked against the level's work and memory limits before the first is
+   * timed: a sweep is refused at once, not after its small sizes have run */
+  for (int i = 0; i < nsizes && !rc; i++) {
+    for (uint32_t j = 0; j < K; j++)
+      jobs[j] = (coll_job){op, algo, cards + (size_t)j * N, N, sizes[i]};
+    if (coll_check(x, jobs, K, level, &err)) rc = 1;
+  }
   /* compute everything first: an error leaves stdout empty */
   typedef struct row { double bytes, t, algbw, busbw, alone; coll_algo algo; uint32_t job; } row;
   row *out = wk_calloc((size_t)nsizes * K, sizeof *out);

@@ -65,36 +65,182 @@ static int write_jobs(const replay *r, const char *dir, cli_out *out[2]) {
   return cli_out_commit(out, 2);
 }
 
+/* A user's --sample (0: the default, not checked here) against the trace it samples: refused
+ * above the trace's span (first submit to last end: the series would be one or two rows) and
+ * when the series would not fit in memory (rows over the span, doubled as the array grows).
+ * Checked before the replay runs. 0 or 2. */
+static int check_sample(const trace *t, const char *path, double sample) {
+  if (!sample) return 0;
+  trace_summary s;
+  trace_summarize(t, &s);
+  double span = (double)(s.last_end_s - s.first_submit_s);
+  char a[32], b[32];
+  if (span > 0 && sample > span)
+    return cli_fail("--sample %s is longer than the span of %s (%s, first submit to last end): "
+                    "give a shorter step", cli_fmt_duration(sample, a, sizeof a), path,
+                    cli_fmt_duration(span, b, sizeof b));
+  double rows = span / sample + 2, bytes = 2 * rows * (double)sizeof(replay_sample);
+  if (bytes > wk_memory_limit())
+    return cli_fail("--sample %s over the %.1f days of %s makes %.3g samples (%.1f GiB), beyond "
+                    "the %.1f GiB allowed (half of this machine's memory, or "
+                    "WANKA_MAX_MODEL_BYTES): give a longer step",
+                    cli_fmt_duration(sample, a, sizeof a), span / 86400, path, rows,
+                    bytes / 1073741824.0, wk_memory_limit() / 1073741824.0);
+  return 0;
+}
+
+/* No job of the trace was replayed: says why, as one error line (exit 2). */
+static void say_empty(const trace *t, const char *path, const hw_cluster *c,
+                      const replay_metrics *m) {
+  if (!m->dropped_too_large) {
+    cli_fail("no job ran: %s has no jobs; give a trace with jobs (or --allow-empty to print "
+             "the metrics anyway)", path);
+    return;
+  }
+  trace_summary s;
+  trace_summarize(t, &s);
+  cli_fail("no job ran: all %zu jobs of %s are wider than the %u cards of %s (the widest takes "
+           "%lld); use a larger cluster or a smaller --cards-per-unit (or --allow-empty to "
+           "print the metrics anyway)", m->dropped_too_large, path, hw_cards(c),
+           hw_cfg(c)->name, (long long)s.cards_max);
+}
+
+/* A metric that is a ratio or a statistic over the jobs: null when no job ran (a run with no
+ * jobs is not perfect, it is unmeasured). */
+static json_t *per_job(double v, const replay_metrics *m) {
+  return m->jobs ? json_real(v) : json_null();
+}
+
+static void print_json(const hw_cluster *c, const trace *t, const char *trace_path,
+                       const replay_opts *o, const replay *r) {
+  const replay_metrics *m = replay_get_metrics(r);
+  json_t *j = json_object();
+  json_object_set_new(j, "cluster", json_string(hw_cfg(c)->name));
+  json_object_set_new(j, "cards", json_integer(hw_cards(c)));
+  json_object_set_new(j, "trace", json_string(trace_path));
+  json_object_set_new(j, "policy", json_string(sched_policy_name(o->sched.policy)));
+  json_object_set_new(j, "placement", json_string(sched_placement_name(o->sched.placement)));
+  json_object_set_new(j, "jobs", json_integer((json_int_t)m->jobs));
+  json_object_set_new(j, "finished", json_integer((json_int_t)m->finished));
+  json_object_set_new(j, "killed", json_integer((json_int_t)m->killed));
+  json_object_set_new(j, "abandoned", json_integer((json_int_t)m->abandoned));
+  json_object_set_new(j, "abandoned_checkpoint_over_mtbf",
+                      json_integer((json_int_t)m->abandoned_hopeless));
+  json_object_set_new(j, "dropped_too_large", json_integer((json_int_t)m->dropped_too_large));
+  json_object_set_new(j, "utilization", per_job(m->utilization, m));
+  json_object_set_new(j, "avg_jct_s", per_job(m->avg_jct_s, m));
+  json_object_set_new(j, "p50_jct_s", per_job(m->p50_jct_s, m));
+  json_object_set_new(j, "p99_jct_s", per_job(m->p99_jct_s, m));
+  json_object_set_new(j, "avg_queue_s", per_job(m->avg_queue_s, m));
+  json_object_set_new(j, "p99_queue_s", per_job(m->p99_queue_s, m));
+  json_object_set_new(j, "bounded_slowdown", per_job(m->bounded_slowdown, m));
+  json_object_set_new(j, "goodput", per_job(m->goodput, m));
+  json_object_set_new(j, "ettr", per_job(m->ettr, m));
+  json_object_set_new(j, "makespan_s", json_real(m->makespan_s));
+  json_object_set_new(j, "wall_s", json_real(m->wall_s));
+  json_object_set_new(j, "restarts", json_integer((json_int_t)m->restarts));
+  json_object_set_new(j, "preemptions", json_integer((json_int_t)m->preemptions));
+  json_object_set_new(j, "failures", json_integer((json_int_t)m->failures));
+  json_object_set_new(j, "failures_hit_jobs", json_integer((json_int_t)m->failures_hit_jobs));
+  json_object_set_new(j, "busy_card_s", json_real(m->busy_card_s));
+  json_object_set_new(j, "useful_card_s", json_real(m->useful_card_s));
+  json_object_set_new(j, "mean_queued_jobs", per_job(m->mean_queued_jobs, m));
+  json_object_set_new(j, "tenants", json_integer(replay_ntenants(r)));
+  const trace_counts *tc = trace_get_counts(t);
+  json_object_set_new(j, "trace_rows_skipped", json_integer((json_int_t)tc->skipped_bad));
+  cli_print_json(j, 10);
+}
+
+/* v with printf format fmt, or "n/a" when no job ran. Returns buf. */
+static const char *per_job_text(const char *fmt, double v, const replay_metrics *m, char *buf,
+                                size_t n) {
+  if (!m->jobs) snprintf(buf, n, "n/a");
+  else snprintf(buf, n, fmt, v);
+  return buf;
+}
+
+/* The table; per-job figures read "n/a" when no job ran. */
+static void print_text(const hw_cluster *c, const char *trace_path, const replay_opts *o,
+                       const replay_metrics *m) {
+  char a[32], b[32], d[32];
+  printf("replay          %s on %s (%u cards), policy %s, placement %s\n", trace_path,
+         hw_cfg(c)->name, hw_cards(c), sched_policy_name(o->sched.policy),
+         sched_placement_name(o->sched.placement));
+  printf("jobs            %zu replayed, %zu finished, %zu killed, %zu dropped (wider than the "
+         "cluster)\n", m->jobs, m->finished, m->killed, m->dropped_too_large);
+  if (m->abandoned)
+    printf("abandoned       %zu (failed %u times in a row without a checkpoint; %zu need restart + "
+           "checkpoint interval > their cards' MTBF)\n",
+           m->abandoned, o->abandon_after, m->abandoned_hopeless);
+  printf("utilization     %s\n", per_job_text("%.4f", m->utilization, m, a, sizeof a));
+  printf("JCT (s)         avg %s  p50 %s  p99 %s\n", per_job_text("%.0f", m->avg_jct_s, m, a, 32),
+         per_job_text("%.0f", m->p50_jct_s, m, b, 32),
+         per_job_text("%.0f", m->p99_jct_s, m, d, 32));
+  printf("queue delay (s) avg %s  p99 %s\n", per_job_text("%.0f", m->avg_queue_s, m, a, 32),
+         per_job_text("%.0f", m->p99_queue_s, m, b, 32));
+  printf("bounded slowdown %s (tau 10 s)\n", per_job_text("%.3f", m->bounded_slowdown, m, a, 32));
+  printf("goodput         %s (useful / allocated card-seconds)\n",
+         per_job_text("%.4f", m->goodput, m, a, 32));
+  printf("ETTR            %s (productive / wall time of jobs, card-weighted)\n",
+         per_job_text("%.4f", m->ettr, m, a, 32));
+  printf("failures        %llu (%llu hit running jobs), %llu restarts, %llu preemptions\n",
+         (unsigned long long)m->failures, (unsigned long long)m->failures_hit_jobs,
+         (unsigned long long)m->restarts, (unsigned long long)m->preemptions);
+  printf("makespan_s      %.0f (%.2f days)\n", m->makespan_s, m->makespan_s / 86400);
+  printf("wall_s          %.3f (%.0f jobs/s)\n", m->wall_s,
+         m->wall_s > 0 ? (double)m->jobs / m->wall_s : 0);
+}
+
 int cmd_replay(int argc, char **argv) {
   const char *cluster = NULL, *trace_path = NULL, *format = "auto", *tenants_path = NULL;
   const char *policy = "backfill", *placement = "topo", *failures = NULL, *ckpt = "1h", *out_dir = NULL;
-  double restart_cost = 300, time_scale = 1, load = 1, comm = 0.1, sample = 600;
+  double restart_cost = 300, time_scale = 1, load = 1, comm = 0.1, sample = 0;
   int64_t cards_per_unit = 1, seed = 1, lookahead = 500, abandon_after = 50;
-  int skip_bad = 0, json = 0, wt_kill = 0, preempt_ckpt = 0;
+  int skip_bad = 0, json = 0, wt_kill = 0, preempt_ckpt = 0, allow_empty = 0;
   const cli_opt opts[] = {
-      {"cluster", CLI_STR, &cluster, "C", "preset or YAML file, with :key=value tweaks (required)"},
-      {"trace", CLI_STR, &trace_path, "FILE", "job trace, plain or gzip (required)"},
-      {"format", CLI_STR, &format, "F", "swf, sacct, cobalt, philly, alibaba, helios (default: detect)"},
-      {"tenants", CLI_STR, &tenants_path, "FILE.yaml", "tenants: quotas, priorities, user/group/queue patterns"},
-      {"policy", CLI_STR, &policy, "P", "fifo, backfill (default), sjf, fairshare, priority, las"},
-      {"placement", CLI_STR, &placement, "Q", "topo (default: smallest domain, best fit) or first-fit"},
-      {"failures", CLI_STR, &failures, "RATE|off", "interruptions per card-day (default 4.7e-4, Llama 3)"},
-      {"checkpoint-interval", CLI_STR, &ckpt, "T|auto", "work between checkpoints (default 1h; auto: Young/Daly)"},
-      {"restart-cost", CLI_DURATION, &restart_cost, "T", "time to restart after a failure or preemption (default 5m)"},
-      {"preempt-checkpoint", CLI_FLAG, &preempt_ckpt, NULL, "preempted jobs checkpoint as they stop (lose no work)"},
-      {"abandon-after", CLI_INT, &abandon_after, "N", "give up a job after N failures in a row that save no checkpoint (default 50; 0 = never)"},
-      {"comm-fraction", CLI_DOUBLE, &comm, "F", "communication share of a step, for placement stretch (default 0.1)"},
-      {"walltime-kill", CLI_FLAG, &wt_kill, NULL, "kill runs that exceed their requested walltime"},
-      {"lookahead", CLI_INT, &lookahead, "N", "queued jobs examined per pass (default 500, as Slurm)"},
-      {"cards-per-unit", CLI_INT, &cards_per_unit, "K", "cards per trace unit (GPU, node, processor; default 1)"},
-      {"time-scale", CLI_DOUBLE, &time_scale, "X", "multiply runtimes and walltimes by X (default 1)"},
-      {"load", CLI_DOUBLE, &load, "L", "compress arrival gaps by 1/L (default 1)"},
-      {"skip-bad", CLI_FLAG, &skip_bad, NULL, "skip malformed trace rows (counted) instead of stopping"},
-      {"sample", CLI_DURATION, &sample, "T", "timeseries step (default 10m)"},
-      {"seed", CLI_INT, &seed, "S", "random seed for failures (default 1)"},
-      {"out", CLI_STR, &out_dir, "DIR", "write DIR/jobs.csv and DIR/timeseries.csv"},
-      {"json", CLI_FLAG, &json, NULL, "print one JSON object instead of the table"},
-      {NULL, 0, NULL, NULL, NULL},
+      {"cluster", CLI_STR, &cluster, "C", "preset or YAML file, with :key=value tweaks (required)",
+       0, 0},
+      {"trace", CLI_STR, &trace_path, "FILE", "job trace, plain or gzip (required)", 0, 0},
+      {"format", CLI_STR, &format, "F",
+       "swf, sacct, cobalt, philly, alibaba, helios (default: detect)", 0, 0},
+      {"tenants", CLI_STR, &tenants_path, "FILE.yaml",
+       "tenants: quotas, priorities, user/group/queue patterns", 0, 0},
+      {"policy", CLI_STR, &policy, "P", "fifo, backfill (default), sjf, fairshare, priority, las",
+       0, 0},
+      {"placement", CLI_STR, &placement, "Q",
+       "topo (default: smallest domain, best fit) or first-fit", 0, 0},
+      {"failures", CLI_STR, &failures, "RATE|off",
+       "interruptions per card-day (default 4.7e-4, Llama 3)", 0, 0},
+      {"checkpoint-interval", CLI_STR, &ckpt, "T|auto",
+       "work between checkpoints (default 1h; auto: Young/Daly)", 0, 0},
+      {"restart-cost", CLI_DURATION, &restart_cost, "T",
+       "time to restart after a failure or preemption (default 5m)", 0, 30 * 86400},
+      {"preempt-checkpoint", CLI_FLAG, &preempt_ckpt, NULL,
+       "preempted jobs checkpoint as they stop (lose no work)", 0, 0},
+      {"abandon-after", CLI_INT, &abandon_after, "N",
+       "give up a job after N failures in a row that save no checkpoint (default 50; 0 = never)",
+       0, 1e9},
+      {"comm-fraction", CLI_DOUBLE, &comm, "F",
+       "communication share of a step, for placement stretch (default 0.1)", 0, 1},
+      {"walltime-kill", CLI_FLAG, &wt_kill, NULL, "kill runs that exceed their requested walltime",
+       0, 0},
+      {"lookahead", CLI_INT, &lookahead, "N",
+       "queued jobs examined per pass (default 500, as Slurm)", 1, 1e8},
+      {"cards-per-unit", CLI_INT, &cards_per_unit, "K",
+       "cards per trace unit (GPU, node, processor; default 1)", 1, 65536},
+      {"time-scale", CLI_DOUBLE, &time_scale, "X",
+       "multiply runtimes and walltimes by X (default 1)", 1e-6, 1e6},
+      {"load", CLI_DOUBLE, &load, "L", "compress arrival gaps by 1/L (default 1)", 0.001, 1000},
+      {"skip-bad", CLI_FLAG, &skip_bad, NULL,
+       "skip malformed trace rows (counted) instead of stopping", 0, 0},
+      {"sample", CLI_DURATION, &sample, "T",
+       "timeseries step (default 10m; at most the trace's span)", 0.001, 365 * 86400},
+      {"seed", CLI_INT, &seed, "S", "random seed for failures (default 1)", 0, CLI_MAX_SEED},
+      {"out", CLI_STR, &out_dir, "DIR", "write DIR/jobs.csv and DIR/timeseries.csv", 0, 0},
+      {"json", CLI_FLAG, &json, NULL, "print one JSON object instead of the table", 0, 0},
+      {"allow-empty", CLI_FLAG, &allow_empty, NULL,
+       "print the metrics (ratios as null / n/a) when no job ran, instead of exit 2", 0, 0},
+      {0},
   };
   const cli_cmd cmd = {"replay",
                        "wanka replay --cluster C --trace FILE [--policy P] [--placement Q] [options]",
@@ -116,29 +262,29 @@ int cmd_replay(int argc, char **argv) {
   trace_opts_init(&to);
   if (trace_format_parse(format, &to.format))
     return cli_fail("unknown trace format '%s' (swf, sacct, cobalt, philly, alibaba, helios)", format);
-  if (cards_per_unit < 1) return cli_fail("--cards-per-unit must be >= 1");
-  if (!(time_scale > 0)) return cli_fail("--time-scale must be > 0");
-  if (!(load > 0)) return cli_fail("--load must be > 0");
-  if (seed < 0) return cli_fail("--seed must be >= 0");
-  if (abandon_after < 0 || abandon_after > 1000000000) return cli_fail("--abandon-after must be from 0 to 1000000000");
-  if (lookahead < 1 || lookahead > 100000000) return cli_fail("--lookahead must be from 1 to 100000000");
   to.cards_per_unit = cards_per_unit;
   to.time_scale = time_scale;
   to.load = load;
   to.skip_bad = skip_bad;
   if (failures) {
     if (!strcmp(failures, "off")) o.failure_rate = 0;
-    else if (wk_parse_double(failures, &o.failure_rate) || !(o.failure_rate >= 0))
-      return cli_fail("--failures must be a rate per card-day (e.g. 4.7e-4) or 'off', not '%s'", failures);
+    else if (wk_parse_double(failures, &o.failure_rate))
+      return cli_fail("--failures must be a rate per card-day (e.g. 4.7e-4) or 'off', not '%s'",
+                      failures);
+    else if (cli_check_range("failures", failures, o.failure_rate, 0, 100, CLI_DOUBLE))
+      return 2;
   }
   if (!strcmp(ckpt, "auto")) o.checkpoint_interval_s = 0;
-  else if (wk_parse_duration_s(ckpt, &o.checkpoint_interval_s) || !(o.checkpoint_interval_s > 0))
-    return cli_fail("--checkpoint-interval must be a positive duration (30m, 1h) or 'auto', not '%s'", ckpt);
+  else if (wk_parse_duration_s(ckpt, &o.checkpoint_interval_s))
+    return cli_fail("--checkpoint-interval must be a duration (30m, 1h) or 'auto', not '%s'", ckpt);
+  else if (cli_check_range("checkpoint-interval", ckpt, o.checkpoint_interval_s, 1, 365 * 86400,
+                           CLI_DURATION))
+    return 2;
   o.restart_cost_s = restart_cost;
   o.comm_fraction = comm;
   o.walltime_kill = wt_kill;
   o.preempt_checkpoint = preempt_ckpt;
-  o.sample_s = sample;
+  o.sample_s = sample ? sample : 600;
   o.abandon_after = (uint32_t)abandon_after;
   o.seed = (uint64_t)seed;
   o.sched.lookahead = (uint32_t)lookahead;
@@ -148,95 +294,35 @@ int cmd_replay(int argc, char **argv) {
   wk_err err;
   wk_err_clear(&err);
   sched_tenants *ten = NULL;
-  if (tenants_path && sched_tenants_load(tenants_path, &ten, &err)) {
-    cli_out_abort(outs[0]);
-    cli_out_abort(outs[1]);
-    return cli_fail_err(&err);
-  }
-  o.sched.tenants = ten;
-  hw_cluster *c = hw_load(cluster, &err);
-  if (!c) {
-    sched_tenants_free(ten);
-    cli_out_abort(outs[0]);
-    cli_out_abort(outs[1]);
-    return cli_fail_err(&err);
-  }
+  hw_cluster *c = NULL;
   trace *t = NULL;
-  if (trace_load(trace_path, &to, &t, &err)) {
-    hw_free(c);
-    sched_tenants_free(ten);
-    cli_out_abort(outs[0]);
-    cli_out_abort(outs[1]);
-    return cli_fail_err(&err);
-  }
   replay *r = NULL;
-  if (replay_run(c, t, &o, &r, &err)) {
-    trace_free(t);
-    hw_free(c);
-    sched_tenants_free(ten);
-    cli_out_abort(outs[0]);
-    cli_out_abort(outs[1]);
-    return cli_fail_err(&err);
-  }
+  rc = 2;
+  if (tenants_path && sched_tenants_load(tenants_path, &ten, &err)) goto fail_err;
+  o.sched.tenants = ten;
+  if (!(c = hw_load(cluster, &err))) goto fail_err;
+  if (trace_load(trace_path, &to, &t, &err)) goto fail_err;
+  if (check_sample(t, trace_path, sample)) goto done;
+  if (replay_run(c, t, &o, &r, &err)) goto fail_err;
   const replay_metrics *m = replay_get_metrics(r);
-  rc = 0;
-  if (out_dir) rc = write_jobs(r, out_dir, outs);
-  if (!rc && json) {
-    json_t *j = json_object();
-    json_object_set_new(j, "cluster", json_string(hw_cfg(c)->name));
-    json_object_set_new(j, "cards", json_integer(hw_cards(c)));
-    json_object_set_new(j, "trace", json_string(trace_path));
-    json_object_set_new(j, "policy", json_string(sched_policy_name(o.sched.policy)));
-    json_object_set_new(j, "placement", json_string(sched_placement_name(o.sched.placement)));
-    json_object_set_new(j, "jobs", json_integer((json_int_t)m->jobs));
-    json_object_set_new(j, "finished", json_integer((json_int_t)m->finished));
-    json_object_set_new(j, "killed", json_integer((json_int_t)m->killed));
-    json_object_set_new(j, "abandoned", json_integer((json_int_t)m->abandoned));
-    json_object_set_new(j, "abandoned_checkpoint_over_mtbf", json_integer((json_int_t)m->abandoned_hopeless));
-    json_object_set_new(j, "dropped_too_large", json_integer((json_int_t)m->dropped_too_large));
-    json_object_set_new(j, "utilization", json_real(m->utilization));
-    json_object_set_new(j, "avg_jct_s", json_real(m->avg_jct_s));
-    json_object_set_new(j, "p50_jct_s", json_real(m->p50_jct_s));
-    json_object_set_new(j, "p99_jct_s", json_real(m->p99_jct_s));
-    json_object_set_new(j, "avg_queue_s", json_real(m->avg_queue_s));
-    json_object_set_new(j, "p99_queue_s", json_real(m->p99_queue_s));
-    json_object_set_new(j, "bounded_slowdown", json_real(m->bounded_slowdown));
-    json_object_set_new(j, "goodput", json_real(m->goodput));
-    json_object_set_new(j, "ettr", json_real(m->ettr));
-    json_object_set_new(j, "makespan_s", json_real(m->makespan_s));
-    json_object_set_new(j, "wall_s", json_real(m->wall_s));
-    json_object_set_new(j, "restarts", json_integer((json_int_t)m->restarts));
-    json_object_set_new(j, "preemptions", json_integer((json_int_t)m->preemptions));
-    json_object_set_new(j, "failures", json_integer((json_int_t)m->failures));
-    json_object_set_new(j, "failures_hit_jobs", json_integer((json_int_t)m->failures_hit_jobs));
-    json_object_set_new(j, "busy_card_s", json_real(m->busy_card_s));
-    json_object_set_new(j, "useful_card_s", json_real(m->useful_card_s));
-    json_object_set_new(j, "mean_queued_jobs", json_real(m->mean_queued_jobs));
-    json_object_set_new(j, "tenants", json_integer(replay_ntenants(r)));
-    const trace_counts *tc = trace_get_counts(t);
-    json_object_set_new(j, "trace_rows_skipped", json_integer((json_int_t)tc->skipped_bad));
-    cli_print_json(j, 10);
-  } else if (!rc) {
-    printf("replay          %s on %s (%u cards), policy %s, placement %s\n", trace_path, hw_cfg(c)->name,
-           hw_cards(c), sched_policy_name(o.sched.policy), sched_placement_name(o.sched.placement));
-    printf("jobs            %zu replayed, %zu finished, %zu killed, %zu dropped (wider than the cluster)\n",
-           m->jobs, m->finished, m->killed, m->dropped_too_large);
-    if (m->abandoned)
-      printf("abandoned       %zu (failed %u times in a row without a checkpoint; %zu need restart + "
-             "checkpoint interval > their cards' MTBF)\n",
-             m->abandoned, o.abandon_after, m->abandoned_hopeless);
-    printf("utilization     %.4f\n", m->utilization);
-    printf("JCT (s)         avg %.0f  p50 %.0f  p99 %.0f\n", m->avg_jct_s, m->p50_jct_s, m->p99_jct_s);
-    printf("queue delay (s) avg %.0f  p99 %.0f\n", m->avg_queue_s, m->p99_queue_s);
-    printf("bounded slowdown %.3f (tau 10 s)\n", m->bounded_slowdown);
-    printf("goodput         %.4f (useful / allocated card-seconds)\n", m->goodput);
-    printf("ETTR            %.4f (productive / wall time of jobs, card-weighted)\n", m->ettr);
-    printf("failures        %llu (%llu hit running jobs), %llu restarts, %llu preemptions\n",
-           (unsigned long long)m->failures, (unsigned long long)m->failures_hit_jobs,
-           (unsigned long long)m->restarts, (unsigned long long)m->preemptions);
-    printf("makespan_s      %.0f (%.2f days)\n", m->makespan_s, m->makespan_s / 86400);
-    printf("wall_s          %.3f (%.0f jobs/s)\n", m->wall_s, m->wall_s > 0 ? (double)m->jobs / m->wall_s : 0);
+  if (!m->jobs && !allow_empty) {
+    say_empty(t, trace_path, c, m);
+    goto done;
   }
+  if (out_dir) {
+    rc = write_jobs(r, out_dir, outs);
+    outs[0] = outs[1] = NULL; /* freed by write_jobs */
+    if (rc) goto done;
+  }
+  if (json) print_json(c, t, trace_path, &o, r);
+  else print_text(c, trace_path, &o, m);
+  rc = 0;
+  goto done;
+fail_err:
+  rc = cli_fail_err(&err);
+done:
+  cli_out_abort(outs[0]);
+  cli_out_abort(outs[1]);
   replay_free(r);
   trace_free(t);
   hw_free(c);

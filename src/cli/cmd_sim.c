@@ -80,33 +80,37 @@ int cmd_sim(int argc, char **argv) {
                               "AI-for-science jobs: a 3-D stencil with halo exchange, a\n"
                               "distributed 3-D FFT, a data-parallel science model.", NULL};
   sim_args a = {NULL, NULL, 0, 1, 0, 1, 0, 8, 8, 0, 0, 0.4, 0, 0, 0};
-#define COMMON_OPTS                                                                      \
-  {"cluster", CLI_STR, &a.cluster, "C", "cluster preset or YAML file"},                   \
-      {"cards", CLI_INT, &a.cards, "N", "cards (packed on the first N)"},                 \
-      {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)"},    \
-      {"json", CLI_FLAG, &a.json, NULL, "print one JSON object"}
+#define COMMON_OPTS                                                                        \
+  {"cluster", CLI_STR, &a.cluster, "C", "cluster preset or YAML file", 0, 0},             \
+      {"cards", CLI_INT, &a.cards, "N", "cards (packed on the first N)", 1, CLI_MAX_CARDS}, \
+      {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)",      \
+       CLI_LEVELS},                                                                        \
+      {"json", CLI_FLAG, &a.json, NULL, "print one JSON object", 0, 0}
   const cli_opt stencil_opts[] = {
       COMMON_OPTS,
-      {"grid", CLI_STR, &a.grid, "NX[xNYxNZ]", "global grid (one number: a cube)"},
-      {"halo", CLI_INT, &a.halo, "W", "halo width in cells (default 1)"},
-      {"bytes-per-cell", CLI_DOUBLE, &a.bpc, "B", "state bytes per cell (default 8)"},
-      {"flops-per-cell", CLI_DOUBLE, &a.fpc, "F", "FP64 FLOPs per cell per step (default 8)"},
-      {"overlap", CLI_FLAG, &a.overlap, NULL, "hide the halo exchange behind interior compute"},
-      {NULL, 0, NULL, NULL, NULL},
+      {"grid", CLI_STR, &a.grid, "NX[xNYxNZ]", "global grid (one number: a cube)", 0, 0},
+      {"halo", CLI_INT, &a.halo, "W", "halo width in cells (default 1)", 1, 64},
+      {"bytes-per-cell", CLI_DOUBLE, &a.bpc, "B", "state bytes per cell (default 8)", 0.001, 1e6},
+      {"flops-per-cell", CLI_DOUBLE, &a.fpc, "F", "FP64 FLOPs per cell per step (default 8)",
+       0, 1e9},
+      {"overlap", CLI_FLAG, &a.overlap, NULL, "hide the halo exchange behind interior compute",
+       0, 0},
+      {0},
   };
   const cli_opt fft_opts[] = {
       COMMON_OPTS,
-      {"n", CLI_INT, &a.n, "N", "points per axis (n^3 complex doubles)"},
-      {"pencil", CLI_FLAG, &a.pencil, NULL, "2-D pencil decomposition (default: 1-D slabs)"},
-      {NULL, 0, NULL, NULL, NULL},
+      {"n", CLI_INT, &a.n, "N", "points per axis (n^3 complex doubles)", 2, 1 << 20},
+      {"pencil", CLI_FLAG, &a.pencil, NULL, "2-D pencil decomposition (default: 1-D slabs)", 0, 0},
+      {0},
   };
   const cli_opt dp_opts[] = {
       COMMON_OPTS,
-      {"params", CLI_DOUBLE, &a.params, "P", "model parameters (e.g. 1e9)"},
-      {"flops-per-sample", CLI_DOUBLE, &a.fps, "F", "forward FLOPs per sample"},
-      {"batch", CLI_INT, &a.batch, "B", "samples per card per step (default 1)"},
-      {"efficiency", CLI_DOUBLE, &a.eff, "E", "fraction of BF16 peak the kernels reach (default 0.4)"},
-      {NULL, 0, NULL, NULL, NULL},
+      {"params", CLI_DOUBLE, &a.params, "P", "model parameters (e.g. 1e9)", 1, 1e15},
+      {"flops-per-sample", CLI_DOUBLE, &a.fps, "F", "forward FLOPs per sample", 1, 1e21},
+      {"batch", CLI_INT, &a.batch, "B", "samples per card per step (default 1)", 1, 1 << 24},
+      {"efficiency", CLI_DOUBLE, &a.eff, "E",
+       "fraction of BF16 peak the kernels reach (default 0.4)", 0.001, 1},
+      {0},
   };
   const cli_cmd stencil_cmd = {"stencil",
                                "wanka sim stencil --cluster C --cards N --grid NX[xNYxNZ] "
@@ -138,15 +142,12 @@ int cmd_sim(int argc, char **argv) {
   int npos, r;
   if ((r = cli_parse(cmd, argc - 1, argv + 1, pos, 0, &npos))) return r == 1 ? 0 : r;
   if (!a.cluster || !a.cards) return cli_fail("sim %s needs --cluster and --cards", sub);
-  if (a.cards < 1 || a.cards > (1 << 26)) return cli_fail("--cards %lld is out of range", (long long)a.cards);
-  if (a.level < 0 || a.level > 2) return cli_fail("--level must be 0, 1 or 2");
   int64_t g[3] = {0, 0, 0};
   if (cmd == &stencil_cmd) {
     if (!a.grid) return cli_fail("sim stencil needs --grid NX[xNYxNZ]");
     if (parse_grid(a.grid, g)) return cli_fail("--grid '%s': use N or NXxNYxNZ (positive integers)", a.grid);
-    if (a.halo < 1 || a.halo > 64) return cli_fail("--halo must be in [1, 64]");
   }
-  if (cmd == &fft_cmd && (a.n < 2 || a.n > (1 << 20))) return cli_fail("sim fft needs --n in [2, 1048576]");
+  if (cmd == &fft_cmd && !a.n) return cli_fail("sim fft needs --n N (points per axis)");
   if (cmd == &dp_cmd && (!(a.params > 0) || !(a.fps > 0) || a.batch < 1))
     return cli_fail("sim dataparallel needs --params > 0, --flops-per-sample > 0 and --batch >= 1");
   wk_err err;

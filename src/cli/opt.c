@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +24,57 @@ int cli_fail(const char *fmt, ...) {
   return 2;
 }
 
+static int is_numeric(cli_opt_type t) { return t != CLI_FLAG && t != CLI_STR; }
+
+const char *cli_fmt_duration(double s, char *buf, size_t n) {
+  static const struct { double unit; const char *name; } units[] = {
+      {86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}, {1e-3, "ms"}, {1e-6, "us"}, {1e-9, "ns"}};
+  if (s == 0) {
+    snprintf(buf, n, "0");
+    return buf;
+  }
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+    double k = s / units[i].unit;
+    if (k >= 1 && fabs(k - round(k)) < 1e-9 * k) {
+      snprintf(buf, n, "%.0f%s", round(k), units[i].name);
+      return buf;
+    }
+  }
+  snprintf(buf, n, "%gs", s);
+  return buf;
+}
+
+static const char *fmt_bound(cli_opt_type t, double v, char *buf, size_t n) {
+  switch (t) {
+  case CLI_INT: snprintf(buf, n, "%.0f", v); break;
+  case CLI_SIZE: wk_fmt_bytes_iec(v, buf, n); break;
+  case CLI_DURATION: cli_fmt_duration(v, buf, n); break;
+  default: snprintf(buf, n, "%g", v); break;
+  }
+  return buf;
+}
+
+int cli_check_range(const char *name, const char *text, double v, double lo, double hi,
+                    cli_opt_type type) {
+  if (v >= lo && v <= hi) return 0;
+  char a[32], b[32];
+  return cli_fail("--%s %s is out of range [%s, %s]", name, text, fmt_bound(type, lo, a, sizeof a),
+                  fmt_bound(type, hi, b, sizeof b));
+}
+
 void cli_help(const cli_cmd *cmd, FILE *f) {
   fprintf(f, "Usage: %s\n%s\n", cmd->usage, cmd->summary);
   if (!cmd->opts || !cmd->opts[0].name) return;
   fprintf(f, "\nOptions:\n");
   for (const cli_opt *o = cmd->opts; o->name; o++) {
-    char left[64];
+    char left[64], a[32], b[32];
     if (o->type == CLI_FLAG) snprintf(left, sizeof left, "--%s", o->name);
     else snprintf(left, sizeof left, "--%s %s", o->name, o->metavar ? o->metavar : "X");
-    fprintf(f, "  %-26s %s\n", left, o->help);
+    fprintf(f, "  %-26s %s", left, o->help);
+    if (is_numeric(o->type))
+      fprintf(f, " [%s, %s]", fmt_bound(o->type, o->lo, a, sizeof a),
+              fmt_bound(o->type, o->hi, b, sizeof b));
+    fputc('\n', f);
   }
   fprintf(f, "  %-26s %s\n", "--help", "show this help");
 }
@@ -58,8 +101,21 @@ static const char *type_hint(cli_opt_type t) {
   }
 }
 
+/* The value an option just parsed into its destination, as a double for the range check. */
+static double parsed_value(const cli_opt *o) {
+  switch (o->type) {
+  case CLI_INT: return (double)*(const int64_t *)o->dest;
+  case CLI_DOUBLE:
+  case CLI_DURATION: return *(const double *)o->dest;
+  case CLI_SIZE: return (double)*(const uint64_t *)o->dest;
+  default: return 0;
+  }
+}
+
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, char **pos, int maxpos, int *npos) {
   *npos = 0;
+  for (const cli_opt *p = cmd->opts; p && p->name; p++) /* a table without a range is a bug */
+    WK_ASSERT(!is_numeric(p->type) || (p->lo <= p->hi && (p->lo != 0 || p->hi != 0)));
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -84,6 +140,9 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, char **pos, int maxpos,
       }
       if (set_value(o, v))
         return cli_fail("option '--%s': '%s' is not %s", o->name, v, type_hint(o->type));
+      if (is_numeric(o->type) &&
+          cli_check_range(o->name, v, parsed_value(o), o->lo, o->hi, o->type))
+        return 2;
       continue;
     }
     if (*npos >= maxpos) return cli_fail("unexpected argument '%s' (see '%s --help')", a,
