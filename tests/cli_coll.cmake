@@ -32,7 +32,7 @@ wk_cli_fail(coll_zero_cards "^error: --cards 0 is out of range \\[2, 67108864\\]
   coll allreduce --cluster dgx-a100:nodes=1 --cards 0)
 wk_cli_fail(coll_negative_seed "^error: --seed -1 is out of range \\[0, 9007199254740991\\]$"
   coll allreduce --cluster dgx-a100:nodes=1 --placement random --seed -1)
-wk_cli_test(coll_help "Usage: wanka coll <op>.*--step-factor F" coll --help)
+wk_cli_test(coll_help "Usage: wanka coll OP --cluster C.*--step-factor F" coll --help)
 wk_cli_fail(coll_bad_op "^error: unknown collective 'allreduse'" coll allreduse --cluster dgx-a100)
 wk_cli_fail(coll_no_op "^error: name a collective" coll --cluster dgx-a100)
 wk_cli_fail(coll_bad_algo "^error: unknown algorithm 'bogus'" coll allreduce --cluster dgx-a100 --algo bogus)

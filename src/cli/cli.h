@@ -30,6 +30,12 @@ typedef struct cli_opt {
   double lo, hi;
 } cli_opt;
 
+/* Names shared by several commands, for their "unknown ..." errors (NULL-terminated). */
+extern const char *const cli_trace_formats[]; /* auto, swf, sacct, ... */
+extern const char *const cli_dtypes[];        /* train and plan: bf16, fp16, fp8 */
+extern const char *const cli_attentions[];    /* flash, unfused */
+extern const char *const cli_recomputes[];    /* none, selective, full */
+
 /* Ranges shared by several commands' tables. */
 #define CLI_MAX_CARDS 67108864.0        /* 2^26 cards: above any cluster wanka can build */
 #define CLI_MAX_SEED 9007199254740991.0 /* 2^53 - 1: every seed up to it is exact as a double */
@@ -55,6 +61,22 @@ int cli_check_range(const char *name, const char *text, double v, double lo, dou
                     cli_opt_type type);
 /* Formats a duration in seconds as the parser reads it back ("1ms", "10m", "7d"). */
 const char *cli_fmt_duration(double s, char *buf, size_t n);
+
+/* "Did you mean": the name in names (NULL-terminated) that `given` is most likely a typo of
+ * (edit distance with transpositions, case ignored, at most a third of its length, and 1 at
+ * least), or NULL when none is that close. */
+const char *cli_suggest(const char *given, const char *const *names);
+/* "; did you mean 'NAME'?" (prefix + NAME) in buf when cli_suggest finds one, else "". */
+const char *cli_did_you_mean(const char *given, const char *const *names, const char *prefix,
+                             char *buf, size_t n);
+
+/* "error: unknown WHAT 'GIVEN'; did you mean 'NAME'? (a, b or c)": one line listing names
+ * (NULL-terminated), the suggestion only when GIVEN is a likely typo of one. Returns 2. */
+int cli_fail_unknown(const char *what, const char *given, const char *const *names);
+/* cli_fail_err for an error of hw_load(spec) or work_model_get(spec), adding "did you mean"
+ * when spec names no file and is one typo from a preset or model (names.c). Return 2. */
+int cli_fail_cluster(const wk_err *err, const char *spec);
+int cli_fail_model(const wk_err *err, const char *spec);
 
 /* Prints "wanka: <formatted error>" style lines to stderr and returns the exit code (2). */
 int cli_fail_err(const wk_err *e);

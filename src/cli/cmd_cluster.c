@@ -24,7 +24,7 @@ static const char *topo_name(const hw_config *cfg) {
 static int show(const char *spec, const cluster_opts *o) {
   wk_err err;
   hw_cluster *c = hw_load(spec, &err);
-  if (!c) return cli_fail_err(&err);
+  if (!c) return cli_fail_cluster(&err, spec);
   hw_summary s;
   hw_summarize(c, &s);
   const hw_config *cfg = hw_cfg(c);
@@ -124,7 +124,7 @@ static int export(const char *spec, const cluster_opts *opt) {
   hw_cluster *c = hw_load(spec, &err);
   if (!c) {
     cli_out_abort(o);
-    return cli_fail_err(&err);
+    return cli_fail_cluster(&err, spec);
   }
   FILE *f = cli_out_begin(o);
   int rc = 2;
@@ -151,11 +151,13 @@ int cmd_cluster(int argc, char **argv) {
        "Slurm node names are P0, P1, ... (default node)", 0, 0},
       {0},
   };
-  const cli_cmd show_cmd = {"show", "wanka cluster show <preset|file.yaml>[:key=value,...] [--json]",
-                            "Print the cluster: cards, nodes, supernodes, switches per tier, links,\n"
+  const cli_cmd show_cmd = {"show", "wanka cluster show CLUSTER[:key=value,...] [--json]",
+                            "Print the cluster (CLUSTER: a preset or a YAML file): cards, nodes,\n"
+                            "supernodes, switches per tier, links, "
                             "peak FLOP/s, HBM and bisection bandwidth.", show_opts};
   const cli_cmd list_cmd = {"list", "wanka cluster list [--json]", "List the built-in presets.", show_opts};
-  const cli_cmd export_cmd = {"export", "wanka cluster export <preset|file.yaml> --slurm-topology [--out FILE]",
+  const cli_cmd export_cmd = {"export",
+                              "wanka cluster export CLUSTER --slurm-topology [--out FILE]",
                               "Export the fabric for other tools.", export_opts};
   const cli_cmd top = {"cluster", "wanka cluster show|list|export ...",
                        "Cluster models: 'show' a preset or YAML file, 'list' the presets,\n"
@@ -177,7 +179,8 @@ int cmd_cluster(int argc, char **argv) {
     return list(&o);
   }
   const cli_cmd *cmd = !strcmp(sub, "show") ? &show_cmd : !strcmp(sub, "export") ? &export_cmd : NULL;
-  if (!cmd) return cli_fail("unknown cluster command '%s' (show, list or export)", sub);
+  static const char *const subs[] = {"show", "list", "export", NULL};
+  if (!cmd) return cli_fail_unknown("cluster command", sub, subs);
   if ((r = cli_parse(cmd, argc - 1, argv + 1, pos, 1, &npos))) return r == 1 ? 0 : r;
   if (npos != 1) return cli_fail("name a cluster: a preset ('wanka cluster list') or a YAML file");
   return cmd == &show_cmd ? show(pos[0], &o) : export(pos[0], &o);

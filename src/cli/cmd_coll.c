@@ -1,4 +1,4 @@
-/* cmd_coll.c — `wanka coll <op> --cluster C ...`: time a collective over a size sweep the way
+/* cmd_coll.c — `wanka coll OP --cluster C ...`: time a collective over a size sweep the way
  * nccl-tests prints it (size, count, type, time, algbw, busbw), at fidelity level 0, 1 or 2,
  * on a packed, spread or random placement; --concurrent K runs K jobs' collectives at once on
  * disjoint placements (L2) and reports each one's slowdown. --json prints one object. */
@@ -97,6 +97,12 @@ static void on_progress(void *arg, double frac) {
 }
 
 int cmd_coll(int argc, char **argv) {
+  static const char *const ops[] = {"allreduce", "allgather", "reducescatter", "broadcast",
+                                    "reduce", "alltoall", "sendrecv", NULL};
+  static const char *const algos[] = {"auto", "ring", "tree", "rhd", "hier", "nvls", "direct",
+                                      "pairwise", NULL};
+  static const char *const dtypes[] = {"float", "fp32", "bf16", NULL};
+  static const char *const placements[] = {"packed", "spread", "random", NULL};
   opts o = {NULL, "packed", "auto", "1M:1G", "float", -1, 1, 1, 1, 2.0, 0}; /* cards -1: all */
   const cli_opt table[] = {
       {"cluster", CLI_STR, &o.cluster, "C", "preset or YAML file, with tweaks (NAME:key=value)",
@@ -117,8 +123,8 @@ int cmd_coll(int argc, char **argv) {
       {0},
   };
   const cli_cmd cmd = {
-      "coll", "wanka coll <op> --cluster C [--cards N] [--algo A] [--level 0|1|2] [options]",
-      "Time a collective like nccl-tests: ops allreduce, allgather, reducescatter, broadcast,\n"
+      "coll", "wanka coll OP --cluster C [--cards N] [--algo A] [--level L] [options]",
+      "Time a collective like nccl-tests: OP is allreduce, allgather, reducescatter, broadcast,\n"
       "reduce, alltoall, sendrecv. Sizes are per-rank buffers (total for allgather and\n"
       "reducescatter); busbw uses nccl-tests' factors.",
       table};
@@ -131,17 +137,15 @@ int cmd_coll(int argc, char **argv) {
   coll_op op;
   coll_algo algo;
   if (coll_op_parse(pos[0], &op))
-    return cli_fail("unknown collective '%s' (allreduce, allgather, reducescatter, broadcast, "
-                    "reduce, alltoall or sendrecv)", pos[0]);
+    return cli_fail_unknown("collective", pos[0], ops);
   if (coll_algo_parse(o.algo, &algo))
-    return cli_fail("unknown algorithm '%s' (auto, ring, tree, rhd, hier, nvls, direct or "
-                    "pairwise)", o.algo);
+    return cli_fail_unknown("algorithm", o.algo, algos);
   if (!o.cluster) return cli_fail("name a cluster with --cluster (see 'wanka cluster list')");
   double elt;
   const char *type;
   if (!strcmp(o.dtype, "float") || !strcmp(o.dtype, "fp32")) elt = 4, type = "float";
   else if (!strcmp(o.dtype, "bf16")) elt = 2, type = "bf16";
-  else return cli_fail("unknown --dtype '%s' (float, fp32 or bf16)", o.dtype);
+  else return cli_fail_unknown("--dtype", o.dtype, dtypes);
   uint64_t lo, hi;
   if (parse_sizes(o.sizes, &lo, &hi))
     return cli_fail("--sizes '%s' is not MIN:MAX with sizes such as 1K, 16M or 1G", o.sizes);
@@ -151,7 +155,7 @@ int cmd_coll(int argc, char **argv) {
   if (!(o.step_factor > 1) && lo < hi)
     return cli_fail("--step-factor %g: use a factor above 1 (e.g. 2)", o.step_factor);
   if (strcmp(o.placement, "packed") && strcmp(o.placement, "spread") && strcmp(o.placement, "random"))
-    return cli_fail("unknown --placement '%s' (packed, spread or random)", o.placement);
+    return cli_fail_unknown("--placement", o.placement, placements);
   /* the size list, checked before any work; sizes between MIN and MAX are rounded down to
    * whole elements as nccl-tests does */
   if (lo % (uint64_t)elt || hi % (uint64_t)elt)
@@ -167,7 +171,7 @@ int cmd_coll(int argc, char **argv) {
   }
   wk_err err;
   hw_cluster *c = hw_load(o.cluster, &err);
-  if (!c) return cli_fail_err(&err);
+  if (!c) return cli_fail_cluster(&err, o.cluster);
   uint32_t total = hw_cards(c), K = (uint32_t)o.concurrent;
   int64_t n = o.cards >= 0 ? o.cards : (op == COLL_SENDRECV ? 2 : (int64_t)(total / K));
   if (n < 2 || (op == COLL_SENDRECV && n != 2)) {

@@ -41,17 +41,17 @@ int cmd_plan(int argc, char **argv) {
   work_plan_opts o = {(uint32_t)a.cards, (int)a.seq, (int)a.gbs, WORK_BF16, WORK_ATTN_FLASH,
                       (int)a.level, (int)a.top};
   if (a.dtype && work_dtype_parse(a.dtype, &o.dtype))
-    return cli_fail("--dtype '%s': use bf16, fp16 or fp8", a.dtype);
+    return cli_fail_unknown("--dtype", a.dtype, cli_dtypes);
   if (a.attn) {
     if (!strcmp(a.attn, "flash")) o.attn = WORK_ATTN_FLASH;
     else if (!strcmp(a.attn, "unfused")) o.attn = WORK_ATTN_UNFUSED;
-    else return cli_fail("--attention '%s': use flash or unfused", a.attn);
+    else return cli_fail_unknown("--attention", a.attn, cli_attentions);
   }
   wk_err err;
   work_model m;
-  if (work_model_get(&m, a.model, &err)) return cli_fail_err(&err);
+  if (work_model_get(&m, a.model, &err)) return cli_fail_model(&err, a.model);
   hw_cluster *c = hw_load(a.cluster, &err);
-  if (!c) return cli_fail_err(&err);
+  if (!c) return cli_fail_cluster(&err, a.cluster);
   if ((uint64_t)a.cards > hw_cards(c)) {
     uint32_t have = hw_cards(c);
     hw_free(c);

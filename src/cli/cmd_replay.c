@@ -192,6 +192,9 @@ static void print_text(const hw_cluster *c, const char *trace_path, const replay
 }
 
 int cmd_replay(int argc, char **argv) {
+  static const char *const policies[] = {"fifo", "backfill", "sjf", "fairshare", "priority",
+                                         "las", NULL};
+  static const char *const placements[] = {"topo", "first-fit", NULL};
   const char *cluster = NULL, *trace_path = NULL, *format = "auto", *tenants_path = NULL;
   const char *policy = "backfill", *placement = "topo", *failures = NULL, *ckpt = "1h", *out_dir = NULL;
   double restart_cost = 300, time_scale = 1, load = 1, comm = 0.1, sample = 0;
@@ -255,13 +258,13 @@ int cmd_replay(int argc, char **argv) {
   replay_opts o;
   replay_opts_init(&o);
   if (sched_policy_parse(policy, &o.sched.policy))
-    return cli_fail("unknown policy '%s' (fifo, backfill, sjf, fairshare, priority, las)", policy);
+    return cli_fail_unknown("policy", policy, policies);
   if (sched_placement_parse(placement, &o.sched.placement))
-    return cli_fail("unknown placement '%s' (topo, first-fit)", placement);
+    return cli_fail_unknown("placement", placement, placements);
   trace_opts to;
   trace_opts_init(&to);
   if (trace_format_parse(format, &to.format))
-    return cli_fail("unknown trace format '%s' (swf, sacct, cobalt, philly, alibaba, helios)", format);
+    return cli_fail_unknown("trace format", format, cli_trace_formats);
   to.cards_per_unit = cards_per_unit;
   to.time_scale = time_scale;
   to.load = load;
@@ -300,7 +303,10 @@ int cmd_replay(int argc, char **argv) {
   rc = 2;
   if (tenants_path && sched_tenants_load(tenants_path, &ten, &err)) goto fail_err;
   o.sched.tenants = ten;
-  if (!(c = hw_load(cluster, &err))) goto fail_err;
+  if (!(c = hw_load(cluster, &err))) {
+    rc = cli_fail_cluster(&err, cluster);
+    goto done;
+  }
   if (trace_load(trace_path, &to, &t, &err)) goto fail_err;
   if (check_sample(t, trace_path, sample)) goto done;
   if (replay_run(c, t, &o, &r, &err)) goto fail_err;

@@ -137,7 +137,8 @@ int cmd_sim(int argc, char **argv) {
   }
   const cli_cmd *cmd = !strcmp(sub, "stencil") ? &stencil_cmd : !strcmp(sub, "fft") ? &fft_cmd
                        : !strcmp(sub, "dataparallel") ? &dp_cmd : NULL;
-  if (!cmd) return cli_fail("unknown sim workload '%s' (stencil, fft or dataparallel)", sub);
+  static const char *const kinds[] = {"stencil", "fft", "dataparallel", NULL};
+  if (!cmd) return cli_fail_unknown("sim workload", sub, kinds);
   char *pos[1];
   int npos, r;
   if ((r = cli_parse(cmd, argc - 1, argv + 1, pos, 0, &npos))) return r == 1 ? 0 : r;
@@ -152,7 +153,7 @@ int cmd_sim(int argc, char **argv) {
     return cli_fail("sim dataparallel needs --params > 0, --flops-per-sample > 0 and --batch >= 1");
   wk_err err;
   hw_cluster *c = hw_load(a.cluster, &err);
-  if (!c) return cli_fail_err(&err);
+  if (!c) return cli_fail_cluster(&err, a.cluster);
   int rc = 0;
   if ((uint64_t)a.cards > hw_cards(c)) {
     rc = cli_fail("--cards %lld: more cards than the cluster's %u", (long long)a.cards, hw_cards(c));

@@ -104,8 +104,7 @@ static int trace_info_cmd(int argc, char **argv) {
   trace_opts o;
   trace_opts_init(&o);
   if (trace_format_parse(format, &o.format))
-    return cli_fail("unknown trace format '%s': use auto, swf, sacct, cobalt, philly, alibaba "
-                    "or helios", format);
+    return cli_fail_unknown("trace format", format, cli_trace_formats);
   o.cards_per_unit = cpu;
   o.time_scale = time_scale;
   o.load = load;
@@ -181,13 +180,14 @@ static int trace_info_cmd(int argc, char **argv) {
 int cmd_trace(int argc, char **argv) {
   if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
     FILE *f = argc < 1 ? stderr : stdout;
-    fprintf(f, "Usage: wanka trace <gen|info> [options]\n"
+    fprintf(f, "Usage: wanka trace gen|info [options]\n"
                "  gen    generate a synthetic SWF trace (--cards N --days D --seed S)\n"
                "  info   describe a job trace: SWF, sacct, Cobalt, Philly, Alibaba, Helios/Acme\n"
-               "Run 'wanka trace <gen|info> --help' for options.\n");
+               "Run 'wanka trace gen --help' or 'wanka trace info --help' for options.\n");
     return argc < 1 ? 2 : 0;
   }
   if (!strcmp(argv[0], "gen")) return trace_gen_cmd(argc - 1, argv + 1);
   if (!strcmp(argv[0], "info")) return trace_info_cmd(argc - 1, argv + 1);
-  return cli_fail("unknown trace command '%s': use gen or info", argv[0]);
+  static const char *const subs[] = {"gen", "info", NULL};
+  return cli_fail_unknown("trace command", argv[0], subs);
 }

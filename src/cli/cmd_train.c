@@ -170,7 +170,7 @@ int cmd_train(int argc, char **argv) {
   int shape = a.layers || a.hidden || a.heads;
   if (a.model && shape) return cli_fail("give --model or the shape (--layers/--hidden/--heads), not both");
   if (a.model) {
-    if (work_model_get(&j.model, a.model, &err)) return cli_fail_err(&err);
+    if (work_model_get(&j.model, a.model, &err)) return cli_fail_model(&err, a.model);
   } else {
     if (!a.layers || !a.hidden || !a.heads)
       return cli_fail("train needs --model, or --layers, --hidden and --heads");
@@ -204,13 +204,13 @@ int cmd_train(int argc, char **argv) {
     return cli_fail("--dp-contention needs --level 1 or 2: level 0 has no fabric to share");
   j.dp_contention = a.dpcont;
   if (a.recompute && work_recompute_parse(a.recompute, &j.recompute))
-    return cli_fail("--recompute '%s': use none, selective or full", a.recompute);
+    return cli_fail_unknown("--recompute", a.recompute, cli_recomputes);
   if (a.dtype && work_dtype_parse(a.dtype, &j.dtype))
-    return cli_fail("--dtype '%s': use bf16, fp16 or fp8", a.dtype);
+    return cli_fail_unknown("--dtype", a.dtype, cli_dtypes);
   if (a.attn) {
     if (!strcmp(a.attn, "flash")) j.attn = WORK_ATTN_FLASH;
     else if (!strcmp(a.attn, "unfused")) j.attn = WORK_ATTN_UNFUSED;
-    else return cli_fail("--attention '%s': use flash or unfused", a.attn);
+    else return cli_fail_unknown("--attention", a.attn, cli_attentions);
   }
   int64_t base = (int64_t)j.tp * j.pp * j.cp;
   if (a.dp) {
@@ -231,7 +231,7 @@ int cmd_train(int argc, char **argv) {
   hw_cluster *c = hw_load(a.cluster, &err);
   if (!c) {
     cli_out_abort(tl);
-    return cli_fail_err(&err);
+    return cli_fail_cluster(&err, a.cluster);
   }
   work_ctx *x = work_ctx_new(c);
   work_result res;

@@ -1,6 +1,7 @@
 /* opt.c — table-driven option parsing, --help generation, error printing (outputs: out.c). */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -12,6 +13,58 @@ int cli_fail_err(const wk_err *e) {
   char buf[1024];
   fprintf(stderr, "%s\n", wk_err_format(e, buf, sizeof buf));
   return 2;
+}
+
+/* Optimal string alignment distance (Levenshtein plus adjacent transpositions), ASCII case
+ * ignored; names longer than 63 characters are never suggested. O(|a| |b|). */
+static int edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 63 || lb > 63) return 1 << 20;
+  int d[64][64];
+  for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+  for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+  for (size_t i = 1; i <= la; i++)
+    for (size_t j = 1; j <= lb; j++) {
+      int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+      int v = d[i - 1][j - 1] + cost;
+      if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+          tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
+          d[i - 2][j - 2] + 1 < v)
+        v = d[i - 2][j - 2] + 1;
+      d[i][j] = v;
+    }
+  return d[la][lb];
+}
+
+const char *cli_suggest(const char *given, const char *const *names) {
+  int most = (int)strlen(given) / 3, best = 1 << 20;
+  if (most < 1) most = 1;
+  const char *pick = NULL;
+  for (const char *const *p = names; *p; p++) {
+    int dist = edit_distance(given, *p);
+    if (dist < best) best = dist, pick = *p; /* ties: the first listed */
+  }
+  return best <= most ? pick : NULL;
+}
+
+const char *cli_did_you_mean(const char *given, const char *const *names, const char *prefix,
+                             char *buf, size_t n) {
+  const char *s = cli_suggest(given, names);
+  if (s) snprintf(buf, n, "; did you mean '%s%s'?", prefix, s);
+  else if (n) buf[0] = 0;
+  return buf;
+}
+
+int cli_fail_unknown(const char *what, const char *given, const char *const *names) {
+  char near[128], list[512] = "";
+  size_t k = 0;
+  for (const char *const *p = names; *p && k < sizeof list; p++)
+    k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", p == names ? "" : p[1] ? ", " : " or ",
+                          *p);
+  return cli_fail("unknown %s '%s'%s (%s)", what, given,
+                  cli_did_you_mean(given, names, "", near, sizeof near), list);
 }
 
 int cli_fail(const char *fmt, ...) {
@@ -101,6 +154,35 @@ static const char *type_hint(cli_opt_type t) {
   }
 }
 
+/* The words of cmd's usage that name the command ("wanka coll", "wanka cluster show"): a
+ * hint a user can paste, unlike the usage's placeholders (a shell reads "<op>" as a
+ * redirection). */
+static int command_words(const cli_cmd *cmd) {
+  const char *u = cmd->usage, *end = u;
+  for (const char *p = u; *p;) {
+    const char *w = p;
+    if (!islower((unsigned char)*p)) break; /* an option or a placeholder: not a command word */
+    while (*p && (islower((unsigned char)*p) || *p == '-')) p++;
+    if (p == w || (*p && *p != ' ')) break;
+    end = p;
+    while (*p == ' ') p++;
+  }
+  return (int)(end - u);
+}
+
+static int unknown_option(const cli_cmd *cmd, const char *name, size_t len) {
+  char given[64], near[96];
+  const char *names[64];
+  int k = 0;
+  for (const cli_opt *p = cmd->opts; p && p->name && k < 62; p++) names[k++] = p->name;
+  names[k++] = "help";
+  names[k] = NULL;
+  snprintf(given, sizeof given, "%.*s", (int)len, name);
+  return cli_fail("unknown option '--%.*s'%s (see '%.*s --help')", (int)len, name,
+                  cli_did_you_mean(given, names, "--", near, sizeof near), command_words(cmd),
+                  cmd->usage);
+}
+
 /* The value an option just parsed into its destination, as a double for the range check. */
 static double parsed_value(const cli_opt *o) {
   switch (o->type) {
@@ -128,8 +210,7 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, char **pos, int maxpos,
       const cli_opt *o = NULL;
       for (const cli_opt *p = cmd->opts; p && p->name; p++)
         if (strlen(p->name) == len && !strncmp(p->name, name, len)) o = p;
-      if (!o) return cli_fail("unknown option '--%.*s' (see '%s --help')", (int)len, name,
-                              cmd->usage);
+      if (!o) return unknown_option(cmd, name, len);
       const char *v = NULL;
       if (o->type != CLI_FLAG) {
         if (eq) v = eq + 1;
@@ -145,8 +226,9 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, char **pos, int maxpos,
         return 2;
       continue;
     }
-    if (*npos >= maxpos) return cli_fail("unexpected argument '%s' (see '%s --help')", a,
-                                         cmd->usage);
+    if (*npos >= maxpos)
+      return cli_fail("unexpected argument '%s' (see '%.*s --help')", a, command_words(cmd),
+                      cmd->usage);
     pos[(*npos)++] = argv[i];
   }
   return 0;
