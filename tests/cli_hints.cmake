@@ -28,3 +28,17 @@ foreach(_sub coll cluster trace)
 endforeach()
 add_test(NAME cli_hint_no_angle_top COMMAND wanka --help)
 set_tests_properties(cli_hint_no_angle_top PROPERTIES FAIL_REGULAR_EXPRESSION "<[a-z]")
+
+# Answers say what they ran (issue 18 part 3, first item): a tweaked cluster is reported as
+# given, tweaks included, in the text and JSON of every subcommand.
+set(_tw dgx-a100:nodes=16)
+wk_cli_test(names_cluster_text "^cluster +dgx-a100:nodes=16 " cluster show ${_tw})
+wk_cli_test(names_cluster_json "\"cluster\": \"dgx-a100:nodes=16\",\n  \"name\": \"dgx-a100\"" cluster show ${_tw} --json)
+wk_cli_test(names_train "\"cluster\": \"dgx-a100:nodes=16\""
+  train --cluster ${_tw} --model gpt3-175b --cards 128 --seq 2048 --gbs 32 --tp 8 --pp 8 --json)
+wk_cli_test(names_train_text "cluster +dgx-a100:nodes=16, 128 cards"
+  train --cluster ${_tw} --model gpt3-175b --cards 128 --seq 2048 --gbs 32 --tp 8 --pp 8)
+wk_cli_test(names_plan "\"cluster\": \"dgx-a100:nodes=16\"" plan --cluster ${_tw} --model llama3-8b --cards 64 --top 1 --json)
+wk_cli_test(names_replay "\"cluster\": \"dgx-a100:nodes=16\""
+  replay --cluster ${_tw} --trace ${CMAKE_SOURCE_DIR}/tests/data/tiny.swf --json)
+wk_cli_test(names_sim "\"cluster\": \"dgx-a100:nodes=16\"" sim fft --cluster ${_tw} --cards 64 --n 512 --json)

@@ -30,6 +30,7 @@ static int show(const char *spec, const cluster_opts *o) {
   const hw_config *cfg = hw_cfg(c);
   if (o->json) {
     json_t *j = json_object(), *tiers = json_array();
+    json_object_set_new(j, "cluster", json_string(spec)); /* as given, tweaks included */
     json_object_set_new(j, "name", json_string(cfg->name));
     json_object_set_new(j, "cards", json_integer(s.cards));
     json_object_set_new(j, "nodes", json_integer(s.nodes));
@@ -49,7 +50,7 @@ static int show(const char *spec, const cluster_opts *o) {
     cli_print_json(j, 10);
   } else {
     char a[64], b[64], d[64];
-    printf("cluster      %s%s%s\n", cfg->name, cfg->description[0] ? " — " : "", cfg->description);
+    printf("cluster      %s%s%s\n", spec, cfg->description[0] ? " — " : "", cfg->description);
     printf("accelerator  %s: %s BF16 dense, %.0f GiB HBM at %s\n", cfg->accel.name,
            wk_fmt_si(cfg->accel.bf16_flops, "FLOP/s", a, sizeof a), cfg->accel.hbm_bytes / 1073741824.0,
            wk_fmt_si(cfg->accel.hbm_bytes_per_s, "B/s", b, sizeof b));

@@ -66,7 +66,7 @@ int cmd_plan(int argc, char **argv) {
     rc = cli_fail("%s", err.msg);
   } else if (a.json) {
     json_t *root = json_object(), *arr = json_array();
-    json_object_set_new(root, "cluster", json_string(hw_cfg(c)->name));
+    json_object_set_new(root, "cluster", json_string(a.cluster)); /* as given, with tweaks */
     json_object_set_new(root, "model", json_string(m.name));
     json_object_set_new(root, "cards", json_integer(a.cards));
     json_object_set_new(root, "layouts_enumerated", json_integer((json_int_t)st.enumerated));
@@ -106,7 +106,7 @@ int cmd_plan(int argc, char **argv) {
     cli_print_json(root, 8);
   } else {
     printf("plan: %s on %lld cards of %s, seq %lld, global batch %lld\n", m.name,
-           (long long)a.cards, hw_cfg(c)->name, (long long)a.seq, (long long)a.gbs);
+           (long long)a.cards, a.cluster, (long long)a.seq, (long long)a.gbs);
     printf("layouts: %llu enumerated, %llu evaluated, %llu fit in memory (%.2f s)\n",
            (unsigned long long)st.enumerated, (unsigned long long)st.evaluated,
            (unsigned long long)st.fitting, rp_clock_s() - t0);

@@ -91,7 +91,7 @@ static int check_sample(const trace *t, const char *path, double sample) {
 
 /* No job of the trace was replayed: says why, as one error line (exit 2). */
 static void say_empty(const trace *t, const char *path, const hw_cluster *c,
-                      const replay_metrics *m) {
+                      const char *cluster, const replay_metrics *m) {
   if (!m->dropped_too_large) {
     cli_fail("no job ran: %s has no jobs; give a trace with jobs (or --allow-empty to print "
              "the metrics anyway)", path);
@@ -102,7 +102,7 @@ static void say_empty(const trace *t, const char *path, const hw_cluster *c,
   cli_fail("no job ran: all %zu jobs of %s are wider than the %u cards of %s (the widest takes "
            "%lld); use a larger cluster or a smaller --cards-per-unit (or --allow-empty to "
            "print the metrics anyway)", m->dropped_too_large, path, hw_cards(c),
-           hw_cfg(c)->name, (long long)s.cards_max);
+           cluster, (long long)s.cards_max);
 }
 
 /* A metric that is a ratio or a statistic over the jobs: null when no job ran (a run with no
@@ -111,11 +111,11 @@ static json_t *per_job(double v, const replay_metrics *m) {
   return m->jobs ? json_real(v) : json_null();
 }
 
-static void print_json(const hw_cluster *c, const trace *t, const char *trace_path,
-                       const replay_opts *o, const replay *r) {
+static void print_json(const hw_cluster *c, const char *cluster, const trace *t,
+                       const char *trace_path, const replay_opts *o, const replay *r) {
   const replay_metrics *m = replay_get_metrics(r);
   json_t *j = json_object();
-  json_object_set_new(j, "cluster", json_string(hw_cfg(c)->name));
+  json_object_set_new(j, "cluster", json_string(cluster)); /* as given, tweaks included */
   json_object_set_new(j, "cards", json_integer(hw_cards(c)));
   json_object_set_new(j, "trace", json_string(trace_path));
   json_object_set_new(j, "policy", json_string(sched_policy_name(o->sched.policy)));
@@ -160,11 +160,11 @@ static const char *per_job_text(const char *fmt, double v, const replay_metrics 
 }
 
 /* The table; per-job figures read "n/a" when no job ran. */
-static void print_text(const hw_cluster *c, const char *trace_path, const replay_opts *o,
-                       const replay_metrics *m) {
+static void print_text(const hw_cluster *c, const char *cluster, const char *trace_path,
+                       const replay_opts *o, const replay_metrics *m) {
   char a[32], b[32], d[32];
   printf("replay          %s on %s (%u cards), policy %s, placement %s\n", trace_path,
-         hw_cfg(c)->name, hw_cards(c), sched_policy_name(o->sched.policy),
+         cluster, hw_cards(c), sched_policy_name(o->sched.policy),
          sched_placement_name(o->sched.placement));
   printf("jobs            %zu replayed, %zu finished, %zu killed, %zu dropped (wider than the "
          "cluster)\n", m->jobs, m->finished, m->killed, m->dropped_too_large);
@@ -312,7 +312,7 @@ int cmd_replay(int argc, char **argv) {
   if (replay_run(c, t, &o, &r, &err)) goto fail_err;
   const replay_metrics *m = replay_get_metrics(r);
   if (!m->jobs && !allow_empty) {
-    say_empty(t, trace_path, c, m);
+    say_empty(t, trace_path, c, cluster, m);
     goto done;
   }
   if (out_dir) {
@@ -320,8 +320,8 @@ int cmd_replay(int argc, char **argv) {
     outs[0] = outs[1] = NULL; /* freed by write_jobs */
     if (rc) goto done;
   }
-  if (json) print_json(c, t, trace_path, &o, r);
-  else print_text(c, trace_path, &o, m);
+  if (json) print_json(c, cluster, t, trace_path, &o, r);
+  else print_text(c, cluster, trace_path, &o, m);
   rc = 0;
   goto done;
 fail_err:

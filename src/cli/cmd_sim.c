@@ -181,7 +181,7 @@ int cmd_sim(int argc, char **argv) {
   else if (!res.fits)
     rc = cli_fail("does not fit: %.1f GB per card needed, HBM holds %.1f GB; use more cards",
                   res.memory_bytes_per_card / 1e9, hw_cfg(c)->accel.hbm_bytes / 1e9);
-  else output(&a, sub, hw_cfg(c)->name, &res, items);
+  else output(&a, sub, a.cluster, &res, items); /* the spec as given, tweaks included */
   work_ctx_free(x);
   hw_free(c);
   return rc;

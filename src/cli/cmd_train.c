@@ -76,7 +76,7 @@ static void print_json(const work_job *j, const work_result *r, const char *clus
 }
 
 static void print_text(const work_job *j, const work_result *r, const hw_cluster *c,
-                       int mbs_auto, int rc_auto) {
+                       const char *cluster, int mbs_auto, int rc_auto) {
   const work_model *m = &j->model;
   double st = r->step_time_s, pc = 100 / st;
   printf("model      %s: %d layers, hidden %d, %d heads (%d KV), %.1f B params", m->name,
@@ -84,7 +84,7 @@ static void print_text(const work_job *j, const work_result *r, const hw_cluster
   if (m->experts)
     printf(" (%.1f B active; %d experts, top-%d)", work_model_active_params(m) / 1e9, m->experts,
            m->top_k);
-  printf("\ncluster    %s, %u cards; job on cards 0-%u (packed)\n", hw_cfg(c)->name, hw_cards(c),
+  printf("\ncluster    %s, %u cards; job on cards 0-%u (packed)\n", cluster, hw_cards(c),
          work_job_cards(j) - 1);
   printf("layout     TP %d x PP %d (VPP %d) x DP %d x CP %d, EP %d; seq %d, global batch %d\n",
          j->tp, j->pp, r->vpp, j->dp, j->cp, j->ep, j->seq, j->gbs);
@@ -254,8 +254,9 @@ int cmd_train(int argc, char **argv) {
       tl = NULL; /* freed by begin (on failure) or commit */
     }
     if (!rc) {
-      if (a.json) print_json(&j, &res, hw_cfg(c)->name, mbs_auto, rc_auto);
-      else print_text(&j, &res, c, mbs_auto, rc_auto);
+      /* the cluster as given, tweaks included, so that runs on tweaked clusters differ */
+      if (a.json) print_json(&j, &res, a.cluster, mbs_auto, rc_auto);
+      else print_text(&j, &res, c, a.cluster, mbs_auto, rc_auto);
     }
   }
   cli_out_abort(tl); /* still held when the step failed: the old timeline stays */
