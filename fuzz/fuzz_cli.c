@@ -30,10 +30,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   double d = 0, dur = 0;
   uint64_t sz = 0;
   const cli_opt opts[] = {
-      {"flag", CLI_FLAG, &flag, NULL, "a flag"},    {"str", CLI_STR, &str, "S", "a string"},
-      {"int", CLI_INT, &i64, "N", "an integer"},    {"num", CLI_DOUBLE, &d, "X", "a number"},
-      {"size", CLI_SIZE, &sz, "B", "a size"},       {"time", CLI_DURATION, &dur, "T", "a duration"},
-      {NULL, 0, NULL, NULL, NULL},
+      {"flag", CLI_FLAG, &flag, NULL, "a flag", 0, 0},
+      {"str", CLI_STR, &str, "S", "a string", 0, 0},
+      {"int", CLI_INT, &i64, "N", "an integer", -1e6, 1e6},
+      {"num", CLI_DOUBLE, &d, "X", "a number", -1e6, 1e6},
+      {"size", CLI_SIZE, &sz, "B", "a size", 0, 1099511627776.0},
+      {"time", CLI_DURATION, &dur, "T", "a duration", 0.001, 86400},
+      {0},
   };
   const cli_cmd cmd = {"fuzz", "fuzz [options]", "fuzzing", opts};
   char *pos[4];

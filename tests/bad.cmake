@@ -25,3 +25,9 @@ endforeach()
 add_test(NAME atomic_outputs COMMAND ${CMAKE_SOURCE_DIR}/tests/atomic.sh $<TARGET_FILE:wanka>
          ${CMAKE_SOURCE_DIR}/tests)
 set_tests_properties(atomic_outputs PROPERTIES TIMEOUT 300)
+# ... by one rule for every kind of path (file, new name, symlink, dangling link, FIFO, device,
+# "-", stdout), write errors exit 2 naming the path, a closed pipe ends quietly by SIGPIPE,
+# signals leave no temp file, and output paths are checked before any work (tests/outputs.sh).
+add_test(NAME output_paths COMMAND ${CMAKE_SOURCE_DIR}/tests/outputs.sh $<TARGET_FILE:wanka>
+         ${CMAKE_SOURCE_DIR}/tests)
+set_tests_properties(output_paths PROPERTIES TIMEOUT 300 ENVIRONMENT "LC_ALL=C")

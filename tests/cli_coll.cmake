@@ -28,11 +28,11 @@ wk_cli_test(coll_nvls_tweak "8589934592 +2147483648 +float +nvls +[0-9.]+ +177\\
   coll allreduce --cluster dgx-a100:nodes=1,supernode.in_switch_reduction=true --sizes 8G)
 wk_cli_fail(coll_nvls_no_reduction "^error: algorithm 'nvls' needs a scale-up switch that reduces in the switch"
   coll allreduce --cluster zhengzhou-60k --cards 640 --algo nvls --sizes 1G)
-wk_cli_fail(coll_zero_cards "^error: --cards 0: a collective needs at least 2"
+wk_cli_fail(coll_zero_cards "^error: --cards 0 is out of range \\[2, 67108864\\]$"
   coll allreduce --cluster dgx-a100:nodes=1 --cards 0)
-wk_cli_fail(coll_negative_seed "^error: --seed -1: use a seed >= 0"
+wk_cli_fail(coll_negative_seed "^error: --seed -1 is out of range \\[0, 9007199254740991\\]$"
   coll allreduce --cluster dgx-a100:nodes=1 --placement random --seed -1)
-wk_cli_test(coll_help "Usage: wanka coll <op>.*--step-factor F" coll --help)
+wk_cli_test(coll_help "Usage: wanka coll OP --cluster C.*--step-factor F" coll --help)
 wk_cli_fail(coll_bad_op "^error: unknown collective 'allreduse'" coll allreduse --cluster dgx-a100)
 wk_cli_fail(coll_no_op "^error: name a collective" coll --cluster dgx-a100)
 wk_cli_fail(coll_bad_algo "^error: unknown algorithm 'bogus'" coll allreduce --cluster dgx-a100 --algo bogus)
@@ -48,7 +48,8 @@ wk_cli_fail(coll_size_order "^error: --sizes '4G:1K': need 0 < MIN <= MAX"
   coll allreduce --cluster dgx-a100 --sizes 4G:1K)
 wk_cli_fail(coll_size_elt "^error: --sizes '1026': sizes must be multiples of the float element size"
   coll allreduce --cluster dgx-a100 --sizes 1026)
-wk_cli_fail(coll_bad_level "^error: --level 3: use 0, 1 or 2" coll allreduce --cluster dgx-a100 --level 3)
+wk_cli_fail(coll_bad_level "^error: --level 3 is out of range \\[0, 2\\]$"
+  coll allreduce --cluster dgx-a100 --level 3)
 wk_cli_fail(coll_bad_placement "^error: unknown --placement 'packd'"
   coll allreduce --cluster dgx-a100 --placement packd)
 wk_cli_fail(coll_bad_cluster "^error: unknown cluster|cannot open cluster file"

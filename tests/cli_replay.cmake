@@ -50,6 +50,6 @@ wk_cli_fail(replay_no_cluster "needs --cluster" replay --trace nope.swf)
 # with an error instead of simulating failures and repairs forever.
 wk_cli_fail(replay_event_guard "^error: replay stopped after [0-9]+ events"
   replay --cluster dgx-a100:nodes=8 --trace ${_td}/tiny.swf --failures 50 --abandon-after 0)
-wk_cli_fail(replay_bad_abandon "^error: --abandon-after must be"
+wk_cli_fail(replay_bad_abandon "^error: --abandon-after -1 is out of range \\[0, 1000000000\\]$"
   replay --cluster zhengzhou-60k --trace nope.swf --abandon-after -1)
 wk_cli_fail(replay_bad_format "unknown trace format 'csv'" replay --cluster zhengzhou-60k --trace x --format csv)

@@ -52,7 +52,7 @@ wk_cli_fail(train_no_fit "^error: does not fit: needs [0-9.]+ GB per card.*GB ov
 wk_cli_fail(train_too_many_cards "^error: the job needs 8192 cards .*cluster has 4480" ${_t} --tp 8 --pp 8 --dp 128 --gbs 1024)
 wk_cli_fail(train_no_size "^error: give --cards N or --dp D" ${_t} --tp 8 --pp 8)
 wk_cli_fail(train_bad_model "^error: unknown model 'gpt5'" train --cluster dgx-a100 --model gpt5 --seq 2048 --gbs 64 --tp 8 --pp 8 --dp 1)
-wk_cli_fail(train_bad_recompute "^error: --recompute 'some'" ${_t} --tp 8 --pp 8 --dp 1 --recompute some)
+wk_cli_fail(train_bad_recompute "^error: unknown --recompute 'some' \\(none, selective or full\\)$" ${_t} --tp 8 --pp 8 --dp 1 --recompute some)
 wk_cli_fail(train_no_cluster "^error: train needs --cluster" train --model gpt3-175b)
 wk_cli_fail(train_bad_cluster "error: cannot open cluster file" train --cluster nope.yaml --model gpt3-175b --seq 2048 --gbs 64 --tp 8 --pp 8 --dp 1)
 wk_cli_fail(plan_too_many "^error: --cards 99999: more cards than the cluster's 4480" plan --cluster dgx-a100 --model gpt3-175b --cards 99999)

@@ -23,7 +23,23 @@ typedef struct cli_opt {
   void *dest;
   const char *metavar; /* shown in --help, e.g. "N" */
   const char *help;
+  /* Numeric types: the values accepted, both ends included (for CLI_DURATION in seconds, for
+   * CLI_SIZE in bytes), shown in --help as "[lo, hi]" and checked by cli_parse before any
+   * work. Every numeric option has one: lo == hi == 0 is a bug (WK_ASSERT). Defaults the
+   * command sets itself are not checked (a default may be a sentinel such as -1 = all). */
+  double lo, hi;
 } cli_opt;
+
+/* Names shared by several commands, for their "unknown ..." errors (NULL-terminated). */
+extern const char *const cli_trace_formats[]; /* auto, swf, sacct, ... */
+extern const char *const cli_dtypes[];        /* train and plan: bf16, fp16, fp8 */
+extern const char *const cli_attentions[];    /* flash, unfused */
+extern const char *const cli_recomputes[];    /* none, selective, full */
+
+/* Ranges shared by several commands' tables. */
+#define CLI_MAX_CARDS 67108864.0        /* 2^26 cards: above any cluster wanka can build */
+#define CLI_MAX_SEED 9007199254740991.0 /* 2^53 - 1: every seed up to it is exact as a double */
+#define CLI_LEVELS 0, 2                 /* fidelity levels 0, 1, 2 */
 
 typedef struct cli_cmd {
   const char *name;
@@ -33,10 +49,34 @@ typedef struct cli_cmd {
 } cli_cmd;
 
 /* Parses argv (after the subcommand words) against cmd->opts. Positional arguments are
- * collected into pos (at most maxpos). Returns 0, 1 when --help was printed, or 2 after
- * printing a usage error. */
+ * collected into pos (at most maxpos). Each numeric value given is checked against its
+ * option's range. Returns 0, 1 when --help was printed, or 2 after printing a usage error
+ * ("error: --cards -8 is out of range [2, 67108864]"). */
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, char **pos, int maxpos, int *npos);
 void cli_help(const cli_cmd *cmd, FILE *f);
+/* The same range check for a number an option carries inside a string (e.g. `--failures
+ * RATE|off`): 0 when lo <= v <= hi, else 2 after printing the error, which shows `text` as
+ * given and the bounds formatted as `type` reads them. */
+int cli_check_range(const char *name, const char *text, double v, double lo, double hi,
+                    cli_opt_type type);
+/* Formats a duration in seconds as the parser reads it back ("1ms", "10m", "7d"). */
+const char *cli_fmt_duration(double s, char *buf, size_t n);
+
+/* "Did you mean": the name in names (NULL-terminated) that `given` is most likely a typo of
+ * (edit distance with transpositions, case ignored, at most a third of its length, and 1 at
+ * least), or NULL when none is that close. */
+const char *cli_suggest(const char *given, const char *const *names);
+/* "; did you mean 'NAME'?" (prefix + NAME) in buf when cli_suggest finds one, else "". */
+const char *cli_did_you_mean(const char *given, const char *const *names, const char *prefix,
+                             char *buf, size_t n);
+
+/* "error: unknown WHAT 'GIVEN'; did you mean 'NAME'? (a, b or c)": one line listing names
+ * (NULL-terminated), the suggestion only when GIVEN is a likely typo of one. Returns 2. */
+int cli_fail_unknown(const char *what, const char *given, const char *const *names);
+/* cli_fail_err for an error of hw_load(spec) or work_model_get(spec), adding "did you mean"
+ * when spec names no file and is one typo from a preset or model (names.c). Return 2. */
+int cli_fail_cluster(const wk_err *err, const char *spec);
+int cli_fail_model(const wk_err *err, const char *spec);
 
 /* Prints "wanka: <formatted error>" style lines to stderr and returns the exit code (2). */
 int cli_fail_err(const wk_err *e);
@@ -46,15 +86,43 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * `precision` significant digits; 0 = jansson's default) and releases it (steals o). */
 void cli_print_json(json_t *o, int precision);
 
-/* Atomic output files: write to "<path>.tmp.<pid>", then rename over path on commit, so a
- * failed or interrupted run leaves the previous output intact. */
-typedef struct cli_out {
-  FILE *f;
-  char path[1024], tmp[1100];
-} cli_out;
-int cli_out_open(cli_out *o, const char *path);   /* 0 or -1 (errno set) */
-int cli_out_commit(cli_out *o);                   /* 0 or -1; the temp file is removed on error */
+/* ---- outputs (out.c) ---------------------------------------------------------------------
+ * Every file wanka writes goes through a cli_out, by one rule: a regular file or a new name is
+ * replaced atomically (a temp file "<target>.tmp.<pid>" in the target's folder, fsync, rename),
+ * so a failed or interrupted run leaves the previous output byte for byte; a symlink is
+ * followed (even a dangling one) and its target replaced, the link kept; a device, FIFO or
+ * socket is written in place; "-" (or a path naming the same file as standard output) is
+ * standard output. The functions print their one error line themselves ("error: cannot write
+ * 'PATH': reason", "<stdout>" for standard output) and return 2, the exit code. A closed pipe
+ * is no error: the process removes its temp files and ends by SIGPIPE, quietly, as Unix tools
+ * do (status 141 in a shell). */
+typedef struct cli_out cli_out;
+/* Checks, before any work, that path can be written (its folder exists and takes files, it is
+ * not a folder, a file is not read-only). Returns a handle (nothing opened yet) or NULL after
+ * printing the error. The handle must go to cli_out_begin, cli_out_commit or cli_out_abort. */
+cli_out *cli_out_new(const char *path);
+/* Opens the output for writing: the stream to write to (owned by o), or NULL after printing
+ * the error, with o freed. Write errors need no checking: the stream keeps the first one and
+ * cli_out_commit reports it. */
+FILE *cli_out_begin(cli_out *o);
+/* Completes outs[0..n) as one set: every stream is flushed (temp files fsynced) and only when
+ * all succeeded are the temp files renamed into place, one after the other. On any error all
+ * temp files are removed and nothing is renamed. Frees every handle. 0, or 2 after printing
+ * the error of the first output that failed. */
+int cli_out_commit(cli_out *const *outs, int n);
+/* Drops an output: its temp file is removed and the target left as it was. NULL: no-op. */
 void cli_out_abort(cli_out *o);
+/* For an output folder (replay --out DIR): 0 when DIR is a writable folder (OUT *exists = 1)
+ * or can be made in a writable parent (*exists = 0), else 2 after printing why. */
+int cli_out_check_dir(const char *dir, int *exists);
+int cli_out_make_dir(const char *dir); /* mkdir; an existing one is fine; 0 or 2 */
+/* main's frame around a subcommand: installs the signal handlers (temp files removed on
+ * SIGINT, SIGTERM, SIGHUP; SIGPIPE ignored) and routes the process's stdout through a checked
+ * stream (OUT *saved: the stream to restore). cli_stdout_end flushes it, restores *saved and
+ * returns rc, or 2 after "error: cannot write <stdout>: reason" when rc was 0 and a write to
+ * standard output failed. */
+cli_out *cli_stdout_begin(FILE **saved);
+int cli_stdout_end(cli_out *o, FILE *saved, int rc);
 
 /* Subcommand entry points: argc/argv start after the subcommand name. Return the exit code. */
 int cmd_cluster(int argc, char **argv);

@@ -24,12 +24,13 @@ static const char *topo_name(const hw_config *cfg) {
 static int show(const char *spec, const cluster_opts *o) {
   wk_err err;
   hw_cluster *c = hw_load(spec, &err);
-  if (!c) return cli_fail_err(&err);
+  if (!c) return cli_fail_cluster(&err, spec);
   hw_summary s;
   hw_summarize(c, &s);
   const hw_config *cfg = hw_cfg(c);
   if (o->json) {
     json_t *j = json_object(), *tiers = json_array();
+    json_object_set_new(j, "cluster", json_string(spec)); /* as given, tweaks included */
     json_object_set_new(j, "name", json_string(cfg->name));
     json_object_set_new(j, "cards", json_integer(s.cards));
     json_object_set_new(j, "nodes", json_integer(s.nodes));
@@ -49,7 +50,7 @@ static int show(const char *spec, const cluster_opts *o) {
     cli_print_json(j, 10);
   } else {
     char a[64], b[64], d[64];
-    printf("cluster      %s%s%s\n", cfg->name, cfg->description[0] ? " — " : "", cfg->description);
+    printf("cluster      %s%s%s\n", spec, cfg->description[0] ? " — " : "", cfg->description);
     printf("accelerator  %s: %s BF16 dense, %.0f GiB HBM at %s\n", cfg->accel.name,
            wk_fmt_si(cfg->accel.bf16_flops, "FLOP/s", a, sizeof a), cfg->accel.hbm_bytes / 1073741824.0,
            wk_fmt_si(cfg->accel.hbm_bytes_per_s, "B/s", b, sizeof b));
@@ -118,21 +119,19 @@ static int list(const cluster_opts *opt) {
 
 static int export(const char *spec, const cluster_opts *opt) {
   if (!opt->slurm) return cli_fail("cluster export needs a format: --slurm-topology");
+  cli_out *o = cli_out_new(opt->out ? opt->out : "-"); /* checked before the cluster is built */
+  if (!o) return 2;
   wk_err err;
   hw_cluster *c = hw_load(spec, &err);
-  if (!c) return cli_fail_err(&err);
-  int rc = 0;
-  if (opt->out) {
-    cli_out o;
-    if (cli_out_open(&o, opt->out)) rc = cli_fail("cannot write %s", opt->out);
-    else if (hw_export_slurm(c, o.f, opt->node_prefix)) {
-      cli_out_abort(&o);
-      rc = cli_fail("write error on %s", opt->out);
-    } else if (cli_out_commit(&o)) {
-      rc = cli_fail("write error on %s", opt->out);
-    }
-  } else {
-    rc = hw_export_slurm(c, stdout, opt->node_prefix) ? cli_fail("write error") : 0;
+  if (!c) {
+    cli_out_abort(o);
+    return cli_fail_cluster(&err, spec);
+  }
+  FILE *f = cli_out_begin(o);
+  int rc = 2;
+  if (f) {
+    hw_export_slurm(c, f, opt->node_prefix); /* a write error stays in f: commit reports it */
+    rc = cli_out_commit(&o, 1);
   }
   hw_free(c);
   return rc;
@@ -141,20 +140,25 @@ static int export(const char *spec, const cluster_opts *opt) {
 int cmd_cluster(int argc, char **argv) {
   cluster_opts o = {0, 0, NULL, "node"};
   const cli_opt show_opts[] = {
-      {"json", CLI_FLAG, &o.json, NULL, "print one JSON object instead of the table"},
-      {NULL, 0, NULL, NULL, NULL},
+      {"json", CLI_FLAG, &o.json, NULL, "print one JSON object instead of the table", 0, 0},
+      {0},
   };
   const cli_opt export_opts[] = {
-      {"slurm-topology", CLI_FLAG, &o.slurm, NULL, "write a Slurm topology.conf (topology/tree)"},
-      {"out", CLI_STR, &o.out, "FILE", "write to FILE (atomically) instead of stdout"},
-      {"node-prefix", CLI_STR, &o.node_prefix, "P", "Slurm node names are P0, P1, ... (default node)"},
-      {NULL, 0, NULL, NULL, NULL},
+      {"slurm-topology", CLI_FLAG, &o.slurm, NULL, "write a Slurm topology.conf (topology/tree)",
+       0, 0},
+      {"out", CLI_STR, &o.out, "FILE", "write to FILE (atomically; - is stdout) instead of stdout",
+       0, 0},
+      {"node-prefix", CLI_STR, &o.node_prefix, "P",
+       "Slurm node names are P0, P1, ... (default node)", 0, 0},
+      {0},
   };
-  const cli_cmd show_cmd = {"show", "wanka cluster show <preset|file.yaml>[:key=value,...] [--json]",
-                            "Print the cluster: cards, nodes, supernodes, switches per tier, links,\n"
+  const cli_cmd show_cmd = {"show", "wanka cluster show CLUSTER[:key=value,...] [--json]",
+                            "Print the cluster (CLUSTER: a preset or a YAML file): cards, nodes,\n"
+                            "supernodes, switches per tier, links, "
                             "peak FLOP/s, HBM and bisection bandwidth.", show_opts};
   const cli_cmd list_cmd = {"list", "wanka cluster list [--json]", "List the built-in presets.", show_opts};
-  const cli_cmd export_cmd = {"export", "wanka cluster export <preset|file.yaml> --slurm-topology [--out FILE]",
+  const cli_cmd export_cmd = {"export",
+                              "wanka cluster export CLUSTER --slurm-topology [--out FILE]",
                               "Export the fabric for other tools.", export_opts};
   const cli_cmd top = {"cluster", "wanka cluster show|list|export ...",
                        "Cluster models: 'show' a preset or YAML file, 'list' the presets,\n"
@@ -176,7 +180,8 @@ int cmd_cluster(int argc, char **argv) {
     return list(&o);
   }
   const cli_cmd *cmd = !strcmp(sub, "show") ? &show_cmd : !strcmp(sub, "export") ? &export_cmd : NULL;
-  if (!cmd) return cli_fail("unknown cluster command '%s' (show, list or export)", sub);
+  static const char *const subs[] = {"show", "list", "export", NULL};
+  if (!cmd) return cli_fail_unknown("cluster command", sub, subs);
   if ((r = cli_parse(cmd, argc - 1, argv + 1, pos, 1, &npos))) return r == 1 ? 0 : r;
   if (npos != 1) return cli_fail("name a cluster: a preset ('wanka cluster list') or a YAML file");
   return cmd == &show_cmd ? show(pos[0], &o) : export(pos[0], &o);

@@ -1,4 +1,4 @@
-/* cmd_coll.c — `wanka coll <op> --cluster C ...`: time a collective over a size sweep the way
+/* cmd_coll.c — `wanka coll OP --cluster C ...`: time a collective over a size sweep the way
  * nccl-tests prints it (size, count, type, time, algbw, busbw), at fidelity level 0, 1 or 2,
  * on a packed, spread or random placement; --concurrent K runs K jobs' collectives at once on
  * disjoint placements (L2) and reports each one's slowdown. --json prints one object. */
@@ -97,24 +97,34 @@ static void on_progress(void *arg, double frac) {
 }
 
 int cmd_coll(int argc, char **argv) {
+  static const char *const ops[] = {"allreduce", "allgather", "reducescatter", "broadcast",
+                                    "reduce", "alltoall", "sendrecv", NULL};
+  static const char *const algos[] = {"auto", "ring", "tree", "rhd", "hier", "nvls", "direct",
+                                      "pairwise", NULL};
+  static const char *const dtypes[] = {"float", "fp32", "bf16", NULL};
+  static const char *const placements[] = {"packed", "spread", "random", NULL};
   opts o = {NULL, "packed", "auto", "1M:1G", "float", -1, 1, 1, 1, 2.0, 0}; /* cards -1: all */
   const cli_opt table[] = {
-      {"cluster", CLI_STR, &o.cluster, "C", "preset or YAML file, with tweaks (NAME:key=value)"},
-      {"cards", CLI_INT, &o.cards, "N", "cards per job (default: the whole cluster)"},
-      {"placement", CLI_STR, &o.placement, "P", "packed, spread or random (default packed)"},
-      {"algo", CLI_STR, &o.algo, "A", "auto, ring, tree, rhd, hier, nvls, direct, pairwise"},
-      {"level", CLI_INT, &o.level, "L", "0 analytic, 1 phase (default), 2 event"},
-      {"sizes", CLI_STR, &o.sizes, "MIN:MAX", "size sweep, nccl-tests -b/-e (default 1M:1G)"},
-      {"step-factor", CLI_DOUBLE, &o.step_factor, "F", "size multiplier, nccl-tests -f (default 2)"},
-      {"dtype", CLI_STR, &o.dtype, "T", "float (fp32, default) or bf16"},
-      {"seed", CLI_INT, &o.seed, "S", "seed of the random placement (default 1)"},
-      {"concurrent", CLI_INT, &o.concurrent, "K", "K jobs at once on disjoint cards (level 2)"},
-      {"json", CLI_FLAG, &o.json, NULL, "print one JSON object instead of the table"},
-      {NULL, 0, NULL, NULL, NULL},
+      {"cluster", CLI_STR, &o.cluster, "C", "preset or YAML file, with tweaks (NAME:key=value)",
+       0, 0},
+      {"cards", CLI_INT, &o.cards, "N", "cards per job (default: the whole cluster)",
+       2, CLI_MAX_CARDS},
+      {"placement", CLI_STR, &o.placement, "P", "packed, spread or random (default packed)", 0, 0},
+      {"algo", CLI_STR, &o.algo, "A", "auto, ring, tree, rhd, hier, nvls, direct, pairwise", 0, 0},
+      {"level", CLI_INT, &o.level, "L", "0 analytic, 1 phase (default), 2 event", CLI_LEVELS},
+      {"sizes", CLI_STR, &o.sizes, "MIN:MAX", "size sweep, nccl-tests -b/-e (default 1M:1G)", 0, 0},
+      {"step-factor", CLI_DOUBLE, &o.step_factor, "F", "size multiplier, nccl-tests -f (default 2)",
+       1, 1024},
+      {"dtype", CLI_STR, &o.dtype, "T", "float (fp32, default) or bf16", 0, 0},
+      {"seed", CLI_INT, &o.seed, "S", "seed of the random placement (default 1)", 0, CLI_MAX_SEED},
+      {"concurrent", CLI_INT, &o.concurrent, "K", "K jobs at once on disjoint cards (level 2)",
+       1, 4096},
+      {"json", CLI_FLAG, &o.json, NULL, "print one JSON object instead of the table", 0, 0},
+      {0},
   };
   const cli_cmd cmd = {
-      "coll", "wanka coll <op> --cluster C [--cards N] [--algo A] [--level 0|1|2] [options]",
-      "Time a collective like nccl-tests: ops allreduce, allgather, reducescatter, broadcast,\n"
+      "coll", "wanka coll OP --cluster C [--cards N] [--algo A] [--level L] [options]",
+      "Time a collective like nccl-tests: OP is allreduce, allgather, reducescatter, broadcast,\n"
       "reduce, alltoall, sendrecv. Sizes are per-rank buffers (total for allgather and\n"
       "reducescatter); busbw uses nccl-tests' factors.",
       table};
@@ -127,18 +137,15 @@ int cmd_coll(int argc, char **argv) {
   coll_op op;
   coll_algo algo;
   if (coll_op_parse(pos[0], &op))
-    return cli_fail("unknown collective '%s' (allreduce, allgather, reducescatter, broadcast, "
-                    "reduce, alltoall or sendrecv)", pos[0]);
+    return cli_fail_unknown("collective", pos[0], ops);
   if (coll_algo_parse(o.algo, &algo))
-    return cli_fail("unknown algorithm '%s' (auto, ring, tree, rhd, hier, nvls, direct or "
-                    "pairwise)", o.algo);
+    return cli_fail_unknown("algorithm", o.algo, algos);
   if (!o.cluster) return cli_fail("name a cluster with --cluster (see 'wanka cluster list')");
-  if (o.level < 0 || o.level > 2) return cli_fail("--level %lld: use 0, 1 or 2", (long long)o.level);
   double elt;
   const char *type;
   if (!strcmp(o.dtype, "float") || !strcmp(o.dtype, "fp32")) elt = 4, type = "float";
   else if (!strcmp(o.dtype, "bf16")) elt = 2, type = "bf16";
-  else return cli_fail("unknown --dtype '%s' (float, fp32 or bf16)", o.dtype);
+  else return cli_fail_unknown("--dtype", o.dtype, dtypes);
   uint64_t lo, hi;
   if (parse_sizes(o.sizes, &lo, &hi))
     return cli_fail("--sizes '%s' is not MIN:MAX with sizes such as 1K, 16M or 1G", o.sizes);
@@ -147,11 +154,8 @@ int cmd_coll(int argc, char **argv) {
   if (lo == 0 || lo > hi) return cli_fail("--sizes '%s': need 0 < MIN <= MAX", o.sizes);
   if (!(o.step_factor > 1) && lo < hi)
     return cli_fail("--step-factor %g: use a factor above 1 (e.g. 2)", o.step_factor);
-  if (o.seed < 0) return cli_fail("--seed %lld: use a seed >= 0", (long long)o.seed);
-  if (o.concurrent < 1 || o.concurrent > 4096)
-    return cli_fail("--concurrent %lld: use 1 to 4096 jobs", (long long)o.concurrent);
   if (strcmp(o.placement, "packed") && strcmp(o.placement, "spread") && strcmp(o.placement, "random"))
-    return cli_fail("unknown --placement '%s' (packed, spread or random)", o.placement);
+    return cli_fail_unknown("--placement", o.placement, placements);
   /* the size list, checked before any work; sizes between MIN and MAX are rounded down to
    * whole elements as nccl-tests does */
   if (lo % (uint64_t)elt || hi % (uint64_t)elt)
@@ -167,7 +171,7 @@ int cmd_coll(int argc, char **argv) {
   }
   wk_err err;
   hw_cluster *c = hw_load(o.cluster, &err);
-  if (!c) return cli_fail_err(&err);
+  if (!c) return cli_fail_cluster(&err, o.cluster);
   uint32_t total = hw_cards(c), K = (uint32_t)o.concurrent;
   int64_t n = o.cards >= 0 ? o.cards : (op == COLL_SENDRECV ? 2 : (int64_t)(total / K));
   if (n < 2 || (op == COLL_SENDRECV && n != 2)) {
@@ -191,6 +195,13 @@ int cmd_coll(int argc, char **argv) {
   coll_job *jobs = wk_calloc(K, sizeof *jobs);
   coll_result *res = wk_calloc(K, sizeof *res);
   double *alone = wk_calloc(K, sizeof *alone);
+  /* every size checked against the level's work and memory limits before the first is
+   * timed: a sweep is refused at once, not after its small sizes have run */
+  for (int i = 0; i < nsizes && !rc; i++) {
+    for (uint32_t j = 0; j < K; j++)
+      jobs[j] = (coll_job){op, algo, cards + (size_t)j * N, N, sizes[i]};
+    if (coll_check(x, jobs, K, level, &err)) rc = 1;
+  }
   /* compute everything first: an error leaves stdout empty */
   typedef struct row { double bytes, t, algbw, busbw, alone; coll_algo algo; uint32_t job; } row;
   row *out = wk_calloc((size_t)nsizes * K, sizeof *out);

@@ -18,17 +18,17 @@ typedef struct plan_args {
 int cmd_plan(int argc, char **argv) {
   plan_args a = {NULL, NULL, NULL, NULL, 0, 2048, 1536, 5, 0, 0};
   const cli_opt plan_opts[] = {
-      {"cluster", CLI_STR, &a.cluster, "C", "cluster preset or YAML file"},
-      {"model", CLI_STR, &a.model, "M", "model preset or YAML file"},
-      {"cards", CLI_INT, &a.cards, "N", "cards for the job"},
-      {"seq", CLI_INT, &a.seq, "S", "sequence length (default 2048)"},
-      {"gbs", CLI_INT, &a.gbs, "G", "global batch in sequences (default 1536)"},
-      {"top", CLI_INT, &a.top, "K", "how many layouts to print (default 5)"},
-      {"dtype", CLI_STR, &a.dtype, "D", "bf16|fp16|fp8 (default bf16)"},
-      {"attention", CLI_STR, &a.attn, "A", "flash|unfused (default flash)"},
-      {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)"},
-      {"json", CLI_FLAG, &a.json, NULL, "print one JSON object"},
-      {NULL, 0, NULL, NULL, NULL},
+      {"cluster", CLI_STR, &a.cluster, "C", "cluster preset or YAML file", 0, 0},
+      {"model", CLI_STR, &a.model, "M", "model preset or YAML file", 0, 0},
+      {"cards", CLI_INT, &a.cards, "N", "cards for the job", 1, CLI_MAX_CARDS},
+      {"seq", CLI_INT, &a.seq, "S", "sequence length (default 2048)", 1, 1 << 24},
+      {"gbs", CLI_INT, &a.gbs, "G", "global batch in sequences (default 1536)", 1, 1 << 24},
+      {"top", CLI_INT, &a.top, "K", "how many layouts to print (default 5)", 1, 1000},
+      {"dtype", CLI_STR, &a.dtype, "D", "bf16|fp16|fp8 (default bf16)", 0, 0},
+      {"attention", CLI_STR, &a.attn, "A", "flash|unfused (default flash)", 0, 0},
+      {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)", CLI_LEVELS},
+      {"json", CLI_FLAG, &a.json, NULL, "print one JSON object", 0, 0},
+      {0},
   };
   const cli_cmd plan_cmd = {
       "plan", "wanka plan --cluster C --model M --cards N [--seq S --gbs G] [--top K] [--json]",
@@ -38,25 +38,20 @@ int cmd_plan(int argc, char **argv) {
   int npos, r;
   if ((r = cli_parse(&plan_cmd, argc, argv, pos, 0, &npos))) return r == 1 ? 0 : r;
   if (!a.cluster || !a.model || !a.cards) return cli_fail("plan needs --cluster, --model and --cards");
-  if (a.cards < 1 || a.cards > (1 << 26)) return cli_fail("--cards %lld is out of range", (long long)a.cards);
-  if (a.seq < 1 || a.seq > (1 << 24) || a.gbs < 1 || a.gbs > (1 << 24))
-    return cli_fail("--seq and --gbs must be positive");
-  if (a.top < 1 || a.top > 1000) return cli_fail("--top must be in [1, 1000]");
-  if (a.level < 0 || a.level > 2) return cli_fail("--level must be 0, 1 or 2");
   work_plan_opts o = {(uint32_t)a.cards, (int)a.seq, (int)a.gbs, WORK_BF16, WORK_ATTN_FLASH,
                       (int)a.level, (int)a.top};
   if (a.dtype && work_dtype_parse(a.dtype, &o.dtype))
-    return cli_fail("--dtype '%s': use bf16, fp16 or fp8", a.dtype);
+    return cli_fail_unknown("--dtype", a.dtype, cli_dtypes);
   if (a.attn) {
     if (!strcmp(a.attn, "flash")) o.attn = WORK_ATTN_FLASH;
     else if (!strcmp(a.attn, "unfused")) o.attn = WORK_ATTN_UNFUSED;
-    else return cli_fail("--attention '%s': use flash or unfused", a.attn);
+    else return cli_fail_unknown("--attention", a.attn, cli_attentions);
   }
   wk_err err;
   work_model m;
-  if (work_model_get(&m, a.model, &err)) return cli_fail_err(&err);
+  if (work_model_get(&m, a.model, &err)) return cli_fail_model(&err, a.model);
   hw_cluster *c = hw_load(a.cluster, &err);
-  if (!c) return cli_fail_err(&err);
+  if (!c) return cli_fail_cluster(&err, a.cluster);
   if ((uint64_t)a.cards > hw_cards(c)) {
     uint32_t have = hw_cards(c);
     hw_free(c);
@@ -71,7 +66,7 @@ int cmd_plan(int argc, char **argv) {
     rc = cli_fail("%s", err.msg);
   } else if (a.json) {
     json_t *root = json_object(), *arr = json_array();
-    json_object_set_new(root, "cluster", json_string(hw_cfg(c)->name));
+    json_object_set_new(root, "cluster", json_string(a.cluster)); /* as given, with tweaks */
     json_object_set_new(root, "model", json_string(m.name));
     json_object_set_new(root, "cards", json_integer(a.cards));
     json_object_set_new(root, "layouts_enumerated", json_integer((json_int_t)st.enumerated));
@@ -111,7 +106,7 @@ int cmd_plan(int argc, char **argv) {
     cli_print_json(root, 8);
   } else {
     printf("plan: %s on %lld cards of %s, seq %lld, global batch %lld\n", m.name,
-           (long long)a.cards, hw_cfg(c)->name, (long long)a.seq, (long long)a.gbs);
+           (long long)a.cards, a.cluster, (long long)a.seq, (long long)a.gbs);
     printf("layouts: %llu enumerated, %llu evaluated, %llu fit in memory (%.2f s)\n",
            (unsigned long long)st.enumerated, (unsigned long long)st.evaluated,
            (unsigned long long)st.fitting, rp_clock_s() - t0);

@@ -24,13 +24,16 @@ static int trace_gen_cmd(int argc, char **argv) {
   int64_t cards = 0, seed = 1;
   double days = 0, load = 0.9;
   const cli_opt opts[] = {
-      {"profile", CLI_STR, &profile, "P", "workload mix: ai4s (default), llm or hpc"},
-      {"cards", CLI_INT, &cards, "N", "cluster size in cards (required)"},
-      {"days", CLI_DOUBLE, &days, "D", "arrivals over D days (required)"},
-      {"seed", CLI_INT, &seed, "S", "random seed (default 1): same seed, same bytes"},
-      {"load", CLI_DOUBLE, &load, "L", "offered load as a fraction of the cards (default 0.9)"},
-      {"out", CLI_STR, &out, "FILE", "write to FILE (atomically) instead of stdout"},
-      {NULL, 0, NULL, NULL, NULL},
+      {"profile", CLI_STR, &profile, "P", "workload mix: ai4s (default), llm or hpc", 0, 0},
+      {"cards", CLI_INT, &cards, "N", "cluster size in cards (required)", 1, TRACE_MAX_CARDS},
+      {"days", CLI_DOUBLE, &days, "D", "arrivals over D days (required)", 0.001, 36500},
+      {"seed", CLI_INT, &seed, "S", "random seed (default 1): same seed, same bytes",
+       0, CLI_MAX_SEED},
+      {"load", CLI_DOUBLE, &load, "L", "offered load as a fraction of the cards (default 0.9)",
+       0.001, 100},
+      {"out", CLI_STR, &out, "FILE", "write to FILE (atomically; - is stdout) instead of stdout",
+       0, 0},
+      {0},
   };
   const cli_cmd cmd = {"gen", "wanka trace gen [--profile ai4s] --cards N --days D --seed S "
                               "[--load L] [--out FILE]",
@@ -39,9 +42,10 @@ static int trace_gen_cmd(int argc, char **argv) {
   char *pos[1];
   int npos, rc = cli_parse(&cmd, argc, argv, pos, 0, &npos);
   if (rc) return rc == 1 ? 0 : rc;
-  if (cards <= 0) return cli_fail("trace gen needs --cards N (a positive number of cards)");
-  if (days <= 0) return cli_fail("trace gen needs --days D (a positive number of days)");
-  if (seed < 0) return cli_fail("--seed must be >= 0");
+  if (!cards) return cli_fail("trace gen needs --cards N (a positive number of cards)");
+  if (!days) return cli_fail("trace gen needs --days D (a positive number of days)");
+  cli_out *o = cli_out_new(out ? out : "-"); /* checked before anything is generated */
+  if (!o) return 2;
   trace_gen_opts g;
   trace_gen_opts_init(&g);
   g.profile = profile;
@@ -52,33 +56,23 @@ static int trace_gen_cmd(int argc, char **argv) {
   trace *t = NULL;
   wk_err e;
   wk_err_clear(&e);
-  if (trace_gen(&g, &t, &e)) return cli_fail_err(&e);
+  if (trace_gen(&g, &t, &e)) {
+    cli_out_abort(o);
+    return cli_fail_err(&e);
+  }
   char comment[256];
   snprintf(comment, sizeof comment,
            "Computer: synthetic %lld-card cluster (wanka trace gen --profile %s --seed %lld "
            "--load %g)\nMaxNodes: %lld",
            (long long)cards, profile, (long long)seed, load, (long long)cards);
-  cli_out o;
-  FILE *f = stdout;
-  if (out) {
-    if (cli_out_open(&o, out)) {
-      trace_free(t);
-      return cli_fail("cannot write '%s': %s", out, strerror(errno));
-    }
-    f = o.f;
+  FILE *f = cli_out_begin(o);
+  if (!f) {
+    trace_free(t);
+    return 2;
   }
-  wk_errcode c = trace_write_swf(t, f, comment, &e);
+  trace_write_swf(t, f, comment, &e); /* a write error stays in f: commit reports it */
   trace_free(t);
-  if (out) {
-    if (c) {
-      cli_out_abort(&o);
-      return cli_fail("cannot write '%s': %s", out, e.msg);
-    }
-    if (cli_out_commit(&o)) return cli_fail("cannot write '%s': %s", out, strerror(errno));
-  } else if (c) {
-    return cli_fail("cannot write to standard output: %s", e.msg);
-  }
-  return 0;
+  return cli_out_commit(&o, 1);
 }
 
 static int trace_info_cmd(int argc, char **argv) {
@@ -87,13 +81,17 @@ static int trace_info_cmd(int argc, char **argv) {
   double time_scale = 1, load = 1;
   int skip_bad = 0, json = 0;
   const cli_opt opts[] = {
-      {"format", CLI_STR, &format, "F", "auto (default), swf, sacct, cobalt, philly, alibaba, helios"},
-      {"cards-per-unit", CLI_INT, &cpu, "K", "cards per trace unit (GPU, node, processor); default 1"},
-      {"time-scale", CLI_DOUBLE, &time_scale, "X", "multiply run times by X (default 1)"},
-      {"load", CLI_DOUBLE, &load, "L", "compress arrival gaps by 1/L (default 1)"},
-      {"skip-bad", CLI_FLAG, &skip_bad, NULL, "count and skip malformed rows instead of stopping"},
-      {"json", CLI_FLAG, &json, NULL, "print one JSON object instead of the table"},
-      {NULL, 0, NULL, NULL, NULL},
+      {"format", CLI_STR, &format, "F",
+       "auto (default), swf, sacct, cobalt, philly, alibaba, helios", 0, 0},
+      {"cards-per-unit", CLI_INT, &cpu, "K",
+       "cards per trace unit (GPU, node, processor); default 1", 1, 65536},
+      {"time-scale", CLI_DOUBLE, &time_scale, "X", "multiply run times by X (default 1)",
+       1e-6, 1e6},
+      {"load", CLI_DOUBLE, &load, "L", "compress arrival gaps by 1/L (default 1)", 0.001, 1000},
+      {"skip-bad", CLI_FLAG, &skip_bad, NULL, "count and skip malformed rows instead of stopping",
+       0, 0},
+      {"json", CLI_FLAG, &json, NULL, "print one JSON object instead of the table", 0, 0},
+      {0},
   };
   const cli_cmd cmd = {"info", "wanka trace info FILE [--format F] [--cards-per-unit K] "
                                "[--skip-bad] [--json]",
@@ -106,8 +104,7 @@ static int trace_info_cmd(int argc, char **argv) {
   trace_opts o;
   trace_opts_init(&o);
   if (trace_format_parse(format, &o.format))
-    return cli_fail("unknown trace format '%s': use auto, swf, sacct, cobalt, philly, alibaba "
-                    "or helios", format);
+    return cli_fail_unknown("trace format", format, cli_trace_formats);
   o.cards_per_unit = cpu;
   o.time_scale = time_scale;
   o.load = load;
@@ -183,13 +180,14 @@ static int trace_info_cmd(int argc, char **argv) {
 int cmd_trace(int argc, char **argv) {
   if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
     FILE *f = argc < 1 ? stderr : stdout;
-    fprintf(f, "Usage: wanka trace <gen|info> [options]\n"
+    fprintf(f, "Usage: wanka trace gen|info [options]\n"
                "  gen    generate a synthetic SWF trace (--cards N --days D --seed S)\n"
                "  info   describe a job trace: SWF, sacct, Cobalt, Philly, Alibaba, Helios/Acme\n"
-               "Run 'wanka trace <gen|info> --help' for options.\n");
+               "Run 'wanka trace gen --help' or 'wanka trace info --help' for options.\n");
     return argc < 1 ? 2 : 0;
   }
   if (!strcmp(argv[0], "gen")) return trace_gen_cmd(argc - 1, argv + 1);
   if (!strcmp(argv[0], "info")) return trace_info_cmd(argc - 1, argv + 1);
-  return cli_fail("unknown trace command '%s': use gen or info", argv[0]);
+  static const char *const subs[] = {"gen", "info", NULL};
+  return cli_fail_unknown("trace command", argv[0], subs);
 }

@@ -16,16 +16,6 @@ typedef struct train_args {
   int json, nosp, nooverlap, dpcont;
 } train_args;
 
-/* An integer option in [lo, hi], or an error naming it. */
-static int bound(const char *name, int64_t v, int64_t lo, int64_t hi) {
-  if (v < lo || v > hi) {
-    cli_fail("--%s %lld is out of range [%lld, %lld]", name, (long long)v, (long long)lo,
-             (long long)hi);
-    return -1;
-  }
-  return 0;
-}
-
 static void put_breakdown(json_t *o, const work_breakdown *b) {
   json_t *d = json_object();
   json_object_set_new(d, "compute_s", json_real(b->compute));
@@ -86,7 +76,7 @@ static void print_json(const work_job *j, const work_result *r, const char *clus
 }
 
 static void print_text(const work_job *j, const work_result *r, const hw_cluster *c,
-                       int mbs_auto, int rc_auto) {
+                       const char *cluster, int mbs_auto, int rc_auto) {
   const work_model *m = &j->model;
   double st = r->step_time_s, pc = 100 / st;
   printf("model      %s: %d layers, hidden %d, %d heads (%d KV), %.1f B params", m->name,
@@ -94,7 +84,7 @@ static void print_text(const work_job *j, const work_result *r, const hw_cluster
   if (m->experts)
     printf(" (%.1f B active; %d experts, top-%d)", work_model_active_params(m) / 1e9, m->experts,
            m->top_k);
-  printf("\ncluster    %s, %u cards; job on cards 0-%u (packed)\n", hw_cfg(c)->name, hw_cards(c),
+  printf("\ncluster    %s, %u cards; job on cards 0-%u (packed)\n", cluster, hw_cards(c),
          work_job_cards(j) - 1);
   printf("layout     TP %d x PP %d (VPP %d) x DP %d x CP %d, EP %d; seq %d, global batch %d\n",
          j->tp, j->pp, r->vpp, j->dp, j->cp, j->ep, j->seq, j->gbs);
@@ -126,38 +116,44 @@ int cmd_train(int argc, char **argv) {
   train_args a = {0};
   a.zero = -1;
   const cli_opt train_opts[] = {
-      {"cluster", CLI_STR, &a.cluster, "C", "cluster preset or YAML file (NAME[:key=value,...])"},
-      {"model", CLI_STR, &a.model, "M", "model preset (e.g. gpt3-175b, llama3-70b) or YAML file"},
-      {"layers", CLI_INT, &a.layers, "L", "...or the shape: layers"},
-      {"hidden", CLI_INT, &a.hidden, "H", "hidden size"},
-      {"heads", CLI_INT, &a.heads, "A", "attention heads"},
-      {"kv-heads", CLI_INT, &a.kv, "K", "key/value heads (GQA; default = heads)"},
-      {"ffn-hidden", CLI_INT, &a.ffn, "F", "MLP hidden size (default 4 x hidden)"},
-      {"vocab", CLI_INT, &a.vocab, "V", "vocabulary (default 51200)"},
-      {"experts", CLI_INT, &a.experts, "E", "routed experts (MoE)"},
-      {"top-k", CLI_INT, &a.topk, "k", "experts per token"},
-      {"seq", CLI_INT, &a.seq, "S", "sequence length (tokens)"},
-      {"gbs", CLI_INT, &a.gbs, "G", "global batch (sequences per step)"},
-      {"mbs", CLI_INT, &a.mbs, "M", "micro-batch (default: the fastest that fits)"},
-      {"tp", CLI_INT, &a.tp, "T", "tensor parallel size"},
-      {"pp", CLI_INT, &a.pp, "P", "pipeline parallel size"},
-      {"vpp", CLI_INT, &a.vpp, "V", "virtual stages per device (interleaved 1F1B; default 1)"},
-      {"dp", CLI_INT, &a.dp, "D", "data parallel size (default cards / (tp pp cp))"},
-      {"cp", CLI_INT, &a.cp, "C", "context parallel size (default 1)"},
-      {"ep", CLI_INT, &a.ep, "E", "expert parallel size (default 1; carved out of DP)"},
-      {"cards", CLI_INT, &a.cards, "N", "cards of the job (default tp pp dp cp)"},
-      {"recompute", CLI_STR, &a.recompute, "R", "none|selective|full (default: fastest that fits)"},
-      {"zero", CLI_INT, &a.zero, "Z", "0 none, 1 distributed optimizer (default), 2, 3"},
-      {"dtype", CLI_STR, &a.dtype, "D", "bf16|fp16|fp8 (default bf16)"},
-      {"attention", CLI_STR, &a.attn, "A", "flash|unfused (default flash)"},
-      {"no-seq-par", CLI_FLAG, &a.nosp, NULL, "turn off sequence parallelism"},
-      {"no-overlap", CLI_FLAG, &a.nooverlap, NULL, "reduce gradients after the backward pass"},
+      {"cluster", CLI_STR, &a.cluster, "C", "cluster preset or YAML file (NAME[:key=value,...])",
+       0, 0},
+      {"model", CLI_STR, &a.model, "M", "model preset (e.g. gpt3-175b, llama3-70b) or YAML file",
+       0, 0},
+      {"layers", CLI_INT, &a.layers, "L", "...or the shape: layers", 1, 100000},
+      {"hidden", CLI_INT, &a.hidden, "H", "hidden size", 1, 1 << 20},
+      {"heads", CLI_INT, &a.heads, "A", "attention heads", 1, 1 << 16},
+      {"kv-heads", CLI_INT, &a.kv, "K", "key/value heads (GQA; default = heads)", 1, 1 << 16},
+      {"ffn-hidden", CLI_INT, &a.ffn, "F", "MLP hidden size (default 4 x hidden)", 1, 1 << 24},
+      {"vocab", CLI_INT, &a.vocab, "V", "vocabulary (default 51200)", 1, 1 << 24},
+      {"experts", CLI_INT, &a.experts, "E", "routed experts (MoE)", 0, 1 << 16},
+      {"top-k", CLI_INT, &a.topk, "k", "experts per token", 1, 1 << 16},
+      {"seq", CLI_INT, &a.seq, "S", "sequence length (tokens)", 1, 1 << 24},
+      {"gbs", CLI_INT, &a.gbs, "G", "global batch (sequences per step)", 1, 1 << 24},
+      {"mbs", CLI_INT, &a.mbs, "M", "micro-batch (default: the fastest that fits)", 1, 1 << 20},
+      {"tp", CLI_INT, &a.tp, "T", "tensor parallel size", 1, 1 << 16},
+      {"pp", CLI_INT, &a.pp, "P", "pipeline parallel size", 1, 1024},
+      {"vpp", CLI_INT, &a.vpp, "V", "virtual stages per device (interleaved 1F1B; default 1)",
+       1, 1024},
+      {"dp", CLI_INT, &a.dp, "D", "data parallel size (default cards / (tp pp cp))", 1, 1 << 24},
+      {"cp", CLI_INT, &a.cp, "C", "context parallel size (default 1)", 1, 1 << 16},
+      {"ep", CLI_INT, &a.ep, "E", "expert parallel size (default 1; carved out of DP)", 1, 1 << 16},
+      {"cards", CLI_INT, &a.cards, "N", "cards of the job (default tp pp dp cp)", 1, CLI_MAX_CARDS},
+      {"recompute", CLI_STR, &a.recompute, "R", "none|selective|full (default: fastest that fits)",
+       0, 0},
+      {"zero", CLI_INT, &a.zero, "Z", "0 none, 1 distributed optimizer (default), 2, 3", 0, 3},
+      {"dtype", CLI_STR, &a.dtype, "D", "bf16|fp16|fp8 (default bf16)", 0, 0},
+      {"attention", CLI_STR, &a.attn, "A", "flash|unfused (default flash)", 0, 0},
+      {"no-seq-par", CLI_FLAG, &a.nosp, NULL, "turn off sequence parallelism", 0, 0},
+      {"no-overlap", CLI_FLAG, &a.nooverlap, NULL, "reduce gradients after the backward pass",
+       0, 0},
       {"dp-contention", CLI_FLAG, &a.dpcont, NULL,
-       "time DP collectives with every DP group at once, sharing the fabric (level 1, 2)"},
-      {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)"},
-      {"json", CLI_FLAG, &a.json, NULL, "print one JSON object"},
-      {"timeline", CLI_STR, &a.timeline, "FILE", "write a Chrome trace-event timeline (Perfetto)"},
-      {NULL, 0, NULL, NULL, NULL},
+       "time DP collectives with every DP group at once, sharing the fabric (level 1, 2)", 0, 0},
+      {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)", CLI_LEVELS},
+      {"json", CLI_FLAG, &a.json, NULL, "print one JSON object", 0, 0},
+      {"timeline", CLI_STR, &a.timeline, "FILE",
+       "write a Chrome trace-event timeline (Perfetto; - is stdout)", 0, 0},
+      {0},
   };
   const cli_cmd train_cmd = {
       "train",
@@ -174,15 +170,10 @@ int cmd_train(int argc, char **argv) {
   int shape = a.layers || a.hidden || a.heads;
   if (a.model && shape) return cli_fail("give --model or the shape (--layers/--hidden/--heads), not both");
   if (a.model) {
-    if (work_model_get(&j.model, a.model, &err)) return cli_fail_err(&err);
+    if (work_model_get(&j.model, a.model, &err)) return cli_fail_model(&err, a.model);
   } else {
     if (!a.layers || !a.hidden || !a.heads)
       return cli_fail("train needs --model, or --layers, --hidden and --heads");
-    if (bound("layers", a.layers, 1, 100000) || bound("hidden", a.hidden, 1, 1 << 20) ||
-        bound("heads", a.heads, 1, 1 << 16) || bound("kv-heads", a.kv, 0, 1 << 16) ||
-        bound("ffn-hidden", a.ffn, 0, 1 << 24) || bound("vocab", a.vocab, 0, 1 << 24) ||
-        bound("experts", a.experts, 0, 1 << 16) || bound("top-k", a.topk, 0, 1 << 16))
-      return 2;
     snprintf(j.model.name, sizeof j.model.name, "custom");
     j.model.layers = (int)a.layers;
     j.model.hidden = (int)a.hidden;
@@ -197,13 +188,6 @@ int cmd_train(int argc, char **argv) {
   }
   if (!a.seq || !a.gbs) return cli_fail("train needs --seq and --gbs");
   if (!a.tp || !a.pp) return cli_fail("train needs --tp and --pp");
-  if (bound("seq", a.seq, 1, 1 << 24) || bound("gbs", a.gbs, 1, 1 << 24) ||
-      bound("mbs", a.mbs, 0, 1 << 20) || bound("tp", a.tp, 1, 1 << 16) ||
-      bound("pp", a.pp, 1, 1024) || bound("vpp", a.vpp, 0, 1024) || bound("dp", a.dp, 0, 1 << 24) ||
-      bound("cp", a.cp, 0, 1 << 16) || bound("ep", a.ep, 0, 1 << 16) ||
-      bound("cards", a.cards, 0, 1 << 26) || bound("level", a.level, 0, 2))
-    return 2;
-  if (a.zero != -1 && bound("zero", a.zero, 0, 3)) return 2;
   j.seq = (int)a.seq;
   j.gbs = (int)a.gbs;
   j.mbs = (int)a.mbs;
@@ -220,13 +204,13 @@ int cmd_train(int argc, char **argv) {
     return cli_fail("--dp-contention needs --level 1 or 2: level 0 has no fabric to share");
   j.dp_contention = a.dpcont;
   if (a.recompute && work_recompute_parse(a.recompute, &j.recompute))
-    return cli_fail("--recompute '%s': use none, selective or full", a.recompute);
+    return cli_fail_unknown("--recompute", a.recompute, cli_recomputes);
   if (a.dtype && work_dtype_parse(a.dtype, &j.dtype))
-    return cli_fail("--dtype '%s': use bf16, fp16 or fp8", a.dtype);
+    return cli_fail_unknown("--dtype", a.dtype, cli_dtypes);
   if (a.attn) {
     if (!strcmp(a.attn, "flash")) j.attn = WORK_ATTN_FLASH;
     else if (!strcmp(a.attn, "unfused")) j.attn = WORK_ATTN_UNFUSED;
-    else return cli_fail("--attention '%s': use flash or unfused", a.attn);
+    else return cli_fail_unknown("--attention", a.attn, cli_attentions);
   }
   int64_t base = (int64_t)j.tp * j.pp * j.cp;
   if (a.dp) {
@@ -242,8 +226,13 @@ int cmd_train(int argc, char **argv) {
   } else {
     return cli_fail("give --cards N or --dp D (the job's size)");
   }
+  cli_out *tl = NULL; /* the timeline's path is checked before any work */
+  if (a.timeline && !(tl = cli_out_new(a.timeline))) return 2;
   hw_cluster *c = hw_load(a.cluster, &err);
-  if (!c) return cli_fail_err(&err);
+  if (!c) {
+    cli_out_abort(tl);
+    return cli_fail_cluster(&err, a.cluster);
+  }
   work_ctx *x = work_ctx_new(c);
   work_result res;
   int rc = 0;
@@ -254,20 +243,23 @@ int cmd_train(int argc, char **argv) {
     char adv[512];
     rc = cli_fail("%s", work_fit_advice(&j, &res, adv, sizeof adv));
   } else {
-    if (a.timeline) {
-      cli_out o;
-      if (cli_out_open(&o, a.timeline)) {
-        rc = cli_fail("cannot write %s", a.timeline);
-      } else if (work_train_timeline(x, &j, &res, o.f) || cli_out_commit(&o)) {
-        cli_out_abort(&o);
-        rc = cli_fail("write error on %s", a.timeline);
+    if (tl) {
+      FILE *f = cli_out_begin(tl);
+      if (!f) {
+        rc = 2;
+      } else {
+        work_train_timeline(x, &j, &res, f); /* a write error stays in f: commit reports it */
+        rc = cli_out_commit(&tl, 1);
       }
+      tl = NULL; /* freed by begin (on failure) or commit */
     }
     if (!rc) {
-      if (a.json) print_json(&j, &res, hw_cfg(c)->name, mbs_auto, rc_auto);
-      else print_text(&j, &res, c, mbs_auto, rc_auto);
+      /* the cluster as given, tweaks included, so that runs on tweaked clusters differ */
+      if (a.json) print_json(&j, &res, a.cluster, mbs_auto, rc_auto);
+      else print_text(&j, &res, c, a.cluster, mbs_auto, rc_auto);
     }
   }
+  cli_out_abort(tl); /* still held when the step failed: the old timeline stays */
   work_ctx_free(x);
   hw_free(c);
   return rc;

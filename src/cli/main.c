@@ -1,4 +1,5 @@
-/* main.c — `wanka <subcommand> [options]`: dispatch, --help and --version. */
+/* main.c — `wanka SUBCOMMAND [options]`: dispatch, --help and --version, inside the frame of
+ * out.c (signal handlers; standard output checked, so a failed write exits 2). */
 #include "cli.h"
 
 #include <string.h>
@@ -25,15 +26,15 @@ static const subcmd subcmds[] = {
 };
 
 static void usage(FILE *f) {
-  fprintf(f, "Usage: wanka <command> [options]\n"
+  fprintf(f, "Usage: wanka COMMAND [options]\n"
              "wanka (万卡) is a software twin of a 10,000-60,000-card accelerator cluster and\n"
              "its scheduler.\n\nCommands:\n");
   for (const subcmd *s = subcmds; s->name; s++) fprintf(f, "  %-10s %s\n", s->name, s->summary);
-  fprintf(f, "\nRun 'wanka <command> --help' for a command's options.\n"
+  fprintf(f, "\nRun 'wanka COMMAND --help' for a command's options (e.g. 'wanka coll --help').\n"
              "  --help      show this help\n  --version   print the version\n");
 }
 
-int main(int argc, char **argv) {
+static int dispatch(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
     return 2;
@@ -46,7 +47,19 @@ int main(int argc, char **argv) {
     printf("wanka %s\n", WK_VERSION);
     return 0;
   }
-  for (const subcmd *s = subcmds; s->name; s++)
+  const char *names[sizeof subcmds / sizeof subcmds[0]];
+  size_t k = 0;
+  for (const subcmd *s = subcmds; s->name; s++) {
     if (!strcmp(argv[1], s->name)) return s->run(argc - 2, argv + 2);
-  return cli_fail("unknown command '%s' (see 'wanka --help')", argv[1]);
+    names[k++] = s->name;
+  }
+  names[k] = NULL;
+  return cli_fail_unknown("command", argv[1], names);
+}
+
+int main(int argc, char **argv) {
+  FILE *saved = NULL;
+  cli_out *so = cli_stdout_begin(&saved);
+  int rc = dispatch(argc, argv);
+  return cli_stdout_end(so, saved, rc);
 }

@@ -251,6 +251,51 @@ wk_errcode coll_time_concurrent(coll_ctx *x, const coll_job *jobs, uint32_t k, c
   return e;
 }
 
+/* Level 1: plan p of (op, algo) passes coll_check_l1; for COLL_AUTO, one candidate that
+ * builds does (resolve skips the others). The first error otherwise. */
+static wk_errcode check_l1(coll_ctx *x, const coll_job *jb, coll_plan *p, wk_err *err) {
+  coll_algo cand[5];
+  int nc = jb->algo == COLL_AUTO ? candidates(jb->op, cand) : 1;
+  if (jb->algo != COLL_AUTO) cand[0] = jb->algo;
+  wk_err first;
+  wk_errcode e = WK_OK;
+  for (int i = 0; i < nc; i++) {
+    wk_err e1;
+    wk_errcode c = coll_plan_build(x, p, jb->op, cand[i], jb->cards, jb->n, jb->bytes, 0, &e1);
+    if (!c) c = coll_check_l1(x, p, &e1);
+    if (!c) return WK_OK;
+    if (!e) e = c, first = e1;
+  }
+  if (err) *err = first;
+  return e;
+}
+
+wk_errcode coll_check(coll_ctx *x, const coll_job *jobs, uint32_t k, int level, wk_err *err) {
+  if (k == 0) return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "no jobs to time");
+  coll_plan *plans = wk_calloc(k, sizeof *plans);
+  coll_plan **pp = wk_calloc(k, sizeof *pp);
+  wk_errcode e = WK_OK;
+  for (uint32_t j = 0; j < k && !e; j++) {
+    const coll_job *jb = &jobs[j];
+    pp[j] = &plans[j];
+    e = check_args(x, jb->op, jb->algo, level, jb->cards, jb->n, jb->bytes, x->seen, err);
+    if (e || level == 0) continue;
+    if (level == 1) {
+      e = check_l1(x, jb, &plans[j], err);
+      continue;
+    }
+    coll_algo a = jb->algo;
+    double t;
+    if (a == COLL_AUTO) e = resolve(x, jb->op, &a, 2, jb->cards, jb->n, 1, jb->bytes, &t, err);
+    if (!e) e = coll_plan_build(x, &plans[j], jb->op, a, jb->cards, jb->n, jb->bytes, 1, err);
+  }
+  if (!e && level == 2) e = coll_check_l2(x, pp, k, err);
+  for (uint32_t j = 0; j < k; j++) coll_plan_free(&plans[j]);
+  wk_free(plans);
+  wk_free(pp);
+  return e;
+}
+
 wk_errcode coll_time_groups(coll_ctx *x, coll_op op, coll_algo algo, int level,
                             const uint32_t *cards, uint32_t n, const uint32_t *offsets,
                             uint32_t ngroups, double bytes, coll_result *out, wk_err *err) {

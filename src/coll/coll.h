@@ -120,6 +120,16 @@ typedef struct coll_job {
 wk_errcode coll_time_concurrent(coll_ctx *x, const coll_job *jobs, uint32_t k, coll_result *out,
                                 double *alone_s, wk_err *err);
 
+/* Checks, before any timing, that coll_time (k == 1, at `level`) or coll_time_concurrent (k > 1,
+ * level 2) of these jobs stays within its level's work and memory limits (flows per L1 step,
+ * flows per L2 run, the flow engine and flow tables against wk_memory_limit()): the refusals
+ * those calls would make after the work before them, made at once, so that a size sweep
+ * fails before its first size rather than at its last. At level 2, COLL_AUTO is resolved
+ * first (its L1 solves stay in the phase cache, so the timing that follows does not repeat
+ * them); at level 1 it passes when one candidate algorithm does. Errors as coll_time, plus
+ * WK_ERANGE / WK_ECAPACITY naming what would be built and what shrinks it. */
+wk_errcode coll_check(coll_ctx *x, const coll_job *jobs, uint32_t k, int level, wk_err *err);
+
 /* ---- added: validation against published numbers ---------------------------------------- */
 /* One row of shared/data/validation/collectives.md, mapped onto a preset and a placement and
  * predicted at L1 with the one set of constants in coll_int.h (never per-row factors). */

@@ -190,5 +190,13 @@ uint64_t coll_hash_cards(const uint32_t *cards, uint32_t n);
 void coll_cache_clear(coll_ctx *x);
 /* Runs k plans at once from time 0 on one net_sim; OUT time_s[k]. */
 wk_errcode coll_l2(coll_ctx *x, coll_plan *const *plans, uint32_t k, double *time_s, wk_err *err);
+/* The work and memory limits of L1 and L2, checked before anything is built or solved, with
+ * messages naming what would be built and what shrinks it (WK_ERANGE / WK_ECAPACITY):
+ * coll_check_l1: every phase of p within COLL_L1_MAX_FLOWS, and the flow engine plus the
+ * largest phase's flows within wk_memory_limit(); coll_check_l2: the k plans' flows within
+ * COLL_L2_MAX_FLOWS in all, and the engine plus every plan's largest step at once within the
+ * limit. O(phases + k). */
+wk_errcode coll_check_l1(const coll_ctx *x, const coll_plan *p, wk_err *err);
+wk_errcode coll_check_l2(const coll_ctx *x, coll_plan *const *plans, uint32_t k, wk_err *err);
 
 #endif

@@ -130,9 +130,85 @@ double coll_l0(coll_ctx *x, const coll_plan *p) {
   return t;
 }
 
+/* ---- limits ------------------------------------------------------------------------------- */
+/* L1 scratch per flow of a step (roff, rate, lat, fnet, shared, srate) and per hop (rlink,
+ * ulink), beside what the flow engine holds for it. */
+#define L1_FLOW_BYTES (4 + 8 + 8 + 1 + 4 + 8)
+#define L1_HOP_BYTES (4 + 4)
+
+/* Hops of a typical flow of p: the route from its first card to its last (the widest
+ * distance of a packed job; a spread one is no longer). */
+static uint32_t typical_hops(const coll_ctx *x, const coll_plan *p) {
+  hw_route r;
+  hw_route_salted(x->c, p->cards[0], p->cards[(size_t)p->n * p->ngroups - 1], 0, &r);
+  return r.n;
+}
+
+/* Whether `flow_bytes` of flow state fit beside the model and the flow engine (built on first
+ * use over every link of the cluster, 84 bytes a link, plus L1's 4-byte count a link). */
+static wk_errcode check_memory(const coll_ctx *x, int level, double flow_bytes, double flows,
+                               wk_err *err) {
+  double links = hw_nlinks(x->c), limit = wk_memory_limit();
+  double engine = (double)net_sim_link_bytes(hw_nlinks(x->c)) + 4.0 * links;
+  double model = 14.0 * links; /* what hw_build counted for the cluster itself */
+  if (model + engine > limit)
+    return wk_err_set(err, WK_ECAPACITY, NULL, 0, 0,
+                      "level %d needs a flow engine over the cluster's %.0f links: %.3g GiB "
+                      "with the cluster model, beyond the %.3g GiB this machine allows (half "
+                      "its memory, or WANKA_MAX_MODEL_BYTES): use level 0 or a cluster with "
+                      "fewer nodes", level, links, (model + engine) / 1073741824.0,
+                      limit / 1073741824.0);
+  if (model + engine + flow_bytes > limit)
+    return wk_err_set(err, WK_ECAPACITY, NULL, 0, 0,
+                      "level %d would hold %.3g flows at once: %.3g GiB with the cluster model "
+                      "and flow engine, beyond the %.3g GiB this machine allows (half its "
+                      "memory, or WANKA_MAX_MODEL_BYTES): use %s, fewer cards or another "
+                      "algorithm", level, flows, (model + engine + flow_bytes) / 1073741824.0,
+                      limit / 1073741824.0, level == 2 ? "level 1" : "level 0");
+  return WK_OK;
+}
+
+wk_errcode coll_check_l1(const coll_ctx *x, const coll_plan *p, wk_err *err) {
+  uint64_t most = 0;
+  for (uint32_t i = 0; i < p->nph; i++) {
+    uint64_t nf = coll_phase_flows(p, &p->ph[i]);
+    if (nf > COLL_L1_MAX_FLOWS)
+      return wk_err_set(err, WK_ERANGE, NULL, 0, 0,
+                        "level 1 would solve %llu concurrent flows in one step (limit %u): use "
+                        "level 0, fewer cards or another algorithm (e.g. pairwise)",
+                        (unsigned long long)nf, COLL_L1_MAX_FLOWS);
+    if (nf > most) most = nf;
+  }
+  uint32_t h = p->nph ? typical_hops(x, p) : 0;
+  double per = L1_FLOW_BYTES + (double)h * L1_HOP_BYTES + (double)net_sim_flow_bytes(h, 0);
+  return check_memory(x, 1, (double)most * per, (double)most, err);
+}
+
+wk_errcode coll_check_l2(const coll_ctx *x, coll_plan *const *plans, uint32_t k, wk_err *err) {
+  double total = 0, bytes = 0, at_once = 0;
+  for (uint32_t j = 0; j < k; j++) {
+    const coll_plan *p = plans[j];
+    uint64_t most = 0;
+    for (uint32_t i = 0; i < p->nph; i++) {
+      uint64_t nf = coll_phase_flows(p, &p->ph[i]);
+      total += p->ph[i].repeat * (double)nf;
+      if (nf > most) most = nf;
+    }
+    at_once += (double)most;
+    if (p->nph) bytes += (double)most * (double)net_sim_flow_bytes(typical_hops(x, p), 1);
+  }
+  if (total > COLL_L2_MAX_FLOWS)
+    return wk_err_set(err, WK_ERANGE, NULL, 0, 0,
+                      "level 2 would simulate %.0f flows (limit %.0f): use level 1, fewer "
+                      "cards or a smaller size", total, COLL_L2_MAX_FLOWS);
+  return check_memory(x, 2, bytes, at_once, err);
+}
+
 /* ---- L1 ----------------------------------------------------------------------------------- */
-static wk_errcode ensure_sim(coll_ctx *x, wk_err *err) {
+static wk_errcode ensure_sim(coll_ctx *x, int level, wk_err *err) {
   if (x->sim) return WK_OK;
+  wk_errcode e = check_memory(x, level, 0, 0, err);
+  if (e) return e;
   x->sim = net_sim_new(hw_nlinks(x->c), hw_link_capacity(x->c), hw_link_latency(x->c), err);
   return x->sim ? WK_OK : (err ? err->code : WK_EVALUE);
 }
@@ -398,11 +474,6 @@ static wk_errcode step_l1(coll_ctx *x, const coll_plan *p, uint32_t i, double *s
                           wk_err *err) {
   const coll_phase *ph = &p->ph[i];
   uint64_t nf = coll_phase_flows(p, ph);
-  if (nf > COLL_L1_MAX_FLOWS)
-    return wk_err_set(err, WK_ERANGE, NULL, 0, 0,
-                      "level 1 would solve %llu concurrent flows in one step (limit %u): use "
-                      "level 0, fewer cards or another algorithm (e.g. pairwise)",
-                      (unsigned long long)nf, COLL_L1_MAX_FLOWS);
   int list = ph->kind == PH_LIST;
   uint64_t key = phase_key(x, p, i, ph), fp;
   coll_solved *s = cache_find(x, key, p, i, ph);
@@ -432,7 +503,8 @@ static wk_errcode step_l1(coll_ctx *x, const coll_plan *p, uint32_t i, double *s
 }
 
 wk_errcode coll_l1(coll_ctx *x, const coll_plan *p, double *time_s, wk_err *err) {
-  wk_errcode e = ensure_sim(x, err);
+  wk_errcode e = coll_check_l1(x, p, err);
+  if (!e) e = ensure_sim(x, 1, err);
   if (e) return e;
   if (p->nph > x->capmemo) {
     x->capmemo = p->nph;
@@ -499,17 +571,14 @@ static wk_errcode start_step(coll_ctx *x, l2_job *jb, uint32_t j, double t, wk_e
 
 wk_errcode coll_l2(coll_ctx *x, coll_plan *const *plans, uint32_t k, double *time_s,
                    wk_err *err) {
-  wk_errcode e = ensure_sim(x, err);
-  if (e) return e;
   if (k >= NET_MAX_GROUPS) return wk_err_set(err, WK_ERANGE, NULL, 0, 0, "too many jobs");
+  wk_errcode e = coll_check_l2(x, plans, k, err);
+  if (!e) e = ensure_sim(x, 2, err);
+  if (e) return e;
   double total = 0;
   for (uint32_t j = 0; j < k; j++)
     for (uint32_t i = 0; i < plans[j]->nph; i++)
       total += plans[j]->ph[i].repeat * (double)coll_phase_flows(plans[j], &plans[j]->ph[i]);
-  if (total > COLL_L2_MAX_FLOWS)
-    return wk_err_set(err, WK_ERANGE, NULL, 0, 0,
-                      "level 2 would simulate %.3g flows (limit %.3g): use level 1, fewer "
-                      "cards or a smaller size", total, COLL_L2_MAX_FLOWS);
   drop_l1_scratch(x);
   l2_job *jobs = wk_calloc(k ? k : 1, sizeof *jobs);
   net_sim_reset(x->sim);

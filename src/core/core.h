@@ -28,8 +28,9 @@ static inline double wk_time_to_s(wk_time t) { return (double)t * 1e-9; }
 #define WK_ASSERT(e) ((e) ? (void)0 : wk_assert_fail(#e, __FILE__, __LINE__))
 _Noreturn void wk_assert_fail(const char *expr, const char *file, int line);
 
-/* All heap allocation goes through here: out of memory prints the caller's file:line and
- * exits 3 (never a NULL that travels). wk_free(NULL) is a no-op. */
+/* All heap allocation goes through here: out of memory prints one line naming what the
+ * caller's module was building and what shrinks it (from its file, never shown) and exits 3
+ * (never a NULL that travels). wk_free(NULL) is a no-op. */
 #define wk_malloc(n) wk_malloc_at((n), __FILE__, __LINE__)
 #define wk_calloc(n, sz) wk_calloc_at((n), (sz), __FILE__, __LINE__)
 #define wk_realloc(p, n) wk_realloc_at((p), (n), __FILE__, __LINE__)

@@ -1,6 +1,6 @@
 /* mem.c — the one place wanka takes memory from the system, and the arena built on it.
- * Out of memory is reported with the caller's file:line (Redis zmalloc's rule): a NULL never
- * travels up the stack. */
+ * Out of memory is reported at the one place (Redis zmalloc's rule: a NULL never travels up
+ * the stack), as what the caller's module was building and what shrinks it. */
 #include "core.h"
 
 #include <stdio.h>
@@ -13,8 +13,38 @@ _Noreturn void wk_assert_fail(const char *expr, const char *file, int line) {
   abort();
 }
 
+/* What the code in each module builds, and what makes it smaller: an allocation that fails
+ * names these, since a user can act on neither a source file nor a line. Keyed by the source
+ * folder of the caller (its __FILE__), so the one allocator needs no context passed in. */
+static const struct {
+  const char *dir, *what, *fix;
+} oom_hints[] = {
+    {"src/hw/", "the cluster model", "a cluster with fewer nodes"},
+    {"src/net/", "the flow engine of a level 1 or 2 run",
+     "--level 0, fewer --cards, or a cluster with fewer nodes"},
+    {"src/coll/", "the flows of a collective", "fewer --cards, a lower --level or smaller --sizes"},
+    {"src/work/", "the training or science model", "fewer --cards or a lower --level"},
+    {"src/trace/", "the job trace", "a shorter trace (trace gen: fewer --days or --cards)"},
+    {"src/sched/", "the scheduler's queues", "a shorter trace"},
+    {"src/replay/", "the replay's jobs and time series", "a shorter trace or a longer --sample"},
+    {"src/report/", "a report", "a smaller run"},
+    {"src/cli/", "the command's results", "fewer --cards, --sizes or --top"},
+};
+
+/* Reports the failure as one line saying what was being built and what shrinks it (never a
+ * source path), and exits 3. */
 static _Noreturn void oom(size_t n, const char *file, int line) {
-  fprintf(stderr, "%s:%d: error: out of memory allocating %zu bytes\n", file, line, n);
+  (void)line;
+  const char *what = "the model", *fix = "a smaller cluster, fewer cards or a shorter trace";
+  for (size_t i = 0; i < sizeof oom_hints / sizeof oom_hints[0]; i++)
+    if (strstr(file, oom_hints[i].dir)) {
+      what = oom_hints[i].what;
+      fix = oom_hints[i].fix;
+      break;
+    }
+  fprintf(stderr,
+          "error: out of memory building %s (%.3g GiB more could not be allocated): use %s\n",
+          what, (double)n / 1073741824.0, fix);
   exit(3);
 }
 

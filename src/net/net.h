@@ -27,6 +27,12 @@ typedef struct net_sim net_sim;
  * of flows grows in net_flow_add. Owned by the caller. */
 net_sim *net_sim_new(uint32_t nlinks, const double *capacity, const float *latency, wk_err *err);
 void net_sim_free(net_sim *s); /* NULL is a no-op */
+/* Memory a run will need, for checking it against a limit before anything is built: the bytes
+ * net_sim_new allocates for nlinks links, and the bytes one active flow of `hops` hops holds
+ * (its table slot and event entry, its route and, in event mode only, its slots in the links'
+ * flow heaps; the solvers of net_maxmin and net_solve_once keep none). O(1). */
+uint64_t net_sim_link_bytes(uint32_t nlinks);
+uint64_t net_sim_flow_bytes(uint32_t hops, int event_mode);
 
 /* Drops every flow and note and sets the clock back to 0; keeps the allocated memory, so a
  * reused net_sim never allocates again for a workload no larger than before. O(flow slots). */

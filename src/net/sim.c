@@ -39,6 +39,13 @@ net_sim *net_sim_new(uint32_t nlinks, const double *capacity, const float *laten
   return s;
 }
 
+uint64_t net_sim_link_bytes(uint32_t nlinks) { return (uint64_t)nlinks * LINK_BYTES; }
+
+uint64_t net_sim_flow_bytes(uint32_t hops, int event_mode) {
+  return FLOW_BYTES + (uint64_t)hops * (sizeof(net_hop) + sizeof(uint32_t) +
+                                        (event_mode ? sizeof(net_lfe) : 0));
+}
+
 void net_sim_free(net_sim *s) {
   if (!s) return;
   for (uint32_t l = 0; l < s->nlinks; l++) wk_free(s->lk[l].fl);
