@@ -84,6 +84,10 @@ int cmd_plan(int argc, char **argv) {
       json_object_set_new(e, "tp", json_integer(j->tp));
       json_object_set_new(e, "pp", json_integer(j->pp));
       json_object_set_new(e, "vpp", json_integer(j->vpp));
+      json_t *stages = json_array();
+      for (int d = 0; d < j->pp; d++)
+        json_array_append_new(stages, json_integer(work_stage_layers(s, j->pp, d)));
+      json_object_set_new(e, "stage_layers", stages);
       json_object_set_new(e, "dp", json_integer(j->dp));
       json_object_set_new(e, "cp", json_integer(j->cp));
       json_object_set_new(e, "ep", json_integer(j->ep));
@@ -115,15 +119,24 @@ int cmd_plan(int argc, char **argv) {
     printf("layouts: %llu enumerated, %llu evaluated, %llu fit in memory (%.2f s)\n",
            (unsigned long long)st.enumerated, (unsigned long long)st.evaluated,
            (unsigned long long)st.fitting, rp_clock_s() - t0);
-    printf("%3s %4s %4s %4s %5s %3s %3s %4s %-9s %4s %10s %8s %6s %7s | %s\n", "#", "TP", "PP",
-           "VPP", "DP", "CP", "EP", "mbs", "recompute", "ZeRO", "step (s)", "TFLOP/s", "MFU",
-           "mem GB", "compute / TP / PP / DP / EP / CP / bubble (s)");
+    printf("%3s %4s %4s %-11s %4s %5s %3s %3s %4s %-9s %4s %10s %8s %6s %7s | %s\n", "#", "TP",
+           "PP", "layers", "VPP", "DP", "CP", "EP", "mbs", "recompute", "ZeRO", "step (s)",
+           "TFLOP/s", "MFU", "mem GB", "compute / TP / PP / DP / EP / CP / bubble (s)");
     for (int i = 0; i < n; i++) {
       const work_job *j = &best[i].job;
       const work_result *s = &best[i].res;
-      printf("%3d %4d %4d %4d %5d %3d %3d %4d %-9s %4d %10.4g %8.1f %5.1f%% %7.1f | %.3g / %.3g / "
-             "%.3g / %.3g / %.3g / %.3g / %.3g\n",
-             i + 1, j->tp, j->pp, j->vpp, j->dp, j->cp, j->ep, j->mbs,
+      char stages[32]; /* per stage: "8", or first+middle+last when they differ */
+      if (j->pp == 1 || (s->layers_first == s->layers_last &&
+                         (j->pp == 2 || s->layers_mid == s->layers_first)))
+        snprintf(stages, sizeof stages, "%d", s->layers_first);
+      else if (j->pp == 2)
+        snprintf(stages, sizeof stages, "%d+%d", s->layers_first, s->layers_last);
+      else
+        snprintf(stages, sizeof stages, "%d+%d+%d", s->layers_first, s->layers_mid,
+                 s->layers_last);
+      printf("%3d %4d %4d %-11s %4d %5d %3d %3d %4d %-9s %4d %10.4g %8.1f %5.1f%% %7.1f | %.3g / "
+             "%.3g / %.3g / %.3g / %.3g / %.3g / %.3g\n",
+             i + 1, j->tp, j->pp, stages, j->vpp, j->dp, j->cp, j->ep, j->mbs,
              work_recompute_name(j->recompute), j->zero, s->step_time_s, s->tflops_per_card,
              100 * s->mfu, s->mem.total / 1e9, s->b.compute, s->b.tp, s->b.pp, s->b.dp, s->b.ep,
              s->b.cp, s->b.bubble);

@@ -1,6 +1,7 @@
-/* plan.c — the layout planner: every (TP, CP, PP, VPP, DP, EP, micro-batch, recompute, ZeRO)
- * that divides the model and the cards is timed with the training-step model, those that do
- * not fit in HBM are dropped, and the fastest are kept. Collective timings are cached in the
+/* plan.c — the layout planner: every (TP, CP, PP, DP, EP, micro-batch, recompute, ZeRO) that
+ * divides the model and the cards (uneven pipeline stages included, VPP the fastest) is timed
+ * with the training-step model, those that do not fit in HBM are dropped, and the fastest are
+ * kept. Collective timings are cached in the
  * work_ctx, so the sweep costs a few microseconds per layout once the cache is warm. */
 #include "work_int.h"
 
@@ -11,17 +12,15 @@
 #define PLAN_MAX_TP 64
 #define PLAN_MAX_CP 32
 #define PLAN_MAX_MBS 16
-/* Interleaved 1F1B is worth a few virtual stages per device; beyond 64 each chunk is a layer
- * or two and the extra p2p dominates. (No preset has more than 64 layers per stage at pp 2.) */
-#define PLAN_MAX_VPP 64
 /* EP candidates: the divisors of gcd(experts, dp) -- at most a few hundred for experts <=
  * WORK_MAX_EXPERTS. */
 #define PLAN_MAX_EP_CANDIDATES 512
 
-/* Work bound: TP (7 powers of two) x CP (6) x PP (divisors of layers and of the cards, <= 1024)
- * x VPP (<= 64) x EP (divisors) x micro-batch (<= 16) x recompute (3) x ZeRO (4) layouts, each
- * O(pp * vpp) to time; the loops themselves step only over candidates, never over 1..layers
- * or 1..experts, so a model at the work.h limits plans in bounded time. */
+/* Work bound: TP (7 powers of two) x CP (6) x PP (sizes dividing the cards, <= 1024) x EP
+ * (divisors) x micro-batch (<= 16) x recompute (3) x ZeRO (4) layouts, each O(VPP candidates x
+ * pp * vpp) to time (VPP is chosen inside work_train_step); the loops step only over
+ * candidates, never over 1..layers or 1..experts, so a model at the work.h limits plans in
+ * bounded time. */
 
 /* The divisors of n in ascending order into d[] (at most cap of them); returns how many.
  * O(sqrt n). */
@@ -98,52 +97,54 @@ wk_errcode work_plan(work_ctx *x, const work_model *m, const work_plan_opts *o,
       if (max_pp > (uint32_t)m->layers) max_pp = (uint32_t)m->layers;
       if (max_pp > WORK_MAX_PP) max_pp = WORK_MAX_PP;
       for (uint32_t pp = 1; pp <= max_pp; pp++) {
-        if (m->layers % (int)pp || N % (tp * cp * pp)) continue;
+        if (N % (tp * cp * pp)) continue; /* uneven stages are split by work_train_step */
         uint32_t dp = N / (tp * cp * pp);
         if (o->gbs % (int)dp) continue;
         int per_replica = o->gbs / (int)dp;
-        int max_vpp = pp < 2 ? 1 : m->layers / (int)pp;
-        if (max_vpp > PLAN_MAX_VPP) max_vpp = PLAN_MAX_VPP;
         uint32_t eps[PLAN_MAX_EP_CANDIDATES];
         int neps = divisors(m->experts ? gcd_u32((uint32_t)m->experts, dp) : 1, eps,
                             PLAN_MAX_EP_CANDIDATES);
-        for (int vpp = 1; vpp <= max_vpp; vpp++) {
-          if ((m->layers / (int)pp) % vpp) continue;
-          for (int ie = 0; ie < neps; ie++) {
-            int ep = (int)eps[ie];
-            for (int mbs = 1; mbs <= PLAN_MAX_MBS && mbs <= per_replica; mbs++) {
-              if (per_replica % mbs || (vpp > 1 && (per_replica / mbs) % (int)pp)) continue;
-              for (int rc = WORK_RECOMPUTE_NONE; rc <= WORK_RECOMPUTE_FULL; rc++) {
-                /* with flash attention selective recomputation has nothing left to drop */
-                if (rc == WORK_RECOMPUTE_SELECTIVE && o->attn == WORK_ATTN_FLASH) continue;
-                for (int zero = 0; zero <= 3; zero++) {
-                  if (zero && dp * cp == 1) continue; /* nothing to shard over */
-                  work_job j;
-                  work_job_init(&j);
-                  j.model = *m;
-                  j.seq = o->seq;
-                  j.gbs = o->gbs;
-                  j.tp = (int)tp;
-                  j.cp = (int)cp;
-                  j.pp = (int)pp;
-                  j.vpp = vpp;
-                  j.dp = (int)dp;
-                  j.ep = ep;
-                  j.mbs = mbs;
-                  j.recompute = (work_recompute)rc;
-                  j.zero = zero;
-                  j.dtype = o->dtype;
-                  j.attn = o->attn;
-                  j.level = o->level;
-                  stats->enumerated++;
-                  work_result r;
-                  wk_errcode e = work_train_step(x, &j, &r, err);
-                  if (e == WK_EVALUE) continue; /* a constraint the loops do not encode */
-                  if (e) return e;
-                  stats->evaluated++;
-                  if (r.fits) stats->fitting++;
-                  keep(&st, &j, &r);
+        for (int ie = 0; ie < neps; ie++) {
+          int ep = (int)eps[ie];
+          for (int mbs = 1; mbs <= PLAN_MAX_MBS && mbs <= per_replica; mbs++) {
+            if (per_replica % mbs) continue;
+            for (int rc = WORK_RECOMPUTE_NONE; rc <= WORK_RECOMPUTE_FULL; rc++) {
+              /* with flash attention selective recomputation has nothing left to drop */
+              if (rc == WORK_RECOMPUTE_SELECTIVE && o->attn == WORK_ATTN_FLASH) continue;
+              for (int zero = 0; zero <= 3; zero++) {
+                if (zero && dp * cp == 1) continue; /* nothing to shard over */
+                work_job j;
+                work_job_init(&j);
+                j.model = *m;
+                j.seq = o->seq;
+                j.gbs = o->gbs;
+                j.tp = (int)tp;
+                j.cp = (int)cp;
+                j.pp = (int)pp;
+                j.vpp = 0; /* the fastest that fits, as work_train_step chooses it */
+                j.dp = (int)dp;
+                j.ep = ep;
+                j.mbs = mbs;
+                j.recompute = (work_recompute)rc;
+                j.zero = zero;
+                j.dtype = o->dtype;
+                j.attn = o->attn;
+                j.level = o->level;
+                stats->enumerated++;
+                work_result r;
+                wk_errcode e = work_train_step(x, &j, &r, err);
+                if (e == WK_EVALUE) continue; /* a constraint the loops do not encode */
+                if (e) return e;
+                stats->evaluated++;
+                if (r.fits) stats->fitting++;
+                j.vpp = r.vpp; /* as resolved, so that the entry reruns as it was timed */
+                int even = r.layers_first == r.layers_last &&
+                           (pp == 2 || r.layers_mid == r.layers_first);
+                if (pp > 1 && !even) {
+                  j.pp_first = r.layers_first;
+                  j.pp_last = r.layers_last;
                 }
+                keep(&st, &j, &r);
               }
             }
           }

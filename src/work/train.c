@@ -67,7 +67,7 @@ int work_dtype_parse(const char *s, work_dtype *out) {
 
 void work_job_init(work_job *j) {
   memset(j, 0, sizeof *j);
-  j->tp = j->pp = j->vpp = j->dp = j->cp = j->ep = 1;
+  j->tp = j->pp = j->dp = j->cp = j->ep = 1;
   j->recompute = WORK_RECOMPUTE_AUTO;
   j->zero = 1;
   j->seq_par = 1;
@@ -89,6 +89,10 @@ void work_phase_add(work_phase *ph, int *np, const char *name, work_pattern patt
   p->exposed_s = fmin(total_s, fmax(0, exposed_s));
 }
 
+int work_stage_layers(const work_result *r, int pp, int d) {
+  return d == 0 ? r->layers_first : d == pp - 1 ? r->layers_last : r->layers_mid;
+}
+
 uint32_t work_job_cards(const work_job *j) {
   return (uint32_t)((int64_t)j->tp * j->pp * j->dp * j->cp);
 }
@@ -106,10 +110,169 @@ double work_mem_time(const hw_accel *a, double bytes) {
   return bytes / (a->hbm_bytes_per_s * HBM_EFF);
 }
 
+/* ---- pipeline split ------------------------------------------------------------------------ */
+/* Layers per pipeline stage: `first` on stage 0, `mid` on each of stages 1 .. p-2, `last` on
+ * stage p-1 (p 1: first = last = all; p 2: mid 0). */
+typedef struct stage_split {
+  int first, mid, last;
+} stage_split;
+
+static int split_stage(const stage_split *sp, int p, int d) {
+  return d == 0 ? sp->first : d == p - 1 ? sp->last : sp->mid;
+}
+
+/* Layers of chunk c (of v) of stage d holding n: as even as n allows, the spare slots (chunks
+ * one layer short) on stage 0 first where the embedding sits, elsewhere last, where the last
+ * stage's output layer sits -- Llama 3's layout (Dubey et al. 2024, Sec. 3.3.2: the first
+ * stage's first chunk holds only the embedding, the last stage's last chunk only the output
+ * layer and loss). */
+static int split_chunk(int n, int v, int p, int d, int c) {
+  int base = n / v, extra = n % v;
+  if (d == 0 && p > 1) return base + (c >= v - extra);
+  return base + (c < extra);
+}
+
+/* The fewest layers stage d may hold with v chunks: one per chunk, but the chunk beside the
+ * embedding (stage 0) or the output layer (stage p-1) may be empty; at least one layer. */
+static int split_min(int v, int p, int d) {
+  int ends = p > 1 && (d == 0 || d == p - 1);
+  int need = ends ? v - 1 : v;
+  return need > 1 ? need : 1;
+}
+
+/* The split fixed by the job alone: pp_first/pp_last given (the rest even over the middle),
+ * or equal stages when layers % (pp * vpp) == 0. Returns 0 when the split is to be balanced
+ * by cost (split_balance). v: the VPP (>= 1) it is for. */
+static int split_fixed(const work_job *j, int v, stage_split *sp) {
+  int L = j->model.layers, p = j->pp;
+  if (p == 1) {
+    *sp = (stage_split){L, 0, L};
+    return 1;
+  }
+  if (!j->pp_first && !j->pp_last) {
+    if (L % (p * v)) return 0;
+    *sp = (stage_split){L / p, p > 2 ? L / p : 0, L / p};
+    return 1;
+  }
+  int mids = p - (j->pp_first > 0) - (j->pp_last > 0);
+  int each = mids > 0 ? (L - j->pp_first - j->pp_last) / mids : 0;
+  sp->first = j->pp_first ? j->pp_first : each;
+  sp->last = j->pp_last ? j->pp_last : each;
+  sp->mid = p > 2 ? each : 0;
+  return 1;
+}
+
+/* What a stage costs per micro-batch, for split_balance: layers [0, moe_from) are dense,
+ * the rest MoE; the first stage adds the embedding, the last the output layer and loss. */
+typedef struct split_cost {
+  int L, moe_from;
+  double dense, moe, first, last;
+} split_cost;
+
+static double span_cost(const split_cost *c, int lo, int hi) { /* layers [lo, hi); O(1) */
+  int m0 = lo > c->moe_from ? lo : c->moe_from, nm = hi > m0 ? hi - m0 : 0;
+  return (hi - lo - nm) * c->dense + nm * c->moe;
+}
+
+/* The split whose slowest stage is fastest: for every middle size (ascending, stopping once
+ * a middle stage alone is slower than the best found), the first/last sizes where the two
+ * ends' times cross (bisection: the first stage's time grows with its layers, the last's
+ * shrinks). Ties go to fewer layers on the first stage, which holds the most micro-batches in
+ * flight -- Meta's reason for Llama 3's 126 layers on 16 stages (Dubey et al. 2024, Sec.
+ * 3.3.2). O(L/(p-2) log L); the caller has checked that a split exists (split_check). */
+static stage_split split_balance(const split_cost *c, int p, int v) {
+  int L = c->L, emin = split_min(v, p, 0), mmin = p > 2 ? v : 0;
+  int mid_hi = p > 2 ? (L - 2 * emin) / (p - 2) : 0;
+  double per_layer = fmin(c->dense, c->moe), best_t = INFINITY;
+  stage_split best = {0, 0, 0};
+  for (int mid = mmin; mid <= mid_hi; mid++) {
+    if (p > 2 && mid * per_layer > best_t) break;
+    int r = L - (p - 2) * mid, a = emin, b = r - emin;
+    if (b < a) break;
+    while (a < b) { /* the least f with first(f) >= last(r - f) */
+      int f = a + (b - a) / 2;
+      if (span_cost(c, 0, f) + c->first >= span_cost(c, L - (r - f), L) + c->last) b = f;
+      else a = f + 1;
+    }
+    for (int f = a > emin ? a - 1 : a; f <= a; f++) {
+      int l = r - f;
+      double t = fmax(span_cost(c, 0, f) + c->first, span_cost(c, L - l, L) + c->last);
+      if (p > 2)
+        t = fmax(t, fmax(span_cost(c, f, f + mid), span_cost(c, L - l - mid, L - l)));
+      if (t < best_t * (1 - 1e-12) || (t <= best_t * (1 + 1e-12) && f < best.first)) {
+        best_t = fmin(t, best_t);
+        best = (stage_split){f, mid, l};
+      }
+    }
+  }
+  WK_ASSERT(best.first > 0);
+  return best;
+}
+
+/* Refuses a split that leaves a stage (or, with VPP, a model chunk) empty, naming the values;
+ * vpp 0 (auto) is checked as 1, the candidates being filtered when they are tried. */
+static wk_errcode split_check(const work_job *j, wk_err *err) {
+  int L = j->model.layers, p = j->pp, v = j->vpp ? j->vpp : 1;
+  int f = j->pp_first, l = j->pp_last;
+  if (f < 0 || l < 0)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "pp-first-layers %d, pp-last-layers %d: layer counts must be positive", f,
+                      l);
+  if ((f || l) && p < 2)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "pp-first-layers %d, pp-last-layers %d need pp >= 2 (PP is %d)", f, l, p);
+  if (v > 1 && p < 2)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "vpp > 1 needs pp >= 2 (interleaving)");
+  if (L < p)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "layers < pp: %d layers cannot fill %d pipeline stages", L, p);
+  if (f || l) {
+    int mids = p - (f > 0) - (l > 0), rest = L - f - l;
+    if (f + l > L)
+      return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                        "pp-first-layers %d + pp-last-layers %d = %d exceed the model's %d "
+                        "layers",
+                        f, l, f + l, L);
+    if (!mids && rest)
+      return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                        "pp-first-layers %d + pp-last-layers %d = %d, but with PP 2 the two "
+                        "stages hold all %d layers",
+                        f, l, f + l, L);
+    if (mids && rest < mids)
+      return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                        "pp-first-layers %d + pp-last-layers %d leave %d layers for %d middle "
+                        "stages: a stage would be empty",
+                        f, l, rest, mids);
+    if (mids && rest % mids)
+      return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                        "pp-first-layers %d + pp-last-layers %d leave %d layers, which do not "
+                        "spread evenly over %d middle stages",
+                        f, l, rest, mids);
+  }
+  if (v == 1) return WK_OK;
+  stage_split sp;
+  if (split_fixed(j, v, &sp)) {
+    int stages[3] = {0, p > 2 ? 1 : 0, p - 1}; /* first, a middle one, last */
+    for (int k = 0; k < 3; k++) {
+      int d = stages[k], n = split_stage(&sp, p, d), need = split_min(v, p, d);
+      if (n < need)
+        return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                          "vpp %d leaves a model chunk empty: stage %d holds %d layers, needs "
+                          "%d (one per chunk but the embedding's and the output layer's)",
+                          v, d, n, need);
+    }
+  } else if (L < (p - 2) * v + 2 * split_min(v, p, 0)) {
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "layers < pp * vpp: %d layers cannot fill PP %d x VPP %d model chunks", L,
+                      p, v);
+  }
+  return WK_OK;
+}
+
 /* ---- checks ------------------------------------------------------------------------------ */
 wk_errcode work_train_check(const work_ctx *x, const work_job *j, wk_err *err) {
   const work_model *m = &j->model;
-  if (j->tp < 1 || j->pp < 1 || j->vpp < 1 || j->dp < 1 || j->cp < 1 || j->ep < 1)
+  if (j->tp < 1 || j->pp < 1 || j->vpp < 0 || j->dp < 1 || j->cp < 1 || j->ep < 1)
     return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "parallel sizes must be at least 1");
   if (j->seq < 1 || j->gbs < 1 || j->mbs < 0)
     return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "seq and gbs must be positive");
@@ -124,16 +287,8 @@ wk_errcode work_train_check(const work_ctx *x, const work_job *j, wk_err *err) {
   if (m->ffn_hidden % j->tp)
     return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "ffn-hidden %% tp != 0: %d over TP %d",
                       m->ffn_hidden, j->tp);
-  if (j->vpp == 1 && m->layers % j->pp)
-    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
-                      "layers %% pp != 0: %d layers cannot be split into %d pipeline stages",
-                      m->layers, j->pp);
-  if (m->layers % (j->pp * j->vpp))
-    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
-                      "layers %% (pp * vpp) != 0: %d layers over PP %d x VPP %d", m->layers,
-                      j->pp, j->vpp);
-  if (j->vpp > 1 && j->pp < 2)
-    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "vpp > 1 needs pp >= 2 (interleaving)");
+  wk_errcode src = split_check(j, err);
+  if (src) return src;
   if (!m->experts && j->ep > 1)
     return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "ep %d needs a model with experts", j->ep);
   if (m->experts && m->experts % j->ep)
@@ -347,6 +502,29 @@ static wk_errcode dp_coll(work_ctx *x, const work_job *j, coll_op op, uint32_t s
                           (uint32_t)(j->tp * j->cp * j->dp), bytes, time_s, err);
 }
 
+/* The pipeline's compute span, p devices and m micro-batches, device d taking f[d] + b[d]
+ * per micro-batch (its chunks together) and cf[d] + cb[d] for its slowest chunk: the slowest
+ * path over bottleneck devices k, each running its m micro-batches back to back after the
+ * first chunk-forwards of devices before it (fill) and before their last chunk-backwards
+ * (drain), plus what k waits for its first backward (its warm-up forwards, p - k of them,
+ * against the round trip R_k through the devices after it) and after its last forward (its
+ * remaining backwards against the same round trip). Equal devices: m (f + b) + (p - 1) (cf
+ * + cb), the (p - 1) / (v m) bubble of Narayanan et al. (SC'21); a slow first device hides the
+ * others' fill and drain, as the schedule simulation shows (test_uneven_stages). O(p). */
+static double pipe_time(int p, double m, const double *f, const double *b, const double *cf,
+                        const double *cb) {
+  double total = 0, before = 0, t = 0;
+  for (int k = 0; k < p; k++) total += cf[k] + cb[k];
+  for (int k = 0; k < p; k++) {
+    double after = total - before - cf[k] - cb[k]; /* the round trip R_k */
+    double wait = fmax(0, cf[k] + after - (p - k) * cf[k]) +
+                  fmax(0, after + cb[k] - (p - k) * cb[k]);
+    t = fmax(t, m * (f[k] + b[k]) + before + wait);
+    before += cf[k] + cb[k];
+  }
+  return t;
+}
+
 static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, step_detail *det,
                              wk_err *err) {
   const work_model *m = &j->model;
@@ -379,39 +557,60 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
                                (uint32_t)t, sp ? T * h * 2 : T * 4 * 3, &out_tp, err)))
     return rc;
 
-  /* Per device: layers it holds (chunk c of L/(p v) layers sits on device c % p). */
-  int per_chunk = m->layers / (p * v);
+  /* Layers per stage: given, equal, or balanced on the time of one micro-batch through each
+   * stage (its layers with their exposed TP/EP/CP, plus the embedding or the output layer). */
+  stage_split split;
+  if (!split_fixed(j, v, &split)) {
+    split_cost sc = {m->layers, has_moe ? m->dense_layers : m->layers,
+                     ld.fwd + ld.bwd + ld.rc + ld.tp * (2 + full) +
+                         ld.cp_fwd * (1 + full) + ld.cp_bwd,
+                     lm.fwd + lm.bwd + lm.rc + (lm.tp + lm.ep) * (2 + full) +
+                         lm.cp_fwd * (1 + full) + lm.cp_bwd,
+                     emb_f + emb_b, out_f + out_b + 2 * out_tp};
+    split = split_balance(&sc, p, v);
+  }
+
+  /* Virtual stage s = chunk * p + device holds the next layers in order (chunk c of device d
+   * feeds chunk c of device d + 1; the last device's chunk c feeds device 0's chunk c + 1);
+   * O(1) per chunk, not O(layers): the planner times many layouts of deep models. */
+  int nd_dev[MAX_PP], nm_dev[MAX_PP];
+  double cf_max[MAX_PP], cb_max[MAX_PP]; /* each device's slowest chunk, forward / backward */
+  double dev_f[MAX_PP], dev_b[MAX_PP];   /* each device's forward / backward per micro-batch */
+  memset(nd_dev, 0, sizeof nd_dev[0] * (size_t)p);
+  memset(nm_dev, 0, sizeof nm_dev[0] * (size_t)p);
+  memset(cf_max, 0, sizeof cf_max[0] * (size_t)p);
+  memset(cb_max, 0, sizeof cb_max[0] * (size_t)p);
+  for (int ch = 0, lo = 0; ch < p * v; ch++) {
+    int d = ch % p, n = split_chunk(split_stage(&split, p, d), v, p, d, ch / p), hi = lo + n;
+    int first_moe = m->dense_layers > lo ? m->dense_layers : lo;
+    int cm = has_moe && first_moe < hi ? hi - first_moe : 0, cd = n - cm;
+    lo = hi;
+    nd_dev[d] += cd;
+    nm_dev[d] += cm;
+    double cf = cd * (ld.fwd + ld.tp + ld.cp_fwd) + cm * (lm.fwd + lm.tp + lm.ep + lm.cp_fwd);
+    double cb = cd * (ld.bwd + ld.rc + ld.tp * (1 + full) + ld.cp_fwd * full + ld.cp_bwd) +
+                cm * (lm.bwd + lm.rc + (lm.tp + lm.ep) * (1 + full) + lm.cp_fwd * full + lm.cp_bwd);
+    if (ch == 0) {
+      cf += emb_f;
+      cb += emb_b;
+    }
+    if (ch == p * v - 1) {
+      cf += out_f + out_tp;
+      cb += out_b + out_tp;
+    }
+    if (det) {
+      det->f[ch] = cf;
+      det->b[ch] = cb;
+    }
+    if (cf + cb > cf_max[d] + cb_max[d]) cf_max[d] = cf, cb_max[d] = cb;
+  }
+
   double dmax = 0, dsum = 0, comp_sum = 0, tp_sum = 0, ep_sum = 0, cp_sum = 0;
   double mem_best = -1;
   double df0 = 0, db0 = 0, params_card0 = 0, exp_card0 = 0, params_card_max = 0;
   work_memory memw = {0};
   for (int i = 0; i < p; i++) {
-    int nd = 0, nm = 0;
-    for (int ch = i; ch < p * v; ch += p) {
-      /* layers [lo, hi) of this chunk; those from dense_layers on are MoE. O(1), not
-       * O(layers): the planner times many layouts of deep models. */
-      int lo = ch * per_chunk, hi = lo + per_chunk;
-      int first_moe = m->dense_layers > lo ? m->dense_layers : lo;
-      int cm = has_moe && first_moe < hi ? hi - first_moe : 0, cd = per_chunk - cm;
-      nd += cd;
-      nm += cm;
-      if (det) { /* the device totals below, split by chunk */
-        double cf = cd * (ld.fwd + ld.tp + ld.cp_fwd) + cm * (lm.fwd + lm.tp + lm.ep + lm.cp_fwd);
-        double cb =
-            cd * (ld.bwd + ld.rc + ld.tp * (1 + full) + ld.cp_fwd * full + ld.cp_bwd) +
-            cm * (lm.bwd + lm.rc + (lm.tp + lm.ep) * (1 + full) + lm.cp_fwd * full + lm.cp_bwd);
-        if (ch == 0) {
-          cf += emb_f;
-          cb += emb_b;
-        }
-        if (ch == p * v - 1) {
-          cf += out_f + out_tp;
-          cb += out_b + out_tp;
-        }
-        det->f[ch] = cf;
-        det->b[ch] = cb;
-      }
-    }
+    int nd = nd_dev[i], nm = nm_dev[i];
     double comp = nd * (ld.fwd + ld.bwd + ld.rc) + nm * (lm.fwd + lm.bwd + lm.rc);
     double tpc = (nd * ld.tp + nm * lm.tp) * (2 + full);
     double epc = nm * lm.ep * (2 + full);
@@ -430,6 +629,8 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
       if (p > 1 || !m->tied_embeddings) pdense += V * h;
     }
     double dtot = comp + tpc + epc + cpc, db = dtot - df;
+    dev_f[i] = df;
+    dev_b[i] = db;
     if (dtot > dmax) dmax = dtot;
     dsum += dtot;
     comp_sum += comp;
@@ -495,7 +696,7 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
     pp_exposed = 2 * (t_p2p + t_regather) * (mm * v + p - 1);
     if (det) det->p2p = t_p2p + t_regather;
   }
-  double t_pipe = mm * dmax + (p - 1) * davg / v + pp_exposed;
+  double t_pipe = pipe_time(p, mm, dev_f, dev_b, cf_max, cb_max) + pp_exposed;
 
   /* Data parallelism: gradients reduced (all-reduce, or reduce-scatter with a distributed
    * optimizer) in buckets as the last micro-batch's backward produces them, parameters
@@ -587,39 +788,74 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
   r->fits = memw.total <= a->hbm_bytes;
   r->mbs = j->mbs;
   r->vpp = v;
+  r->layers_first = split.first;
+  r->layers_mid = split.mid;
+  r->layers_last = split.last;
   r->microbatches = nmicro;
   r->recompute = j->recompute;
   r->colls_timed = work_coll_misses(x) - misses0;
   return WK_OK;
 }
 
+/* The VPP candidates for a job with vpp 0, ascending (see work_train_step's contract); at
+ * most WORK_MAX_AUTO_VPP of them. Returns how many. O(sqrt n) candidates, O(n) to list. */
+static int vpp_candidates(const work_job *j, int *out) {
+  int L = j->model.layers, p = j->pp, n = 0;
+  if (p < 2) {
+    out[0] = 1;
+    return 1;
+  }
+  stage_split sp = {0, 0, 0};
+  int even = !j->pp_first && !j->pp_last && L % p == 0, most;
+  if (even) most = L / p;
+  else if (split_fixed(j, 1, &sp)) most = sp.first > sp.last ? sp.first : sp.last;
+  else most = (L + p - 1) / p;
+  if (!even && sp.mid > most) most = sp.mid;
+  for (int v = 1; v <= most && v <= WORK_MAX_AUTO_VPP; v++) {
+    /* even: v divides the stage; else the least v giving each chunk ceil(most / v) layers
+     * (a larger v with the same chunk size only adds p2p hops) */
+    int ok = even ? most % v == 0 : v == 1 || (most + v - 1) / v < (most + v - 2) / (v - 1);
+    if (ok) out[n++] = v;
+  }
+  return n;
+}
+
 wk_errcode work_train_step(work_ctx *x, const work_job *j, work_result *out, wk_err *err) {
   wk_errcode rc = work_train_check(x, j, err);
   if (rc) return rc;
-  if (j->mbs && j->recompute != WORK_RECOMPUTE_AUTO) return step_fixed(x, j, out, NULL, err);
-  /* Try every micro-batch that divides the per-replica batch (and keeps the interleaved
-   * schedule's micro-batch count a multiple of PP) and every recompute mode. */
+  if (j->mbs && j->vpp && j->recompute != WORK_RECOMPUTE_AUTO)
+    return step_fixed(x, j, out, NULL, err);
+  /* Try every VPP candidate, every micro-batch that divides the per-replica batch (and keeps
+   * the interleaved schedule's micro-batch count a multiple of PP) and every recompute mode. */
   int per_replica = j->gbs / j->dp, found = 0, best_fits = 0;
+  int vs[WORK_MAX_AUTO_VPP], nv = 1;
+  if (j->vpp) vs[0] = j->vpp;
+  else nv = vpp_candidates(j, vs);
   uint64_t misses0 = work_coll_misses(x);
   work_result best, cur;
   memset(&best, 0, sizeof best);
-  for (int b = 1; b <= per_replica && b <= 64; b++) {
-    if (j->mbs && b != j->mbs) continue;
-    if (per_replica % b) continue;
-    if (j->vpp > 1 && (per_replica / b) % j->pp) continue;
-    for (int r = WORK_RECOMPUTE_NONE; r <= WORK_RECOMPUTE_FULL; r++) {
-      if (j->recompute != WORK_RECOMPUTE_AUTO && r != (int)j->recompute) continue;
-      work_job k = *j;
-      k.mbs = b;
-      k.recompute = (work_recompute)r;
-      if ((rc = step_fixed(x, &k, &cur, NULL, err))) return rc;
-      int better = !found || (cur.fits && !best_fits) ||
-                   (cur.fits == best_fits &&
-                    (cur.fits ? cur.step_time_s < best.step_time_s : cur.mem.total < best.mem.total));
-      if (better) {
-        best = cur;
-        best_fits = cur.fits;
-        found = 1;
+  for (int iv = 0; iv < nv; iv++) {
+    work_job k = *j;
+    k.vpp = vs[iv];
+    wk_err e2;
+    if (!j->vpp && split_check(&k, &e2)) continue; /* a chunk would be empty */
+    for (int b = 1; b <= per_replica && b <= 64; b++) {
+      if (j->mbs && b != j->mbs) continue;
+      if (per_replica % b) continue;
+      if (k.vpp > 1 && (per_replica / b) % j->pp) continue;
+      for (int r = WORK_RECOMPUTE_NONE; r <= WORK_RECOMPUTE_FULL; r++) {
+        if (j->recompute != WORK_RECOMPUTE_AUTO && r != (int)j->recompute) continue;
+        k.mbs = b;
+        k.recompute = (work_recompute)r;
+        if ((rc = step_fixed(x, &k, &cur, NULL, err))) return rc;
+        int better = !found || (cur.fits && !best_fits) ||
+                     (cur.fits == best_fits && (cur.fits ? cur.step_time_s < best.step_time_s
+                                                         : cur.mem.total < best.mem.total));
+        if (better) {
+          best = cur;
+          best_fits = cur.fits;
+          found = 1;
+        }
       }
     }
   }
@@ -825,6 +1061,10 @@ int work_train_timeline(work_ctx *x, const work_job *j, const work_result *r, FI
   k.mbs = r->mbs;
   k.recompute = r->recompute;
   k.vpp = r->vpp;
+  if (k.pp > 1) { /* the split as resolved (an automatic one is given explicitly) */
+    k.pp_first = r->layers_first;
+    k.pp_last = r->layers_last;
+  }
   wk_err err;
   if (work_train_check(x, &k, &err)) return -1;
   int p = k.pp, v = k.vpp, m = r->microbatches, rc = -1;
