@@ -615,6 +615,75 @@ static void test_uneven_stages(void **state) {
   hw_free(c);
 }
 
+/* ZeRO-3 as it runs, issue 17's case: gpt3-175b on 1,024 A100 (TP 2, CP 2, DP 256, two
+ * micro-batches of 3). By hand: each layer's TP slice, 12 h^2 / 2 = 0.906 G parameters, is
+ * all-gathered (G: 1.81 GB of bf16) over the 512 DP x CP ranks before the layer's forward and
+ * again before its backward, and its fp32 gradients (R: 3.62 GB) are reduce-scattered in the
+ * backward; prefetched one layer ahead, each collective runs beside a layer's compute (f
+ * forward, b backward), which runs 1.189x slower meanwhile (Lee et al. 2025). Per layer and
+ * micro-batch: max(G, f + G (1 - 1/1.189)) + max(G + R, b + (G + R)(1 - 1/1.189)). A node
+ * holds 4 of the group's ranks behind 4 HDR NICs (100 GB/s) and receives 127/128 of each
+ * gather: G >= 18 ms, plus 511 ring steps of latency. f and b come from the ZeRO-1 run's
+ * compute (its DP communication happens once a step), split 1 : 2. */
+static void test_zero3_as_run(void **state) {
+  (void)state;
+  hw_cluster *c = selene();
+  work_ctx *x = work_ctx_new(c);
+  work_job j;
+  base_job(&j, "gpt3-175b");
+  j.tp = 2;
+  j.cp = 2;
+  j.dp = 256;
+  j.gbs = 1536;
+  j.mbs = 3;
+  j.zero = 1;
+  work_result r1, r3;
+  wk_err err;
+  assert_int_equal(work_train_step(x, &j, &r1, &err), WK_OK);
+  j.zero = 3;
+  assert_int_equal(work_train_step(x, &j, &r3, &err), WK_OK);
+  double pl = 12.0 * 12288 * 12288 / 2, G, R, s = 1.189, k = 1 - 1 / s, mm = 2, L = 96;
+  assert_int_equal(work_coll(x, COLL_ALLGATHER, 0, 0, 2, 512, pl * 2, &G, &err), WK_OK);
+  assert_int_equal(work_coll(x, COLL_REDUCESCATTER, 0, 0, 2, 512, pl * 4, &R, &err), WK_OK);
+  assert_true(G > pl * 2 * 127 / 128 / 100e9 && G < 0.04);
+  double cl = r1.b.compute / (mm * L), f = cl / 3, b = 2 * cl / 3;
+  double hand = mm * L * (fmax(G, f + G * k) + fmax(G + R, b + (G + R) * k));
+  double model = r3.step_time_s - r3.b.tp - r3.b.optimizer;
+  print_message("ZeRO-3: G %.1f ms, R %.1f ms, layer f %.1f b %.1f ms; step %.2f s (ZeRO-1 %.2f s), "
+                "by hand %.2f s + TP/optimizer %.2f s; MFU %.1f %% (ZeRO-1 %.1f %%)\n",
+                G * 1e3, R * 1e3, f * 1e3, b * 1e3, r3.step_time_s, r1.step_time_s, hand,
+                r3.b.tp + r3.b.optimizer, 100 * r3.mfu, 100 * r1.mfu);
+  assert_true(fabs(model / hand - 1) < 0.03);
+  assert_true(r3.mfu < 0.6 && r3.mfu < r1.mfu * 0.85);
+  assert_true(r3.b.dp > 1 && r3.b.overlap > 1);
+  /* the replay's view: all of it, 2 (2 G + R) per layer, in the dp phase */
+  const work_phase *ph = NULL;
+  for (int i = 0; i < r3.nphases; i++)
+    if (!strcmp(r3.phases[i].name, "dp")) ph = &r3.phases[i];
+  assert_non_null(ph);
+  assert_true(ph->total_s >= mm * L * (2 * G + R) && ph->total_s < 1.05 * mm * L * (2 * G + R));
+  assert_true(fabs(ph->exposed_s - r3.b.dp) < 1e-9 * r3.b.dp);
+  /* the planner no longer ranks ZeRO-3 first on this job */
+  work_plan_opts o = {1024, 2048, 1536, WORK_BF16, WORK_ATTN_FLASH, 0, 3};
+  work_plan_entry best[3];
+  int n;
+  work_plan_stats st;
+  assert_int_equal(work_plan(x, work_model_find("gpt3-175b"), &o, best, &n, &st, &err), WK_OK);
+  for (int i = 0; i < n; i++) assert_true(best[i].job.zero < 3);
+  work_ctx_free(x);
+  hw_free(c);
+  /* nor Llama 3 405B on all 61,440 cards of zhengzhou-60k (it ranked ZeRO-3 over DP 3,840,
+   * TP 4, CP 4, PP 1 first at 67.5 % MFU) */
+  c = hw_load("zhengzhou-60k", &err);
+  assert_non_null(c);
+  x = work_ctx_new(c);
+  work_plan_opts o2 = {61440, 8192, 3840, WORK_BF16, WORK_ATTN_FLASH, 0, 3};
+  assert_int_equal(work_plan(x, work_model_find("llama3-405b"), &o2, best, &n, &st, &err), WK_OK);
+  for (int i = 0; i < n; i++) assert_true(best[i].job.zero < 3 && best[i].res.mfu < 0.6);
+  work_ctx_free(x);
+  hw_free(c);
+}
+
 /* VPP chosen when not given: the fastest of the divisors of layers/pp (equal stages), no
  * slower than any of them given; with uneven stages ceil(n/k) candidates. */
 static void test_vpp_chosen(void **state) {
@@ -915,6 +984,7 @@ int main(void) {
       cmocka_unit_test(test_dp_contention),
       cmocka_unit_test(test_uneven_stages),
       cmocka_unit_test(test_vpp_chosen),
+      cmocka_unit_test(test_zero3_as_run),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,7 +80,7 @@ int cmd_plan(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
       const work_job *j = &best[i].job;
       const work_result *s = &best[i].res;
-      json_t *e = json_object(), *b = json_object();
+      json_t *e = json_object();
       json_object_set_new(e, "tp", json_integer(j->tp));
       json_object_set_new(e, "pp", json_integer(j->pp));
       json_object_set_new(e, "vpp", json_integer(j->vpp));
@@ -100,15 +100,7 @@ int cmd_plan(int argc, char **argv) {
       json_object_set_new(e, "mfu", json_real(s->mfu));
       json_object_set_new(e, "memory_bytes_per_card", json_real(s->mem.total));
       json_object_set_new(e, "fits", json_boolean(s->fits));
-      json_object_set_new(b, "compute_s", json_real(s->b.compute));
-      json_object_set_new(b, "tp_s", json_real(s->b.tp));
-      json_object_set_new(b, "pp_s", json_real(s->b.pp));
-      json_object_set_new(b, "dp_s", json_real(s->b.dp));
-      json_object_set_new(b, "ep_s", json_real(s->b.ep));
-      json_object_set_new(b, "cp_s", json_real(s->b.cp));
-      json_object_set_new(b, "bubble_s", json_real(s->b.bubble));
-      json_object_set_new(b, "optimizer_s", json_real(s->b.optimizer));
-      json_object_set_new(e, "breakdown", b);
+      cli_put_breakdown(e, &s->b);
       json_array_append_new(arr, e);
     }
     json_object_set_new(root, "best", arr);
@@ -121,7 +113,7 @@ int cmd_plan(int argc, char **argv) {
            (unsigned long long)st.fitting, rp_clock_s() - t0);
     printf("%3s %4s %4s %-11s %4s %5s %3s %3s %4s %-9s %4s %10s %8s %6s %7s | %s\n", "#", "TP",
            "PP", "layers", "VPP", "DP", "CP", "EP", "mbs", "recompute", "ZeRO", "step (s)",
-           "TFLOP/s", "MFU", "mem GB", "compute / TP / PP / DP / EP / CP / bubble (s)");
+           "TFLOP/s", "MFU", "mem GB", "compute / TP / PP / DP / EP / CP / bubble / overlap (s)");
     for (int i = 0; i < n; i++) {
       const work_job *j = &best[i].job;
       const work_result *s = &best[i].res;
@@ -135,11 +127,11 @@ int cmd_plan(int argc, char **argv) {
         snprintf(stages, sizeof stages, "%d+%d+%d", s->layers_first, s->layers_mid,
                  s->layers_last);
       printf("%3d %4d %4d %-11s %4d %5d %3d %3d %4d %-9s %4d %10.4g %8.1f %5.1f%% %7.1f | %.3g / "
-             "%.3g / %.3g / %.3g / %.3g / %.3g / %.3g\n",
+             "%.3g / %.3g / %.3g / %.3g / %.3g / %.3g / %.3g\n",
              i + 1, j->tp, j->pp, stages, j->vpp, j->dp, j->cp, j->ep, j->mbs,
              work_recompute_name(j->recompute), j->zero, s->step_time_s, s->tflops_per_card,
              100 * s->mfu, s->mem.total / 1e9, s->b.compute, s->b.tp, s->b.pp, s->b.dp, s->b.ep,
-             s->b.cp, s->b.bubble);
+             s->b.cp, s->b.bubble, s->b.overlap);
     }
   }
   wk_free(best);

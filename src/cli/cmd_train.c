@@ -26,7 +26,7 @@ static int bound(const char *name, int64_t v, int64_t lo, int64_t hi) {
   return 0;
 }
 
-static void put_breakdown(json_t *o, const work_breakdown *b) {
+void cli_put_breakdown(json_t *o, const work_breakdown *b) {
   json_t *d = json_object();
   json_object_set_new(d, "compute_s", json_real(b->compute));
   json_object_set_new(d, "tp_s", json_real(b->tp));
@@ -36,6 +36,7 @@ static void put_breakdown(json_t *o, const work_breakdown *b) {
   json_object_set_new(d, "cp_s", json_real(b->cp));
   json_object_set_new(d, "bubble_s", json_real(b->bubble));
   json_object_set_new(d, "optimizer_s", json_real(b->optimizer));
+  json_object_set_new(d, "overlap_s", json_real(b->overlap));
   json_object_set_new(o, "breakdown", d);
 }
 
@@ -71,7 +72,7 @@ static void print_json(const work_job *j, const work_result *r, const char *clus
   json_object_set_new(o, "memory_bytes_per_card", json_real(r->mem.total));
   json_object_set_new(o, "hbm_bytes_per_card", json_real(r->hbm_bytes));
   json_object_set_new(o, "fits", json_boolean(r->fits));
-  put_breakdown(o, &r->b);
+  cli_put_breakdown(o, &r->b);
   json_object_set_new(mem, "weights", json_real(r->mem.weights));
   json_object_set_new(mem, "grads", json_real(r->mem.grads));
   json_object_set_new(mem, "optimizer", json_real(r->mem.optimizer));
@@ -140,10 +141,10 @@ static void print_text(const work_job *j, const work_result *r, const hw_cluster
   const work_breakdown *b = &r->b;
   printf("breakdown  compute %.4g s (%.1f %%), exposed TP %.3g s (%.1f %%), PP %.3g s (%.1f %%), "
          "DP %.3g s (%.1f %%), EP %.3g s (%.1f %%), CP %.3g s (%.1f %%), bubble %.3g s (%.1f %%), "
-         "optimizer %.3g s (%.1f %%)\n",
+         "optimizer %.3g s (%.1f %%), overlap slowdown %.3g s (%.1f %%)\n",
          b->compute, b->compute * pc, b->tp, b->tp * pc, b->pp, b->pp * pc, b->dp, b->dp * pc,
          b->ep, b->ep * pc, b->cp, b->cp * pc, b->bubble, b->bubble * pc, b->optimizer,
-         b->optimizer * pc);
+         b->optimizer * pc, b->overlap, b->overlap * pc);
 }
 
 int cmd_train(int argc, char **argv) {

@@ -49,6 +49,15 @@
  * backward pass produces them; the last bucket (first layers) can never be hidden. */
 #define DP_BUCKET_PARAMS 4.0e7
 
+/* Compute kernels run this much slower while communication kernels run beside them (NCCL
+ * takes SMs, one thread block per channel, and HBM bandwidth): 18.9 % on average over GPT and
+ * Llama layers overlapped with their collectives on A100, H100, MI250 and MI210, 40 % at most
+ * (Lee et al. 2025, "Characterizing Compute-Communication Overlap in GPU-Accelerated
+ * Distributed Deep Learning: Performance and Power Implications", arXiv 2507.03114). Applied
+ * to every overlapped communication: DP gradient reduction and parameter gathers, ZeRO-2/3's
+ * per-layer collectives, CP's ring attention exchange. */
+#define OVERLAP_SLOWDOWN 1.189
+
 /* ---- names ---------------------------------------------------------------------------- */
 static const char *const recompute_names[] = {"none", "selective", "full", "auto"};
 const char *work_recompute_name(work_recompute r) { return recompute_names[r]; }
@@ -337,6 +346,16 @@ typedef struct layer_cost {
   double attn_fwd, attn_bwd;  /* the attention core, which CP communication can hide behind */
   double tp, ep;              /* exposed TP (AR or AG+RS) and EP (all-to-all), per pass */
   double cp_fwd, cp_bwd;      /* exposed CP KV exchange, forward and backward */
+  double dp_f, dp_b;          /* exposed per-layer DP communication (ZeRO-2's gradient
+                                 reduce-scatter, ZeRO-3's parameter gathers), per micro-batch's
+                                 forward / backward (+ recompute) */
+  double ovl_f, ovl_b;        /* compute slowed by the CP and per-layer DP communication
+                                 overlapped with it, likewise */
+  double dpc_f, dpc_b;        /* that per-layer DP communication in full (hidden or not) */
+  double dpc_e;               /* of which the expert groups', both passes */
+  double dp_rs;               /* one gradient reduce-scatter of the layer (ZeRO >= 2) */
+  double pass_f, pass_b;      /* the layer's whole forward / backward (+ recompute) on a card
+                                 per micro-batch: compute, exposed TP/EP/CP/DP, slowdown */
   double flops_fwd, flops_rc; /* hardware FLOPs of the whole layer (all ranks) */
   double act, act_work;       /* bytes stored per micro-batch; working set while recomputing */
   double params_dense, params_expert; /* whole layer */
@@ -353,6 +372,20 @@ typedef struct step_env {
 
 static double gpeak(const hw_accel *a, work_dtype d) {
   return d == WORK_FP8 ? a->fp8_flops : d == WORK_FP16 ? a->fp16_flops : a->bf16_flops;
+}
+
+/* Communication of m seconds on its own stream beside compute of c seconds: the compute runs
+ * OVERLAP_SLOWDOWN times slower while the communication kernels run, and what the
+ * communication outlasts is exposed. Returns the slowdown (extra compute seconds); OUT
+ * *exposed. Together: max(m, c + m (1 - 1/s)). */
+static double overlap(double c, double m, double *exposed) {
+  double s = OVERLAP_SLOWDOWN;
+  if (m >= c * s) {
+    *exposed = m - c * s;
+    return c * (s - 1);
+  }
+  *exposed = 0;
+  return m * (1 - 1 / s);
 }
 
 static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err) {
@@ -451,8 +484,9 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
     if ((rc = work_coll(e->x, COLL_ALLGATHER, j->level, j->first_card, (uint32_t)j->tp, (uint32_t)j->cp, kv_bytes, &t_ag, err)) ||
         (rc = work_coll(e->x, COLL_REDUCESCATTER, j->level, j->first_card, (uint32_t)j->tp, (uint32_t)j->cp, kv_bytes, &t_rs, err)))
       return rc;
-    lc->cp_fwd = fmax(0, t_ag - lc->attn_fwd);
-    lc->cp_bwd = fmax(0, t_rs - lc->attn_bwd);
+    lc->ovl_f = overlap(lc->attn_fwd, t_ag, &lc->cp_fwd);
+    lc->ovl_b = overlap(lc->attn_bwd, t_rs, &lc->cp_bwd);
+    if (e->rc == WORK_RECOMPUTE_FULL) lc->ovl_b += lc->ovl_f; /* the recomputed forward's */
   }
 
   /* Activations stored per micro-batch (Korthikanti et al. 2022, Sec. 4: 34sbh + 5as^2b per
@@ -489,6 +523,8 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
 typedef struct step_detail {
   double *f, *b;
   double p2p;
+  double dp_tail; /* the step-level DP time after the pipeline: exposed, and the slowdown of
+                     the compute it hid behind */
 } step_detail;
 
 /* A DP-group collective of n ranks at `stride` from the job's first card: one group alone,
@@ -500,6 +536,50 @@ static wk_errcode dp_coll(work_ctx *x, const work_job *j, coll_op op, uint32_t s
     return work_coll(x, op, j->level, j->first_card, stride, n, bytes, time_s, err);
   return work_coll_groups(x, op, j->level, j->first_card, stride, n, (uint32_t)j->pp,
                           (uint32_t)(j->tp * j->cp * j->dp), bytes, time_s, err);
+}
+
+/* ZeRO-2 and -3 as they run (Rajbhandari et al. SC'20; PyTorch FSDP, Zhao et al. VLDB'23;
+ * Megatron-Core's custom FSDP): every micro-batch's backward reduce-scatters the layer's
+ * gradients over the sharding group as it produces them (a card keeps only its shard, so
+ * they cannot wait for the last micro-batch), and ZeRO-3 all-gathers the layer's parameters
+ * before its forward, its backward and (full recompute) its recomputed forward: one collective
+ * over the whole group each, with its own latency (coll times the (n - 1) ring steps or the
+ * tree's depth). A bounded prefetch (one layer ahead: the two gathered layers the memory
+ * counts) lets each hide behind a layer's compute, which it slows (overlap). Fills lc's dp_*,
+ * dpc_* and adds to ovl_*; then pass_f / pass_b. O(1) coll calls. */
+static wk_errcode zero_layer(const step_env *e, int moe, layer_cost *lc, wk_err *err) {
+  const work_job *j = e->j;
+  int full = e->rc == WORK_RECOMPUTE_FULL;
+  double c_f = lc->fwd + lc->tp + lc->ep + lc->cp_fwd;
+  double c_b = lc->bwd + lc->rc + (lc->tp + lc->ep) * (1 + full) + lc->cp_fwd * full + lc->cp_bwd;
+  if (j->zero >= 2 && (j->dp * j->cp > 1 || j->dp / j->ep > 1)) {
+    uint32_t t = (uint32_t)j->tp, ndp = (uint32_t)(j->dp * j->cp), nedp = (uint32_t)(j->dp / j->ep);
+    uint32_t estride = (uint32_t)(j->tp * j->cp * j->ep);
+    double gb = j->dtype == WORK_FP16 ? 2 : 4, pd = lc->params_dense / j->tp;
+    double pe = moe ? lc->params_expert / j->ep : 0, rs = 0, ag = 0, rs_e = 0, ag_e = 0;
+    wk_errcode rc;
+    if ((rc = dp_coll(e->x, j, COLL_REDUCESCATTER, t, ndp, pd * gb, &rs, err)) ||
+        (pe > 0 && (rc = dp_coll(e->x, j, COLL_REDUCESCATTER, estride, nedp, pe * gb, &rs_e, err))))
+      return rc;
+    if (j->zero >= 3 &&
+        ((rc = dp_coll(e->x, j, COLL_ALLGATHER, t, ndp, pd * 2, &ag, err)) ||
+         (pe > 0 && (rc = dp_coll(e->x, j, COLL_ALLGATHER, estride, nedp, pe * 2, &ag_e, err)))))
+      return rc;
+    lc->dp_rs = rs + rs_e;
+    lc->dpc_f = ag + ag_e;
+    lc->dpc_b = (ag + ag_e) * (1 + full) + rs + rs_e;
+    lc->dpc_e = ag_e * (2 + full) + rs_e;
+    if (j->overlap_dp) {
+      lc->ovl_f += overlap(c_f, lc->dpc_f, &lc->dp_f);
+      lc->ovl_b += overlap(c_b, lc->dpc_b, &lc->dp_b);
+    } else { /* each collective before (gathers) or after (gradients) its layer */
+      lc->dp_f = lc->dpc_f;
+      lc->dp_b = lc->dpc_b;
+    }
+  }
+  lc->pass_f = c_f + lc->dp_f + lc->ovl_f;
+  lc->pass_b = c_b + lc->dp_b + lc->ovl_b;
+  return WK_OK;
 }
 
 /* The pipeline's compute span, p devices and m micro-batches, device d taking f[d] + b[d]
@@ -541,8 +621,8 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
   layer_cost ld, lm;
   memset(&lm, 0, sizeof lm);
   wk_errcode rc;
-  if ((rc = layer(&e, 0, &ld, err))) return rc;
-  if (nmoe && (rc = layer(&e, 1, &lm, err))) return rc;
+  if ((rc = layer(&e, 0, &ld, err)) || (rc = zero_layer(&e, 0, &ld, err))) return rc;
+  if (nmoe && ((rc = layer(&e, 1, &lm, err)) || (rc = zero_layer(&e, 1, &lm, err)))) return rc;
   int full = j->recompute == WORK_RECOMPUTE_FULL;
   double h = m->hidden, V = m->vocab, b = j->mbs, T = b * j->seq / j->cp;
   int sp = j->seq_par && t > 1;
@@ -557,16 +637,38 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
                                (uint32_t)t, sp ? T * h * 2 : T * 4 * 3, &out_tp, err)))
     return rc;
 
+  /* ZeRO-2/3: the embedding and the output layer are sharded units too (V h / t parameters
+   * each), their collectives beside the lookup and the logits (zero_layer's rule). */
+  uint32_t ndp = (uint32_t)(j->dp * j->cp), nedp = (uint32_t)(j->dp / j->ep);
+  double gb = j->dtype == WORK_FP16 ? 2 : 4;
+  double ends_dp[2] = {0, 0}, ends_ovl[2] = {0, 0}, ends_comm = 0; /* [0] embedding, [1] output */
+  if (j->zero >= 2 && ndp > 1) {
+    double pv = V * h / t, rs, ag = 0;
+    if ((rc = dp_coll(x, j, COLL_REDUCESCATTER, (uint32_t)t, ndp, pv * gb, &rs, err)) ||
+        (j->zero >= 3 && (rc = dp_coll(x, j, COLL_ALLGATHER, (uint32_t)t, ndp, pv * 2, &ag, err))))
+      return rc;
+    double *fb[2][2] = {{&emb_f, &emb_b}, {&out_f, &out_b}};
+    int units = p > 1 || !m->tied_embeddings ? 2 : 1; /* tied on one stage: one unit */
+    for (int u = 0; u < units; u++) {
+      double of = 0, ob = 0, xf = ag, xb = ag * (1 + full) + rs; /* no overlap: all exposed */
+      if (j->overlap_dp) {
+        of = overlap(*fb[u][0], ag, &xf);
+        ob = overlap(*fb[u][1], ag * (1 + full) + rs, &xb);
+      }
+      *fb[u][0] += xf + of;
+      *fb[u][1] += xb + ob;
+      ends_dp[u] = xf + xb;
+      ends_ovl[u] = of + ob;
+    }
+    ends_comm = units * (ag * (2 + full) + rs);
+  }
+
   /* Layers per stage: given, equal, or balanced on the time of one micro-batch through each
    * stage (its layers with their exposed TP/EP/CP, plus the embedding or the output layer). */
   stage_split split;
   if (!split_fixed(j, v, &split)) {
-    split_cost sc = {m->layers, has_moe ? m->dense_layers : m->layers,
-                     ld.fwd + ld.bwd + ld.rc + ld.tp * (2 + full) +
-                         ld.cp_fwd * (1 + full) + ld.cp_bwd,
-                     lm.fwd + lm.bwd + lm.rc + (lm.tp + lm.ep) * (2 + full) +
-                         lm.cp_fwd * (1 + full) + lm.cp_bwd,
-                     emb_f + emb_b, out_f + out_b + 2 * out_tp};
+    split_cost sc = {m->layers, has_moe ? m->dense_layers : m->layers, ld.pass_f + ld.pass_b,
+                     lm.pass_f + lm.pass_b, emb_f + emb_b, out_f + out_b + 2 * out_tp};
     split = split_balance(&sc, p, v);
   }
 
@@ -587,9 +689,7 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
     lo = hi;
     nd_dev[d] += cd;
     nm_dev[d] += cm;
-    double cf = cd * (ld.fwd + ld.tp + ld.cp_fwd) + cm * (lm.fwd + lm.tp + lm.ep + lm.cp_fwd);
-    double cb = cd * (ld.bwd + ld.rc + ld.tp * (1 + full) + ld.cp_fwd * full + ld.cp_bwd) +
-                cm * (lm.bwd + lm.rc + (lm.tp + lm.ep) * (1 + full) + lm.cp_fwd * full + lm.cp_bwd);
+    double cf = cd * ld.pass_f + cm * lm.pass_f, cb = cd * ld.pass_b + cm * lm.pass_b;
     if (ch == 0) {
       cf += emb_f;
       cb += emb_b;
@@ -605,7 +705,8 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
     if (cf + cb > cf_max[d] + cb_max[d]) cf_max[d] = cf, cb_max[d] = cb;
   }
 
-  double dmax = 0, dsum = 0, comp_sum = 0, tp_sum = 0, ep_sum = 0, cp_sum = 0;
+  double dmax = 0, dsum = 0, comp_sum = 0, tp_sum = 0, ep_sum = 0, cp_sum = 0, dpl_sum = 0;
+  double ovl_sum = 0;
   double mem_best = -1;
   double df0 = 0, db0 = 0, params_card0 = 0, exp_card0 = 0, params_card_max = 0;
   work_memory memw = {0};
@@ -615,20 +716,26 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
     double tpc = (nd * ld.tp + nm * lm.tp) * (2 + full);
     double epc = nm * lm.ep * (2 + full);
     double cpc = nd * (ld.cp_fwd * (1 + full) + ld.cp_bwd) + nm * (lm.cp_fwd * (1 + full) + lm.cp_bwd);
-    double df = nd * (ld.fwd + ld.tp + ld.cp_fwd) + nm * (lm.fwd + lm.tp + lm.ep + lm.cp_fwd);
+    double dplc = nd * (ld.dp_f + ld.dp_b) + nm * (lm.dp_f + lm.dp_b);
+    double ovlc = nd * (ld.ovl_f + ld.ovl_b) + nm * (lm.ovl_f + lm.ovl_b);
+    double df = nd * ld.pass_f + nm * lm.pass_f;
     double pdense = nd * ld.params_dense + nm * lm.params_dense, pexp = nm * lm.params_expert;
     if (i == 0) {
-      comp += emb_f + emb_b;
+      comp += emb_f + emb_b - ends_dp[0] - ends_ovl[0];
+      dplc += ends_dp[0];
+      ovlc += ends_ovl[0];
       df += emb_f;
       pdense += V * h;
     }
     if (i == p - 1) {
-      comp += out_f + out_b;
+      comp += out_f + out_b - ends_dp[1] - ends_ovl[1];
+      dplc += ends_dp[1];
+      ovlc += ends_ovl[1];
       tpc += 2 * out_tp;
       df += out_f + out_tp;
       if (p > 1 || !m->tied_embeddings) pdense += V * h;
     }
-    double dtot = comp + tpc + epc + cpc, db = dtot - df;
+    double dtot = comp + tpc + epc + cpc + dplc + ovlc, db = dtot - df;
     dev_f[i] = df;
     dev_b[i] = db;
     if (dtot > dmax) dmax = dtot;
@@ -637,6 +744,8 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
     tp_sum += tpc;
     ep_sum += epc;
     cp_sum += cpc;
+    dpl_sum += dplc;
+    ovl_sum += ovlc;
     double pcard = pdense / t + pexp / j->ep;
     if (i == 0) {
       df0 = df;
@@ -698,68 +807,66 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
   }
   double t_pipe = pipe_time(p, mm, dev_f, dev_b, cf_max, cb_max) + pp_exposed;
 
-  /* Data parallelism: gradients reduced (all-reduce, or reduce-scatter with a distributed
-   * optimizer) in buckets as the last micro-batch's backward produces them, parameters
-   * all-gathered during the next forward; only what outlasts that window is exposed, and never
-   * less than the last bucket. ZeRO-3 gathers weights every micro-batch. Device 0 finishes
-   * last, so its window is the one that counts. */
-  double dp_exposed = 0;
-  uint32_t ndp = (uint32_t)(j->dp * j->cp), nedp = (uint32_t)(j->dp / j->ep);
-  double gb = j->dtype == WORK_FP16 ? 2 : 4;
+  /* Data parallelism, step level: ZeRO 0/1 reduce gradients (all-reduce, or reduce-scatter
+   * with a distributed optimizer) in buckets as the last micro-batch's backward produces them
+   * (ZeRO >= 2 reduced them per layer in every micro-batch: only the last layer's, on device
+   * 0, outlasts the backward); ZeRO 1/2 all-gather the updated parameters during the next
+   * forward (ZeRO-3 gathers them per layer). Overlapped, only what outlasts that window is
+   * exposed, never less than the last bucket, and the window's compute is slowed (overlap).
+   * Device 0 finishes last, so its window is the one that counts. */
+  double dp_exposed = 0, dp_slow = 0;
   if (ndp > 1 || nedp > 1) {
     double t_g = 0, t_p = 0, tt, e_g = 0, e_p = 0; /* e_: the expert groups' part */
+    uint32_t estride = (uint32_t)(t * j->cp * j->ep);
     coll_op gop = j->zero ? COLL_REDUCESCATTER : COLL_ALLREDUCE;
-    if ((rc = dp_coll(x, j, gop, (uint32_t)t, ndp, params_card0 * gb, &tt, err)))
-      return rc;
-    t_g += tt;
-    if (exp_card0 > 0) {
-      if ((rc = dp_coll(x, j, gop, (uint32_t)(t * j->cp * j->ep), nedp, exp_card0 * gb, &tt, err)))
+    if (j->zero < 2) {
+      if ((rc = dp_coll(x, j, gop, (uint32_t)t, ndp, params_card0 * gb, &t_g, err)) ||
+          (exp_card0 > 0 && (rc = dp_coll(x, j, gop, estride, nedp, exp_card0 * gb, &e_g, err))))
         return rc;
-      t_g += tt;
-      e_g = tt;
+      t_g += e_g;
     }
-    if (j->zero) {
-      if ((rc = dp_coll(x, j, COLL_ALLGATHER, (uint32_t)t, ndp, params_card0 * 2, &tt, err)))
+    if (j->zero == 1 || j->zero == 2) {
+      if ((rc = dp_coll(x, j, COLL_ALLGATHER, (uint32_t)t, ndp, params_card0 * 2, &t_p, err)) ||
+          (exp_card0 > 0 &&
+           (rc = dp_coll(x, j, COLL_ALLGATHER, estride, nedp, exp_card0 * 2, &e_p, err))))
         return rc;
-      t_p += tt;
-      if (exp_card0 > 0) {
-        if ((rc = dp_coll(x, j, COLL_ALLGATHER, (uint32_t)(t * j->cp * j->ep), nedp,
-                          exp_card0 * 2, &tt, err)))
-          return rc;
-        t_p += tt;
-        e_p = tt;
-      }
+      t_p += e_p;
     }
+    /* ZeRO >= 2: device 0's first layer reduces its gradients after everything else */
+    double tail = j->zero >= 2 ? (nd_dev[0] ? ld.dp_rs : lm.dp_rs) : 0;
     double last = fmin(1.0, DP_BUCKET_PARAMS / fmax(1.0, params_card0 + exp_card0));
     if (!j->overlap_dp) {
-      dp_exposed = t_g + t_p + (j->zero >= 3 ? mm * (2 + full) * t_p : 0);
-    } else if (j->zero >= 3) {
-      double per_micro = (2 + full) * t_p; /* gathers in forward, backward (and recompute) */
-      dp_exposed = mm * fmax(0, per_micro - (df0 + db0)) + fmax(t_g - db0, t_g * last);
+      dp_exposed = t_g + t_p + tail;
     } else {
-      dp_exposed = fmax(t_g - db0, t_g * last) + (j->zero ? fmax(t_p - df0, t_p * last) : 0);
+      double xg, xp;
+      dp_slow = overlap(db0, t_g * (1 - last), &xg) + overlap(df0, t_p * (1 - last), &xp);
+      dp_exposed = (t_g + t_p) * last + xg + xp + tail;
     }
-    /* the replay's view: dense and expert gradients as two phases, the exposed time split
-     * in proportion to each one's share of the traffic time */
-    double gathers = j->zero >= 3 ? 1 + mm * (2 + full) : 1;
-    double dp_total = t_g + gathers * t_p, edp_total = e_g + gathers * e_p;
+    /* the replay's view: dense and expert DP communication as two phases (all of it, per
+     * layer and per step, on device 0), the exposed time split in proportion to each one's
+     * share of the traffic time */
+    tt = nd_dev[0] * (ld.dpc_f + ld.dpc_b) + nm_dev[0] * (lm.dpc_f + lm.dpc_b) + ends_comm;
+    double dp_total = t_g + t_p + mm * tt + tail, edp_total = e_g + e_p + mm * nm_dev[0] * lm.dpc_e;
+    double exposed = dp_exposed + mm * dpl_sum / p;
     double share = dp_total > 0 ? (dp_total - edp_total) / dp_total : 0;
     work_phase_add(r->phases, &r->nphases, "dp", WORK_PAT_RING, (uint32_t)t, ndp,
-                   dp_total - edp_total, dp_exposed * share);
-    work_phase_add(r->phases, &r->nphases, "edp", WORK_PAT_RING, (uint32_t)(t * j->cp * j->ep),
-                   nedp, edp_total, dp_exposed * (1 - share));
+                   dp_total - edp_total, exposed * share);
+    work_phase_add(r->phases, &r->nphases, "edp", WORK_PAT_RING, estride, nedp, edp_total,
+                   exposed * (1 - share));
   }
   double shard = j->zero ? (double)j->dp * j->cp : 1;
   double t_opt = work_mem_time(a, params_card_max / shard * ADAM_BYTES_PER_PARAM);
 
-  r->step_time_s = t_pipe + dp_exposed + t_opt;
+  r->step_time_s = t_pipe + dp_exposed + dp_slow + t_opt;
+  if (det) det->dp_tail = dp_exposed + dp_slow;
   r->b.compute = mm * comp_sum / p;
   r->b.tp = mm * tp_sum / p;
   r->b.ep = mm * ep_sum / p;
   r->b.cp = mm * cp_sum / p;
   r->b.pp = pp_exposed;
   r->b.bubble = t_pipe - pp_exposed - mm * davg;
-  r->b.dp = dp_exposed;
+  r->b.dp = dp_exposed + mm * dpl_sum / p;
+  r->b.overlap = dp_slow + mm * ovl_sum / p;
   r->b.optimizer = t_opt;
   /* rank order tp fastest, then cp, dp, pp (Megatron's): TP groups are consecutive ranks, CP
    * groups at stride tp, EP groups at stride tp cp, pipeline neighbours tp cp dp apart */
@@ -1098,10 +1205,10 @@ int work_train_timeline(work_ctx *x, const work_job *j, const work_result *r, FI
   for (int d = 0; d < p; d++) {
     tl_flush(&w, &w.tr[d]);
     double t = end;
-    if (rr.b.dp > 0) {
-      tl_begin(&w, "DP grad reduce (exposed)", "dp", t, t + rr.b.dp, d);
+    if (det.dp_tail > 0) {
+      tl_begin(&w, "DP grad reduce (exposed)", "dp", t, t + det.dp_tail, d);
       fprintf(f, "}}");
-      t += rr.b.dp;
+      t += det.dp_tail;
     }
     tl_begin(&w, "optimizer", "optimizer", t, t + rr.b.optimizer, d);
     fprintf(f, "}}");

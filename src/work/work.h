@@ -134,6 +134,8 @@ typedef struct work_breakdown { /* seconds per step, on the critical path */
   double compute;   /* forward + backward (+ recompute) kernels, incl. memory-bound ops */
   double tp, pp, dp, ep, cp; /* exposed communication */
   double bubble;    /* pipeline fill and drain */
+  double overlap;   /* compute slowed by the communication kernels running beside it (the
+                       hidden DP, ZeRO and CP communication) */
   double optimizer; /* optimizer step (memory-bound) */
 } work_breakdown;
 
