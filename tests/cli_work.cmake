@@ -35,6 +35,10 @@ add_test(NAME cli_train_timeline_vpp COMMAND sh -c
 set_tests_properties(cli_train_timeline_vpp PROPERTIES PASS_REGULAR_EXPRESSION "timeline-vpp-ok" TIMEOUT 120)
 wk_cli_test(plan_175b "layouts: [0-9]+ enumerated, [0-9]+ evaluated, [0-9]+ fit.*TP +PP"
   plan --cluster dgx-a100 --model gpt3-175b --cards 512 --gbs 512 --top 3)
+wk_cli_test(plan_why "why the others lost to #1:.*  2 \\+[0-9.e-]+ s \\(\\+[0-9.]+ %\\): [a-zA-Z ]+ \\+.* - TP [0-9]+ PP [0-9]+ .*would take [0-9.e-]+ s less but needs [0-9.]+ GB per card of 85.9"
+  plan --cluster dgx-a100 --model gpt3-175b --cards 1024 --seq 2048 --gbs 1536 --top 3)
+wk_cli_test(plan_json_why "\"why_lost\": \"\\+.*\"fastest_unfit\".*\"fits\": false.*\"why_lost\": \"would take"
+  plan --cluster dgx-a100 --model gpt3-175b --cards 1024 --seq 2048 --gbs 1536 --top 3 --json)
 wk_cli_test(plan_json "\"layouts_evaluated\".*\"best\".*\"step_time_s\".*\"breakdown\""
   plan --cluster dgx-a100 --model llama3-8b --cards 64 --gbs 256 --seq 4096 --top 2 --json)
 wk_cli_test(sim_stencil "decomposition 4 x 4 x 4.*step.*cells_per_s"

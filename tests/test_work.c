@@ -438,6 +438,24 @@ static void test_planner(void **state) {
   work_result r;
   assert_int_equal(work_train_step(x, &j, &r, &err), WK_OK);
   assert_true(best[0].res.step_time_s <= r.step_time_s * (1 + 1e-9));
+  /* Why the runners-up lost: the time given away, its largest part, the layout difference;
+   * and the layout faster than the winner that lost on memory */
+  char why[400];
+  for (int i = 1; i < n; i++) {
+    work_plan_explain(&best[0], &best[i], why, sizeof why);
+    assert_true(why[0] == '+' && strchr(why, ':') && strchr(why, '('));
+  }
+  assert_true(st.have_unfit && !st.unfit.res.fits);
+  assert_true(st.unfit.res.step_time_s < best[0].res.step_time_s);
+  work_plan_explain(&best[0], &st.unfit, why, sizeof why);
+  assert_non_null(strstr(why, "less but needs"));
+  work_plan_entry slow = best[0]; /* a known difference: +1 s of bubble */
+  slow.res.b.bubble += 1;
+  slow.res.step_time_s += 1;
+  slow.job.vpp = best[0].job.vpp + 1;
+  work_plan_explain(&best[0], &slow, why, sizeof why);
+  if (!strstr(why, ": bubble +1 s") || !strstr(why, "(VPP "))
+    fail_msg("explain: '%s'", why);
   /* Nothing fits: 175B on 8 cards */
   o.cards = 8;
   o.gbs = 8;

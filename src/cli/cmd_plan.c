@@ -15,6 +15,34 @@ typedef struct plan_args {
   int json;
 } plan_args;
 
+/* One layout of the plan as a JSON object (owned by the caller). */
+static json_t *entry_json(const work_plan_entry *en) {
+  const work_job *j = &en->job;
+  const work_result *s = &en->res;
+  json_t *e = json_object();
+  json_object_set_new(e, "tp", json_integer(j->tp));
+  json_object_set_new(e, "pp", json_integer(j->pp));
+  json_object_set_new(e, "vpp", json_integer(j->vpp));
+  json_t *stages = json_array();
+  for (int d = 0; d < j->pp; d++)
+    json_array_append_new(stages, json_integer(work_stage_layers(s, j->pp, d)));
+  json_object_set_new(e, "stage_layers", stages);
+  json_object_set_new(e, "dp", json_integer(j->dp));
+  json_object_set_new(e, "cp", json_integer(j->cp));
+  json_object_set_new(e, "ep", json_integer(j->ep));
+  json_object_set_new(e, "mbs", json_integer(j->mbs));
+  json_object_set_new(e, "recompute", json_string(work_recompute_name(j->recompute)));
+  json_object_set_new(e, "zero", json_integer(j->zero));
+  json_object_set_new(e, "step_time_s", json_real(s->step_time_s));
+  json_object_set_new(e, "tokens_per_s", json_real(s->tokens_per_s));
+  json_object_set_new(e, "tflops_per_card", json_real(s->tflops_per_card));
+  json_object_set_new(e, "mfu", json_real(s->mfu));
+  json_object_set_new(e, "memory_bytes_per_card", json_real(s->mem.total));
+  json_object_set_new(e, "fits", json_boolean(s->fits));
+  cli_put_breakdown(e, &s->b);
+  return e;
+}
+
 int cmd_plan(int argc, char **argv) {
   plan_args a = {NULL, NULL, NULL, NULL, 0, 2048, 1536, 5, 0, 0};
   const cli_opt plan_opts[] = {
@@ -77,33 +105,18 @@ int cmd_plan(int argc, char **argv) {
     json_object_set_new(root, "layouts_enumerated", json_integer((json_int_t)st.enumerated));
     json_object_set_new(root, "layouts_evaluated", json_integer((json_int_t)st.evaluated));
     json_object_set_new(root, "layouts_fitting", json_integer((json_int_t)st.fitting));
+    char why[400];
     for (int i = 0; i < n; i++) {
-      const work_job *j = &best[i].job;
-      const work_result *s = &best[i].res;
-      json_t *e = json_object();
-      json_object_set_new(e, "tp", json_integer(j->tp));
-      json_object_set_new(e, "pp", json_integer(j->pp));
-      json_object_set_new(e, "vpp", json_integer(j->vpp));
-      json_t *stages = json_array();
-      for (int d = 0; d < j->pp; d++)
-        json_array_append_new(stages, json_integer(work_stage_layers(s, j->pp, d)));
-      json_object_set_new(e, "stage_layers", stages);
-      json_object_set_new(e, "dp", json_integer(j->dp));
-      json_object_set_new(e, "cp", json_integer(j->cp));
-      json_object_set_new(e, "ep", json_integer(j->ep));
-      json_object_set_new(e, "mbs", json_integer(j->mbs));
-      json_object_set_new(e, "recompute", json_string(work_recompute_name(j->recompute)));
-      json_object_set_new(e, "zero", json_integer(j->zero));
-      json_object_set_new(e, "step_time_s", json_real(s->step_time_s));
-      json_object_set_new(e, "tokens_per_s", json_real(s->tokens_per_s));
-      json_object_set_new(e, "tflops_per_card", json_real(s->tflops_per_card));
-      json_object_set_new(e, "mfu", json_real(s->mfu));
-      json_object_set_new(e, "memory_bytes_per_card", json_real(s->mem.total));
-      json_object_set_new(e, "fits", json_boolean(s->fits));
-      cli_put_breakdown(e, &s->b);
+      json_t *e = entry_json(&best[i]);
+      if (i) json_object_set_new(e, "why_lost", json_string(work_plan_explain(&best[0], &best[i], why, sizeof why)));
       json_array_append_new(arr, e);
     }
     json_object_set_new(root, "best", arr);
+    if (st.have_unfit) { /* faster than the best, but lost on memory */
+      json_t *e = entry_json(&st.unfit);
+      json_object_set_new(e, "why_lost", json_string(work_plan_explain(&best[0], &st.unfit, why, sizeof why)));
+      json_object_set_new(root, "fastest_unfit", e);
+    }
     cli_print_json(root, 8);
   } else {
     printf("plan: %s on %lld cards of %s, seq %lld, global batch %lld\n", m.name,
@@ -132,6 +145,16 @@ int cmd_plan(int argc, char **argv) {
              work_recompute_name(j->recompute), j->zero, s->step_time_s, s->tflops_per_card,
              100 * s->mfu, s->mem.total / 1e9, s->b.compute, s->b.tp, s->b.pp, s->b.dp, s->b.ep,
              s->b.cp, s->b.bubble, s->b.overlap);
+    }
+    char why[400];
+    if (n > 1 || st.have_unfit) printf("why the others lost to #1:\n");
+    for (int i = 1; i < n; i++)
+      printf("%3d %s\n", i + 1, work_plan_explain(&best[0], &best[i], why, sizeof why));
+    if (st.have_unfit) {
+      const work_job *u = &st.unfit.job;
+      printf("  - TP %d PP %d VPP %d DP %d CP %d EP %d mbs %d %s ZeRO %d: %s\n", u->tp, u->pp,
+             u->vpp, u->dp, u->cp, u->ep, u->mbs, work_recompute_name(u->recompute), u->zero,
+             work_plan_explain(&best[0], &st.unfit, why, sizeof why));
     }
   }
   wk_free(best);

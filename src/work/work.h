@@ -227,6 +227,8 @@ typedef struct work_plan_stats {
   uint64_t enumerated; /* layouts generated (valid divisibility) */
   uint64_t evaluated;  /* layouts timed */
   uint64_t fitting;    /* that fit in memory */
+  int have_unfit;      /* unfit is set: some layout faster than the best does not fit */
+  work_plan_entry unfit; /* of those, the one needing least memory (it lost on memory) */
 } work_plan_stats;
 
 /* Enumerates TP, PP (uneven stages too), DP, CP, EP, micro-batch, recompute and ZeRO over the
@@ -236,6 +238,14 @@ typedef struct work_plan_stats {
  * OUT *nout, *stats. Error if nothing fits (the message says what was closest). */
 wk_errcode work_plan(work_ctx *x, const work_model *m, const work_plan_opts *o,
                      work_plan_entry *out, int *nout, work_plan_stats *stats, wk_err *err);
+
+/* One line on why `other` lost to `best` (both from work_plan): the time it gives away and
+ * the parts of the step that make it up, largest first (exposed TP/PP/DP/EP/CP, bubble,
+ * compute, overlap slowdown, optimizer), with the layout difference behind the largest (VPP,
+ * micro-batch, ZeRO, recompute, ...); or, for a layout that does not fit, the time it would
+ * save and the memory it lacks. Returns buf. */
+const char *work_plan_explain(const work_plan_entry *best, const work_plan_entry *other,
+                              char *buf, size_t n);
 
 /* ---- AI-for-science jobs ------------------------------------------------------------------ */
 typedef struct work_sci_result {
