@@ -16,6 +16,14 @@ wk_cli_test(train_dp_contention "DP collectives timed with all 32 DP groups at o
   train --cluster zhengzhou-60k --model llama3-70b --seq 4096 --gbs 1024 --tp 8 --pp 4 --cards 4096 --level 1 --dp-contention)
 wk_cli_test(train_dp_contention_json "\"level\": 1.*\"dp_contention\": true"
   train --cluster dgx-a100 --model llama3-8b --seq 4096 --gbs 128 --tp 2 --pp 2 --cards 64 --level 1 --dp-contention --json)
+# Llama 3 405B as published (Dubey et al. 2024): 126 layers on PP 16, one layer less on the first
+# and the last stage, VPP chosen
+set(_l405 train --cluster h100-roce-24k --model llama3-405b --seq 8192 --gbs 2048 --tp 8 --pp 16 --cards 16384)
+wk_cli_test(train_uneven_auto "PP 16 \\(VPP 8, chosen; layers per stage 7 \\+ 14 x 8 \\+ 7, balanced\\)" ${_l405})
+wk_cli_test(train_uneven_given "PP 16 \\(VPP 1; layers per stage 6 \\+ 14 x 8 \\+ 8\\)"
+  ${_l405} --vpp 1 --pp-first-layers 6 --pp-last-layers 8)
+wk_cli_test(train_uneven_json "\"vpp_chosen\": true.*\"stage_layers\": \\[[^0-9]*7,[^0-9]*8,.*\"stage_layers_chosen\": true" ${_l405} --json)
+wk_cli_test(plan_uneven "7\\+8\\+7" plan --cluster h100-roce-24k --model llama3-405b --cards 16384 --seq 8192 --gbs 2048 --top 10)
 wk_cli_test(train_model_file "step"
   train --cluster dgx-a100 --model ${CMAKE_SOURCE_DIR}/models/llama3-70b.yaml --seq 4096 --gbs 256 --tp 8 --pp 4 --cards 256)
 add_test(NAME cli_train_timeline COMMAND sh -c
@@ -27,6 +35,10 @@ add_test(NAME cli_train_timeline_vpp COMMAND sh -c
 set_tests_properties(cli_train_timeline_vpp PROPERTIES PASS_REGULAR_EXPRESSION "timeline-vpp-ok" TIMEOUT 120)
 wk_cli_test(plan_175b "layouts: [0-9]+ enumerated, [0-9]+ evaluated, [0-9]+ fit.*TP +PP"
   plan --cluster dgx-a100 --model gpt3-175b --cards 512 --gbs 512 --top 3)
+wk_cli_test(plan_why "why the others lost to #1:.*  2 \\+[0-9.e-]+ s \\(\\+[0-9.]+ %\\): [a-zA-Z ]+ \\+.* - TP [0-9]+ PP [0-9]+ .*would take [0-9.e-]+ s less but needs [0-9.]+ GB per card of 85.9"
+  plan --cluster dgx-a100 --model gpt3-175b --cards 1024 --seq 2048 --gbs 1536 --top 3)
+wk_cli_test(plan_json_why "\"why_lost\": \"\\+.*\"fastest_unfit\".*\"fits\": false.*\"why_lost\": \"would take"
+  plan --cluster dgx-a100 --model gpt3-175b --cards 1024 --seq 2048 --gbs 1536 --top 3 --json)
 wk_cli_test(plan_json "\"layouts_evaluated\".*\"best\".*\"step_time_s\".*\"breakdown\""
   plan --cluster dgx-a100 --model llama3-8b --cards 64 --gbs 256 --seq 4096 --top 2 --json)
 wk_cli_test(sim_stencil "decomposition 4 x 4 x 4.*step.*cells_per_s"
@@ -40,8 +52,14 @@ wk_cli_test(sim_dp "samples_per_s"
 set(_t train --cluster dgx-a100 --model gpt3-175b --seq 2048 --gbs 64)
 wk_cli_fail(train_dp_contention_l0 "^error: --dp-contention needs --level 1 or 2" ${_t} --tp 8 --pp 8 --dp 1 --dp-contention)
 wk_cli_fail(train_bad_heads "^error: heads % tp != 0" ${_t} --tp 5 --pp 8 --dp 1)
-wk_cli_fail(train_bad_layers "^error: layers % pp != 0" ${_t} --tp 8 --pp 7 --dp 1)
-wk_cli_fail(train_bad_vpp "^error: layers % \\(pp \\* vpp\\) != 0" ${_t} --tp 8 --pp 8 --vpp 5 --dp 1)
+wk_cli_fail(train_bad_split_sum "^error: pp-first-layers 60 \\+ pp-last-layers 70 = 130 exceed the model's 126 layers" ${_l405} --pp-first-layers 60 --pp-last-layers 70)
+wk_cli_fail(train_bad_split_empty "^error: pp-first-layers 63 \\+ pp-last-layers 63 leave 0 layers for 14 middle stages" ${_l405} --pp-first-layers 63 --pp-last-layers 63)
+wk_cli_fail(train_bad_split_uneven "^error: pp-first-layers 6 \\+ pp-last-layers 6 leave 114 layers, which do not spread evenly over 14" ${_l405} --pp-first-layers 6 --pp-last-layers 6)
+wk_cli_fail(train_bad_split_pp1 "^error: pp-first-layers 3, pp-last-layers 0 need pp >= 2" ${_t} --tp 8 --pp 1 --dp 8 --pp-first-layers 3)
+wk_cli_fail(train_bad_split_zero "^error: --pp-first-layers 0 is out of range \\[1, " ${_t} --tp 8 --pp 8 --dp 1 --pp-first-layers 0)
+wk_cli_fail(train_bad_vpp_zero "^error: --vpp 0 is out of range \\[1, 1024\\]" ${_t} --tp 8 --pp 8 --dp 1 --vpp 0)
+wk_cli_fail(train_bad_vpp_chunks "^error: vpp 8 leaves a model chunk empty: stage 0 holds 6 layers, needs 7" ${_l405} --vpp 8 --pp-first-layers 6 --pp-last-layers 8)
+wk_cli_fail(train_bad_pp_layers "^error: layers < pp: 96 layers cannot fill 128 pipeline stages" ${_t} --tp 8 --pp 128 --dp 1)
 wk_cli_fail(train_bad_cards "^error: cards != tp \\* pp \\* dp \\* cp" ${_t} --tp 8 --pp 8 --dp 1 --cards 128)
 wk_cli_fail(train_bad_cards_div "^error: cards % \\(tp \\* pp \\* cp\\) != 0" ${_t} --tp 8 --pp 8 --cards 100)
 wk_cli_fail(train_bad_gbs "^error: gbs % \\(mbs \\* dp\\) != 0" ${_t} --tp 8 --pp 8 --dp 2 --mbs 64)

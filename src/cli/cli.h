@@ -86,6 +86,11 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * `precision` significant digits; 0 = jansson's default) and releases it (steals o). */
 void cli_print_json(json_t *o, int precision);
 
+/* Sets o["breakdown"] to a training step's time breakdown ({compute_s, tp_s, ..., overlap_s}):
+ * one writer for `train --json` and `plan --json` (cmd_train.c). */
+struct work_breakdown;
+void cli_put_breakdown(json_t *o, const struct work_breakdown *b);
+
 /* ---- outputs (out.c) ---------------------------------------------------------------------
  * Every file wanka writes goes through a cli_out, by one rule: a regular file or a new name is
  * replaced atomically (a temp file "<target>.tmp.<pid>" in the target's folder, fsync, rename),

@@ -15,6 +15,34 @@ typedef struct plan_args {
   int json;
 } plan_args;
 
+/* One layout of the plan as a JSON object (owned by the caller). */
+static json_t *entry_json(const work_plan_entry *en) {
+  const work_job *j = &en->job;
+  const work_result *s = &en->res;
+  json_t *e = json_object();
+  json_object_set_new(e, "tp", json_integer(j->tp));
+  json_object_set_new(e, "pp", json_integer(j->pp));
+  json_object_set_new(e, "vpp", json_integer(j->vpp));
+  json_t *stages = json_array();
+  for (int d = 0; d < j->pp; d++)
+    json_array_append_new(stages, json_integer(work_stage_layers(s, j->pp, d)));
+  json_object_set_new(e, "stage_layers", stages);
+  json_object_set_new(e, "dp", json_integer(j->dp));
+  json_object_set_new(e, "cp", json_integer(j->cp));
+  json_object_set_new(e, "ep", json_integer(j->ep));
+  json_object_set_new(e, "mbs", json_integer(j->mbs));
+  json_object_set_new(e, "recompute", json_string(work_recompute_name(j->recompute)));
+  json_object_set_new(e, "zero", json_integer(j->zero));
+  json_object_set_new(e, "step_time_s", json_real(s->step_time_s));
+  json_object_set_new(e, "tokens_per_s", json_real(s->tokens_per_s));
+  json_object_set_new(e, "tflops_per_card", json_real(s->tflops_per_card));
+  json_object_set_new(e, "mfu", json_real(s->mfu));
+  json_object_set_new(e, "memory_bytes_per_card", json_real(s->mem.total));
+  json_object_set_new(e, "fits", json_boolean(s->fits));
+  cli_put_breakdown(e, &s->b);
+  return e;
+}
+
 int cmd_plan(int argc, char **argv) {
   plan_args a = {NULL, NULL, NULL, NULL, 0, 2048, 1536, 5, 0, 0};
   const cli_opt plan_opts[] = {
@@ -72,37 +100,18 @@ int cmd_plan(int argc, char **argv) {
     json_object_set_new(root, "layouts_enumerated", json_integer((json_int_t)st.enumerated));
     json_object_set_new(root, "layouts_evaluated", json_integer((json_int_t)st.evaluated));
     json_object_set_new(root, "layouts_fitting", json_integer((json_int_t)st.fitting));
+    char why[400];
     for (int i = 0; i < n; i++) {
-      const work_job *j = &best[i].job;
-      const work_result *s = &best[i].res;
-      json_t *e = json_object(), *b = json_object();
-      json_object_set_new(e, "tp", json_integer(j->tp));
-      json_object_set_new(e, "pp", json_integer(j->pp));
-      json_object_set_new(e, "vpp", json_integer(j->vpp));
-      json_object_set_new(e, "dp", json_integer(j->dp));
-      json_object_set_new(e, "cp", json_integer(j->cp));
-      json_object_set_new(e, "ep", json_integer(j->ep));
-      json_object_set_new(e, "mbs", json_integer(j->mbs));
-      json_object_set_new(e, "recompute", json_string(work_recompute_name(j->recompute)));
-      json_object_set_new(e, "zero", json_integer(j->zero));
-      json_object_set_new(e, "step_time_s", json_real(s->step_time_s));
-      json_object_set_new(e, "tokens_per_s", json_real(s->tokens_per_s));
-      json_object_set_new(e, "tflops_per_card", json_real(s->tflops_per_card));
-      json_object_set_new(e, "mfu", json_real(s->mfu));
-      json_object_set_new(e, "memory_bytes_per_card", json_real(s->mem.total));
-      json_object_set_new(e, "fits", json_boolean(s->fits));
-      json_object_set_new(b, "compute_s", json_real(s->b.compute));
-      json_object_set_new(b, "tp_s", json_real(s->b.tp));
-      json_object_set_new(b, "pp_s", json_real(s->b.pp));
-      json_object_set_new(b, "dp_s", json_real(s->b.dp));
-      json_object_set_new(b, "ep_s", json_real(s->b.ep));
-      json_object_set_new(b, "cp_s", json_real(s->b.cp));
-      json_object_set_new(b, "bubble_s", json_real(s->b.bubble));
-      json_object_set_new(b, "optimizer_s", json_real(s->b.optimizer));
-      json_object_set_new(e, "breakdown", b);
+      json_t *e = entry_json(&best[i]);
+      if (i) json_object_set_new(e, "why_lost", json_string(work_plan_explain(&best[0], &best[i], why, sizeof why)));
       json_array_append_new(arr, e);
     }
     json_object_set_new(root, "best", arr);
+    if (st.have_unfit) { /* faster than the best, but lost on memory */
+      json_t *e = entry_json(&st.unfit);
+      json_object_set_new(e, "why_lost", json_string(work_plan_explain(&best[0], &st.unfit, why, sizeof why)));
+      json_object_set_new(root, "fastest_unfit", e);
+    }
     cli_print_json(root, 8);
   } else {
     printf("plan: %s on %lld cards of %s, seq %lld, global batch %lld\n", m.name,
@@ -110,18 +119,37 @@ int cmd_plan(int argc, char **argv) {
     printf("layouts: %llu enumerated, %llu evaluated, %llu fit in memory (%.2f s)\n",
            (unsigned long long)st.enumerated, (unsigned long long)st.evaluated,
            (unsigned long long)st.fitting, rp_clock_s() - t0);
-    printf("%3s %4s %4s %4s %5s %3s %3s %4s %-9s %4s %10s %8s %6s %7s | %s\n", "#", "TP", "PP",
-           "VPP", "DP", "CP", "EP", "mbs", "recompute", "ZeRO", "step (s)", "TFLOP/s", "MFU",
-           "mem GB", "compute / TP / PP / DP / EP / CP / bubble (s)");
+    printf("%3s %4s %4s %-11s %4s %5s %3s %3s %4s %-9s %4s %10s %8s %6s %7s | %s\n", "#", "TP",
+           "PP", "layers", "VPP", "DP", "CP", "EP", "mbs", "recompute", "ZeRO", "step (s)",
+           "TFLOP/s", "MFU", "mem GB", "compute / TP / PP / DP / EP / CP / bubble / overlap (s)");
     for (int i = 0; i < n; i++) {
       const work_job *j = &best[i].job;
       const work_result *s = &best[i].res;
-      printf("%3d %4d %4d %4d %5d %3d %3d %4d %-9s %4d %10.4g %8.1f %5.1f%% %7.1f | %.3g / %.3g / "
-             "%.3g / %.3g / %.3g / %.3g / %.3g\n",
-             i + 1, j->tp, j->pp, j->vpp, j->dp, j->cp, j->ep, j->mbs,
+      char stages[32]; /* per stage: "8", or first+middle+last when they differ */
+      if (j->pp == 1 || (s->layers_first == s->layers_last &&
+                         (j->pp == 2 || s->layers_mid == s->layers_first)))
+        snprintf(stages, sizeof stages, "%d", s->layers_first);
+      else if (j->pp == 2)
+        snprintf(stages, sizeof stages, "%d+%d", s->layers_first, s->layers_last);
+      else
+        snprintf(stages, sizeof stages, "%d+%d+%d", s->layers_first, s->layers_mid,
+                 s->layers_last);
+      printf("%3d %4d %4d %-11s %4d %5d %3d %3d %4d %-9s %4d %10.4g %8.1f %5.1f%% %7.1f | %.3g / "
+             "%.3g / %.3g / %.3g / %.3g / %.3g / %.3g / %.3g\n",
+             i + 1, j->tp, j->pp, stages, j->vpp, j->dp, j->cp, j->ep, j->mbs,
              work_recompute_name(j->recompute), j->zero, s->step_time_s, s->tflops_per_card,
              100 * s->mfu, s->mem.total / 1e9, s->b.compute, s->b.tp, s->b.pp, s->b.dp, s->b.ep,
-             s->b.cp, s->b.bubble);
+             s->b.cp, s->b.bubble, s->b.overlap);
+    }
+    char why[400];
+    if (n > 1 || st.have_unfit) printf("why the others lost to #1:\n");
+    for (int i = 1; i < n; i++)
+      printf("%3d %s\n", i + 1, work_plan_explain(&best[0], &best[i], why, sizeof why));
+    if (st.have_unfit) {
+      const work_job *u = &st.unfit.job;
+      printf("  - TP %d PP %d VPP %d DP %d CP %d EP %d mbs %d %s ZeRO %d: %s\n", u->tp, u->pp,
+             u->vpp, u->dp, u->cp, u->ep, u->mbs, work_recompute_name(u->recompute), u->zero,
+             work_plan_explain(&best[0], &st.unfit, why, sizeof why));
     }
   }
   wk_free(best);

@@ -12,11 +12,11 @@
 typedef struct train_args {
   const char *cluster, *model, *recompute, *dtype, *timeline, *attn;
   int64_t layers, hidden, heads, kv, ffn, vocab, experts, topk, seq, gbs, mbs, tp, pp, vpp, dp,
-      cp, ep, cards, zero, level;
+      cp, ep, cards, zero, level, pp_first, pp_last;
   int json, nosp, nooverlap, dpcont;
 } train_args;
 
-static void put_breakdown(json_t *o, const work_breakdown *b) {
+void cli_put_breakdown(json_t *o, const work_breakdown *b) {
   json_t *d = json_object();
   json_object_set_new(d, "compute_s", json_real(b->compute));
   json_object_set_new(d, "tp_s", json_real(b->tp));
@@ -26,11 +26,26 @@ static void put_breakdown(json_t *o, const work_breakdown *b) {
   json_object_set_new(d, "cp_s", json_real(b->cp));
   json_object_set_new(d, "bubble_s", json_real(b->bubble));
   json_object_set_new(d, "optimizer_s", json_real(b->optimizer));
+  json_object_set_new(d, "overlap_s", json_real(b->overlap));
   json_object_set_new(o, "breakdown", d);
 }
 
+/* Which settings were chosen by the model (not given). */
+typedef struct train_chosen {
+  int mbs, recompute, vpp, split;
+} train_chosen;
+
+/* "7 + 14 x 8 + 7" (first, middle stages x layers, last) or "8 each" when the stages are equal. */
+static void stage_text(const work_job *j, const work_result *r, char *buf, size_t n) {
+  int f = r->layers_first, mid = r->layers_mid, l = r->layers_last, p = j->pp;
+  if (p == 1) snprintf(buf, n, "%d", f);
+  else if (f == l && (p == 2 || mid == f)) snprintf(buf, n, "%d each", f);
+  else if (p == 2) snprintf(buf, n, "%d + %d", f, l);
+  else snprintf(buf, n, "%d + %d x %d + %d", f, p - 2, mid, l);
+}
+
 static void print_json(const work_job *j, const work_result *r, const char *cluster,
-                       int mbs_auto, int rc_auto) {
+                       const train_chosen *ch) {
   json_t *o = json_object(), *lay = json_object(), *mem = json_object(), *mod = json_object();
   json_object_set_new(o, "cluster", json_string(cluster));
   json_object_set_new(mod, "name", json_string(j->model.name));
@@ -47,7 +62,7 @@ static void print_json(const work_job *j, const work_result *r, const char *clus
   json_object_set_new(o, "memory_bytes_per_card", json_real(r->mem.total));
   json_object_set_new(o, "hbm_bytes_per_card", json_real(r->hbm_bytes));
   json_object_set_new(o, "fits", json_boolean(r->fits));
-  put_breakdown(o, &r->b);
+  cli_put_breakdown(o, &r->b);
   json_object_set_new(mem, "weights", json_real(r->mem.weights));
   json_object_set_new(mem, "grads", json_real(r->mem.grads));
   json_object_set_new(mem, "optimizer", json_real(r->mem.optimizer));
@@ -58,14 +73,20 @@ static void print_json(const work_job *j, const work_result *r, const char *clus
   json_object_set_new(lay, "tp", json_integer(j->tp));
   json_object_set_new(lay, "pp", json_integer(j->pp));
   json_object_set_new(lay, "vpp", json_integer(r->vpp));
+  json_object_set_new(lay, "vpp_chosen", json_boolean(ch->vpp));
+  json_t *stages = json_array();
+  for (int d = 0; d < j->pp; d++)
+    json_array_append_new(stages, json_integer(work_stage_layers(r, j->pp, d)));
+  json_object_set_new(lay, "stage_layers", stages);
+  json_object_set_new(lay, "stage_layers_chosen", json_boolean(ch->split));
   json_object_set_new(lay, "dp", json_integer(j->dp));
   json_object_set_new(lay, "cp", json_integer(j->cp));
   json_object_set_new(lay, "ep", json_integer(j->ep));
   json_object_set_new(lay, "mbs", json_integer(r->mbs));
-  json_object_set_new(lay, "mbs_chosen", json_boolean(mbs_auto));
+  json_object_set_new(lay, "mbs_chosen", json_boolean(ch->mbs));
   json_object_set_new(lay, "microbatches", json_integer(r->microbatches));
   json_object_set_new(lay, "recompute", json_string(work_recompute_name(r->recompute)));
-  json_object_set_new(lay, "recompute_chosen", json_boolean(rc_auto));
+  json_object_set_new(lay, "recompute_chosen", json_boolean(ch->recompute));
   json_object_set_new(lay, "zero", json_integer(j->zero));
   json_object_set_new(lay, "sequence_parallel", json_boolean(j->seq_par && j->tp > 1));
   json_object_set_new(lay, "dtype", json_string(work_dtype_name(j->dtype)));
@@ -76,7 +97,7 @@ static void print_json(const work_job *j, const work_result *r, const char *clus
 }
 
 static void print_text(const work_job *j, const work_result *r, const hw_cluster *c,
-                       const char *cluster, int mbs_auto, int rc_auto) {
+                       const char *cluster, const train_chosen *ch) {
   const work_model *m = &j->model;
   double st = r->step_time_s, pc = 100 / st;
   printf("model      %s: %d layers, hidden %d, %d heads (%d KV), %.1f B params", m->name,
@@ -86,11 +107,15 @@ static void print_text(const work_job *j, const work_result *r, const hw_cluster
            m->top_k);
   printf("\ncluster    %s, %u cards; job on cards 0-%u (packed)\n", cluster, hw_cards(c),
          work_job_cards(j) - 1);
-  printf("layout     TP %d x PP %d (VPP %d) x DP %d x CP %d, EP %d; seq %d, global batch %d\n",
-         j->tp, j->pp, r->vpp, j->dp, j->cp, j->ep, j->seq, j->gbs);
+  char stages[64];
+  stage_text(j, r, stages, sizeof stages);
+  printf("layout     TP %d x PP %d (VPP %d%s; layers per stage %s%s) x DP %d x CP %d, EP %d; "
+         "seq %d, global batch %d\n",
+         j->tp, j->pp, r->vpp, ch->vpp && j->pp > 1 ? ", chosen" : "", stages,
+         ch->split ? ", balanced" : "", j->dp, j->cp, j->ep, j->seq, j->gbs);
   printf("           micro-batch %d%s, %d micro-batches; recompute %s%s; ZeRO %d; SP %s; %s\n",
-         r->mbs, mbs_auto ? " (chosen: fastest that fits)" : "", r->microbatches,
-         work_recompute_name(r->recompute), rc_auto ? " (chosen: fastest that fits)" : "",
+         r->mbs, ch->mbs ? " (chosen: fastest that fits)" : "", r->microbatches,
+         work_recompute_name(r->recompute), ch->recompute ? " (chosen: fastest that fits)" : "",
          j->zero, j->seq_par && j->tp > 1 ? "on" : "off", work_dtype_name(j->dtype));
   if (j->dp_contention)
     printf("           DP collectives timed with all %d DP groups at once, sharing the fabric\n",
@@ -106,15 +131,15 @@ static void print_text(const work_job *j, const work_result *r, const hw_cluster
   const work_breakdown *b = &r->b;
   printf("breakdown  compute %.4g s (%.1f %%), exposed TP %.3g s (%.1f %%), PP %.3g s (%.1f %%), "
          "DP %.3g s (%.1f %%), EP %.3g s (%.1f %%), CP %.3g s (%.1f %%), bubble %.3g s (%.1f %%), "
-         "optimizer %.3g s (%.1f %%)\n",
+         "optimizer %.3g s (%.1f %%), overlap slowdown %.3g s (%.1f %%)\n",
          b->compute, b->compute * pc, b->tp, b->tp * pc, b->pp, b->pp * pc, b->dp, b->dp * pc,
          b->ep, b->ep * pc, b->cp, b->cp * pc, b->bubble, b->bubble * pc, b->optimizer,
-         b->optimizer * pc);
+         b->optimizer * pc, b->overlap, b->overlap * pc);
 }
 
 int cmd_train(int argc, char **argv) {
   train_args a = {0};
-  a.zero = -1;
+  a.zero = a.vpp = a.pp_first = a.pp_last = -1; /* -1: not given */
   const cli_opt train_opts[] = {
       {"cluster", CLI_STR, &a.cluster, "C", "cluster preset or YAML file (NAME[:key=value,...])",
        0, 0},
@@ -133,8 +158,13 @@ int cmd_train(int argc, char **argv) {
       {"mbs", CLI_INT, &a.mbs, "M", "micro-batch (default: the fastest that fits)", 1, 1 << 20},
       {"tp", CLI_INT, &a.tp, "T", "tensor parallel size", 1, 1 << 16},
       {"pp", CLI_INT, &a.pp, "P", "pipeline parallel size", 1, 1024},
-      {"vpp", CLI_INT, &a.vpp, "V", "virtual stages per device (interleaved 1F1B; default 1)",
+      {"vpp", CLI_INT, &a.vpp, "V",
+       "virtual stages per device (interleaved 1F1B; default: the fastest that fits; 1 = 1F1B)",
        1, 1024},
+      {"pp-first-layers", CLI_INT, &a.pp_first, "N",
+       "layers on the first pipeline stage (default: even, or balanced when uneven)", 1, 100000},
+      {"pp-last-layers", CLI_INT, &a.pp_last, "N",
+       "layers on the last pipeline stage (the rest even over the middle stages)", 1, 100000},
       {"dp", CLI_INT, &a.dp, "D", "data parallel size (default cards / (tp pp cp))", 1, 1 << 24},
       {"cp", CLI_INT, &a.cp, "C", "context parallel size (default 1)", 1, 1 << 16},
       {"ep", CLI_INT, &a.ep, "E", "expert parallel size (default 1; carved out of DP)", 1, 1 << 16},
@@ -193,7 +223,9 @@ int cmd_train(int argc, char **argv) {
   j.mbs = (int)a.mbs;
   j.tp = (int)a.tp;
   j.pp = (int)a.pp;
-  j.vpp = a.vpp ? (int)a.vpp : 1;
+  j.vpp = a.vpp == -1 ? 0 : (int)a.vpp; /* 0: chosen */
+  j.pp_first = a.pp_first == -1 ? 0 : (int)a.pp_first;
+  j.pp_last = a.pp_last == -1 ? 0 : (int)a.pp_last;
   j.cp = a.cp ? (int)a.cp : 1;
   j.ep = a.ep ? (int)a.ep : 1;
   j.level = (int)a.level;
@@ -236,7 +268,7 @@ int cmd_train(int argc, char **argv) {
   work_ctx *x = work_ctx_new(c);
   work_result res;
   int rc = 0;
-  int mbs_auto = j.mbs == 0, rc_auto = j.recompute == WORK_RECOMPUTE_AUTO;
+  train_chosen ch = {j.mbs == 0, j.recompute == WORK_RECOMPUTE_AUTO, j.vpp == 0, 0};
   if (work_train_step(x, &j, &res, &err)) {
     rc = cli_fail("%s", err.msg);
   } else if (!res.fits) {
@@ -254,9 +286,11 @@ int cmd_train(int argc, char **argv) {
       tl = NULL; /* freed by begin (on failure) or commit */
     }
     if (!rc) {
+      /* balanced: neither end given and the stages unequal */
+      ch.split = !j.pp_first && !j.pp_last && j.pp > 1 && j.model.layers % (j.pp * res.vpp);
       /* the cluster as given, tweaks included, so that runs on tweaked clusters differ */
-      if (a.json) print_json(&j, &res, a.cluster, mbs_auto, rc_auto);
-      else print_text(&j, &res, c, a.cluster, mbs_auto, rc_auto);
+      if (a.json) print_json(&j, &res, a.cluster, &ch);
+      else print_text(&j, &res, c, a.cluster, &ch);
     }
   }
   cli_out_abort(tl); /* still held when the step failed: the old timeline stays */

@@ -49,6 +49,15 @@
  * backward pass produces them; the last bucket (first layers) can never be hidden. */
 #define DP_BUCKET_PARAMS 4.0e7
 
+/* Compute kernels run this much slower while communication kernels run beside them (NCCL
+ * takes SMs, one thread block per channel, and HBM bandwidth): 18.9 % on average over GPT and
+ * Llama layers overlapped with their collectives on A100, H100, MI250 and MI210, 40 % at most
+ * (Lee et al. 2025, "Characterizing Compute-Communication Overlap in GPU-Accelerated
+ * Distributed Deep Learning: Performance and Power Implications", arXiv 2507.03114). Applied
+ * to every overlapped communication: DP gradient reduction and parameter gathers, ZeRO-2/3's
+ * per-layer collectives, CP's ring attention exchange. */
+#define OVERLAP_SLOWDOWN 1.189
+
 /* ---- names ---------------------------------------------------------------------------- */
 static const char *const recompute_names[] = {"none", "selective", "full", "auto"};
 const char *work_recompute_name(work_recompute r) { return recompute_names[r]; }
@@ -67,7 +76,7 @@ int work_dtype_parse(const char *s, work_dtype *out) {
 
 void work_job_init(work_job *j) {
   memset(j, 0, sizeof *j);
-  j->tp = j->pp = j->vpp = j->dp = j->cp = j->ep = 1;
+  j->tp = j->pp = j->dp = j->cp = j->ep = 1;
   j->recompute = WORK_RECOMPUTE_AUTO;
   j->zero = 1;
   j->seq_par = 1;
@@ -89,6 +98,10 @@ void work_phase_add(work_phase *ph, int *np, const char *name, work_pattern patt
   p->exposed_s = fmin(total_s, fmax(0, exposed_s));
 }
 
+int work_stage_layers(const work_result *r, int pp, int d) {
+  return d == 0 ? r->layers_first : d == pp - 1 ? r->layers_last : r->layers_mid;
+}
+
 uint32_t work_job_cards(const work_job *j) {
   return (uint32_t)((int64_t)j->tp * j->pp * j->dp * j->cp);
 }
@@ -106,10 +119,169 @@ double work_mem_time(const hw_accel *a, double bytes) {
   return bytes / (a->hbm_bytes_per_s * HBM_EFF);
 }
 
+/* ---- pipeline split ------------------------------------------------------------------------ */
+/* Layers per pipeline stage: `first` on stage 0, `mid` on each of stages 1 .. p-2, `last` on
+ * stage p-1 (p 1: first = last = all; p 2: mid 0). */
+typedef struct stage_split {
+  int first, mid, last;
+} stage_split;
+
+static int split_stage(const stage_split *sp, int p, int d) {
+  return d == 0 ? sp->first : d == p - 1 ? sp->last : sp->mid;
+}
+
+/* Layers of chunk c (of v) of stage d holding n: as even as n allows, the spare slots (chunks
+ * one layer short) on stage 0 first where the embedding sits, elsewhere last, where the last
+ * stage's output layer sits -- Llama 3's layout (Dubey et al. 2024, Sec. 3.3.2: the first
+ * stage's first chunk holds only the embedding, the last stage's last chunk only the output
+ * layer and loss). */
+static int split_chunk(int n, int v, int p, int d, int c) {
+  int base = n / v, extra = n % v;
+  if (d == 0 && p > 1) return base + (c >= v - extra);
+  return base + (c < extra);
+}
+
+/* The fewest layers stage d may hold with v chunks: one per chunk, but the chunk beside the
+ * embedding (stage 0) or the output layer (stage p-1) may be empty; at least one layer. */
+static int split_min(int v, int p, int d) {
+  int ends = p > 1 && (d == 0 || d == p - 1);
+  int need = ends ? v - 1 : v;
+  return need > 1 ? need : 1;
+}
+
+/* The split fixed by the job alone: pp_first/pp_last given (the rest even over the middle),
+ * or equal stages when layers % (pp * vpp) == 0. Returns 0 when the split is to be balanced
+ * by cost (split_balance). v: the VPP (>= 1) it is for. */
+static int split_fixed(const work_job *j, int v, stage_split *sp) {
+  int L = j->model.layers, p = j->pp;
+  if (p == 1) {
+    *sp = (stage_split){L, 0, L};
+    return 1;
+  }
+  if (!j->pp_first && !j->pp_last) {
+    if (L % (p * v)) return 0;
+    *sp = (stage_split){L / p, p > 2 ? L / p : 0, L / p};
+    return 1;
+  }
+  int mids = p - (j->pp_first > 0) - (j->pp_last > 0);
+  int each = mids > 0 ? (L - j->pp_first - j->pp_last) / mids : 0;
+  sp->first = j->pp_first ? j->pp_first : each;
+  sp->last = j->pp_last ? j->pp_last : each;
+  sp->mid = p > 2 ? each : 0;
+  return 1;
+}
+
+/* What a stage costs per micro-batch, for split_balance: layers [0, moe_from) are dense,
+ * the rest MoE; the first stage adds the embedding, the last the output layer and loss. */
+typedef struct split_cost {
+  int L, moe_from;
+  double dense, moe, first, last;
+} split_cost;
+
+static double span_cost(const split_cost *c, int lo, int hi) { /* layers [lo, hi); O(1) */
+  int m0 = lo > c->moe_from ? lo : c->moe_from, nm = hi > m0 ? hi - m0 : 0;
+  return (hi - lo - nm) * c->dense + nm * c->moe;
+}
+
+/* The split whose slowest stage is fastest: for every middle size (ascending, stopping once
+ * a middle stage alone is slower than the best found), the first/last sizes where the two
+ * ends' times cross (bisection: the first stage's time grows with its layers, the last's
+ * shrinks). Ties go to fewer layers on the first stage, which holds the most micro-batches in
+ * flight -- Meta's reason for Llama 3's 126 layers on 16 stages (Dubey et al. 2024, Sec.
+ * 3.3.2). O(L/(p-2) log L); the caller has checked that a split exists (split_check). */
+static stage_split split_balance(const split_cost *c, int p, int v) {
+  int L = c->L, emin = split_min(v, p, 0), mmin = p > 2 ? v : 0;
+  int mid_hi = p > 2 ? (L - 2 * emin) / (p - 2) : 0;
+  double per_layer = fmin(c->dense, c->moe), best_t = INFINITY;
+  stage_split best = {0, 0, 0};
+  for (int mid = mmin; mid <= mid_hi; mid++) {
+    if (p > 2 && mid * per_layer > best_t) break;
+    int r = L - (p - 2) * mid, a = emin, b = r - emin;
+    if (b < a) break;
+    while (a < b) { /* the least f with first(f) >= last(r - f) */
+      int f = a + (b - a) / 2;
+      if (span_cost(c, 0, f) + c->first >= span_cost(c, L - (r - f), L) + c->last) b = f;
+      else a = f + 1;
+    }
+    for (int f = a > emin ? a - 1 : a; f <= a; f++) {
+      int l = r - f;
+      double t = fmax(span_cost(c, 0, f) + c->first, span_cost(c, L - l, L) + c->last);
+      if (p > 2)
+        t = fmax(t, fmax(span_cost(c, f, f + mid), span_cost(c, L - l - mid, L - l)));
+      if (t < best_t * (1 - 1e-12) || (t <= best_t * (1 + 1e-12) && f < best.first)) {
+        best_t = fmin(t, best_t);
+        best = (stage_split){f, mid, l};
+      }
+    }
+  }
+  WK_ASSERT(best.first > 0);
+  return best;
+}
+
+/* Refuses a split that leaves a stage (or, with VPP, a model chunk) empty, naming the values;
+ * vpp 0 (auto) is checked as 1, the candidates being filtered when they are tried. */
+static wk_errcode split_check(const work_job *j, wk_err *err) {
+  int L = j->model.layers, p = j->pp, v = j->vpp ? j->vpp : 1;
+  int f = j->pp_first, l = j->pp_last;
+  if (f < 0 || l < 0)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "pp-first-layers %d, pp-last-layers %d: layer counts must be positive", f,
+                      l);
+  if ((f || l) && p < 2)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "pp-first-layers %d, pp-last-layers %d need pp >= 2 (PP is %d)", f, l, p);
+  if (v > 1 && p < 2)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "vpp > 1 needs pp >= 2 (interleaving)");
+  if (L < p)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "layers < pp: %d layers cannot fill %d pipeline stages", L, p);
+  if (f || l) {
+    int mids = p - (f > 0) - (l > 0), rest = L - f - l;
+    if (f + l > L)
+      return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                        "pp-first-layers %d + pp-last-layers %d = %d exceed the model's %d "
+                        "layers",
+                        f, l, f + l, L);
+    if (!mids && rest)
+      return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                        "pp-first-layers %d + pp-last-layers %d = %d, but with PP 2 the two "
+                        "stages hold all %d layers",
+                        f, l, f + l, L);
+    if (mids && rest < mids)
+      return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                        "pp-first-layers %d + pp-last-layers %d leave %d layers for %d middle "
+                        "stages: a stage would be empty",
+                        f, l, rest, mids);
+    if (mids && rest % mids)
+      return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                        "pp-first-layers %d + pp-last-layers %d leave %d layers, which do not "
+                        "spread evenly over %d middle stages",
+                        f, l, rest, mids);
+  }
+  if (v == 1) return WK_OK;
+  stage_split sp;
+  if (split_fixed(j, v, &sp)) {
+    int stages[3] = {0, p > 2 ? 1 : 0, p - 1}; /* first, a middle one, last */
+    for (int k = 0; k < 3; k++) {
+      int d = stages[k], n = split_stage(&sp, p, d), need = split_min(v, p, d);
+      if (n < need)
+        return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                          "vpp %d leaves a model chunk empty: stage %d holds %d layers, needs "
+                          "%d (one per chunk but the embedding's and the output layer's)",
+                          v, d, n, need);
+    }
+  } else if (L < (p - 2) * v + 2 * split_min(v, p, 0)) {
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "layers < pp * vpp: %d layers cannot fill PP %d x VPP %d model chunks", L,
+                      p, v);
+  }
+  return WK_OK;
+}
+
 /* ---- checks ------------------------------------------------------------------------------ */
 wk_errcode work_train_check(const work_ctx *x, const work_job *j, wk_err *err) {
   const work_model *m = &j->model;
-  if (j->tp < 1 || j->pp < 1 || j->vpp < 1 || j->dp < 1 || j->cp < 1 || j->ep < 1)
+  if (j->tp < 1 || j->pp < 1 || j->vpp < 0 || j->dp < 1 || j->cp < 1 || j->ep < 1)
     return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "parallel sizes must be at least 1");
   if (j->seq < 1 || j->gbs < 1 || j->mbs < 0)
     return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "seq and gbs must be positive");
@@ -124,16 +296,8 @@ wk_errcode work_train_check(const work_ctx *x, const work_job *j, wk_err *err) {
   if (m->ffn_hidden % j->tp)
     return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "ffn-hidden %% tp != 0: %d over TP %d",
                       m->ffn_hidden, j->tp);
-  if (j->vpp == 1 && m->layers % j->pp)
-    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
-                      "layers %% pp != 0: %d layers cannot be split into %d pipeline stages",
-                      m->layers, j->pp);
-  if (m->layers % (j->pp * j->vpp))
-    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
-                      "layers %% (pp * vpp) != 0: %d layers over PP %d x VPP %d", m->layers,
-                      j->pp, j->vpp);
-  if (j->vpp > 1 && j->pp < 2)
-    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "vpp > 1 needs pp >= 2 (interleaving)");
+  wk_errcode src = split_check(j, err);
+  if (src) return src;
   if (!m->experts && j->ep > 1)
     return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "ep %d needs a model with experts", j->ep);
   if (m->experts && m->experts % j->ep)
@@ -182,6 +346,16 @@ typedef struct layer_cost {
   double attn_fwd, attn_bwd;  /* the attention core, which CP communication can hide behind */
   double tp, ep;              /* exposed TP (AR or AG+RS) and EP (all-to-all), per pass */
   double cp_fwd, cp_bwd;      /* exposed CP KV exchange, forward and backward */
+  double dp_f, dp_b;          /* exposed per-layer DP communication (ZeRO-2's gradient
+                                 reduce-scatter, ZeRO-3's parameter gathers), per micro-batch's
+                                 forward / backward (+ recompute) */
+  double ovl_f, ovl_b;        /* compute slowed by the CP and per-layer DP communication
+                                 overlapped with it, likewise */
+  double dpc_f, dpc_b;        /* that per-layer DP communication in full (hidden or not) */
+  double dpc_e;               /* of which the expert groups', both passes */
+  double dp_rs;               /* one gradient reduce-scatter of the layer (ZeRO >= 2) */
+  double pass_f, pass_b;      /* the layer's whole forward / backward (+ recompute) on a card
+                                 per micro-batch: compute, exposed TP/EP/CP/DP, slowdown */
   double flops_fwd, flops_rc; /* hardware FLOPs of the whole layer (all ranks) */
   double act, act_work;       /* bytes stored per micro-batch; working set while recomputing */
   double params_dense, params_expert; /* whole layer */
@@ -198,6 +372,20 @@ typedef struct step_env {
 
 static double gpeak(const hw_accel *a, work_dtype d) {
   return d == WORK_FP8 ? a->fp8_flops : d == WORK_FP16 ? a->fp16_flops : a->bf16_flops;
+}
+
+/* Communication of m seconds on its own stream beside compute of c seconds: the compute runs
+ * OVERLAP_SLOWDOWN times slower while the communication kernels run, and what the
+ * communication outlasts is exposed. Returns the slowdown (extra compute seconds); OUT
+ * *exposed. Together: max(m, c + m (1 - 1/s)). */
+static double overlap(double c, double m, double *exposed) {
+  double s = OVERLAP_SLOWDOWN;
+  if (m >= c * s) {
+    *exposed = m - c * s;
+    return c * (s - 1);
+  }
+  *exposed = 0;
+  return m * (1 - 1 / s);
 }
 
 static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err) {
@@ -296,8 +484,9 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
     if ((rc = work_coll(e->x, COLL_ALLGATHER, j->level, j->first_card, (uint32_t)j->tp, (uint32_t)j->cp, kv_bytes, &t_ag, err)) ||
         (rc = work_coll(e->x, COLL_REDUCESCATTER, j->level, j->first_card, (uint32_t)j->tp, (uint32_t)j->cp, kv_bytes, &t_rs, err)))
       return rc;
-    lc->cp_fwd = fmax(0, t_ag - lc->attn_fwd);
-    lc->cp_bwd = fmax(0, t_rs - lc->attn_bwd);
+    lc->ovl_f = overlap(lc->attn_fwd, t_ag, &lc->cp_fwd);
+    lc->ovl_b = overlap(lc->attn_bwd, t_rs, &lc->cp_bwd);
+    if (e->rc == WORK_RECOMPUTE_FULL) lc->ovl_b += lc->ovl_f; /* the recomputed forward's */
   }
 
   /* Activations stored per micro-batch (Korthikanti et al. 2022, Sec. 4: 34sbh + 5as^2b per
@@ -334,6 +523,8 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
 typedef struct step_detail {
   double *f, *b;
   double p2p;
+  double dp_tail; /* the step-level DP time after the pipeline: exposed, and the slowdown of
+                     the compute it hid behind */
 } step_detail;
 
 /* A DP-group collective of n ranks at `stride` from the job's first card: one group alone,
@@ -345,6 +536,73 @@ static wk_errcode dp_coll(work_ctx *x, const work_job *j, coll_op op, uint32_t s
     return work_coll(x, op, j->level, j->first_card, stride, n, bytes, time_s, err);
   return work_coll_groups(x, op, j->level, j->first_card, stride, n, (uint32_t)j->pp,
                           (uint32_t)(j->tp * j->cp * j->dp), bytes, time_s, err);
+}
+
+/* ZeRO-2 and -3 as they run (Rajbhandari et al. SC'20; PyTorch FSDP, Zhao et al. VLDB'23;
+ * Megatron-Core's custom FSDP): every micro-batch's backward reduce-scatters the layer's
+ * gradients over the sharding group as it produces them (a card keeps only its shard, so
+ * they cannot wait for the last micro-batch), and ZeRO-3 all-gathers the layer's parameters
+ * before its forward, its backward and (full recompute) its recomputed forward: one collective
+ * over the whole group each, with its own latency (coll times the (n - 1) ring steps or the
+ * tree's depth). A bounded prefetch (one layer ahead: the two gathered layers the memory
+ * counts) lets each hide behind a layer's compute, which it slows (overlap). Fills lc's dp_*,
+ * dpc_* and adds to ovl_*; then pass_f / pass_b. O(1) coll calls. */
+static wk_errcode zero_layer(const step_env *e, int moe, layer_cost *lc, wk_err *err) {
+  const work_job *j = e->j;
+  int full = e->rc == WORK_RECOMPUTE_FULL;
+  double c_f = lc->fwd + lc->tp + lc->ep + lc->cp_fwd;
+  double c_b = lc->bwd + lc->rc + (lc->tp + lc->ep) * (1 + full) + lc->cp_fwd * full + lc->cp_bwd;
+  if (j->zero >= 2 && (j->dp * j->cp > 1 || j->dp / j->ep > 1)) {
+    uint32_t t = (uint32_t)j->tp, ndp = (uint32_t)(j->dp * j->cp), nedp = (uint32_t)(j->dp / j->ep);
+    uint32_t estride = (uint32_t)(j->tp * j->cp * j->ep);
+    double gb = j->dtype == WORK_FP16 ? 2 : 4, pd = lc->params_dense / j->tp;
+    double pe = moe ? lc->params_expert / j->ep : 0, rs = 0, ag = 0, rs_e = 0, ag_e = 0;
+    wk_errcode rc;
+    if ((rc = dp_coll(e->x, j, COLL_REDUCESCATTER, t, ndp, pd * gb, &rs, err)) ||
+        (pe > 0 && (rc = dp_coll(e->x, j, COLL_REDUCESCATTER, estride, nedp, pe * gb, &rs_e, err))))
+      return rc;
+    if (j->zero >= 3 &&
+        ((rc = dp_coll(e->x, j, COLL_ALLGATHER, t, ndp, pd * 2, &ag, err)) ||
+         (pe > 0 && (rc = dp_coll(e->x, j, COLL_ALLGATHER, estride, nedp, pe * 2, &ag_e, err)))))
+      return rc;
+    lc->dp_rs = rs + rs_e;
+    lc->dpc_f = ag + ag_e;
+    lc->dpc_b = (ag + ag_e) * (1 + full) + rs + rs_e;
+    lc->dpc_e = ag_e * (2 + full) + rs_e;
+    if (j->overlap_dp) {
+      lc->ovl_f += overlap(c_f, lc->dpc_f, &lc->dp_f);
+      lc->ovl_b += overlap(c_b, lc->dpc_b, &lc->dp_b);
+    } else { /* each collective before (gathers) or after (gradients) its layer */
+      lc->dp_f = lc->dpc_f;
+      lc->dp_b = lc->dpc_b;
+    }
+  }
+  lc->pass_f = c_f + lc->dp_f + lc->ovl_f;
+  lc->pass_b = c_b + lc->dp_b + lc->ovl_b;
+  return WK_OK;
+}
+
+/* The pipeline's compute span, p devices and m micro-batches, device d taking f[d] + b[d]
+ * per micro-batch (its chunks together) and cf[d] + cb[d] for its slowest chunk: the slowest
+ * path over bottleneck devices k, each running its m micro-batches back to back after the
+ * first chunk-forwards of devices before it (fill) and before their last chunk-backwards
+ * (drain), plus what k waits for its first backward (its warm-up forwards, p - k of them,
+ * against the round trip R_k through the devices after it) and after its last forward (its
+ * remaining backwards against the same round trip). Equal devices: m (f + b) + (p - 1) (cf
+ * + cb), the (p - 1) / (v m) bubble of Narayanan et al. (SC'21); a slow first device hides the
+ * others' fill and drain, as the schedule simulation shows (test_uneven_stages). O(p). */
+static double pipe_time(int p, double m, const double *f, const double *b, const double *cf,
+                        const double *cb) {
+  double total = 0, before = 0, t = 0;
+  for (int k = 0; k < p; k++) total += cf[k] + cb[k];
+  for (int k = 0; k < p; k++) {
+    double after = total - before - cf[k] - cb[k]; /* the round trip R_k */
+    double wait = fmax(0, cf[k] + after - (p - k) * cf[k]) +
+                  fmax(0, after + cb[k] - (p - k) * cb[k]);
+    t = fmax(t, m * (f[k] + b[k]) + before + wait);
+    before += cf[k] + cb[k];
+  }
+  return t;
 }
 
 static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, step_detail *det,
@@ -363,8 +621,8 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
   layer_cost ld, lm;
   memset(&lm, 0, sizeof lm);
   wk_errcode rc;
-  if ((rc = layer(&e, 0, &ld, err))) return rc;
-  if (nmoe && (rc = layer(&e, 1, &lm, err))) return rc;
+  if ((rc = layer(&e, 0, &ld, err)) || (rc = zero_layer(&e, 0, &ld, err))) return rc;
+  if (nmoe && ((rc = layer(&e, 1, &lm, err)) || (rc = zero_layer(&e, 1, &lm, err)))) return rc;
   int full = j->recompute == WORK_RECOMPUTE_FULL;
   double h = m->hidden, V = m->vocab, b = j->mbs, T = b * j->seq / j->cp;
   int sp = j->seq_par && t > 1;
@@ -379,63 +637,115 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
                                (uint32_t)t, sp ? T * h * 2 : T * 4 * 3, &out_tp, err)))
     return rc;
 
-  /* Per device: layers it holds (chunk c of L/(p v) layers sits on device c % p). */
-  int per_chunk = m->layers / (p * v);
-  double dmax = 0, dsum = 0, comp_sum = 0, tp_sum = 0, ep_sum = 0, cp_sum = 0;
+  /* ZeRO-2/3: the embedding and the output layer are sharded units too (V h / t parameters
+   * each), their collectives beside the lookup and the logits (zero_layer's rule). */
+  uint32_t ndp = (uint32_t)(j->dp * j->cp), nedp = (uint32_t)(j->dp / j->ep);
+  double gb = j->dtype == WORK_FP16 ? 2 : 4;
+  double ends_dp[2] = {0, 0}, ends_ovl[2] = {0, 0}, ends_comm = 0; /* [0] embedding, [1] output */
+  if (j->zero >= 2 && ndp > 1) {
+    double pv = V * h / t, rs, ag = 0;
+    if ((rc = dp_coll(x, j, COLL_REDUCESCATTER, (uint32_t)t, ndp, pv * gb, &rs, err)) ||
+        (j->zero >= 3 && (rc = dp_coll(x, j, COLL_ALLGATHER, (uint32_t)t, ndp, pv * 2, &ag, err))))
+      return rc;
+    double *fb[2][2] = {{&emb_f, &emb_b}, {&out_f, &out_b}};
+    int units = p > 1 || !m->tied_embeddings ? 2 : 1; /* tied on one stage: one unit */
+    for (int u = 0; u < units; u++) {
+      double of = 0, ob = 0, xf = ag, xb = ag * (1 + full) + rs; /* no overlap: all exposed */
+      if (j->overlap_dp) {
+        of = overlap(*fb[u][0], ag, &xf);
+        ob = overlap(*fb[u][1], ag * (1 + full) + rs, &xb);
+      }
+      *fb[u][0] += xf + of;
+      *fb[u][1] += xb + ob;
+      ends_dp[u] = xf + xb;
+      ends_ovl[u] = of + ob;
+    }
+    ends_comm = units * (ag * (2 + full) + rs);
+  }
+
+  /* Layers per stage: given, equal, or balanced on the time of one micro-batch through each
+   * stage (its layers with their exposed TP/EP/CP, plus the embedding or the output layer). */
+  stage_split split;
+  if (!split_fixed(j, v, &split)) {
+    split_cost sc = {m->layers, has_moe ? m->dense_layers : m->layers, ld.pass_f + ld.pass_b,
+                     lm.pass_f + lm.pass_b, emb_f + emb_b, out_f + out_b + 2 * out_tp};
+    split = split_balance(&sc, p, v);
+  }
+
+  /* Virtual stage s = chunk * p + device holds the next layers in order (chunk c of device d
+   * feeds chunk c of device d + 1; the last device's chunk c feeds device 0's chunk c + 1);
+   * O(1) per chunk, not O(layers): the planner times many layouts of deep models. */
+  int nd_dev[MAX_PP], nm_dev[MAX_PP];
+  double cf_max[MAX_PP], cb_max[MAX_PP]; /* each device's slowest chunk, forward / backward */
+  double dev_f[MAX_PP], dev_b[MAX_PP];   /* each device's forward / backward per micro-batch */
+  memset(nd_dev, 0, sizeof nd_dev[0] * (size_t)p);
+  memset(nm_dev, 0, sizeof nm_dev[0] * (size_t)p);
+  memset(cf_max, 0, sizeof cf_max[0] * (size_t)p);
+  memset(cb_max, 0, sizeof cb_max[0] * (size_t)p);
+  for (int ch = 0, lo = 0; ch < p * v; ch++) {
+    int d = ch % p, n = split_chunk(split_stage(&split, p, d), v, p, d, ch / p), hi = lo + n;
+    int first_moe = m->dense_layers > lo ? m->dense_layers : lo;
+    int cm = has_moe && first_moe < hi ? hi - first_moe : 0, cd = n - cm;
+    lo = hi;
+    nd_dev[d] += cd;
+    nm_dev[d] += cm;
+    double cf = cd * ld.pass_f + cm * lm.pass_f, cb = cd * ld.pass_b + cm * lm.pass_b;
+    if (ch == 0) {
+      cf += emb_f;
+      cb += emb_b;
+    }
+    if (ch == p * v - 1) {
+      cf += out_f + out_tp;
+      cb += out_b + out_tp;
+    }
+    if (det) {
+      det->f[ch] = cf;
+      det->b[ch] = cb;
+    }
+    if (cf + cb > cf_max[d] + cb_max[d]) cf_max[d] = cf, cb_max[d] = cb;
+  }
+
+  double dmax = 0, dsum = 0, comp_sum = 0, tp_sum = 0, ep_sum = 0, cp_sum = 0, dpl_sum = 0;
+  double ovl_sum = 0;
   double mem_best = -1;
   double df0 = 0, db0 = 0, params_card0 = 0, exp_card0 = 0, params_card_max = 0;
   work_memory memw = {0};
   for (int i = 0; i < p; i++) {
-    int nd = 0, nm = 0;
-    for (int ch = i; ch < p * v; ch += p) {
-      /* layers [lo, hi) of this chunk; those from dense_layers on are MoE. O(1), not
-       * O(layers): the planner times many layouts of deep models. */
-      int lo = ch * per_chunk, hi = lo + per_chunk;
-      int first_moe = m->dense_layers > lo ? m->dense_layers : lo;
-      int cm = has_moe && first_moe < hi ? hi - first_moe : 0, cd = per_chunk - cm;
-      nd += cd;
-      nm += cm;
-      if (det) { /* the device totals below, split by chunk */
-        double cf = cd * (ld.fwd + ld.tp + ld.cp_fwd) + cm * (lm.fwd + lm.tp + lm.ep + lm.cp_fwd);
-        double cb =
-            cd * (ld.bwd + ld.rc + ld.tp * (1 + full) + ld.cp_fwd * full + ld.cp_bwd) +
-            cm * (lm.bwd + lm.rc + (lm.tp + lm.ep) * (1 + full) + lm.cp_fwd * full + lm.cp_bwd);
-        if (ch == 0) {
-          cf += emb_f;
-          cb += emb_b;
-        }
-        if (ch == p * v - 1) {
-          cf += out_f + out_tp;
-          cb += out_b + out_tp;
-        }
-        det->f[ch] = cf;
-        det->b[ch] = cb;
-      }
-    }
+    int nd = nd_dev[i], nm = nm_dev[i];
     double comp = nd * (ld.fwd + ld.bwd + ld.rc) + nm * (lm.fwd + lm.bwd + lm.rc);
     double tpc = (nd * ld.tp + nm * lm.tp) * (2 + full);
     double epc = nm * lm.ep * (2 + full);
     double cpc = nd * (ld.cp_fwd * (1 + full) + ld.cp_bwd) + nm * (lm.cp_fwd * (1 + full) + lm.cp_bwd);
-    double df = nd * (ld.fwd + ld.tp + ld.cp_fwd) + nm * (lm.fwd + lm.tp + lm.ep + lm.cp_fwd);
+    double dplc = nd * (ld.dp_f + ld.dp_b) + nm * (lm.dp_f + lm.dp_b);
+    double ovlc = nd * (ld.ovl_f + ld.ovl_b) + nm * (lm.ovl_f + lm.ovl_b);
+    double df = nd * ld.pass_f + nm * lm.pass_f;
     double pdense = nd * ld.params_dense + nm * lm.params_dense, pexp = nm * lm.params_expert;
     if (i == 0) {
-      comp += emb_f + emb_b;
+      comp += emb_f + emb_b - ends_dp[0] - ends_ovl[0];
+      dplc += ends_dp[0];
+      ovlc += ends_ovl[0];
       df += emb_f;
       pdense += V * h;
     }
     if (i == p - 1) {
-      comp += out_f + out_b;
+      comp += out_f + out_b - ends_dp[1] - ends_ovl[1];
+      dplc += ends_dp[1];
+      ovlc += ends_ovl[1];
       tpc += 2 * out_tp;
       df += out_f + out_tp;
       if (p > 1 || !m->tied_embeddings) pdense += V * h;
     }
-    double dtot = comp + tpc + epc + cpc, db = dtot - df;
+    double dtot = comp + tpc + epc + cpc + dplc + ovlc, db = dtot - df;
+    dev_f[i] = df;
+    dev_b[i] = db;
     if (dtot > dmax) dmax = dtot;
     dsum += dtot;
     comp_sum += comp;
     tp_sum += tpc;
     ep_sum += epc;
     cp_sum += cpc;
+    dpl_sum += dplc;
+    ovl_sum += ovlc;
     double pcard = pdense / t + pexp / j->ep;
     if (i == 0) {
       df0 = df;
@@ -495,70 +805,68 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
     pp_exposed = 2 * (t_p2p + t_regather) * (mm * v + p - 1);
     if (det) det->p2p = t_p2p + t_regather;
   }
-  double t_pipe = mm * dmax + (p - 1) * davg / v + pp_exposed;
+  double t_pipe = pipe_time(p, mm, dev_f, dev_b, cf_max, cb_max) + pp_exposed;
 
-  /* Data parallelism: gradients reduced (all-reduce, or reduce-scatter with a distributed
-   * optimizer) in buckets as the last micro-batch's backward produces them, parameters
-   * all-gathered during the next forward; only what outlasts that window is exposed, and never
-   * less than the last bucket. ZeRO-3 gathers weights every micro-batch. Device 0 finishes
-   * last, so its window is the one that counts. */
-  double dp_exposed = 0;
-  uint32_t ndp = (uint32_t)(j->dp * j->cp), nedp = (uint32_t)(j->dp / j->ep);
-  double gb = j->dtype == WORK_FP16 ? 2 : 4;
+  /* Data parallelism, step level: ZeRO 0/1 reduce gradients (all-reduce, or reduce-scatter
+   * with a distributed optimizer) in buckets as the last micro-batch's backward produces them
+   * (ZeRO >= 2 reduced them per layer in every micro-batch: only the last layer's, on device
+   * 0, outlasts the backward); ZeRO 1/2 all-gather the updated parameters during the next
+   * forward (ZeRO-3 gathers them per layer). Overlapped, only what outlasts that window is
+   * exposed, never less than the last bucket, and the window's compute is slowed (overlap).
+   * Device 0 finishes last, so its window is the one that counts. */
+  double dp_exposed = 0, dp_slow = 0;
   if (ndp > 1 || nedp > 1) {
     double t_g = 0, t_p = 0, tt, e_g = 0, e_p = 0; /* e_: the expert groups' part */
+    uint32_t estride = (uint32_t)(t * j->cp * j->ep);
     coll_op gop = j->zero ? COLL_REDUCESCATTER : COLL_ALLREDUCE;
-    if ((rc = dp_coll(x, j, gop, (uint32_t)t, ndp, params_card0 * gb, &tt, err)))
-      return rc;
-    t_g += tt;
-    if (exp_card0 > 0) {
-      if ((rc = dp_coll(x, j, gop, (uint32_t)(t * j->cp * j->ep), nedp, exp_card0 * gb, &tt, err)))
+    if (j->zero < 2) {
+      if ((rc = dp_coll(x, j, gop, (uint32_t)t, ndp, params_card0 * gb, &t_g, err)) ||
+          (exp_card0 > 0 && (rc = dp_coll(x, j, gop, estride, nedp, exp_card0 * gb, &e_g, err))))
         return rc;
-      t_g += tt;
-      e_g = tt;
+      t_g += e_g;
     }
-    if (j->zero) {
-      if ((rc = dp_coll(x, j, COLL_ALLGATHER, (uint32_t)t, ndp, params_card0 * 2, &tt, err)))
+    if (j->zero == 1 || j->zero == 2) {
+      if ((rc = dp_coll(x, j, COLL_ALLGATHER, (uint32_t)t, ndp, params_card0 * 2, &t_p, err)) ||
+          (exp_card0 > 0 &&
+           (rc = dp_coll(x, j, COLL_ALLGATHER, estride, nedp, exp_card0 * 2, &e_p, err))))
         return rc;
-      t_p += tt;
-      if (exp_card0 > 0) {
-        if ((rc = dp_coll(x, j, COLL_ALLGATHER, (uint32_t)(t * j->cp * j->ep), nedp,
-                          exp_card0 * 2, &tt, err)))
-          return rc;
-        t_p += tt;
-        e_p = tt;
-      }
+      t_p += e_p;
     }
+    /* ZeRO >= 2: device 0's first layer reduces its gradients after everything else */
+    double tail = j->zero >= 2 ? (nd_dev[0] ? ld.dp_rs : lm.dp_rs) : 0;
     double last = fmin(1.0, DP_BUCKET_PARAMS / fmax(1.0, params_card0 + exp_card0));
     if (!j->overlap_dp) {
-      dp_exposed = t_g + t_p + (j->zero >= 3 ? mm * (2 + full) * t_p : 0);
-    } else if (j->zero >= 3) {
-      double per_micro = (2 + full) * t_p; /* gathers in forward, backward (and recompute) */
-      dp_exposed = mm * fmax(0, per_micro - (df0 + db0)) + fmax(t_g - db0, t_g * last);
+      dp_exposed = t_g + t_p + tail;
     } else {
-      dp_exposed = fmax(t_g - db0, t_g * last) + (j->zero ? fmax(t_p - df0, t_p * last) : 0);
+      double xg, xp;
+      dp_slow = overlap(db0, t_g * (1 - last), &xg) + overlap(df0, t_p * (1 - last), &xp);
+      dp_exposed = (t_g + t_p) * last + xg + xp + tail;
     }
-    /* the replay's view: dense and expert gradients as two phases, the exposed time split
-     * in proportion to each one's share of the traffic time */
-    double gathers = j->zero >= 3 ? 1 + mm * (2 + full) : 1;
-    double dp_total = t_g + gathers * t_p, edp_total = e_g + gathers * e_p;
+    /* the replay's view: dense and expert DP communication as two phases (all of it, per
+     * layer and per step, on device 0), the exposed time split in proportion to each one's
+     * share of the traffic time */
+    tt = nd_dev[0] * (ld.dpc_f + ld.dpc_b) + nm_dev[0] * (lm.dpc_f + lm.dpc_b) + ends_comm;
+    double dp_total = t_g + t_p + mm * tt + tail, edp_total = e_g + e_p + mm * nm_dev[0] * lm.dpc_e;
+    double exposed = dp_exposed + mm * dpl_sum / p;
     double share = dp_total > 0 ? (dp_total - edp_total) / dp_total : 0;
     work_phase_add(r->phases, &r->nphases, "dp", WORK_PAT_RING, (uint32_t)t, ndp,
-                   dp_total - edp_total, dp_exposed * share);
-    work_phase_add(r->phases, &r->nphases, "edp", WORK_PAT_RING, (uint32_t)(t * j->cp * j->ep),
-                   nedp, edp_total, dp_exposed * (1 - share));
+                   dp_total - edp_total, exposed * share);
+    work_phase_add(r->phases, &r->nphases, "edp", WORK_PAT_RING, estride, nedp, edp_total,
+                   exposed * (1 - share));
   }
   double shard = j->zero ? (double)j->dp * j->cp : 1;
   double t_opt = work_mem_time(a, params_card_max / shard * ADAM_BYTES_PER_PARAM);
 
-  r->step_time_s = t_pipe + dp_exposed + t_opt;
+  r->step_time_s = t_pipe + dp_exposed + dp_slow + t_opt;
+  if (det) det->dp_tail = dp_exposed + dp_slow;
   r->b.compute = mm * comp_sum / p;
   r->b.tp = mm * tp_sum / p;
   r->b.ep = mm * ep_sum / p;
   r->b.cp = mm * cp_sum / p;
   r->b.pp = pp_exposed;
   r->b.bubble = t_pipe - pp_exposed - mm * davg;
-  r->b.dp = dp_exposed;
+  r->b.dp = dp_exposed + mm * dpl_sum / p;
+  r->b.overlap = dp_slow + mm * ovl_sum / p;
   r->b.optimizer = t_opt;
   /* rank order tp fastest, then cp, dp, pp (Megatron's): TP groups are consecutive ranks, CP
    * groups at stride tp, EP groups at stride tp cp, pipeline neighbours tp cp dp apart */
@@ -587,39 +895,74 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
   r->fits = memw.total <= a->hbm_bytes;
   r->mbs = j->mbs;
   r->vpp = v;
+  r->layers_first = split.first;
+  r->layers_mid = split.mid;
+  r->layers_last = split.last;
   r->microbatches = nmicro;
   r->recompute = j->recompute;
   r->colls_timed = work_coll_misses(x) - misses0;
   return WK_OK;
 }
 
+/* The VPP candidates for a job with vpp 0, ascending (see work_train_step's contract); at
+ * most WORK_MAX_AUTO_VPP of them. Returns how many. O(sqrt n) candidates, O(n) to list. */
+static int vpp_candidates(const work_job *j, int *out) {
+  int L = j->model.layers, p = j->pp, n = 0;
+  if (p < 2) {
+    out[0] = 1;
+    return 1;
+  }
+  stage_split sp = {0, 0, 0};
+  int even = !j->pp_first && !j->pp_last && L % p == 0, most;
+  if (even) most = L / p;
+  else if (split_fixed(j, 1, &sp)) most = sp.first > sp.last ? sp.first : sp.last;
+  else most = (L + p - 1) / p;
+  if (!even && sp.mid > most) most = sp.mid;
+  for (int v = 1; v <= most && v <= WORK_MAX_AUTO_VPP; v++) {
+    /* even: v divides the stage; else the least v giving each chunk ceil(most / v) layers
+     * (a larger v with the same chunk size only adds p2p hops) */
+    int ok = even ? most % v == 0 : v == 1 || (most + v - 1) / v < (most + v - 2) / (v - 1);
+    if (ok) out[n++] = v;
+  }
+  return n;
+}
+
 wk_errcode work_train_step(work_ctx *x, const work_job *j, work_result *out, wk_err *err) {
   wk_errcode rc = work_train_check(x, j, err);
   if (rc) return rc;
-  if (j->mbs && j->recompute != WORK_RECOMPUTE_AUTO) return step_fixed(x, j, out, NULL, err);
-  /* Try every micro-batch that divides the per-replica batch (and keeps the interleaved
-   * schedule's micro-batch count a multiple of PP) and every recompute mode. */
+  if (j->mbs && j->vpp && j->recompute != WORK_RECOMPUTE_AUTO)
+    return step_fixed(x, j, out, NULL, err);
+  /* Try every VPP candidate, every micro-batch that divides the per-replica batch (and keeps
+   * the interleaved schedule's micro-batch count a multiple of PP) and every recompute mode. */
   int per_replica = j->gbs / j->dp, found = 0, best_fits = 0;
+  int vs[WORK_MAX_AUTO_VPP], nv = 1;
+  if (j->vpp) vs[0] = j->vpp;
+  else nv = vpp_candidates(j, vs);
   uint64_t misses0 = work_coll_misses(x);
   work_result best, cur;
   memset(&best, 0, sizeof best);
-  for (int b = 1; b <= per_replica && b <= 64; b++) {
-    if (j->mbs && b != j->mbs) continue;
-    if (per_replica % b) continue;
-    if (j->vpp > 1 && (per_replica / b) % j->pp) continue;
-    for (int r = WORK_RECOMPUTE_NONE; r <= WORK_RECOMPUTE_FULL; r++) {
-      if (j->recompute != WORK_RECOMPUTE_AUTO && r != (int)j->recompute) continue;
-      work_job k = *j;
-      k.mbs = b;
-      k.recompute = (work_recompute)r;
-      if ((rc = step_fixed(x, &k, &cur, NULL, err))) return rc;
-      int better = !found || (cur.fits && !best_fits) ||
-                   (cur.fits == best_fits &&
-                    (cur.fits ? cur.step_time_s < best.step_time_s : cur.mem.total < best.mem.total));
-      if (better) {
-        best = cur;
-        best_fits = cur.fits;
-        found = 1;
+  for (int iv = 0; iv < nv; iv++) {
+    work_job k = *j;
+    k.vpp = vs[iv];
+    wk_err e2;
+    if (!j->vpp && split_check(&k, &e2)) continue; /* a chunk would be empty */
+    for (int b = 1; b <= per_replica && b <= 64; b++) {
+      if (j->mbs && b != j->mbs) continue;
+      if (per_replica % b) continue;
+      if (k.vpp > 1 && (per_replica / b) % j->pp) continue;
+      for (int r = WORK_RECOMPUTE_NONE; r <= WORK_RECOMPUTE_FULL; r++) {
+        if (j->recompute != WORK_RECOMPUTE_AUTO && r != (int)j->recompute) continue;
+        k.mbs = b;
+        k.recompute = (work_recompute)r;
+        if ((rc = step_fixed(x, &k, &cur, NULL, err))) return rc;
+        int better = !found || (cur.fits && !best_fits) ||
+                     (cur.fits == best_fits && (cur.fits ? cur.step_time_s < best.step_time_s
+                                                         : cur.mem.total < best.mem.total));
+        if (better) {
+          best = cur;
+          best_fits = cur.fits;
+          found = 1;
+        }
       }
     }
   }
@@ -825,6 +1168,10 @@ int work_train_timeline(work_ctx *x, const work_job *j, const work_result *r, FI
   k.mbs = r->mbs;
   k.recompute = r->recompute;
   k.vpp = r->vpp;
+  if (k.pp > 1) { /* the split as resolved (an automatic one is given explicitly) */
+    k.pp_first = r->layers_first;
+    k.pp_last = r->layers_last;
+  }
   wk_err err;
   if (work_train_check(x, &k, &err)) return -1;
   int p = k.pp, v = k.vpp, m = r->microbatches, rc = -1;
@@ -858,10 +1205,10 @@ int work_train_timeline(work_ctx *x, const work_job *j, const work_result *r, FI
   for (int d = 0; d < p; d++) {
     tl_flush(&w, &w.tr[d]);
     double t = end;
-    if (rr.b.dp > 0) {
-      tl_begin(&w, "DP grad reduce (exposed)", "dp", t, t + rr.b.dp, d);
+    if (det.dp_tail > 0) {
+      tl_begin(&w, "DP grad reduce (exposed)", "dp", t, t + det.dp_tail, d);
       fprintf(f, "}}");
-      t += rr.b.dp;
+      t += det.dp_tail;
     }
     tl_begin(&w, "optimizer", "optimizer", t, t + rr.b.optimizer, d);
     fprintf(f, "}}");

@@ -123,27 +123,9 @@ wk_errcode work_valid_run(const work_valid_row *row, double *predicted, work_res
   j.seq_par = row->recompute_full ? 0 : 1;
   j.recompute = row->recompute_full ? WORK_RECOMPUTE_FULL : WORK_RECOMPUTE_SELECTIVE;
   j.mbs = 0; /* the fastest that fits, as Megatron's authors tuned it */
+  j.vpp = row->vpp; /* A: 0, the fastest of the divisors of layers/pp (equal chunks) */
   work_result best;
-  int found = 0;
-  int vmax = row->vpp ? row->vpp : row->layers / row->pp;
-  for (int v = row->vpp ? row->vpp : 1; v <= vmax; v++) {
-    if ((row->layers / row->pp) % v || (v > 1 && row->pp < 2)) continue;
-    j.vpp = v;
-    work_result cur;
-    wk_err e2;
-    rc = work_train_step(x, &j, &cur, &e2);
-    if (rc == WK_EVALUE && !row->vpp) continue; /* no micro-batch count fits this VPP */
-    if (rc) {
-      if (err) *err = e2;
-      goto out;
-    }
-    if (!found || (cur.fits && (!best.fits || cur.step_time_s < best.step_time_s))) best = cur;
-    found = 1;
-  }
-  if (!found) {
-    rc = wk_err_set(err, WK_EVALUE, NULL, 0, 0, "row %s: no valid layout", row->label);
-    goto out;
-  }
+  if ((rc = work_train_step(x, &j, &best, err))) goto out;
   if (res) *res = best;
   *predicted = row->section == 'A' ? eq3_flops(row) / (best.step_time_s * row->gpus) / 1e12
                                    : best.step_time_s;

@@ -77,7 +77,13 @@ int work_dtype_parse(const char *s, work_dtype *out);
 typedef struct work_job {
   work_model model;
   int seq, gbs;
-  int tp, pp, vpp, dp, cp, ep; /* vpp = virtual stages per device (1 = plain 1F1B) */
+  int tp, pp, vpp, dp, cp, ep; /* vpp = virtual stages per device (1 = plain 1F1B; 0 = the
+                                  fastest that fits, see work_train_step) */
+  int pp_first, pp_last; /* layers on the first / last pipeline stage, the rest spread evenly
+                            over the middle stages (Megatron-Core's --decoder-first/last-
+                            pipeline-num-layers); 0 = not given. Neither given and layers %
+                            (pp * vpp) != 0: a split balancing compute, embedding and output
+                            layer is chosen (work_train_step) */
   int mbs;                     /* micro-batch size; 0 = the fastest that fits */
   work_recompute recompute;
   int zero;        /* 0 none, 1 distributed optimizer (ZeRO-1), 2 + gradients, 3 + weights */
@@ -98,10 +104,12 @@ typedef struct work_job {
   uint32_t first_card; /* the job's cards are [first_card, first_card + cards), packed */
 } work_job;
 
-/* Sets defaults: vpp 1, cp 1, ep 1, dp 1, mbs 0 (auto), recompute AUTO, zero 1, seq_par 1,
- * overlap_dp 1, bf16, flash attention, level 0, dp_contention 0. */
+/* Sets defaults: vpp 0 (auto), pp_first/pp_last 0 (even, or balanced when layers do not
+ * divide), cp 1, ep 1, dp 1, mbs 0 (auto), recompute AUTO, zero 1, seq_par 1, overlap_dp 1,
+ * bf16, flash attention, level 0, dp_contention 0. */
 void work_job_init(work_job *j);
 uint32_t work_job_cards(const work_job *j); /* tp * pp * dp * cp */
+#define WORK_MAX_AUTO_VPP 64 /* the largest VPP tried when it is chosen */
 
 /* One kind of communication of a job's iteration, as the replay lays it on the fabric: the
  * ranks that talk (rank r is the job's r-th card), how, and how long it takes per iteration
@@ -126,6 +134,8 @@ typedef struct work_breakdown { /* seconds per step, on the critical path */
   double compute;   /* forward + backward (+ recompute) kernels, incl. memory-bound ops */
   double tp, pp, dp, ep, cp; /* exposed communication */
   double bubble;    /* pipeline fill and drain */
+  double overlap;   /* compute slowed by the communication kernels running beside it (the
+                       hidden DP, ZeRO and CP communication) */
   double optimizer; /* optimizer step (memory-bound) */
 } work_breakdown;
 
@@ -144,11 +154,17 @@ typedef struct work_result {
   work_memory mem;
   work_breakdown b;
   int mbs, vpp, microbatches; /* as resolved */
+  int layers_first, layers_mid, layers_last; /* per pipeline stage, as resolved: stage 0, each
+                                                of stages 1 .. pp-2, stage pp-1 (pp 1: all
+                                                three the model's layers; pp 2: mid 0) */
   work_recompute recompute;
   uint64_t colls_timed;    /* coll_time calls made (cache misses) for this result */
   work_phase phases[WORK_MAX_PHASES]; /* the communication of one step, by kind (replay) */
   int nphases;
 } work_result;
+
+/* Layers on pipeline stage d (0 <= d < pp) of a result: layers_first, _mid or _last. */
+int work_stage_layers(const work_result *r, int pp, int d);
 
 /* Times collectives of one cluster and caches them by (op, ranks, placement stride, first
  * card, bytes, level): identical layouts in a planner sweep cost one coll_time each. The
@@ -158,14 +174,25 @@ work_ctx *work_ctx_new(const hw_cluster *c);
 void work_ctx_free(work_ctx *x); /* NULL is a no-op */
 const hw_cluster *work_ctx_cluster(const work_ctx *x);
 
-/* Checks a job against its model and the cluster: heads % tp, kv_heads % tp, layers % (pp *
- * vpp), experts % ep, (dp * cp) % ep, gbs % (mbs * dp), seq % (2 * cp), cards within the
- * cluster. The message names the constraint. */
+/* Checks a job against its model and the cluster: heads % tp, kv_heads % tp, the pipeline
+ * split (every stage holds a layer; pp_first + pp_last within the layers and the rest a
+ * multiple of the middle stages; with vpp > 1 every model chunk holds a layer, except that
+ * the first stage's first chunk (beside the embedding) and the last stage's last chunk (beside
+ * the output layer) may hold none), experts % ep, (dp * cp) % ep, gbs % (mbs * dp), seq %
+ * (2 * cp), cards within the cluster. The message names the constraint and the values. */
 wk_errcode work_train_check(const work_ctx *x, const work_job *j, wk_err *err);
 
-/* One training step. mbs 0 or recompute AUTO: every choice is tried and the fastest that fits
- * is returned (if none fits, the one needing least memory, with fits = 0). Cost: a few dozen
- * coll_time calls on a cold cache, O(1) on a warm one; O(pp) arithmetic. */
+/* One training step. mbs 0, vpp 0 or recompute AUTO: every choice is tried and the fastest
+ * that fits is returned (if none fits, the one needing least memory, with fits = 0). VPP
+ * candidates: with equal stages the divisors of layers/pp (Megatron's interleaving needs
+ * equal chunks), else ceil(n/k) for n the most layers a stage holds (chunks as even as the
+ * layers allow); at most WORK_MAX_AUTO_VPP. Uneven stages (pp_first/pp_last given, or layers %
+ * (pp * vpp) != 0): a stage's layers are spread over its chunks as evenly as they go, the
+ * spare chunk slot on the first stage beside the embedding and on the last beside the output
+ * layer (Llama 3's layout); the automatic split minimises the slowest stage's time per
+ * micro-batch, ties going to fewer layers on the first stage (it holds the most micro-batches
+ * in flight). Cost: a few dozen coll_time calls on a cold cache, O(1) on a warm one; O(pp
+ * vpp) arithmetic per choice, O(layers / pp * log layers) more for an automatic split. */
 wk_errcode work_train_step(work_ctx *x, const work_job *j, work_result *out, wk_err *err);
 
 /* Writes the advice for a job that does not fit: by how much, and what to raise. */
@@ -192,7 +219,7 @@ typedef struct work_plan_opts {
 } work_plan_opts;
 
 typedef struct work_plan_entry {
-  work_job job; /* resolved: mbs, recompute set */
+  work_job job; /* resolved: mbs, recompute, vpp (and an uneven split) set */
   work_result res;
 } work_plan_entry;
 
@@ -200,13 +227,25 @@ typedef struct work_plan_stats {
   uint64_t enumerated; /* layouts generated (valid divisibility) */
   uint64_t evaluated;  /* layouts timed */
   uint64_t fitting;    /* that fit in memory */
+  int have_unfit;      /* unfit is set: some layout faster than the best does not fit */
+  work_plan_entry unfit; /* of those, the one needing least memory (it lost on memory) */
 } work_plan_stats;
 
-/* Enumerates TP, PP, VPP, DP, CP, EP, micro-batch, recompute and ZeRO over the cards, drops
- * those that do not fit, and writes the opts->top fastest to out[] (ascending step time).
+/* Enumerates TP, PP (uneven stages too), DP, CP, EP, micro-batch, recompute and ZeRO over the
+ * cards, VPP chosen for each as work_train_step does, drops those that do not fit, and writes
+ * the opts->top fastest to out[] (ascending step time; each job as resolved: vpp, and pp_first
+ * / pp_last when the stages are unequal).
  * OUT *nout, *stats. Error if nothing fits (the message says what was closest). */
 wk_errcode work_plan(work_ctx *x, const work_model *m, const work_plan_opts *o,
                      work_plan_entry *out, int *nout, work_plan_stats *stats, wk_err *err);
+
+/* One line on why `other` lost to `best` (both from work_plan): the time it gives away and
+ * the parts of the step that make it up, largest first (exposed TP/PP/DP/EP/CP, bubble,
+ * compute, overlap slowdown, optimizer), with the layout difference behind the largest (VPP,
+ * micro-batch, ZeRO, recompute, ...); or, for a layout that does not fit, the time it would
+ * save and the memory it lacks. Returns buf. */
+const char *work_plan_explain(const work_plan_entry *best, const work_plan_entry *other,
+                              char *buf, size_t n);
 
 /* ---- AI-for-science jobs ------------------------------------------------------------------ */
 typedef struct work_sci_result {
