@@ -202,8 +202,11 @@ static void rule_item(yctx *y, yaml_node_t *nd) {
   r.line = (int)nd->start_mark.line + 1;
   r.col = (int)nd->start_mark.column + 1;
   int have_kind = 0;
-  unsigned kinds_given = 0; /* bit k: a parameter of workload kind k was given */
-  yaml_node_t *kind_node = nd;
+  /* each parameter given, with its kind, to check against the workload once it is known */
+  const char *pkey[32];
+  yaml_node_t *pnode[32];
+  wl_kind pkind[32];
+  int np = 0;
   for (yaml_node_pair_t *p = nd->data.mapping.pairs.start; p < nd->data.mapping.pairs.top; p++) {
     yaml_node_t *k = yaml_document_get_node(y->doc, p->key), *v = yaml_document_get_node(y->doc, p->value);
     if (k->type != YAML_SCALAR_NODE) {
@@ -224,7 +227,6 @@ static void rule_item(yctx *y, yaml_node_t *nd) {
         yerr(y, v, WK_EVALUE, "cards must be N, A-B, A- or -B (1 to %d), not '%s'", TRACE_MAX_CARDS, s);
     } else if (!strcmp(key, "model")) {
       if (have_kind++) yerr(y, k, WK_EVALUE, "a rule gives one workload: 'model' or 'kernel', not both");
-      kind_node = v;
       r.kind = WL_MODEL;
       if ((s = scalar(y, v, key))) {
         wk_err e2;
@@ -233,7 +235,6 @@ static void rule_item(yctx *y, yaml_node_t *nd) {
       }
     } else if (!strcmp(key, "kernel")) {
       if (have_kind++) yerr(y, k, WK_EVALUE, "a rule gives one workload: 'model' or 'kernel', not both");
-      kind_node = v;
       if ((s = scalar(y, v, key))) {
         if (!strcmp(s, "stencil")) r.kind = WL_STENCIL;
         else if (!strcmp(s, "fft")) r.kind = WL_FFT;
@@ -272,20 +273,24 @@ static void rule_item(yctx *y, yaml_node_t *nd) {
            "unknown rule key '%s' (users, groups, queues, cards, model, kernel, and the "
            "workload's parameters: see docs/replay.md)", key);
     }
-    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
-      if (!strcmp(key, params[i].key)) kinds_given |= 1u << params[i].kind;
+    for (size_t i = 0; i < sizeof params / sizeof params[0] && np < 32; i++)
+      if (!strcmp(key, params[i].key)) {
+        pkey[np] = key;
+        pnode[np] = k;
+        pkind[np++] = params[i].kind;
+      }
   }
   if (y->nerr) return;
   if (!have_kind) {
     yerr(y, nd, WK_EVALUE, "the rule gives no workload: add 'model: NAME' or 'kernel: stencil|fft|dataparallel'");
     return;
   }
-  if (kinds_given & ~(1u << r.kind)) {
-    yerr(y, kind_node, WK_EVALUE,
-         "a parameter of this rule does not apply to %s (docs/replay.md lists each workload's)",
-         kind_names[r.kind]);
-    return;
-  }
+  for (int i = 0; i < np; i++)
+    if (pkind[i] != r.kind) {
+      yerr(y, pnode[i], WK_EVALUE, "'%s' is a parameter of %s, not of %s (docs/replay.md lists each "
+           "workload's)", pkey[i], kind_names[pkind[i]], kind_names[r.kind]);
+      return;
+    }
   if (y->w->n == y->w->cap) {
     y->w->cap = y->w->cap ? 2 * y->w->cap : 8;
     y->w->r = wk_realloc(y->w->r, sizeof(wl_rule) * y->w->cap);
