@@ -24,8 +24,8 @@
  * wake its neighbours; nor does one evaluated FAB_MAX_EVALS times in one solve (its iterate is
  * kept: a fixed point to 0.1 % is finer than the model itself (bench/validate_contention)). */
 #define FAB_RTOL 1e-3
-/* A link whose load moved by more than this share of its capacity makes its other jobs scan all
- * their links again at their next evaluation (below it, their hot links only). */
+/* A link whose load moved by more than this share of its capacity is looked at again by the
+ * other jobs on it (below it, they keep what they read last). */
 #define FAB_SIG 1e-3
 #define FAB_MAX_EVALS 12
 
@@ -114,20 +114,21 @@ typedef struct tpt { /* one point of one link's distribution, for the expected m
 /* A job's terms of a link's sums. Over the jobs on a link, each active with probability q and
  * carrying load l (bytes/s) on w subflows while active: expected load sum q l and subflows
  * sum q w; their variances sum q (1 - q) l^2 and sum q (1 - q) w^2; and, for the correction
- * below, sum a l / D and sum a w / D, where a = q - q0 is the activity a job has beyond its
- * activity alone (q0) because of contention, and D the others' expected load on the link. */
+ * in link_state, sum a l / D and sum a w / D, where a = q - q0 is the activity a job has beyond
+ * its activity alone (q0) because of contention, and D the others' expected load there. */
 enum { T_L, T_W, T_VL, T_VW, T_XL, T_XW, NTERMS };
 
 typedef struct fph {
   double total, open;        /* time alone at the reference; the part compute hides */
   double rate_ref, rate_priv, rate, q, q0;
-  double rate_solo;          /* the least rate over private links and shared links no other
-                                job is on: fixed until a link's set of jobs changes */
-  uint32_t off, n;           /* entries [off, off + n) of the job */
-  uint32_t coff, cn;         /* its entries on links other jobs are on: cent[coff, coff + cn) */
-  uint32_t hoff, hn;         /* of those, the ones that came near its bottleneck in the last
-                                full scan: hot[hoff, hoff + hn) (cent indices) */
-  double rate_fast;          /* the least rate, in that scan, of the links others could not slow */
+  double rate_solo;          /* the least rate over its private links and capacity / subflows of
+                                its shared links: no other job can raise it */
+  uint32_t off, n;           /* its entries [off, off + n) */
+  uint32_t cn;               /* cent[off, off + cn): its entries on links other jobs are on */
+  uint32_t hn;               /* hot[off, off + hn): of those, the ones that came near its
+                                bottleneck when last read (ehot marks them) */
+  double lb;                 /* the bound (time per byte) of that evaluation */
+  double ntier[HW_MAX_TIERS + 1]; /* its subflows on the shared links of each tier */
 } fph;
 
 typedef struct fjob {
@@ -137,18 +138,23 @@ typedef struct fjob {
   fph ph[WORK_MAX_PHASES];
   uint32_t njl, capjl;       /* distinct shared links */
   uint32_t *jl_link, *jl_le;
-  double *jl_t;              /* scratch: the new terms, NTERMS per link */
+  uint32_t *jl_eoff, *jl_ent; /* CSR: the entries on each of its links */
+  uint32_t *cjl, *cjpos, ncjl; /* its links other jobs are on, and each link's place there */
+  double tload[HW_MAX_TIERS + 1]; /* its expected load on each tier, in f->tier_load */
   uint32_t nent, capent;     /* (phase, link) entries */
-  uint32_t *ent_jl;
+  uint32_t *ent_jl, *ent_ph;
   float *ent_n;
-  uint32_t *cent, capcent;   /* entries on contended links, rebuilt when `dirty` */
-  uint32_t *hot, nhot, caphot;
-  uint8_t inq, changed, dirty;
-  uint8_t stale;             /* a link of its moved enough since its last full scan to need one */
+  uint32_t *cent, *cpos;     /* contended entries by phase (see fph), and each entry's place */
+  uint32_t *hot;
+  uint8_t *ehot;
+  uint32_t *touched, ntouched; /* entries whose link changed since its last evaluation */
+  uint8_t *etouch;
+  uint32_t capjle, capcent, caphot;
+  uint8_t inq, changed, full; /* full: its next evaluation reads every contended link */
 } fjob;
 
 typedef struct lent { /* one job on one link: its terms of the link's sums */
-  uint32_t slot, next, prev;
+  uint32_t slot, jl, next, prev;
   double t[NTERMS];
 } lent;
 
@@ -159,8 +165,8 @@ struct replay_fab {
   uint8_t *tier;   /* per link: 0 private (scale-up, NIC), else its tier (1 = leaf uplinks) */
   int ntiers;
   double tier_load[HW_MAX_TIERS + 1], tier_cap[HW_MAX_TIERS + 1];
-  double *sum;    /* NTERMS per link: the sums of the terms of the jobs on it */
-  uint32_t *head; /* first lent of the link */
+  double *sum;     /* NTERMS per link: the sums of the terms of the jobs on it */
+  uint32_t *head;  /* first lent of the link */
   uint32_t *njobs; /* jobs on the link */
   lent *le;
   uint32_t nle, caple, freele;
@@ -173,14 +179,23 @@ struct replay_fab {
   uint32_t *queue, qhead, qlen, qcap; /* FIFO ring of slots */
   uint32_t *changed, nchanged, capchanged;
   tpt *tp;           /* scratch of eval_job: link time distributions, and their CDFs */
-  uint32_t captp, capF, captpv, capdup;
+  uint32_t captp, capF, captpv, capdup, caphv, capsc;
   double *F, *tpv;   /* tpv: each distinct link's 7 points in order, for the duplicate test */
   double *hv;        /* per hot-list candidate, its most loaded time */
-  uint32_t caphv;
   uint32_t *dup;     /* open-addressing set of distinct distributions (index into tpv / 7) */
+  uint32_t *scan;    /* the entries one evaluation of a phase reads */
   replay_fab_stats st;
   uint32_t live;
 };
+
+/* Capacity for `need` elements of `size` bytes in *ptr (contents kept), doubling. */
+static void grow(void **ptr, uint32_t *capv, uint32_t need, size_t size) {
+  if (need <= *capv) return;
+  uint32_t nc = *capv ? *capv : 64;
+  while (nc < need) nc *= 2;
+  *ptr = wk_realloc(*ptr, size * nc);
+  *capv = nc;
+}
 
 replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, uint32_t max_jobs) {
   replay_fab *f = wk_calloc(1, sizeof *f);
@@ -191,7 +206,10 @@ replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, uint32_t max_
   f->tier = wk_calloc(nl, 1);
   for (uint32_t l = 0; l < f->nlinks; l++) {
     hw_link_kind k = hw_link_kind_of(c, l);
-    int t = k == HW_LINK_FABRIC ? hw_link_tier(c, l) : k == HW_LINK_GLOBAL ? 2 : k == HW_LINK_LOCAL || k == HW_LINK_TORUS ? 1 : 0;
+    int t = k == HW_LINK_FABRIC ? hw_link_tier(c, l)
+            : k == HW_LINK_GLOBAL ? 2
+            : k == HW_LINK_LOCAL || k == HW_LINK_TORUS ? 1
+                                                       : 0;
     if (t > HW_MAX_TIERS) t = HW_MAX_TIERS;
     f->tier[l] = (uint8_t)t;
     f->tier_cap[t] += cap[l];
@@ -214,38 +232,17 @@ void replay_fab_free(replay_fab *f) {
   if (!f) return;
   for (uint32_t s = 0; s < f->nslots; s++) {
     fjob *j = &f->slots[s];
-    wk_free(j->jl_link);
-    wk_free(j->jl_le);
-    wk_free(j->jl_t);
-    wk_free(j->ent_jl);
-    wk_free(j->ent_n);
-    wk_free(j->cent);
-    wk_free(j->hot);
+    void *bufs[] = {j->jl_link, j->jl_le,   j->jl_eoff, j->jl_ent,  j->cjl,    j->cjpos,  j->ent_jl,
+                    j->ent_ph,  j->ent_n,   j->cent,    j->cpos,    j->hot,    j->touched,
+                    j->etouch,  j->ehot};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
-  wk_free(f->slots);
-  wk_free(f->freeslots);
-  wk_free(f->tier);
-  wk_free(f->sum);
-  wk_free(f->head);
-  wk_free(f->njobs);
-  wk_free(f->jlmap);
-  wk_free(f->le);
-  wk_free(f->slot_of);
-  wk_free(f->queue);
-  wk_free(f->changed);
-  wk_free(f->tp);
-  wk_free(f->tpv);
-  wk_free(f->hv);
-  wk_free(f->dup);
-  wk_free(f->F);
+  void *bufs[] = {f->slots, f->freeslots, f->tier,    f->sum, f->head, f->njobs, f->jlmap,
+                  f->le,    f->slot_of,   f->queue,   f->changed, f->tp, f->F,    f->tpv,
+                  f->hv,    f->dup,       f->scan};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   counter_free(&f->k);
   wk_free(f);
-}
-
-double replay_fab_alone(const replay_fab *f, uint32_t job) {
-  if (!replay_fab_has(f, job)) return 1;
-  const fjob *j = &f->slots[f->slot_of[job]];
-  return j->iter_ref > 0 ? j->iter0 / j->iter_ref : 1;
 }
 
 int replay_fab_has(const replay_fab *f, uint32_t job) {
@@ -254,13 +251,17 @@ int replay_fab_has(const replay_fab *f, uint32_t job) {
 double replay_fab_stretch(const replay_fab *f, uint32_t job) {
   return replay_fab_has(f, job) ? f->slots[f->slot_of[job]].stretch : 1;
 }
+double replay_fab_alone(const replay_fab *f, uint32_t job) {
+  if (!replay_fab_has(f, job)) return 1;
+  const fjob *j = &f->slots[f->slot_of[job]];
+  return j->iter_ref > 0 ? j->iter0 / j->iter_ref : 1;
+}
 void replay_fab_get_stats(const replay_fab *f, replay_fab_stats *out) { *out = f->st; }
 int replay_fab_tiers(const replay_fab *f) { return f->ntiers; }
 double replay_fab_tier_util(const replay_fab *f, int tier) {
   if (tier < 1 || tier > f->ntiers || !(f->tier_cap[tier] > 0)) return 0;
   return fmax(0, f->tier_load[tier]) / f->tier_cap[tier];
 }
-
 double replay_fab_link_load(const replay_fab *f, uint32_t l) {
   return l < f->nlinks ? f->sum[(size_t)l * NTERMS + T_L] : 0;
 }
@@ -282,21 +283,88 @@ static void push(replay_fab *f, uint32_t s) {
   j->inq = 1;
 }
 
-static void push_link(replay_fab *f, uint32_t l, uint32_t self) {
-  for (uint32_t e = f->head[l]; e != NONE; e = f->le[e].next)
-    if (f->le[e].slot != self) push(f, f->le[e].slot);
+/* Job s must look again at its entries on its link jl: they are marked for its next
+ * evaluation, and it is queued. */
+static void touch(replay_fab *f, uint32_t s, uint32_t jl) {
+  fjob *j = &f->slots[s];
+  for (uint32_t i = j->jl_eoff[jl]; i < j->jl_eoff[jl + 1]; i++) {
+    uint32_t e = j->jl_ent[i];
+    if (j->etouch[e]) continue;
+    j->etouch[e] = 1;
+    j->touched[j->ntouched++] = e;
+  }
+  push(f, s);
+}
+
+/* Job j's terms on its link jl now (OUT t[NTERMS]), from its phases' activity and rates: the
+ * sums of its entries there. `others`: the other jobs' expected load on the link. */
+static void jl_terms(const fjob *j, uint32_t jl, double others, double cap, double *t) {
+  memset(t, 0, sizeof(double) * NTERMS);
+  for (uint32_t i = j->jl_eoff[jl]; i < j->jl_eoff[jl + 1]; i++) {
+    uint32_t e = j->jl_ent[i];
+    const fph *p = &j->ph[j->ent_ph[e]];
+    if (!(p->q > 0) || !isfinite(p->rate)) continue;
+    double v = p->q * (1 - p->q), a = fmax(0, p->q - p->q0), w = j->ent_n[e], l = w * p->rate;
+    t[T_L] += p->q * l;
+    t[T_W] += p->q * w;
+    t[T_VL] += v * l * l;
+    t[T_VW] += v * w * w;
+    t[T_XL] += a * l;
+    t[T_XW] += a * w;
+  }
+  double inv = others > FAB_TOL * cap ? 1 / others : 0;
+  t[T_XL] *= inv;
+  t[T_XW] *= inv;
+}
+
+/* Writes job slot's terms t on its link jl into the link's sums. */
+static void put_terms(replay_fab *f, uint32_t slot, uint32_t jl, const double *t) {
+  fjob *j = &f->slots[slot];
+  lent *me = &f->le[j->jl_le[jl]];
+  double *sum = &f->sum[(size_t)j->jl_link[jl] * NTERMS];
+  for (int k = 0; k < NTERMS; k++) {
+    sum[k] += t[k] - me->t[k];
+    me->t[k] = t[k];
+  }
+}
+
+/* The entries of job s on its link jl become contended (on = 1: another job came) or not.
+ * Only contended links carry a job's terms in their sums: nobody else reads a link a job has
+ * to itself, so its terms are written when a second job comes and taken off when it leaves
+ * (the sums of a link with one job are 0). */
+static void contend(replay_fab *f, uint32_t s, uint32_t jl, int on) {
+  fjob *j = &f->slots[s];
+  double *sum = &f->sum[(size_t)j->jl_link[jl] * NTERMS];
+  if (on && j->cjpos[jl] == NONE) {
+    j->cjpos[jl] = j->ncjl;
+    j->cjl[j->ncjl++] = jl;
+    double t[NTERMS];
+    jl_terms(j, jl, sum[T_L], f->cap[j->jl_link[jl]], t);
+    put_terms(f, s, jl, t);
+  } else if (!on && j->cjpos[jl] != NONE) {
+    uint32_t at = j->cjpos[jl], last = j->cjl[--j->ncjl];
+    j->cjl[at] = last;
+    j->cjpos[last] = at;
+    j->cjpos[jl] = NONE;
+    memset(sum, 0, sizeof(double) * NTERMS); /* it was the last job there: exactly 0 */
+    memset(f->le[j->jl_le[jl]].t, 0, sizeof(double) * NTERMS);
+  }
+  for (uint32_t i = j->jl_eoff[jl]; i < j->jl_eoff[jl + 1]; i++) {
+    uint32_t e = j->jl_ent[i];
+    fph *p = &j->ph[j->ent_ph[e]];
+    if (on && j->cpos[e] == NONE) {
+      j->cpos[e] = p->off + p->cn;
+      j->cent[p->off + p->cn++] = e;
+    } else if (!on && j->cpos[e] != NONE) { /* swap with the phase's last */
+      uint32_t at = j->cpos[e], last = j->cent[p->off + --p->cn];
+      j->cent[at] = last;
+      j->cpos[last] = at;
+      j->cpos[e] = NONE;
+    }
+  }
 }
 
 /* ---- adding and removing jobs ------------------------------------------------------------------ */
-/* Capacity for `need` elements of `size` bytes in *ptr (contents kept), doubling. */
-static void grow(void **ptr, uint32_t *capv, uint32_t need, size_t size) {
-  if (need <= *capv) return;
-  uint32_t nc = *capv ? *capv : 64;
-  while (nc < need) nc *= 2;
-  *ptr = wk_realloc(*ptr, size * nc);
-  *capv = nc;
-}
-
 static uint32_t take_slot(replay_fab *f) {
   if (f->freeslot_n) return f->freeslots[--f->freeslot_n];
   if (f->nslots == f->capslots) {
@@ -328,8 +396,28 @@ static void grow_jl(fjob *j, uint32_t need) {
   while (nc < need) nc *= 2;
   j->jl_link = wk_realloc(j->jl_link, sizeof(uint32_t) * nc);
   j->jl_le = wk_realloc(j->jl_le, sizeof(uint32_t) * nc);
-  j->jl_t = wk_realloc(j->jl_t, sizeof(double) * NTERMS * nc);
+  j->jl_eoff = wk_realloc(j->jl_eoff, sizeof(uint32_t) * (nc + 1));
+  j->cjl = wk_realloc(j->cjl, sizeof(uint32_t) * nc);
+  j->cjpos = wk_realloc(j->cjpos, sizeof(uint32_t) * nc);
   j->capjl = nc;
+}
+
+/* Grows the job's per-entry arrays to hold `need` entries. */
+static void grow_ent(fjob *j, uint32_t need) {
+  if (need <= j->capent) return;
+  uint32_t nc = j->capent ? j->capent : 64;
+  while (nc < need) nc *= 2;
+  j->ent_jl = wk_realloc(j->ent_jl, sizeof(uint32_t) * nc);
+  j->ent_ph = wk_realloc(j->ent_ph, sizeof(uint32_t) * nc);
+  j->ent_n = wk_realloc(j->ent_n, sizeof(float) * nc);
+  j->jl_ent = wk_realloc(j->jl_ent, sizeof(uint32_t) * nc);
+  j->cent = wk_realloc(j->cent, sizeof(uint32_t) * nc);
+  j->cpos = wk_realloc(j->cpos, sizeof(uint32_t) * nc);
+  j->hot = wk_realloc(j->hot, sizeof(uint32_t) * nc);
+  j->touched = wk_realloc(j->touched, sizeof(uint32_t) * nc);
+  j->etouch = wk_realloc(j->etouch, nc);
+  j->ehot = wk_realloc(j->ehot, nc);
+  j->capent = nc;
 }
 
 void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const uint32_t *cards,
@@ -341,24 +429,22 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   j->iter_ref = j->iter = s->iter_ref_s;
   j->stretch = 1;
   j->nph = s->nphases;
-  j->njl = j->nent = 0;
+  j->njl = j->nent = j->ntouched = j->ncjl = 0;
+  memset(j->tload, 0, sizeof j->tload);
   j->inq = j->changed = 0;
-  j->dirty = 1;
-  j->stale = 0;
+  j->full = 1;
   j->evals = 0;
   for (int k = 0; k < s->nphases; k++) {
     fph *p = &j->ph[k];
+    memset(p, 0, sizeof *p);
     p->total = s->ph[k].total_s;
     p->open = s->ph[k].total_s - s->ph[k].exposed_s;
     p->rate_ref = s->rate_ref[k];
     p->rate_priv = p->rate = INFINITY;
-    p->q = p->q0 = 0;
     p->off = j->nent;
     f->k.ntouched = 0;
     replay_fab_lay(f->c, cards, ncards, &s->ph[k], count_route, &f->k);
-    uint32_t need = j->nent + f->k.ntouched, capn = j->capent;
-    grow((void **)&j->ent_jl, &j->capent, need, sizeof(uint32_t));
-    grow((void **)&j->ent_n, &capn, need, sizeof(float));
+    grow_ent(j, j->nent + f->k.ntouched);
     for (uint32_t i = 0; i < f->k.ntouched; i++) {
       uint32_t l = f->k.touched[i], n = f->k.cnt[l];
       f->k.cnt[l] = 0;
@@ -371,34 +457,55 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
         j->jl_link[j->njl] = l;
         f->jlmap[l] = j->njl++;
       }
-      j->ent_jl[j->nent] = f->jlmap[l];
-      j->ent_n[j->nent++] = (float)n;
+      uint32_t e = j->nent++;
+      j->ent_jl[e] = f->jlmap[l];
+      j->ent_ph[e] = (uint32_t)k;
+      j->ent_n[e] = (float)n;
+      p->ntier[f->tier[l]] += n;
+      j->cpos[e] = NONE;
+      j->etouch[e] = j->ehot[e] = 0;
     }
     p->n = j->nent - p->off;
+    p->rate_solo = p->rate_priv;
+    for (uint32_t e = p->off; e < p->off + p->n; e++)
+      p->rate_solo = fmin(p->rate_solo, f->cap[j->jl_link[j->ent_jl[e]]] / j->ent_n[e]);
   }
+  /* the entries on each link, as CSR */
+  memset(j->jl_eoff, 0, sizeof(uint32_t) * (j->njl + 1));
+  for (uint32_t e = 0; e < j->nent; e++) j->jl_eoff[j->ent_jl[e] + 1]++;
+  for (uint32_t i = 0; i < j->njl; i++) j->jl_eoff[i + 1] += j->jl_eoff[i];
+  for (uint32_t e = 0; e < j->nent; e++) j->jl_ent[j->jl_eoff[j->ent_jl[e]]++] = e;
+  for (uint32_t i = j->njl; i > 0; i--) j->jl_eoff[i] = j->jl_eoff[i - 1];
+  j->jl_eoff[0] = 0;
   for (uint32_t i = 0; i < j->njl; i++) {
     uint32_t l = j->jl_link[i], e = take_lent(f);
     f->jlmap[l] = NONE;
     lent *x = &f->le[e];
     x->slot = slot;
+    x->jl = i;
     memset(x->t, 0, sizeof x->t);
     x->prev = NONE;
     x->next = f->head[l];
     if (x->next != NONE) f->le[x->next].prev = e;
     f->head[l] = e;
     j->jl_le[i] = e;
-    /* the jobs already there have a new neighbour, and maybe a link that is shared now */
-    ++f->njobs[l];
-    for (uint32_t o = x->next; o != NONE; o = f->le[o].next) f->slots[f->le[o].slot].dirty = 1;
+    j->cjpos[i] = NONE;
+    /* the jobs already there have company now: their entries there are contended, to be
+     * looked at again (the first one's become contended only now) */
+    if (++f->njobs[l] < 2) continue;
+    contend(f, slot, i, 1);
+    for (uint32_t o = x->next; o != NONE; o = f->le[o].next) {
+      if (f->njobs[l] == 2) contend(f, f->le[o].slot, f->le[o].jl, 1);
+      touch(f, f->le[o].slot, f->le[o].jl);
+    }
   }
-  /* activity alone on these cards: the reference of the correction in eval_job */
+  /* activity alone on these cards: the reference of the correction in link_state */
   double iter0 = j->iter_ref, x0[WORK_MAX_PHASES];
   for (int k = 0; k < j->nph; k++) {
     fph *p = &j->ph[k];
-    double r = p->rate_priv;
-    for (uint32_t e = p->off; e < p->off + p->n; e++)
-      r = fmin(r, f->cap[j->jl_link[j->ent_jl[e]]] / j->ent_n[e]);
-    x0[k] = !isfinite(p->rate_ref) ? p->total : r > 0 ? p->total * p->rate_ref / r : INFINITY;
+    x0[k] = !isfinite(p->rate_ref) ? p->total
+            : p->rate_solo > 0    ? p->total * p->rate_ref / p->rate_solo
+                                  : INFINITY;
     iter0 += fmax(0, x0[k] - p->open) - (p->total - p->open);
   }
   for (int k = 0; k < j->nph; k++)
@@ -420,21 +527,23 @@ void replay_fab_remove(replay_fab *f, uint32_t job) {
     if (x->prev != NONE) f->le[x->prev].next = x->next;
     else f->head[l] = x->next;
     if (x->next != NONE) f->le[x->next].prev = x->prev;
-    --f->njobs[l];
-    for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next) f->slots[f->le[o].slot].dirty = 1;
     double *sum = &f->sum[(size_t)l * NTERMS];
+    f->njobs[l]--;
     if (f->head[l] == NONE) {
-      f->tier_load[f->tier[l]] -= sum[T_L];
       memset(sum, 0, sizeof(double) * NTERMS); /* exact when the link empties: no drift */
     } else {
-      f->tier_load[f->tier[l]] -= x->t[T_L];
       for (int t = 0; t < NTERMS; t++) sum[t] -= x->t[t];
-      if (x->t[T_L] > FAB_TOL * f->cap[l] || x->t[T_W] > FAB_TOL) push_link(f, l, slot);
+      for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next) {
+        if (f->njobs[l] == 1) contend(f, f->le[o].slot, f->le[o].jl, 0);
+        touch(f, f->le[o].slot, f->le[o].jl);
+      }
     }
     x->next = f->freele;
     f->freele = e;
   }
-  j->njl = 0;
+  for (int t = 0; t <= HW_MAX_TIERS; t++) f->tier_load[t] -= j->tload[t];
+  for (uint32_t e = 0; e < j->ntouched; e++) j->etouch[j->touched[e]] = 0;
+  j->njl = j->ntouched = 0;
   f->slot_of[job] = NONE;
   f->live--;
   f->freeslots[f->freeslot_n++] = slot; /* its buffers stay with the slot for the next job */
@@ -451,14 +560,25 @@ static const double gh_x[7] = {0, 0.8162878828589647, -0.8162878828589647, 1.673
 static const double gh_w[7] = {0.8102646175568073, 0.4256072526101278, 0.4256072526101278,
                                0.05451558281912703, 0.05451558281912703, 9.717812450995192e-4,
                                9.717812450995192e-4};
+#define GH_NORM 0.5641895835477563 /* 1 / sqrt(pi) */
 
-/* The time per byte of one subflow on link l (capacity c, the job's n subflows there, at most
- * r_cap each) as a 7-point distribution over the others' activity: pts[i] with probability
- * gh_w[i] / sqrt(pi). Returns 1 when the others can hardly reach the job's share: then pts[0]
- * is its rate there, min(r_cap, c / n), and the link costs one comparison; else 7. */
-static int link_times(double c, double n, double r_cap, double L, double W, double VL, double VW,
-                      double *pts) {
-  double r0 = fmin(r_cap, c / n), sl = VL > 0 ? sqrt(VL) : 0, sw = VW > 0 ? sqrt(VW) : 0;
+/* The time per byte of one subflow of job j's entry e as a 7-point distribution over the others'
+ * activity: pts[i] with probability gh_w[i] / sqrt(pi). Returns 1 when the others can hardly
+ * reach the job's share: then pts[0] is its rate there, min(r_cap, c / n), and the link costs
+ * one comparison; else 7. The others are taken as they would be without this job (the arrival
+ * theorem of mean value analysis): each other job's activity beyond its activity alone is
+ * credited to the jobs it meets on this link in proportion to their load, and this job's share
+ * of that is taken off. Exact for two jobs on one link; negligible among many. */
+static int link_state(const replay_fab *f, const fjob *j, uint32_t e, double r_cap, double *pts) {
+  uint32_t jl = j->ent_jl[e], l = j->jl_link[jl];
+  const lent *me = &f->le[j->jl_le[jl]];
+  const double *sum = &f->sum[(size_t)l * NTERMS];
+  double o[NTERMS];
+  for (int t = 0; t < NTERMS; t++) o[t] = fmax(0, sum[t] - me->t[t]);
+  double own = me->t[T_L], c = f->cap[l], n = j->ent_n[e];
+  double L = fmax(0, o[T_L] - fmin(o[T_L], own * o[T_XL]));
+  double W = fmax(0, o[T_W] - fmin(o[T_W], own * o[T_XW]));
+  double r0 = fmin(r_cap, c / n), sl = sqrt(o[T_VL]), sw = sqrt(o[T_VW]);
   if (L + 3.75 * sl <= c - n * r0) {
     pts[0] = r0;
     return 1;
@@ -501,134 +621,124 @@ static double expected_max(tpt *v, uint32_t nv, uint32_t m, double floor, double
   return e; /* P reaches 1 at the last point */
 }
 
-/* Sorts the job's entries into those on links it has to itself (folded into rate_solo) and
- * those on links other jobs are on (cent), after a change in who is on its links. O(entries). */
-static void rebuild(replay_fab *f, fjob *j) {
-  uint32_t need = j->nent ? j->nent : 1, nc = 0;
-  grow((void **)&j->cent, &j->capcent, need, sizeof(uint32_t));
-  for (int k = 0; k < j->nph; k++) {
-    fph *p = &j->ph[k];
-    p->rate_solo = p->rate_priv;
-    p->coff = nc;
-    for (uint32_t e = p->off; e < p->off + p->n; e++) {
-      uint32_t l = j->jl_link[j->ent_jl[e]];
-      if (f->njobs[l] > 1) j->cent[nc++] = e;
-      else p->rate_solo = fmin(p->rate_solo, f->cap[l] / j->ent_n[e]);
-    }
-    p->cn = nc - p->coff;
+/* The rate of phase k of job j (per subflow: bytes/s) from the entries `scan` reads (all its
+ * contended entries on a full evaluation; else its hot ones and those whose links changed). A
+ * ring step waits for its slowest subflow: the phase's time per byte is the expected maximum
+ * over its links, taken as independent, of theirs. Links with the same sums carry the same
+ * jobs' traffic (the up and down links of a pair of leaves, the tiers of one path): one state,
+ * counted once. The links read whose most loaded time came within 20 % of the bound (the least
+ * time at least one link always takes, OUT *bound) join the phase's hot list; a full evaluation
+ * makes the list anew. */
+static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, uint32_t cnt,
+                         int full, double *bound) {
+  fph *p = &j->ph[k];
+  double rmin = p->rate_solo, pts[7];
+  uint32_t nv = 0, m = 0, need = 16, nh = 0;
+  while (need < 2 * cnt) need *= 2;
+  if (need > f->capdup) {
+    f->dup = wk_realloc(f->dup, sizeof(uint32_t) * need);
+    f->capdup = need;
   }
-  j->dirty = 0;
+  memset(f->dup, 0xff, sizeof(uint32_t) * need);
+  grow((void **)&f->hv, &f->caphv, cnt + 1, sizeof(double));
+  double lb = 1 / rmin; /* the maximum is at least every link's least time */
+  for (uint32_t i = 0; i < cnt; i++) {
+    uint32_t e = scan[i];
+    if (link_state(f, j, e, p->rate_priv, pts) == 1) continue; /* its r0 is in rate_solo */
+    f->hv[nh] = pts[5];
+    f->scan[nh++] = e; /* scan[] is read ahead of this write: nh <= i */
+    uint64_t h = 1469598103934665603ULL;
+    for (int q = 0; q < 7; q++) {
+      uint64_t b;
+      memcpy(&b, &pts[q], sizeof b);
+      h = wk_mix64(h ^ b);
+    }
+    uint32_t mask = need - 1, at = (uint32_t)h & mask, dup = 0;
+    for (; f->dup[at] != NONE; at = (at + 1) & mask)
+      if (!memcmp(&f->tpv[(size_t)f->dup[at] * 7], pts, sizeof pts)) {
+        dup = 1;
+        break;
+      }
+    if (dup) continue;
+    f->dup[at] = m++;
+    grow((void **)&f->tpv, &f->captpv, nv + 7, sizeof(double));
+    memcpy(&f->tpv[nv], pts, sizeof pts);
+    nv += 7;
+    lb = fmax(lb, pts[6]); /* the time at the least load (z = -2.65) */
+  }
+  f->st.entries_visited += cnt;
+  if (full) {
+    for (uint32_t i = 0; i < p->hn; i++) j->ehot[j->hot[p->off + i]] = 0;
+    p->hn = 0;
+  }
+  for (uint32_t i = 0; i < nh; i++) {
+    uint32_t e = f->scan[i];
+    if (!(f->hv[i] > 0.8 * lb) || j->ehot[e]) continue;
+    j->ehot[e] = 1;
+    j->hot[p->off + p->hn++] = e;
+  }
+  *bound = lb;
+  /* only links that can exceed the bound can set the maximum */
+  uint32_t nk = 0, mk = 0;
+  for (uint32_t i = 0; i < m; i++) {
+    const double *v = &f->tpv[(size_t)i * 7];
+    if (!(v[5] > lb)) continue; /* the time at the most load (z = +2.65) */
+    grow((void **)&f->tp, &f->captp, nk + 7, sizeof(tpt));
+    for (int q = 0; q < 7; q++) f->tp[nk++] = (tpt){v[q], gh_w[q] * GH_NORM, mk};
+    mk++;
+  }
+  if (!mk) return m ? 1 / lb : rmin; /* rate_solo exactly when no link was slowed, as at add */
+  if (mk == 1) { /* one link left: E[max(lb, T)] needs no sweep */
+    double e = 0;
+    for (int q = 0; q < 7; q++) e += f->tp[q].p * fmax(lb, f->tp[q].t);
+    return 1 / e;
+  }
+  grow((void **)&f->F, &f->capF, mk + 1, sizeof(double));
+  double worst = expected_max(f->tp, nk, mk, lb, f->F);
+  return worst > 0 ? 1 / worst : INFINITY;
 }
 
-/* New rates, iteration time and activity of one job from the others' load now. Returns 1 when
- * its iteration time moved enough to matter to its neighbours. */
+/* New rates, iteration time and activity of one job from the others' load now. A full
+ * evaluation reads every contended link of the job; it is due for a new job, and when a
+ * partial one finds the bound fallen by more than 15 % (links it did not read could then
+ * matter). Otherwise only the hot links and those whose state changed are read: a link far
+ * below the bottleneck at the last full evaluation that nobody touched stays below it. Returns
+ * 1 when its iteration time moved enough to matter to its neighbours. */
 static int eval_job(replay_fab *f, fjob *j) {
-  /* A full evaluation scans every shared link of the job; it is due when a link changed hands
-   * or moved by more than FAB_SIG of its capacity since the last one. Otherwise only the links
-   * that came near the bottleneck in that scan are read again: the others, which changed
-   * little, stay below it. */
-  int full = j->stale || j->dirty;
-  if (j->dirty) rebuild(f, j);
-  j->stale = 0;
-  if (full) j->nhot = 0;
   double iter = j->iter_ref, x[WORK_MAX_PHASES], old = j->iter;
-  for (int k = 0; k < j->nph; k++) {
-    fph *p = &j->ph[k];
-    /* a ring step waits for its slowest subflow: the phase's time is the expected maximum
-     * over its links, taken as independent, of their time per byte */
-    double rmin = full ? p->rate_solo : p->rate_fast, pts[7];
-    uint32_t nv = 0, m = 0, need = 16, from = full ? p->coff : p->hoff, cnt = full ? p->cn : p->hn;
-    const uint32_t *list = full ? j->cent : j->hot;
-    while (need < 2 * cnt) need *= 2;
-    if (need > f->capdup) {
-      f->dup = wk_realloc(f->dup, sizeof(uint32_t) * need);
-      f->capdup = need;
-    }
-    memset(f->dup, 0xff, sizeof(uint32_t) * need);
-    double lb = 0; /* the maximum is at least every link's least time */
-    uint32_t hstart = j->nhot;
-    for (uint32_t c0 = from; c0 < from + cnt; c0++) {
-      uint32_t c = full ? c0 : list[c0];
-      uint32_t e = j->cent[c], jl = j->ent_jl[e], l = j->jl_link[jl];
-      const lent *me = &f->le[j->jl_le[jl]];
-      const double *sum = &f->sum[(size_t)l * NTERMS];
-      double o[NTERMS];
-      for (int t = 0; t < NTERMS; t++) o[t] = fmax(0, sum[t] - me->t[t]);
-      /* The others as they would be without this job (the arrival theorem of mean value
-       * analysis): each other job's activity beyond its activity alone is credited to the
-       * jobs it meets on this link in proportion to their load, and this job's share of
-       * that is taken off. Exact for two jobs on one link; negligible among many. */
-      double own = me->t[T_L];
-      double lo = fmax(0, o[T_L] - fmin(o[T_L], own * o[T_XL]));
-      double wo = fmax(0, o[T_W] - fmin(o[T_W], own * o[T_XW]));
-      int np = link_times(f->cap[l], j->ent_n[e], p->rate_priv, lo, wo, o[T_VL], o[T_VW], pts);
-      if (np == 1) {
-        rmin = fmin(rmin, pts[0]);
-        continue;
-      }
-      if (full) { /* a candidate for the hot list, whatever its duplicates */
-        grow((void **)&j->hot, &j->caphot, j->nhot + 1, sizeof(uint32_t));
-        grow((void **)&f->hv, &f->caphv, j->nhot + 1, sizeof(double));
-        f->hv[j->nhot] = pts[5];
-        j->hot[j->nhot++] = c;
-      }
-      /* Links with the same sums carry the same jobs' traffic: one state, counted once (the
-       * up and down links of a pair of leaves, the tiers of one path) */
-      uint64_t h = 1469598103934665603ULL;
-      for (int i = 0; i < 7; i++) {
-        uint64_t b;
-        memcpy(&b, &pts[i], sizeof b);
-        h = wk_mix64(h ^ b);
-      }
-      uint32_t mask = need - 1, at = (uint32_t)h & mask, dup = 0;
-      for (; f->dup[at] != NONE; at = (at + 1) & mask)
-        if (!memcmp(&f->tpv[(size_t)f->dup[at] * 7], pts, sizeof pts)) {
-          dup = 1;
-          break;
+  int full = j->full;
+  for (int pass = 0; pass < 2; pass++) {
+    iter = j->iter_ref;
+    int refull = 0;
+    for (int k = 0; k < j->nph; k++) {
+      fph *p = &j->ph[k];
+      uint32_t cnt = 0;
+      grow((void **)&f->scan, &f->capsc, p->cn + p->hn + j->ntouched + 1, sizeof(uint32_t));
+      if (full) {
+        memcpy(f->scan, &j->cent[p->off], sizeof(uint32_t) * p->cn);
+        cnt = p->cn;
+      } else {
+        memcpy(f->scan, &j->hot[p->off], sizeof(uint32_t) * p->hn);
+        cnt = p->hn;
+        for (uint32_t i = 0; i < j->ntouched; i++) {
+          uint32_t e = j->touched[i];
+          if (j->ent_ph[e] == (uint32_t)k && j->cpos[e] != NONE && !j->ehot[e]) f->scan[cnt++] = e;
         }
-      if (dup) continue;
-      f->dup[at] = m++;
-      grow((void **)&f->tpv, &f->captpv, nv + 7, sizeof(double));
-      memcpy(&f->tpv[nv], pts, sizeof pts);
-      nv += 7;
-      lb = fmax(lb, pts[6]); /* the time at the least load (z = -2.65) */
+      }
+      double lb, r = phase_rate(f, j, k, f->scan, cnt, full, &lb);
+      /* when the bound of a partial evaluation fell, links it did not read may matter */
+      if (full) p->lb = lb;
+      else if (lb < 0.85 * p->lb) refull = 1;
+      p->rate = r;
+      x[k] = !isfinite(p->rate_ref) ? p->total : r > 0 ? p->total * p->rate_ref / r : INFINITY;
+      iter += fmax(0, x[k] - p->open) - (p->total - p->open);
     }
-    /* alone, or where nobody can slow it, the rate is the least one, exactly as at add */
-    double r = rmin;
-    lb = fmax(lb, 1 / rmin);
-    if (full) { /* keep the links whose most loaded time came within 20 % of the bound */
-      p->rate_fast = rmin;
-      p->hoff = hstart;
-      p->hn = 0;
-      for (uint32_t i = hstart; i < j->nhot; i++)
-        if (f->hv[i] > 0.8 * lb) j->hot[hstart + p->hn++] = j->hot[i];
-      j->nhot = hstart + p->hn;
-    }
-    /* only links that can exceed the bound can set the maximum */
-    uint32_t nk = 0, mk = 0;
-    for (uint32_t i = 0; i < m; i++) {
-      const double *v = &f->tpv[(size_t)i * 7];
-      if (!(v[5] > lb)) continue; /* the time at the most load (z = +2.65) */
-      grow((void **)&f->tp, &f->captp, nk + 7, sizeof(tpt));
-      for (int q = 0; q < 7; q++) f->tp[nk++] = (tpt){v[q], gh_w[q] * 0.5641895835477563, mk};
-      mk++;
-    }
-    if (mk == 1) { /* one link left: E[max(lb, T)] needs no sweep */
-      double e = 0;
-      for (int q = 0; q < 7; q++) e += f->tp[q].p * fmax(lb, f->tp[q].t);
-      r = 1 / e;
-    } else if (mk) {
-      grow((void **)&f->F, &f->capF, mk + 1, sizeof(double));
-      double worst = expected_max(f->tp, nk, mk, lb, f->F);
-      r = worst > 0 ? 1 / worst : INFINITY;
-    } else if (m) {
-      r = 1 / lb;
-    }
-    f->st.entries_visited += p->cn;
-    p->rate = r;
-    x[k] = !isfinite(p->rate_ref) ? p->total : r > 0 ? p->total * p->rate_ref / r : INFINITY;
-    iter += fmax(0, x[k] - p->open) - (p->total - p->open);
+    if (!refull) break;
+    full = 1;
   }
+  for (uint32_t i = 0; i < j->ntouched; i++) j->etouch[j->touched[i]] = 0;
+  j->ntouched = 0;
+  j->full = 0;
   int first = !j->evals;
   if (j->evals++ > 1 && isfinite(iter) && isfinite(j->iter)) iter = j->iter + FAB_DAMP * (iter - j->iter);
   j->iter = iter;
@@ -647,50 +757,28 @@ static int eval_job(replay_fab *f, fjob *j) {
   return first || !(fabs(iter - old) <= FAB_RTOL * old);
 }
 
-/* Writes the job's new expected load onto its links; neighbours of links that moved more than
- * the tolerance are queued. */
-static void apply_job(replay_fab *f, uint32_t slot, int wake) {
+/* Writes the job's new terms onto the links it shares (the others hold none: see contend) and
+ * its load per tier; the other jobs on links whose load moved by more than FAB_SIG of the
+ * capacity are told (touch). O(its contended links and their entries). */
+static void apply_job(replay_fab *f, uint32_t slot) {
   fjob *j = &f->slots[slot];
-  memset(j->jl_t, 0, sizeof(double) * NTERMS * j->njl);
-  for (int k = 0; k < j->nph; k++) {
-    const fph *p = &j->ph[k];
-    if (!(p->q > 0) || !isfinite(p->rate)) continue;
-    double v = p->q * (1 - p->q), a = fmax(0, p->q - p->q0);
-    for (uint32_t e = p->off; e < p->off + p->n; e++) {
-      double *t = &j->jl_t[(size_t)j->ent_jl[e] * NTERMS];
-      double w = j->ent_n[e], l = w * p->rate;
-      t[T_L] += p->q * l;
-      t[T_W] += p->q * w;
-      t[T_VL] += v * l * l;
-      t[T_VW] += v * w * w;
-      t[T_XL] += a * l; /* divided by the others' load below */
-      t[T_XW] += a * w;
-    }
+  for (int t = 0; t <= HW_MAX_TIERS; t++) {
+    double load = 0;
+    for (int k = 0; k < j->nph; k++)
+      if (j->ph[k].q > 0 && isfinite(j->ph[k].rate)) load += j->ph[k].q * j->ph[k].rate * j->ph[k].ntier[t];
+    f->tier_load[t] += load - j->tload[t];
+    j->tload[t] = load;
   }
-  for (uint32_t i = 0; i < j->njl; i++) {
-    uint32_t l = j->jl_link[i];
-    lent *me = &f->le[j->jl_le[i]];
-    double *sum = &f->sum[(size_t)l * NTERMS], *t = &j->jl_t[(size_t)i * NTERMS];
-    double others = sum[T_L] - me->t[T_L];
-    double inv = others > FAB_TOL * f->cap[l] ? 1 / others : 0;
-    t[T_XL] *= inv;
-    t[T_XW] *= inv;
+  for (uint32_t c = 0; c < j->ncjl; c++) {
+    uint32_t jl = j->cjl[c], l = j->jl_link[jl];
+    const lent *me = &f->le[j->jl_le[jl]];
+    double *sum = &f->sum[(size_t)l * NTERMS], t[NTERMS];
+    jl_terms(j, jl, sum[T_L] - me->t[T_L], f->cap[l], t);
     double d = t[T_L] - me->t[T_L], dw = t[T_W] - me->t[T_W];
-    f->tier_load[f->tier[l]] += d;
-    for (int k = 0; k < NTERMS; k++) {
-      sum[k] += t[k] - me->t[k];
-      me->t[k] = t[k];
-    }
-    /* the others there see a different load: re-evaluated; fully when it moved much */
-    if (!wake || f->njobs[l] < 2) continue;
-    int sig = fabs(d) > FAB_SIG * f->cap[l] || fabs(dw) > FAB_SIG * fmax(1, sum[T_W]);
-    if (!sig) continue;
-    for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next) {
-      uint32_t s2 = f->le[o].slot;
-      if (s2 == slot) continue;
-      if (sig) f->slots[s2].stale = 1;
-      push(f, s2);
-    }
+    put_terms(f, slot, jl, t);
+    if (!(fabs(d) > FAB_SIG * f->cap[l]) && !(fabs(dw) > FAB_SIG * fmax(1, sum[T_W]))) continue;
+    for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next)
+      if (f->le[o].slot != slot) touch(f, f->le[o].slot, f->le[o].jl);
   }
 }
 
@@ -708,7 +796,7 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
     j->inq = 0;
     if (f->slot_of[j->job] != s) continue; /* removed while queued */
     f->st.evals++;
-    if (eval_job(f, j)) apply_job(f, s, 1); /* a change below FAB_RTOL is not written */
+    if (eval_job(f, j)) apply_job(f, s); /* a change below FAB_RTOL is not written */
   }
   while (f->qlen) { /* budget spent: drop the rest of the queue */
     f->slots[f->queue[f->qhead]].inq = 0;
