@@ -520,6 +520,9 @@ static void real_trace(const char *file, const char *cluster, int64_t cards_per_
   replay_opts o;
   replay_opts_init(&o);
   o.sched.policy = pol;
+  /* these test the readers and the scheduler on real traces; the fabric costs LAS's thousands
+   * of preemptions a re-solve each (bench/replay_fabric measures the fabric at scale) */
+  o.fabric = pol != SCHED_LAS;
   replay *r;
   if (replay_run(c, t, &o, &r, &err)) fail_msg("%s", wk_err_format(&err, buf, sizeof buf));
   const replay_metrics *m = replay_get_metrics(r);

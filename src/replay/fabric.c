@@ -471,6 +471,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
       p->rate_solo = fmin(p->rate_solo, f->cap[j->jl_link[j->ent_jl[e]]] / j->ent_n[e]);
   }
   /* the entries on each link, as CSR */
+  grow_jl(j, j->njl + 1);
   memset(j->jl_eoff, 0, sizeof(uint32_t) * (j->njl + 1));
   for (uint32_t e = 0; e < j->nent; e++) j->jl_eoff[j->ent_jl[e] + 1]++;
   for (uint32_t i = 0; i < j->njl; i++) j->jl_eoff[i + 1] += j->jl_eoff[i];
