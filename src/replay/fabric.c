@@ -23,11 +23,11 @@
 /* A job whose iteration time moved less than this (relative) since its last evaluation does not
  * wake its neighbours; nor does one evaluated FAB_MAX_EVALS times in one solve (its iterate is
  * kept: a fixed point to 0.1 % is finer than the model itself (bench/validate_contention)). */
-#define FAB_RTOL 1e-3
-/* A link whose load moved by more than this share of its capacity is looked at again by the
- * other jobs on it (below it, they keep what they read last). */
-#define FAB_SIG 1e-3
-#define FAB_MAX_EVALS 12
+#define FAB_RTOL 5e-3
+/* A job whose iteration time moved by more than this (relative) makes its neighbours read all
+ * their shared links at their next evaluation (below it, their hot links and touched ones). */
+#define FAB_SIG 0.02
+#define FAB_MAX_EVALS 6
 
 /* ---- laying phases ------------------------------------------------------------------------- */
 static void edge(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t key, int channels,
@@ -139,8 +139,12 @@ typedef struct fjob {
   uint32_t njl, capjl;       /* distinct shared links */
   uint32_t *jl_link, *jl_le;
   uint32_t *jl_eoff, *jl_ent; /* CSR: the entries on each of its links */
-  uint32_t *cjl, *cjpos, ncjl; /* its links other jobs are on, and each link's place there */
   double tload[HW_MAX_TIERS + 1]; /* its expected load on each tier, in f->tier_load */
+  uint32_t *nb, *nbc, nnb, capnb; /* the jobs (slots) it shares links with, and on how many */
+  /* the jobs that have a hot link in common with it, each with the generation of its hot list
+   * when it said so (a later full evaluation makes a new list: older entries lapse) */
+  uint32_t *wslot, *wgen, nw, capw;
+  uint32_t hotgen;
   uint32_t nent, capent;     /* (phase, link) entries */
   uint32_t *ent_jl, *ent_ph;
   float *ent_n;
@@ -151,11 +155,11 @@ typedef struct fjob {
   uint8_t *etouch;
   uint32_t capjle, capcent, caphot;
   uint8_t inq, changed, full; /* full: its next evaluation reads every contended link */
+  uint8_t fresh;             /* added since its last evaluation */
 } fjob;
 
-typedef struct lent { /* one job on one link: its terms of the link's sums */
+typedef struct lent { /* one job on one link (its link index jl) */
   uint32_t slot, jl, next, prev;
-  double t[NTERMS];
 } lent;
 
 struct replay_fab {
@@ -165,7 +169,6 @@ struct replay_fab {
   uint8_t *tier;   /* per link: 0 private (scale-up, NIC), else its tier (1 = leaf uplinks) */
   int ntiers;
   double tier_load[HW_MAX_TIERS + 1], tier_cap[HW_MAX_TIERS + 1];
-  double *sum;     /* NTERMS per link: the sums of the terms of the jobs on it */
   uint32_t *head;  /* first lent of the link */
   uint32_t *njobs; /* jobs on the link */
   lent *le;
@@ -184,8 +187,11 @@ struct replay_fab {
   double *hv;        /* per hot-list candidate, its most loaded time */
   uint32_t *dup;     /* open-addressing set of distinct distributions (index into tpv / 7) */
   uint32_t *scan;    /* the entries one evaluation of a phase reads */
+  double *xs;        /* link_state: per job on the link, its correction terms and load */
+  uint32_t capxs;
   replay_fab_stats st;
   uint32_t live;
+  uint32_t gen;      /* hot-list generations, increasing */
 };
 
 /* Capacity for `need` elements of `size` bytes in *ptr (contents kept), doubling. */
@@ -215,7 +221,6 @@ replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, uint32_t max_
     f->tier_cap[t] += cap[l];
     if (t > f->ntiers) f->ntiers = t;
   }
-  f->sum = wk_calloc((size_t)nl * NTERMS, sizeof(double));
   f->head = wk_malloc(sizeof(uint32_t) * nl);
   f->njobs = wk_calloc(nl, sizeof(uint32_t));
   f->jlmap = wk_malloc(sizeof(uint32_t) * nl);
@@ -232,14 +237,15 @@ void replay_fab_free(replay_fab *f) {
   if (!f) return;
   for (uint32_t s = 0; s < f->nslots; s++) {
     fjob *j = &f->slots[s];
-    void *bufs[] = {j->jl_link, j->jl_le,   j->jl_eoff, j->jl_ent,  j->cjl,    j->cjpos,  j->ent_jl,
+    void *bufs[] = {j->jl_link, j->jl_le,   j->jl_eoff, j->jl_ent,  j->nb,     j->nbc,    j->ent_jl,
+                    j->wslot,   j->wgen,
                     j->ent_ph,  j->ent_n,   j->cent,    j->cpos,    j->hot,    j->touched,
                     j->etouch,  j->ehot};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
-  void *bufs[] = {f->slots, f->freeslots, f->tier,    f->sum, f->head, f->njobs, f->jlmap,
+  void *bufs[] = {f->slots, f->freeslots, f->tier,    f->head, f->njobs, f->jlmap,
                   f->le,    f->slot_of,   f->queue,   f->changed, f->tp, f->F,    f->tpv,
-                  f->hv,    f->dup,       f->scan};
+                  f->hv,    f->dup,       f->scan,    f->xs};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   counter_free(&f->k);
   wk_free(f);
@@ -262,8 +268,15 @@ double replay_fab_tier_util(const replay_fab *f, int tier) {
   if (tier < 1 || tier > f->ntiers || !(f->tier_cap[tier] > 0)) return 0;
   return fmax(0, f->tier_load[tier]) / f->tier_cap[tier];
 }
+static void jl_terms(const fjob *j, uint32_t jl, double others, double cap, double *t);
 double replay_fab_link_load(const replay_fab *f, uint32_t l) {
-  return l < f->nlinks ? f->sum[(size_t)l * NTERMS + T_L] : 0;
+  double load = 0, t[NTERMS];
+  if (l >= f->nlinks || f->njobs[l] < 2) return 0;
+  for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next) {
+    jl_terms(&f->slots[f->le[o].slot], f->le[o].jl, 0, f->cap[l], t);
+    load += t[T_L];
+  }
+  return load;
 }
 
 /* ---- queue ------------------------------------------------------------------------------------ */
@@ -297,7 +310,8 @@ static void touch(replay_fab *f, uint32_t s, uint32_t jl) {
 }
 
 /* Job j's terms on its link jl now (OUT t[NTERMS]), from its phases' activity and rates: the
- * sums of its entries there. `others`: the other jobs' expected load on the link. */
+ * sums of its entries there. `others`: the other jobs' expected load on the link, which the
+ * correction terms are divided by; < 0: left undivided, for a caller that sums them apart. */
 static void jl_terms(const fjob *j, uint32_t jl, double others, double cap, double *t) {
   memset(t, 0, sizeof(double) * NTERMS);
   for (uint32_t i = j->jl_eoff[jl]; i < j->jl_eoff[jl + 1]; i++) {
@@ -312,43 +326,34 @@ static void jl_terms(const fjob *j, uint32_t jl, double others, double cap, doub
     t[T_XL] += a * l;
     t[T_XW] += a * w;
   }
+  if (others < 0) return; /* the caller divides */
   double inv = others > FAB_TOL * cap ? 1 / others : 0;
   t[T_XL] *= inv;
   t[T_XW] *= inv;
 }
 
-/* Writes job slot's terms t on its link jl into the link's sums. */
-static void put_terms(replay_fab *f, uint32_t slot, uint32_t jl, const double *t) {
-  fjob *j = &f->slots[slot];
-  lent *me = &f->le[j->jl_le[jl]];
-  double *sum = &f->sum[(size_t)j->jl_link[jl] * NTERMS];
-  for (int k = 0; k < NTERMS; k++) {
-    sum[k] += t[k] - me->t[k];
-    me->t[k] = t[k];
+/* Job a shares one more (d = 1) or one less (d = -1) link with job b. O(a's neighbours). */
+static void neighbour(replay_fab *f, uint32_t a, uint32_t b, int d) {
+  fjob *j = &f->slots[a];
+  for (uint32_t i = 0; i < j->nnb; i++) {
+    if (j->nb[i] != b) continue;
+    if (!(j->nbc[i] += (uint32_t)d)) { /* no link left in common: swap with the last */
+      j->nb[i] = j->nb[--j->nnb];
+      j->nbc[i] = j->nbc[j->nnb];
+    }
+    return;
   }
+  WK_ASSERT(d > 0);
+  uint32_t cap = j->capnb;
+  grow((void **)&j->nb, &j->capnb, j->nnb + 1, sizeof(uint32_t));
+  grow((void **)&j->nbc, &cap, j->nnb + 1, sizeof(uint32_t));
+  j->nb[j->nnb] = b;
+  j->nbc[j->nnb++] = 1;
 }
 
-/* The entries of job s on its link jl become contended (on = 1: another job came) or not.
- * Only contended links carry a job's terms in their sums: nobody else reads a link a job has
- * to itself, so its terms are written when a second job comes and taken off when it leaves
- * (the sums of a link with one job are 0). */
+/* The entries of job s on its link jl become contended (on = 1: another job came) or not. */
 static void contend(replay_fab *f, uint32_t s, uint32_t jl, int on) {
   fjob *j = &f->slots[s];
-  double *sum = &f->sum[(size_t)j->jl_link[jl] * NTERMS];
-  if (on && j->cjpos[jl] == NONE) {
-    j->cjpos[jl] = j->ncjl;
-    j->cjl[j->ncjl++] = jl;
-    double t[NTERMS];
-    jl_terms(j, jl, sum[T_L], f->cap[j->jl_link[jl]], t);
-    put_terms(f, s, jl, t);
-  } else if (!on && j->cjpos[jl] != NONE) {
-    uint32_t at = j->cjpos[jl], last = j->cjl[--j->ncjl];
-    j->cjl[at] = last;
-    j->cjpos[last] = at;
-    j->cjpos[jl] = NONE;
-    memset(sum, 0, sizeof(double) * NTERMS); /* it was the last job there: exactly 0 */
-    memset(f->le[j->jl_le[jl]].t, 0, sizeof(double) * NTERMS);
-  }
   for (uint32_t i = j->jl_eoff[jl]; i < j->jl_eoff[jl + 1]; i++) {
     uint32_t e = j->jl_ent[i];
     fph *p = &j->ph[j->ent_ph[e]];
@@ -397,8 +402,6 @@ static void grow_jl(fjob *j, uint32_t need) {
   j->jl_link = wk_realloc(j->jl_link, sizeof(uint32_t) * nc);
   j->jl_le = wk_realloc(j->jl_le, sizeof(uint32_t) * nc);
   j->jl_eoff = wk_realloc(j->jl_eoff, sizeof(uint32_t) * (nc + 1));
-  j->cjl = wk_realloc(j->cjl, sizeof(uint32_t) * nc);
-  j->cjpos = wk_realloc(j->cjpos, sizeof(uint32_t) * nc);
   j->capjl = nc;
 }
 
@@ -429,10 +432,11 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   j->iter_ref = j->iter = s->iter_ref_s;
   j->stretch = 1;
   j->nph = s->nphases;
-  j->njl = j->nent = j->ntouched = j->ncjl = 0;
+  j->njl = j->nent = j->ntouched = j->nnb = j->nw = 0;
+  j->hotgen = ++f->gen;
   memset(j->tload, 0, sizeof j->tload);
   j->inq = j->changed = 0;
-  j->full = 1;
+  j->full = j->fresh = 1;
   j->evals = 0;
   for (int k = 0; k < s->nphases; k++) {
     fph *p = &j->ph[k];
@@ -484,13 +488,11 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     lent *x = &f->le[e];
     x->slot = slot;
     x->jl = i;
-    memset(x->t, 0, sizeof x->t);
     x->prev = NONE;
     x->next = f->head[l];
     if (x->next != NONE) f->le[x->next].prev = e;
     f->head[l] = e;
     j->jl_le[i] = e;
-    j->cjpos[i] = NONE;
     /* the jobs already there have company now: their entries there are contended, to be
      * looked at again (the first one's become contended only now) */
     if (++f->njobs[l] < 2) continue;
@@ -498,6 +500,8 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     for (uint32_t o = x->next; o != NONE; o = f->le[o].next) {
       if (f->njobs[l] == 2) contend(f, f->le[o].slot, f->le[o].jl, 1);
       touch(f, f->le[o].slot, f->le[o].jl);
+      neighbour(f, slot, f->le[o].slot, 1);
+      neighbour(f, f->le[o].slot, slot, 1);
     }
   }
   /* activity alone on these cards: the reference of the correction in link_state */
@@ -528,23 +532,18 @@ void replay_fab_remove(replay_fab *f, uint32_t job) {
     if (x->prev != NONE) f->le[x->prev].next = x->next;
     else f->head[l] = x->next;
     if (x->next != NONE) f->le[x->next].prev = x->prev;
-    double *sum = &f->sum[(size_t)l * NTERMS];
     f->njobs[l]--;
-    if (f->head[l] == NONE) {
-      memset(sum, 0, sizeof(double) * NTERMS); /* exact when the link empties: no drift */
-    } else {
-      for (int t = 0; t < NTERMS; t++) sum[t] -= x->t[t];
-      for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next) {
-        if (f->njobs[l] == 1) contend(f, f->le[o].slot, f->le[o].jl, 0);
-        touch(f, f->le[o].slot, f->le[o].jl);
-      }
+    for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next) {
+      if (f->njobs[l] == 1) contend(f, f->le[o].slot, f->le[o].jl, 0);
+      touch(f, f->le[o].slot, f->le[o].jl);
+      neighbour(f, f->le[o].slot, slot, -1);
     }
     x->next = f->freele;
     f->freele = e;
   }
   for (int t = 0; t <= HW_MAX_TIERS; t++) f->tier_load[t] -= j->tload[t];
   for (uint32_t e = 0; e < j->ntouched; e++) j->etouch[j->touched[e]] = 0;
-  j->njl = j->ntouched = 0;
+  j->njl = j->ntouched = j->nnb = 0;
   f->slot_of[job] = NONE;
   f->live--;
   f->freeslots[f->freeslot_n++] = slot; /* its buffers stay with the slot for the next job */
@@ -570,13 +569,32 @@ static const double gh_w[7] = {0.8102646175568073, 0.4256072526101278, 0.4256072
  * theorem of mean value analysis): each other job's activity beyond its activity alone is
  * credited to the jobs it meets on this link in proportion to their load, and this job's share
  * of that is taken off. Exact for two jobs on one link; negligible among many. */
-static int link_state(const replay_fab *f, const fjob *j, uint32_t e, double r_cap, double *pts) {
+static int link_state(replay_fab *f, const fjob *j, uint32_t e, double r_cap, double *pts) {
   uint32_t jl = j->ent_jl[e], l = j->jl_link[jl];
   const lent *me = &f->le[j->jl_le[jl]];
-  const double *sum = &f->sum[(size_t)l * NTERMS];
-  double o[NTERMS];
-  for (int t = 0; t < NTERMS; t++) o[t] = fmax(0, sum[t] - me->t[t]);
-  double own = me->t[T_L], c = f->cap[l], n = j->ent_n[e];
+  double c = f->cap[l], n = j->ent_n[e], o[NTERMS] = {0}, t[NTERMS], total = 0, own = 0;
+  /* the terms of the others, read off their phases now; each one's correction divides by what
+   * the rest put on the link, so it is summed apart (xl, xw with the load each one saw) */
+  grow((void **)&f->xs, &f->capxs, 3 * f->njobs[l] + 3, sizeof(double));
+  double *xl = f->xs, *xw = xl + f->njobs[l], *ld = xw + f->njobs[l];
+  uint32_t m = 0;
+  for (uint32_t x = f->head[l]; x != NONE; x = f->le[x].next) {
+    jl_terms(&f->slots[f->le[x].slot], f->le[x].jl, -1, c, t);
+    total += t[T_L];
+    if (x == (uint32_t)(me - f->le)) {
+      own = t[T_L];
+      continue;
+    }
+    for (int k = 0; k < T_XL; k++) o[k] += t[k];
+    xl[m] = t[T_XL];
+    xw[m] = t[T_XW];
+    ld[m++] = t[T_L];
+  }
+  for (uint32_t i = 0; i < m; i++) {
+    double others = total - ld[i], inv = others > FAB_TOL * c ? 1 / others : 0;
+    o[T_XL] += xl[i] * inv;
+    o[T_XW] += xw[i] * inv;
+  }
   double L = fmax(0, o[T_L] - fmin(o[T_L], own * o[T_XL]));
   double W = fmax(0, o[T_W] - fmin(o[T_W], own * o[T_XW]));
   double r0 = fmin(r_cap, c / n), sl = sqrt(o[T_VL]), sw = sqrt(o[T_VW]);
@@ -672,11 +690,26 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     for (uint32_t i = 0; i < p->hn; i++) j->ehot[j->hot[p->off + i]] = 0;
     p->hn = 0;
   }
+  uint32_t self = (uint32_t)(j - f->slots);
   for (uint32_t i = 0; i < nh; i++) {
     uint32_t e = f->scan[i];
     if (!(f->hv[i] > 0.8 * lb) || j->ehot[e]) continue;
     j->ehot[e] = 1;
     j->hot[p->off + p->hn++] = e;
+    /* the others on this link now pace this job: they wake it when they move */
+    uint32_t l = j->jl_link[j->ent_jl[e]];
+    for (uint32_t x = f->head[l]; x != NONE; x = f->le[x].next) {
+      fjob *o = &f->slots[f->le[x].slot];
+      if (o == j) continue;
+      uint32_t w = o->nw;
+      while (w > 0 && !(o->wslot[w - 1] == self && o->wgen[w - 1] == j->hotgen)) w--;
+      if (w) continue; /* already there */
+      uint32_t capw = o->capw;
+      grow((void **)&o->wslot, &o->capw, o->nw + 1, sizeof(uint32_t));
+      grow((void **)&o->wgen, &capw, o->nw + 1, sizeof(uint32_t));
+      o->wslot[o->nw] = self;
+      o->wgen[o->nw++] = j->hotgen;
+    }
   }
   *bound = lb;
   /* only links that can exceed the bound can set the maximum */
@@ -705,12 +738,13 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
  * matter). Otherwise only the hot links and those whose state changed are read: a link far
  * below the bottleneck at the last full evaluation that nobody touched stays below it. Returns
  * 1 when its iteration time moved enough to matter to its neighbours. */
-static int eval_job(replay_fab *f, fjob *j) {
+static int eval_job(replay_fab *f, fjob *j, double *moved) {
   double iter = j->iter_ref, x[WORK_MAX_PHASES], old = j->iter;
   int full = j->full;
   for (int pass = 0; pass < 2; pass++) {
     iter = j->iter_ref;
     int refull = 0;
+    if (full) j->hotgen = ++f->gen; /* a new hot list: the old one's watchers lapse */
     for (int k = 0; k < j->nph; k++) {
       fph *p = &j->ph[k];
       uint32_t cnt = 0;
@@ -740,7 +774,8 @@ static int eval_job(replay_fab *f, fjob *j) {
   for (uint32_t i = 0; i < j->ntouched; i++) j->etouch[j->touched[i]] = 0;
   j->ntouched = 0;
   j->full = 0;
-  int first = !j->evals;
+  int fresh = j->fresh; /* just added: its load is news to everyone on its links */
+  j->fresh = 0;
   if (j->evals++ > 1 && isfinite(iter) && isfinite(j->iter)) iter = j->iter + FAB_DAMP * (iter - j->iter);
   j->iter = iter;
   for (int k = 0; k < j->nph; k++)
@@ -754,14 +789,17 @@ static int eval_job(replay_fab *f, fjob *j) {
       f->changed[f->nchanged++] = j->job;
     }
   }
+  /* a new job's neighbours were touched where it meets them: no full evaluation for them */
+  *moved = fresh ? 0 : isfinite(old) && old > 0 ? fabs(iter - old) / old : INFINITY;
   if (j->evals > FAB_MAX_EVALS) return 0;
-  return first || !(fabs(iter - old) <= FAB_RTOL * old);
+  return fresh || !(fabs(iter - old) <= FAB_RTOL * old);
 }
 
-/* Writes the job's new terms onto the links it shares (the others hold none: see contend) and
- * its load per tier; the other jobs on links whose load moved by more than FAB_SIG of the
- * capacity are told (touch). O(its contended links and their entries). */
-static void apply_job(replay_fab *f, uint32_t slot) {
+/* The job's load per tier, and its neighbours told of its new pace: they read its terms off
+ * its phases when they next evaluate (link_state), so nothing is written per link. A large
+ * move (FAB_SIG of its iteration) makes their next evaluation a full one. O(tiers x phases +
+ * neighbours). */
+static void apply_job(replay_fab *f, uint32_t slot, double moved) {
   fjob *j = &f->slots[slot];
   for (int t = 0; t <= HW_MAX_TIERS; t++) {
     double load = 0;
@@ -770,17 +808,25 @@ static void apply_job(replay_fab *f, uint32_t slot) {
     f->tier_load[t] += load - j->tload[t];
     j->tload[t] = load;
   }
-  for (uint32_t c = 0; c < j->ncjl; c++) {
-    uint32_t jl = j->cjl[c], l = j->jl_link[jl];
-    const lent *me = &f->le[j->jl_le[jl]];
-    double *sum = &f->sum[(size_t)l * NTERMS], t[NTERMS];
-    jl_terms(j, jl, sum[T_L] - me->t[T_L], f->cap[l], t);
-    double d = t[T_L] - me->t[T_L], dw = t[T_W] - me->t[T_W];
-    put_terms(f, slot, jl, t);
-    if (!(fabs(d) > FAB_SIG * f->cap[l]) && !(fabs(dw) > FAB_SIG * fmax(1, sum[T_W]))) continue;
-    for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next)
-      if (f->le[o].slot != slot) touch(f, f->le[o].slot, f->le[o].jl);
+  if (!(moved <= FAB_SIG)) { /* a large move: every neighbour reads all its links again */
+    for (uint32_t i = 0; i < j->nnb; i++) {
+      f->slots[j->nb[i]].full = 1;
+      push(f, j->nb[i]);
+    }
+    return;
   }
+  /* a small one matters only where it is near a neighbour's bottleneck: its watchers (those
+   * whose hot lists are current; lapsed entries are dropped) */
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < j->nw; i++) {
+    uint32_t s = j->wslot[i];
+    if (s >= f->nslots || f->slot_of[f->slots[s].job] != s || f->slots[s].hotgen != j->wgen[i])
+      continue;
+    j->wslot[k] = s;
+    j->wgen[k++] = j->wgen[i];
+    push(f, s);
+  }
+  j->nw = k;
 }
 
 const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
@@ -797,7 +843,8 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
     j->inq = 0;
     if (f->slot_of[j->job] != s) continue; /* removed while queued */
     f->st.evals++;
-    if (eval_job(f, j)) apply_job(f, s); /* a change below FAB_RTOL is not written */
+    double moved;
+    if (eval_job(f, j, &moved)) apply_job(f, s, moved); /* below FAB_RTOL nobody is told */
   }
   while (f->qlen) { /* budget spent: drop the rest of the queue */
     f->slots[f->queue[f->qhead]].inq = 0;
