@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "replay/replay.h"
+#include "work/work.h"
 
 static hw_cluster *load(const char *spec) {
   wk_err err;
@@ -547,6 +548,197 @@ static void test_real_traces(void **st) {
   real_trace("alibaba_gpu_2023_pods.csv", "dgx-a100:nodes=8", 1, SCHED_FAIRSHARE); /* ~17 GPUs busy */
 }
 
+/* ---- the fabric under the jobs ---------------------------------------------------------------- */
+/* A generated-trace job of `cards` in queue `queue` (pretrain, finetune, sim, eval) as SWF, so
+ * that the default workload rules give it its class's workload. */
+static trace *class_trace(const char *queue, const int64_t *cards, const int64_t *submit, size_t n,
+                          int64_t runtime) {
+  char txt[4096];
+  size_t len = (size_t)snprintf(txt, sizeof txt, "; Queue: 3 %s\n", queue);
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)snprintf(txt + len, sizeof txt - len,
+                            "%zu %lld 0 %lld %lld -1 -1 %lld %lld -1 1 1 1 -1 3 -1 -1 -1\n", i + 1,
+                            (long long)submit[i], (long long)runtime, (long long)cards[i],
+                            (long long)cards[i], (long long)(2 * runtime));
+  trace *t;
+  wk_err err;
+  char buf[1024];
+  if (trace_parse("class.swf", txt, len, NULL, &t, &err)) fail_msg("%s", wk_err_format(&err, buf, sizeof buf));
+  return t;
+}
+
+static replay *run_trace(const hw_cluster *c, const trace *t, replay_opts *o) {
+  replay *r;
+  wk_err err;
+  char buf[1024];
+  if (replay_run(c, t, o, &r, &err)) fail_msg("%s", wk_err_format(&err, buf, sizeof buf));
+  return r;
+}
+
+/* A job alone on an empty non-blocking fabric finishes exactly at its trace runtime, and its
+ * reference iteration is what `wanka train` gives the planner's layout at level 1. */
+static void test_fabric_alone(void **st) {
+  (void)st;
+  hw_cluster *c = load("zhengzhou-60k");
+  const char *queues[] = {"pretrain", "finetune", "sim"};
+  const int64_t sizes[] = {8192, 256, 1024};
+  for (int q = 0; q < 3; q++) {
+    int64_t submit = 0;
+    trace *t = class_trace(queues[q], &sizes[q], &submit, 1, 3600);
+    replay_opts o;
+    replay_opts_init(&o);
+    o.failure_rate = 0;
+    replay *r = run_trace(c, t, &o);
+    size_t n;
+    const replay_job *j = replay_jobs(r, &n);
+    assert_true(j[0].end_s - j[0].start_s == 3600);
+    assert_true(j[0].iter_ideal_s > 0 && j[0].iter_actual_s == j[0].iter_ideal_s);
+    assert_true(j[0].slowdown == 1);
+    print_message("%s %lld cards: %s, iteration %.4g s\n", queues[q], (long long)sizes[q],
+                  replay_workload_name(r, j[0].workload), j[0].iter_ideal_s);
+    if (q == 0) { /* the planner's layout (the label) timed by the training model at level 1 */
+      work_ctx *x = work_ctx_new(c);
+      work_plan_opts po = {8192, 8192, 2048, WORK_BF16, WORK_ATTN_FLASH, 0, 1};
+      work_plan_entry e;
+      int ne;
+      work_plan_stats ps;
+      wk_err err;
+      assert_int_equal(work_plan(x, work_model_find("llama3-70b"), &po, &e, &ne, &ps, &err), WK_OK);
+      e.job.level = 1;
+      work_result res;
+      assert_int_equal(work_train_step(x, &e.job, &res, &err), WK_OK);
+      assert_true(fabs(res.step_time_s - j[0].iter_ideal_s) <= 1e-12 * res.step_time_s);
+      work_ctx_free(x);
+    }
+    replay_free(r);
+    trace_free(t);
+  }
+  hw_free(c);
+}
+
+/* Jobs in different pods share no link: neither slows the other. On the 2:1 fabric the same
+ * pretraining job, whose data-parallel rings leave its leaves, is slower alone than on the
+ * non-blocking one (the reference is the non-blocking twin). */
+static void test_fabric_disjoint_and_oversubscribed(void **st) {
+  (void)st;
+  const int64_t cards[] = {1024, 1024}, submit[] = {0, 0};
+  trace *t = class_trace("pretrain", cards, submit, 2, 3600);
+  double end[2];
+  for (int v = 0; v < 2; v++) {
+    hw_cluster *c = load(v ? "zhengzhou-60k:oversubscription=2" : "zhengzhou-60k");
+    replay_opts o;
+    replay_opts_init(&o);
+    o.failure_rate = 0;
+    replay *r = run_trace(c, t, &o);
+    size_t n;
+    const replay_job *j = replay_jobs(r, &n);
+    for (int i = 0; i < 2; i++) assert_true(fabs(j[i].slowdown - 1) < 1e-12);
+    end[v] = j[0].end_s - j[0].start_s;
+    /* the first from card 0, as its reference; the second in the next pod, whose ECMP hashing
+     * differs a little */
+    if (!v) assert_true(end[v] == 3600 && fabs(j[1].end_s - j[1].start_s - 3600) < 36);
+    print_message("%s: %.0f s, iteration %.4g s of %.4g\n", v ? "2:1" : "1:1", end[v],
+                  j[0].iter_actual_s, j[0].iter_ideal_s);
+    replay_free(r);
+    hw_free(c);
+  }
+  assert_true(end[1] > end[0]);
+  trace_free(t);
+}
+
+/* Two jobs whose rings share one uplink, communicating all the time, each get half of it, as
+ * max-min says: twice as slow, at L2 and in the replay's model. And the model matches L2 on a
+ * few of bench/validate_contention's cases. */
+static const char two_leaves[] =
+    "name: two-leaves\nnodes: 4\naccelerator:\n  name: x\n  bf16_tflops: 100\n  hbm_gib: 16\n"
+    "  hbm_tbytes_per_s: 1\nnode:\n  cards: 1\nsupernode:\n  cards: 1\n  topology: switch\n"
+    "  gbytes_per_s: 200\nnics:\n  per_card: 1\n  gbits_per_s: 400\nfabric:\n  topology: clos\n"
+    "  tiers:\n    - {down: 2, up: 1}\n    - radix: 2\n";
+
+static void test_contention_maxmin_and_l2(void **st) {
+  (void)st;
+  hw_config cfg;
+  wk_err err;
+  char buf[1024];
+  if (hw_config_parse(&cfg, two_leaves, sizeof two_leaves - 1, "two.yaml", &err))
+    fail_msg("%s", wk_err_format(&err, buf, sizeof buf));
+  hw_cluster *c = hw_build(&cfg, &err);
+  assert_non_null(c);
+  uint32_t a[2] = {0, 2}, b[2] = {1, 3};
+  replay_cjob jobs[2] = {{a, 2, 100e6, 0, 0}, {b, 2, 100e6, 0, 1e-4}};
+  replay_cjob_opts o;
+  replay_cjob_opts_init(&o);
+  o.iterations = 20;
+  replay_cjob_result res[2];
+  assert_int_equal(replay_contention_check(c, jobs, 2, &o, res, &err), WK_OK);
+  for (int g = 0; g < 2; g++) {
+    print_message("shared uplink, job %d: L2 %.4f, model %.4f\n", g, res[g].l2_slowdown, res[g].model_slowdown);
+    assert_true(fabs(res[g].l2_slowdown - 2) < 0.02);
+    assert_true(fabs(res[g].model_slowdown - 2) < 0.02);
+  }
+  /* half the time each, with periods that differ so that their phases drift through every
+   * offset: the slowdown lies between alone and always together, and the model finds it */
+  jobs[1].bytes = 70e6;
+  jobs[0].compute_s = 100e6 / 50e9;
+  jobs[1].compute_s = 70e6 / 50e9;
+  o.iterations = 200;
+  assert_int_equal(replay_contention_check(c, jobs, 2, &o, res, &err), WK_OK);
+  for (int g = 0; g < 2; g++) {
+    assert_true(res[g].l2_slowdown > 1.1 && res[g].l2_slowdown < 1.5);
+    print_message("half the time, job %d: L2 %.4f, model %.4f\n", g, res[g].l2_slowdown, res[g].model_slowdown);
+    assert_true(fabs(res[g].model_slowdown / res[g].l2_slowdown - 1) < 0.05);
+  }
+  hw_free(c);
+
+  /* 8 jobs side by side on the 2:1 variant, rings over 8 scale-up domains */
+  c = load("zhengzhou-60k:oversubscription=2");
+  uint32_t domain = hw_level_cards(c, HW_LEVEL_SUPERNODE), node = hw_level_cards(c, HW_LEVEL_NODE);
+  uint32_t cards[8 * 8];
+  replay_cjob many[8];
+  wk_rng rng;
+  wk_rng_init(&rng, 17, 8);
+  for (uint32_t g = 0; g < 8; g++) {
+    for (uint32_t i = 0; i < 8; i++) cards[g * 8 + i] = i * domain + g * node;
+    double bytes = (64 + 192 * wk_rng_uniform(&rng)) * 1048576.0, comm = 1.75 * bytes / 48e9;
+    double duty = 0.15 + 0.5 * wk_rng_uniform(&rng);
+    many[g] = (replay_cjob){cards + g * 8, 8, bytes, comm * (1 - duty) / duty, 0};
+    many[g].offset_s = wk_rng_uniform(&rng) * comm / duty;
+  }
+  replay_cjob_result mr[8];
+  assert_int_equal(replay_contention_check(c, many, 8, &o, mr, &err), WK_OK);
+  for (uint32_t g = 0; g < 8; g++) assert_true(fabs(mr[g].model_slowdown / mr[g].l2_slowdown - 1) < 0.10);
+  hw_free(c);
+}
+
+/* A workloads file given in memory replaces the defaults; every job gets the rule's kernel. */
+static void test_workload_rules(void **st) {
+  (void)st;
+  const char yaml[] = "rules:\n  - cards: 1-64\n    kernel: dataparallel\n    params: 1e8\n"
+                      "  - kernel: stencil\n";
+  replay_workloads *w;
+  wk_err err;
+  char buf[1024];
+  if (replay_workloads_parse("w.yaml", yaml, sizeof yaml - 1, &w, &err))
+    fail_msg("%s", wk_err_format(&err, buf, sizeof buf));
+  hw_cluster *c = load("zhengzhou-60k");
+  const int64_t cards[] = {64, 2048}, submit[] = {0, 10};
+  trace *t = class_trace("anything", cards, submit, 2, 600);
+  replay_opts o;
+  replay_opts_init(&o);
+  o.failure_rate = 0;
+  o.workloads = w;
+  replay *r = run_trace(c, t, &o);
+  size_t n;
+  const replay_job *j = replay_jobs(r, &n);
+  assert_true(!strncmp(replay_workload_name(r, j[0].workload), "dataparallel", 12));
+  assert_true(!strncmp(replay_workload_name(r, j[1].workload), "stencil", 7));
+  assert_int_equal(replay_get_metrics(r)->workloads, 2);
+  replay_free(r);
+  trace_free(t);
+  hw_free(c);
+  replay_workloads_free(w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_invariants_all_policies),
@@ -561,6 +753,10 @@ int main(void) {
       cmocka_unit_test(test_time_zero_ignores_dropped),
       cmocka_unit_test(test_abandon_counts_failures_only),
       cmocka_unit_test(test_real_traces),
+      cmocka_unit_test(test_fabric_alone),
+      cmocka_unit_test(test_fabric_disjoint_and_oversubscribed),
+      cmocka_unit_test(test_contention_maxmin_and_l2),
+      cmocka_unit_test(test_workload_rules),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

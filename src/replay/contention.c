@@ -151,8 +151,7 @@ wk_errcode replay_contention_check(const hw_cluster *c, const replay_cjob *jobs,
     sh.rate_ref[0] = replay_fab_phase_rate(c, j->cards, j->n, &sh.ph[0]);
     replay_fab_add(f, g, &sh, j->cards, j->n);
   }
-  uint32_t nch;
-  (void)replay_fab_solve(f, &nch);
+  replay_fab_settle(f, 1e-6, 200);
   for (uint32_t g = 0; g < k; g++) out[g].model_slowdown = replay_fab_stretch(f, g);
 done:
   replay_fab_free(f);

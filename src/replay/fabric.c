@@ -493,13 +493,13 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     if (x->next != NONE) f->le[x->next].prev = e;
     f->head[l] = e;
     j->jl_le[i] = e;
-    /* the jobs already there have company now: their entries there are contended, to be
-     * looked at again (the first one's become contended only now) */
+    /* the jobs already there have company now: their entries there are contended (the first
+     * one's become contended only now); they look at the link again once the new job has a
+     * pace of its own (apply_job) */
     if (++f->njobs[l] < 2) continue;
     contend(f, slot, i, 1);
     for (uint32_t o = x->next; o != NONE; o = f->le[o].next) {
       if (f->njobs[l] == 2) contend(f, f->le[o].slot, f->le[o].jl, 1);
-      touch(f, f->le[o].slot, f->le[o].jl);
       neighbour(f, slot, f->le[o].slot, 1);
       neighbour(f, f->le[o].slot, slot, 1);
     }
@@ -738,7 +738,7 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
  * matter). Otherwise only the hot links and those whose state changed are read: a link far
  * below the bottleneck at the last full evaluation that nobody touched stays below it. Returns
  * 1 when its iteration time moved enough to matter to its neighbours. */
-static int eval_job(replay_fab *f, fjob *j, double *moved) {
+static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
   double iter = j->iter_ref, x[WORK_MAX_PHASES], old = j->iter;
   int full = j->full;
   for (int pass = 0; pass < 2; pass++) {
@@ -776,6 +776,7 @@ static int eval_job(replay_fab *f, fjob *j, double *moved) {
   j->full = 0;
   int fresh = j->fresh; /* just added: its load is news to everyone on its links */
   j->fresh = 0;
+  *was_fresh = fresh;
   if (j->evals++ > 1 && isfinite(iter) && isfinite(j->iter)) iter = j->iter + FAB_DAMP * (iter - j->iter);
   j->iter = iter;
   for (int k = 0; k < j->nph; k++)
@@ -799,7 +800,7 @@ static int eval_job(replay_fab *f, fjob *j, double *moved) {
  * its phases when they next evaluate (link_state), so nothing is written per link. A large
  * move (FAB_SIG of its iteration) makes their next evaluation a full one. O(tiers x phases +
  * neighbours). */
-static void apply_job(replay_fab *f, uint32_t slot, double moved) {
+static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
   fjob *j = &f->slots[slot];
   for (int t = 0; t <= HW_MAX_TIERS; t++) {
     double load = 0;
@@ -807,6 +808,15 @@ static void apply_job(replay_fab *f, uint32_t slot, double moved) {
       if (j->ph[k].q > 0 && isfinite(j->ph[k].rate)) load += j->ph[k].q * j->ph[k].rate * j->ph[k].ntier[t];
     f->tier_load[t] += load - j->tload[t];
     j->tload[t] = load;
+  }
+  if (fresh) { /* a new job: the others read the links they share with it */
+    for (uint32_t i = 0; i < j->njl; i++) {
+      uint32_t l = j->jl_link[i];
+      if (f->njobs[l] < 2) continue;
+      for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next)
+        if (f->le[o].slot != slot) touch(f, f->le[o].slot, f->le[o].jl);
+    }
+    return;
   }
   if (!(moved <= FAB_SIG)) { /* a large move: every neighbour reads all its links again */
     for (uint32_t i = 0; i < j->nnb; i++) {
@@ -844,7 +854,8 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
     if (f->slot_of[j->job] != s) continue; /* removed while queued */
     f->st.evals++;
     double moved;
-    if (eval_job(f, j, &moved)) apply_job(f, s, moved); /* below FAB_RTOL nobody is told */
+    int fresh;
+    if (eval_job(f, j, &moved, &fresh)) apply_job(f, s, moved, fresh); /* below FAB_RTOL nobody is told */
   }
   while (f->qlen) { /* budget spent: drop the rest of the queue */
     f->slots[f->queue[f->qhead]].inq = 0;
@@ -855,4 +866,26 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
   for (uint32_t s = 0; s < f->nslots; s++) f->slots[s].evals = f->slots[s].changed = 0;
   *n = f->nchanged;
   return f->changed;
+}
+
+void replay_fab_settle(replay_fab *f, double tol, int rounds) {
+  for (int r = 0; r < rounds; r++) {
+    double before[64], worst = 0;
+    uint32_t n = f->nslots < 64 ? f->nslots : 64, nch;
+    for (uint32_t s = 0; s < f->nslots; s++) {
+      fjob *j = &f->slots[s];
+      if (f->slot_of[j->job] != s) continue;
+      if (s < n) before[s] = j->stretch;
+      j->full = 1;
+      push(f, s);
+    }
+    (void)replay_fab_solve(f, &nch);
+    for (uint32_t s = 0; s < f->nslots; s++) {
+      fjob *j = &f->slots[s];
+      if (f->slot_of[j->job] != s) continue;
+      double b = s < n ? before[s] : 0;
+      worst = fmax(worst, s < n ? fabs(j->stretch - b) / fmax(b, 1e-300) : INFINITY);
+    }
+    if (worst <= tol) return;
+  }
 }
