@@ -168,6 +168,7 @@ static void print_json(const hw_cluster *c, const char *cluster, const trace *t,
   json_object_set_new(j, "fabric_solves", json_integer((json_int_t)m->fabric_solves));
   json_object_set_new(j, "fabric_evals", json_integer((json_int_t)m->fabric_evals));
   json_object_set_new(j, "fabric_entries", json_integer((json_int_t)m->fabric_entries));
+  json_object_set_new(j, "fabric_full_evals", json_integer((json_int_t)m->fabric_full_evals));
   const trace_counts *tc = trace_get_counts(t);
   json_object_set_new(j, "trace_rows_skipped", json_integer((json_int_t)tc->skipped_bad));
   cli_print_json(j, 10);

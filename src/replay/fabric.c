@@ -744,7 +744,10 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
   for (int pass = 0; pass < 2; pass++) {
     iter = j->iter_ref;
     int refull = 0;
-    if (full) j->hotgen = ++f->gen; /* a new hot list: the old one's watchers lapse */
+    if (full) {
+      j->hotgen = ++f->gen; /* a new hot list: the old one's watchers lapse */
+      f->st.full_evals++;
+    }
     for (int k = 0; k < j->nph; k++) {
       fph *p = &j->ph[k];
       uint32_t cnt = 0;
@@ -797,9 +800,10 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
 }
 
 /* The job's load per tier, and its neighbours told of its new pace: they read its terms off
- * its phases when they next evaluate (link_state), so nothing is written per link. A large
- * move (FAB_SIG of its iteration) makes their next evaluation a full one. O(tiers x phases +
- * neighbours). */
+ * its phases when they next evaluate (link_state), so nothing is written per link. A new job,
+ * or one that moved by more than FAB_SIG of its iteration, has the others read every link
+ * they share with it (O(its shared links)); a smaller move wakes only its watchers, which read
+ * their hot links (O(watchers)). */
 static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
   fjob *j = &f->slots[slot];
   for (int t = 0; t <= HW_MAX_TIERS; t++) {
@@ -809,19 +813,13 @@ static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
     f->tier_load[t] += load - j->tload[t];
     j->tload[t] = load;
   }
-  if (fresh) { /* a new job: the others read the links they share with it */
+  if (fresh || !(moved <= FAB_SIG)) {
+    /* a new job, or a large move: the others read again the links they share with it */
     for (uint32_t i = 0; i < j->njl; i++) {
       uint32_t l = j->jl_link[i];
       if (f->njobs[l] < 2) continue;
       for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next)
         if (f->le[o].slot != slot) touch(f, f->le[o].slot, f->le[o].jl);
-    }
-    return;
-  }
-  if (!(moved <= FAB_SIG)) { /* a large move: every neighbour reads all its links again */
-    for (uint32_t i = 0; i < j->nnb; i++) {
-      f->slots[j->nb[i]].full = 1;
-      push(f, j->nb[i]);
     }
     return;
   }

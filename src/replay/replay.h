@@ -104,6 +104,7 @@ typedef struct replay_metrics {
                                                shared links of each tier (1 = leaf uplinks) */
   uint64_t fabric_solves, fabric_evals, fabric_entries; /* re-solves, job evaluations, and
                                                (phase, link) entries read in them */
+  uint64_t fabric_full_evals;               /* evaluations that read every shared link */
   uint64_t fabric_jobs;                     /* job runs with traffic on shared links */
   uint32_t workloads;                       /* distinct (rule, cards) workloads resolved */
 } replay_metrics;
