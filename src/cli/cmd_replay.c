@@ -169,6 +169,9 @@ static void print_json(const hw_cluster *c, const char *cluster, const trace *t,
   json_object_set_new(j, "fabric_evals", json_integer((json_int_t)m->fabric_evals));
   json_object_set_new(j, "fabric_entries", json_integer((json_int_t)m->fabric_entries));
   json_object_set_new(j, "fabric_full_evals", json_integer((json_int_t)m->fabric_full_evals));
+  json_object_set_new(j, "fabric_faults", json_integer((json_int_t)m->fabric_faults));
+  json_object_set_new(j, "fabric_rerouted", json_integer((json_int_t)m->fabric_rerouted));
+  json_object_set_new(j, "fault_lost_card_s", json_real(m->fault_lost_card_s));
   const trace_counts *tc = trace_get_counts(t);
   json_object_set_new(j, "trace_rows_skipped", json_integer((json_int_t)tc->skipped_bad));
   cli_print_json(j, 10);
@@ -231,10 +234,10 @@ static void print_text(const hw_cluster *c, const char *cluster, const char *tra
 int cmd_replay(int argc, char **argv) {
   static const char *const policies[] = {"fifo", "backfill", "sjf", "fairshare", "priority",
                                          "las", NULL};
-  static const char *const placements[] = {"topo", "first-fit", NULL};
+  static const char *const placements[] = {"topo", "first-fit", "netaware", NULL};
   const char *cluster = NULL, *trace_path = NULL, *format = "auto", *tenants_path = NULL;
   const char *policy = "backfill", *placement = "topo", *failures = NULL, *ckpt = "1h", *out_dir = NULL;
-  const char *fabric = "on", *workloads_path = NULL;
+  const char *fabric = "on", *workloads_path = NULL, *fail = NULL;
   double restart_cost = 300, time_scale = 1, load = 1, comm = 0.1, sample = 0;
   int64_t cards_per_unit = 1, seed = 1, lookahead = 500, abandon_after = 50;
   int skip_bad = 0, json = 0, wt_kill = 0, preempt_ckpt = 0, allow_empty = 0;
@@ -249,7 +252,8 @@ int cmd_replay(int argc, char **argv) {
       {"policy", CLI_STR, &policy, "P", "fifo, backfill (default), sjf, fairshare, priority, las",
        0, 0},
       {"placement", CLI_STR, &placement, "Q",
-       "topo (default: smallest domain, best fit) or first-fit", 0, 0},
+       "topo (default: smallest domain, best fit), first-fit, or netaware (the candidate the "
+       "fabric favours)", 0, 0},
       {"failures", CLI_STR, &failures, "RATE|off",
        "interruptions per card-day (default 4.7e-4, Llama 3)", 0, 0},
       {"checkpoint-interval", CLI_STR, &ckpt, "T|auto",
@@ -264,6 +268,9 @@ int cmd_replay(int argc, char **argv) {
       {"fabric", CLI_STR, &fabric, "on|off",
        "on (default): jobs run their workloads on the shared fabric; off: the placement stretch "
        "model", 0, 0},
+      {"fail", CLI_STR, &fail, "SPEC[,SPEC]",
+       "inject fabric faults: KIND:WHERE@TIME[+DURATION], kinds spine, switch, leaf-uplinks, pod, "
+       "cable (e.g. spine:3@2d+6h; docs/replay.md)", 0, 0},
       {"workloads", CLI_STR, &workloads_path, "FILE.yaml",
        "rules giving each job a model or kernel (default rules: docs/replay.md)", 0, 0},
       {"comm-fraction", CLI_DOUBLE, &comm, "F",
@@ -338,6 +345,9 @@ int cmd_replay(int argc, char **argv) {
   if (!strcmp(fabric, "on")) o.fabric = 1;
   else if (!strcmp(fabric, "off")) o.fabric = 0;
   else return cli_fail_unknown("--fabric value", fabric, onoff);
+  if (o.sched.placement == SCHED_PLACE_NETAWARE && !o.fabric)
+    return cli_fail("--placement netaware needs --fabric on (it places by the fabric's state)");
+  if (fail && !o.fabric) return cli_fail("--fail needs --fabric on (faults act on the fabric model)");
   if (workloads_path && !o.fabric)
     return cli_fail("--workloads needs --fabric on (with the fabric off, jobs carry no workload)");
 
@@ -350,6 +360,8 @@ int cmd_replay(int argc, char **argv) {
   trace *t = NULL;
   replay *r = NULL;
   replay_workloads *wls = NULL;
+  replay_fault faults[64];
+  uint32_t nfaults = 0;
   rc = 2;
   if (tenants_path && sched_tenants_load(tenants_path, &ten, &err)) goto fail_err;
   o.sched.tenants = ten;
@@ -358,6 +370,20 @@ int cmd_replay(int argc, char **argv) {
   if (!(c = hw_load(cluster, &err))) {
     rc = cli_fail_cluster(&err, cluster);
     goto done;
+  }
+  if (fail) { /* each spec checked against the cluster before any work */
+    char specs[1024];
+    snprintf(specs, sizeof specs, "%s", fail);
+    for (char *sp = strtok(specs, ","); sp; sp = strtok(NULL, ",")) {
+      if (nfaults == sizeof faults / sizeof faults[0]) {
+        rc = cli_fail("--fail: at most %zu faults", sizeof faults / sizeof faults[0]);
+        goto done;
+      }
+      if (replay_fault_parse(sp, c, &faults[nfaults], &err)) goto fail_err;
+      nfaults++;
+    }
+    o.faults = faults;
+    o.nfaults = nfaults;
   }
   if (trace_load(trace_path, &to, &t, &err)) goto fail_err;
   if (check_sample(t, trace_path, sample)) goto done;

@@ -139,6 +139,20 @@ const char *hw_link_kind_name(hw_link_kind k);
 /* Human-readable description of a link, e.g. "leaf 12 -> spine 3 (tier 1 up)". */
 const char *hw_link_describe(const hw_cluster *c, uint32_t link, char *buf, size_t n);
 
+/* The directed links into and out of switch `index` of Clos tier `tier` (1 = leaves): OUT
+ * out[0, min(n, max)), returns n, or -1 when the cluster has no such switch (or is not a Clos).
+ * O(links). For fault injection. */
+int hw_switch_links(const hw_cluster *c, int tier, uint32_t index, uint32_t *out, uint32_t max);
+/* The links among which ECMP chooses where `link` is one choice (the up, or down, links of the
+ * same Clos switch and tier); other links: itself. OUT out[0, min(n, max)); returns n. */
+int hw_link_siblings(const hw_cluster *c, uint32_t link, uint32_t *out, uint32_t max);
+/* The cards whose NICs connect to Clos leaf `leaf` (0 .. leaves-1): OUT out[0, min(n, max)),
+ * returns n (a card with several NICs on the leaf appears once per NIC), -1 for no such leaf.
+ * O(NIC endpoints). */
+int hw_leaf_cards(const hw_cluster *c, uint32_t leaf, uint32_t *out, uint32_t max);
+/* The link that runs the other way on the same cable. O(1) for Clos and scale-up switches. */
+uint32_t hw_link_reverse(const hw_cluster *c, uint32_t link);
+
 /* The two vertices a directed link joins (OUT: from, to). Vertices: cards are [0, cards);
  * switches, buses and routers follow. For checking that routes are connected paths. O(1). */
 void hw_link_ends(const hw_cluster *c, uint32_t link, uint32_t *from, uint32_t *to);
@@ -152,6 +166,11 @@ typedef struct hw_route {
 } hw_route;
 void hw_route_salted(const hw_cluster *c, uint32_t src_card, uint32_t dst_card, uint64_t salt,
                      hw_route *out);
+/* The same, avoiding links whose capacity in cap[] is 0 (a failed cable or switch): each ECMP
+ * choice of a Clos moves to the next live link of the switch; other fabrics route as always
+ * (a route over a dead link is dead). cap NULL: hw_route_salted. */
+void hw_route_live(const hw_cluster *c, uint32_t src_card, uint32_t dst_card, uint64_t salt,
+                   const double *cap, hw_route *out);
 static inline void hw_route_cards(const hw_cluster *c, uint32_t s, uint32_t d, hw_route *out) {
   hw_route_salted(c, s, d, 0, out);
 }

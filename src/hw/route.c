@@ -13,7 +13,11 @@ static inline void add(hw_route *r, const hw_cluster *c, uint32_t link) {
   r->latency_s += c->lat[link];
 }
 
-static void route_clos(const hw_cluster *c, uint32_t es, uint32_t ed, uint64_t h, hw_route *r) {
+/* cap, when given, is the capacity each link has now: an ECMP choice whose up or down link is
+ * dead (0) moves to the next live one of the same switch, as a switch re-hashes over its live
+ * ports; when every one is dead the hashed choice stays (the route is dead). */
+static void route_clos(const hw_cluster *c, uint32_t es, uint32_t ed, uint64_t h, const double *cap,
+                       hw_route *r) {
   uint32_t ls = hw_leaf_of_endpoint(c, es), ld = hw_leaf_of_endpoint(c, ed);
   if (ls == ld) return;
   int top = 1; /* lowest tier (0-based) whose block holds both leaves */
@@ -24,6 +28,14 @@ static void route_clos(const hw_cluster *c, uint32_t es, uint32_t ed, uint64_t h
     uint32_t m = (uint32_t)(wk_mix64(h + (uint64_t)t) % c->up[t]);
     uint32_t ss = (ls / c->span[t]) * c->planes[t] + plane;
     uint32_t sd = (ld / c->span[t]) * c->planes[t] + plane;
+    for (uint32_t k = 0; cap && k < c->up[t]; k++) {
+      uint32_t mm = (m + k) % c->up[t];
+      if (cap[c->base_up[t] + 2 * (ss * c->up[t] + mm)] > 0 &&
+          cap[c->base_up[t] + 2 * (sd * c->up[t] + mm) + 1] > 0) {
+        m = mm;
+        break;
+      }
+    }
     add(r, c, c->base_up[t] + 2 * (ss * c->up[t] + m));
     down_links[t] = c->base_up[t] + 2 * (sd * c->up[t] + m) + 1;
     plane = plane * c->up[t] + m;
@@ -76,6 +88,11 @@ static void route_torus(const hw_cluster *c, uint32_t ns, uint32_t nd, uint64_t 
 }
 
 void hw_route_salted(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt, hw_route *r) {
+  hw_route_live(c, s, d, salt, NULL, r);
+}
+
+void hw_route_live(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt, const double *cap,
+                   hw_route *r) {
   WK_ASSERT(s < c->cards && d < c->cards);
   r->n = 0;
   r->latency_s = 0;
@@ -96,7 +113,7 @@ void hw_route_salted(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt,
   uint32_t es = s * c->nics + nic, ed = d * c->nics + nic;
   add(r, c, c->base_nic + 2 * es);
   if (c->cfg.topology == HW_TOPO_CLOS) {
-    route_clos(c, es, ed, h >> 8, r);
+    route_clos(c, es, ed, h >> 8, cap, r);
   } else if (c->cfg.topology == HW_TOPO_DRAGONFLY) {
     route_dragonfly(c, es, ed, h >> 8, r);
   } else {
@@ -226,4 +243,73 @@ int hw_export_slurm(const hw_cluster *c, FILE *f, const char *prefix) {
     fprintf(f, "SwitchName=top Switches=leaf[0-%u]\n", nleaf - 1);
   }
   return ferror(f) ? -1 : 0;
+}
+
+int hw_switch_links(const hw_cluster *c, int tier, uint32_t index, uint32_t *out, uint32_t max) {
+  if (c->cfg.topology != HW_TOPO_CLOS || tier < 1 || tier > c->tiers || index >= c->nsw[tier - 1])
+    return -1;
+  /* its vertices in hw_link_ends's numbering: one per plane it serves (a top tier wider than
+   * the blocks below serves `share` planes per switch) */
+  uint32_t off = c->cards + c->supernodes;
+  for (int t = 0; t < tier - 1; t++) off += c->blocks[t] * c->planes[t];
+  uint32_t per = c->blocks[tier - 1] * c->planes[tier - 1] / c->nsw[tier - 1];
+  uint32_t v0 = off + index * per, v1 = v0 + per;
+  if (tier == c->tiers && tier >= 2) { /* the top tier: planes are shared in turn */
+    uint32_t share = c->blocks[tier - 2] ? c->down[tier - 1] / c->blocks[tier - 2] : 1;
+    if (share < 1) share = 1;
+    v0 = off + index * share;
+    v1 = v0 + share;
+  }
+  uint32_t n = 0;
+  for (uint32_t l = c->base_nic; l < c->nlinks; l++) {
+    uint32_t a, b;
+    hw_link_ends(c, l, &a, &b);
+    if ((a >= v0 && a < v1) || (b >= v0 && b < v1)) {
+      if (n < max) out[n] = l;
+      n++;
+    }
+  }
+  return (int)n;
+}
+
+uint32_t hw_link_reverse(const hw_cluster *c, uint32_t link) {
+  WK_ASSERT(link < c->nlinks);
+  /* scale-up switch links, NIC links and Clos links are (up, down) pairs at even ids */
+  if (c->cfg.topology == HW_TOPO_CLOS && (link >= c->base_nic || c->cfg.scaleup == HW_SCALEUP_SWITCH))
+    return link ^ 1u;
+  uint32_t a, b, x, y;
+  hw_link_ends(c, link, &a, &b);
+  for (uint32_t l = 0; l < c->nlinks; l++) { /* dragonfly, torus, mesh: by their ends */
+    hw_link_ends(c, l, &x, &y);
+    if (x == b && y == a) return l;
+  }
+  return link;
+}
+
+int hw_link_siblings(const hw_cluster *c, uint32_t link, uint32_t *out, uint32_t max) {
+  WK_ASSERT(link < c->nlinks);
+  if (c->cfg.topology == HW_TOPO_CLOS)
+    for (int t = 0; t + 1 < c->tiers; t++) {
+      uint32_t y = link - c->base_up[t];
+      if (link < c->base_up[t] || y >= 2 * c->nsw[t] * c->up[t]) continue;
+      uint32_t s = y / 2 / c->up[t], dir = y % 2, n = 0;
+      for (uint32_t m = 0; m < c->up[t]; m++) {
+        if (n < max) out[n] = c->base_up[t] + 2 * (s * c->up[t] + m) + dir;
+        n++;
+      }
+      return (int)n;
+    }
+  if (max) out[0] = link;
+  return 1;
+}
+
+int hw_leaf_cards(const hw_cluster *c, uint32_t leaf, uint32_t *out, uint32_t max) {
+  if (c->cfg.topology != HW_TOPO_CLOS || leaf >= c->leaves) return -1;
+  uint32_t n = 0;
+  for (uint32_t e = 0; e < c->endpoints; e++) {
+    if (hw_leaf_of_endpoint(c, e) != leaf) continue;
+    if (n < max) out[n] = e / c->nics;
+    n++;
+  }
+  return (int)n;
 }

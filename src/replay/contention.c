@@ -124,7 +124,7 @@ wk_errcode replay_contention_check(const hw_cluster *c, const replay_cjob *jobs,
       goto done;
     }
     work_phase ph = {"dp", WORK_PAT_RING, 1, j->n, 0, 0};
-    replay_fab_lay(c, j->cards, j->n, &ph, collect, &x->R);
+    replay_fab_lay(c, NULL, j->cards, j->n, &ph, collect, &x->R);
     x->steps = 2 * (j->n - 1);
     x->chunk = j->bytes / j->n / REPLAY_FAB_CHANNELS;
   }

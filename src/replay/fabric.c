@@ -30,16 +30,16 @@
 #define FAB_MAX_EVALS 6
 
 /* ---- laying phases ------------------------------------------------------------------------- */
-static void edge(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t key, int channels,
-                 void (*fn)(void *, const hw_route *), void *ctx) {
+static void edge(const hw_cluster *c, const double *cap, uint32_t s, uint32_t d, uint64_t key,
+                 int channels, void (*fn)(void *, const hw_route *), void *ctx) {
   hw_route r;
   for (int ch = 0; ch < channels; ch++) {
-    hw_route_salted(c, s, d, wk_mix64(key * REPLAY_FAB_CHANNELS + (uint64_t)ch), &r);
+    hw_route_live(c, s, d, wk_mix64(key * REPLAY_FAB_CHANNELS + (uint64_t)ch), cap, &r);
     fn(ctx, &r);
   }
 }
 
-void replay_fab_lay(const hw_cluster *c, const uint32_t *cards, uint32_t ncards,
+void replay_fab_lay(const hw_cluster *c, const double *cap, const uint32_t *cards, uint32_t ncards,
                     const work_phase *p, void (*fn)(void *ctx, const hw_route *r), void *ctx) {
   uint32_t n = p->n, st = p->stride;
   if (n < 2 || !st || (uint64_t)st * n > ncards) return;
@@ -50,17 +50,17 @@ void replay_fab_lay(const hw_cluster *c, const uint32_t *cards, uint32_t ncards,
       uint32_t a = cards[b + i * st], nx = cards[b + ((i + 1) % n) * st];
       uint64_t key = (uint64_t)(b + i * st) << 20 ^ (uint64_t)(p->pattern) << 16 ^ st;
       switch ((work_pattern)p->pattern) {
-      case WORK_PAT_RING: edge(c, a, nx, key, ch, fn, ctx); break;
+      case WORK_PAT_RING: edge(c, cap, a, nx, key, ch, fn, ctx); break;
       case WORK_PAT_CHAIN:
       case WORK_PAT_EXCHANGE:
         /* both ways with the next rank; a chain does not wrap, nor does a pair */
         if (i + 1 == n && (p->pattern == WORK_PAT_CHAIN || n == 2)) break;
-        edge(c, a, nx, key, ch, fn, ctx);
-        edge(c, nx, a, key ^ 1u << 19, ch, fn, ctx);
+        edge(c, cap, a, nx, key, ch, fn, ctx);
+        edge(c, cap, nx, a, key ^ 1u << 19, ch, fn, ctx);
         break;
       case WORK_PAT_ALLTOALL:
         for (uint32_t k = 0; k < n; k++)
-          if (k != i) edge(c, a, cards[b + k * st], key ^ (uint64_t)k << 40, 1, fn, ctx);
+          if (k != i) edge(c, cap, a, cards[b + k * st], key ^ (uint64_t)k << 40, 1, fn, ctx);
         break;
       }
     }
@@ -94,7 +94,7 @@ double replay_fab_phase_rate(const hw_cluster *c, const uint32_t *cards, uint32_
                              const work_phase *p) {
   counter k;
   counter_init(&k, hw_nlinks(c));
-  replay_fab_lay(c, cards, ncards, p, count_route, &k);
+  replay_fab_lay(c, NULL, cards, ncards, p, count_route, &k);
   const double *cap = hw_link_capacity(c);
   double rate = INFINITY;
   for (uint32_t i = 0; i < k.ntouched; i++) {
@@ -271,7 +271,7 @@ double replay_fab_tier_util(const replay_fab *f, int tier) {
 static void jl_terms(const fjob *j, uint32_t jl, double others, double cap, double *t);
 double replay_fab_link_load(const replay_fab *f, uint32_t l) {
   double load = 0, t[NTERMS];
-  if (l >= f->nlinks || f->njobs[l] < 2) return 0;
+  if (l >= f->nlinks || !f->njobs[l]) return 0;
   for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next) {
     jl_terms(&f->slots[f->le[o].slot], f->le[o].jl, 0, f->cap[l], t);
     load += t[T_L];
@@ -447,7 +447,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     p->rate_priv = p->rate = INFINITY;
     p->off = j->nent;
     f->k.ntouched = 0;
-    replay_fab_lay(f->c, cards, ncards, &s->ph[k], count_route, &f->k);
+    replay_fab_lay(f->c, f->cap, cards, ncards, &s->ph[k], count_route, &f->k);
     grow_ent(j, j->nent + f->k.ntouched);
     for (uint32_t i = 0; i < f->k.ntouched; i++) {
       uint32_t l = f->k.touched[i], n = f->k.cnt[l];
@@ -886,4 +886,34 @@ void replay_fab_settle(replay_fab *f, double tol, int rounds) {
     }
     if (worst <= tol) return;
   }
+}
+
+double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *cards, uint32_t n) {
+  double iter = s->iter_ref_s, umax = 0;
+  for (int k = 0; k < s->nphases; k++) {
+    f->k.ntouched = 0;
+    replay_fab_lay(f->c, f->cap, cards, n, &s->ph[k], count_route, &f->k);
+    double r = INFINITY;
+    for (uint32_t i = 0; i < f->k.ntouched; i++) {
+      uint32_t l = f->k.touched[i];
+      r = fmin(r, f->cap[l] / f->k.cnt[l]);
+      if (f->tier[l] && f->njobs[l] && f->cap[l] > 0)
+        umax = fmax(umax, replay_fab_link_load(f, l) / f->cap[l]);
+      f->k.cnt[l] = 0;
+    }
+    const work_phase *p = &s->ph[k];
+    double x = !isfinite(s->rate_ref[k]) ? p->total_s : r > 0 ? p->total_s * s->rate_ref[k] / r : INFINITY;
+    iter += fmax(0, x - (p->total_s - p->exposed_s)) - p->exposed_s;
+  }
+  return (iter / s->iter_ref_s) * (1 + umax);
+}
+
+uint32_t replay_fab_jobs_on(const replay_fab *f, uint32_t link, uint32_t *out, uint32_t max) {
+  uint32_t n = 0;
+  if (link >= f->nlinks) return 0;
+  for (uint32_t x = f->head[link]; x != NONE; x = f->le[x].next) {
+    if (n < max) out[n] = f->slots[f->le[x].slot].job;
+    n++;
+  }
+  return n;
 }

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-enum { EV_END, EV_KILL, EV_FAIL, EV_REPAIR };
+/* EV_LINK_REPAIR: a drawn cable fault ends (id: its link); EV_FAULT_ON / EV_FAULT_OFF: an
+ * injected fault begins or ends (id: its index). */
+enum { EV_END, EV_KILL, EV_FAIL, EV_REPAIR, EV_LINK_REPAIR, EV_FAULT_ON, EV_FAULT_OFF };
 #define EV(kind, epoch, id) (((uint64_t)(kind) << 61) | ((uint64_t)((epoch) & 0x1fffffffu) << 32) | (uint64_t)(id))
 #define EV_KIND(d) ((int)((d) >> 61))
 #define EV_EPOCH(d) ((uint32_t)(((d) >> 32) & 0x1fffffffu))
@@ -55,6 +57,12 @@ typedef struct loop {
   uint8_t *down;      /* per card: failures holding it down */
   uint32_t ndown;
   replay_fab *fab;    /* the shared fabric (fabric on), else NULL */
+  double *cap;        /* each link's capacity now (0 while failed), which the fabric reads */
+  uint8_t *ldown;     /* per link: faults holding it down */
+  uint32_t *shared, nshared; /* the switch-to-switch links, for drawn cable faults */
+  uint32_t **flinks, **fcards, *nflinks, *nfcards; /* injected faults' links and cut-off cards */
+  uint32_t *relay, nrelay, *relay_mark, relay_stamp; /* jobs to lay again, deduplicated */
+  uint32_t *buf;      /* scratch for link lists */
   uint32_t *cardbuf;  /* a job's cards in rank order, for replay_fab_add */
   uint32_t scaleup;   /* cards per scale-up domain */
   double tier_area[HW_MAX_TIERS + 1]; /* integral of each tier's utilization over time */
@@ -189,6 +197,17 @@ static void fabric_add(loop *L, uint32_t id, const sched_range *r, uint32_t nr) 
   L->r->m.fabric_jobs++;
 }
 
+/* netaware's scorer: the candidate cards of job id, probed on the fabric. */
+static double net_score(void *ctx, uint32_t id, const sched_range *r, uint32_t nr) {
+  loop *L = ctx;
+  const replay_shape *sh = replay_wl_shape(L->r->wl, L->shape[id]);
+  if (!sh->nphases) return 0;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < nr; i++)
+    for (uint32_t k = 0; k < r[i].n; k++) L->cardbuf[n++] = r[i].first + k;
+  return replay_fab_probe(L->fab, sh, L->cardbuf, n);
+}
+
 static void start_run(loop *L, uint32_t id, wk_time now) {
   uint32_t nr;
   const sched_range *r = sched_job_ranges(L->s, id, &nr);
@@ -289,6 +308,81 @@ static void interrupt(loop *L, uint32_t id, wk_time now) {
   if (L->o.restart_cost_s + L->ckpt_ns[id] * 1e-9 * stretch > mtbf_s) L->r->m.abandoned_hopeless++;
 }
 
+/* ---- fabric faults ---- */
+/* Job id is to be laid again at this instant (its routes cross a link that failed, or could use
+ * one that came back). */
+static void want_relay(loop *L, uint32_t id) {
+  if (!sched_job_running(L->s, id) || L->relay_mark[id] == L->relay_stamp) return;
+  L->relay_mark[id] = L->relay_stamp;
+  L->relay[L->nrelay++] = id;
+}
+
+/* Lays the jobs of want_relay again on the links as they are now: their work so far is banked,
+ * their traffic taken off and laid afresh (ECMP over the live links); the fabric's solve after
+ * the pass gives them their new pace. */
+static void relay_jobs(loop *L, wk_time now) {
+  for (uint32_t i = 0; i < L->nrelay; i++) {
+    uint32_t id = L->relay[i], nr;
+    if (!sched_job_running(L->s, id) || !replay_fab_has(L->fab, id)) continue;
+    bank(L, id, now);
+    replay_fab_remove(L->fab, id);
+    const sched_range *r = sched_job_ranges(L->s, id, &nr);
+    fabric_add(L, id, r, nr);
+    L->r->m.fabric_rerouted++;
+  }
+  L->nrelay = 0;
+  L->relay_stamp++;
+}
+
+/* Links links[0, n) fail (down = 1) or come back (0); cards cut off by the fault go down or up
+ * with them. The jobs crossing a failed link, and those that could use a link back in service
+ * (its ECMP siblings' jobs), are laid again. */
+static void link_fault(loop *L, const uint32_t *links, uint32_t n, const uint32_t *cards, uint32_t ncards,
+                       int down, wk_time now) {
+  const double *orig = hw_link_capacity(L->c);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t l = links[i];
+    if (down) {
+      if (!L->ldown[l]++) {
+        L->cap[l] = 0;
+        L->r->m.fabric_faults++;
+      }
+      WK_ASSERT(L->ldown[l] < 255);
+      uint32_t m = replay_fab_jobs_on(L->fab, l, L->buf, L->cards);
+      for (uint32_t k = 0; k < m && k < L->cards; k++) want_relay(L, L->buf[k]);
+    } else if (!--L->ldown[l]) {
+      L->cap[l] = orig[l];
+      int m = hw_link_siblings(L->c, l, L->buf, L->cards);
+      uint32_t nsib = (uint32_t)m < L->cards ? (uint32_t)m : L->cards;
+      uint32_t *sib = L->buf + L->cards; /* second half of the scratch */
+      memcpy(sib, L->buf, sizeof(uint32_t) * nsib);
+      for (uint32_t s2 = 0; s2 < nsib; s2++) {
+        uint32_t q = replay_fab_jobs_on(L->fab, sib[s2], L->buf, L->cards);
+        for (uint32_t k = 0; k < q && k < L->cards; k++) want_relay(L, L->buf[k]);
+      }
+    }
+  }
+  for (uint32_t i = 0; i < ncards; i++) {
+    uint32_t card = cards[i];
+    if (down) {
+      uint32_t owner = sched_pool_owner(L->pool, card);
+      if (owner < SCHED_DOWN) {
+        double lost = progress(L, owner, now) - floor(progress(L, owner, now) / L->ckpt_ns[owner]) * L->ckpt_ns[owner];
+        L->r->m.fault_lost_card_s += lost * 1e-9 * L->cards_of[owner];
+        interrupt(L, owner, now);
+      }
+      if (!L->down[card]++) {
+        sched_pool_set_down(L->pool, card, 1);
+        L->ndown++;
+      }
+    } else if (!--L->down[card]) {
+      sched_pool_set_down(L->pool, card, 0);
+      L->ndown--;
+    }
+  }
+  relay_jobs(L, now);
+}
+
 /* ---- failures ---- */
 static void schedule_failure(loop *L, wk_time now) {
   if (!(L->o.failure_rate > 0) || !L->unfinished) return;
@@ -322,6 +416,20 @@ static void failure(loop *L, wk_time now) {
   }
   uint32_t card = (uint32_t)wk_rng_below(&L->fail_where, L->cards);
   L->r->m.failures++;
+  /* With the fabric on, a network failure is a switch or cable (35 of Llama 3's 42) taken
+   * down for its repair time, or a NIC (7), which takes its card down as before. */
+  if (kind == REPLAY_FAIL_LINK && L->fab && L->nshared &&
+      wk_rng_uniform(&L->fail_where) * 42 < 35) {
+    uint32_t l = L->shared[wk_rng_below(&L->fail_where, L->nshared)];
+    uint32_t both[2] = {l, hw_link_reverse(L->c, l)};
+    int hit = 0;
+    for (int i = 0; i < 2; i++) hit |= replay_fab_jobs_on(L->fab, both[i], L->buf, 1) > 0;
+    link_fault(L, both, 2, NULL, 0, 1, now);
+    L->r->m.failures_hit_jobs += (uint64_t)hit;
+    if (L->o.repair_s[kind] > 0)
+      wk_evq_push(L->q, now + wk_time_from_s(L->o.repair_s[kind]), EV(EV_LINK_REPAIR, 0, l));
+    return;
+  }
   uint32_t first = card, n = 1;
   if (kind == REPLAY_FAIL_NODE) {
     first = card / L->cards_per_node * L->cards_per_node;
@@ -526,6 +634,12 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
       return wrc;
     }
   }
+  L.scaleup = hw_level_cards(c, HW_LEVEL_SUPERNODE);
+  if (o->fabric && o->sched.placement == SCHED_PLACE_NETAWARE) {
+    L.o.sched.score = net_score;
+    L.o.sched.score_ctx = &L;
+    L.o.sched.quiet_cards = L.scaleup;
+  }
   L.s = sched_new(c, &L.o.sched, nrep, err);
   if (!L.s) {
     replay_free(r);
@@ -559,9 +673,27 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
   L.shape = WK_ARENA_NEW(r->arena, uint32_t, m);
   L.scaleup = hw_level_cards(c, HW_LEVEL_SUPERNODE);
   if (o->fabric) {
-    L.fab = replay_fab_new(c, hw_link_capacity(c), nrep);
+    uint32_t nl = hw_nlinks(c);
+    L.cap = WK_ARENA_NEW(r->arena, double, nl + 1);
+    memcpy(L.cap, hw_link_capacity(c), sizeof(double) * nl);
+    L.ldown = WK_ARENA_NEW(r->arena, uint8_t, nl + 1);
+    L.shared = WK_ARENA_NEW(r->arena, uint32_t, nl + 1);
+    for (uint32_t l = 0; l < nl; l++) /* one direction of each switch-to-switch cable */
+      if (hw_link_kind_of(c, l) == HW_LINK_FABRIC && hw_link_reverse(c, l) > l) L.shared[L.nshared++] = l;
+    L.fab = replay_fab_new(c, L.cap, nrep);
     L.cardbuf = WK_ARENA_NEW(r->arena, uint32_t, L.cards + 1);
+    L.buf = WK_ARENA_NEW(r->arena, uint32_t, 2 * (size_t)L.cards + 2);
+    L.relay = WK_ARENA_NEW(r->arena, uint32_t, m);
+    L.relay_mark = WK_ARENA_NEW(r->arena, uint32_t, m);
+    L.relay_stamp = 1;
     r->m.fabric_tiers = replay_fab_tiers(L.fab);
+    uint32_t nf = o->nfaults;
+    L.flinks = WK_ARENA_NEW(r->arena, uint32_t *, nf + 1);
+    L.fcards = WK_ARENA_NEW(r->arena, uint32_t *, nf + 1);
+    L.nflinks = WK_ARENA_NEW(r->arena, uint32_t, nf + 1);
+    L.nfcards = WK_ARENA_NEW(r->arena, uint32_t, nf + 1);
+    for (uint32_t f = 0; f < nf; f++)
+      L.nflinks[f] = replay_fault_links(c, &o->faults[f], &L.flinks[f], &L.fcards[f], &L.nfcards[f]);
   }
   wk_time *submit = WK_ARENA_NEW(r->arena, wk_time, m), *walltime = WK_ARENA_NEW(r->arena, wk_time, m);
   L.down = WK_ARENA_NEW(r->arena, uint8_t, L.cards);
@@ -586,6 +718,8 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
   L.unfinished = nrep;
   L.q = wk_evq_new(1024);
   schedule_failure(&L, 0);
+  for (uint32_t f = 0; L.fab && f < o->nfaults; f++)
+    wk_evq_push(L.q, wk_time_from_s(o->faults[f].at_s), EV(EV_FAULT_ON, 0, f));
   wk_time step = o->sample_s > 0 ? wk_time_from_s(o->sample_s) : 0, next_sample = 0, last_t = 0;
   uint32_t ai = 0;
   wk_errcode rc = WK_OK;
@@ -650,6 +784,17 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
           L.ndown--;
         }
         break;
+      case EV_LINK_REPAIR: {
+        uint32_t both[2] = {j, hw_link_reverse(c, j)};
+        link_fault(&L, both, 2, NULL, 0, 0, t);
+        break;
+      }
+      case EV_FAULT_ON:
+      case EV_FAULT_OFF:
+        link_fault(&L, L.flinks[j], L.nflinks[j], L.fcards[j], L.nfcards[j], EV_KIND(ev.data) == EV_FAULT_ON, t);
+        if (EV_KIND(ev.data) == EV_FAULT_ON)
+          wk_evq_push(L.q, t + wk_time_from_s(o->faults[j].for_s), EV(EV_FAULT_OFF, 0, j));
+        break;
       }
     }
     for (; ai < nrep && submit[ai] == t; ai++) {
@@ -680,9 +825,18 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
     if (L.fab) { /* the jobs whose share of the fabric moved run at their new pace from now */
       uint32_t nch;
       const uint32_t *ch = replay_fab_solve(L.fab, &nch);
-      for (uint32_t k = 0; k < nch; k++)
-        if (sched_job_running(L.s, ch[k]))
-          rerate(&L, ch[k], t, replay_fab_stretch(L.fab, ch[k]), replay_fab_alone(L.fab, ch[k]));
+      for (uint32_t k = 0; k < nch; k++) {
+        if (!sched_job_running(L.s, ch[k])) continue;
+        double st = replay_fab_stretch(L.fab, ch[k]);
+        if (isfinite(st)) {
+          rerate(&L, ch[k], t, st, replay_fab_alone(L.fab, ch[k]));
+        } else { /* a fault left it no path: interrupted, as by any failure */
+          double w = progress(&L, ch[k], t);
+          L.r->m.fault_lost_card_s +=
+              (w - floor(w / L.ckpt_ns[ch[k]]) * L.ckpt_ns[ch[k]]) * 1e-9 * L.cards_of[ch[k]];
+          interrupt(&L, ch[k], t);
+        }
+      }
     }
   }
   wk_evq_free(L.q);
@@ -762,6 +916,10 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
     M->workloads = replay_wl_count(r->wl);
   }
   replay_fab_free(L.fab);
+  for (uint32_t f = 0; L.flinks && f < o->nfaults; f++) {
+    wk_free(L.flinks[f]);
+    wk_free(L.fcards[f]);
+  }
   wk_free(jct);
   wk_free(qd);
   sched_free(L.s);

@@ -35,6 +35,29 @@ wk_errcode replay_workloads_parse(const char *name, const char *text, size_t len
 replay_workloads *replay_workloads_default(void); /* the rules used when none are given */
 void replay_workloads_free(replay_workloads *w);  /* NULL is a no-op */
 
+/* A fault injected at a chosen time, for what-if studies (--fail, docs/replay.md): switch
+ * `index` of Clos tier `tier` (the top tier for a spine), a leaf's uplinks, every switch of a
+ * pod, or one cable (`index` = a directed link of it). Each fails every link it names, both
+ * ways, from at_s to at_s + for_s (seconds from the first submit). Cards left with no way out
+ * (those of a leaf whose uplinks failed, of a pod cut off) are down for as long; other jobs route
+ * around the dead links (ECMP over the survivors). */
+typedef enum replay_fault_kind {
+  REPLAY_FAULT_SWITCH,
+  REPLAY_FAULT_LEAF_UPLINKS,
+  REPLAY_FAULT_POD,
+  REPLAY_FAULT_CABLE
+} replay_fault_kind;
+typedef struct replay_fault {
+  uint8_t kind; /* replay_fault_kind */
+  int tier;     /* SWITCH: 1 (leaves) .. tiers */
+  uint32_t index;
+  double at_s, for_s;
+} replay_fault;
+/* Parses "spine:N", "switch:T.N", "leaf-uplinks:N", "pod:N" or "cable:LINK", then "@TIME" and
+ * optionally "+DURATION" (default 1h), e.g. "spine:3@2d+6h", against cluster c: a switch,
+ * leaf, pod or link the cluster lacks is refused naming it and what it has. */
+wk_errcode replay_fault_parse(const char *spec, const hw_cluster *c, replay_fault *out, wk_err *err);
+
 typedef enum replay_fail_kind { REPLAY_FAIL_CARD, REPLAY_FAIL_NODE, REPLAY_FAIL_LINK, REPLAY_FAIL_SOFTWARE, REPLAY_FAIL_KINDS } replay_fail_kind;
 
 typedef struct replay_opts {
@@ -50,6 +73,8 @@ typedef struct replay_opts {
   int fabric;                   /* 1 (default): every job runs its workload on the shared
                                    fabric (docs/replay.md); 0: the stretch model below */
   const replay_workloads *workloads; /* borrowed; NULL: the default rules */
+  const replay_fault *faults;   /* injected faults (borrowed; fabric on), nfaults of them */
+  uint32_t nfaults;
   double comm_fraction;         /* fabric off: share of a step that is communication (0.1) */
   int walltime_kill;            /* 1: a run longer than the walltime is killed (default 0) */
   int preempt_checkpoint;       /* 1: a preempted job saves a checkpoint as it stops (graceful,
@@ -107,6 +132,10 @@ typedef struct replay_metrics {
   uint64_t fabric_full_evals;               /* evaluations that read every shared link */
   uint64_t fabric_jobs;                     /* job runs with traffic on shared links */
   uint32_t workloads;                       /* distinct (rule, cards) workloads resolved */
+  uint64_t fabric_faults;                   /* links failed (drawn or injected, per cable) */
+  uint64_t fabric_rerouted;                 /* job runs laid again around dead links */
+  double fault_lost_card_s;                 /* card-seconds of work lost by jobs a fabric fault
+                                               interrupted (back to their last checkpoint) */
 } replay_metrics;
 
 typedef enum replay_fate {

@@ -26,8 +26,9 @@ typedef struct replay_shape {
 #define REPLAY_FAB_CHANNELS 4
 
 /* Lays phase p of a job whose rank r sits on cards[r] (ncards ranks) on cluster c: calls
- * fn(ctx, route) for every subflow's route. O(subflows x hops). */
-void replay_fab_lay(const hw_cluster *c, const uint32_t *cards, uint32_t ncards,
+ * fn(ctx, route) for every subflow's route, routed around links whose capacity in cap[] is 0
+ * (cap NULL: all links live). O(subflows x hops). */
+void replay_fab_lay(const hw_cluster *c, const double *cap, const uint32_t *cards, uint32_t ncards,
                     const work_phase *p, void (*fn)(void *ctx, const hw_route *r), void *ctx);
 /* The bottleneck per-subflow rate of phase p laid alone on cards (min over links of capacity /
  * subflows crossing it): bytes/s, INFINITY when no subflow crosses a link. */
@@ -77,12 +78,24 @@ typedef struct replay_fab_stats {
   uint32_t peak_jobs;       /* most jobs with shared traffic at once */
 } replay_fab_stats;
 void replay_fab_get_stats(const replay_fab *f, replay_fab_stats *out);
+/* netaware's view of a candidate placement (lower is better): the job's stretch alone on those
+ * cards times 1 + the highest expected utilization, now, of the shared links it would cross.
+ * O(subflows x hops + jobs on those links). */
+double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *cards, uint32_t n);
+/* The jobs whose traffic crosses link l (shared links only): OUT out[0, min(n, max)); returns n. */
+uint32_t replay_fab_jobs_on(const replay_fab *f, uint32_t link, uint32_t *out, uint32_t max);
 /* Tiers of shared links (1 = leaf uplinks and the links down to leaves; dragonfly local 1,
  * global 2; torus 1), and a tier's expected load over its capacity now. O(1). */
 int replay_fab_tiers(const replay_fab *f);
 double replay_fab_tier_util(const replay_fab *f, int tier);
 /* Expected load (bytes/s) on link l now, over all jobs. */
 double replay_fab_link_load(const replay_fab *f, uint32_t l);
+
+/* ---- faults ---------------------------------------------------------------------------------- */
+/* The directed links fault f fails and the cards it cuts off (both owned by the caller,
+ * wk_free). Returns the number of links. */
+uint32_t replay_fault_links(const hw_cluster *c, const replay_fault *f, uint32_t **links,
+                            uint32_t **cards, uint32_t *ncards);
 
 /* ---- workloads ----------------------------------------------------------------------------- */
 /* The workload of every job of a replay, resolved once per distinct (rule, cards). */

@@ -5,6 +5,7 @@
  * sorted and merged. */
 #include "sched_int.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,8 @@ struct sched_pool {
   sched_range *out;
   uint32_t nout, capout;
   uint32_t cur_owner;
+  sched_range *cand[2]; /* netaware: the best candidate so far and the one being scored */
+  uint32_t capcand[2];
 };
 
 /* ---- buckets ---- */
@@ -147,6 +150,8 @@ sched_pool *sched_pool_new(const hw_cluster *c) {
 
 void sched_pool_free(sched_pool *p) {
   if (!p) return;
+  wk_free(p->cand[0]);
+  wk_free(p->cand[1]);
   for (int l = 0; l < p->nlev; l++) {
     plevel *L = &p->lev[l];
     wk_free(L->free);
@@ -272,6 +277,21 @@ static int cmp_range(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* The ranges emitted, sorted and merged (OUT *nranges). */
+static const sched_range *finish_out(sched_pool *p, uint32_t *nranges) {
+  if (p->nout > 1) {
+    qsort(p->out, p->nout, sizeof(sched_range), cmp_range);
+    uint32_t w = 0;
+    for (uint32_t r = 1; r < p->nout; r++) {
+      if (p->out[w].first + p->out[w].n == p->out[r].first) p->out[w].n += p->out[r].n;
+      else p->out[++w] = p->out[r];
+    }
+    p->nout = w + 1;
+  }
+  *nranges = p->nout;
+  return p->out;
+}
+
 const sched_range *sched_pool_alloc(sched_pool *p, sched_placement how, uint32_t k, uint32_t owner,
                                     uint32_t *nranges) {
   *nranges = 0;
@@ -297,16 +317,99 @@ const sched_range *sched_pool_alloc(sched_pool *p, sched_placement how, uint32_t
   }
   take(p, how, top, 0, k);
 done:
-  if (p->nout > 1) {
-    qsort(p->out, p->nout, sizeof(sched_range), cmp_range);
-    uint32_t w = 0;
-    for (uint32_t r = 1; r < p->nout; r++) {
-      if (p->out[w].first + p->out[w].n == p->out[r].first) p->out[w].n += p->out[r].n;
-      else p->out[++w] = p->out[r];
-    }
-    p->nout = w + 1;
+  return finish_out(p, nranges);
+}
+
+/* Largest free value some domain of level L has (SCHED_NONE if none). O(nvals / 2^12). */
+static uint32_t bucket_find_max(const plevel *L) {
+  for (uint32_t s = L->nsum; s-- > 0;) {
+    if (!L->sum[s]) continue;
+    uint32_t ww = (s << 6) + 63 - (uint32_t)__builtin_clzll(L->sum[s]);
+    return (ww << 6) + 63 - (uint32_t)__builtin_clzll(L->bits[ww]);
   }
-  *nranges = p->nout;
+  return SCHED_NONE;
+}
+
+/* Gives the cards of ranges r[0, n) to owner (they are free): the inverse of release. */
+static void claim(sched_pool *p, const sched_range *r, uint32_t n, uint32_t owner) {
+  for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t c = r[i].first; c < r[i].first + r[i].n; c++) {
+      WK_ASSERT(p->owner[c] == SCHED_NONE);
+      p->owner[c] = owner;
+      p->lev[0].free[c] = 0;
+    }
+    for (int l = 1; l < p->nlev; l++) {
+      plevel *L = &p->lev[l];
+      uint32_t d0 = r[i].first / L->size, d1 = (r[i].first + r[i].n - 1) / L->size;
+      for (uint32_t d = d0; d <= d1; d++) {
+        uint32_t lo = d * L->size > r[i].first ? d * L->size : r[i].first;
+        uint32_t hi = (d + 1) * L->size < r[i].first + r[i].n ? (d + 1) * L->size : r[i].first + r[i].n;
+        set_free(L, d, L->free[d] - (hi - lo));
+      }
+    }
+  }
+}
+
+/* Topo's walk, but in the domain with the most free cards of the smallest level that has one
+ * holding k: the placement that leaves the most room around it. NULL if no level below the
+ * top holds k in one domain. */
+static const sched_range *alloc_emptiest(sched_pool *p, uint32_t k, uint32_t owner, uint32_t *nr) {
+  int top = p->nlev - 1;
+  for (int l = sched_pool_ideal_level(p, k); l < top; l++) {
+    uint32_t v = bucket_find_max(&p->lev[l]);
+    if (v == SCHED_NONE || v < k) continue;
+    p->nout = 0;
+    p->cur_owner = owner;
+    uint32_t d = p->lev[l].head[v];
+    for (int a = l + 1; a <= top; a++) {
+      plevel *A = &p->lev[a];
+      uint32_t ad = d * p->lev[l].size / A->size;
+      set_free(A, ad, A->free[ad] - k);
+    }
+    take(p, SCHED_PLACE_TOPO, l, d, k);
+    return finish_out(p, nr);
+  }
+  return NULL;
+}
+
+const sched_range *sched_pool_alloc_scored(sched_pool *p, uint32_t k, uint32_t owner,
+                                           uint32_t quiet_cards, sched_score_fn score, void *ctx,
+                                           uint32_t *nranges) {
+  uint32_t nr;
+  const sched_range *r = sched_pool_alloc(p, SCHED_PLACE_TOPO, k, owner, &nr);
+  if (!r) return NULL;
+  if (quiet_cards && r[0].first / quiet_cards == (r[nr - 1].first + r[nr - 1].n - 1) / quiet_cards) {
+    *nranges = nr;
+    return r;
+  }
+  /* the candidates, each taken, copied, scored and given back; the best is claimed again.
+   * Buffers grow to the most fragmented candidate seen, then stay. */
+  int bi = -1, ci = 0;
+  uint32_t nbest = 0;
+  double sbest = INFINITY;
+  for (int v = 0; v < 3; v++) {
+    if (v == 1) r = alloc_emptiest(p, k, owner, &nr);
+    else if (v == 2) r = sched_pool_alloc(p, SCHED_PLACE_FIRST_FIT, k, owner, &nr);
+    if (!r) continue;
+    if (p->capcand[ci] < nr) {
+      p->capcand[ci] = nr;
+      p->cand[ci] = wk_realloc(p->cand[ci], sizeof(sched_range) * nr);
+    }
+    memcpy(p->cand[ci], r, sizeof(sched_range) * nr);
+    sched_pool_release(p, p->cand[ci], nr);
+    double sc = score(ctx, owner, p->cand[ci], nr);
+    if (sc < sbest) { /* ties keep the earlier candidate: topo's */
+      bi = ci;
+      ci = 1 - ci;
+      nbest = nr;
+      sbest = sc;
+    }
+  }
+  if (bi < 0) return sched_pool_alloc(p, SCHED_PLACE_TOPO, k, owner, nranges); /* all NaN */
+  claim(p, p->cand[bi], nbest, owner);
+  p->nout = 0;
+  for (uint32_t i = 0; i < nbest; i++) emit(p, p->cand[bi][i].first, p->cand[bi][i].n);
+  *nranges = nbest;
   return p->out;
 }
 

@@ -160,7 +160,10 @@ const char *sched_policy_name(sched_policy p) {
   return (unsigned)p < SCHED_POLICY_COUNT ? policy_names[p] : "?";
 }
 const char *sched_placement_name(sched_placement p) {
-  return p == SCHED_PLACE_FIRST_FIT ? "first-fit" : p == SCHED_PLACE_TOPO ? "topo" : "?";
+  return p == SCHED_PLACE_FIRST_FIT ? "first-fit"
+         : p == SCHED_PLACE_TOPO    ? "topo"
+         : p == SCHED_PLACE_NETAWARE ? "netaware"
+                                     : "?";
 }
 int sched_policy_parse(const char *name, sched_policy *out) {
   for (int i = 0; i < SCHED_POLICY_COUNT; i++)
@@ -173,6 +176,7 @@ int sched_policy_parse(const char *name, sched_policy *out) {
 int sched_placement_parse(const char *name, sched_placement *out) {
   if (!strcmp(name, "first-fit")) *out = SCHED_PLACE_FIRST_FIT;
   else if (!strcmp(name, "topo")) *out = SCHED_PLACE_TOPO;
+  else if (!strcmp(name, "netaware")) *out = SCHED_PLACE_NETAWARE;
   else return -1;
   return 0;
 }
@@ -399,7 +403,11 @@ static void push_action(sched *s, sched_action_kind k, uint32_t job) {
 static int start_job(sched *s, uint32_t id, wk_time now) {
   const sched_job *j = &s->job[id];
   uint32_t nr;
-  const sched_range *r = sched_pool_alloc(s->pool, s->o.placement, j->cards, id, &nr);
+  const sched_range *r =
+      s->o.placement == SCHED_PLACE_NETAWARE && s->o.score
+          ? sched_pool_alloc_scored(s->pool, j->cards, id, s->o.quiet_cards, s->o.score, s->o.score_ctx, &nr)
+          : sched_pool_alloc(s->pool, s->o.placement == SCHED_PLACE_NETAWARE ? SCHED_PLACE_TOPO : s->o.placement,
+                             j->cards, id, &nr);
   if (!r) return 0;
   q_remove(s, id);
   uint32_t off = store_get(s, nr, &s->rcls[id]);

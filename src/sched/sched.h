@@ -34,9 +34,17 @@ typedef enum sched_policy {
 #undef SCHED_POLICY_ENUM
       SCHED_POLICY_COUNT
 } sched_policy;
-typedef enum sched_placement { SCHED_PLACE_FIRST_FIT, SCHED_PLACE_TOPO, SCHED_PLACE_COUNT } sched_placement;
+/* netaware: a few candidate placements (topo's best fit, the emptiest domain that fits, first
+ * fit) scored by the caller's view of the fabric (sched_opts.score), the lowest taken; topo
+ * when no scorer is given. */
+typedef enum sched_placement {
+  SCHED_PLACE_FIRST_FIT,
+  SCHED_PLACE_TOPO,
+  SCHED_PLACE_NETAWARE,
+  SCHED_PLACE_COUNT
+} sched_placement;
 const char *sched_policy_name(sched_policy p);       /* static string */
-const char *sched_placement_name(sched_placement p); /* "first-fit", "topo" */
+const char *sched_placement_name(sched_placement p); /* "first-fit", "topo", "netaware" */
 int sched_policy_parse(const char *name, sched_policy *out);       /* 0, or -1 unknown */
 int sched_placement_parse(const char *name, sched_placement *out); /* 0, or -1 unknown */
 
@@ -66,6 +74,15 @@ uint32_t sched_pool_owner(const sched_pool *p, uint32_t card); /* job, SCHED_NON
  * the domain plus O(children visited + k) to mark the cards. */
 const sched_range *sched_pool_alloc(sched_pool *p, sched_placement how, uint32_t k, uint32_t owner,
                                     uint32_t *nranges);
+/* A placement's cost as the caller sees it (lower is better): called for each candidate. */
+typedef double (*sched_score_fn)(void *ctx, uint32_t owner, const sched_range *r, uint32_t n);
+/* netaware: candidates are tried (allocated, scored, given back) and the best is taken; the
+ * first candidate, topo's, is taken without scoring when it lies inside one domain of
+ * `quiet_cards` cards (a scale-up domain: nothing there can meet another job's traffic). Same
+ * result contract as sched_pool_alloc. Cost: up to 3 allocations and scores. */
+const sched_range *sched_pool_alloc_scored(sched_pool *p, uint32_t k, uint32_t owner,
+                                           uint32_t quiet_cards, sched_score_fn score, void *ctx,
+                                           uint32_t *nranges);
 /* Frees the cards of ranges (they must belong to one owner). O(k + levels * domains touched). */
 void sched_pool_release(sched_pool *p, const sched_range *r, uint32_t n);
 /* Takes a free card out of service (down = 1) or puts a down card back (down = 0). O(levels). */
@@ -124,6 +141,10 @@ typedef struct sched_opts {
                                   (default 3600 = 1 card-hour); each next one is x10 */
   int las_levels;              /* las queues (default 5) */
   const sched_tenants *tenants; /* borrowed; NULL: one tenant holding the whole cluster */
+  sched_score_fn score;        /* netaware's scorer (NULL: netaware places as topo) */
+  void *score_ctx;
+  uint32_t quiet_cards;        /* netaware: a placement inside one domain of this many cards is
+                                  not scored (0: every placement is) */
 } sched_opts;
 void sched_opts_init(sched_opts *o);
 
