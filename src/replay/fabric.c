@@ -139,6 +139,10 @@ typedef struct fjob {
   uint32_t njl, capjl;       /* distinct shared links */
   uint32_t *jl_link, *jl_le;
   uint32_t *jl_eoff, *jl_ent; /* CSR: the entries on each of its links */
+  struct pw { float w; uint32_t ph; } *jl_pw; /* each CSR entry's subflows and phase, in order */
+  /* per phase, its terms per subflow (w) or per subflow squared (w^2) on any link: what the
+   * others read (jl_terms); set when its activity or rate changes (set_coef) */
+  double coef[WORK_MAX_PHASES][NTERMS];
   double tload[HW_MAX_TIERS + 1]; /* its expected load on each tier, in f->tier_load */
   uint32_t *nb, *nbc, nnb, capnb; /* the jobs (slots) it shares links with, and on how many */
   /* the jobs that have a hot link in common with it, each with the generation of its hot list
@@ -237,7 +241,7 @@ void replay_fab_free(replay_fab *f) {
   if (!f) return;
   for (uint32_t s = 0; s < f->nslots; s++) {
     fjob *j = &f->slots[s];
-    void *bufs[] = {j->jl_link, j->jl_le,   j->jl_eoff, j->jl_ent,  j->nb,     j->nbc,    j->ent_jl,
+    void *bufs[] = {j->jl_link, j->jl_le,   j->jl_eoff, j->jl_ent,  j->jl_pw,  j->nb,     j->nbc,    j->ent_jl,
                     j->wslot,   j->wgen,
                     j->ent_ph,  j->ent_n,   j->cent,    j->cpos,    j->hot,    j->touched,
                     j->etouch,  j->ehot};
@@ -315,16 +319,14 @@ static void touch(replay_fab *f, uint32_t s, uint32_t jl) {
 static void jl_terms(const fjob *j, uint32_t jl, double others, double cap, double *t) {
   memset(t, 0, sizeof(double) * NTERMS);
   for (uint32_t i = j->jl_eoff[jl]; i < j->jl_eoff[jl + 1]; i++) {
-    uint32_t e = j->jl_ent[i];
-    const fph *p = &j->ph[j->ent_ph[e]];
-    if (!(p->q > 0) || !isfinite(p->rate)) continue;
-    double v = p->q * (1 - p->q), a = fmax(0, p->q - p->q0), w = j->ent_n[e], l = w * p->rate;
-    t[T_L] += p->q * l;
-    t[T_W] += p->q * w;
-    t[T_VL] += v * l * l;
-    t[T_VW] += v * w * w;
-    t[T_XL] += a * l;
-    t[T_XW] += a * w;
+    const double *c = j->coef[j->jl_pw[i].ph];
+    double w = j->jl_pw[i].w, w2 = w * w;
+    t[T_L] += c[T_L] * w;
+    t[T_W] += c[T_W] * w;
+    t[T_VL] += c[T_VL] * w2;
+    t[T_VW] += c[T_VW] * w2;
+    t[T_XL] += c[T_XL] * w;
+    t[T_XW] += c[T_XW] * w;
   }
   if (others < 0) return; /* the caller divides */
   double inv = others > FAB_TOL * cap ? 1 / others : 0;
@@ -414,6 +416,7 @@ static void grow_ent(fjob *j, uint32_t need) {
   j->ent_ph = wk_realloc(j->ent_ph, sizeof(uint32_t) * nc);
   j->ent_n = wk_realloc(j->ent_n, sizeof(float) * nc);
   j->jl_ent = wk_realloc(j->jl_ent, sizeof(uint32_t) * nc);
+  j->jl_pw = wk_realloc(j->jl_pw, sizeof(*j->jl_pw) * nc);
   j->cent = wk_realloc(j->cent, sizeof(uint32_t) * nc);
   j->cpos = wk_realloc(j->cpos, sizeof(uint32_t) * nc);
   j->hot = wk_realloc(j->hot, sizeof(uint32_t) * nc);
@@ -482,6 +485,12 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   for (uint32_t e = 0; e < j->nent; e++) j->jl_ent[j->jl_eoff[j->ent_jl[e]]++] = e;
   for (uint32_t i = j->njl; i > 0; i--) j->jl_eoff[i] = j->jl_eoff[i - 1];
   j->jl_eoff[0] = 0;
+  for (uint32_t i = 0; i < j->nent; i++) {
+    uint32_t e = j->jl_ent[i];
+    j->jl_pw[i].w = j->ent_n[e];
+    j->jl_pw[i].ph = j->ent_ph[e];
+  }
+  memset(j->coef, 0, sizeof j->coef);
   for (uint32_t i = 0; i < j->njl; i++) {
     uint32_t l = j->jl_link[i], e = take_lent(f);
     f->jlmap[l] = NONE;
@@ -611,17 +620,49 @@ static int link_state(replay_fab *f, const fjob *j, uint32_t e, double r_cap, do
   return 7;
 }
 
-static int cmp_tpt(const void *a, const void *b) {
-  const tpt *x = a, *y = b;
-  if (x->t != y->t) return x->t < y->t ? -1 : 1;
-  return (x->link > y->link) - (x->link < y->link);
+static inline int tpt_less(const tpt *x, const tpt *y) {
+  return x->t < y->t || (x->t == y->t && x->link < y->link);
+}
+/* Sorts v[0, n) by (t, link): quicksort with the median of three, insertion sort below 16
+ * (qsort's callback per comparison cost more than the rest of the evaluation). */
+static void sort_tpt(tpt *v, uint32_t n) {
+  while (n > 16) {
+    tpt *a = &v[0], *b = &v[n / 2], *c = &v[n - 1], t;
+    if (tpt_less(b, a)) t = *a, *a = *b, *b = t;
+    if (tpt_less(c, b)) t = *b, *b = *c, *c = t;
+    if (tpt_less(b, a)) t = *a, *a = *b, *b = t;
+    tpt pivot = *b;
+    uint32_t i = 0, j = n - 1;
+    for (;;) {
+      while (tpt_less(&v[i], &pivot)) i++;
+      while (tpt_less(&pivot, &v[j])) j--;
+      if (i >= j) break;
+      t = v[i], v[i] = v[j], v[j] = t;
+      i++, j--;
+    }
+    /* recurse on the smaller part, loop on the larger: O(log n) stack */
+    if (j + 1 < n - j - 1) {
+      sort_tpt(v, j + 1);
+      v += j + 1;
+      n -= j + 1;
+    } else {
+      sort_tpt(v + j + 1, n - j - 1);
+      n = j + 1;
+    }
+  }
+  for (uint32_t i = 1; i < n; i++) {
+    tpt x = v[i];
+    uint32_t k = i;
+    for (; k > 0 && tpt_less(&x, &v[k - 1]); k--) v[k] = v[k - 1];
+    v[k] = x;
+  }
 }
 
 /* E[max(floor, T_1, ..., T_m)] for independent T_i given as points (t, p) of m links, each
  * link's p summing to 1: sweep the points in increasing t, keeping prod_i F_i(t). */
 static double expected_max(tpt *v, uint32_t nv, uint32_t m, double floor, double *F) {
   if (!nv) return floor;
-  qsort(v, nv, sizeof *v, cmp_tpt);
+  sort_tpt(v, nv);
   for (uint32_t i = 0; i < m; i++) F[i] = 0;
   uint32_t zeros = m;
   double prod = 1, prev = 0, e = 0; /* prod: of the nonzero F_i */
@@ -782,8 +823,21 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
   *was_fresh = fresh;
   if (j->evals++ > 1 && isfinite(iter) && isfinite(j->iter)) iter = j->iter + FAB_DAMP * (iter - j->iter);
   j->iter = iter;
-  for (int k = 0; k < j->nph; k++)
-    j->ph[k].q = isfinite(iter) && isfinite(x[k]) && iter > 0 ? fmin(1, x[k] / iter) : 0;
+  for (int k = 0; k < j->nph; k++) {
+    fph *p = &j->ph[k];
+    p->q = isfinite(iter) && isfinite(x[k]) && iter > 0 ? fmin(1, x[k] / iter) : 0;
+    double *c = j->coef[k], q = p->q, v = q * (1 - q), a = fmax(0, q - p->q0), r = p->rate;
+    if (!(q > 0) || !isfinite(r)) {
+      memset(c, 0, sizeof(double) * NTERMS);
+      continue;
+    }
+    c[T_L] = q * r;
+    c[T_W] = q;
+    c[T_VL] = v * r * r;
+    c[T_VW] = v;
+    c[T_XL] = a * r;
+    c[T_XW] = a;
+  }
   double st = j->iter_ref > 0 ? iter / j->iter_ref : 1;
   if (st != j->stretch) {
     j->stretch = st;
