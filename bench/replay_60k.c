@@ -3,7 +3,8 @@
  * Slurm's bf_max_job_test). Two figures: jobs replayed per wall second while about 10,000 jobs
  * wait (a generated trace at full offered load, with a backlog of 10,000 jobs at the start),
  * and a month of generated work (trace_gen, profile ai4s, 0.9 offered load) with its wall
- * time and peak RSS. Failures at the Llama 3 rate are on in both. */
+ * time and peak RSS. Failures at the Llama 3 rate are on in both; the fabric model is off
+ * (bench/replay_fabric runs the same month with it). */
 #include "bench.h"
 #include "replay/replay.h"
 
@@ -43,6 +44,7 @@ int main(int argc, char **argv) {
   if (!c) return 1;
   replay_opts o;
   replay_opts_init(&o);
+  o.fabric = 0; /* the scheduler's own speed; bench/replay_fabric measures the fabric's */
   o.sched.policy = SCHED_BACKFILL;
   o.sched.placement = SCHED_PLACE_TOPO;
   char buf[1024];

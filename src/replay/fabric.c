@@ -15,6 +15,9 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
+/* max/min of values that are never NaN here, inlined (libm's fmax and fmin are calls) */
+static inline double dmax(double a, double b) { return a > b ? a : b; }
+static inline double dmin(double a, double b) { return a < b ? a : b; }
 /* Relative load change (of a link's capacity) below which neighbours are not re-evaluated, and
  * the damping of successive iterates of one job within a solve (the map from the others' load
  * to a job's load is decreasing, so undamped Gauss-Seidel can settle into a 2-cycle). */
@@ -145,6 +148,7 @@ typedef struct fjob {
   double coef[WORK_MAX_PHASES][NTERMS];
   double tload[HW_MAX_TIERS + 1]; /* its expected load on each tier, in f->tier_load */
   uint32_t *nb, *nbc, nnb, capnb; /* the jobs (slots) it shares links with, and on how many */
+  uint32_t nbhint;
   /* the jobs that have a hot link in common with it, each with the generation of its hot list
    * when it said so (a later full evaluation makes a new list: older entries lapse) */
   uint32_t *wslot, *wgen, nw, capw;
@@ -337,8 +341,13 @@ static void jl_terms(const fjob *j, uint32_t jl, double others, double cap, doub
 /* Job a shares one more (d = 1) or one less (d = -1) link with job b. O(a's neighbours). */
 static void neighbour(replay_fab *f, uint32_t a, uint32_t b, int d) {
   fjob *j = &f->slots[a];
-  for (uint32_t i = 0; i < j->nnb; i++) {
-    if (j->nb[i] != b) continue;
+  /* b's place in a's list: the hint (the last one found: a job being added or removed meets
+   * each neighbour on many links in a row), else a scan */
+  uint32_t i = j->nbhint < j->nnb && j->nb[j->nbhint] == b ? j->nbhint : NONE;
+  for (uint32_t k = 0; i == NONE && k < j->nnb; k++)
+    if (j->nb[k] == b) i = k;
+  if (i != NONE) {
+    j->nbhint = i;
     if (!(j->nbc[i] += (uint32_t)d)) { /* no link left in common: swap with the last */
       j->nb[i] = j->nb[--j->nnb];
       j->nbc[i] = j->nbc[j->nnb];
@@ -346,6 +355,7 @@ static void neighbour(replay_fab *f, uint32_t a, uint32_t b, int d) {
     return;
   }
   WK_ASSERT(d > 0);
+  j->nbhint = j->nnb;
   uint32_t cap = j->capnb;
   grow((void **)&j->nb, &j->capnb, j->nnb + 1, sizeof(uint32_t));
   grow((void **)&j->nbc, &cap, j->nnb + 1, sizeof(uint32_t));
@@ -582,6 +592,27 @@ static int link_state(replay_fab *f, const fjob *j, uint32_t e, double r_cap, do
   uint32_t jl = j->ent_jl[e], l = j->jl_link[jl];
   const lent *me = &f->le[j->jl_le[jl]];
   double c = f->cap[l], n = j->ent_n[e], o[NTERMS] = {0}, t[NTERMS], total = 0, own = 0;
+  double r0 = dmin(r_cap, c / n);
+  /* First the others' mean load and its variance alone, which decide most links: the
+   * correction below only lowers the load, so a link that passes without it passes with it. */
+  {
+    double lm = 0, lv = 0;
+    for (uint32_t x = f->head[l]; x != NONE; x = f->le[x].next) {
+      if (x == (uint32_t)(me - f->le)) continue;
+      const fjob *ox = &f->slots[f->le[x].slot];
+      uint32_t ojl = f->le[x].jl;
+      for (uint32_t i = ox->jl_eoff[ojl]; i < ox->jl_eoff[ojl + 1]; i++) {
+        const double *cf = ox->coef[ox->jl_pw[i].ph];
+        double w = ox->jl_pw[i].w;
+        lm += cf[T_L] * w;
+        lv += cf[T_VL] * w * w;
+      }
+    }
+    if (lm + 3.75 * sqrt(lv) <= c - n * r0) {
+      pts[0] = r0;
+      return 1;
+    }
+  }
   /* the terms of the others, read off their phases now; each one's correction divides by what
    * the rest put on the link, so it is summed apart (xl, xw with the load each one saw) */
   grow((void **)&f->xs, &f->capxs, 3 * f->njobs[l] + 3, sizeof(double));
@@ -604,17 +635,17 @@ static int link_state(replay_fab *f, const fjob *j, uint32_t e, double r_cap, do
     o[T_XL] += xl[i] * inv;
     o[T_XW] += xw[i] * inv;
   }
-  double L = fmax(0, o[T_L] - fmin(o[T_L], own * o[T_XL]));
-  double W = fmax(0, o[T_W] - fmin(o[T_W], own * o[T_XW]));
-  double r0 = fmin(r_cap, c / n), sl = sqrt(o[T_VL]), sw = sqrt(o[T_VW]);
+  double L = dmax(0, o[T_L] - dmin(o[T_L], own * o[T_XL]));
+  double W = dmax(0, o[T_W] - dmin(o[T_W], own * o[T_XW]));
+  double sl = sqrt(o[T_VL]), sw = sqrt(o[T_VW]);
   if (L + 3.75 * sl <= c - n * r0) {
     pts[0] = r0;
     return 1;
   }
   for (int i = 0; i < 7; i++) {
     double z = 1.4142135623730951 * gh_x[i];
-    double lo = fmax(0, L + sl * z), wo = fmax(0, W + sw * z);
-    double r = fmin(r0, fmax(c - lo, c * n / (n + wo)) / n);
+    double lo = dmax(0, L + sl * z), wo = dmax(0, W + sw * z);
+    double r = dmin(r0, dmax(c - lo, c * n / (n + wo)) / n);
     pts[i] = r > 0 ? 1 / r : INFINITY;
   }
   return 7;
@@ -686,7 +717,7 @@ static double expected_max(tpt *v, uint32_t nv, uint32_t m, double floor, double
  * ring step waits for its slowest subflow: the phase's time per byte is the expected maximum
  * over its links, taken as independent, of theirs. Links with the same sums carry the same
  * jobs' traffic (the up and down links of a pair of leaves, the tiers of one path): one state,
- * counted once. The links read whose most loaded time came within 20 % of the bound (the least
+ * counted once. The links read whose most loaded time came within 10 % of the bound (the least
  * time at least one link always takes, OUT *bound) join the phase's hot list; a full evaluation
  * makes the list anew. */
 static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, uint32_t cnt,
@@ -724,9 +755,10 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     grow((void **)&f->tpv, &f->captpv, nv + 7, sizeof(double));
     memcpy(&f->tpv[nv], pts, sizeof pts);
     nv += 7;
-    lb = fmax(lb, pts[6]); /* the time at the least load (z = -2.65) */
+    lb = dmax(lb, pts[6]); /* the time at the least load (z = -2.65) */
   }
   f->st.entries_visited += cnt;
+  if (full) f->st.full_entries += cnt;
   if (full) {
     for (uint32_t i = 0; i < p->hn; i++) j->ehot[j->hot[p->off + i]] = 0;
     p->hn = 0;
@@ -734,7 +766,7 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
   uint32_t self = (uint32_t)(j - f->slots);
   for (uint32_t i = 0; i < nh; i++) {
     uint32_t e = f->scan[i];
-    if (!(f->hv[i] > 0.8 * lb) || j->ehot[e]) continue;
+    if (!(f->hv[i] > 0.9 * lb) || j->ehot[e]) continue;
     j->ehot[e] = 1;
     j->hot[p->off + p->hn++] = e;
     /* the others on this link now pace this job: they wake it when they move */
@@ -765,7 +797,7 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
   if (!mk) return m ? 1 / lb : rmin; /* rate_solo exactly when no link was slowed, as at add */
   if (mk == 1) { /* one link left: E[max(lb, T)] needs no sweep */
     double e = 0;
-    for (int q = 0; q < 7; q++) e += f->tp[q].p * fmax(lb, f->tp[q].t);
+    for (int q = 0; q < 7; q++) e += f->tp[q].p * dmax(lb, f->tp[q].t);
     return 1 / e;
   }
   grow((void **)&f->F, &f->capF, mk + 1, sizeof(double));

@@ -130,6 +130,7 @@ typedef struct replay_metrics {
   uint64_t fabric_solves, fabric_evals, fabric_entries; /* re-solves, job evaluations, and
                                                (phase, link) entries read in them */
   uint64_t fabric_full_evals;               /* evaluations that read every shared link */
+  uint64_t fabric_full_entries;             /* entries those read */
   uint64_t fabric_jobs;                     /* job runs with traffic on shared links */
   uint32_t workloads;                       /* distinct (rule, cards) workloads resolved */
   uint64_t fabric_faults;                   /* links failed (drawn or injected, per cable) */

@@ -74,6 +74,7 @@ typedef struct replay_fab_stats {
   uint64_t evals;           /* job evaluations in all solves */
   uint64_t entries_visited; /* (phase, link) entries read by those evaluations */
   uint64_t full_evals;      /* of the evaluations, those that read every contended link */
+  uint64_t full_entries;    /* entries those read */
   uint64_t adds;            /* jobs added with traffic on shared links */
   uint32_t peak_jobs;       /* most jobs with shared traffic at once */
 } replay_fab_stats;
