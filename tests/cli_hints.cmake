@@ -20,7 +20,7 @@ wk_cli_fail(hint_policy "^error: unknown policy 'fairshar'; did you mean 'fairsh
 wk_cli_fail(hint_algo "^error: unknown algorithm 'rign'; did you mean 'ring'\\?"
   coll allreduce --cluster dgx-a100 --algo rign)
 wk_cli_fail(hint_format "^error: unknown trace format 'sfw'; did you mean 'swf'\\?" trace info x --format sfw)
-wk_cli_fail(hint_no_guess "^error: unknown placement 'random' \\(topo or first-fit\\)$"
+wk_cli_fail(hint_no_guess "^error: unknown placement 'random' \\(topo, first-fit or netaware\\)$"
   replay --cluster dgx-a100 --trace x.swf --placement random)
 foreach(_sub coll cluster trace)
   add_test(NAME cli_hint_no_angle_${_sub} COMMAND wanka ${_sub} --help)
