@@ -923,8 +923,8 @@ static void test_coll_cache_key(void **state) {
   hw_free(c);
 }
 
-/* dp_contention: every DP group of the job timed at once (coll_time_groups). Off by default;
- * at L0 it changes nothing; on Selene (non-blocking, rail-aligned DP groups) within 1 %; on an
+/* dp_contention: every DP (CP, EP) group of the job timed at once (coll_time_groups). On by
+ * default; at L0 it changes nothing; on Selene (non-blocking, rail-aligned DP groups) within 1 %; on an
  * oversubscribed fabric groups that span pods are slower together than one alone, and the
  * collective cache keeps the two apart. */
 static void test_dp_contention(void **state) {
@@ -933,7 +933,7 @@ static void test_dp_contention(void **state) {
   work_ctx *x = work_ctx_new(c);
   work_job j;
   base_job(&j, "megatron-7.5b");
-  assert_int_equal(j.dp_contention, 0);
+  assert_int_equal(j.dp_contention, 1);
   j.tp = 8;
   j.pp = 2;
   j.dp = 16;
@@ -977,6 +977,7 @@ static void test_dp_contention(void **state) {
   j.gbs = 320;
   j.overlap_dp = 0;
   j.level = 1;
+  j.dp_contention = 0;
   assert_int_equal(work_train_step(x, &j, &r[0], &err), WK_OK);
   j.dp_contention = 1;
   assert_int_equal(work_train_step(x, &j, &r[1], &err), WK_OK);

@@ -13,7 +13,7 @@ typedef struct train_args {
   const char *cluster, *model, *recompute, *dtype, *timeline, *attn;
   int64_t layers, hidden, heads, kv, ffn, vocab, experts, topk, seq, gbs, mbs, tp, pp, vpp, dp,
       cp, ep, cards, zero, level, pp_first, pp_last;
-  int json, nosp, nooverlap, dpcont;
+  int json, nosp, nooverlap, dpcont, nocont;
 } train_args;
 
 void cli_put_breakdown(json_t *o, const work_breakdown *b) {
@@ -117,9 +117,10 @@ static void print_text(const work_job *j, const work_result *r, const hw_cluster
          r->mbs, ch->mbs ? " (chosen: fastest that fits)" : "", r->microbatches,
          work_recompute_name(r->recompute), ch->recompute ? " (chosen: fastest that fits)" : "",
          j->zero, j->seq_par && j->tp > 1 ? "on" : "off", work_dtype_name(j->dtype));
-  if (j->dp_contention)
-    printf("           DP collectives timed with all %d DP groups at once, sharing the fabric\n",
-           j->tp * j->pp * j->cp);
+  if (j->dp_contention && j->level > 0)
+    printf("           DP%s%s collectives timed with every group at once, sharing the fabric "
+           "(%d DP groups; --no-contention: one alone)\n",
+           j->cp > 1 ? ", CP" : "", j->ep > 1 ? ", EP" : "", j->tp * j->pp * j->cp);
   printf("step       %.4g s per iteration, %.4g tokens/s\n", st, r->tokens_per_s);
   printf("per card   %.1f TFLOP/s (hardware, incl. recompute), MFU %.1f %%\n", r->tflops_per_card,
          100 * r->mfu);
@@ -178,7 +179,10 @@ int cmd_train(int argc, char **argv) {
       {"no-overlap", CLI_FLAG, &a.nooverlap, NULL, "reduce gradients after the backward pass",
        0, 0},
       {"dp-contention", CLI_FLAG, &a.dpcont, NULL,
-       "time DP collectives with every DP group at once, sharing the fabric (level 1, 2)", 0, 0},
+       "time DP, CP and EP collectives with every group at once, sharing the fabric (the "
+       "default at level 1, 2)", 0, 0},
+      {"no-contention", CLI_FLAG, &a.nocont, NULL,
+       "time each DP, CP and EP collective for one group alone on the fabric", 0, 0},
       {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)", CLI_LEVELS},
       {"json", CLI_FLAG, &a.json, NULL, "print one JSON object", 0, 0},
       {"timeline", CLI_STR, &a.timeline, "FILE",
@@ -234,7 +238,8 @@ int cmd_train(int argc, char **argv) {
   j.overlap_dp = !a.nooverlap;
   if (a.dpcont && !a.level)
     return cli_fail("--dp-contention needs --level 1 or 2: level 0 has no fabric to share");
-  j.dp_contention = a.dpcont;
+  if (a.dpcont && a.nocont) return cli_fail("give --dp-contention or --no-contention, not both");
+  j.dp_contention = a.level > 0 && !a.nocont; /* the default at levels 1 and 2 */
   if (a.recompute && work_recompute_parse(a.recompute, &j.recompute))
     return cli_fail_unknown("--recompute", a.recompute, cli_recomputes);
   if (a.dtype && work_dtype_parse(a.dtype, &j.dtype))

@@ -83,6 +83,7 @@ void work_job_init(work_job *j) {
   j->overlap_dp = 1;
   j->dtype = WORK_BF16;
   j->attn = WORK_ATTN_FLASH;
+  j->dp_contention = 1;
 }
 
 void work_phase_add(work_phase *ph, int *np, const char *name, work_pattern pattern,
@@ -388,6 +389,28 @@ static double overlap(double c, double m, double *exposed) {
   return m * (1 - 1 / s);
 }
 
+/* A collective of one group of n ranks at `stride` from the job's first card, and of every
+ * group of that shape that runs at the same moment: the group's block (`block` cards, holding
+ * `stride` interleaved groups) repeated `nblocks` times. Alone without contention; with it
+ * (the default) all of them at once on the fabric (work_coll_groups). Level 2 solves the
+ * groups together at level 1 (lockstep): an event run of thousands of groups' every flow is
+ * beyond L2's limits at scale, and one collective alone is the same at both levels. */
+static wk_errcode group_coll(work_ctx *x, const work_job *j, coll_op op, uint32_t stride,
+                             uint32_t n, uint32_t nblocks, uint32_t block, double bytes,
+                             double *time_s, wk_err *err) {
+  if (!j->dp_contention || j->level < 1)
+    return work_coll(x, op, j->level, j->first_card, stride, n, bytes, time_s, err);
+  return work_coll_groups(x, op, 1, j->first_card, stride, n, nblocks, block, bytes, time_s, err);
+}
+
+/* A DP-group collective (gradients, parameters): the groups of every TP rank, CP/EP slice and
+ * pipeline stage (a stage spans tp cp dp cards) reduce at the same time. */
+static wk_errcode dp_coll(work_ctx *x, const work_job *j, coll_op op, uint32_t stride, uint32_t n,
+                          double bytes, double *time_s, wk_err *err) {
+  return group_coll(x, j, op, stride, n, (uint32_t)j->pp, (uint32_t)(j->tp * j->cp * j->dp), bytes,
+                    time_s, err);
+}
+
 static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err) {
   const work_job *j = e->j;
   const work_model *m = &j->model;
@@ -448,8 +471,10 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
     lc->params_dense += h * E + sh * h * F * (fmul + 1);
     lc->params_expert = E * h * F * (fmul + 1);
     if (j->ep > 1) {
-      wk_errcode rc = work_coll(e->x, COLL_ALLTOALL, j->level, j->first_card, (uint32_t)(j->tp * j->cp),
-                                (uint32_t)j->ep, assign * h * 2, &lc->ep, err);
+      uint32_t tc = (uint32_t)(j->tp * j->cp); /* EP groups: every TP/CP slice of every block */
+      wk_errcode rc = group_coll(e->x, j, COLL_ALLTOALL, tc, (uint32_t)j->ep,
+                                 (uint32_t)(j->dp / j->ep * j->pp), tc * (uint32_t)j->ep,
+                                 assign * h * 2, &lc->ep, err);
       if (rc) return rc;
       lc->ep *= 2; /* dispatch and combine */
     }
@@ -481,8 +506,10 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
   if (j->cp > 1) {
     double kv_bytes = b * s * 2 * kvh * dh * 2, t_ag, t_rs;
     wk_errcode rc;
-    if ((rc = work_coll(e->x, COLL_ALLGATHER, j->level, j->first_card, (uint32_t)j->tp, (uint32_t)j->cp, kv_bytes, &t_ag, err)) ||
-        (rc = work_coll(e->x, COLL_REDUCESCATTER, j->level, j->first_card, (uint32_t)j->tp, (uint32_t)j->cp, kv_bytes, &t_rs, err)))
+    /* CP groups: every TP rank of every DP replica and stage (blocks of tp cp cards) */
+    uint32_t ut = (uint32_t)j->tp, uc = (uint32_t)j->cp, blocks = (uint32_t)(j->dp * j->pp);
+    if ((rc = group_coll(e->x, j, COLL_ALLGATHER, ut, uc, blocks, ut * uc, kv_bytes, &t_ag, err)) ||
+        (rc = group_coll(e->x, j, COLL_REDUCESCATTER, ut, uc, blocks, ut * uc, kv_bytes, &t_rs, err)))
       return rc;
     lc->ovl_f = overlap(lc->attn_fwd, t_ag, &lc->cp_fwd);
     lc->ovl_b = overlap(lc->attn_bwd, t_rs, &lc->cp_bwd);
@@ -526,17 +553,6 @@ typedef struct step_detail {
   double dp_tail; /* the step-level DP time after the pipeline: exposed, and the slowdown of
                      the compute it hid behind */
 } step_detail;
-
-/* A DP-group collective of n ranks at `stride` from the job's first card: one group alone,
- * or with dp_contention every group of that shape in the job at once (one per TP rank, CP/EP
- * slice and pipeline stage; a stage spans tp cp dp cards), sharing the fabric. */
-static wk_errcode dp_coll(work_ctx *x, const work_job *j, coll_op op, uint32_t stride, uint32_t n,
-                          double bytes, double *time_s, wk_err *err) {
-  if (!j->dp_contention)
-    return work_coll(x, op, j->level, j->first_card, stride, n, bytes, time_s, err);
-  return work_coll_groups(x, op, j->level, j->first_card, stride, n, (uint32_t)j->pp,
-                          (uint32_t)(j->tp * j->cp * j->dp), bytes, time_s, err);
-}
 
 /* ZeRO-2 and -3 as they run (Rajbhandari et al. SC'20; PyTorch FSDP, Zhao et al. VLDB'23;
  * Megatron-Core's custom FSDP): every micro-batch's backward reduce-scatters the layer's

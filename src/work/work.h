@@ -315,5 +315,9 @@ int work_valid_parse(const char *text, work_valid_row *rows, int max, wk_err *er
  * OUT *predicted in the row's unit. */
 wk_errcode work_valid_run(const work_valid_row *row, double *predicted, work_result *res,
                           wk_err *err);
+/* The same at a collective fidelity level (work_valid_run is level 0): at 1 and 2 with every DP
+ * group's collectives timed together on the fabric, as work_job_init sets. */
+wk_errcode work_valid_run_at(const work_valid_row *row, int level, double *predicted,
+                             work_result *res, wk_err *err);
 
 #endif
