@@ -90,16 +90,16 @@ void coll_ctx_invalidate(coll_ctx *x) {
 }
 
 /* Candidates for auto, in the order ties are broken. */
-static int candidates(coll_op op, coll_algo out[5]) {
+static int candidates(coll_op op, coll_algo out[6]) {
   switch (op) {
   case COLL_ALLREDUCE:
     out[0] = COLL_RING, out[1] = COLL_HIER, out[2] = COLL_TREE, out[3] = COLL_RHD;
-    out[4] = COLL_NVLS;
-    return 5;
+    out[4] = COLL_NVLS, out[5] = COLL_DIRECT; /* direct: inside one full mesh only */
+    return 6;
   case COLL_ALLGATHER:
   case COLL_REDUCESCATTER:
-    out[0] = COLL_RING, out[1] = COLL_HIER, out[2] = COLL_RHD;
-    return 3;
+    out[0] = COLL_RING, out[1] = COLL_HIER, out[2] = COLL_RHD, out[3] = COLL_DIRECT;
+    return 4;
   case COLL_ALLTOALL:
     out[0] = COLL_DIRECT, out[1] = COLL_PAIRWISE;
     return 2;
@@ -164,7 +164,7 @@ static wk_errcode resolve(coll_ctx *x, coll_op op, coll_algo *algo, int level,
   int lv = level > 1 ? 1 : level;
   if (lv == 1) x->cards_hash = coll_hash_cards(cards, n * ngroups);
   if (*algo != COLL_AUTO) return time_algo(x, op, *algo, lv, cards, n, ngroups, bytes, t, err);
-  coll_algo cand[5], best = COLL_AUTO;
+  coll_algo cand[6], best = COLL_AUTO;
   double best_t = INFINITY;
   wk_err first;
   int nc = candidates(op, cand), have_err = 0;
@@ -254,7 +254,7 @@ wk_errcode coll_time_concurrent(coll_ctx *x, const coll_job *jobs, uint32_t k, c
 /* Level 1: plan p of (op, algo) passes coll_check_l1; for COLL_AUTO, one candidate that
  * builds does (resolve skips the others). The first error otherwise. */
 static wk_errcode check_l1(coll_ctx *x, const coll_job *jb, coll_plan *p, wk_err *err) {
-  coll_algo cand[5];
+  coll_algo cand[6];
   int nc = jb->algo == COLL_AUTO ? candidates(jb->op, cand) : 1;
   if (jb->algo != COLL_AUTO) cand[0] = jb->algo;
   wk_err first;

@@ -158,9 +158,9 @@ static wk_errcode not_for(wk_err *err, coll_algo a, coll_op op, const char *use)
 
 static const char *algos_for(coll_op op) {
   switch (op) {
-  case COLL_ALLREDUCE: return "auto, ring, tree, rhd, hier or nvls";
+  case COLL_ALLREDUCE: return "auto, ring, tree, rhd, hier, nvls or direct (full mesh)";
   case COLL_ALLGATHER:
-  case COLL_REDUCESCATTER: return "auto, ring, rhd or hier";
+  case COLL_REDUCESCATTER: return "auto, ring, rhd, hier or direct (full mesh)";
   case COLL_BROADCAST:
   case COLL_REDUCE: return "auto or ring";
   case COLL_ALLTOALL: return "auto, direct or pairwise";
@@ -323,6 +323,26 @@ static wk_errcode build_nvls(coll_ctx *x, coll_plan *p, wk_err *err) {
   return WK_OK;
 }
 
+/* All-gather, reduce-scatter or all-reduce inside one full-mesh scale-up domain (Ascend
+ * 910B's HCCS, HCCL's mesh algorithms): every card sends its S/n shard to every other card at
+ * once, each over its own link, instead of n - 1 ring steps over one link each; an all-reduce
+ * is a reduce-scatter then an all-gather. */
+static wk_errcode build_mesh_direct(coll_ctx *x, coll_plan *p, wk_err *err) {
+  if (hw_cfg(x->c)->scaleup != HW_SCALEUP_MESH || segments(x, p) > 1)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "algorithm 'direct' for %s needs every card in one full-mesh scale-up "
+                      "domain (use ring or hier)", coll_op_name(p->op));
+  int phases = p->op == COLL_ALLREDUCE ? 2 : 1;
+  for (int i = 0; i < phases; i++) {
+    coll_phase *ph = push_phase(p, PH_A2A, 1);
+    uint64_t nf = (uint64_t)p->n * (p->n - 1);
+    ph->nflows = nf > UINT32_MAX ? UINT32_MAX : (uint32_t)nf;
+    ph->bytes = p->bytes / p->n;
+    if (i) ph->same_as = 0;
+  }
+  return WK_OK;
+}
+
 static wk_errcode build_a2a(coll_ctx *x, coll_plan *p, int exact) {
   (void)x;
   uint32_t n = p->n;
@@ -371,12 +391,14 @@ wk_errcode coll_plan_build(coll_ctx *x, coll_plan *p, coll_op op, coll_algo algo
     if (algo == COLL_RHD) return build_rhd(x, p, err);
     if (algo == COLL_HIER) return build_hier(x, p, err);
     if (algo == COLL_NVLS) return build_nvls(x, p, err);
+    if (algo == COLL_DIRECT) return build_mesh_direct(x, p, err);
     return not_for(err, algo, op, use);
   case COLL_ALLGATHER:
   case COLL_REDUCESCATTER:
     if (algo == COLL_RING) return build_ring(x, p);
     if (algo == COLL_RHD) return build_rhd(x, p, err);
     if (algo == COLL_HIER) return build_hier(x, p, err);
+    if (algo == COLL_DIRECT) return build_mesh_direct(x, p, err);
     return not_for(err, algo, op, use);
   case COLL_BROADCAST:
   case COLL_REDUCE:
