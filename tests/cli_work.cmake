@@ -11,9 +11,14 @@ wk_cli_test(train_shape "custom: 24 layers, hidden 2304"
   train --cluster dgx-a100 --layers 24 --hidden 2304 --heads 24 --seq 2048 --gbs 32 --tp 1 --pp 1 --dp 8)
 wk_cli_test(train_moe "EP 8.*exposed TP.*EP [0-9.e-]+ s"
   train --cluster zhengzhou-60k --model deepseek-v3 --seq 4096 --gbs 2048 --tp 8 --pp 1 --ep 8 --cards 4096 --zero 3 --recompute full)
-# --dp-contention: every DP group of the job timed at once on the oversubscribed fabric
-wk_cli_test(train_dp_contention "DP collectives timed with all 32 DP groups at once.*step"
-  train --cluster zhengzhou-60k --model llama3-70b --seq 4096 --gbs 1024 --tp 8 --pp 4 --cards 4096 --level 1 --dp-contention)
+# DeepSeek-V3 as published: PP 16, EP 64 over 8 nodes, ZeRO-1, no TP, FP8, DualPipe-style overlap
+wk_cli_test(train_deepseek_v3 "EP 64.*MoE: busiest EP rank 1.2 x the mean tokens \\(imbalance 1.3, capacity factor 1.2, 7.7 % of its tokens dropped\\); EP all-to-all overlapped"
+  train --cluster h800-2k --model deepseek-v3 --cards 2048 --seq 4096 --gbs 15360 --tp 1 --pp 16 --ep 64 --zero 1 --dtype fp8 --level 1 --moe-overlap --moe-imbalance 1.3 --capacity-factor 1.2)
+# contention (the default at level 1 and 2): every DP group of the job timed at once on the fabric
+wk_cli_test(train_dp_contention "DP collectives timed with every group at once, sharing the fabric \\(32 DP groups.*step"
+  train --cluster zhengzhou-60k --model llama3-70b --seq 4096 --gbs 1024 --tp 8 --pp 4 --cards 4096 --level 1)
+wk_cli_test(train_no_contention "\"level\": 1.*\"dp_contention\": false"
+  train --cluster dgx-a100 --model llama3-8b --seq 4096 --gbs 128 --tp 2 --pp 2 --cards 64 --level 1 --no-contention --json)
 wk_cli_test(train_dp_contention_json "\"level\": 1.*\"dp_contention\": true"
   train --cluster dgx-a100 --model llama3-8b --seq 4096 --gbs 128 --tp 2 --pp 2 --cards 64 --level 1 --dp-contention --json)
 # Llama 3 405B as published (Dubey et al. 2024): 126 layers on PP 16, one layer less on the first
@@ -51,6 +56,10 @@ wk_cli_test(sim_dp "samples_per_s"
 # bad input
 set(_t train --cluster dgx-a100 --model gpt3-175b --seq 2048 --gbs 64)
 wk_cli_fail(train_dp_contention_l0 "^error: --dp-contention needs --level 1 or 2" ${_t} --tp 8 --pp 8 --dp 1 --dp-contention)
+wk_cli_fail(train_contention_both "^error: give --dp-contention or --no-contention, not both" ${_t} --tp 8 --pp 8 --dp 1 --level 1 --dp-contention --no-contention)
+wk_cli_fail(train_moe_imbalance_low "^error: --moe-imbalance 0.5: the busiest expert rank takes at least the mean" train --cluster h800-2k --model deepseek-v3 --seq 4096 --gbs 2048 --tp 1 --pp 16 --ep 64 --cards 2048 --moe-imbalance 0.5)
+wk_cli_fail(train_capacity_zero "^error: --capacity-factor 0: give a capacity factor > 0" train --cluster h800-2k --model deepseek-v3 --seq 4096 --gbs 2048 --tp 1 --pp 16 --ep 64 --cards 2048 --capacity-factor 0)
+wk_cli_fail(train_moe_dense "^error: --moe-imbalance, --capacity-factor and --moe-overlap need a model with experts" ${_t} --tp 8 --pp 8 --dp 1 --moe-overlap)
 wk_cli_fail(train_bad_heads "^error: heads % tp != 0" ${_t} --tp 5 --pp 8 --dp 1)
 wk_cli_fail(train_bad_split_sum "^error: pp-first-layers 60 \\+ pp-last-layers 70 = 130 exceed the model's 126 layers" ${_l405} --pp-first-layers 60 --pp-last-layers 70)
 wk_cli_fail(train_bad_split_empty "^error: pp-first-layers 63 \\+ pp-last-layers 63 leave 0 layers for 14 middle stages" ${_l405} --pp-first-layers 63 --pp-last-layers 63)

@@ -129,7 +129,7 @@ static void test_model_yaml_errors(void **state) {
   assert_int_equal(work_model_parse(&m, unk, strlen(unk), "m.yaml", &err), WK_EUNKNOWN_KEY);
   assert_non_null(strstr(err.msg, "(keys: name, source, layers, hidden, heads, kv_heads, ffn_hidden, "
                                   "vocab, gated_mlp, experts, top_k, shared_experts, moe_ffn_hidden, "
-                                  "dense_layers, tied_embeddings)"));
+                                  "dense_layers, tied_embeddings, expert_groups, group_topk)"));
   const char *flag = "layers: 2\nhidden: 64\nheads: 4\ngated_mlp: 2\n";
   assert_int_equal(work_model_parse(&m, flag, strlen(flag), "m.yaml", &err), WK_EVALUE);
   assert_non_null(strstr(err.msg, "at most 1"));
@@ -923,8 +923,8 @@ static void test_coll_cache_key(void **state) {
   hw_free(c);
 }
 
-/* dp_contention: every DP group of the job timed at once (coll_time_groups). Off by default;
- * at L0 it changes nothing; on Selene (non-blocking, rail-aligned DP groups) within 1 %; on an
+/* dp_contention: every DP (CP, EP) group of the job timed at once (coll_time_groups). On by
+ * default; at L0 it changes nothing; on Selene (non-blocking, rail-aligned DP groups) within 1 %; on an
  * oversubscribed fabric groups that span pods are slower together than one alone, and the
  * collective cache keeps the two apart. */
 static void test_dp_contention(void **state) {
@@ -933,7 +933,7 @@ static void test_dp_contention(void **state) {
   work_ctx *x = work_ctx_new(c);
   work_job j;
   base_job(&j, "megatron-7.5b");
-  assert_int_equal(j.dp_contention, 0);
+  assert_int_equal(j.dp_contention, 1);
   j.tp = 8;
   j.pp = 2;
   j.dp = 16;
@@ -977,12 +977,77 @@ static void test_dp_contention(void **state) {
   j.gbs = 320;
   j.overlap_dp = 0;
   j.level = 1;
+  j.dp_contention = 0;
   assert_int_equal(work_train_step(x, &j, &r[0], &err), WK_OK);
   j.dp_contention = 1;
   assert_int_equal(work_train_step(x, &j, &r[1], &err), WK_OK);
   print_message("zhengzhou 1:3 TP8 PP2 DP160: DP alone %.1f ms, all groups %.1f ms\n",
                 r[0].b.dp * 1e3, r[1].b.dp * 1e3);
   assert_true(r[1].b.dp >= r[0].b.dp * (1 - 1e-12));
+  work_ctx_free(x);
+  hw_free(c);
+}
+
+
+/* MoE as trained: the busiest EP rank sets the pace (imbalance), capacity caps it and drops
+ * the rest, the EP all-to-all hides behind compute with moe_overlap (the replay's ep phase
+ * keeps its full time), node-limited routing sends fewer copies across nodes, and bad values
+ * are refused. DeepSeek-V3 on h800-2k with its published layout (PP 16, EP 64, no TP). */
+static void test_moe_as_trained(void **state) {
+  (void)state;
+  wk_err err;
+  hw_cluster *c = hw_load("h800-2k", &err);
+  assert_non_null(c);
+  work_ctx *x = work_ctx_new(c);
+  work_job j;
+  work_job_init(&j);
+  j.model = *work_model_find("deepseek-v3");
+  j.seq = 4096;
+  j.gbs = 2048;
+  j.tp = 1;
+  j.pp = 16;
+  j.ep = 64;
+  j.dp = 128;
+  j.mbs = 1;
+  j.vpp = 1;
+  j.recompute = WORK_RECOMPUTE_FULL;
+  j.dtype = WORK_FP8;
+  j.level = 1;
+  work_result base, imb, cap, ovl, plain;
+  assert_int_equal(work_train_step(x, &j, &base, &err), WK_OK);
+  assert_true(base.b.ep > 0);
+  assert_true(base.moe_load == 1 && base.moe_dropped == 0);
+  j.moe_imbalance = 1.5;
+  assert_int_equal(work_train_step(x, &j, &imb, &err), WK_OK);
+  assert_true(imb.step_time_s > base.step_time_s && imb.b.ep > 1.4 * base.b.ep);
+  j.capacity_factor = 1.25;
+  assert_int_equal(work_train_step(x, &j, &cap, &err), WK_OK);
+  assert_true(cap.moe_load == 1.25 && fabs(cap.moe_dropped - (1 - 1.25 / 1.5)) < 1e-12);
+  assert_true(cap.step_time_s < imb.step_time_s && cap.step_time_s > base.step_time_s);
+  j.moe_imbalance = 1;
+  j.capacity_factor = 0;
+  j.moe_overlap = 1;
+  assert_int_equal(work_train_step(x, &j, &ovl, &err), WK_OK);
+  assert_true(ovl.b.ep < base.b.ep && ovl.b.overlap > base.b.overlap);
+  const work_phase *pe = NULL;
+  for (int i = 0; i < ovl.nphases; i++)
+    if (!strcmp(ovl.phases[i].name, "ep")) pe = &ovl.phases[i];
+  assert_non_null(pe);
+  assert_true(pe->total_s > pe->exposed_s); /* the all-to-all in full, hidden or not */
+  assert_true(pe->n == 8 && pe->stride == 8); /* across the 8 nodes, one local rank */
+  /* without group-limited routing every top-8 copy crosses: slower */
+  j.moe_overlap = 0;
+  j.model.expert_groups = j.model.group_topk = 0;
+  assert_int_equal(work_train_step(x, &j, &plain, &err), WK_OK);
+  assert_true(plain.b.ep > 1.2 * base.b.ep);
+  print_message("deepseek-v3 EP64: exposed EP %.2f s (imbalance 1.5: %.2f, overlapped: %.2f, "
+                "no node limit: %.2f)\n", base.b.ep, imb.b.ep, ovl.b.ep, plain.b.ep);
+  j.moe_imbalance = 0.9;
+  assert_int_equal(work_train_step(x, &j, &plain, &err), WK_EVALUE);
+  assert_non_null(strstr(err.msg, "moe imbalance 0.9"));
+  j.moe_imbalance = 1;
+  j.capacity_factor = -1;
+  assert_int_equal(work_train_step(x, &j, &plain, &err), WK_EVALUE);
   work_ctx_free(x);
   hw_free(c);
 }
@@ -1000,6 +1065,7 @@ int main(void) {
       cmocka_unit_test(test_validation_rows),
       cmocka_unit_test(test_coll_cache_key),
       cmocka_unit_test(test_dp_contention),
+      cmocka_unit_test(test_moe_as_trained),
       cmocka_unit_test(test_uneven_stages),
       cmocka_unit_test(test_vpp_chosen),
       cmocka_unit_test(test_zero3_as_run),

@@ -13,7 +13,8 @@ typedef struct train_args {
   const char *cluster, *model, *recompute, *dtype, *timeline, *attn;
   int64_t layers, hidden, heads, kv, ffn, vocab, experts, topk, seq, gbs, mbs, tp, pp, vpp, dp,
       cp, ep, cards, zero, level, pp_first, pp_last;
-  int json, nosp, nooverlap, dpcont;
+  int json, nosp, nooverlap, dpcont, nocont, moe_overlap;
+  double imbalance, capacity;
 } train_args;
 
 void cli_put_breakdown(json_t *o, const work_breakdown *b) {
@@ -93,6 +94,15 @@ static void print_json(const work_job *j, const work_result *r, const char *clus
   json_object_set_new(o, "layout", lay);
   json_object_set_new(o, "level", json_integer(j->level));
   json_object_set_new(o, "dp_contention", json_boolean(j->dp_contention));
+  if (j->model.experts) {
+    json_t *moe = json_object();
+    json_object_set_new(moe, "imbalance", json_real(j->moe_imbalance));
+    json_object_set_new(moe, "capacity_factor", json_real(j->capacity_factor));
+    json_object_set_new(moe, "load", json_real(r->moe_load));
+    json_object_set_new(moe, "dropped", json_real(r->moe_dropped));
+    json_object_set_new(moe, "overlap", json_boolean(j->moe_overlap));
+    json_object_set_new(o, "moe", moe);
+  }
   cli_print_json(o, 8);
 }
 
@@ -117,9 +127,20 @@ static void print_text(const work_job *j, const work_result *r, const hw_cluster
          r->mbs, ch->mbs ? " (chosen: fastest that fits)" : "", r->microbatches,
          work_recompute_name(r->recompute), ch->recompute ? " (chosen: fastest that fits)" : "",
          j->zero, j->seq_par && j->tp > 1 ? "on" : "off", work_dtype_name(j->dtype));
-  if (j->dp_contention)
-    printf("           DP collectives timed with all %d DP groups at once, sharing the fabric\n",
-           j->tp * j->pp * j->cp);
+  if (j->dp_contention && j->level > 0)
+    printf("           DP%s%s collectives timed with every group at once, sharing the fabric "
+           "(%d DP groups; --no-contention: one alone)\n",
+           j->cp > 1 ? ", CP" : "", j->ep > 1 ? ", EP" : "", j->tp * j->pp * j->cp);
+  if (m->experts && j->ep > 1) {
+    char cap[64] = "dropless";
+    if (j->capacity_factor > 0)
+      snprintf(cap, sizeof cap, "capacity factor %g, %.1f %% of its tokens dropped",
+               j->capacity_factor, 100 * r->moe_dropped);
+    printf("           MoE: busiest EP rank %.3g x the mean tokens (imbalance %g, %s); EP "
+           "all-to-all %s\n",
+           r->moe_load, j->moe_imbalance, cap,
+           j->moe_overlap ? "overlapped with compute (DualPipe-style)" : "blocking");
+  }
   printf("step       %.4g s per iteration, %.4g tokens/s\n", st, r->tokens_per_s);
   printf("per card   %.1f TFLOP/s (hardware, incl. recompute), MFU %.1f %%\n", r->tflops_per_card,
          100 * r->mfu);
@@ -140,6 +161,7 @@ static void print_text(const work_job *j, const work_result *r, const hw_cluster
 int cmd_train(int argc, char **argv) {
   train_args a = {0};
   a.zero = a.vpp = a.pp_first = a.pp_last = -1; /* -1: not given */
+  a.imbalance = a.capacity = -1;
   const cli_opt train_opts[] = {
       {"cluster", CLI_STR, &a.cluster, "C", "cluster preset or YAML file (NAME[:key=value,...])",
        0, 0},
@@ -178,7 +200,19 @@ int cmd_train(int argc, char **argv) {
       {"no-overlap", CLI_FLAG, &a.nooverlap, NULL, "reduce gradients after the backward pass",
        0, 0},
       {"dp-contention", CLI_FLAG, &a.dpcont, NULL,
-       "time DP collectives with every DP group at once, sharing the fabric (level 1, 2)", 0, 0},
+       "time DP, CP and EP collectives with every group at once, sharing the fabric (the "
+       "default at level 1, 2)", 0, 0},
+      {"no-contention", CLI_FLAG, &a.nocont, NULL,
+       "time each DP, CP and EP collective for one group alone on the fabric", 0, 0},
+      {"moe-imbalance", CLI_DOUBLE, &a.imbalance, "F",
+       "MoE: the busiest EP rank's routed tokens over the mean (default 1, balanced; >= 1)", 0,
+       1e6},
+      {"capacity-factor", CLI_DOUBLE, &a.capacity, "F",
+       "MoE: expert capacity in mean loads, tokens beyond it dropped (default: dropless; > 0)",
+       0, 1e6},
+      {"moe-overlap", CLI_FLAG, &a.moe_overlap, NULL,
+       "MoE: overlap the EP all-to-all with another micro-batch's compute (DualPipe-style)", 0,
+       0},
       {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)", CLI_LEVELS},
       {"json", CLI_FLAG, &a.json, NULL, "print one JSON object", 0, 0},
       {"timeline", CLI_STR, &a.timeline, "FILE",
@@ -234,7 +268,20 @@ int cmd_train(int argc, char **argv) {
   j.overlap_dp = !a.nooverlap;
   if (a.dpcont && !a.level)
     return cli_fail("--dp-contention needs --level 1 or 2: level 0 has no fabric to share");
-  j.dp_contention = a.dpcont;
+  if (a.dpcont && a.nocont) return cli_fail("give --dp-contention or --no-contention, not both");
+  j.dp_contention = a.level > 0 && !a.nocont; /* the default at levels 1 and 2 */
+  if (a.imbalance >= 0 && a.imbalance < 1)
+    return cli_fail("--moe-imbalance %g: the busiest expert rank takes at least the mean (give "
+                    "1 or more; 1 = balanced)", a.imbalance);
+  if (a.capacity >= 0 && !(a.capacity > 0))
+    return cli_fail("--capacity-factor %g: give a capacity factor > 0 (tokens an expert takes, "
+                    "in mean loads; leave it out for dropless)", a.capacity);
+  if ((a.imbalance >= 0 || a.capacity >= 0 || a.moe_overlap) && !j.model.experts)
+    return cli_fail("--moe-imbalance, --capacity-factor and --moe-overlap need a model with "
+                    "experts (%s has none)", j.model.name);
+  if (a.imbalance >= 0) j.moe_imbalance = a.imbalance;
+  if (a.capacity >= 0) j.capacity_factor = a.capacity;
+  j.moe_overlap = a.moe_overlap;
   if (a.recompute && work_recompute_parse(a.recompute, &j.recompute))
     return cli_fail_unknown("--recompute", a.recompute, cli_recomputes);
   if (a.dtype && work_dtype_parse(a.dtype, &j.dtype))

@@ -90,16 +90,16 @@ void coll_ctx_invalidate(coll_ctx *x) {
 }
 
 /* Candidates for auto, in the order ties are broken. */
-static int candidates(coll_op op, coll_algo out[5]) {
+static int candidates(coll_op op, coll_algo out[6]) {
   switch (op) {
   case COLL_ALLREDUCE:
     out[0] = COLL_RING, out[1] = COLL_HIER, out[2] = COLL_TREE, out[3] = COLL_RHD;
-    out[4] = COLL_NVLS;
-    return 5;
+    out[4] = COLL_NVLS, out[5] = COLL_DIRECT; /* direct: inside one full mesh only */
+    return 6;
   case COLL_ALLGATHER:
   case COLL_REDUCESCATTER:
-    out[0] = COLL_RING, out[1] = COLL_HIER, out[2] = COLL_RHD;
-    return 3;
+    out[0] = COLL_RING, out[1] = COLL_HIER, out[2] = COLL_RHD, out[3] = COLL_DIRECT;
+    return 4;
   case COLL_ALLTOALL:
     out[0] = COLL_DIRECT, out[1] = COLL_PAIRWISE;
     return 2;
@@ -146,7 +146,7 @@ static wk_errcode check_args(const coll_ctx *x, coll_op op, coll_algo algo, int 
 static wk_errcode time_algo(coll_ctx *x, coll_op op, coll_algo algo, int level,
                             const uint32_t *cards, uint32_t n, uint32_t ngroups, double bytes,
                             double *t, wk_err *err) {
-  wk_errcode e = coll_plan_build(x, &x->plan, op, algo, cards, n, bytes, 0, err);
+  wk_errcode e = coll_plan_build(x, &x->plan, op, algo, cards, n, bytes, level, err);
   if (e) return e;
   WK_ASSERT(ngroups == 1 || level == 1);
   x->plan.ngroups = ngroups;
@@ -164,7 +164,7 @@ static wk_errcode resolve(coll_ctx *x, coll_op op, coll_algo *algo, int level,
   int lv = level > 1 ? 1 : level;
   if (lv == 1) x->cards_hash = coll_hash_cards(cards, n * ngroups);
   if (*algo != COLL_AUTO) return time_algo(x, op, *algo, lv, cards, n, ngroups, bytes, t, err);
-  coll_algo cand[5], best = COLL_AUTO;
+  coll_algo cand[6], best = COLL_AUTO;
   double best_t = INFINITY;
   wk_err first;
   int nc = candidates(op, cand), have_err = 0;
@@ -204,7 +204,7 @@ wk_errcode coll_time(coll_ctx *x, coll_op op, coll_algo algo, int level, const u
   if ((level < 2 || algo == COLL_AUTO) && (e = resolve(x, op, &algo, level, cards, n, 1, bytes, &t, err)))
     return e;
   if (level == 2) {
-    if ((e = coll_plan_build(x, &x->plan, op, algo, cards, n, bytes, 1, err))) return e;
+    if ((e = coll_plan_build(x, &x->plan, op, algo, cards, n, bytes, 2, err))) return e;
     coll_plan *pl = &x->plan;
     if ((e = coll_l2(x, &pl, 1, &t, err))) return e;
   }
@@ -235,7 +235,7 @@ wk_errcode coll_time_concurrent(coll_ctx *x, const coll_job *jobs, uint32_t k, c
     algo[j] = jb->algo;
     double t1;
     if (!e) e = resolve(x, jb->op, &algo[j], 2, jb->cards, jb->n, 1, jb->bytes, &t1, err);
-    if (!e) e = coll_plan_build(x, &plans[j], jb->op, algo[j], jb->cards, jb->n, jb->bytes, 1, err);
+    if (!e) e = coll_plan_build(x, &plans[j], jb->op, algo[j], jb->cards, jb->n, jb->bytes, 2, err);
     pp[j] = &plans[j];
   }
   if (!e && alone_s)
@@ -254,14 +254,14 @@ wk_errcode coll_time_concurrent(coll_ctx *x, const coll_job *jobs, uint32_t k, c
 /* Level 1: plan p of (op, algo) passes coll_check_l1; for COLL_AUTO, one candidate that
  * builds does (resolve skips the others). The first error otherwise. */
 static wk_errcode check_l1(coll_ctx *x, const coll_job *jb, coll_plan *p, wk_err *err) {
-  coll_algo cand[5];
+  coll_algo cand[6];
   int nc = jb->algo == COLL_AUTO ? candidates(jb->op, cand) : 1;
   if (jb->algo != COLL_AUTO) cand[0] = jb->algo;
   wk_err first;
   wk_errcode e = WK_OK;
   for (int i = 0; i < nc; i++) {
     wk_err e1;
-    wk_errcode c = coll_plan_build(x, p, jb->op, cand[i], jb->cards, jb->n, jb->bytes, 0, &e1);
+    wk_errcode c = coll_plan_build(x, p, jb->op, cand[i], jb->cards, jb->n, jb->bytes, 1, &e1);
     if (!c) c = coll_check_l1(x, p, &e1);
     if (!c) return WK_OK;
     if (!e) e = c, first = e1;
@@ -287,7 +287,7 @@ wk_errcode coll_check(coll_ctx *x, const coll_job *jobs, uint32_t k, int level, 
     coll_algo a = jb->algo;
     double t;
     if (a == COLL_AUTO) e = resolve(x, jb->op, &a, 2, jb->cards, jb->n, 1, jb->bytes, &t, err);
-    if (!e) e = coll_plan_build(x, &plans[j], jb->op, a, jb->cards, jb->n, jb->bytes, 1, err);
+    if (!e) e = coll_plan_build(x, &plans[j], jb->op, a, jb->cards, jb->n, jb->bytes, 2, err);
   }
   if (!e && level == 2) e = coll_check_l2(x, pp, k, err);
   for (uint32_t j = 0; j < k; j++) coll_plan_free(&plans[j]);

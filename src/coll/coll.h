@@ -91,7 +91,10 @@ wk_errcode coll_time(coll_ctx *x, coll_op op, coll_algo algo, int level, const u
  *   L1: each phase's flows of ALL groups solved as one max-min problem (the phase cache keys
  *       on every group's cards and ngroups); a step lasts until the slowest flow of any group
  *       lands, so the result is the slowest group's time with the groups in lockstep. COLL_AUTO
- *       picks the algorithm that is fastest with all groups running.
+ *       picks the algorithm that is fastest with all groups running. Ring edges across the
+ *       network are spread over their channels and queue pairs (coll_int.h), and a step of
+ *       equal-sized flows is timed by counting flows per link (exact for the slowest flow of
+ *       max-min), so thousands of groups cost their routes, not a solver.
  *   L2: each group a job of coll_time_concurrent (steps not in lockstep); the slowest group's
  *       result is returned. Cost: with COLL_AUTO one L1 solve per group to resolve it,
  *       then one L2 run of every group's flows.

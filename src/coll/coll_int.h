@@ -29,6 +29,27 @@
 #define COLL_STEP_SCALEUP_S 2.0e-6
 #define COLL_STEP_NET_S 10.4e-6
 
+/* Channels and queue pairs (plan.c's ring steps). NCCL runs a ring collective over several
+ * channels, each its own ring with its own connections, and on the network each connection
+ * over nics.qps_per_connection queue pairs; an ECMP fabric hashes each (channel, QP) on its own
+ * path, so one ring edge that crosses the network is that many flows, each with its share of
+ * the bytes. The count follows NCCL's code (2.18-2.23):
+ *  - rings: the topology search puts one ring per NIC (src/graph/search.cc), and
+ *    ncclTopoPostset duplicates every ring (connect.cc: nChannels = min(MAXCHANNELS,
+ *    nChannels * 2)): COLL_CHANNELS_PER_NIC = 2, at most COLL_MAX_CHANNELS = 32 (MAXCHANNELS)
+ *    for the communicator. (ncclTopoDupChannels may double the rings again when few fast ones
+ *    are found -- a one-GPU-per-node group on 400G -- which this model leaves out: it errs
+ *    towards fewer paths.)
+ *  - message size: the Simple protocol's ring drops channels while the collective's bytes
+ *    < channels x 512 threads (NCCL_SIMPLE_MAX_NTHREADS) x 64 bytes a thread
+ *    (NCCL_SIMPLE_THREAD_THRESHOLD), down to one (enqueue.cc, topoGetAlgoInfo: "while
+ *    (nBytes < nc*nt*threadThreshold) nc--"); nBytes is nccl-tests' size (the total for
+ *    all-gather and reduce-scatter, as here).
+ * The communicator's channels are shared by the rings' exits (one per exit card and NIC). */
+#define COLL_CHANNELS_PER_NIC 2
+#define COLL_MAX_CHANNELS 32
+#define COLL_CHANNEL_MIN_BYTES (512.0 * 64.0)
+
 /* Work limits: beyond these a level refuses (with a message naming the fix) rather than
  * running for hours or exhausting memory. */
 #define COLL_L1_MAX_FLOWS (1u << 25)  /* flows in one phase solved at L1 (4096^2 fits) */
@@ -49,6 +70,9 @@ typedef struct coll_phase {
   double bytes;
   double repeat;   /* identical steps (a weight when rounds are sampled) */
   int32_t same_as; /* index of an earlier phase with identical flows, or -1 */
+  uint32_t spread; /* flows per ring edge across the network (channels x QPs; 1 = one flow,
+                      0 for phases that are not ring steps): above 1, or with several groups,
+                      L1 times the step by counting flows per link (level.c) */
 } coll_phase;
 
 /* A collective as phases of flows between ranks (indices into cards[]). Arrays grow
@@ -59,6 +83,7 @@ typedef struct coll_plan {
   double bytes;
   const uint32_t *cards; /* borrowed; n * ngroups entries, group g's at cards + g * n */
   uint32_t n;
+  int level;        /* the level it is built for (coll_plan_build) */
   uint32_t ngroups; /* 1 but for coll_time_groups: the flows of one group's phase are
                      * repeated for every group, ranks shifted by g * n (coll_flow_at) */
   uint32_t *fs, *fd; /* PH_LIST flows: source and destination ranks */
@@ -71,12 +96,12 @@ typedef struct coll_plan {
 /* ---- the L1 phase cache ---------------------------------------------------------------- */
 /* A phase's max-min rates do not depend on the bytes, so coll_l1 keeps, per distinct phase,
  * every flow's rate and route latency: a size sweep or the training model's repeated calls
- * then cost one pass over the flows (O(F)), not routes plus a solve. A phase is found by
- * (hash of the card list of every group, n, ngroups, op, algo, phase index, kind, shift,
- * flows) and confirmed by a
- * fingerprint of its (source, destination) pairs and a hash of the capacities of every link
- * its routes use, so a failure model that zeroes a link is noticed even without
- * coll_ctx_invalidate. Entries are dropped all at once when they would pass the budget. */
+ * then cost one pass over the flows (O(F)), not routes plus a solve. A phase is found by what
+ * it is -- (hash of the card list of every group, n, ngroups, kind, shift, flows, fingerprint
+ * of its (source, destination) pairs, counting or max-min) -- whatever collective built it,
+ * and confirmed by a hash of the capacities of every link its routes use, so a failure model
+ * that zeroes a link is noticed even without coll_ctx_invalidate. Entries are dropped all at
+ * once when they would pass the budget. */
 #define COLL_CACHE_MAX_BYTES ((size_t)256 << 20)
 #define COLL_CACHE_MAX_ENTRIES 4096u
 #define COLL_CACHE_BUCKETS 1024u /* power of two */
@@ -84,9 +109,9 @@ typedef struct coll_plan {
 typedef struct coll_solved {
   uint64_t key;     /* mix of the fields below; bucket = key % COLL_CACHE_BUCKETS */
   uint64_t cards_hash; /* of all groups' cards */
-  uint32_t n, ngroups, index, shift, nflows;
-  uint8_t op, algo, kind, anynet;
-  uint64_t flows_fp; /* fingerprint of the phase's (src, dst) rank pairs */
+  uint32_t n, ngroups, shift, nflows;
+  uint8_t counting, kind, anynet; /* counting: timed by flows per link (level.c), else max-min */
+  uint64_t flows_fp; /* fingerprint of the phase's (src, dst) rank pairs (group 0's) */
   uint64_t caps_hash; /* capacities of links[0..nlinks) */
   uint32_t nlinks;
   uint32_t next;      /* chain in the bucket: entry index + 1, 0 = end */
@@ -133,10 +158,12 @@ struct coll_ctx {
 
 /* plan.c */
 void coll_plan_free(coll_plan *p);
-/* Builds the plan of (op, algo) on x->... ranks; algo must be concrete (not AUTO). exact = 0
- * lets pairwise sample its rounds (L0/L1); 1 keeps every round (L2). */
+/* Builds the plan of (op, algo) on x->... ranks for `level`; algo must be concrete (not AUTO).
+ * Level 0 and 1 let pairwise sample its rounds, level 2 keeps every round; levels 1 and 2 split
+ * each ring edge that crosses the network over its channels and queue pairs (L0 times loads
+ * per card, which the split does not change, so it keeps one flow an edge). */
 wk_errcode coll_plan_build(coll_ctx *x, coll_plan *p, coll_op op, coll_algo algo,
-                           const uint32_t *cards, uint32_t n, double bytes, int exact, wk_err *err);
+                           const uint32_t *cards, uint32_t n, double bytes, int level, wk_err *err);
 static inline uint64_t coll_phase_flows1(const coll_plan *p, const coll_phase *ph) {
   return ph->kind == PH_A2A ? (uint64_t)p->n * (p->n - 1) : ph->nflows;
 }

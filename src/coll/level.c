@@ -258,21 +258,104 @@ static uint64_t caps_hash(const coll_ctx *x, const uint32_t *links, uint32_t n) 
  * fresh solve and a cached one, so both give the same bits. OUT *fp (PH_LIST only, may be
  * NULL): the fingerprint of the flows' rank pairs. O(F). */
 static double eval_step(const coll_plan *p, const coll_phase *ph, const double *rate,
-                        const double *lat, const uint8_t *net, int anynet, uint64_t *fp) {
-  uint64_t nf = coll_phase_flows(p, ph), h = 0;
+                        const double *lat, const uint8_t *net, int anynet) {
+  uint64_t nf = coll_phase_flows(p, ph);
   double t = 0;
   for (uint64_t f = 0; f < nf; f++) {
     uint32_t s, d;
     double b;
     coll_flow_at(p, ph, f, &s, &d, &b);
-    if (fp) h += mix64(((uint64_t)s << 32 | d) ^ (f * GOLDEN));
     double wire = b / (net[f] ? COLL_EFF_NET : COLL_EFF_SCALEUP);
     double tf = wire > 0 ? (rate[f] > 0 ? wire / rate[f] : INFINITY) : 0;
     tf += lat[f];
     if (tf > t) t = tf;
   }
-  if (fp) *fp = mix64(h ^ nf);
   return t + (anynet ? COLL_STEP_NET_S : COLL_STEP_SCALEUP_S);
+}
+
+/* What identifies a phase's solution, from one pass over group 0's flows (every group repeats
+ * them): the fingerprint of its (source, destination) rank pairs, and whether it is timed by
+ * counting flows per link (solve_count) rather than by max-min. Counting where it pays (edges
+ * spread over channels and QPs, or several groups at once) and where it is exact for the
+ * slowest flow: every flow that can share a link with another carries the same bytes (a ring
+ * step's in-domain flows, and its network flows -- each edge's channel and QP shares --, which
+ * use disjoint links). O(F / groups), no routes. */
+static uint64_t phase_shape(const coll_ctx *x, const coll_plan *p, const coll_phase *ph,
+                            int *counting) {
+  uint64_t nf = coll_phase_flows1(p, ph), h = 0;
+  double class_bytes[2] = {-1, -1}; /* the bytes of the scale-up and of the network flows */
+  int uniform = 1;
+  for (uint64_t f = 0; f < nf; f++) {
+    uint32_t s, d;
+    double b;
+    coll_flow_at(p, ph, f, &s, &d, &b);
+    h += mix64(((uint64_t)s << 32 | d) ^ (f * GOLDEN));
+    int network = !same_su(x, p->cards[s], p->cards[d]);
+    if (class_bytes[network] < 0) class_bytes[network] = b;
+    else if (class_bytes[network] != b) uniform = 0;
+  }
+  *counting = uniform && (p->ngroups > 1 || ph->spread > 1);
+  return mix64(h ^ nf);
+}
+
+/* Routes flow f of phase ph into *r and notes whether it crosses the network (net[f]) and its
+ * route latency (lat[f]); returns net[f]. */
+static inline int route_flow(const coll_ctx *x, const coll_plan *p, const coll_phase *ph,
+                             uint64_t f, hw_route *r, uint8_t *net, double *lat) {
+  uint32_t s, d;
+  double b;
+  coll_flow_at(p, ph, f, &s, &d, &b);
+  uint32_t cs = p->cards[s], cd = p->cards[d];
+  hw_route_salted(x->c, cs, cd, coll_flow_salt(p, ph, f), r);
+  net[f] = (uint8_t)!same_su(x, cs, cd);
+  lat[f] = r->latency_s;
+  return net[f];
+}
+
+/* Notes link l in x->ulink the first time a step's flow crosses it. */
+static inline void count_link(coll_ctx *x, uint32_t l, uint32_t *nu) {
+  if (!x->lcount[l]++) {
+    if (*nu == x->capu) {
+      x->capu = x->capu ? 2 * x->capu : 4096;
+      x->ulink = wk_realloc(x->ulink, x->capu * sizeof *x->ulink);
+    }
+    x->ulink[(*nu)++] = l;
+  }
+}
+
+/* One step of phase ph timed by counting (count_mode): with equal bytes, the slowest flow under
+ * max-min is the one through the link with the most flows per unit capacity, at exactly
+ * capacity / flows there (the first level of progressive filling, where every flow on that
+ * link stops). Each flow gets min over its links of capacity / flows: its max-min rate or, off
+ * the bottleneck, a lower bound, whose time never passes the slowest's but by a route latency.
+ * Routes are computed twice (count, then read) rather than stored: 15 ns a route against the
+ * memory of millions of hops. O(F h), no solver. Outputs as solve_step. */
+static void solve_count(coll_ctx *x, const coll_plan *p, const coll_phase *ph, double *rate,
+                        double *lat, uint8_t *net, uint32_t *nulink, int *anynet) {
+  uint64_t nf = coll_phase_flows(p, ph);
+  const double *cap = hw_link_capacity(x->c);
+  uint32_t nu = 0;
+  int any = 0;
+  hw_route r;
+  for (uint64_t f = 0; f < nf; f++) {
+    any |= route_flow(x, p, ph, f, &r, net, lat);
+    for (uint32_t k = 0; k < r.n; k++) count_link(x, r.link[k], &nu);
+  }
+  for (uint64_t f = 0; f < nf; f++) {
+    uint32_t s, d;
+    double b, worst = 0;
+    coll_flow_at(p, ph, f, &s, &d, &b);
+    hw_route_salted(x->c, p->cards[s], p->cards[d], coll_flow_salt(p, ph, f), &r);
+    for (uint32_t k = 0; k < r.n; k++) {
+      uint32_t l = r.link[k];
+      double load = cap[l] > 0 ? x->lcount[l] / cap[l] : INFINITY;
+      if (load > worst) worst = load;
+    }
+    rate[f] = worst > 0 ? 1 / worst : INFINITY;
+  }
+  for (uint32_t i = 0; i < nu; i++) x->lcount[x->ulink[i]] = 0;
+  *nulink = nu;
+  *anynet = any;
 }
 
 /* One step of phase ph solved from scratch into rate, lat, net (per flow) and
@@ -284,8 +367,8 @@ static double eval_step(const coll_plan *p, const coll_phase *ph, const double *
  * it or better). O(F h) plus net_maxmin on the shared flows. OUT *anynet, *fp. */
 static wk_errcode solve_step(coll_ctx *x, const coll_plan *p, const coll_phase *ph, double *rate,
                              double *lat, uint8_t *net, uint32_t *nulink, int *anynet,
-                             uint64_t *fp, wk_err *err) {
-  uint64_t nf = coll_phase_flows(p, ph), h = 0;
+                             wk_err *err) {
+  uint64_t nf = coll_phase_flows(p, ph);
   grow_flows(x, nf);
   if (!x->lcount) x->lcount = wk_calloc(hw_nlinks(x->c), sizeof *x->lcount);
   const double *cap = hw_link_capacity(x->c);
@@ -294,12 +377,7 @@ static wk_errcode solve_step(coll_ctx *x, const coll_plan *p, const coll_phase *
   hw_route r;
   x->roff[0] = 0;
   for (uint64_t f = 0; f < nf; f++) {
-    uint32_t s, d;
-    double b;
-    coll_flow_at(p, ph, f, &s, &d, &b);
-    h += mix64(((uint64_t)s << 32 | d) ^ (f * GOLDEN));
-    uint32_t cs = p->cards[s], cd = p->cards[d];
-    hw_route_salted(x->c, cs, cd, coll_flow_salt(p, ph, f), &r);
+    any |= route_flow(x, p, ph, f, &r, net, lat);
     if (used + r.n > x->caprl) {
       x->caprl = 2 * (used + r.n) > 4096 ? 2 * (used + r.n) : 4096;
       x->rlink = wk_realloc(x->rlink, x->caprl * sizeof *x->rlink);
@@ -309,12 +387,7 @@ static wk_errcode solve_step(coll_ctx *x, const coll_plan *p, const coll_phase *
     used += r.n;
     WK_ASSERT(used <= UINT32_MAX);
     x->roff[f + 1] = (uint32_t)used;
-    int su = same_su(x, cs, cd);
-    any |= !su;
-    net[f] = (uint8_t)!su;
-    lat[f] = r.latency_s;
   }
-  *fp = mix64(h ^ nf);
   *anynet = any;
   /* Mark each hop whose link carries another flow of the step (top bit), then clear the
    * counts, listing each distinct link once as its count is cleared. */
@@ -365,30 +438,35 @@ static wk_errcode solve_step(coll_ctx *x, const coll_plan *p, const coll_phase *
   }
   if (ns) {
     x->roff[ns] = out;
-    wk_errcode e = net_maxmin(x->sim, ns, x->roff, x->rlink, x->srate);
+    wk_errcode e = ensure_sim(x, 1, err); /* made on first need: counting and lone flows
+                                             never touch the engine */
+    if (!e) e = net_maxmin(x->sim, ns, x->roff, x->rlink, x->srate);
     if (e) return wk_err_set(err, e, NULL, 0, 0, "flow engine refused a step's flows");
     for (uint32_t i = 0; i < ns; i++) rate[x->shared[i]] = x->srate[i];
   }
   return WK_OK;
 }
 
-static uint64_t phase_key(const coll_ctx *x, const coll_plan *p, uint32_t i,
-                          const coll_phase *ph) {
+/* A phase's solution is found by what it is, not by the collective it belongs to: (the cards of
+ * every group, n, groups, kind, shift, flows, their fingerprint, counting or max-min). Rates do
+ * not depend on the bytes, so the one step of a ring all-gather, reduce-scatter and all-reduce
+ * on the same cards, or a hierarchical algorithm's ring across domains, share one solve. */
+static uint64_t phase_key(const coll_ctx *x, const coll_plan *p, const coll_phase *ph,
+                          uint64_t fp, int counting) {
   uint64_t h = mix64(x->cards_hash ^ p->n);
   h = mix64(h ^ p->ngroups);
-  h = mix64(h ^ ((uint64_t)p->op << 40 | (uint64_t)p->algo << 32 | i));
-  h = mix64(h ^ ((uint64_t)ph->kind << 32 | ph->shift));
+  h = mix64(h ^ ((uint64_t)counting << 40 | (uint64_t)ph->kind << 32 | ph->shift));
+  h = mix64(h ^ fp);
   return mix64(h ^ ph->nflows);
 }
 
-static coll_solved *cache_find(coll_ctx *x, uint64_t key, const coll_plan *p, uint32_t i,
-                               const coll_phase *ph) {
+static coll_solved *cache_find(coll_ctx *x, uint64_t key, const coll_plan *p,
+                               const coll_phase *ph, uint64_t fp, int counting) {
   for (uint32_t e = x->bucket[key % COLL_CACHE_BUCKETS]; e; e = x->sol[e - 1].next) {
     coll_solved *s = &x->sol[e - 1];
     if (s->key == key && s->cards_hash == x->cards_hash && s->n == p->n &&
-        s->ngroups == p->ngroups && s->index == i &&
-        s->op == p->op && s->algo == p->algo && s->kind == ph->kind && s->shift == ph->shift &&
-        s->nflows == ph->nflows)
+        s->ngroups == p->ngroups && s->counting == counting && s->kind == ph->kind &&
+        s->shift == ph->shift && s->nflows == ph->nflows && s->flows_fp == fp)
       return s;
   }
   return NULL;
@@ -417,7 +495,7 @@ void coll_cache_clear(coll_ctx *x) {
  * not kept). Entries are dropped all at once when the cache would pass its budget. The
  * solve writes straight into the entry's arrays; cache_seal then records its links. */
 static coll_solved *cache_slot(coll_ctx *x, coll_solved *old, uint64_t key, const coll_plan *p,
-                               uint32_t i, const coll_phase *ph) {
+                               const coll_phase *ph, uint64_t fp, int counting) {
   uint64_t nf = coll_phase_flows(p, ph);
   size_t sz = solved_bytes(nf, 0);
   if (sz > x->cache_max_bytes / 2) return NULL;
@@ -440,14 +518,12 @@ static coll_solved *cache_slot(coll_ctx *x, coll_solved *old, uint64_t key, cons
   s->cards_hash = x->cards_hash;
   s->n = p->n;
   s->ngroups = p->ngroups;
-  s->index = i;
   s->shift = ph->shift;
   s->nflows = ph->nflows;
-  s->op = (uint8_t)p->op;
-  s->algo = (uint8_t)p->algo;
+  s->counting = (uint8_t)counting;
   s->kind = (uint8_t)ph->kind;
   s->anynet = 0;
-  s->flows_fp = 0;
+  s->flows_fp = fp;
   s->nlinks = 0;
   s->caps_hash = ~0ull; /* unsealed only while its phase is being solved */
   s->links = NULL;
@@ -458,9 +534,8 @@ static coll_solved *cache_slot(coll_ctx *x, coll_solved *old, uint64_t key, cons
   return s;
 }
 
-static void cache_seal(coll_ctx *x, coll_solved *s, uint32_t nu, int anynet, uint64_t fp) {
+static void cache_seal(coll_ctx *x, coll_solved *s, uint32_t nu, int anynet) {
   s->anynet = (uint8_t)anynet;
-  s->flows_fp = fp;
   s->nlinks = nu;
   s->links = wk_malloc((nu ? nu : 1) * sizeof *s->links);
   memcpy(s->links, x->ulink, nu * sizeof *s->links);
@@ -474,37 +549,38 @@ static wk_errcode step_l1(coll_ctx *x, const coll_plan *p, uint32_t i, double *s
                           wk_err *err) {
   const coll_phase *ph = &p->ph[i];
   uint64_t nf = coll_phase_flows(p, ph);
-  int list = ph->kind == PH_LIST;
-  uint64_t key = phase_key(x, p, i, ph), fp;
-  coll_solved *s = cache_find(x, key, p, i, ph);
+  int counting;
+  uint64_t fp = phase_shape(x, p, ph, &counting), key = phase_key(x, p, ph, fp, counting);
+  coll_solved *s = cache_find(x, key, p, ph, fp, counting);
   if (s && caps_hash(x, s->links, s->nlinks) == s->caps_hash) {
-    double t = eval_step(p, ph, s->rate, s->lat, s->net, s->anynet, list ? &fp : NULL);
-    if (!list || fp == s->flows_fp) {
-      x->hits++;
-      *step = t;
-      return WK_OK;
-    }
+    x->hits++;
+    *step = eval_step(p, ph, s->rate, s->lat, s->net, s->anynet);
+    return WK_OK;
   }
-  coll_solved *dst = cache_slot(x, s, key, p, i, ph);
-  grow_flows(x, nf); /* before taking x's buffers: growing them later would move them */
+  coll_solved *dst = cache_slot(x, s, key, p, ph, fp, counting);
+  /* before taking x's buffers: growing them later would move them */
+  if (!counting || !dst) grow_flows(x, nf);
+  if (!x->lcount) x->lcount = wk_calloc(hw_nlinks(x->c), sizeof *x->lcount);
   double *rate = dst ? dst->rate : x->rate, *lat = dst ? dst->lat : x->lat;
   uint8_t *net = dst ? dst->net : x->fnet;
   uint32_t nu;
   int anynet;
-  wk_errcode e = solve_step(x, p, ph, rate, lat, net, &nu, &anynet, &fp, err);
+  wk_errcode e = WK_OK;
+  if (counting) solve_count(x, p, ph, rate, lat, net, &nu, &anynet);
+  else e = solve_step(x, p, ph, rate, lat, net, &nu, &anynet, err);
   if (e) {
     if (dst) coll_cache_clear(x); /* drop the half-made entry */
     return e;
   }
   x->solves++;
-  *step = eval_step(p, ph, rate, lat, net, anynet, NULL);
-  if (dst) cache_seal(x, dst, nu, anynet, list ? fp : 0);
+  *step = eval_step(p, ph, rate, lat, net, anynet);
+  if (dst) cache_seal(x, dst, nu, anynet);
   return WK_OK;
 }
 
 wk_errcode coll_l1(coll_ctx *x, const coll_plan *p, double *time_s, wk_err *err) {
   wk_errcode e = coll_check_l1(x, p, err);
-  if (!e) e = ensure_sim(x, 1, err);
+  if (!e) e = check_memory(x, 1, 0, 0, err); /* the engine itself is made on first need */
   if (e) return e;
   if (p->nph > x->capmemo) {
     x->capmemo = p->nph;

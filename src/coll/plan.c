@@ -2,7 +2,9 @@
  * repeated `repeat` times (a ring all-reduce is one phase of 2(n-1) steps); the same plan is
  * timed at all three levels, so L0, L1 and L2 can only differ in how they share bandwidth.
  * Rings run one channel per rank of the smallest scale-up segment, each channel entering and
- * leaving a segment through the same local rank's NIC (rail-aligned, as NCCL does with PXN). */
+ * leaving a segment through the same local rank's NIC (rail-aligned, as NCCL does with PXN);
+ * at L1 and L2 each edge across the network is split over NCCL's channels and the NIC's queue
+ * pairs (edge_flows), which ECMP hashes apart. */
 #include "coll/coll_int.h"
 
 #include <math.h>
@@ -73,11 +75,32 @@ static uint32_t segments(coll_ctx *x, const coll_plan *p) {
   return ns;
 }
 
+/* Flows per ring edge that crosses the network when `exits` cards (rings) leave each scale-up
+ * segment: the communicator's NCCL channels (COLL_CHANNELS_PER_NIC per NIC of those cards, at
+ * most COLL_MAX_CHANNELS, fewer for a small message: coll_int.h has the rule and its source)
+ * shared by the exits, times the queue pairs per connection. One at level 0, whose per-card
+ * loads the split does not change. O(COLL_MAX_CHANNELS). */
+static uint32_t edge_flows(const coll_ctx *x, const coll_plan *p, uint32_t exits) {
+  if (p->level < 1 || !exits) return 1;
+  const hw_config *cfg = hw_cfg(x->c);
+  double nc = fmin(COLL_MAX_CHANNELS, (double)COLL_CHANNELS_PER_NIC * exits * cfg->nics_per_card);
+  while (nc >= 2 && p->bytes < nc * COLL_CHANNEL_MIN_BYTES) nc--;
+  uint32_t per = nc > exits ? (uint32_t)(nc / exits) : 1;
+  return per * (uint32_t)cfg->nic_qps;
+}
+
+/* One network edge of a ring, s -> d with b bytes, as k flows of b / k (its channels and
+ * queue pairs): each is hashed on its own ECMP path (the flow index salts the route). */
+static void add_edge(coll_plan *p, uint32_t s, uint32_t d, double b, uint32_t k) {
+  for (uint32_t i = 0; i < k; i++) add_flow(p, s, d, b / k);
+}
+
 /* One ring step in which every rank forwards u bytes (summed over channels). With several
  * segments, C = the smallest segment's length channels run; inside a segment every channel
  * makes a full cycle (the last hop hands the chunk to the channel's exit card, PXN-style), so
  * each rank sends u to its in-segment successor; the exit card at local position k < C sends
- * u/C to the same position of the next segment. O(n) flows. */
+ * u/C to the same position of the next segment, over edge_flows flows. O(n + C * segments *
+ * edge_flows) flows. */
 static void ring_step(coll_ctx *x, coll_plan *p, double u) {
   uint32_t ns = segments(x, p), n = p->n;
   if (ns == 1) {
@@ -87,11 +110,13 @@ static void ring_step(coll_ctx *x, coll_plan *p, double u) {
   uint32_t C = n;
   for (uint32_t j = 0; j < ns; j++)
     if (x->tmp[j + 1] - x->tmp[j] < C) C = x->tmp[j + 1] - x->tmp[j];
+  uint32_t k = edge_flows(x, p, C);
+  p->ph[p->nph - 1].spread = k;
   for (uint32_t j = 0; j < ns; j++) {
     uint32_t a = x->tmp[j], m = x->tmp[j + 1] - a, next = x->tmp[(j + 1) % ns];
     if (m >= 2)
       for (uint32_t i = 0; i < m; i++) add_flow(p, a + i, a + (i + 1) % m, u);
-    for (uint32_t k = 0; k < C; k++) add_flow(p, a + k, next + k, u / C);
+    for (uint32_t e = 0; e < C; e++) add_edge(p, a + e, next + e, u / C, k);
   }
 }
 
@@ -133,9 +158,9 @@ static wk_errcode not_for(wk_err *err, coll_algo a, coll_op op, const char *use)
 
 static const char *algos_for(coll_op op) {
   switch (op) {
-  case COLL_ALLREDUCE: return "auto, ring, tree, rhd, hier or nvls";
+  case COLL_ALLREDUCE: return "auto, ring, tree, rhd, hier, nvls or direct (full mesh)";
   case COLL_ALLGATHER:
-  case COLL_REDUCESCATTER: return "auto, ring, rhd or hier";
+  case COLL_REDUCESCATTER: return "auto, ring, rhd, hier or direct (full mesh)";
   case COLL_BROADCAST:
   case COLL_REDUCE: return "auto or ring";
   case COLL_ALLTOALL: return "auto, direct or pairwise";
@@ -237,6 +262,7 @@ static wk_errcode build_hier(coll_ctx *x, coll_plan *p, wk_err *err) {
                         "cards, or use ring)");
   }
   double S = p->bytes, n = p->n;
+  uint32_t k = edge_flows(x, p, m); /* the m rings across share the channels */
   /* intra: a ring inside each domain; inter: m rings of same-local-rank cards (rail-aligned) */
 #define INTRA(u, rep)                                                                    \
   do {                                                                                   \
@@ -248,10 +274,10 @@ static wk_errcode build_hier(coll_ctx *x, coll_plan *p, wk_err *err) {
   } while (0)
 #define INTER(u, rep)                                                                        \
   do {                                                                                       \
-    push_phase(p, PH_LIST, rep);                                                             \
+    push_phase(p, PH_LIST, rep)->spread = k;                                                 \
     if (g >= 2)                                                                              \
       for (uint32_t d = 0; d < g; d++)                                                       \
-        for (uint32_t j = 0; j < m; j++) add_flow(p, d * m + j, ((d + 1) % g) * m + j, u);   \
+        for (uint32_t j = 0; j < m; j++) add_edge(p, d * m + j, ((d + 1) % g) * m + j, u, k); \
     end_list(p);                                                                             \
   } while (0)
   if (p->op == COLL_ALLREDUCE) {
@@ -297,6 +323,26 @@ static wk_errcode build_nvls(coll_ctx *x, coll_plan *p, wk_err *err) {
   return WK_OK;
 }
 
+/* All-gather, reduce-scatter or all-reduce inside one full-mesh scale-up domain (Ascend
+ * 910B's HCCS, HCCL's mesh algorithms): every card sends its S/n shard to every other card at
+ * once, each over its own link, instead of n - 1 ring steps over one link each; an all-reduce
+ * is a reduce-scatter then an all-gather. */
+static wk_errcode build_mesh_direct(coll_ctx *x, coll_plan *p, wk_err *err) {
+  if (hw_cfg(x->c)->scaleup != HW_SCALEUP_MESH || segments(x, p) > 1)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "algorithm 'direct' for %s needs every card in one full-mesh scale-up "
+                      "domain (use ring or hier)", coll_op_name(p->op));
+  int phases = p->op == COLL_ALLREDUCE ? 2 : 1;
+  for (int i = 0; i < phases; i++) {
+    coll_phase *ph = push_phase(p, PH_A2A, 1);
+    uint64_t nf = (uint64_t)p->n * (p->n - 1);
+    ph->nflows = nf > UINT32_MAX ? UINT32_MAX : (uint32_t)nf;
+    ph->bytes = p->bytes / p->n;
+    if (i) ph->same_as = 0;
+  }
+  return WK_OK;
+}
+
 static wk_errcode build_a2a(coll_ctx *x, coll_plan *p, int exact) {
   (void)x;
   uint32_t n = p->n;
@@ -320,13 +366,15 @@ static wk_errcode build_a2a(coll_ctx *x, coll_plan *p, int exact) {
 }
 
 wk_errcode coll_plan_build(coll_ctx *x, coll_plan *p, coll_op op, coll_algo algo,
-                           const uint32_t *cards, uint32_t n, double bytes, int exact, wk_err *err) {
+                           const uint32_t *cards, uint32_t n, double bytes, int level, wk_err *err) {
   WK_ASSERT(algo != COLL_AUTO && n >= 2);
+  int exact = level == 2;
   p->op = op;
   p->algo = algo;
   p->bytes = bytes;
   p->cards = cards;
   p->n = n;
+  p->level = level;
   p->ngroups = 1;
   p->nf = p->nph = 0;
   if (n + 1 > x->capn) {
@@ -343,12 +391,14 @@ wk_errcode coll_plan_build(coll_ctx *x, coll_plan *p, coll_op op, coll_algo algo
     if (algo == COLL_RHD) return build_rhd(x, p, err);
     if (algo == COLL_HIER) return build_hier(x, p, err);
     if (algo == COLL_NVLS) return build_nvls(x, p, err);
+    if (algo == COLL_DIRECT) return build_mesh_direct(x, p, err);
     return not_for(err, algo, op, use);
   case COLL_ALLGATHER:
   case COLL_REDUCESCATTER:
     if (algo == COLL_RING) return build_ring(x, p);
     if (algo == COLL_RHD) return build_rhd(x, p, err);
     if (algo == COLL_HIER) return build_hier(x, p, err);
+    if (algo == COLL_DIRECT) return build_mesh_direct(x, p, err);
     return not_for(err, algo, op, use);
   case COLL_BROADCAST:
   case COLL_REDUCE:

@@ -43,6 +43,11 @@ wk_errcode hw_config_check(const hw_config *cfg, const char *path, wk_err *err) 
   if (cfg->cards_per_node <= 0) return bad(err, path, 0, 0, "missing node.cards (cards per node)");
   if (cfg->nodes <= 0) return bad(err, path, 0, 0, "missing nodes (number of nodes in the cluster)");
   int cps = cfg->cards_per_supernode ? cfg->cards_per_supernode : cfg->cards_per_node;
+  if (cfg->nic_qps < 1 || cfg->nic_qps > HW_MAX_QPS) {
+    snprintf(m, sizeof m, "nics.qps_per_connection %d: give 1 to %d (NCCL's limit)", cfg->nic_qps,
+             HW_MAX_QPS);
+    return bad(err, path, 0, 0, m);
+  }
   if (cps % cfg->cards_per_node) {
     snprintf(m, sizeof m, "supernode.cards (%d) must be a multiple of node.cards (%d)", cps,
              cfg->cards_per_node);

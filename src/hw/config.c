@@ -40,6 +40,7 @@ static const key keys[] = {
     {"nics.per_card", K_INT, C(nics_per_card), 1, 0, 1},
     {"nics.gbits_per_s", K_DOUBLE, C(nic_bytes_per_s), 1e9 / 8, 0, 1},
     {"nics.latency_us", K_DOUBLE, C(nic_latency_s), 1e-6, 0, 0},
+    {"nics.qps_per_connection", K_INT, C(nic_qps), 1, 0, 1},
     {"fabric.topology", K_TOPO, C(topology), 1, 0, 0},
     {"fabric.rail_optimized", K_BOOL, C(rail_optimized), 1, 0, 0},
     {"fabric.hop_latency_us", K_DOUBLE, C(hop_latency_s), 1e-6, 0, 0},
@@ -74,6 +75,7 @@ static const alias aliases[] = {
     {"supernode_cards", {"supernode.cards"}},
     {"nics_per_card", {"nics.per_card"}},
     {"nic_gbps", {"nics.gbits_per_s"}},
+    {"qps", {"nics.qps_per_connection"}},
     {"scaleup_gbytes_per_s", {"supernode.gbytes_per_s"}},
     {"rail_optimized", {"fabric.rail_optimized"}},
     {"bf16_tflops", {"accelerator.bf16_tflops"}},
@@ -83,6 +85,7 @@ static const alias aliases[] = {
 static void defaults(hw_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->nics_per_card = 1;
+  cfg->nic_qps = 1;
   cfg->scaleup_latency_s = 0.5e-6;
   cfg->nic_latency_s = 1.0e-6;
   cfg->hop_latency_s = 0.5e-6;

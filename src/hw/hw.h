@@ -53,6 +53,11 @@ typedef struct hw_config {
   int nics_per_card;
   double nic_bytes_per_s;         /* per NIC per direction */
   double nic_latency_s;           /* NIC + cable, per end */
+  int nic_qps;                    /* RDMA queue pairs per connection (NCCL_IB_QPS_PER_CONNECTION;
+                                   * default 1): on a fabric that hashes on the QP (RoCE with
+                                   * Meta's E-ECMP) each one takes its own ECMP path, so a ring
+                                   * edge spreads over channels x QPs paths (coll's ring plans) */
+#define HW_MAX_QPS 128 /* NCCL_IB_QPS_PER_CONNECTION's upper bound (NCCL_IB_MAX_QPS) */
   hw_topology topology;
   double hop_latency_s;           /* per switch-to-switch link */
   /* clos */

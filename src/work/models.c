@@ -11,41 +11,44 @@
 #include <yaml.h>
 
 /* name, layers, hidden, heads, kv_heads, ffn_hidden, vocab, gated_mlp, experts, top_k,
- * shared_experts, moe_ffn_hidden, dense_layers, tied_embeddings, source. */
+ * shared_experts, moe_ffn_hidden, dense_layers, tied_embeddings, source[, expert_groups,
+ * group_topk]. */
 const work_model work_models[] = {
     {"gpt3-175b", 96, 12288, 96, 96, 49152, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Brown et al. 2020 (GPT-3) Table 2.1; Megatron vocab padded to 51200"},
+     "Brown et al. 2020 (GPT-3) Table 2.1; Megatron vocab padded to 51200", 0, 0},
     {"megatron-1.7b", 24, 2304, 24, 24, 9216, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings"},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
     {"megatron-3.6b", 30, 3072, 32, 32, 12288, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings"},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
     {"megatron-7.5b", 36, 4096, 32, 32, 16384, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings"},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
     {"megatron-18.4b", 40, 6144, 48, 48, 24576, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings"},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
     {"megatron-39.1b", 48, 8192, 64, 64, 32768, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings"},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
     {"megatron-76.1b", 60, 10240, 80, 80, 40960, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings"},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
     {"megatron-145.6b", 80, 12288, 96, 96, 49152, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings"},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
     {"megatron-310.1b", 96, 16384, 128, 128, 65536, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings"},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
     {"megatron-529.6b", 105, 20480, 128, 128, 81920, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings"},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
     {"megatron-1t", 128, 25600, 160, 160, 102400, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings"},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
     {"megatron-22b", 48, 6144, 64, 64, 24576, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Korthikanti et al. 2022 (arXiv 2205.05198) Table 5"},
+     "Korthikanti et al. 2022 (arXiv 2205.05198) Table 5", 0, 0},
     {"llama3-8b", 32, 4096, 32, 8, 14336, 128256, 1, 0, 0, 0, 0, 0, 0,
-     "Llama 3 herd (arXiv 2407.21783) Table 3"},
+     "Llama 3 herd (arXiv 2407.21783) Table 3", 0, 0},
     {"llama3-70b", 80, 8192, 64, 8, 28672, 128256, 1, 0, 0, 0, 0, 0, 0,
-     "Llama 3 herd (arXiv 2407.21783) Table 3"},
+     "Llama 3 herd (arXiv 2407.21783) Table 3", 0, 0},
     {"llama3-405b", 126, 16384, 128, 8, 53248, 128256, 1, 0, 0, 0, 0, 0, 0,
-     "Llama 3 herd (arXiv 2407.21783) Table 3"},
+     "Llama 3 herd (arXiv 2407.21783) Table 3", 0, 0},
+    {"pangu-ultra-135b", 94, 12288, 96, 8, 28672, 153376, 1, 0, 0, 0, 0, 0, 0,
+     "Pangu Ultra (arXiv 2504.07866) Sec. 2: 94 layers, hidden 12288, 96 heads, GQA 8 KV, SwiGLU 28672, vocab 153376", 0, 0},
     {"deepseek-v3", 61, 7168, 128, 128, 18432, 129280, 1, 256, 8, 1, 2048, 3, 0,
-     "DeepSeek-V3 report (arXiv 2412.19437) sec 4.2; MLA approximated as standard multi-head attention (128 heads of 56), MTP module left out"},
-    {"", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ""},
+     "DeepSeek-V3 report (arXiv 2412.19437) sec 4.2; MLA taken as MHA (128 heads of 56), MTP left out; node-limited routing: 8 groups, top 4", 8, 4},
+    {"", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", 0, 0},
 };
 
 const work_model *work_model_find(const char *name) {
@@ -58,7 +61,8 @@ const work_model *work_model_find(const char *name) {
  * whole model is checked point at the line that needs changing. */
 enum {
   K_LAYERS, K_HIDDEN, K_HEADS, K_KV_HEADS, K_FFN_HIDDEN, K_VOCAB, K_GATED_MLP, K_EXPERTS, K_TOP_K,
-  K_SHARED_EXPERTS, K_MOE_FFN_HIDDEN, K_DENSE_LAYERS, K_TIED_EMBEDDINGS, K_NAME, K_SOURCE, K_KEYS
+  K_SHARED_EXPERTS, K_MOE_FFN_HIDDEN, K_DENSE_LAYERS, K_TIED_EMBEDDINGS, K_EXPERT_GROUPS,
+  K_GROUP_TOPK, K_NAME, K_SOURCE, K_KEYS
 };
 typedef struct key_pos {
   int line[K_KEYS], col[K_KEYS];
@@ -84,6 +88,8 @@ static const struct {
     [K_MOE_FFN_HIDDEN] = {"moe_ffn_hidden", offsetof(work_model, moe_ffn_hidden), WORK_MAX_FFN_HIDDEN},
     [K_DENSE_LAYERS] = {"dense_layers", offsetof(work_model, dense_layers), WORK_MAX_LAYERS},
     [K_TIED_EMBEDDINGS] = {"tied_embeddings", offsetof(work_model, tied_embeddings), 1, 1},
+    [K_EXPERT_GROUPS] = {"expert_groups", offsetof(work_model, expert_groups), WORK_MAX_EXPERTS},
+    [K_GROUP_TOPK] = {"group_topk", offsetof(work_model, group_topk), WORK_MAX_EXPERTS},
 };
 #define N_INT_KEYS ((int)(sizeof int_keys / sizeof int_keys[0]))
 
@@ -145,6 +151,15 @@ static wk_errcode model_check_at(work_model *m, const char *path, const key_pos 
   if (m->dense_layers > m->layers)
     return model_err(err, path, pos, given(pos, K_DENSE_LAYERS, K_LAYERS),
                      "model '%s': dense_layers exceeds layers", m->name);
+  if ((m->expert_groups > 0) != (m->group_topk > 0))
+    return model_err(err, path, pos, given(pos, K_EXPERT_GROUPS, K_GROUP_TOPK),
+                     "model '%s': expert_groups %d and group_topk %d go together (both 0: no "
+                     "group-limited routing)", m->name, m->expert_groups, m->group_topk);
+  if (m->expert_groups && (!m->experts || m->experts % m->expert_groups ||
+                           m->group_topk > m->expert_groups))
+    return model_err(err, path, pos, K_EXPERT_GROUPS,
+                     "model '%s': expert_groups %d must divide the %d experts and be at least "
+                     "group_topk %d", m->name, m->expert_groups, m->experts, m->group_topk);
   return WK_OK;
 }
 

@@ -83,6 +83,8 @@ void work_job_init(work_job *j) {
   j->overlap_dp = 1;
   j->dtype = WORK_BF16;
   j->attn = WORK_ATTN_FLASH;
+  j->dp_contention = 1;
+  j->moe_imbalance = 1;
 }
 
 void work_phase_add(work_phase *ph, int *np, const char *name, work_pattern pattern,
@@ -324,6 +326,14 @@ wk_errcode work_train_check(const work_ctx *x, const work_job *j, wk_err *err) {
                       "micro-batches %% pp != 0: the interleaved schedule needs the %d "
                       "micro-batches to be a multiple of PP %d",
                       j->gbs / (j->mbs * j->dp), j->pp);
+  if (!(j->moe_imbalance >= 1) || !isfinite(j->moe_imbalance))
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "moe imbalance %g: the busiest expert rank's tokens over the mean is at "
+                      "least 1 (1 = balanced)", j->moe_imbalance);
+  if (!(j->capacity_factor >= 0) || !isfinite(j->capacity_factor))
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "capacity factor %g: give one > 0 (tokens an expert takes, in mean "
+                      "loads), or 0 for dropless", j->capacity_factor);
   if (j->zero < 0 || j->zero > 3)
     return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "zero must be 0, 1, 2 or 3");
   if (j->level < 0 || j->level > 2)
@@ -344,7 +354,10 @@ wk_errcode work_train_check(const work_ctx *x, const work_job *j, wk_err *err) {
 typedef struct layer_cost {
   double fwd, bwd, rc;        /* compute seconds (GEMMs, attention, HBM-bound kernels) */
   double attn_fwd, attn_bwd;  /* the attention core, which CP communication can hide behind */
-  double tp, ep;              /* exposed TP (AR or AG+RS) and EP (all-to-all), per pass */
+  double tp;                  /* exposed TP (AR or AG+RS), per pass */
+  double ep_f, ep_b;          /* exposed EP all-to-all (dispatch and combine) in the forward,
+                                 and in the backward with the recomputed forward's */
+  double ep_all;              /* that all-to-all in full, every pass, hidden or not */
   double cp_fwd, cp_bwd;      /* exposed CP KV exchange, forward and backward */
   double dp_f, dp_b;          /* exposed per-layer DP communication (ZeRO-2's gradient
                                  reduce-scatter, ZeRO-3's parameter gathers), per micro-batch's
@@ -388,6 +401,81 @@ static double overlap(double c, double m, double *exposed) {
   return m * (1 - 1 / s);
 }
 
+/* A collective of one group of n ranks at `stride` from the job's first card, and of every
+ * group of that shape that runs at the same moment: the group's block (`block` cards, holding
+ * `stride` interleaved groups) repeated `nblocks` times. Alone without contention; with it
+ * (the default) all of them at once on the fabric (work_coll_groups). Level 2 solves the
+ * groups together at level 1 (lockstep): an event run of thousands of groups' every flow is
+ * beyond L2's limits at scale, and one collective alone is the same at both levels. */
+static wk_errcode group_coll(work_ctx *x, const work_job *j, coll_op op, uint32_t stride,
+                             uint32_t n, uint32_t nblocks, uint32_t block, double bytes,
+                             double *time_s, wk_err *err) {
+  if (!j->dp_contention || j->level < 1)
+    return work_coll(x, op, j->level, j->first_card, stride, n, bytes, time_s, err);
+  return work_coll_groups(x, op, 1, j->first_card, stride, n, nblocks, block, bytes, time_s, err);
+}
+
+/* A DP-group collective (gradients, parameters): the groups of every TP rank, CP/EP slice and
+ * pipeline stage (a stage spans tp cp dp cards) reduce at the same time. */
+static wk_errcode dp_coll(work_ctx *x, const work_job *j, coll_op op, uint32_t stride, uint32_t n,
+                          double bytes, double *time_s, wk_err *err) {
+  return group_coll(x, j, op, stride, n, (uint32_t)j->pp, (uint32_t)(j->tp * j->cp * j->dp), bytes,
+                    time_s, err);
+}
+
+/* The busiest EP rank's routed tokens over the mean, as run: the imbalance (EP 1: every card
+ * routes its own tokens to its own experts, balanced by construction), capped by the expert
+ * capacity when tokens are dropped. */
+static double moe_load(const work_job *j) {
+  double L = j->ep > 1 ? j->moe_imbalance : 1;
+  if (j->capacity_factor > 0 && L > j->capacity_factor) L = j->capacity_factor;
+  return L;
+}
+
+/* Group-limited routing over EP groups of whole scale-up domains (DeepSeek-V3's node-limited
+ * routing): r EP ranks in each of nd domains, and how many domains a token reaches at most.
+ * Returns 0 when it does not apply (no groups, EP inside one domain or not over whole ones,
+ * groups that do not fit the domains). */
+static int ep_domains(const work_job *j, uint32_t cps, uint32_t *r, uint32_t *nd, double *reach) {
+  const work_model *m = &j->model;
+  uint32_t tc = (uint32_t)(j->tp * j->cp), G = (uint32_t)m->expert_groups;
+  if (!G || j->ep < 2 || cps % tc || j->first_card % cps) return 0;
+  *r = cps / tc;
+  if ((uint32_t)j->ep % *r || (uint32_t)j->ep / *r < 2) return 0;
+  *nd = (uint32_t)j->ep / *r;
+  if (G % *nd == 0) *reach = fmin(*nd, m->group_topk); /* each domain holds G / nd groups */
+  else if (*nd % G == 0) *reach = fmin(*nd, fmin(m->top_k, (double)m->group_topk * (*nd / G)));
+  else return 0;
+  return 1;
+}
+
+/* One EP dispatch or combine: each of the card's `tokens` routed tokens to its top_k experts'
+ * ranks, bpe bytes an element, with every EP group of the job at once (group_coll). With
+ * group-limited routing over whole domains (ep_domains), as DeepSeek-V3 runs it (Sec. 3.2.2:
+ * a token crosses IB to at most 4 nodes, once per node, then NVLink forwards it to its
+ * experts' GPUs, the two overlapped): an all-to-all across the domains among cards of the
+ * same local rank, each token once per domain it reaches, beside one inside each domain with
+ * its top_k copies; the slower sets the time. Otherwise one all-to-all over the EP group with
+ * top_k copies a token. O(1) coll calls. */
+static wk_errcode ep_a2a(const step_env *e, double tokens, double bpe, double *t, wk_err *err) {
+  const work_job *j = e->j;
+  const work_model *m = &j->model;
+  uint32_t tc = (uint32_t)(j->tp * j->cp), ep = (uint32_t)j->ep;
+  uint32_t cps = hw_level_cards(work_ctx_cluster(e->x), HW_LEVEL_SUPERNODE), r, nd;
+  uint32_t blocks = (uint32_t)(j->dp / j->ep * j->pp);
+  double h = m->hidden, k = m->top_k, reach;
+  if (!ep_domains(j, cps, &r, &nd, &reach))
+    return group_coll(e->x, j, COLL_ALLTOALL, tc, ep, blocks, tc * ep, tokens * k * h * bpe, t, err);
+  double across, inside = 0;
+  wk_errcode rc = group_coll(e->x, j, COLL_ALLTOALL, cps, nd, blocks, tc * ep,
+                             tokens * reach * h * bpe, &across, err);
+  if (!rc && r >= 2)
+    rc = group_coll(e->x, j, COLL_ALLTOALL, tc, r, work_job_cards(j) / cps, cps,
+                    tokens * k * h * bpe, &inside, err);
+  *t = fmax(across, inside);
+  return rc;
+}
+
 static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err) {
   const work_job *j = e->j;
   const work_model *m = &j->model;
@@ -427,7 +515,7 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
    * routes its T/t tokens; the EP all-to-all brings each expert its tokens). */
   double act_split = 2 + 4 * kvh * dh * t / h + 2; /* Q, K, V, projection input; x T*h/t */
   double act_repl = dropout ? 10 : 8;              /* x Tn*h: norms, GEMM inputs, masks */
-  double act_mlp = 0;
+  double act_mlp = 0, ep_pass = 0; /* EP all-to-all of one pass, dispatch and combine */
   if (!moe) {
     double F = m->ffn_hidden;
     gemm_f += work_gemm_time(a, e->peak, T, F * fmul / t, h) + work_gemm_time(a, e->peak, T, h, F / t);
@@ -438,20 +526,26 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
   } else {
     double E = m->experts, k = m->top_k, sh = m->shared_experts, F = m->moe_ffn_hidden;
     double Tm = T / t, assign = Tm * k, El = E / j->ep, Me = assign / El;
+    /* the busiest EP rank's routed tokens (moe_load): its experts' GEMMs, activations and
+     * permutes, and the tokens it receives, set the pace of every rank at each all-to-all */
+    double L = moe_load(j), busy = assign * L;
     gemm_f += work_gemm_time(a, e->peak16, Tm, E, h); /* router */
-    gemm_f += El * (work_gemm_time(a, e->peak, Me, F * fmul, h) + work_gemm_time(a, e->peak, Me, h, F));
+    gemm_f += El * (work_gemm_time(a, e->peak, Me * L, F * fmul, h) +
+                    work_gemm_time(a, e->peak, Me * L, h, F));
     if (sh > 0)
       gemm_f += work_gemm_time(a, e->peak, Tm, F * fmul * sh, h) + work_gemm_time(a, e->peak, Tm, h, F * sh);
-    ew_f += (m->gated_mlp ? 6 : 4) * (assign + Tm * sh) * F + 8 * assign * h; /* act + permute */
-    act_mlp = (assign + Tm * sh) * (2 * h + 4 * F * fmul) + 2 * assign * h;
+    ew_f += (m->gated_mlp ? 6 : 4) * (busy + Tm * sh) * F + 8 * busy * h; /* act + permute */
+    act_mlp = (busy + Tm * sh) * (2 * h + 4 * F * fmul) + 2 * busy * h;
     lc->flops_fwd = fl_attn + 2 * b * s * h * E + 2 * b * s * h * F * (fmul + 1) * (k + sh);
     lc->params_dense += h * E + sh * h * F * (fmul + 1);
     lc->params_expert = E * h * F * (fmul + 1);
     if (j->ep > 1) {
-      wk_errcode rc = work_coll(e->x, COLL_ALLTOALL, j->level, j->first_card, (uint32_t)(j->tp * j->cp),
-                                (uint32_t)j->ep, assign * h * 2, &lc->ep, err);
-      if (rc) return rc;
-      lc->ep *= 2; /* dispatch and combine */
+      /* dispatch: FP8 with one fp32 scale per 128 values when training in FP8 (DeepSeek-V3
+       * Sec. 3.3.2), else 16-bit; combine: 16-bit. The busiest receiver sets the pace. */
+      double t_d, t_c, bd = j->dtype == WORK_FP8 ? 1 + 4.0 / 128 : 2;
+      wk_errcode rc;
+      if ((rc = ep_a2a(e, Tm, bd, &t_d, err)) || (rc = ep_a2a(e, Tm, 2, &t_c, err))) return rc;
+      ep_pass = (t_d + t_c) * L;
     }
   }
   lc->fwd = gemm_f + lc->attn_fwd + work_mem_time(a, ew_f);
@@ -481,8 +575,10 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
   if (j->cp > 1) {
     double kv_bytes = b * s * 2 * kvh * dh * 2, t_ag, t_rs;
     wk_errcode rc;
-    if ((rc = work_coll(e->x, COLL_ALLGATHER, j->level, j->first_card, (uint32_t)j->tp, (uint32_t)j->cp, kv_bytes, &t_ag, err)) ||
-        (rc = work_coll(e->x, COLL_REDUCESCATTER, j->level, j->first_card, (uint32_t)j->tp, (uint32_t)j->cp, kv_bytes, &t_rs, err)))
+    /* CP groups: every TP rank of every DP replica and stage (blocks of tp cp cards) */
+    uint32_t ut = (uint32_t)j->tp, uc = (uint32_t)j->cp, blocks = (uint32_t)(j->dp * j->pp);
+    if ((rc = group_coll(e->x, j, COLL_ALLGATHER, ut, uc, blocks, ut * uc, kv_bytes, &t_ag, err)) ||
+        (rc = group_coll(e->x, j, COLL_REDUCESCATTER, ut, uc, blocks, ut * uc, kv_bytes, &t_rs, err)))
       return rc;
     lc->ovl_f = overlap(lc->attn_fwd, t_ag, &lc->cp_fwd);
     lc->ovl_b = overlap(lc->attn_bwd, t_rs, &lc->cp_bwd);
@@ -510,6 +606,18 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
     break;
   default: lc->act = full_layer; break;
   }
+  /* EP: blocking, or (moe_overlap) beside the compute of the micro-batch paired with it --
+   * DualPipe's forward chunk of one and backward chunk of another -- each pass's all-to-all
+   * against a pass of compute, exposed only where it outlasts it, and slowing it. */
+  int full = e->rc == WORK_RECOMPUTE_FULL;
+  lc->ep_all = ep_pass * (2 + full);
+  if (j->moe_overlap && ep_pass > 0) {
+    lc->ovl_f += overlap(lc->fwd, ep_pass, &lc->ep_f);
+    lc->ovl_b += overlap(lc->bwd + lc->rc, ep_pass * (1 + full), &lc->ep_b);
+  } else {
+    lc->ep_f = ep_pass;
+    lc->ep_b = ep_pass * (1 + full);
+  }
   return WK_OK;
 }
 
@@ -527,17 +635,6 @@ typedef struct step_detail {
                      the compute it hid behind */
 } step_detail;
 
-/* A DP-group collective of n ranks at `stride` from the job's first card: one group alone,
- * or with dp_contention every group of that shape in the job at once (one per TP rank, CP/EP
- * slice and pipeline stage; a stage spans tp cp dp cards), sharing the fabric. */
-static wk_errcode dp_coll(work_ctx *x, const work_job *j, coll_op op, uint32_t stride, uint32_t n,
-                          double bytes, double *time_s, wk_err *err) {
-  if (!j->dp_contention)
-    return work_coll(x, op, j->level, j->first_card, stride, n, bytes, time_s, err);
-  return work_coll_groups(x, op, j->level, j->first_card, stride, n, (uint32_t)j->pp,
-                          (uint32_t)(j->tp * j->cp * j->dp), bytes, time_s, err);
-}
-
 /* ZeRO-2 and -3 as they run (Rajbhandari et al. SC'20; PyTorch FSDP, Zhao et al. VLDB'23;
  * Megatron-Core's custom FSDP): every micro-batch's backward reduce-scatters the layer's
  * gradients over the sharding group as it produces them (a card keeps only its shard, so
@@ -550,8 +647,8 @@ static wk_errcode dp_coll(work_ctx *x, const work_job *j, coll_op op, uint32_t s
 static wk_errcode zero_layer(const step_env *e, int moe, layer_cost *lc, wk_err *err) {
   const work_job *j = e->j;
   int full = e->rc == WORK_RECOMPUTE_FULL;
-  double c_f = lc->fwd + lc->tp + lc->ep + lc->cp_fwd;
-  double c_b = lc->bwd + lc->rc + (lc->tp + lc->ep) * (1 + full) + lc->cp_fwd * full + lc->cp_bwd;
+  double c_f = lc->fwd + lc->tp + lc->ep_f + lc->cp_fwd;
+  double c_b = lc->bwd + lc->rc + lc->tp * (1 + full) + lc->ep_b + lc->cp_fwd * full + lc->cp_bwd;
   if (j->zero >= 2 && (j->dp * j->cp > 1 || j->dp / j->ep > 1)) {
     uint32_t t = (uint32_t)j->tp, ndp = (uint32_t)(j->dp * j->cp), nedp = (uint32_t)(j->dp / j->ep);
     uint32_t estride = (uint32_t)(j->tp * j->cp * j->ep);
@@ -706,6 +803,7 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
   }
 
   double dmax = 0, dsum = 0, comp_sum = 0, tp_sum = 0, ep_sum = 0, cp_sum = 0, dpl_sum = 0;
+  double ep_all_sum = 0; /* EP all-to-all, hidden or not */
   double ovl_sum = 0;
   double mem_best = -1;
   double df0 = 0, db0 = 0, params_card0 = 0, exp_card0 = 0, params_card_max = 0;
@@ -714,7 +812,7 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
     int nd = nd_dev[i], nm = nm_dev[i];
     double comp = nd * (ld.fwd + ld.bwd + ld.rc) + nm * (lm.fwd + lm.bwd + lm.rc);
     double tpc = (nd * ld.tp + nm * lm.tp) * (2 + full);
-    double epc = nm * lm.ep * (2 + full);
+    double epc = nm * (lm.ep_f + lm.ep_b);
     double cpc = nd * (ld.cp_fwd * (1 + full) + ld.cp_bwd) + nm * (lm.cp_fwd * (1 + full) + lm.cp_bwd);
     double dplc = nd * (ld.dp_f + ld.dp_b) + nm * (lm.dp_f + lm.dp_b);
     double ovlc = nd * (ld.ovl_f + ld.ovl_b) + nm * (lm.ovl_f + lm.ovl_b);
@@ -743,6 +841,7 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
     comp_sum += comp;
     tp_sum += tpc;
     ep_sum += epc;
+    ep_all_sum += nm * lm.ep_all;
     cp_sum += cpc;
     dpl_sum += dplc;
     ovl_sum += ovlc;
@@ -761,6 +860,7 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
     double gbytes = j->dtype == WORK_FP16 ? 2 : 4; /* Megatron: fp32 main grads for bf16 */
     work_memory mem;
     mem.weights = 2 * (j->zero >= 3 ? pd / shard_d + pe / shard_e : pd + pe);
+    if (j->moe_overlap) mem.weights *= 2; /* DualPipe keeps two copies of the parameters */
     if (j->zero >= 3) /* two layers' weights gathered at a time (prefetch) */
       mem.weights += 2 * 2 * (nm ? lm.params_dense / t + lm.params_expert / j->ep : ld.params_dense / t);
     mem.grads = gbytes * (j->zero >= 2 ? pd / shard_d + pe / shard_e : pd + pe);
@@ -873,8 +973,15 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
   work_phase_add(r->phases, &r->nphases, "tp", WORK_PAT_RING, 1, (uint32_t)t, r->b.tp, r->b.tp);
   work_phase_add(r->phases, &r->nphases, "cp", WORK_PAT_RING, (uint32_t)t, (uint32_t)j->cp,
                  r->b.cp, r->b.cp);
-  work_phase_add(r->phases, &r->nphases, "ep", WORK_PAT_ALLTOALL, (uint32_t)(t * j->cp),
-                 (uint32_t)j->ep, r->b.ep, r->b.ep);
+  { /* EP: with group-limited routing the network carries the all-to-all among cards of one
+     * local rank across the domains (the rest stays on the scale-up bus) */
+    uint32_t cps = hw_level_cards(cl, HW_LEVEL_SUPERNODE), er, nd, es = (uint32_t)(t * j->cp);
+    uint32_t en = (uint32_t)j->ep;
+    double reach;
+    if (ep_domains(j, cps, &er, &nd, &reach)) es = cps, en = nd;
+    work_phase_add(r->phases, &r->nphases, "ep", WORK_PAT_ALLTOALL, es, en,
+                   mm * ep_all_sum / p, r->b.ep);
+  }
   work_phase_add(r->phases, &r->nphases, "pp", WORK_PAT_CHAIN, (uint32_t)(t * j->cp * j->dp),
                  (uint32_t)p, r->b.pp, r->b.pp);
 
@@ -900,6 +1007,11 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
   r->layers_last = split.last;
   r->microbatches = nmicro;
   r->recompute = j->recompute;
+  r->moe_load = has_moe ? moe_load(j) : 1;
+  if (has_moe) {
+    double asked = j->ep > 1 ? j->moe_imbalance : 1; /* what the busiest rank is routed */
+    r->moe_dropped = asked > r->moe_load ? 1 - r->moe_load / asked : 0;
+  }
   r->colls_timed = work_coll_misses(x) - misses0;
   return WK_OK;
 }

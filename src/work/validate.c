@@ -97,6 +97,11 @@ static double eq3_flops(const work_valid_row *r) {
 
 wk_errcode work_valid_run(const work_valid_row *row, double *predicted, work_result *res,
                           wk_err *err) {
+  return work_valid_run_at(row, 0, predicted, res, err);
+}
+
+wk_errcode work_valid_run_at(const work_valid_row *row, int level, double *predicted,
+                             work_result *res, wk_err *err) {
   hw_cluster *c = hw_load("dgx-a100", err);
   if (!c) return err ? err->code : WK_EVALUE;
   work_ctx *x = work_ctx_new(c);
@@ -124,6 +129,7 @@ wk_errcode work_valid_run(const work_valid_row *row, double *predicted, work_res
   j.recompute = row->recompute_full ? WORK_RECOMPUTE_FULL : WORK_RECOMPUTE_SELECTIVE;
   j.mbs = 0; /* the fastest that fits, as Megatron's authors tuned it */
   j.vpp = row->vpp; /* A: 0, the fastest of the divisors of layers/pp (equal chunks) */
+  j.level = level;  /* at 1 and 2 every DP group reduces at once on the fabric (the default) */
   work_result best;
   if ((rc = work_train_step(x, &j, &best, err))) goto out;
   if (res) *res = best;

@@ -25,6 +25,12 @@ typedef struct work_model {
   int experts, top_k, shared_experts, moe_ffn_hidden, dense_layers;
   int tied_embeddings; /* input embedding and output layer share weights */
   char source[160];    /* where the numbers come from */
+  /* Group-limited routing (DeepSeek-V2/V3's node-limited routing; Megatron-Core's
+   * --moe-router-num-groups / --moe-router-group-topk): the routed experts form expert_groups
+   * groups and a token picks its top_k experts from its group_topk best groups. 0, 0: none.
+   * With EP over whole scale-up domains holding whole groups, a token then crosses the
+   * network to at most that many domains (train.c, ep_a2a). */
+  int expert_groups, group_topk;
 } work_model;
 
 /* Largest sizes a model may have (work_model_check and the model reader refuse larger, naming
@@ -93,20 +99,26 @@ typedef struct work_job {
                       of the validation rows reduced after the backward pass) */
   work_dtype dtype;
   work_attn attn;
+  double moe_imbalance; /* the busiest EP rank's routed tokens over the mean (>= 1; 1 =
+                           balanced): it sets the pace of the experts and the all-to-all */
+  double capacity_factor; /* expert capacity in mean loads: tokens beyond it are dropped, so
+                             the busiest rank takes min(imbalance, capacity); 0 = dropless */
+  int moe_overlap; /* the EP all-to-all hidden behind another micro-batch's compute
+                      (DeepSeek-V3's DualPipe pairs a forward and a backward chunk): only what
+                      outlasts it is exposed, and the compute runs slower beside it */
   int level;       /* collective fidelity level (0 or 1; 2 works but is slow) */
-  int dp_contention; /* 1: at level >= 1 the DP gradient reduction and parameter all-gather
-                        are timed with every DP group of the job (one per TP rank, CP/EP
-                        slice and pipeline stage) running at once, sharing the fabric's upper
-                        tiers (coll_time_groups); 0 (default): one DP group alone. Off by
-                        default: a cold L1 step at 60k cards costs ~0.5 s instead of ~2 ms,
-                        and on ECMP fabrics (h100-roce-24k) static hashing of the groups'
-                        flows makes it pessimistic (docs/training.md) */
+  int dp_contention; /* 1 (default): at level >= 1 every DP, CP and EP collective is timed
+                        with every group of the job that runs it at the same moment (the DP
+                        groups of every TP rank, CP/EP slice and stage, ...), sharing the
+                        fabric (coll_time_groups, ring edges spread over NCCL's channels and
+                        queue pairs); 0: one group alone. No effect at level 0 */
   uint32_t first_card; /* the job's cards are [first_card, first_card + cards), packed */
 } work_job;
 
 /* Sets defaults: vpp 0 (auto), pp_first/pp_last 0 (even, or balanced when layers do not
  * divide), cp 1, ep 1, dp 1, mbs 0 (auto), recompute AUTO, zero 1, seq_par 1, overlap_dp 1,
- * bf16, flash attention, level 0, dp_contention 0. */
+ * bf16, flash attention, level 0, dp_contention 1, moe_imbalance 1, capacity_factor 0
+ * (dropless), moe_overlap 0. */
 void work_job_init(work_job *j);
 uint32_t work_job_cards(const work_job *j); /* tp * pp * dp * cp */
 #define WORK_MAX_AUTO_VPP 64 /* the largest VPP tried when it is chosen */
@@ -135,7 +147,7 @@ typedef struct work_breakdown { /* seconds per step, on the critical path */
   double tp, pp, dp, ep, cp; /* exposed communication */
   double bubble;    /* pipeline fill and drain */
   double overlap;   /* compute slowed by the communication kernels running beside it (the
-                       hidden DP, ZeRO and CP communication) */
+                       hidden DP, ZeRO, CP and, with moe_overlap, EP communication) */
   double optimizer; /* optimizer step (memory-bound) */
 } work_breakdown;
 
@@ -158,6 +170,9 @@ typedef struct work_result {
                                                 of stages 1 .. pp-2, stage pp-1 (pp 1: all
                                                 three the model's layers; pp 2: mid 0) */
   work_recompute recompute;
+  double moe_load;         /* the busiest EP rank's routed tokens over the mean, as run:
+                              min(imbalance, capacity factor) (1 for a dense model) */
+  double moe_dropped;      /* share of the busiest rank's routed tokens beyond capacity */
   uint64_t colls_timed;    /* coll_time calls made (cache misses) for this result */
   work_phase phases[WORK_MAX_PHASES]; /* the communication of one step, by kind (replay) */
   int nphases;
@@ -315,5 +330,9 @@ int work_valid_parse(const char *text, work_valid_row *rows, int max, wk_err *er
  * OUT *predicted in the row's unit. */
 wk_errcode work_valid_run(const work_valid_row *row, double *predicted, work_result *res,
                           wk_err *err);
+/* The same at a collective fidelity level (work_valid_run is level 0): at 1 and 2 with every DP
+ * group's collectives timed together on the fabric, as work_job_init sets. */
+wk_errcode work_valid_run_at(const work_valid_row *row, int level, double *predicted,
+                             work_result *res, wk_err *err);
 
 #endif
