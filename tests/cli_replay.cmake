@@ -19,12 +19,15 @@ if(EXISTS ${_tr}/mira_2018_wk2.cobalt.log)
   wk_cli_test(replay_out "utilization"
     replay --cluster zhengzhou-60k --trace ${_tr}/mira_2018_wk2.cobalt.log --out ${CMAKE_BINARY_DIR}/replay_out)
   # Used to run for many minutes: the widest jobs fail (MTBF of their cards ~6 min) more often
-  # than restart + a 1 h checkpoint, so they never finished. Now they are abandoned.
+  # than restart + a 1 h checkpoint, so they never finished. Now they are abandoned. (The
+  # fabric is off: the 30 s guard is for the failure logic, which the fabric does not change.)
   wk_cli_test(replay_abandon "abandoned +[1-9][0-9]* \\(failed 50 times"
-    replay --cluster zhengzhou-60k --trace ${_tr}/mira_2018_wk2.cobalt.log --failures 5e-3 --seed 3)
+    replay --cluster zhengzhou-60k --trace ${_tr}/mira_2018_wk2.cobalt.log --failures 5e-3 --seed 3
+    --fabric off)
   set_tests_properties(cli_replay_abandon PROPERTIES TIMEOUT 30)
   wk_cli_test(replay_abandon_json "\"finished\": [0-9]+,.*\"abandoned\": [1-9][0-9]*,.*\"abandoned_checkpoint_over_mtbf\": [1-9]"
-    replay --cluster zhengzhou-60k --trace ${_tr}/mira_2018_wk2.cobalt.log --failures 1e-2 --seed 3 --json)
+    replay --cluster zhengzhou-60k --trace ${_tr}/mira_2018_wk2.cobalt.log --failures 1e-2 --seed 3 --json
+    --fabric off)
   set_tests_properties(cli_replay_abandon_json PROPERTIES TIMEOUT 30)
   wk_cli_fail(replay_bad_tenants "tenants-bad.yaml:3:12: error: quota must be"
     replay --cluster zhengzhou-60k --trace ${_tr}/mira_2018_wk2.cobalt.log --policy fairshare
@@ -53,3 +56,29 @@ wk_cli_fail(replay_event_guard "^error: replay stopped after [0-9]+ events"
 wk_cli_fail(replay_bad_abandon "^error: --abandon-after -1 is out of range \\[0, 1000000000\\]$"
   replay --cluster zhengzhou-60k --trace nope.swf --abandon-after -1)
 wk_cli_fail(replay_bad_format "unknown trace format 'csv'" replay --cluster zhengzhou-60k --trace x --format csv)
+
+# The fabric under the jobs (docs/replay.md): on by default, its keys in --json; off keeps
+# the stretch model; netaware needs it; --fail names what it fails and refuses what the
+# cluster lacks.
+wk_cli_test(replay_fabric_json "\"fabric\": \"on\",.*\"contention_slowdown_mean\": [0-9.]+,.*\"jobs_slowed\": [0-9.]+,.*\"fabric_util_by_tier\": \\[.*\"workloads\": [1-9]"
+  replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --failures off --json)
+wk_cli_test(replay_fabric_off "\"fabric\": \"off\",.*\"fabric_util_by_tier\": \\[\\]"
+  replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --failures off --fabric off --json)
+wk_cli_test(replay_fabric_text "fabric +[1-9][0-9]* workloads.*tier util"
+  replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --failures off)
+wk_cli_test(replay_netaware "\"placement\": \"netaware\""
+  replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --failures off --placement netaware --json)
+wk_cli_fail(replay_netaware_fabric_off "^error: --placement netaware needs --fabric on"
+  replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --placement netaware --fabric off)
+wk_cli_test(replay_fail_spine "\"fabric_faults\": 96,"
+  replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --failures off --fail spine:0@0+1h --json)
+wk_cli_fail(replay_fail_no_spine "^error: --fail 'spine:5000@1h': tier 3 of zhengzhou-60k has switches 0 to 1279$"
+  replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --fail spine:5000@1h)
+wk_cli_fail(replay_fail_syntax "^error: --fail 'spine': write KIND:WHERE@TIME"
+  replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --fail spine)
+wk_cli_fail(replay_fail_kind "^error: --fail 'core:1@1h': unknown kind 'core'"
+  replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --fail core:1@1h)
+wk_cli_fail(replay_fail_fabric_off "^error: --fail needs --fabric on"
+  replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --fail spine:0@1h --fabric off)
+wk_cli_fail(replay_workloads_fabric_off "^error: --workloads needs --fabric on"
+  replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --workloads x.yaml --fabric off)

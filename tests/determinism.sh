@@ -29,6 +29,8 @@ run plan plan --cluster dgx-a100 --model llama3-8b --cards 64 --gbs 256 --seq 40
 run sim_stencil sim stencil --cluster zhengzhou-60k --cards 64 --grid 1024 --json
 run sim_fft sim fft --cluster dgx-a100 --cards 256 --n 2048 --pencil --json
 run replay_failures replay --cluster zhengzhou-60k --trace "$shared/data/traces/mira_2018_wk2.cobalt.log" --failures 1e-3 --seed 3 --json
+"$a/wanka" trace gen --cards 61440 --days 0.5 --seed 5 --out "$tmp/half.swf" > /dev/null
+run replay_fabric replay --cluster zhengzhou-60k:oversubscription=2 --trace "$tmp/half.swf" --placement netaware --fail spine:3@2h+6h,pod:1@4h+1h --failures 1e-3 --json
 for f in "$(dirname "$0")"/determinism_*.sh; do [ -f "$f" ] && . "$f"; done
 echo "determinism: $n commands, $([ $status = 0 ] && echo all identical || echo FAILED)"
 exit $status

@@ -28,7 +28,7 @@ wk_errcode replay_fault_parse(const char *spec, const hw_cluster *c, replay_faul
   *colon = *at = 0;
   char *plus = strchr(at + 1, '+');
   if (plus) *plus = 0;
-  snprintf(what, sizeof what, "%s", buf);
+  snprintf(what, sizeof what, "%.63s", buf);
   const hw_config *cfg = hw_cfg(c);
   if (cfg->topology != HW_TOPO_CLOS)
     return wk_err_set(err, WK_EVALUE, "", 0, 0,
