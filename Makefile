@@ -2,6 +2,11 @@
 # Both install the missing Debian packages first when run as root, then build with CMake.
 DEBS := build-essential cmake ninja-build pkg-config libyaml-dev libjansson-dev \
         libcmocka-dev zlib1g-dev clang libclang-rt-14-dev
+# npm brings the report's charting library (package-lock.json) at build time; a machine whose
+# node came from elsewhere (NodeSource's nodejs carries its own npm) keeps it. Chromium is for
+# the browser test of the reports: installed as root, else that test says it skipped.
+NODE_DEBS := nodejs npm
+BROWSER_DEBS := chromium
 GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST := ctest --output-on-failure -j $(JOBS)
@@ -18,6 +23,13 @@ all: build
 deps:
 	@missing=""; for p in $(DEBS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing $(NODE_DEBS)"; \
+	for p in $(BROWSER_DEBS); do \
+	  if ! dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed"; then \
+	    if [ "$$(id -u)" = 0 ]; then missing="$$missing $$p"; \
+	    else echo "note: $$p is not installed: the browser test of the reports will skip (run 'make deps' as root)"; fi; \
+	  fi; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
