@@ -4,6 +4,8 @@
 #define WK_CLI_H
 
 #include "core/core.h"
+#include "replay/replay.h"
+#include "report/report.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -15,7 +17,15 @@ typedef enum cli_opt_type {
   CLI_DOUBLE,   /* double */
   CLI_SIZE,     /* uint64_t bytes, "1K" = 1024 */
   CLI_DURATION, /* double seconds, "30m" */
+  CLI_LIST,     /* cli_list: each use of the option adds one value (borrowed from argv) */
 } cli_opt_type;
+
+/* The values of an option that may be given several times (`--cluster A --cluster B`). */
+#define CLI_LIST_MAX 16
+typedef struct cli_list {
+  const char *v[CLI_LIST_MAX];
+  int n;
+} cli_list;
 
 typedef struct cli_opt {
   const char *name; /* without the leading "--" */
@@ -129,6 +139,39 @@ int cli_out_make_dir(const char *dir); /* mkdir; an existing one is fine; 0 or 2
 cli_out *cli_stdout_begin(FILE **saved);
 int cli_stdout_end(cli_out *o, FILE *saved, int rc);
 
+/* ---- HTML reports (report.c) -------------------------------------------------------------
+ * `--report FILE.html` writes the page and FILE.data.json beside it (FILE.html's name less
+ * ".html", plus ".data.json"), the pair through cli_out: both checked before any work, both
+ * replaced atomically together. */
+typedef struct cli_report cli_report;
+/* Checks both paths (a file name is required: "-" is refused, the data has to go beside it).
+ * NULL after printing the error. */
+cli_report *cli_report_new(const char *path);
+/* Writes rep to both files and commits them as a pair; frees o. 0, or 2 after the error. */
+int cli_report_commit(cli_report *o, const rp_report *rep);
+void cli_report_abort(cli_report *o); /* NULL is a no-op */
+
+/* What a replay's report needs beyond replay.h: each supernode's busy card-seconds and each
+ * run's card-seconds, gathered by replay_opts.observe (set observe = cli_usage_observe and
+ * observe_ctx = the cli_usage). Cost: O(supernodes a run spans) per start and stop. */
+typedef struct cli_usage cli_usage;
+cli_usage *cli_usage_new(const hw_cluster *c, size_t jobs); /* jobs: the trace's, an upper bound */
+void cli_usage_observe(void *ctx, uint32_t job, int start, wk_time t, const sched_range *r,
+                       uint32_t nr);
+void cli_usage_free(cli_usage *u); /* NULL is a no-op */
+/* Adds the replay's pages to rep: load over time, job-time CDFs, tenants against quotas,
+ * failures, the fabric (tiers, slowdowns) and the cluster's supernodes. `what` names the
+ * scenario in headings (NULL: none). */
+void cli_report_replay(rp_report *rep, const char *what, const hw_cluster *c, const replay *r,
+                       const cli_usage *u, const replay_opts *o);
+
+/* Training steps side by side: the breakdown of each (compute, exposed TP/PP/DP/EP/CP, bubble,
+ * overlap, optimizer) as stacked bars, and the memory each needs per card against HBM.
+ * names[i] labels res[i]. */
+struct work_result;
+void cli_report_steps(rp_report *rep, const char *const *names, const struct work_result *const *res,
+                      size_t n);
+
 /* Subcommand entry points: argc/argv start after the subcommand name. Return the exit code. */
 int cmd_cluster(int argc, char **argv);
 int cmd_train(int argc, char **argv);
@@ -137,5 +180,6 @@ int cmd_sim(int argc, char **argv);
 int cmd_coll(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

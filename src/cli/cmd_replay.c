@@ -233,7 +233,7 @@ int cmd_replay(int argc, char **argv) {
   static const char *const placements[] = {"topo", "first-fit", NULL};
   const char *cluster = NULL, *trace_path = NULL, *format = "auto", *tenants_path = NULL;
   const char *policy = "backfill", *placement = "topo", *failures = NULL, *ckpt = "1h", *out_dir = NULL;
-  const char *fabric = "on", *workloads_path = NULL;
+  const char *fabric = "on", *workloads_path = NULL, *report_path = NULL;
   double restart_cost = 300, time_scale = 1, load = 1, comm = 0.1, sample = 0;
   int64_t cards_per_unit = 1, seed = 1, lookahead = 500, abandon_after = 50;
   int skip_bad = 0, json = 0, wt_kill = 0, preempt_ckpt = 0, allow_empty = 0;
@@ -283,6 +283,8 @@ int cmd_replay(int argc, char **argv) {
       {"seed", CLI_INT, &seed, "S", "random seed for failures (default 1)", 0, CLI_MAX_SEED},
       {"out", CLI_STR, &out_dir, "DIR", "write DIR/jobs.csv and DIR/timeseries.csv", 0, 0},
       {"json", CLI_FLAG, &json, NULL, "print one JSON object instead of the table", 0, 0},
+      {"report", CLI_STR, &report_path, "FILE.html",
+       "write an HTML report (charts; opens offline) and FILE.data.json beside it", 0, 0},
       {"allow-empty", CLI_FLAG, &allow_empty, NULL,
        "print the metrics (ratios as null / n/a) when no job ran, instead of exit 2", 0, 0},
       {0},
@@ -340,8 +342,15 @@ int cmd_replay(int argc, char **argv) {
   if (workloads_path && !o.fabric)
     return cli_fail("--workloads needs --fabric on (with the fabric off, jobs carry no workload)");
 
-  cli_out *outs[2] = {NULL, NULL}; /* --out is checked before any work */
+  cli_out *outs[2] = {NULL, NULL}; /* --out and --report are checked before any work */
   if (out_dir && check_outputs(out_dir, outs)) return 2;
+  cli_report *rep_out = NULL;
+  if (report_path && !(rep_out = cli_report_new(report_path))) {
+    cli_out_abort(outs[0]);
+    cli_out_abort(outs[1]);
+    return 2;
+  }
+  cli_usage *usage = NULL;
   wk_err err;
   wk_err_clear(&err);
   sched_tenants *ten = NULL;
@@ -360,6 +369,11 @@ int cmd_replay(int argc, char **argv) {
   }
   if (trace_load(trace_path, &to, &t, &err)) goto fail_err;
   if (check_sample(t, trace_path, sample)) goto done;
+  if (rep_out) {
+    usage = cli_usage_new(c, trace_njobs(t));
+    o.observe = cli_usage_observe;
+    o.observe_ctx = usage;
+  }
   if (replay_run(c, t, &o, &r, &err)) goto fail_err;
   const replay_metrics *m = replay_get_metrics(r);
   if (!m->jobs && !allow_empty) {
@@ -371,6 +385,20 @@ int cmd_replay(int argc, char **argv) {
     outs[0] = outs[1] = NULL; /* freed by write_jobs */
     if (rc) goto done;
   }
+  if (rep_out) {
+    char title[512], sub[512];
+    snprintf(title, sizeof title, "wanka replay: %s on %s", trace_path, cluster);
+    snprintf(sub, sizeof sub, "%u cards, policy %s, placement %s, fabric %s, failures %s, seed %lld",
+             hw_cards(c), sched_policy_name(o.sched.policy),
+             sched_placement_name(o.sched.placement), o.fabric ? "on" : "off",
+             o.failure_rate > 0 ? "on" : "off", (long long)seed);
+    rp_report *rep = rp_report_new(title, sub);
+    cli_report_replay(rep, NULL, c, r, usage, &o);
+    rc = cli_report_commit(rep_out, rep);
+    rep_out = NULL;
+    rp_report_free(rep);
+    if (rc) goto done;
+  }
   if (json) print_json(c, cluster, t, trace_path, &o, r);
   else print_text(c, cluster, trace_path, &o, m);
   rc = 0;
@@ -380,6 +408,8 @@ fail_err:
 done:
   cli_out_abort(outs[0]);
   cli_out_abort(outs[1]);
+  cli_report_abort(rep_out);
+  cli_usage_free(usage);
   replay_free(r);
   trace_free(t);
   hw_free(c);

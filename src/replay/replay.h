@@ -161,6 +161,12 @@ uint32_t replay_ntenants(const replay *r);
 /* "llama3-70b tp8 pp4 dp8 cp1 ep1", "stencil 1626^3", ...; "" for UINT32_MAX. Borrowed. */
 const char *replay_workload_name(const replay *r, uint32_t w);
 const char *replay_tenant_name(const replay *r, uint32_t i);      /* borrowed */
+/* Tenant i's quota in cards on a cluster of `cards` (0: it only borrows). */
+double replay_tenant_quota_cards(const replay *r, uint32_t i, uint32_t cards);
+/* The job each id of replay_opts.observe stands for: OUT run_job[id] = its index in
+ * replay_jobs (ids number the replayed jobs, the dropped left out, by submit time, ties in input
+ * order). run_job holds at least replay_jobs' n entries. Returns the ids used. O(n log n). */
+size_t replay_run_ids(const replay *r, uint32_t *run_job);
 /* Young/Daly checkpoint interval sqrt(2 C M) for a job of `cards` (M = its mean time between
  * failures at o's rate); 3600 s when failures are off. */
 double replay_young_daly_s(const replay_opts *o, uint32_t cards);

@@ -49,8 +49,9 @@
     var o = {
       xAxis: axis(c.x, c.kind), yAxis: axis(c.y, c.kind), series: series,
       tooltip: {trigger: scatter ? 'item' : 'axis', confine: true},
-      legend: {top: 0, type: 'scroll'},
-      grid: {left: 70, right: 30, top: 40, bottom: 60}
+      legend: {top: 0},
+      /* room for the legend's rows (it wraps; about four names a row) */
+      grid: {left: 70, right: 30, top: 16 + 24 * Math.ceil(series.length / 4), bottom: 60}
     };
     o.yAxis.nameGap = 52;
     if (scatter) {
@@ -68,14 +69,16 @@
     var cats = {type: 'category', data: c.categories, axisLabel: {interval: 0, fontSize: 11}};
     var vals = axis(c.y, c.kind);
     vals.scale = false;
+    vals.min = 0; /* bars of amounts start at zero */
     var o = {
       series: c.series.map(function (s) {
         return {name: s.name, type: 'bar', data: s.y, stack: stack ? 'all' : undefined,
                 barMaxWidth: 48};
       }),
       tooltip: {trigger: 'axis', axisPointer: {type: 'shadow'}, confine: true},
-      legend: {top: 0, type: 'scroll'},
-      grid: {left: 70, right: 30, top: 40, bottom: 60, containLabel: true}
+      legend: {top: 0},
+      grid: {left: 70, right: 30, top: 16 + 24 * Math.ceil(c.series.length / 4), bottom: 60,
+             containLabel: true}
     };
     if (c.horizontal) {
       cats.inverse = true;
@@ -131,8 +134,10 @@
     div.id = 'chart-' + index;
     div.setAttribute('data-series', String(c.kind === 'grid' ? 1 : c.series.length));
     div.setAttribute('data-kind', c.kind);
+    var legend = 24 * Math.ceil(c.series.length / 4);
     if (c.kind === 'grid') div.style.height = Math.max(220, 28 * c.grid.rows + 90) + 'px';
-    if (c.horizontal) div.style.height = Math.max(260, 34 * c.categories.length + 100) + 'px';
+    else if (c.horizontal) div.style.height = Math.max(260, 34 * c.categories.length + 80 + legend) + 'px';
+    else div.style.height = (300 + legend) + 'px';
     box.appendChild(div);
     if (c.note) box.appendChild(el('p', 'note', c.note));
     parent.appendChild(box);
@@ -164,7 +169,8 @@
   if (doc.subtitle) root.appendChild(el('p', 'subtitle', doc.subtitle));
   var n = 0;
   doc.sections.forEach(function (s) {
-    var sec = el('section');
+    /* in the document before its charts are made: ECharts sizes a chart from its div */
+    var sec = root.appendChild(el('section'));
     if (s.heading) sec.appendChild(el('h2', null, s.heading));
     if (s.text) sec.appendChild(el('p', null, s.text));
     var grid = null; /* charts side by side until a table comes between them */
@@ -177,7 +183,6 @@
       if (!grid) sec.appendChild(grid = el('div', 'charts'));
       drawChart(grid, it.chart, n++);
     });
-    root.appendChild(sec);
   });
   root.appendChild(el('p', 'footer', doc.footer));
 })();
