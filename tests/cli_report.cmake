@@ -30,3 +30,37 @@ if(NOT WK_SANITIZE AND NOT WK_FUZZ)
   set_tests_properties(browser_reports PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77
                        PASS_REGULAR_EXPRESSION "[1-9][0-9]* passed, 0 failed")
 endif()
+
+# compare: the side-by-side table on a small generated load (two sizes of one scaleX
+# supercluster), its JSON (a row per scenario, energy from the preset's power), and bad input
+wk_cli_test(compare_table "utilization .*JCT p50 \\(h\\).*energy \\(MWh\\) +[0-9]+ +[0-9]+"
+  compare --cluster scalex-10k --cluster scalex-10k:supernodes=8 --profile ai4s --days 0.5
+  --failures off)
+wk_cli_test(compare_json "\"scenarios\": \\[.*\"scenario\": \"scalex-10k backfill\".*\"energy_mwh\": [0-9.]+.*\"scenario\": \"scalex-10k fifo\""
+  compare --cluster scalex-10k --profile ai4s --days 0.5 --policy backfill --policy fifo --json)
+wk_cli_fail(compare_one "error: compare needs at least two scenarios"
+  compare --cluster scalex-10k --profile ai4s --days 1)
+wk_cli_fail(compare_none "error: compare needs --cluster at least twice" compare --profile ai4s)
+wk_cli_fail(compare_both "error: give --trace FILE or --profile P .*not both"
+  compare --cluster scalex-10k --cluster dgx-a100 --trace x.swf --profile ai4s)
+wk_cli_fail(compare_nowork "error: compare needs the work"
+  compare --cluster scalex-10k --cluster dgx-a100)
+wk_cli_fail(compare_days_trace "error: --days goes with --profile"
+  compare --cluster scalex-10k --cluster dgx-a100 --trace x.swf --days 3)
+wk_cli_fail(compare_policy "error: unknown policy 'backfil'; did you mean 'backfill'\\?"
+  compare --cluster scalex-10k --cluster dgx-a100 --profile ai4s --policy backfil)
+wk_cli_fail(compare_profile "error: unknown profile 'ai4z'"
+  compare --cluster scalex-10k --cluster dgx-a100 --profile ai4z)
+wk_cli_fail(compare_too_small "error: cluster 'scalex640' has 640 cards, but the widest job of the generated work takes [0-9]+"
+  compare --cluster scalex-10k --cluster scalex640 --profile ai4s --days 1)
+wk_cli_fail(compare_report_path "error: cannot write '/nonexistent/c.html'"
+  compare --cluster scalex-10k --cluster dgx-a100 --profile ai4s --report /nonexistent/c.html)
+
+# power keys: checked like every cluster key
+wk_cli_fail(power_idle_over_busy "error: power.card_idle_w must not exceed power.card_busy_w"
+  cluster show scalex-10k:power.card_idle_w=2000)
+wk_cli_fail(power_pue_low "error: 'power.pue' must be a number >= 1, not '0.5'"
+  cluster show scalex-10k:power.pue=0.5)
+wk_cli_test(replay_energy "energy +[0-9.]+ MWh \\(facility, PUE 1.04"
+  replay --cluster scalex-10k --trace ${CMAKE_BINARY_DIR}/browser/two-days.swf --failures off)
+set_tests_properties(cli_replay_energy PROPERTIES DEPENDS browser_reports)

@@ -265,6 +265,56 @@ static void test_run_ids(void **st) {
   hw_free(c);
 }
 
+/* Energy from the cluster's power: busy card-seconds at the busy draw, the rest of the cards'
+ * time at the idle draw, switches between their idle and busy draw, times the PUE; unknown
+ * without power.card_busy_w. */
+static void test_energy(void **st) {
+  (void)st;
+  size_t n = 300;
+  trace_job *j = random_jobs(n, 64, 200, 4);
+  replay_opts o;
+  replay_opts_init(&o);
+  o.failure_rate = 0;
+  o.fabric = 0;
+  hw_cluster *plain = load("dgx-a100:nodes=16");
+  replay *r = run(plain, j, n, &o);
+  replay_energy e;
+  replay_energy_of(r, plain, &e);
+  assert_false(e.known);
+  assert_true(e.facility_j == 0);
+  replay_free(r);
+  hw_free(plain);
+  hw_cluster *c = load("dgx-a100:nodes=16,power.card_busy_w=1000,power.card_idle_w=200,"
+                       "power.pue=1.5");
+  r = run(c, j, n, &o);
+  const replay_metrics *m = replay_get_metrics(r);
+  replay_energy_of(r, c, &e);
+  assert_true(e.known);
+  double want = 1000 * m->busy_card_s + 200 * (128 * m->makespan_s - m->busy_card_s);
+  assert_true(fabs(e.cards_j - want) <= 1e-9 * want);
+  assert_true(e.switches_j == 0);
+  assert_true(fabs(e.facility_j - 1.5 * want) <= 1e-9 * want);
+  assert_true(fabs(e.kwh_per_useful_card_hour - e.facility_j / 3.6e6 / (m->useful_card_s / 3600)) <
+              1e-12);
+  replay_free(r);
+  hw_free(c);
+  c = load("dgx-a100:nodes=16,power.card_busy_w=1000,power.switch_idle_w=100,"
+           "power.switch_busy_w=300");
+  r = run(c, j, n, &o);
+  m = replay_get_metrics(r);
+  replay_energy_of(r, c, &e);
+  hw_summary hs;
+  hw_summarize(c, &hs);
+  assert_true(hs.switches > 0);
+  assert_true(e.pue == 1.0);
+  assert_true(e.switches_j >= 100.0 * (double)hs.switches * m->makespan_s * (1 - 1e-9));
+  assert_true(e.switches_j <= 300.0 * (double)hs.switches * m->makespan_s * (1 + 1e-9));
+  assert_true(e.switches_j > 100.0 * (double)hs.switches * m->makespan_s); /* some load */
+  replay_free(r);
+  hw_free(c);
+  free(j);
+}
+
 static void test_card_seconds_add_up(void **st) {
   (void)st;
   hw_cluster *c = load("dgx-a100:nodes=16");
@@ -602,6 +652,7 @@ int main(void) {
       cmocka_unit_test(test_invariants_all_policies),
       cmocka_unit_test(test_card_seconds_add_up),
       cmocka_unit_test(test_run_ids),
+      cmocka_unit_test(test_energy),
       cmocka_unit_test(test_fifo_reproduces_trace),
       cmocka_unit_test(test_seeds),
       cmocka_unit_test(test_too_large_dropped),

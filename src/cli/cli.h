@@ -45,6 +45,8 @@ extern const char *const cli_trace_formats[]; /* auto, swf, sacct, ... */
 extern const char *const cli_dtypes[];        /* train and plan: bf16, fp16, fp8 */
 extern const char *const cli_attentions[];    /* flash, unfused */
 extern const char *const cli_recomputes[];    /* none, selective, full */
+extern const char *const cli_policies[];      /* replay and compare: fifo, backfill, ... */
+extern const char *const cli_placements[];    /* topo, first-fit */
 
 /* Ranges shared by several commands' tables. */
 #define CLI_MAX_CARDS 67108864.0        /* 2^26 cards: above any cluster wanka can build */
@@ -165,12 +167,29 @@ void cli_usage_free(cli_usage *u); /* NULL is a no-op */
 void cli_report_replay(rp_report *rep, const char *what, const hw_cluster *c, const replay *r,
                        const cli_usage *u, const replay_opts *o);
 
+/* Scenarios side by side (compare): a few figures as bars, utilization and queue length over
+ * time and the JCT and queueing CDFs, one line per scenario. */
+void cli_report_compare(rp_report *rep, const char *const *labels, const hw_cluster *const *c,
+                        const replay *const *r, const cli_usage *const *u, size_t n);
+/* The cluster's picture after replay r: one cell per supernode coloured by busy share. */
+void cli_report_machine(rp_report *rep, const char *name, const hw_cluster *c, const replay *r,
+                        const cli_usage *u);
+
 /* Training steps side by side: the breakdown of each (compute, exposed TP/PP/DP/EP/CP, bubble,
  * overlap, optimizer) as stacked bars, and the memory each needs per card against HBM.
  * names[i] labels res[i]. */
 struct work_result;
 void cli_report_steps(rp_report *rep, const char *const *names, const struct work_result *const *res,
                       size_t n);
+
+/* --failures RATE|off and --fabric on|off (replay and compare) into o. 0, or 2 after the error. */
+int cli_replay_failures_fabric(const char *failures, const char *fabric, replay_opts *o);
+
+/* A replay's figures as one JSON object (replay --json, and each scenario of compare --json):
+ * the metrics, the fabric's, and energy (null where the cluster gives no power). Owned by the
+ * caller. */
+json_t *cli_replay_json(const hw_cluster *c, const char *cluster, const trace *t,
+                        const char *trace_path, const replay_opts *o, const replay *r);
 
 /* Subcommand entry points: argc/argv start after the subcommand name. Return the exit code. */
 int cmd_cluster(int argc, char **argv);

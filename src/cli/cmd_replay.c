@@ -121,8 +121,24 @@ static json_t *per_job(double v, const replay_metrics *m) {
   return m->jobs ? json_real(v) : json_null();
 }
 
-static void print_json(const hw_cluster *c, const char *cluster, const trace *t,
-                       const char *trace_path, const replay_opts *o, const replay *r) {
+int cli_replay_failures_fabric(const char *failures, const char *fabric, replay_opts *o) {
+  if (failures) {
+    if (!strcmp(failures, "off")) o->failure_rate = 0;
+    else if (wk_parse_double(failures, &o->failure_rate))
+      return cli_fail("--failures must be a rate per card-day (e.g. 4.7e-4) or 'off', not '%s'",
+                      failures);
+    else if (cli_check_range("failures", failures, o->failure_rate, 0, 100, CLI_DOUBLE))
+      return 2;
+  }
+  static const char *const onoff[] = {"on", "off", NULL};
+  if (!strcmp(fabric, "on")) o->fabric = 1;
+  else if (!strcmp(fabric, "off")) o->fabric = 0;
+  else return cli_fail_unknown("--fabric value", fabric, onoff);
+  return 0;
+}
+
+json_t *cli_replay_json(const hw_cluster *c, const char *cluster, const trace *t,
+                        const char *trace_path, const replay_opts *o, const replay *r) {
   const replay_metrics *m = replay_get_metrics(r);
   json_t *j = json_object();
   json_object_set_new(j, "cluster", json_string(cluster)); /* as given, tweaks included */
@@ -170,7 +186,16 @@ static void print_json(const hw_cluster *c, const char *cluster, const trace *t,
   json_object_set_new(j, "fabric_entries", json_integer((json_int_t)m->fabric_entries));
   const trace_counts *tc = trace_get_counts(t);
   json_object_set_new(j, "trace_rows_skipped", json_integer((json_int_t)tc->skipped_bad));
-  cli_print_json(j, 10);
+  replay_energy en;
+  replay_energy_of(r, c, &en);
+  json_object_set_new(j, "energy_mwh", en.known ? json_real(en.facility_j / 3.6e9) : json_null());
+  json_object_set_new(j, "energy_it_mwh",
+                      en.known ? json_real((en.cards_j + en.switches_j) / 3.6e9) : json_null());
+  json_object_set_new(j, "pue", en.known ? json_real(en.pue) : json_null());
+  json_object_set_new(j, "kwh_per_useful_card_hour",
+                      en.known && m->useful_card_s > 0 ? json_real(en.kwh_per_useful_card_hour)
+                                                       : json_null());
+  return j;
 }
 
 /* v with printf format fmt, or "n/a" when no job ran. Returns buf. */
@@ -183,7 +208,8 @@ static const char *per_job_text(const char *fmt, double v, const replay_metrics 
 
 /* The table; per-job figures read "n/a" when no job ran. */
 static void print_text(const hw_cluster *c, const char *cluster, const char *trace_path,
-                       const replay_opts *o, const replay_metrics *m) {
+                       const replay_opts *o, const replay *r) {
+  const replay_metrics *m = replay_get_metrics(r);
   char a[32], b[32], d[32];
   printf("replay          %s on %s (%u cards), policy %s, placement %s\n", trace_path,
          cluster, hw_cards(c), sched_policy_name(o->sched.policy),
@@ -222,15 +248,18 @@ static void print_text(const hw_cluster *c, const char *cluster, const char *tra
   } else {
     printf("fabric          off (placement stretch, communication share %.2f)\n", o->comm_fraction);
   }
+  replay_energy en;
+  replay_energy_of(r, c, &en);
+  if (en.known)
+    printf("energy          %.1f MWh (facility, PUE %.2f; IT %.1f MWh), %.3f kWh per useful "
+           "card-hour\n", en.facility_j / 3.6e9, en.pue, (en.cards_j + en.switches_j) / 3.6e9,
+           en.kwh_per_useful_card_hour);
   printf("makespan_s      %.0f (%.2f days)\n", m->makespan_s, m->makespan_s / 86400);
   printf("wall_s          %.3f (%.0f jobs/s)\n", m->wall_s,
          m->wall_s > 0 ? (double)m->jobs / m->wall_s : 0);
 }
 
 int cmd_replay(int argc, char **argv) {
-  static const char *const policies[] = {"fifo", "backfill", "sjf", "fairshare", "priority",
-                                         "las", NULL};
-  static const char *const placements[] = {"topo", "first-fit", NULL};
   const char *cluster = NULL, *trace_path = NULL, *format = "auto", *tenants_path = NULL;
   const char *policy = "backfill", *placement = "topo", *failures = NULL, *ckpt = "1h", *out_dir = NULL;
   const char *fabric = "on", *workloads_path = NULL, *report_path = NULL;
@@ -302,9 +331,9 @@ int cmd_replay(int argc, char **argv) {
   replay_opts o;
   replay_opts_init(&o);
   if (sched_policy_parse(policy, &o.sched.policy))
-    return cli_fail_unknown("policy", policy, policies);
+    return cli_fail_unknown("policy", policy, cli_policies);
   if (sched_placement_parse(placement, &o.sched.placement))
-    return cli_fail_unknown("placement", placement, placements);
+    return cli_fail_unknown("placement", placement, cli_placements);
   trace_opts to;
   trace_opts_init(&to);
   if (trace_format_parse(format, &to.format))
@@ -313,14 +342,7 @@ int cmd_replay(int argc, char **argv) {
   to.time_scale = time_scale;
   to.load = load;
   to.skip_bad = skip_bad;
-  if (failures) {
-    if (!strcmp(failures, "off")) o.failure_rate = 0;
-    else if (wk_parse_double(failures, &o.failure_rate))
-      return cli_fail("--failures must be a rate per card-day (e.g. 4.7e-4) or 'off', not '%s'",
-                      failures);
-    else if (cli_check_range("failures", failures, o.failure_rate, 0, 100, CLI_DOUBLE))
-      return 2;
-  }
+  if (cli_replay_failures_fabric(failures, fabric, &o)) return 2;
   if (!strcmp(ckpt, "auto")) o.checkpoint_interval_s = 0;
   else if (wk_parse_duration_s(ckpt, &o.checkpoint_interval_s))
     return cli_fail("--checkpoint-interval must be a duration (30m, 1h) or 'auto', not '%s'", ckpt);
@@ -335,10 +357,6 @@ int cmd_replay(int argc, char **argv) {
   o.abandon_after = (uint32_t)abandon_after;
   o.seed = (uint64_t)seed;
   o.sched.lookahead = (uint32_t)lookahead;
-  static const char *const onoff[] = {"on", "off", NULL};
-  if (!strcmp(fabric, "on")) o.fabric = 1;
-  else if (!strcmp(fabric, "off")) o.fabric = 0;
-  else return cli_fail_unknown("--fabric value", fabric, onoff);
   if (workloads_path && !o.fabric)
     return cli_fail("--workloads needs --fabric on (with the fabric off, jobs carry no workload)");
 
@@ -399,8 +417,8 @@ int cmd_replay(int argc, char **argv) {
     rp_report_free(rep);
     if (rc) goto done;
   }
-  if (json) print_json(c, cluster, t, trace_path, &o, r);
-  else print_text(c, cluster, trace_path, &o, m);
+  if (json) cli_print_json(cli_replay_json(c, cluster, t, trace_path, &o, r), 10);
+  else print_text(c, cluster, trace_path, &o, r);
   rc = 0;
   goto done;
 fail_err:

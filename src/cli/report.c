@@ -286,8 +286,9 @@ static void tenants(rp_report *rep, const hw_cluster *c, const replay *r, const 
 /* The cluster as a person knows it: one cell per supernode (scale-up domain), rows of 16 (a
  * scaleX supercluster) when the supernodes come in sixteens, else a near-square grid, coloured
  * by the share of its cards that were busy over the makespan. */
-static void cluster_picture(rp_report *rep, const hw_cluster *c, const replay_metrics *m,
-                            const cli_usage *u) {
+void cli_report_machine(rp_report *rep, const char *name, const hw_cluster *c, const replay *r,
+                        const cli_usage *u) {
+  const replay_metrics *m = replay_get_metrics(r);
   uint32_t n = u->snodes, cols;
   if (n >= 32 && n % 16 == 0) cols = 16;
   else cols = (uint32_t)ceil(sqrt((double)n));
@@ -304,9 +305,9 @@ static void cluster_picture(rp_report *rep, const hw_cluster *c, const replay_me
     if (last > hw_cards(c)) last = hw_cards(c);
     snprintf(names[k], 48, "cards %u-%u", first, last - 1);
   }
-  char title[160];
-  snprintf(title, sizeof title, "The cluster: %u supernodes of %u cards, coloured by busy share",
-           n, u->per_snode);
+  char title[256];
+  snprintf(title, sizeof title, "%s: %u supernodes of %u cards, coloured by busy share",
+           name ? name : "The cluster", n, u->per_snode);
   rp_chart *ch = rp_chart_add(rep, RP_GRID, title, "supernode in the row", NULL);
   rp_chart_grid(ch, rows, cols, v, (const char *const *)names, "supernode", "busy share", 0, 1);
   rp_chart_note(ch, cols == 16 ? "Each row is 16 supernodes (one scaleX supercluster of 10,240 "
@@ -316,6 +317,21 @@ static void cluster_picture(rp_report *rep, const hw_cluster *c, const replay_me
                                  "share of its cards' time that jobs held, over the whole replay.");
   for (uint32_t k = 0; k < rows; k++) wk_free(names[k]);
   wk_free(names);
+  wk_free(v);
+}
+
+/* The CDF over a replay's jobs, in hours: JCT (queue 0) or first queueing delay (1). */
+static void job_cdf(rp_chart *ch, const char *label, const replay *r, int queue) {
+  size_t nj;
+  const replay_job *jobs = replay_jobs(r, &nj);
+  double *v = wk_malloc(sizeof(double) * (nj ? nj : 1));
+  size_t m = 0;
+  for (size_t i = 0; i < nj; i++) {
+    if (queue && jobs[i].start_s >= 0) v[m++] = (jobs[i].start_s - jobs[i].submit_s) / 3600;
+    if (!queue && jobs[i].end_s >= 0 && jobs[i].fate != REPLAY_DROPPED)
+      v[m++] = (jobs[i].end_s - jobs[i].submit_s) / 3600;
+  }
+  rp_chart_cdf(ch, label, v, m, 300, 1.0 / 3600);
   wk_free(v);
 }
 
@@ -346,22 +362,13 @@ void cli_report_replay(rp_report *rep, const char *what, const hw_cluster *c, co
   rp_report_section(rep, titled("Jobs", what, h, sizeof h),
                     "How long jobs took from submission to end (JCT) and how long they waited "
                     "before their first start, as cumulative distributions.");
-  double *jct = wk_malloc(sizeof(double) * (nj ? nj : 1)), *qd = wk_malloc(sizeof(double) * (nj ? nj : 1));
-  size_t njct = 0, nqd = 0;
-  for (size_t i = 0; i < nj; i++) {
-    if (jobs[i].end_s >= 0 && jobs[i].fate != REPLAY_DROPPED)
-      jct[njct++] = (jobs[i].end_s - jobs[i].submit_s) / 3600;
-    if (jobs[i].start_s >= 0) qd[nqd++] = (jobs[i].start_s - jobs[i].submit_s) / 3600;
-  }
   ch = rp_chart_add(rep, RP_LINE, "Job completion time and queueing delay (CDF)", "hours",
                     "fraction of jobs");
-  rp_chart_cdf(ch, "job completion time", jct, njct, 400, 1.0 / 3600);
-  rp_chart_cdf(ch, "queueing delay", qd, nqd, 400, 1.0 / 3600);
+  job_cdf(ch, "job completion time", r, 0);
+  job_cdf(ch, "queueing delay", r, 1);
   rp_chart_log(ch, 1, 0);
   rp_chart_yrange(ch, 0, 1);
   rp_chart_note(ch, "Log scale; times under one second are drawn at one second.");
-  wk_free(jct);
-  wk_free(qd);
   tenants(rep, c, r, u);
 
   rp_report_section(rep, titled("Failures", what, h, sizeof h),
@@ -404,7 +411,82 @@ void cli_report_replay(rp_report *rep, const char *what, const hw_cluster *c, co
   }
 
   rp_report_section(rep, titled("The machine", what, h, sizeof h), NULL);
-  cluster_picture(rep, c, m, u);
+  cli_report_machine(rep, NULL, c, r, u);
+}
+
+/* ---- scenarios side by side --------------------------------------------------------------------- */
+/* A bar chart of figures (series) over scenarios (categories); get(m, e, k) gives figure k. */
+static void compare_bars(rp_report *rep, const char *title, const char *ylabel,
+                         const char *const *labels, const hw_cluster *const *c,
+                         const replay *const *r, size_t n, const char *const *names, int nfig,
+                         double (*get)(const replay_metrics *m, const replay_energy *e, int k)) {
+  rp_chart *ch = rp_chart_add(rep, RP_BAR, title, NULL, ylabel);
+  rp_chart_categories(ch, labels, n);
+  double *v = wk_malloc(sizeof(double) * (n ? n : 1));
+  for (int k = 0; k < nfig; k++) {
+    for (size_t i = 0; i < n; i++) {
+      replay_energy e;
+      replay_energy_of(r[i], c[i], &e);
+      v[i] = get(replay_get_metrics(r[i]), &e, k);
+    }
+    rp_chart_values(ch, names[k], v, n);
+  }
+  wk_free(v);
+}
+
+static double ratios(const replay_metrics *m, const replay_energy *e, int k) {
+  (void)e;
+  return k == 0 ? m->utilization : k == 1 ? m->goodput : m->ettr;
+}
+static double hours(const replay_metrics *m, const replay_energy *e, int k) {
+  (void)e;
+  return (k == 0 ? m->p50_jct_s : k == 1 ? m->p99_jct_s : k == 2 ? m->avg_queue_s : m->p99_queue_s) /
+         3600;
+}
+static double energy(const replay_metrics *m, const replay_energy *e, int k) {
+  (void)m;
+  (void)k;
+  return e->known ? e->facility_j / 3.6e9 : NAN;
+}
+
+void cli_report_compare(rp_report *rep, const char *const *labels, const hw_cluster *const *c,
+                        const replay *const *r, const cli_usage *const *u, size_t n) {
+  (void)u;
+  rp_report_section(rep, "The figures", "Each group of bars is one scenario.");
+  static const char *const rn[] = {"utilization", "goodput", "ETTR"};
+  compare_bars(rep, "Utilization, goodput and ETTR", "share", labels, c, r, n, rn, 3, ratios);
+  static const char *const hn[] = {"JCT p50", "JCT p99", "queueing mean", "queueing p99"};
+  compare_bars(rep, "Job completion time and queueing delay", "hours", labels, c, r, n, hn, 4,
+               hours);
+  int any_energy = 0;
+  for (size_t i = 0; i < n; i++) any_energy |= hw_cfg(c[i])->card_busy_w > 0;
+  if (any_energy) {
+    static const char *const en[] = {"energy (facility, MWh)"};
+    compare_bars(rep, "Energy over the makespan", "MWh", labels, c, r, n, en, 1, energy);
+  }
+  rp_report_section(rep, "Over time", "One line per scenario.");
+  rp_chart *ut = rp_chart_add(rep, RP_LINE, "Cluster utilization", "time (days)", "share of the cards");
+  rp_chart *qu = rp_chart_add(rep, RP_LINE, "Queue length", "time (days)", "jobs waiting");
+  rp_chart_yrange(ut, 0, 1);
+  for (size_t i = 0; i < n; i++) {
+    size_t ns;
+    const replay_sample *s = replay_samples(r[i], &ns);
+    double cards = (double)hw_cards(c[i]);
+    add_samples(ut, labels[i], s, ns, busy_share, &cards);
+    add_samples(qu, labels[i], s, ns, queued_jobs, NULL);
+  }
+  rp_report_section(rep, "Jobs", "Cumulative distributions over the jobs, one line per scenario.");
+  rp_chart *jc = rp_chart_add(rep, RP_LINE, "Job completion time (CDF)", "hours", "fraction of jobs");
+  rp_chart *qc = rp_chart_add(rep, RP_LINE, "Queueing delay (CDF)", "hours", "fraction of jobs");
+  for (size_t i = 0; i < n; i++) {
+    job_cdf(jc, labels[i], r[i], 0);
+    job_cdf(qc, labels[i], r[i], 1);
+  }
+  rp_chart_log(jc, 1, 0);
+  rp_chart_log(qc, 1, 0);
+  rp_chart_yrange(jc, 0, 1);
+  rp_chart_yrange(qc, 0, 1);
+  rp_chart_note(qc, "Log scale; delays under one second are drawn at one second.");
 }
 
 /* ---- training steps ----------------------------------------------------------------------------- */

@@ -22,7 +22,7 @@
     if (v === null || v === undefined) return 'n/a';
     if (typeof v !== 'number') return String(v);
     var a = Math.abs(v);
-    if (a !== 0 && (a < 1e-3 || a >= 1e9)) return v.toExponential(3);
+    if (a !== 0 && (a < 1e-4 || a >= 1e9)) return v.toExponential(2);
     return v.toLocaleString('en-US', {maximumSignificantDigits: 4});
   }
 
@@ -120,8 +120,10 @@
                   top: 'middle', text: [num(g.hi), num(g.lo)], formatter: num,
                   inRange: {color: ['#f7fbff', '#9ecae1', '#3182bd', '#08306b']}},
       series: [{name: g.value || 'value', type: 'heatmap', data: data,
+                /* a share reads as a percentage; anything else as the number */
                 label: {show: g.rows * g.cols <= 128, fontSize: 10, formatter: function (p) {
-                  return num(p.value[2]);
+                  return g.lo === 0 && g.hi === 1 ? Math.round(100 * p.value[2]) + '%'
+                                                  : num(p.value[2]);
                 }},
                 itemStyle: {borderColor: '#fff', borderWidth: 1}}]
     };
