@@ -61,6 +61,8 @@ wk_cli_fail(power_idle_over_busy "error: power.card_idle_w must not exceed power
   cluster show scalex-10k:power.card_idle_w=2000)
 wk_cli_fail(power_pue_low "error: 'power.pue' must be a number >= 1, not '0.5'"
   cluster show scalex-10k:power.pue=0.5)
-wk_cli_test(replay_energy "energy +[0-9.]+ MWh \\(facility, PUE 1.04"
-  replay --cluster scalex-10k --trace ${CMAKE_BINARY_DIR}/browser/two-days.swf --failures off)
-set_tests_properties(cli_replay_energy PROPERTIES DEPENDS browser_reports)
+if(EXISTS ${WK_SHARED}/data/traces/mira_2018_wk2.cobalt.log)
+  wk_cli_test(replay_energy "energy +[0-9.]+ MWh \\(facility, PUE 1.04; IT [0-9.]+ MWh\\), [0-9.]+ kWh per useful card-hour"
+    replay --cluster zhengzhou-60k --trace ${WK_SHARED}/data/traces/mira_2018_wk2.cobalt.log
+    --failures off --fabric off)
+endif()

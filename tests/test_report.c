@@ -110,7 +110,8 @@ static void write_sample(char **html, char **data) {
   rp_chart_categories(b, (const char *const[]){"#1", "#2"}, 2);
   rp_chart_values(b, "compute", x, 2);
   rp_chart *g = rp_chart_add(r, RP_GRID, "grid", "supernode", NULL);
-  rp_chart_grid(g, 2, 2, y, (const char *const[]){"r1", "r2"}, "supernode", "busy", 0, 1);
+  double cells[4] = {0.1, 0.2, NAN, 0.9};
+  rp_chart_grid(g, 2, 2, cells, (const char *const[]){"r1", "r2"}, "supernode", "busy", 0, 1);
   size_t hn, dn;
   FILE *hf = open_memstream(html, &hn), *df = open_memstream(data, &dn);
   assert_int_equal(rp_report_write(r, hf, df), 0);
