@@ -37,7 +37,7 @@ static int train_report(cli_report *rep_out, const work_job *j, const work_resul
   snprintf(title, sizeof title, "wanka train: %s on %s", j->model.name, cluster);
   snprintf(name, sizeof name, "TP %d PP %d VPP %d DP %d CP %d EP %d", j->tp, j->pp, r->vpp, j->dp,
            j->cp, j->ep);
-  snprintf(sub, sizeof sub, "%lld cards, %s, micro-batch %d, %s recompute", (long long)work_job_cards(j),
+  snprintf(sub, sizeof sub, "%lld cards, %s, micro-batch %d, recompute %s", (long long)work_job_cards(j),
            name, r->mbs, work_recompute_name(r->recompute));
   rp_report *rep = rp_report_new(title, sub);
   rp_report_section(rep, "One training step", NULL);
