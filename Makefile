@@ -2,6 +2,11 @@
 # Both install the missing Debian packages first when run as root, then build with CMake.
 DEBS := build-essential cmake ninja-build pkg-config libyaml-dev libjansson-dev \
         libcmocka-dev zlib1g-dev clang libclang-rt-14-dev
+# npm brings the report's charting library (package-lock.json) at build time; a machine whose
+# node came from elsewhere (NodeSource's nodejs carries its own npm) keeps it. Chromium is for
+# the browser test of the reports: installed as root, else that test says it skipped.
+NODE_DEBS := nodejs npm
+BROWSER_DEBS := chromium
 GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST := ctest --output-on-failure -j $(JOBS)
@@ -18,6 +23,13 @@ all: build
 deps:
 	@missing=""; for p in $(DEBS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing $(NODE_DEBS)"; \
+	for p in $(BROWSER_DEBS); do \
+	  if ! dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed"; then \
+	    if [ "$$(id -u)" = 0 ]; then missing="$$missing $$p"; \
+	    else echo "note: $$p is not installed: the browser test of the reports will skip (run 'make deps' as root)"; fi; \
+	  fi; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -61,7 +73,8 @@ test-determinism: build build-asan
 test: fuzz-smoke test-determinism test-unit test-asan
 
 # The default 60,000-card scenario: the cluster, its collectives, a trillion-parameter training
-# step and the best layouts for Llama 3 405B on all of it, then a week of shared use replayed.
+# step and the best layouts for Llama 3 405B on all of it, then a week of shared use replayed,
+# and the 30k -> 60k question as one compare; each step writes its HTML report under out/.
 # `make valgrind` runs the same steps under memcheck (VG) and fails on any error or leak.
 W := ./build/wanka
 VGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect
@@ -73,17 +86,28 @@ valgrind: build
 	@echo "valgrind: the demo ran clean (no errors, no definite or indirect leaks)"
 
 demo-steps:
+	@mkdir -p out
 	@echo "== the cluster"; $(VG) $(W) cluster show zhengzhou-60k
 	@echo; echo "== all-reduce over all 61,440 cards (L1: max-min flows on the real placement)"
-	@$(VG) $(W) coll allreduce --cluster zhengzhou-60k --cards 61440 --level 1 --sizes 1M:1G --step-factor 32
+	@$(VG) $(W) coll allreduce --cluster zhengzhou-60k --cards 61440 --level 1 --sizes 1M:1G --step-factor 32 \
+	  --report out/coll.html
 	@echo; echo "== one training step of a 1T-parameter model on all 61,440 cards"
 	@$(VG) $(W) train --cluster zhengzhou-60k --model megatron-1t --cards 61440 --seq 2048 --gbs 15360 \
-	  --tp 8 --pp 32 --vpp 4 --level 1
+	  --tp 8 --pp 32 --vpp 4 --level 1 --report out/train.html
 	@echo; echo "== the best layouts for Llama 3 405B on 61,440 cards"
-	@$(VG) $(W) plan --cluster zhengzhou-60k --model llama3-405b --cards 61440 --seq 8192 --gbs 3840 --top 3
+	@$(VG) $(W) plan --cluster zhengzhou-60k --model llama3-405b --cards 61440 --seq 8192 --gbs 3840 --top 3 \
+	  --report out/plan.html
 	@echo; echo "== a week of AI-for-science work (generated), replayed with EASY backfill and failures"
 	@$(VG) $(W) trace gen --cards 61440 --days 7 --seed 1 --out build/demo-week.swf
-	@$(VG) $(W) replay --cluster zhengzhou-60k --trace build/demo-week.swf --policy backfill --placement topo
+	@$(VG) $(W) replay --cluster zhengzhou-60k --trace build/demo-week.swf --policy backfill --placement topo \
+	  --report out/replay.html
+	@# the capacity question: minutes under memcheck, so `make valgrind` leaves it out
+	@if [ -z "$(VG)" ]; then \
+	  echo; echo "== what doubling the node buys: the same two days of work on 30,720 and 61,440 cards"; \
+	  $(W) compare --cluster zhengzhou-30k --cluster zhengzhou-60k --profile ai4s --days 2 --report out/report.html; \
+	fi
+	@echo; echo "reports (open in a browser; each has its data beside it as .data.json):"
+	@for r in report coll train plan replay; do [ -f out/$$r.html ] && echo "  out/$$r.html"; done; true
 
 bench: build
 	@for b in build/bench/*; do echo "== $$b"; $$b || exit 1; done

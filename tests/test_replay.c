@@ -216,6 +216,106 @@ static void test_invariants_all_policies(void **st) {
   hw_free(c);
 }
 
+/* replay_run_ids names the job behind each observer id: jobs given out of submit order, with
+ * ties and a job too wide to run, are mapped back by the cards each run holds. */
+typedef struct id_watch {
+  uint32_t cards_of[64];
+  int seen[64];
+} id_watch;
+static void observe_ids(void *ctx, uint32_t job, int start, wk_time t, const sched_range *r,
+                        uint32_t nr) {
+  (void)t;
+  id_watch *w = ctx;
+  uint32_t sum = 0;
+  for (uint32_t i = 0; i < nr; i++) sum += r[i].n;
+  if (start && job < 64) w->cards_of[job] = sum, w->seen[job] = 1;
+}
+
+static void test_run_ids(void **st) {
+  (void)st;
+  hw_cluster *c = load("dgx-a100:nodes=16"); /* 128 cards */
+  trace_job j[40];
+  memset(j, 0, sizeof j);
+  for (int i = 0; i < 40; i++) {
+    j[i].id = i;
+    j[i].submit_s = (40 - i) / 2 * 100; /* backwards, in pairs with equal submit times */
+    j[i].cards = 1 + (i * 7) % 90;
+    j[i].runtime_s = 50 + i;
+  }
+  j[5].cards = 4096; /* dropped: wider than the cluster */
+  replay_opts o;
+  replay_opts_init(&o);
+  o.failure_rate = 0;
+  o.fabric = 0;
+  id_watch w;
+  memset(&w, 0, sizeof w);
+  o.observe = observe_ids;
+  o.observe_ctx = &w;
+  replay *r = run(c, j, 40, &o);
+  uint32_t ids[40];
+  assert_int_equal(replay_run_ids(r, ids), 39);
+  size_t n;
+  const replay_job *rj = replay_jobs(r, &n);
+  for (int k = 0; k < 39; k++) {
+    assert_true(w.seen[k]);
+    assert_int_equal(rj[ids[k]].cards, w.cards_of[k]);
+    assert_true(ids[k] != 5);
+    if (k) assert_true(rj[ids[k - 1]].submit_s <= rj[ids[k]].submit_s);
+  }
+  replay_free(r);
+  hw_free(c);
+}
+
+/* Energy from the cluster's power: busy card-seconds at the busy draw, the rest of the cards'
+ * time at the idle draw, switches between their idle and busy draw, times the PUE; unknown
+ * without power.card_busy_w. */
+static void test_energy(void **st) {
+  (void)st;
+  size_t n = 300;
+  trace_job *j = random_jobs(n, 64, 200, 4);
+  replay_opts o;
+  replay_opts_init(&o);
+  o.failure_rate = 0;
+  o.fabric = 0;
+  hw_cluster *plain = load("dgx-a100:nodes=16");
+  replay *r = run(plain, j, n, &o);
+  replay_energy e;
+  replay_energy_of(r, plain, &e);
+  assert_false(e.known);
+  assert_true(e.facility_j == 0);
+  replay_free(r);
+  hw_free(plain);
+  hw_cluster *c = load("dgx-a100:nodes=16,power.card_busy_w=1000,power.card_idle_w=200,"
+                       "power.pue=1.5");
+  r = run(c, j, n, &o);
+  const replay_metrics *m = replay_get_metrics(r);
+  replay_energy_of(r, c, &e);
+  assert_true(e.known);
+  double want = 1000 * m->busy_card_s + 200 * (128 * m->makespan_s - m->busy_card_s);
+  assert_true(fabs(e.cards_j - want) <= 1e-9 * want);
+  assert_true(e.switches_j == 0);
+  assert_true(fabs(e.facility_j - 1.5 * want) <= 1e-9 * want);
+  assert_true(fabs(e.kwh_per_useful_card_hour - e.facility_j / 3.6e6 / (m->useful_card_s / 3600)) <
+              1e-12);
+  replay_free(r);
+  hw_free(c);
+  c = load("dgx-a100:nodes=16,power.card_busy_w=1000,power.switch_idle_w=100,"
+           "power.switch_busy_w=300");
+  r = run(c, j, n, &o);
+  m = replay_get_metrics(r);
+  replay_energy_of(r, c, &e);
+  hw_summary hs;
+  hw_summarize(c, &hs);
+  assert_true(hs.switches > 0);
+  assert_true(e.pue == 1.0);
+  assert_true(e.switches_j >= 100.0 * (double)hs.switches * m->makespan_s * (1 - 1e-9));
+  assert_true(e.switches_j <= 300.0 * (double)hs.switches * m->makespan_s * (1 + 1e-9));
+  assert_true(e.switches_j > 100.0 * (double)hs.switches * m->makespan_s); /* some load */
+  replay_free(r);
+  hw_free(c);
+  free(j);
+}
+
 static void test_card_seconds_add_up(void **st) {
   (void)st;
   hw_cluster *c = load("dgx-a100:nodes=16");
@@ -743,6 +843,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_invariants_all_policies),
       cmocka_unit_test(test_card_seconds_add_up),
+      cmocka_unit_test(test_run_ids),
+      cmocka_unit_test(test_energy),
       cmocka_unit_test(test_fifo_reproduces_trace),
       cmocka_unit_test(test_seeds),
       cmocka_unit_test(test_too_large_dropped),

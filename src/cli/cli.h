@@ -4,6 +4,8 @@
 #define WK_CLI_H
 
 #include "core/core.h"
+#include "replay/replay.h"
+#include "report/report.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -15,7 +17,15 @@ typedef enum cli_opt_type {
   CLI_DOUBLE,   /* double */
   CLI_SIZE,     /* uint64_t bytes, "1K" = 1024 */
   CLI_DURATION, /* double seconds, "30m" */
+  CLI_LIST,     /* cli_list: each use of the option adds one value (borrowed from argv) */
 } cli_opt_type;
+
+/* The values of an option that may be given several times (`--cluster A --cluster B`). */
+#define CLI_LIST_MAX 16
+typedef struct cli_list {
+  const char *v[CLI_LIST_MAX];
+  int n;
+} cli_list;
 
 typedef struct cli_opt {
   const char *name; /* without the leading "--" */
@@ -35,6 +45,8 @@ extern const char *const cli_trace_formats[]; /* auto, swf, sacct, ... */
 extern const char *const cli_dtypes[];        /* train and plan: bf16, fp16, fp8 */
 extern const char *const cli_attentions[];    /* flash, unfused */
 extern const char *const cli_recomputes[];    /* none, selective, full */
+extern const char *const cli_policies[];      /* replay and compare: fifo, backfill, ... */
+extern const char *const cli_placements[];    /* topo, first-fit, netaware */
 
 /* Ranges shared by several commands' tables. */
 #define CLI_MAX_CARDS 67108864.0        /* 2^26 cards: above any cluster wanka can build */
@@ -129,6 +141,56 @@ int cli_out_make_dir(const char *dir); /* mkdir; an existing one is fine; 0 or 2
 cli_out *cli_stdout_begin(FILE **saved);
 int cli_stdout_end(cli_out *o, FILE *saved, int rc);
 
+/* ---- HTML reports (report.c) -------------------------------------------------------------
+ * `--report FILE.html` writes the page and FILE.data.json beside it (FILE.html's name less
+ * ".html", plus ".data.json"), the pair through cli_out: both checked before any work, both
+ * replaced atomically together. */
+typedef struct cli_report cli_report;
+/* Checks both paths (a file name is required: "-" is refused, the data has to go beside it).
+ * NULL after printing the error. */
+cli_report *cli_report_new(const char *path);
+/* Writes rep to both files and commits them as a pair; frees o. 0, or 2 after the error. */
+int cli_report_commit(cli_report *o, const rp_report *rep);
+void cli_report_abort(cli_report *o); /* NULL is a no-op */
+
+/* What a replay's report needs beyond replay.h: each supernode's busy card-seconds and each
+ * run's card-seconds, gathered by replay_opts.observe (set observe = cli_usage_observe and
+ * observe_ctx = the cli_usage). Cost: O(supernodes a run spans) per start and stop. */
+typedef struct cli_usage cli_usage;
+cli_usage *cli_usage_new(const hw_cluster *c, size_t jobs); /* jobs: the trace's, an upper bound */
+void cli_usage_observe(void *ctx, uint32_t job, int start, wk_time t, const sched_range *r,
+                       uint32_t nr);
+void cli_usage_free(cli_usage *u); /* NULL is a no-op */
+/* Adds the replay's pages to rep: load over time, job-time CDFs, tenants against quotas,
+ * failures, the fabric (tiers, slowdowns) and the cluster's supernodes. `what` names the
+ * scenario in headings (NULL: none). */
+void cli_report_replay(rp_report *rep, const char *what, const hw_cluster *c, const replay *r,
+                       const cli_usage *u, const replay_opts *o);
+
+/* Scenarios side by side (compare): a few figures as bars, utilization and queue length over
+ * time and the JCT and queueing CDFs, one line per scenario. */
+void cli_report_compare(rp_report *rep, const char *const *labels, const hw_cluster *const *c,
+                        const replay *const *r, const cli_usage *const *u, size_t n);
+/* The cluster's picture after replay r: one cell per supernode coloured by busy share. */
+void cli_report_machine(rp_report *rep, const char *name, const hw_cluster *c, const replay *r,
+                        const cli_usage *u);
+
+/* Training steps side by side: the breakdown of each (compute, exposed TP/PP/DP/EP/CP, bubble,
+ * overlap, optimizer) as stacked bars, and the memory each needs per card against HBM.
+ * names[i] labels res[i]. */
+struct work_result;
+void cli_report_steps(rp_report *rep, const char *const *names, const struct work_result *const *res,
+                      size_t n);
+
+/* --failures RATE|off and --fabric on|off (replay and compare) into o. 0, or 2 after the error. */
+int cli_replay_failures_fabric(const char *failures, const char *fabric, replay_opts *o);
+
+/* A replay's figures as one JSON object (replay --json, and each scenario of compare --json):
+ * the metrics, the fabric's, and energy (null where the cluster gives no power). Owned by the
+ * caller. */
+json_t *cli_replay_json(const hw_cluster *c, const char *cluster, const trace *t,
+                        const char *trace_path, const replay_opts *o, const replay *r);
+
 /* Subcommand entry points: argc/argv start after the subcommand name. Return the exit code. */
 int cmd_cluster(int argc, char **argv);
 int cmd_train(int argc, char **argv);
@@ -137,5 +199,6 @@ int cmd_sim(int argc, char **argv);
 int cmd_coll(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

@@ -15,7 +15,7 @@
 #define MAX_SIZE (1ull << 40) /* 1T */
 
 typedef struct opts {
-  const char *cluster, *placement, *algo, *sizes, *dtype;
+  const char *cluster, *placement, *algo, *sizes, *dtype, *report;
   int64_t cards, level, seed, concurrent;
   double step_factor;
   int json;
@@ -79,6 +79,57 @@ static void place(const hw_cluster *c, const char *how, uint64_t seed, uint32_t 
   }
 }
 
+/* The report: busbw against size for the run as asked (its level, its algorithm or the one
+ * auto chose per size), and one line per algorithm that applies to the op at level min(level,
+ * 1) (an L2 sweep per algorithm would cost minutes), plus the L0 line of each algorithm when
+ * the run was at level 1 or 2, so the levels can be compared. Rows as run: x bytes, y busbw
+ * GB/s. Returns 0, or 2 after printing a write error. Takes rep_out. */
+static int coll_report(cli_report *rep_out, coll_ctx *x, const opts *o, coll_op op, coll_algo asked,
+                       int level, const uint32_t *cards, uint32_t N, uint32_t K,
+                       const double *sizes, int nsizes, const double *bx, const double *by,
+                       int nrun) {
+  wk_err err; /* an algorithm that does not apply fails: its line is left out */
+  char title[256], sub[256], name[64];
+  snprintf(title, sizeof title, "wanka coll %s on %s", coll_op_name(op), o->cluster);
+  snprintf(sub, sizeof sub, "%u cards (%s placement)%s, level %d, algorithm %s", N, o->placement,
+           K > 1 ? ", several jobs at once" : "", level, coll_algo_name(asked));
+  rp_report *rep = rp_report_new(title, sub);
+  rp_report_section(rep, "Bus bandwidth against message size",
+                    "busbw as nccl-tests defines it (algbw times the collective's bus factor): "
+                    "what each card's links carry, comparable across algorithms and card counts.");
+  rp_chart *ch = rp_chart_add(rep, RP_LINE, "busbw by algorithm", "message size (bytes)",
+                              "busbw (GB/s)");
+  rp_chart_log(ch, 1, 0);
+  snprintf(name, sizeof name, "as run: %s, L%d%s", coll_algo_name(asked), level,
+           K > 1 ? " (job 0..K, shared)" : "");
+  rp_chart_xy(ch, name, bx, by, NULL, (size_t)nrun);
+  int lv = level < 1 ? level : 1, rc = 0;
+  double *y = wk_malloc(sizeof(double) * (size_t)nsizes);
+  for (int pass = 0; pass < 2 && !rc; pass++) {
+    int at = pass ? 0 : lv;
+    if (pass && lv == 0) break; /* the L0 lines are already drawn */
+    for (int a = COLL_RING; a < COLL_ALGOS && !rc; a++) {
+      coll_result res;
+      int ok = 1;
+      for (int i = 0; i < nsizes && ok; i++) {
+        if (coll_time(x, op, (coll_algo)a, at, cards, N, sizes[i], &res, &err)) ok = 0;
+        else y[i] = res.busbw / 1e9;
+      }
+      if (!ok) continue; /* the algorithm does not apply to this op or these cards */
+      snprintf(name, sizeof name, "%s, L%d", coll_algo_name((coll_algo)a), at);
+      rp_chart_xy(ch, name, sizes, y, NULL, (size_t)nsizes);
+    }
+  }
+  rp_chart_note(ch, lv == level ? "Each algorithm at the run's level; the algorithms that do not "
+                                  "apply to this collective are left out."
+                                : "Each algorithm at level 1 (an event-level sweep of every "
+                                  "algorithm would take minutes) and at level 0.");
+  wk_free(y);
+  rc = cli_report_commit(rep_out, rep);
+  rp_report_free(rep);
+  return rc ? 2 : 0;
+}
+
 static void print_row(double bytes, double elt, const char *type, const char *algo, double t,
                       double algbw, double busbw) {
   printf("%14.0f %14.0f %6s %9s %14.2f %12.2f %12.2f\n", bytes, bytes / elt, type, algo, t * 1e6,
@@ -103,7 +154,7 @@ int cmd_coll(int argc, char **argv) {
                                       "pairwise", NULL};
   static const char *const dtypes[] = {"float", "fp32", "bf16", NULL};
   static const char *const placements[] = {"packed", "spread", "random", NULL};
-  opts o = {NULL, "packed", "auto", "1M:1G", "float", -1, 1, 1, 1, 2.0, 0}; /* cards -1: all */
+  opts o = {NULL, "packed", "auto", "1M:1G", "float", NULL, -1, 1, 1, 1, 2.0, 0}; /* cards -1: all */
   const cli_opt table[] = {
       {"cluster", CLI_STR, &o.cluster, "C", "preset or YAML file, with tweaks (NAME:key=value)",
        0, 0},
@@ -120,6 +171,9 @@ int cmd_coll(int argc, char **argv) {
       {"concurrent", CLI_INT, &o.concurrent, "K", "K jobs at once on disjoint cards (level 2)",
        1, 4096},
       {"json", CLI_FLAG, &o.json, NULL, "print one JSON object instead of the table", 0, 0},
+      {"report", CLI_STR, &o.report, "FILE.html",
+       "write an HTML report (busbw against size, one line per algorithm) and FILE.data.json",
+       0, 0},
       {0},
   };
   const cli_cmd cmd = {
@@ -169,18 +223,25 @@ int cmd_coll(int argc, char **argv) {
     if (lo == hi || !(next > s)) break;
     s = next;
   }
+  cli_report *rep_out = NULL; /* checked before any work */
+  if (o.report && !(rep_out = cli_report_new(o.report))) return 2;
   wk_err err;
   hw_cluster *c = hw_load(o.cluster, &err);
-  if (!c) return cli_fail_cluster(&err, o.cluster);
+  if (!c) {
+    cli_report_abort(rep_out);
+    return cli_fail_cluster(&err, o.cluster);
+  }
   uint32_t total = hw_cards(c), K = (uint32_t)o.concurrent;
   int64_t n = o.cards >= 0 ? o.cards : (op == COLL_SENDRECV ? 2 : (int64_t)(total / K));
   if (n < 2 || (op == COLL_SENDRECV && n != 2)) {
     hw_free(c);
+    cli_report_abort(rep_out);
     return op == COLL_SENDRECV ? cli_fail("sendrecv takes --cards 2")
                                : cli_fail("--cards %lld: a collective needs at least 2", (long long)n);
   }
   if ((uint64_t)n * K > total) {
     hw_free(c);
+    cli_report_abort(rep_out);
     return cli_fail("%lld cards x %u jobs is more than the %u cards of %s: lower --cards",
                     (long long)n, K, total, o.cluster);
   }
@@ -221,8 +282,17 @@ int cmd_coll(int argc, char **argv) {
       out[nout++] = (row){sizes[i], res[j].time_s, res[j].algbw, res[j].busbw, alone[j], res[j].algo, j};
   }
   rp_progress_free(bar.p); /* the line is erased before anything is printed */
+  if (!rc && rep_out) {
+    double *bx = wk_malloc(sizeof(double) * (size_t)(nout ? nout : 1));
+    double *by = wk_malloc(sizeof(double) * (size_t)(nout ? nout : 1));
+    for (int i = 0; i < nout; i++) bx[i] = out[i].bytes, by[i] = out[i].busbw / 1e9;
+    rc = coll_report(rep_out, x, &o, op, algo, level, cards, N, K, sizes, nsizes, bx, by, nout);
+    rep_out = NULL;
+    wk_free(bx);
+    wk_free(by);
+  }
   if (rc) {
-    rc = cli_fail_err(&err);
+    if (rc == 1) rc = cli_fail_err(&err); /* 2: the report's error is printed */
   } else if (o.json) {
     for (int i = 0; i < nout; i++) {
       json_t *jr = json_object();
@@ -271,6 +341,7 @@ int cmd_coll(int argc, char **argv) {
                   out[i].algbw, out[i].busbw);
     }
   }
+  cli_report_abort(rep_out);
   json_decref(rows);
   wk_free(out);
   wk_free(alone);

@@ -10,7 +10,7 @@
 
 /* Options of one invocation: a local, so two calls in one process never share state. */
 typedef struct plan_args {
-  const char *cluster, *model, *dtype, *attn;
+  const char *cluster, *model, *dtype, *attn, *report;
   int64_t cards, seq, gbs, top, level;
   int json;
 } plan_args;
@@ -43,8 +43,76 @@ static json_t *entry_json(const work_plan_entry *en) {
   return e;
 }
 
+#define PLAN_REPORT_POINTS 400 /* layouts drawn in the report */
+#define PLAN_REPORT_BARS 8     /* layouts whose breakdowns are drawn side by side */
+
+/* "TP 8 PP 16 VPP 4 DP 8 CP 1 EP 1 mbs 1 selective ZeRO 1" into buf. */
+static const char *layout_name(const work_plan_entry *e, char *buf, size_t n) {
+  const work_job *j = &e->job;
+  snprintf(buf, n, "TP %d PP %d VPP %d DP %d CP %d EP %d mbs %d %s ZeRO %d", j->tp, j->pp, j->vpp,
+           j->dp, j->cp, j->ep, j->mbs, work_recompute_name(j->recompute), j->zero);
+  return buf;
+}
+
+/* The report: every layout kept as a point (step time against memory per card), the fastest
+ * that did not fit beside them, and the breakdowns of the best few. Takes rep_out; 0 or 2. */
+static int plan_report(cli_report *rep_out, const plan_args *a, const work_model *m,
+                       const work_plan_entry *best, int n, const work_plan_stats *st) {
+  char title[256], sub[256], b[128];
+  snprintf(title, sizeof title, "wanka plan: %s on %lld cards of %s", m->name, (long long)a->cards,
+           a->cluster);
+  snprintf(sub, sizeof sub, "seq %lld, global batch %lld; %llu layouts enumerated, %llu fit",
+           (long long)a->seq, (long long)a->gbs, (unsigned long long)st->enumerated,
+           (unsigned long long)st->fitting);
+  rp_report *rep = rp_report_new(title, sub);
+  rp_report_section(rep, "The layouts", "Each point is one layout (TP, PP, VPP, DP, CP, EP, "
+                                        "micro-batch, recomputation, ZeRO) that fits in memory; "
+                                        "the best is lowest. Point at one to see it.");
+  double *x = wk_malloc(sizeof(double) * (size_t)(n ? n : 1)), *y = wk_malloc(sizeof(double) * (size_t)(n ? n : 1));
+  char **labels = wk_malloc(sizeof(char *) * (size_t)(n ? n : 1));
+  for (int i = 0; i < n; i++) {
+    x[i] = best[i].res.mem.total / 1e9;
+    y[i] = best[i].res.step_time_s;
+    labels[i] = wk_malloc(160);
+    snprintf(labels[i], 160, "#%d %s", i + 1, layout_name(&best[i], b, sizeof b));
+  }
+  rp_chart *ch = rp_chart_add(rep, RP_SCATTER, "Step time against memory, one point per layout",
+                              "memory per card (GB)", "step time (s)");
+  int top = n < (int)a->top ? n : (int)a->top;
+  rp_chart_xy(ch, "printed (the best --top)", x, y, (const char *const *)labels, (size_t)top);
+  rp_chart_xy(ch, "other layouts that fit", x + top, y + top, (const char *const *)labels + top,
+              (size_t)(n - top));
+  if (st->have_unfit) {
+    double ux = st->unfit.res.mem.total / 1e9, uy = st->unfit.res.step_time_s;
+    const char *ul[1] = {layout_name(&st->unfit, b, sizeof b)};
+    rp_chart_xy(ch, "fastest that does not fit", &ux, &uy, ul, 1);
+  }
+  snprintf(b, sizeof b, "The %d fastest layouts that fit; each card has %.1f GB.", n,
+           n ? best[0].res.hbm_bytes / 1e9 : 0.0);
+  rp_chart_note(ch, b);
+  for (int i = 0; i < n; i++) wk_free(labels[i]);
+  wk_free(labels);
+  wk_free(x);
+  wk_free(y);
+  rp_report_section(rep, "The best layouts, part by part", NULL);
+  int nb = n < PLAN_REPORT_BARS ? n : PLAN_REPORT_BARS;
+  char names[PLAN_REPORT_BARS][128];
+  const char *np[PLAN_REPORT_BARS];
+  const work_result *rp[PLAN_REPORT_BARS];
+  for (int i = 0; i < nb; i++) {
+    char l[128];
+    snprintf(names[i], sizeof names[i], "#%d %s", i + 1, layout_name(&best[i], l, sizeof l));
+    np[i] = names[i];
+    rp[i] = &best[i].res;
+  }
+  cli_report_steps(rep, np, rp, (size_t)nb);
+  int rc = cli_report_commit(rep_out, rep);
+  rp_report_free(rep);
+  return rc;
+}
+
 int cmd_plan(int argc, char **argv) {
-  plan_args a = {NULL, NULL, NULL, NULL, 0, 2048, 1536, 5, 0, 0};
+  plan_args a = {NULL, NULL, NULL, NULL, NULL, 0, 2048, 1536, 5, 0, 0};
   const cli_opt plan_opts[] = {
       {"cluster", CLI_STR, &a.cluster, "C", "cluster preset or YAML file", 0, 0},
       {"model", CLI_STR, &a.model, "M", "model preset or YAML file", 0, 0},
@@ -56,6 +124,9 @@ int cmd_plan(int argc, char **argv) {
       {"attention", CLI_STR, &a.attn, "A", "flash|unfused (default flash)", 0, 0},
       {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)", CLI_LEVELS},
       {"json", CLI_FLAG, &a.json, NULL, "print one JSON object", 0, 0},
+      {"report", CLI_STR, &a.report, "FILE.html",
+       "write an HTML report (layouts: step time against memory; breakdowns) and "
+       "FILE.data.json", 0, 0},
       {0},
   };
   const cli_cmd plan_cmd = {
@@ -75,23 +146,44 @@ int cmd_plan(int argc, char **argv) {
     else if (!strcmp(a.attn, "unfused")) o.attn = WORK_ATTN_UNFUSED;
     else return cli_fail_unknown("--attention", a.attn, cli_attentions);
   }
+  cli_report *rep_out = NULL; /* checked before any work */
+  if (a.report && !(rep_out = cli_report_new(a.report))) return 2;
   wk_err err;
   work_model m;
-  if (work_model_get(&m, a.model, &err)) return cli_fail_model(&err, a.model);
+  if (work_model_get(&m, a.model, &err)) {
+    cli_report_abort(rep_out);
+    return cli_fail_model(&err, a.model);
+  }
   hw_cluster *c = hw_load(a.cluster, &err);
-  if (!c) return cli_fail_cluster(&err, a.cluster);
+  if (!c) {
+    cli_report_abort(rep_out);
+    return cli_fail_cluster(&err, a.cluster);
+  }
   if ((uint64_t)a.cards > hw_cards(c)) {
     uint32_t have = hw_cards(c);
     hw_free(c);
+    cli_report_abort(rep_out);
     return cli_fail("--cards %lld: more cards than the cluster's %u", (long long)a.cards, have);
   }
   work_ctx *x = work_ctx_new(c);
-  work_plan_entry *best = wk_calloc((size_t)a.top, sizeof *best);
+  /* the report draws many more layouts than are printed: the planner keeps the fastest
+   * PLAN_REPORT_POINTS (the ranking of the first `top` is the same either way) */
+  int keep = rep_out && a.top < PLAN_REPORT_POINTS ? PLAN_REPORT_POINTS : (int)a.top;
+  o.top = keep;
+  work_plan_entry *best = wk_calloc((size_t)keep, sizeof *best);
   int n = 0, rc = 0;
   work_plan_stats st;
   double t0 = rp_clock_s();
-  if (work_plan(x, &m, &o, best, &n, &st, &err)) {
+  int planned = work_plan(x, &m, &o, best, &n, &st, &err);
+  if (!planned && rep_out) {
+    rc = plan_report(rep_out, &a, &m, best, n, &st);
+    rep_out = NULL;
+  }
+  if (n > a.top) n = (int)a.top;
+  if (planned) {
     rc = cli_fail("%s", err.msg);
+  } else if (rc) {
+    /* the report could not be written: its error is printed */
   } else if (a.json) {
     json_t *root = json_object(), *arr = json_array();
     json_object_set_new(root, "cluster", json_string(a.cluster)); /* as given, with tweaks */
@@ -152,6 +244,7 @@ int cmd_plan(int argc, char **argv) {
              work_plan_explain(&best[0], &st.unfit, why, sizeof why));
     }
   }
+  cli_report_abort(rep_out);
   wk_free(best);
   work_ctx_free(x);
   hw_free(c);

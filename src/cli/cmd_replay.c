@@ -121,8 +121,24 @@ static json_t *per_job(double v, const replay_metrics *m) {
   return m->jobs ? json_real(v) : json_null();
 }
 
-static void print_json(const hw_cluster *c, const char *cluster, const trace *t,
-                       const char *trace_path, const replay_opts *o, const replay *r) {
+int cli_replay_failures_fabric(const char *failures, const char *fabric, replay_opts *o) {
+  if (failures) {
+    if (!strcmp(failures, "off")) o->failure_rate = 0;
+    else if (wk_parse_double(failures, &o->failure_rate))
+      return cli_fail("--failures must be a rate per card-day (e.g. 4.7e-4) or 'off', not '%s'",
+                      failures);
+    else if (cli_check_range("failures", failures, o->failure_rate, 0, 100, CLI_DOUBLE))
+      return 2;
+  }
+  static const char *const onoff[] = {"on", "off", NULL};
+  if (!strcmp(fabric, "on")) o->fabric = 1;
+  else if (!strcmp(fabric, "off")) o->fabric = 0;
+  else return cli_fail_unknown("--fabric value", fabric, onoff);
+  return 0;
+}
+
+json_t *cli_replay_json(const hw_cluster *c, const char *cluster, const trace *t,
+                        const char *trace_path, const replay_opts *o, const replay *r) {
   const replay_metrics *m = replay_get_metrics(r);
   json_t *j = json_object();
   json_object_set_new(j, "cluster", json_string(cluster)); /* as given, tweaks included */
@@ -175,7 +191,16 @@ static void print_json(const hw_cluster *c, const char *cluster, const trace *t,
   json_object_set_new(j, "fault_lost_card_s", json_real(m->fault_lost_card_s));
   const trace_counts *tc = trace_get_counts(t);
   json_object_set_new(j, "trace_rows_skipped", json_integer((json_int_t)tc->skipped_bad));
-  cli_print_json(j, 10);
+  replay_energy en;
+  replay_energy_of(r, c, &en);
+  json_object_set_new(j, "energy_mwh", en.known ? json_real(en.facility_j / 3.6e9) : json_null());
+  json_object_set_new(j, "energy_it_mwh",
+                      en.known ? json_real((en.cards_j + en.switches_j) / 3.6e9) : json_null());
+  json_object_set_new(j, "pue", en.known ? json_real(en.pue) : json_null());
+  json_object_set_new(j, "kwh_per_useful_card_hour",
+                      en.known && m->useful_card_s > 0 ? json_real(en.kwh_per_useful_card_hour)
+                                                       : json_null());
+  return j;
 }
 
 /* v with printf format fmt, or "n/a" when no job ran. Returns buf. */
@@ -188,7 +213,8 @@ static const char *per_job_text(const char *fmt, double v, const replay_metrics 
 
 /* The table; per-job figures read "n/a" when no job ran. */
 static void print_text(const hw_cluster *c, const char *cluster, const char *trace_path,
-                       const replay_opts *o, const replay_metrics *m) {
+                       const replay_opts *o, const replay *r) {
+  const replay_metrics *m = replay_get_metrics(r);
   char a[32], b[32], d[32];
   printf("replay          %s on %s (%u cards), policy %s, placement %s\n", trace_path,
          cluster, hw_cards(c), sched_policy_name(o->sched.policy),
@@ -227,18 +253,21 @@ static void print_text(const hw_cluster *c, const char *cluster, const char *tra
   } else {
     printf("fabric          off (placement stretch, communication share %.2f)\n", o->comm_fraction);
   }
+  replay_energy en;
+  replay_energy_of(r, c, &en);
+  if (en.known)
+    printf("energy          %.1f MWh (facility, PUE %.2f; IT %.1f MWh), %.3f kWh per useful "
+           "card-hour\n", en.facility_j / 3.6e9, en.pue, (en.cards_j + en.switches_j) / 3.6e9,
+           en.kwh_per_useful_card_hour);
   printf("makespan_s      %.0f (%.2f days)\n", m->makespan_s, m->makespan_s / 86400);
   printf("wall_s          %.3f (%.0f jobs/s)\n", m->wall_s,
          m->wall_s > 0 ? (double)m->jobs / m->wall_s : 0);
 }
 
 int cmd_replay(int argc, char **argv) {
-  static const char *const policies[] = {"fifo", "backfill", "sjf", "fairshare", "priority",
-                                         "las", NULL};
-  static const char *const placements[] = {"topo", "first-fit", "netaware", NULL};
   const char *cluster = NULL, *trace_path = NULL, *format = "auto", *tenants_path = NULL;
   const char *policy = "backfill", *placement = "topo", *failures = NULL, *ckpt = "1h", *out_dir = NULL;
-  const char *fabric = "on", *workloads_path = NULL, *fail = NULL;
+  const char *fabric = "on", *workloads_path = NULL, *report_path = NULL, *fail = NULL;
   double restart_cost = 300, time_scale = 1, load = 1, comm = 0.1, sample = 0;
   int64_t cards_per_unit = 1, seed = 1, lookahead = 500, abandon_after = 50;
   int skip_bad = 0, json = 0, wt_kill = 0, preempt_ckpt = 0, allow_empty = 0;
@@ -292,6 +321,8 @@ int cmd_replay(int argc, char **argv) {
       {"seed", CLI_INT, &seed, "S", "random seed for failures (default 1)", 0, CLI_MAX_SEED},
       {"out", CLI_STR, &out_dir, "DIR", "write DIR/jobs.csv and DIR/timeseries.csv", 0, 0},
       {"json", CLI_FLAG, &json, NULL, "print one JSON object instead of the table", 0, 0},
+      {"report", CLI_STR, &report_path, "FILE.html",
+       "write an HTML report (charts; opens offline) and FILE.data.json beside it", 0, 0},
       {"allow-empty", CLI_FLAG, &allow_empty, NULL,
        "print the metrics (ratios as null / n/a) when no job ran, instead of exit 2", 0, 0},
       {0},
@@ -309,9 +340,9 @@ int cmd_replay(int argc, char **argv) {
   replay_opts o;
   replay_opts_init(&o);
   if (sched_policy_parse(policy, &o.sched.policy))
-    return cli_fail_unknown("policy", policy, policies);
+    return cli_fail_unknown("policy", policy, cli_policies);
   if (sched_placement_parse(placement, &o.sched.placement))
-    return cli_fail_unknown("placement", placement, placements);
+    return cli_fail_unknown("placement", placement, cli_placements);
   trace_opts to;
   trace_opts_init(&to);
   if (trace_format_parse(format, &to.format))
@@ -320,14 +351,7 @@ int cmd_replay(int argc, char **argv) {
   to.time_scale = time_scale;
   to.load = load;
   to.skip_bad = skip_bad;
-  if (failures) {
-    if (!strcmp(failures, "off")) o.failure_rate = 0;
-    else if (wk_parse_double(failures, &o.failure_rate))
-      return cli_fail("--failures must be a rate per card-day (e.g. 4.7e-4) or 'off', not '%s'",
-                      failures);
-    else if (cli_check_range("failures", failures, o.failure_rate, 0, 100, CLI_DOUBLE))
-      return 2;
-  }
+  if (cli_replay_failures_fabric(failures, fabric, &o)) return 2;
   if (!strcmp(ckpt, "auto")) o.checkpoint_interval_s = 0;
   else if (wk_parse_duration_s(ckpt, &o.checkpoint_interval_s))
     return cli_fail("--checkpoint-interval must be a duration (30m, 1h) or 'auto', not '%s'", ckpt);
@@ -342,18 +366,21 @@ int cmd_replay(int argc, char **argv) {
   o.abandon_after = (uint32_t)abandon_after;
   o.seed = (uint64_t)seed;
   o.sched.lookahead = (uint32_t)lookahead;
-  static const char *const onoff[] = {"on", "off", NULL};
-  if (!strcmp(fabric, "on")) o.fabric = 1;
-  else if (!strcmp(fabric, "off")) o.fabric = 0;
-  else return cli_fail_unknown("--fabric value", fabric, onoff);
   if (o.sched.placement == SCHED_PLACE_NETAWARE && !o.fabric)
     return cli_fail("--placement netaware needs --fabric on (it places by the fabric's state)");
   if (fail && !o.fabric) return cli_fail("--fail needs --fabric on (faults act on the fabric model)");
   if (workloads_path && !o.fabric)
     return cli_fail("--workloads needs --fabric on (with the fabric off, jobs carry no workload)");
 
-  cli_out *outs[2] = {NULL, NULL}; /* --out is checked before any work */
+  cli_out *outs[2] = {NULL, NULL}; /* --out and --report are checked before any work */
   if (out_dir && check_outputs(out_dir, outs)) return 2;
+  cli_report *rep_out = NULL;
+  if (report_path && !(rep_out = cli_report_new(report_path))) {
+    cli_out_abort(outs[0]);
+    cli_out_abort(outs[1]);
+    return 2;
+  }
+  cli_usage *usage = NULL;
   wk_err err;
   wk_err_clear(&err);
   sched_tenants *ten = NULL;
@@ -388,6 +415,11 @@ int cmd_replay(int argc, char **argv) {
   }
   if (trace_load(trace_path, &to, &t, &err)) goto fail_err;
   if (check_sample(t, trace_path, sample)) goto done;
+  if (rep_out) {
+    usage = cli_usage_new(c, trace_njobs(t));
+    o.observe = cli_usage_observe;
+    o.observe_ctx = usage;
+  }
   if (replay_run(c, t, &o, &r, &err)) goto fail_err;
   const replay_metrics *m = replay_get_metrics(r);
   if (!m->jobs && !allow_empty) {
@@ -399,8 +431,22 @@ int cmd_replay(int argc, char **argv) {
     outs[0] = outs[1] = NULL; /* freed by write_jobs */
     if (rc) goto done;
   }
-  if (json) print_json(c, cluster, t, trace_path, &o, r);
-  else print_text(c, cluster, trace_path, &o, m);
+  if (rep_out) {
+    char title[512], sub[512];
+    snprintf(title, sizeof title, "wanka replay: %s on %s", trace_path, cluster);
+    snprintf(sub, sizeof sub, "%u cards, policy %s, placement %s, fabric %s, failures %s, seed %lld",
+             hw_cards(c), sched_policy_name(o.sched.policy),
+             sched_placement_name(o.sched.placement), o.fabric ? "on" : "off",
+             o.failure_rate > 0 ? "on" : "off", (long long)seed);
+    rp_report *rep = rp_report_new(title, sub);
+    cli_report_replay(rep, NULL, c, r, usage, &o);
+    rc = cli_report_commit(rep_out, rep);
+    rep_out = NULL;
+    rp_report_free(rep);
+    if (rc) goto done;
+  }
+  if (json) cli_print_json(cli_replay_json(c, cluster, t, trace_path, &o, r), 10);
+  else print_text(c, cluster, trace_path, &o, r);
   rc = 0;
   goto done;
 fail_err:
@@ -408,6 +454,8 @@ fail_err:
 done:
   cli_out_abort(outs[0]);
   cli_out_abort(outs[1]);
+  cli_report_abort(rep_out);
+  cli_usage_free(usage);
   replay_free(r);
   trace_free(t);
   hw_free(c);

@@ -10,7 +10,7 @@
 
 /* Options of one invocation: a local, so two calls in one process never share state. */
 typedef struct train_args {
-  const char *cluster, *model, *recompute, *dtype, *timeline, *attn;
+  const char *cluster, *model, *recompute, *dtype, *timeline, *attn, *report;
   int64_t layers, hidden, heads, kv, ffn, vocab, experts, topk, seq, gbs, mbs, tp, pp, vpp, dp,
       cp, ep, cards, zero, level, pp_first, pp_last;
   int json, nosp, nooverlap, dpcont, nocont, moe_overlap;
@@ -29,6 +29,36 @@ void cli_put_breakdown(json_t *o, const work_breakdown *b) {
   json_object_set_new(d, "optimizer_s", json_real(b->optimizer));
   json_object_set_new(d, "overlap_s", json_real(b->overlap));
   json_object_set_new(o, "breakdown", d);
+}
+
+/* The report of one step: its figures, its breakdown and its memory. Takes rep_out; 0 or 2. */
+static int train_report(cli_report *rep_out, const work_job *j, const work_result *r,
+                        const char *cluster) {
+  char title[256], sub[256], name[96], b[64];
+  snprintf(title, sizeof title, "wanka train: %s on %s", j->model.name, cluster);
+  snprintf(name, sizeof name, "TP %d PP %d VPP %d DP %d CP %d EP %d", j->tp, j->pp, r->vpp, j->dp,
+           j->cp, j->ep);
+  snprintf(sub, sizeof sub, "%lld cards, %s, micro-batch %d, recompute %s", (long long)work_job_cards(j),
+           name, r->mbs, work_recompute_name(r->recompute));
+  rp_report *rep = rp_report_new(title, sub);
+  rp_report_section(rep, "One training step", NULL);
+  rp_report_table(rep, NULL, 2, (const char *const[]){"figure", "value"});
+  snprintf(b, sizeof b, "%.4g s", r->step_time_s);
+  rp_report_row(rep, (const char *const[]){"step time", b});
+  snprintf(b, sizeof b, "%.4g", r->tokens_per_s);
+  rp_report_row(rep, (const char *const[]){"tokens per second", b});
+  snprintf(b, sizeof b, "%.1f", r->tflops_per_card);
+  rp_report_row(rep, (const char *const[]){"TFLOP/s per card (hardware)", b});
+  snprintf(b, sizeof b, "%.1f %%", 100 * r->mfu);
+  rp_report_row(rep, (const char *const[]){"MFU", b});
+  snprintf(b, sizeof b, "%.1f of %.1f GB", r->mem.total / 1e9, r->hbm_bytes / 1e9);
+  rp_report_row(rep, (const char *const[]){"memory per card", b});
+  const char *names[1] = {name};
+  const work_result *res[1] = {r};
+  cli_report_steps(rep, names, res, 1);
+  int rc = cli_report_commit(rep_out, rep);
+  rp_report_free(rep);
+  return rc;
 }
 
 /* Which settings were chosen by the model (not given). */
@@ -217,6 +247,8 @@ int cmd_train(int argc, char **argv) {
       {"json", CLI_FLAG, &a.json, NULL, "print one JSON object", 0, 0},
       {"timeline", CLI_STR, &a.timeline, "FILE",
        "write a Chrome trace-event timeline (Perfetto; - is stdout)", 0, 0},
+      {"report", CLI_STR, &a.report, "FILE.html",
+       "write an HTML report (the step's breakdown and memory) and FILE.data.json", 0, 0},
       {0},
   };
   const cli_cmd train_cmd = {
@@ -305,11 +337,17 @@ int cmd_train(int argc, char **argv) {
   } else {
     return cli_fail("give --cards N or --dp D (the job's size)");
   }
-  cli_out *tl = NULL; /* the timeline's path is checked before any work */
+  cli_out *tl = NULL; /* the timeline's and the report's paths are checked before any work */
   if (a.timeline && !(tl = cli_out_new(a.timeline))) return 2;
+  cli_report *rep_out = NULL;
+  if (a.report && !(rep_out = cli_report_new(a.report))) {
+    cli_out_abort(tl);
+    return 2;
+  }
   hw_cluster *c = hw_load(a.cluster, &err);
   if (!c) {
     cli_out_abort(tl);
+    cli_report_abort(rep_out);
     return cli_fail_cluster(&err, a.cluster);
   }
   work_ctx *x = work_ctx_new(c);
@@ -332,6 +370,10 @@ int cmd_train(int argc, char **argv) {
       }
       tl = NULL; /* freed by begin (on failure) or commit */
     }
+    if (!rc && rep_out) {
+      rc = train_report(rep_out, &j, &res, a.cluster);
+      rep_out = NULL;
+    }
     if (!rc) {
       /* balanced: neither end given and the stages unequal */
       ch.split = !j.pp_first && !j.pp_last && j.pp > 1 && j.model.layers % (j.pp * res.vpp);
@@ -341,6 +383,7 @@ int cmd_train(int argc, char **argv) {
     }
   }
   cli_out_abort(tl); /* still held when the step failed: the old timeline stays */
+  cli_report_abort(rep_out);
   work_ctx_free(x);
   hw_free(c);
   return rc;

@@ -21,6 +21,7 @@ static const subcmd subcmds[] = {
     {"train", cmd_train, "time one training step of a transformer (TP/PP/DP/CP/EP, memory, MFU)"},
     {"plan", cmd_plan, "rank every training layout of a model on N cards by time per step"},
     {"replay", cmd_replay, "replay a job trace on a cluster: policies, placement, failures, metrics"},
+    {"compare", cmd_compare, "the same work on several clusters, policies, placements, side by side"},
     {"sim", cmd_sim, "AI-for-science jobs: 3-D stencil, distributed 3-D FFT, data-parallel model"},
     {NULL, NULL, NULL},
 };

@@ -13,6 +13,8 @@ const char *const cli_trace_formats[] = {"auto",    "swf",     "sacct",  "cobalt
 const char *const cli_dtypes[] = {"bf16", "fp16", "fp8", NULL};
 const char *const cli_attentions[] = {"flash", "unfused", NULL};
 const char *const cli_recomputes[] = {"none", "selective", "full", NULL};
+const char *const cli_policies[] = {"fifo", "backfill", "sjf", "fairshare", "priority", "las", NULL};
+const char *const cli_placements[] = {"topo", "first-fit", "netaware", NULL};
 
 /* Prints err, plus "; did you mean 'NAME'?" when the name part of spec (before any ':'
  * tweaks) is no file, no known name, and one typo from a name in names. Returns 2. */

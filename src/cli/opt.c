@@ -77,7 +77,7 @@ int cli_fail(const char *fmt, ...) {
   return 2;
 }
 
-static int is_numeric(cli_opt_type t) { return t != CLI_FLAG && t != CLI_STR; }
+static int is_numeric(cli_opt_type t) { return t != CLI_FLAG && t != CLI_STR && t != CLI_LIST; }
 
 const char *cli_fmt_duration(double s, char *buf, size_t n) {
   static const struct { double unit; const char *name; } units[] = {
@@ -136,6 +136,12 @@ static int set_value(const cli_opt *o, const char *v) {
   switch (o->type) {
   case CLI_FLAG: *(int *)o->dest = 1; return 0;
   case CLI_STR: *(const char **)o->dest = v; return 0;
+  case CLI_LIST: {
+    cli_list *l = o->dest;
+    if (l->n >= CLI_LIST_MAX) return -1;
+    l->v[l->n++] = v;
+    return 0;
+  }
   case CLI_INT: return wk_parse_i64(v, (int64_t *)o->dest);
   case CLI_DOUBLE: return wk_parse_double(v, (double *)o->dest);
   case CLI_SIZE: return wk_parse_size(v, (uint64_t *)o->dest);
@@ -220,7 +226,9 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, char **pos, int maxpos,
         return cli_fail("option '--%s' takes no value", o->name);
       }
       if (set_value(o, v))
-        return cli_fail("option '--%s': '%s' is not %s", o->name, v, type_hint(o->type));
+        return o->type == CLI_LIST
+                   ? cli_fail("option '--%s' is given more than %d times", o->name, CLI_LIST_MAX)
+                   : cli_fail("option '--%s': '%s' is not %s", o->name, v, type_hint(o->type));
       if (is_numeric(o->type) &&
           cli_check_range(o->name, v, parsed_value(o), o->lo, o->hi, o->type))
         return 2;

@@ -43,6 +43,10 @@ void *wk_realloc_at(void *p, size_t n, const char *file, int line);
 char *wk_strdup_at(const char *s, const char *file, int line);
 void *wk_calloc_lines_at(size_t n, size_t sz, const char *file, int line);
 void wk_free(void *p);
+/* The same end for a library's allocation that failed (jansson returns NULL): that one line,
+ * n bytes wanted (0: unknown), exit 3. */
+#define wk_oom(n) wk_oom_at((n), __FILE__, __LINE__)
+_Noreturn void wk_oom_at(size_t n, const char *file, int line);
 
 /* Bytes a model, trace or simulation may take before wanka refuses it with a message rather
  * than meet the OOM killer: $WANKA_MAX_MODEL_BYTES if set, else half of physical memory. */

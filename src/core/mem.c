@@ -33,7 +33,7 @@ static const struct {
 
 /* Reports the failure as one line saying what was being built and what shrinks it (never a
  * source path), and exits 3. */
-static _Noreturn void oom(size_t n, const char *file, int line) {
+_Noreturn void wk_oom_at(size_t n, const char *file, int line) {
   (void)line;
   const char *what = "the model", *fix = "a smaller cluster, fewer cards or a shorter trace";
   for (size_t i = 0; i < sizeof oom_hints / sizeof oom_hints[0]; i++)
@@ -50,27 +50,27 @@ static _Noreturn void oom(size_t n, const char *file, int line) {
 
 void *wk_malloc_at(size_t n, const char *file, int line) {
   void *p = malloc(n ? n : 1);
-  if (!p) oom(n, file, line);
+  if (!p) wk_oom_at(n, file, line);
   return p;
 }
 
 void *wk_calloc_at(size_t n, size_t sz, const char *file, int line) {
   void *p = calloc(n ? n : 1, sz ? sz : 1);
-  if (!p) oom(n * sz, file, line);
+  if (!p) wk_oom_at(n * sz, file, line);
   return p;
 }
 
 void *wk_calloc_lines_at(size_t n, size_t sz, const char *file, int line) {
   void *p = NULL;
-  if (sz && n > SIZE_MAX / sz) oom(SIZE_MAX, file, line);
+  if (sz && n > SIZE_MAX / sz) wk_oom_at(SIZE_MAX, file, line);
   size_t bytes = n && sz ? n * sz : 1;
-  if (posix_memalign(&p, 64, bytes)) oom(bytes, file, line);
+  if (posix_memalign(&p, 64, bytes)) wk_oom_at(bytes, file, line);
   return memset(p, 0, bytes);
 }
 
 void *wk_realloc_at(void *p, size_t n, const char *file, int line) {
   void *q = realloc(p, n ? n : 1);
-  if (!q) oom(n, file, line);
+  if (!q) wk_oom_at(n, file, line);
   return q;
 }
 

@@ -41,6 +41,17 @@ wk_errcode hw_config_check(const hw_config *cfg, const char *path, wk_err *err) 
   if (!(a->hbm_bytes_per_s > 0))
     return bad(err, path, 0, 0, "missing accelerator.hbm_tbytes_per_s (HBM bandwidth per card, TB/s)");
   if (cfg->cards_per_node <= 0) return bad(err, path, 0, 0, "missing node.cards (cards per node)");
+  if (cfg->card_idle_w > 0 && !(cfg->card_busy_w > 0))
+    return bad(err, path, 0, 0, "power.card_idle_w needs power.card_busy_w (watts per busy card)");
+  if (cfg->card_busy_w > 0 && cfg->card_idle_w > cfg->card_busy_w)
+    return bad(err, path, 0, 0, "power.card_idle_w must not exceed power.card_busy_w");
+  if (cfg->switch_idle_w > 0 && !(cfg->switch_busy_w > 0))
+    return bad(err, path, 0, 0, "power.switch_idle_w needs power.switch_busy_w (watts per busy switch)");
+  if (cfg->switch_busy_w > 0 && cfg->switch_idle_w > cfg->switch_busy_w)
+    return bad(err, path, 0, 0, "power.switch_idle_w must not exceed power.switch_busy_w");
+  if ((cfg->switch_busy_w > 0 || cfg->pue > 0) && !(cfg->card_busy_w > 0))
+    return bad(err, path, 0, 0, "power.switch_*_w and power.pue need power.card_busy_w (energy "
+                                "is counted from the cards' draw)");
   if (cfg->nodes <= 0) return bad(err, path, 0, 0, "missing nodes (number of nodes in the cluster)");
   int cps = cfg->cards_per_supernode ? cfg->cards_per_supernode : cfg->cards_per_node;
   if (cfg->nic_qps < 1 || cfg->nic_qps > HW_MAX_QPS) {

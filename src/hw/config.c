@@ -49,6 +49,11 @@ static const key keys[] = {
     {"fabric.dragonfly.routers_per_group", K_INT, C(df_a), 1, 0, 1},
     {"fabric.dragonfly.global_per_router", K_INT, C(df_h), 1, 0, 1},
     {"fabric.dragonfly.global_gbits_per_s", K_DOUBLE, C(df_global_bytes_per_s), 1e9 / 8, 0, 1},
+    {"power.card_idle_w", K_DOUBLE, C(card_idle_w), 1, 0, 0},
+    {"power.card_busy_w", K_DOUBLE, C(card_busy_w), 1, 0, 1},
+    {"power.switch_idle_w", K_DOUBLE, C(switch_idle_w), 1, 0, 0},
+    {"power.switch_busy_w", K_DOUBLE, C(switch_busy_w), 1, 0, 1},
+    {"power.pue", K_DOUBLE, C(pue), 1, 1, 0},
 };
 /* Keys inside each item of fabric.tiers (a list, tier 1 = leaves). */
 static const key tier_keys[] = {

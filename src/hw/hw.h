@@ -74,6 +74,10 @@ typedef struct hw_config {
   /* Where sections began in the file (1-based; 0 = not from a file), for errors found by
    * hw_config_check after parsing: the fix is named at the line that needs it. */
   int line_nodes, col_nodes, line_fabric, col_fabric, line_supernode, col_supernode;
+  /* Power (docs/cluster-format.md), 0 where the file does not say: a card's draw idle and busy
+   * (with its share of its server: CPUs, memory, NICs, fans), a switch's idle and busy, and the
+   * site's PUE (facility energy / IT energy; 0 = not given, energy counted as IT alone). */
+  double card_idle_w, card_busy_w, switch_idle_w, switch_busy_w, pue;
 } hw_config;
 
 /* Fills cfg from YAML text. path names the text in errors (file:line:col). */

@@ -130,6 +130,9 @@ const char *replay_workload_name(const replay *r, uint32_t w) {
   return r->wl && w < replay_wl_count(r->wl) ? replay_wl_label(r->wl, w) : "";
 }
 const char *replay_tenant_name(const replay *r, uint32_t i) { return sched_tenant_name(r->tenants, i); }
+double replay_tenant_quota_cards(const replay *r, uint32_t i, uint32_t cards) {
+  return sched_tenant_quota_cards(r->tenants, i, cards);
+}
 
 /* ---- stretch ---- */
 /* Slowdown of a run on these cards: 1 + f * (bw_ideal / bw_actual - 1), where bw_actual is

@@ -192,6 +192,28 @@ uint32_t replay_ntenants(const replay *r);
 /* "llama3-70b tp8 pp4 dp8 cp1 ep1", "stencil 1626^3", ...; "" for UINT32_MAX. Borrowed. */
 const char *replay_workload_name(const replay *r, uint32_t w);
 const char *replay_tenant_name(const replay *r, uint32_t i);      /* borrowed */
+/* Tenant i's quota in cards on a cluster of `cards` (0: it only borrows). */
+double replay_tenant_quota_cards(const replay *r, uint32_t i, uint32_t cards);
+/* The job each id of replay_opts.observe stands for: OUT run_job[id] = its index in
+ * replay_jobs (ids number the replayed jobs, the dropped left out, by submit time, ties in input
+ * order). run_job holds at least replay_jobs' n entries. Returns the ids used. O(n log n). */
+size_t replay_run_ids(const replay *r, uint32_t *run_job);
+
+/* Energy over the makespan, where cluster c (the one replayed) gives power (hw_config's
+ * card_*_w, switch_*_w, pue): busy card-seconds at card_busy_w and the rest of the cards'
+ * time (idle and down) at card_idle_w; each switch tier between its idle and busy draw by
+ * its load (leaves: the cards' utilization or their uplinks' load, whichever is higher; upper
+ * tiers: their links' time-averaged load with the fabric on, else the utilization); times
+ * the PUE (1 when not given). Per useful card-hour: facility energy over the finished jobs'
+ * cards x trace runtime. O(tiers). */
+typedef struct replay_energy {
+  int known;                /* 0: the cluster file gives no power.card_busy_w; the rest is 0 */
+  double cards_j, switches_j; /* IT energy (J) */
+  double facility_j;        /* (cards + switches) x PUE */
+  double pue;               /* as used */
+  double kwh_per_useful_card_hour; /* facility; 0 when no work was useful */
+} replay_energy;
+void replay_energy_of(const replay *r, const hw_cluster *c, replay_energy *out);
 /* Young/Daly checkpoint interval sqrt(2 C M) for a job of `cards` (M = its mean time between
  * failures at o's rate); 3600 s when failures are off. */
 double replay_young_daly_s(const replay_opts *o, uint32_t cards);
