@@ -137,5 +137,6 @@ int cmd_sim(int argc, char **argv);
 int cmd_coll(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 #endif

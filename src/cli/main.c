@@ -22,6 +22,7 @@ static const subcmd subcmds[] = {
     {"plan", cmd_plan, "rank every training layout of a model on N cards by time per step"},
     {"replay", cmd_replay, "replay a job trace on a cluster: policies, placement, failures, metrics"},
     {"sim", cmd_sim, "AI-for-science jobs: 3-D stencil, distributed 3-D FFT, data-parallel model"},
+    {"sweep", cmd_sweep, "run a grid of scenarios over -j N processes or MPI ranks, resumable"},
     {NULL, NULL, NULL},
 };
 
