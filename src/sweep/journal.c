@@ -95,11 +95,11 @@ static int parse_record(const char *line, size_t n, uint64_t points, uint64_t *p
   errno = 0;
   unsigned long long p = strtoull(line, &end, 10);
   if (errno || end == line || *end != '\t' || p >= points) return -1;
-  const char *st = end + 1;
-  if (!strncmp(st, "ok\t", 3)) *ok = 1;
-  else if (!strncmp(st, "failed\t", 7)) *ok = 0;
+  const char *st = end + 1, *wall;
+  if (!strncmp(st, "ok\t", 3)) *ok = 1, wall = st + 3;
+  else if (!strncmp(st, "failed\t", 7)) *ok = 0, wall = st + 7;
   else return -1;
-  const char *tab = memchr(st + 3, '\t', n - (size_t)(st + 3 - line));
+  const char *tab = memchr(wall, '\t', n - (size_t)(wall - line));
   if (!tab) return -1;
   *point = p;
   *payload = tab + 1;
