@@ -91,6 +91,17 @@ static wk_errcode take(sweep_run *r, queue *q, const sweep_run_opts *o, sw_resul
   return rc;
 }
 
+/* Gives every free slot, here and at each rank, the next point to run. */
+static void hand_out(queue *q, sw_pool *pool, const sweep_run_opts *o, int *held, int ranks) {
+  uint64_t p;
+  while (sw_pool_free_slots(pool) && next_point(q, &p)) sw_pool_start(pool, p);
+  for (int k = 1; k < ranks; k++)
+    while (held[k] < o->jobs && next_point(q, &p)) {
+      sw_mpi_send_point(o->mpi, k, p);
+      held[k]++;
+    }
+}
+
 wk_errcode sweep_execute(const sweep_spec *s, const sweep_host *h, const sweep_run_opts *o,
                          sweep_run **out, wk_err *err) {
   *out = NULL;
@@ -108,24 +119,24 @@ wk_errcode sweep_execute(const sweep_spec *s, const sweep_host *h, const sweep_r
   sw_pool *pool = sw_pool_new(s, h, o->jobs);
   rp_progress *bar = rp_progress_new(o->progress, o->progress != NULL);
   while (done < todo && !rc) {
-    uint64_t p;
-    while (sw_pool_free_slots(pool) && next_point(&q, &p)) sw_pool_start(pool, p);
-    for (int k = 1; k < ranks; k++)
-      while (held[k] < o->jobs && next_point(&q, &p)) {
-        sw_mpi_send_point(o->mpi, k, p);
-        held[k]++;
-      }
+    hand_out(&q, pool, o, held, ranks);
     sw_result res;
     int got = 0, from;
     while (ranks > 1 && !rc && sw_mpi_poll_result(o->mpi, &from, &res)) {
       held[from]--;
+      hand_out(&q, pool, o, held, ranks);
       rc = take(r, &q, o, &res, &done, err);
       got = 1;
     }
     /* alone, block until a child ends (waking for the bar); with ranks, look at MPI often */
     int wait_ms = got ? 0 : ranks > 1 ? 1 : 100;
     if (!rc && sw_pool_busy(pool)) {
-      if (sw_pool_wait(pool, wait_ms, &res)) rc = take(r, &q, o, &res, &done, err);
+      if (sw_pool_wait(pool, wait_ms, &res)) {
+        /* the next point starts before this one's record goes to disk: the fdatasync and the
+         * JSON are done while it runs */
+        hand_out(&q, pool, o, held, ranks);
+        rc = take(r, &q, o, &res, &done, err);
+      }
     } else if (!got && !rc) {
       struct timespec ts = {0, 1000000L};
       nanosleep(&ts, NULL);
