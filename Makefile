@@ -1,7 +1,7 @@
 # wanka quick start: `make demo` and `make test` on a fresh Debian 12 machine.
 # Both install the missing Debian packages first when run as root, then build with CMake.
 DEBS := build-essential cmake ninja-build pkg-config libyaml-dev libjansson-dev \
-        libcmocka-dev zlib1g-dev clang libclang-rt-14-dev
+        libcmocka-dev zlib1g-dev clang libclang-rt-14-dev libmpich-dev mpich
 GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST := ctest --output-on-failure -j $(JOBS)

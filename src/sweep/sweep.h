@@ -106,8 +106,8 @@ uint64_t sweep_run_retried(const sweep_run *r);  /* points run again after their
 double sweep_run_point_s(const sweep_run *r);    /* sum of the points' own wall time, run now */
 
 /* One row per point in grid order: the axis values, status, error, then the command's JSON
- * keys (nested objects flattened as "a.b"; a key that an axis column already has is written
- * "<command>.<key>"; wall-clock keys, "wall_s", are left out so that the rows are the same
+ * keys (nested objects flattened as "a.b", arrays of objects as "a.0.b"; a key that an axis
+ * column already has is written "<command>.<key>"; wall-clock keys, "wall_s", are left out so that the rows are the same
  * bytes on any number of workers). CSV: RFC 4180, arrays as JSON text. JSON: one object
  * {spec, command, axes, points, ok, failed, columns, rows}, one row per line. A write error is
  * seen through ferror(f) by the caller. O(points x keys), two passes over the journal. */

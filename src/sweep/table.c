@@ -31,8 +31,30 @@ static int is_axis_name(const sweep_spec *s, const char *name) {
   return 0;
 }
 
-/* Adds obj's keys to row, nested objects as "prefix.key"; wall-clock keys left out; a key an
- * axis column has is written "<command>.<key>". */
+/* 1 when v is a non-empty array of objects only (coll's rows, plan's best layouts). */
+static int array_of_objects(const json_t *v) {
+  if (!json_is_array(v) || !json_array_size(v)) return 0;
+  for (size_t i = 0; i < json_array_size(v); i++)
+    if (!json_is_object(json_array_get(v, i))) return 0;
+  return 1;
+}
+
+static void flatten(const sweep_spec *s, json_t *row, json_t *obj, const char *prefix);
+
+/* An array of objects, each flattened under "prefix.INDEX" ("best.0.step_time_s"). */
+static void flatten_array(const sweep_spec *s, json_t *row, json_t *arr, const char *prefix) {
+  size_t n = strlen(prefix) + 24;
+  char *name = wk_malloc(n);
+  for (size_t i = 0; i < json_array_size(arr); i++) {
+    snprintf(name, n, "%s.%zu", prefix, i);
+    flatten(s, row, json_array_get(arr, i), name);
+  }
+  wk_free(name);
+}
+
+/* Adds obj's keys to row, nested objects as "prefix.key" and arrays of objects as
+ * "prefix.key.INDEX.key"; wall-clock keys left out; a key an axis column has is written
+ * "<command>.<key>". Arrays of numbers or strings stay one value. */
 static void flatten(const sweep_spec *s, json_t *row, json_t *obj, const char *prefix) {
   const char *k;
   json_t *v;
@@ -44,6 +66,8 @@ static void flatten(const sweep_spec *s, json_t *row, json_t *obj, const char *p
     else snprintf(name, n, "%s", k);
     if (json_is_object(v) && json_object_size(v)) {
       flatten(s, row, v, name);
+    } else if (array_of_objects(v)) {
+      flatten_array(s, row, v, name);
     } else {
       if (is_axis_name(s, name)) {
         char *renamed = wk_malloc(n);
