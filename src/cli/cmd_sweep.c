@@ -355,7 +355,8 @@ int cmd_sweep(int argc, char **argv) {
            sweep_run_point_s(run));
     printf("results    %s/results.csv, %s/results.json\n", out_dir, out_dir);
   }
-  if (sweep_run_failed(run))
+  /* the count of failed points, unless the results themselves could not be written */
+  if (sweep_run_failed(run) && !(fflush(stdout) || ferror(stdout)))
     fprintf(stderr, "sweep: %llu of %llu points failed (their errors are in the error "
             "column)\n", (unsigned long long)sweep_run_failed(run),
             (unsigned long long)sweep_points(spec));

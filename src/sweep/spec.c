@@ -27,6 +27,7 @@ typedef struct yctx {
   /* where each column and base option was set, for "set twice" errors */
   int col_line[SW_MAX_COLS], base_line[SW_MAX_COLS];
   uint32_t cap_cols, cap_axes, cap_base;
+  int allow_large;
 } yctx;
 
 static int yerr(yctx *y, const yaml_node_t *nd, wk_errcode code, const char *fmt, ...)
@@ -235,6 +236,10 @@ static int range_values(yctx *y, const yaml_node_t *nd, const char *name, uint64
   if (count > SW_MAX_AXIS_VALUES)
     return yerr(y, nd, WK_ECAPACITY, "range of axis '%s' has over %llu values: give a larger "
                 "step", name, SW_MAX_AXIS_VALUES);
+  if (count > SWEEP_LARGE && !y->allow_large) /* refused before its values are made */
+    return yerr(y, nd, WK_ECAPACITY, "range of axis '%s' has %llu values, over %llu: give "
+                "--allow-large to run it, or a larger step", name, (unsigned long long)count,
+                SWEEP_LARGE);
   const char **v = WK_ARENA_NEW(y->s->arena, const char *, count);
   char buf[64];
   int64_t cur = iv[0];
@@ -568,7 +573,7 @@ wk_errcode sweep_spec_parse(const char *path, const char *text, size_t len, cons
   sweep_spec *s = wk_calloc(1, sizeof *s);
   s->arena = wk_arena_new(4096);
   snprintf(s->path, sizeof s->path, "%s", path);
-  yctx y = {.doc = &doc, .path = path, .err = err, .s = s, .h = h};
+  yctx y = {.doc = &doc, .path = path, .err = err, .s = s, .h = h, .allow_large = allow_large};
   yaml_node_t *root = yaml_document_get_root_node(&doc), *axes_at = NULL;
   if (!root) {
     wk_err_set(err, WK_EPARSE, path, 1, 1, "empty sweep file: it needs 'command:' and 'axes:' "
