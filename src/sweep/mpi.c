@@ -148,8 +148,12 @@ int sweep_serve(sweep_mpi *m, const sweep_spec *s, const sweep_host *h, int jobs
     if (flag) {
       uint64_t point;
       MPI_Recv(&point, 1, MPI_UINT64_T, 0, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      if (st.MPI_TAG == TAG_STOP) stop = 1;
-      else if (point < sweep_points(s) && sw_pool_free_slots(pool)) sw_pool_start(pool, point);
+      if (st.MPI_TAG == TAG_STOP) {
+        stop = 1;
+      } else { /* rank 0 sends no more than `jobs` points at once */
+        WK_ASSERT(point < sweep_points(s) && sw_pool_free_slots(pool));
+        sw_pool_start(pool, point);
+      }
       continue;
     }
     sw_result r;

@@ -25,7 +25,7 @@ typedef struct yctx {
   const sweep_option *opts; /* the command's, from the host */
   size_t nopts;
   /* where each column and base option was set, for "set twice" errors */
-  int col_line[SW_MAX_COLS], base_line[SW_MAX_COLS];
+  int col_line[SW_MAX_COLS], col_col[SW_MAX_COLS], base_line[SW_MAX_COLS];
   uint32_t cap_cols, cap_axes, cap_base;
   int allow_large;
 } yctx;
@@ -158,6 +158,7 @@ static sw_col *add_col(yctx *y, const yaml_node_t *at, const char *name) {
       return NULL;
     }
   y->col_line[s->ncols] = (int)at->start_mark.line + 1;
+  y->col_col[s->ncols] = (int)at->start_mark.column + 1;
   grow((void **)&s->cols, &y->cap_cols, s->ncols, sizeof *s->cols);
   s->cols[s->ncols] = c;
   return &s->cols[s->ncols++];
@@ -500,10 +501,10 @@ static void check_tweaks(yctx *y) {
         const sw_col *o = &s->cols[s->axes[a].col0 + k];
         if (!o->key && !strcmp(o->opt, c->opt)) value = s->axes[a].text[k];
       }
-    /* the line of the column, kept by add_col */
+    /* where the column's name was, kept by add_col */
     yaml_node_t at = {0};
     at.start_mark.line = (size_t)(y->col_line[i] - 1);
-    at.start_mark.column = 2;
+    at.start_mark.column = (size_t)(y->col_col[i] - 1);
     if (!value) {
       yerr(y, &at, WK_EVALUE, "axis '%s' tweaks --%s, which is not set: add %s: to base", c->name,
            c->opt, c->opt);
