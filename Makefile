@@ -1,7 +1,7 @@
 # wanka quick start: `make demo` and `make test` on a fresh Debian 12 machine.
 # Both install the missing Debian packages first when run as root, then build with CMake.
 DEBS := build-essential cmake ninja-build pkg-config libyaml-dev libjansson-dev \
-        libcmocka-dev zlib1g-dev clang libclang-rt-14-dev
+        libcmocka-dev zlib1g-dev clang libclang-rt-14-dev libmpich-dev mpich
 # npm brings the report's charting library (package-lock.json) at build time; a machine whose
 # node came from elsewhere (NodeSource's nodejs carries its own npm) keeps it. Chromium is for
 # the browser test of the reports: installed as root, else that test says it skipped.

@@ -8,7 +8,7 @@ wk_cli_fail(hint_option_paste "^error: unknown option '--sampel'; did you mean '
   replay --cluster dgx-a100 --trace x.swf --sampel 1m)
 wk_cli_fail(hint_option_far "^error: unknown option '--colour' \\(see 'wanka cluster show --help'\\)$"
   cluster show dgx-a100 --colour)
-wk_cli_fail(hint_command "^error: unknown command 'replya'; did you mean 'replay'\\? \\(cluster, trace, coll, train, plan, replay, compare or sim\\)$"
+wk_cli_fail(hint_command "^error: unknown command 'replya'; did you mean 'replay'\\? \\(cluster, trace, coll, train, plan, replay, compare, sim or sweep\\)$"
   replya)
 wk_cli_fail(hint_preset "dgx-a10: error: .*; did you mean 'dgx-a100'\\?$" cluster show dgx-a10)
 wk_cli_fail(hint_preset_tweaked "zhengzhou-60: error: .*; did you mean 'zhengzhou-60k'\\?$"

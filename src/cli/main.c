@@ -1,7 +1,10 @@
 /* main.c — `wanka SUBCOMMAND [options]`: dispatch, --help and --version, inside the frame of
  * out.c (signal handlers; standard output checked, so a failed write exits 2). */
+#define _GNU_SOURCE /* dladdr */
 #include "cli.h"
 
+#include <dlfcn.h>
+#include <signal.h>
 #include <string.h>
 
 #ifndef WK_VERSION
@@ -23,6 +26,7 @@ static const subcmd subcmds[] = {
     {"replay", cmd_replay, "replay a job trace on a cluster: policies, placement, failures, metrics"},
     {"compare", cmd_compare, "the same work on several clusters, policies, placements, side by side"},
     {"sim", cmd_sim, "AI-for-science jobs: 3-D stencil, distributed 3-D FFT, data-parallel model"},
+    {"sweep", cmd_sweep, "run a grid of scenarios over -j N processes or MPI ranks, resumable"},
     {NULL, NULL, NULL},
 };
 
@@ -58,7 +62,40 @@ static int dispatch(int argc, char **argv) {
   return cli_fail_unknown("command", argv[1], names);
 }
 
+/* Linking MPI for `sweep` loads MPICH's transport, UCX, whose libucs installs handlers for
+ * SIGHUP, SIGILL, SIGBUS, SIGFPE and SIGSEGV as it loads, in every process, whatever the
+ * command: a run under nohup would die of SIGHUP, and a crash would print UCX's backtrace
+ * instead of dying as it should. The dispositions this process started with are read before
+ * any library initialises (the executable's .preinit_array runs first) and put back as main
+ * begins; handlers of the sanitizers' runtimes are left alone. Written once before main and
+ * read once in it: the table is global because a preinit function is given no context. */
+#define START_SIGNALS 32
+static struct sigaction start_sig[START_SIGNALS];
+static int start_sig_read;
+
+static void read_start_signals(int argc, char **argv, char **envp) {
+  (void)argc, (void)argv, (void)envp;
+  for (int s = 1; s < START_SIGNALS; s++) sigaction(s, NULL, &start_sig[s]);
+  start_sig_read = 1;
+}
+__attribute__((section(".preinit_array"), used)) static void (*const preinit_signals)(
+    int, char **, char **) = read_start_signals;
+
+static void restore_start_signals(void) {
+  if (!start_sig_read) return;
+  for (int s = 1; s < START_SIGNALS; s++) {
+    struct sigaction now;
+    if (sigaction(s, NULL, &now) || now.sa_handler == start_sig[s].sa_handler) continue;
+    Dl_info who;
+    if (now.sa_handler != SIG_DFL && now.sa_handler != SIG_IGN &&
+        dladdr((void *)now.sa_handler, &who) && who.dli_fname && strstr(who.dli_fname, "san"))
+      continue; /* libasan, libubsan: theirs to keep */
+    sigaction(s, &start_sig[s], NULL);
+  }
+}
+
 int main(int argc, char **argv) {
+  restore_start_signals();
   FILE *saved = NULL;
   cli_out *so = cli_stdout_begin(&saved);
   int rc = dispatch(argc, argv);
