@@ -134,6 +134,12 @@ static void test_grid(void **st) {
   assert_non_null(t);
   assert_true(sweep_digest(s) != sweep_digest(t));
   sweep_spec_free(t);
+  /* a list in base gives the option once per value (compare's --cluster A --cluster B), and a
+   * cluster axis tweaks each of them */
+  t = parse("command: fake\nbase: {cluster: [big, small]}\naxes:\n  cluster:nodes: [8]\n", 0, &e);
+  assert_non_null(t);
+  assert_string_equal(argv_text(t, 0), "fake --cluster big:nodes=8 --cluster small:nodes=8 --json");
+  sweep_spec_free(t);
   sweep_spec_free(s);
   /* ranges: geometric, fractional; a switch as an axis */
   s = parse("command: fake\naxes:\n  cards: {from: 64, to: 1024, times: 2}\n"
@@ -188,7 +194,9 @@ static void test_errors(void **st) {
   bad("command: fake\naxes:\n  level: {from: 4, to: 1}\n", 3, 10, "never reaches 1 from 4");
   bad("command: fake\naxes:\n  level: {from: 1, to: 8, step: x}\n", 3, 33, "'step' of axis "
       "'level' must be a number");
-  bad("command: fake\nbase:\n  policy: [a, b]\n", 3, 11, "'policy' takes one value, not a list");
+  bad("command: fake\nbase:\n  policy: []\n", 3, 11, "'policy' is an empty list");
+  bad("command: fake\nbase:\n  policy: [a, {b: 1}]\n", 3, 15, "'policy' takes one value, not a "
+      "mapping");
   bad("command: fake\ntimeout: soon\n", 2, 10, "'timeout' must be a duration");
   bad("command: fake\n[", 3, 1, "malformed YAML");
   /* --allow-large lifts the limit (the grid is not expanded: nothing is built per point) */

@@ -15,22 +15,23 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The subcommands a point can be (`compare` joins when it exists). */
+/* The subcommands a point can be. */
 typedef struct point_cmd {
   const char *name;
   int (*run)(int argc, char **argv);
 } point_cmd;
 static const point_cmd point_cmds[] = {
-    {"replay", cmd_replay}, {"train", cmd_train}, {"plan", cmd_plan},
-    {"coll", cmd_coll},     {"sim", cmd_sim},     {NULL, NULL},
+    {"replay", cmd_replay}, {"compare", cmd_compare}, {"train", cmd_train},
+    {"plan", cmd_plan},     {"coll", cmd_coll},       {"sim", cmd_sim},
+    {NULL, NULL},
 };
 /* What the SPEC's `command:` may say, for its "unknown command" error. */
 static const sweep_option command_names[] = {
-    {"replay", 0},   {"train", 0},         {"plan", 0},    {"coll OP", 0},
+    {"replay", 0},   {"compare", 0},       {"train", 0},   {"plan", 0},    {"coll OP", 0},
     {"sim stencil", 0}, {"sim fft", 0}, {"sim dataparallel", 0},
 };
 
-static const char *const reserved[] = {"json", "out", "timeline", "help", NULL};
+static const char *const reserved[] = {"json", "out", "timeline", "report", "help", NULL};
 
 /* The host's state: the option list of the SPEC's command (one command per sweep). */
 typedef struct host_ctx {

@@ -429,25 +429,36 @@ static void read_base(yctx *y, const yaml_node_t *nd) {
         yerr(y, k, WK_EVALUE, "duplicate key '%s': remove one of the two", name);
         return;
       }
-    if (s->nbase >= SW_MAX_COLS) {
-      yerr(y, k, WK_ECAPACITY, "more than %d base options", SW_MAX_COLS);
+    /* A list gives the option once per value, in order: the options a command takes several
+     * times (compare's --cluster, --policy, --placement). */
+    int seq = v->type == YAML_SEQUENCE_NODE;
+    yaml_node_item_t *it = seq ? v->data.sequence.items.start : NULL;
+    if (seq && it == v->data.sequence.items.top) {
+      yerr(y, v, WK_EVALUE, "'%s' is an empty list: give it a value, or leave it out", name);
       return;
     }
-    const char *t = scalar(y, v, name);
-    if (!t) return;
-    if (!*t && !o->flag) {
-      yerr(y, v, WK_EVALUE, "'%s' needs a value", name);
-      return;
-    }
-    sw_col c = {o->name, o->name, NULL, o->flag};
-    const char *val = col_value(y, &c, v, t);
-    if (!val) return;
-    y->base_line[s->nbase] = (int)k->start_mark.line + 1;
-    uint32_t cap = y->cap_base;
-    grow((void **)&s->base, &cap, s->nbase, sizeof *s->base);
-    grow((void **)&s->base_value, &y->cap_base, s->nbase, sizeof *s->base_value);
-    s->base[s->nbase] = c;
-    s->base_value[s->nbase++] = val;
+    do {
+      yaml_node_t *e = seq ? node(y, *it) : v;
+      if (s->nbase >= SW_MAX_COLS) {
+        yerr(y, k, WK_ECAPACITY, "more than %d base options", SW_MAX_COLS);
+        return;
+      }
+      const char *t = scalar(y, e, name);
+      if (!t) return;
+      if (!*t && !o->flag) {
+        yerr(y, e, WK_EVALUE, "'%s' needs a value", name);
+        return;
+      }
+      sw_col c = {o->name, o->name, NULL, o->flag};
+      const char *val = col_value(y, &c, e, t);
+      if (!val) return;
+      y->base_line[s->nbase] = (int)k->start_mark.line + 1;
+      uint32_t cap = y->cap_base;
+      grow((void **)&s->base, &cap, s->nbase, sizeof *s->base);
+      grow((void **)&s->base_value, &y->cap_base, s->nbase, sizeof *s->base_value);
+      s->base[s->nbase] = c;
+      s->base_value[s->nbase++] = val;
+    } while (seq && ++it < v->data.sequence.items.top);
   }
 }
 
@@ -461,7 +472,7 @@ static void read_command(yctx *y, const yaml_node_t *nd) {
   for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
     s->words[s->nwords++] = w;
   if (!s->nwords) {
-    yerr(y, nd, WK_EVALUE, "'command' names the base command (replay, train, plan, coll OP, "
+    yerr(y, nd, WK_EVALUE, "'command' names the base command (replay, compare, train, plan, coll OP, "
          "sim KERNEL)");
     return;
   }
@@ -608,7 +619,7 @@ wk_errcode sweep_spec_parse(const char *path, const char *text, size_t len, cons
       key_at[which] = k;
     }
     if (!y.nerr && !at[0])
-      yerr(&y, root, WK_EVALUE, "a sweep needs 'command:' (replay, train, plan, coll OP, sim "
+      yerr(&y, root, WK_EVALUE, "a sweep needs 'command:' (replay, compare, train, plan, coll OP, sim "
            "KERNEL)");
     if (!y.nerr) read_command(&y, at[0]);
     if (!y.nerr && at[1]) read_base(&y, at[1]);
