@@ -13,7 +13,7 @@ CTEST := ctest --output-on-failure -j $(JOBS)
 
 SHARED ?= $(abspath ../shared)
 FUZZ_SECONDS ?= 600
-SMOKE_SECONDS ?= 30
+SMOKE_SECONDS ?= 15
 
 .PHONY: all deps build build-asan build-fuzz test test-unit test-asan test-determinism fuzz fuzz-smoke demo demo-steps bench \
         valgrind clean
