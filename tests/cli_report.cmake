@@ -66,3 +66,16 @@ if(EXISTS ${WK_SHARED}/data/traces/mira_2018_wk2.cobalt.log)
     replay --cluster zhengzhou-60k --trace ${WK_SHARED}/data/traces/mira_2018_wk2.cobalt.log
     --failures off --fabric off)
 endif()
+# compare with placements side by side and one injected fault in every scenario; faults are
+# named on each cluster before any work, and need the fabric
+wk_cli_test(compare_fail "\"fail\": \"spine:1@1h\\+2h\".*\"placement\": \"topo\".*\"fabric_faults\": [1-9][0-9]*,.*\"placement\": \"netaware\".*\"fabric_faults\": [1-9][0-9]*,"
+  compare --cluster zhengzhou-60k:supernodes=4 --profile ai4s --days 0.3 --placement topo
+  --placement netaware --fail spine:1@1h+2h --json)
+wk_cli_fail(compare_fail_bad "error: --fail 'spine:100@1h': tier 3 of zhengzhou-60k has switches 0 to 31"
+  compare --cluster zhengzhou-60k:supernodes=4 --cluster zhengzhou-60k --profile ai4s --fail spine:100@1h)
+wk_cli_fail(compare_fail_fabric_off "error: --fail needs --fabric on"
+  compare --cluster zhengzhou-60k:supernodes=4 --cluster zhengzhou-60k --profile ai4s --fail spine:1@1h
+  --fabric off)
+wk_cli_fail(compare_netaware_fabric_off "error: --placement netaware needs --fabric on"
+  compare --cluster zhengzhou-60k:supernodes=4 --cluster zhengzhou-60k --profile ai4s
+  --placement netaware --fabric off)

@@ -184,6 +184,10 @@ void cli_report_steps(rp_report *rep, const char *const *names, const struct wor
 
 /* --failures RATE|off and --fabric on|off (replay and compare) into o. 0, or 2 after the error. */
 int cli_replay_failures_fabric(const char *failures, const char *fabric, replay_opts *o);
+/* --fail SPEC[,SPEC]: each fault read against cluster c (OUT faults[CLI_MAX_FAULTS], *n). */
+#define CLI_MAX_FAULTS 64
+wk_errcode cli_replay_faults(const char *fail, const hw_cluster *c, replay_fault *faults,
+                             uint32_t *n, wk_err *err);
 
 /* A replay's figures as one JSON object (replay --json, and each scenario of compare --json):
  * the metrics, the fabric's, and energy (null where the cluster gives no power). Owned by the

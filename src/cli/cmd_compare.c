@@ -169,7 +169,7 @@ static int write_report(cli_report *rep_out, const scenario *s, int ns, hw_clust
 int cmd_compare(int argc, char **argv) {
   cli_list clusters = {{0}, 0}, pols = {{0}, 0}, places = {{0}, 0};
   const char *trace_path = NULL, *format = "auto", *profile = NULL, *failures = NULL;
-  const char *fabric = "on", *tenants_path = NULL, *report_path = NULL;
+  const char *fabric = "on", *tenants_path = NULL, *report_path = NULL, *fail = NULL;
   double days = 0, load = 0.9, sample = 0;
   int64_t seed = 1, cards_per_unit = 1;
   int json = 0, quiet = 0;
@@ -190,13 +190,15 @@ int cmd_compare(int argc, char **argv) {
        CLI_MAX_SEED},
       {"policy", CLI_LIST, &pols, "P",
        "fifo, backfill (default), sjf, fairshare, priority, las; several to compare", 0, 0},
-      {"placement", CLI_LIST, &places, "Q", "topo (default) or first-fit; several to compare", 0,
+      {"placement", CLI_LIST, &places, "Q", "topo (default), first-fit or netaware; several to compare", 0,
        0},
       {"tenants", CLI_STR, &tenants_path, "FILE.yaml", "tenants: quotas, priorities, patterns",
        0, 0},
       {"failures", CLI_STR, &failures, "RATE|off",
        "interruptions per card-day (default 4.7e-4, Llama 3)", 0, 0},
       {"fabric", CLI_STR, &fabric, "on|off", "jobs on the shared fabric (default on)", 0, 0},
+      {"fail", CLI_STR, &fail, "SPEC[,SPEC]",
+       "inject the same fabric faults in every scenario, as replay --fail does", 0, 0},
       {"sample", CLI_DURATION, &sample, "T", "timeseries step (default 10m)", 1, 365 * 86400},
       {"json", CLI_FLAG, &json, NULL, "print one JSON object, a row per scenario", 0, 0},
       {"report", CLI_STR, &report_path, "FILE.html",
@@ -242,6 +244,7 @@ int cmd_compare(int argc, char **argv) {
   for (int i = 0; i < places.n; i++)
     if (qv[i] == SCHED_PLACE_NETAWARE && !o.fabric)
       return cli_fail("--placement netaware needs --fabric on (it places by the fabric's state)");
+  if (fail && !o.fabric) return cli_fail("--fail needs --fabric on (faults act on the fabric model)");
   if (profile) {
     int known = 0;
     for (const char *const *p = trace_gen_profiles(); *p; p++) known |= !strcmp(*p, profile);
@@ -260,6 +263,8 @@ int cmd_compare(int argc, char **argv) {
   wk_err err;
   wk_err_clear(&err);
   hw_cluster *c[CLI_LIST_MAX] = {0};
+  replay_fault (*faults)[CLI_MAX_FAULTS] = wk_calloc(CLI_LIST_MAX, sizeof *faults);
+  uint32_t nfaults[CLI_LIST_MAX] = {0};
   scenario *s = wk_calloc((size_t)ns, sizeof *s);
   sched_tenants *ten = NULL;
   trace *t = NULL;
@@ -274,6 +279,8 @@ int cmd_compare(int argc, char **argv) {
       goto done;
     }
     if (hw_cards(c[i]) > largest) largest = hw_cards(c[i]);
+    /* each fault named on each cluster before any work */
+    if (fail && cli_replay_faults(fail, c[i], faults[i], &nfaults[i], &err)) goto fail_err;
   }
   char what[512];
   if (profile) {
@@ -290,6 +297,10 @@ int cmd_compare(int argc, char **argv) {
   } else {
     if (trace_load(trace_path, &to, &t, &err)) goto fail_err;
     snprintf(what, sizeof what, "%s", trace_path);
+  }
+  if (fail) { /* the faults belong to the work compared: say so where the work is named */
+    size_t len = strlen(what);
+    snprintf(what + len, sizeof what - len, ", faults %s", fail);
   }
   trace_summary sum;
   trace_summarize(t, &sum);
@@ -330,6 +341,8 @@ int cmd_compare(int argc, char **argv) {
     replay_opts so = o;
     so.sched.policy = sc->policy;
     so.sched.placement = sc->placement;
+    so.faults = fail ? faults[sc->cluster] : NULL;
+    so.nfaults = fail ? nfaults[sc->cluster] : 0;
     if (rep_out) {
       sc->u = cli_usage_new(c[sc->cluster], trace_njobs(t));
       so.observe = cli_usage_observe;
@@ -350,6 +363,7 @@ int cmd_compare(int argc, char **argv) {
     json_object_set_new(root, "jobs", json_integer((json_int_t)trace_njobs(t)));
     json_object_set_new(root, "fabric", json_string(o.fabric ? "on" : "off"));
     json_object_set_new(root, "failures_per_card_day", json_real(o.failure_rate));
+    json_object_set_new(root, "fail", fail ? json_string(fail) : json_null());
     for (k = 0; k < ns; k++) {
       json_t *row = cli_replay_json(c[s[k].cluster], clusters.v[s[k].cluster], t,
                                     profile ? "(generated)" : trace_path, &o, s[k].r);
@@ -376,6 +390,7 @@ done:
   }
   wk_free(s);
   for (int i = 0; i < CLI_LIST_MAX; i++) hw_free(c[i]);
+  wk_free(faults);
   trace_free(t);
   sched_tenants_free(ten);
   return rc;

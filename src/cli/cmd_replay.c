@@ -137,6 +137,25 @@ int cli_replay_failures_fabric(const char *failures, const char *fabric, replay_
   return 0;
 }
 
+wk_errcode cli_replay_faults(const char *fail, const hw_cluster *c, replay_fault *faults,
+                             uint32_t *n, wk_err *err) {
+  char specs[1024];
+  *n = 0;
+  if (strlen(fail) >= sizeof specs)
+    return wk_err_set(err, WK_EVALUE, "", 0, 0, "--fail: the list is longer than %zu characters",
+                      sizeof specs - 1);
+  snprintf(specs, sizeof specs, "%s", fail);
+  char *save = NULL;
+  for (char *sp = strtok_r(specs, ",", &save); sp; sp = strtok_r(NULL, ",", &save)) {
+    if (*n == CLI_MAX_FAULTS)
+      return wk_err_set(err, WK_EVALUE, "", 0, 0, "--fail: at most %d faults", CLI_MAX_FAULTS);
+    wk_errcode rc = replay_fault_parse(sp, c, &faults[*n], err);
+    if (rc) return rc;
+    ++*n;
+  }
+  return WK_OK;
+}
+
 json_t *cli_replay_json(const hw_cluster *c, const char *cluster, const trace *t,
                         const char *trace_path, const replay_opts *o, const replay *r) {
   const replay_metrics *m = replay_get_metrics(r);
@@ -388,7 +407,7 @@ int cmd_replay(int argc, char **argv) {
   trace *t = NULL;
   replay *r = NULL;
   replay_workloads *wls = NULL;
-  replay_fault faults[64];
+  replay_fault faults[CLI_MAX_FAULTS];
   uint32_t nfaults = 0;
   rc = 2;
   if (tenants_path && sched_tenants_load(tenants_path, &ten, &err)) goto fail_err;
@@ -400,16 +419,7 @@ int cmd_replay(int argc, char **argv) {
     goto done;
   }
   if (fail) { /* each spec checked against the cluster before any work */
-    char specs[1024];
-    snprintf(specs, sizeof specs, "%s", fail);
-    for (char *sp = strtok(specs, ","); sp; sp = strtok(NULL, ",")) {
-      if (nfaults == sizeof faults / sizeof faults[0]) {
-        rc = cli_fail("--fail: at most %zu faults", sizeof faults / sizeof faults[0]);
-        goto done;
-      }
-      if (replay_fault_parse(sp, c, &faults[nfaults], &err)) goto fail_err;
-      nfaults++;
-    }
+    if (cli_replay_faults(fail, c, faults, &nfaults, &err)) goto fail_err;
     o.faults = faults;
     o.nfaults = nfaults;
   }
