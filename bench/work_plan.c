@@ -14,7 +14,7 @@ int main(void) {
     return 1;
   }
   work_ctx *x = work_ctx_new(c);
-  work_plan_opts o = {12288, 2048, 1536, WORK_BF16, WORK_ATTN_FLASH, 0, 3};
+  work_plan_opts o = {12288, 2048, 1536, WORK_BF16, WORK_ATTN_FLASH, 0, 3, NULL, NULL};
   work_plan_entry best[3];
   int n;
   work_plan_stats st;

@@ -698,7 +698,7 @@ static void test_fabric_alone(void **st) {
                   replay_workload_name(r, j[0].workload), j[0].iter_ideal_s);
     if (q == 0) { /* the planner's layout (the label) timed by the training model at level 1 */
       work_ctx *x = work_ctx_new(c);
-      work_plan_opts po = {8192, 8192, 2048, WORK_BF16, WORK_ATTN_FLASH, 0, 1};
+      work_plan_opts po = {8192, 8192, 2048, WORK_BF16, WORK_ATTN_FLASH, 0, 1, NULL, NULL};
       work_plan_entry e;
       int ne;
       work_plan_stats ps;

@@ -413,7 +413,7 @@ static void test_planner(void **state) {
   (void)state;
   hw_cluster *c = selene();
   work_ctx *x = work_ctx_new(c);
-  work_plan_opts o = {512, 2048, 512, WORK_BF16, WORK_ATTN_FLASH, 0, 5};
+  work_plan_opts o = {512, 2048, 512, WORK_BF16, WORK_ATTN_FLASH, 0, 5, NULL, NULL};
   work_plan_entry best[5];
   int n;
   work_plan_stats st;
@@ -682,7 +682,7 @@ static void test_zero3_as_run(void **state) {
   assert_true(ph->total_s >= mm * L * (2 * G + R) && ph->total_s < 1.05 * mm * L * (2 * G + R));
   assert_true(fabs(ph->exposed_s - r3.b.dp) < 1e-9 * r3.b.dp);
   /* the planner no longer ranks ZeRO-3 first on this job */
-  work_plan_opts o = {1024, 2048, 1536, WORK_BF16, WORK_ATTN_FLASH, 0, 3};
+  work_plan_opts o = {1024, 2048, 1536, WORK_BF16, WORK_ATTN_FLASH, 0, 3, NULL, NULL};
   work_plan_entry best[3];
   int n;
   work_plan_stats st;
@@ -695,7 +695,7 @@ static void test_zero3_as_run(void **state) {
   c = hw_load("zhengzhou-60k", &err);
   assert_non_null(c);
   x = work_ctx_new(c);
-  work_plan_opts o2 = {61440, 8192, 3840, WORK_BF16, WORK_ATTN_FLASH, 0, 3};
+  work_plan_opts o2 = {61440, 8192, 3840, WORK_BF16, WORK_ATTN_FLASH, 0, 3, NULL, NULL};
   assert_int_equal(work_plan(x, work_model_find("llama3-405b"), &o2, best, &n, &st, &err), WK_OK);
   for (int i = 0; i < n; i++) assert_true(best[i].job.zero < 3 && best[i].res.mfu < 0.6);
   work_ctx_free(x);

@@ -184,6 +184,14 @@ void cli_report_steps(rp_report *rep, const char *const *names, const struct wor
 
 /* --failures RATE|off and --fabric on|off (replay and compare) into o. 0, or 2 after the error. */
 int cli_replay_failures_fabric(const char *failures, const char *fabric, replay_opts *o);
+/* A progress bar fed by a run's progress callback (replay_opts, work_plan_opts): its share done
+ * maps to [base, base + span] of the bar, so that several runs make one bar. */
+typedef struct cli_bar {
+  rp_progress *p;
+  char label[64];
+  double base, span;
+} cli_bar;
+void cli_bar_replay(void *ctx, double frac);
 /* --fail SPEC[,SPEC]: each fault read against cluster c (OUT faults[CLI_MAX_FAULTS], *n). */
 #define CLI_MAX_FAULTS 64
 wk_errcode cli_replay_faults(const char *fail, const hw_cluster *c, replay_fault *faults,

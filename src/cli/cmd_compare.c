@@ -333,12 +333,14 @@ int cmd_compare(int argc, char **argv) {
   bar = rp_progress_new(stderr, !quiet && isatty(STDERR_FILENO));
   for (k = 0; k < ns; k++) {
     scenario *sc = &s[k];
-    /* one label for the whole run, so the bar's estimate of the time left spans the scenarios
-     * (a replay reports no progress of its own: the bar moves as each scenario ends) */
-    char label[64];
-    snprintf(label, sizeof label, "compare: %d scenarios", ns);
-    rp_progress_set(bar, label, (double)k / ns, rp_clock_s());
+    /* one label for the whole run, so the bar's estimate of the time left spans the scenarios;
+     * each scenario's replay moves it through its share */
+    cli_bar cb = {bar, "", (double)k / ns, 1.0 / ns};
+    snprintf(cb.label, sizeof cb.label, "compare: %d scenarios", ns);
+    cli_bar_replay(&cb, 0);
     replay_opts so = o;
+    so.progress = cli_bar_replay;
+    so.progress_ctx = &cb;
     so.sched.policy = sc->policy;
     so.sched.placement = sc->placement;
     so.faults = fail ? faults[sc->cluster] : NULL;

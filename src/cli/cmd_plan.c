@@ -7,12 +7,13 @@
 
 #include <jansson.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Options of one invocation: a local, so two calls in one process never share state. */
 typedef struct plan_args {
   const char *cluster, *model, *dtype, *attn, *report;
   int64_t cards, seq, gbs, top, level;
-  int json;
+  int json, quiet;
 } plan_args;
 
 /* One layout of the plan as a JSON object (owned by the caller). */
@@ -112,7 +113,7 @@ static int plan_report(cli_report *rep_out, const plan_args *a, const work_model
 }
 
 int cmd_plan(int argc, char **argv) {
-  plan_args a = {NULL, NULL, NULL, NULL, NULL, 0, 2048, 1536, 5, 0, 0};
+  plan_args a = {NULL, NULL, NULL, NULL, NULL, 0, 2048, 1536, 5, 0, 0, 0};
   const cli_opt plan_opts[] = {
       {"cluster", CLI_STR, &a.cluster, "C", "cluster preset or YAML file", 0, 0},
       {"model", CLI_STR, &a.model, "M", "model preset or YAML file", 0, 0},
@@ -124,6 +125,7 @@ int cmd_plan(int argc, char **argv) {
       {"attention", CLI_STR, &a.attn, "A", "flash|unfused (default flash)", 0, 0},
       {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)", CLI_LEVELS},
       {"json", CLI_FLAG, &a.json, NULL, "print one JSON object", 0, 0},
+      {"quiet", CLI_FLAG, &a.quiet, NULL, "no progress bar (it shows only on a terminal)", 0, 0},
       {"report", CLI_STR, &a.report, "FILE.html",
        "write an HTML report (layouts: step time against memory; breakdowns) and "
        "FILE.data.json", 0, 0},
@@ -138,7 +140,7 @@ int cmd_plan(int argc, char **argv) {
   if ((r = cli_parse(&plan_cmd, argc, argv, pos, 0, &npos))) return r == 1 ? 0 : r;
   if (!a.cluster || !a.model || !a.cards) return cli_fail("plan needs --cluster, --model and --cards");
   work_plan_opts o = {(uint32_t)a.cards, (int)a.seq, (int)a.gbs, WORK_BF16, WORK_ATTN_FLASH,
-                      (int)a.level, (int)a.top};
+                      (int)a.level, (int)a.top, NULL, NULL};
   if (a.dtype && work_dtype_parse(a.dtype, &o.dtype))
     return cli_fail_unknown("--dtype", a.dtype, cli_dtypes);
   if (a.attn) {
@@ -174,7 +176,11 @@ int cmd_plan(int argc, char **argv) {
   int n = 0, rc = 0;
   work_plan_stats st;
   double t0 = rp_clock_s();
+  cli_bar bar = {rp_progress_new(stderr, !a.quiet && isatty(STDERR_FILENO)), "plan", 0, 1};
+  o.progress = cli_bar_replay;
+  o.progress_ctx = &bar;
   int planned = work_plan(x, &m, &o, best, &n, &st, &err);
+  rp_progress_free(bar.p);
   if (!planned && rep_out) {
     rc = plan_report(rep_out, &a, &m, best, n, &st);
     rep_out = NULL;

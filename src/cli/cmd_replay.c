@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <unistd.h>
 
 /* Checks DIR/jobs.csv and DIR/timeseries.csv before any work: OUT out[2], or both NULL when
  * DIR does not exist yet (made, and its files checked, once the replay has run). 0 or 2. */
@@ -135,6 +136,11 @@ int cli_replay_failures_fabric(const char *failures, const char *fabric, replay_
   else if (!strcmp(fabric, "off")) o->fabric = 0;
   else return cli_fail_unknown("--fabric value", fabric, onoff);
   return 0;
+}
+
+void cli_bar_replay(void *ctx, double frac) {
+  cli_bar *b = ctx;
+  rp_progress_set(b->p, b->label, b->base + b->span * frac, rp_clock_s());
 }
 
 wk_errcode cli_replay_faults(const char *fail, const hw_cluster *c, replay_fault *faults,
@@ -289,7 +295,7 @@ int cmd_replay(int argc, char **argv) {
   const char *fabric = "on", *workloads_path = NULL, *report_path = NULL, *fail = NULL;
   double restart_cost = 300, time_scale = 1, load = 1, comm = 0.1, sample = 0;
   int64_t cards_per_unit = 1, seed = 1, lookahead = 500, abandon_after = 50;
-  int skip_bad = 0, json = 0, wt_kill = 0, preempt_ckpt = 0, allow_empty = 0;
+  int skip_bad = 0, json = 0, wt_kill = 0, preempt_ckpt = 0, allow_empty = 0, quiet = 0;
   const cli_opt opts[] = {
       {"cluster", CLI_STR, &cluster, "C", "preset or YAML file, with :key=value tweaks (required)",
        0, 0},
@@ -340,6 +346,7 @@ int cmd_replay(int argc, char **argv) {
       {"seed", CLI_INT, &seed, "S", "random seed for failures (default 1)", 0, CLI_MAX_SEED},
       {"out", CLI_STR, &out_dir, "DIR", "write DIR/jobs.csv and DIR/timeseries.csv", 0, 0},
       {"json", CLI_FLAG, &json, NULL, "print one JSON object instead of the table", 0, 0},
+      {"quiet", CLI_FLAG, &quiet, NULL, "no progress bar (it shows only on a terminal)", 0, 0},
       {"report", CLI_STR, &report_path, "FILE.html",
        "write an HTML report (charts; opens offline) and FILE.data.json beside it", 0, 0},
       {"allow-empty", CLI_FLAG, &allow_empty, NULL,
@@ -430,7 +437,12 @@ int cmd_replay(int argc, char **argv) {
     o.observe = cli_usage_observe;
     o.observe_ctx = usage;
   }
-  if (replay_run(c, t, &o, &r, &err)) goto fail_err;
+  cli_bar bar = {rp_progress_new(stderr, !quiet && isatty(STDERR_FILENO)), "replay", 0, 1};
+  o.progress = cli_bar_replay;
+  o.progress_ctx = &bar;
+  wk_errcode run_rc = replay_run(c, t, &o, &r, &err);
+  rp_progress_free(bar.p); /* the line is erased before anything is printed */
+  if (run_rc) goto fail_err;
   const replay_metrics *m = replay_get_metrics(r);
   if (!m->jobs && !allow_empty) {
     say_empty(t, trace_path, c, cluster, m);

@@ -730,11 +730,15 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
    * checkpoint): a bounded number of events in all, and between two job ends. */
   uint64_t max_events = o->max_events ? o->max_events : 1000 * (uint64_t)nrep + 1000000;
   uint64_t max_stall = max_events / 10, events_at_end = 0;
-  size_t unfinished_before = L.unfinished;
+  size_t unfinished_before = L.unfinished, next_progress = 0;
   while (L.unfinished) {
     if (L.unfinished != unfinished_before) {
       unfinished_before = L.unfinished;
       events_at_end = r->m.events;
+      if (o->progress && nrep - L.unfinished >= next_progress) {
+        o->progress(o->progress_ctx, (double)(nrep - L.unfinished) / nrep);
+        next_progress = nrep - L.unfinished + nrep / 1000 + 1;
+      }
     }
     if (r->m.events > max_events || r->m.events - events_at_end > max_stall) {
       rc = wk_err_set(err, WK_ECAPACITY, "", 0, 0,

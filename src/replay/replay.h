@@ -96,6 +96,10 @@ typedef struct replay_opts {
    * job's cards. NULL: none. */
   void (*observe)(void *ctx, uint32_t job, int start, wk_time t, const sched_range *r, uint32_t nr);
   void *observe_ctx;
+  /* Told the share of jobs done (finished, killed, abandoned), at most about 1,000 times a
+   * run, for a progress bar. NULL: none. */
+  void (*progress)(void *ctx, double frac);
+  void *progress_ctx;
 } replay_opts;
 void replay_opts_init(replay_opts *o);
 

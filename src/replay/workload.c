@@ -448,7 +448,7 @@ static wk_errcode resolve(replay_wl *w, const replay_workloads *ws, uint32_t ri,
   const work_phase *ph = NULL;
   int nph = 0;
   if (r->kind == WL_MODEL) {
-    work_plan_opts po = {cards, r->seq, r->gbs, WORK_BF16, WORK_ATTN_FLASH, 0, 1};
+    work_plan_opts po = {cards, r->seq, r->gbs, WORK_BF16, WORK_ATTN_FLASH, 0, 1, NULL, NULL};
     work_plan_entry best;
     int nbest = 0;
     work_plan_stats ps;

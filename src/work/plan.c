@@ -5,6 +5,7 @@
  * work_ctx, so the sweep costs a few microseconds per layout once the cache is warm. */
 #include "work_int.h"
 
+#include <math.h>
 #include <string.h>
 
 /* TP stays inside one scale-up domain and at most 64 wide (beyond that the per-card GEMMs are
@@ -117,6 +118,17 @@ wk_errcode work_plan(work_ctx *x, const work_model *m, const work_plan_opts *o,
   st.top = o->top;
   st.unfit = wk_malloc(sizeof *st.unfit * PLAN_MAX_UNFIT);
   uint32_t N = o->cards, su = hw_level_cards(c, HW_LEVEL_SUPERNODE);
+  /* the (TP, CP, PP) groups, counted first for the progress bar: one unit each */
+  double groups = 0, done = 0;
+  for (uint32_t tp = 1; o->progress && tp <= PLAN_MAX_TP && tp <= su; tp *= 2) {
+    if (N % tp || m->heads % (int)tp || m->ffn_hidden % (int)tp) continue;
+    if (m->kv_heads % (int)tp && (int)tp % m->kv_heads) continue;
+    for (uint32_t cp = 1; cp <= PLAN_MAX_CP; cp *= 2) {
+      if (N % (tp * cp) || (cp > 1 && o->seq % (2 * (int)cp))) continue;
+      for (uint32_t pp = 1; pp <= N / (tp * cp) && pp <= (uint32_t)m->layers && pp <= WORK_MAX_PP; pp++)
+        groups += N % (tp * cp * pp) == 0;
+    }
+  }
   for (uint32_t tp = 1; tp <= PLAN_MAX_TP && tp <= su; tp *= 2) {
     if (N % tp || m->heads % (int)tp || m->ffn_hidden % (int)tp) continue;
     if (m->kv_heads % (int)tp && (int)tp % m->kv_heads) continue;
@@ -127,6 +139,7 @@ wk_errcode work_plan(work_ctx *x, const work_model *m, const work_plan_opts *o,
       if (max_pp > WORK_MAX_PP) max_pp = WORK_MAX_PP;
       for (uint32_t pp = 1; pp <= max_pp; pp++) {
         if (N % (tp * cp * pp)) continue; /* uneven stages are split by work_train_step */
+        if (o->progress && groups > 0) o->progress(o->progress_ctx, fmin(1, done++ / groups));
         uint32_t dp = N / (tp * cp * pp);
         if (o->gbs % (int)dp) continue;
         int per_replica = o->gbs / (int)dp;

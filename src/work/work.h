@@ -231,6 +231,9 @@ typedef struct work_plan_opts {
   work_attn attn;
   int level;
   int top; /* how many to keep */
+  /* told the share of the layouts' (TP, CP, PP) groups done, for a progress bar; NULL: none */
+  void (*progress)(void *ctx, double frac);
+  void *progress_ctx;
 } work_plan_opts;
 
 typedef struct work_plan_entry {
