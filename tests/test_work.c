@@ -56,6 +56,16 @@ static void test_presets_match_yaml(void **state) {
     assert_int_equal(m.top_k, p->top_k);
     assert_int_equal(m.moe_ffn_hidden, p->moe_ffn_hidden);
     assert_int_equal(m.tied_embeddings, p->tied_embeddings);
+    assert_int_equal(m.shared_experts, p->shared_experts);
+    assert_int_equal(m.dense_layers, p->dense_layers);
+    assert_int_equal(m.expert_groups, p->expert_groups);
+    assert_int_equal(m.group_topk, p->group_topk);
+    assert_int_equal(m.q_lora_rank, p->q_lora_rank);
+    assert_int_equal(m.kv_lora_rank, p->kv_lora_rank);
+    assert_int_equal(m.qk_nope_head_dim, p->qk_nope_head_dim);
+    assert_int_equal(m.qk_rope_head_dim, p->qk_rope_head_dim);
+    assert_int_equal(m.v_head_dim, p->v_head_dim);
+    assert_int_equal(m.mtp_layers, p->mtp_layers);
   }
   assert_true(n >= 15);
 }
@@ -129,7 +139,17 @@ static void test_model_yaml_errors(void **state) {
   assert_int_equal(work_model_parse(&m, unk, strlen(unk), "m.yaml", &err), WK_EUNKNOWN_KEY);
   assert_non_null(strstr(err.msg, "(keys: name, source, layers, hidden, heads, kv_heads, ffn_hidden, "
                                   "vocab, gated_mlp, experts, top_k, shared_experts, moe_ffn_hidden, "
-                                  "dense_layers, tied_embeddings, expert_groups, group_topk)"));
+                                  "dense_layers, tied_embeddings, expert_groups, group_topk, "
+                                  "q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, "
+                                  "v_head_dim, mtp_layers)"));
+  /* MLA: every head its own key and value; a query latent needs the key/value one */
+  const char *mla = "layers: 2\nhidden: 64\nheads: 4\nkv_heads: 2\nkv_lora_rank: 16\n";
+  assert_int_equal(work_model_parse(&m, mla, strlen(mla), "m.yaml", &err), WK_EVALUE);
+  assert_non_null(strstr(err.msg, "kv_heads 2 must be the heads 4"));
+  assert_int_equal(err.line, 4);
+  const char *qlr = "layers: 2\nhidden: 64\nheads: 4\nq_lora_rank: 16\n";
+  assert_int_equal(work_model_parse(&m, qlr, strlen(qlr), "m.yaml", &err), WK_EVALUE);
+  assert_non_null(strstr(err.msg, "q_lora_rank 16 needs MLA"));
   const char *flag = "layers: 2\nhidden: 64\nheads: 4\ngated_mlp: 2\n";
   assert_int_equal(work_model_parse(&m, flag, strlen(flag), "m.yaml", &err), WK_EVALUE);
   assert_non_null(strstr(err.msg, "at most 1"));
