@@ -815,6 +815,22 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
                                (uint32_t)t, sp ? T * h * 2 : T * 4 * 3, &out_tp, err)))
     return rc;
 
+  /* Multi-token prediction (DeepSeek-V3 Sec. 2.2), on the last device after the output layer:
+   * each module runs one more transformer layer (lt: MoE when the model's last layers are),
+   * after the embedding of the tokens one further ahead (the shared embedding: a lookup), two
+   * RMSNorms and their concatenation (read and write, 16 bytes a token-h) and a 2h -> h
+   * projection, then the shared output layer and loss once more. mtp_f / mtp_b: all of it but
+   * the layers, per micro-batch. */
+  int D = m->mtp_layers;
+  const layer_cost *lt = nmoe ? &lm : &ld;
+  double mtp_f = 0, mtp_b = 0;
+  if (D) {
+    gemm_acc G = {0, 0, 0, 0};
+    gemm_add(&e, &G, 1, 1, T, h / t, 2 * h, 2 * T * h);
+    mtp_f = D * (G.f + work_mem_time(a, 22 * T * h + G.qf) + out_f + out_tp);
+    mtp_b = D * (G.b + work_mem_time(a, 2 * 16 * T * h + 8 * T * h + G.qb) + out_b + out_tp);
+  }
+
   /* ZeRO-2/3: the embedding and the output layer are sharded units too (V h / t parameters
    * each), their collectives beside the lookup and the logits (zero_layer's rule). */
   uint32_t ndp = (uint32_t)(j->dp * j->cp), nedp = (uint32_t)(j->dp / j->ep);
@@ -846,7 +862,8 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
   stage_split split;
   if (!split_fixed(j, v, &split)) {
     split_cost sc = {m->layers, has_moe ? m->dense_layers : m->layers, ld.pass_f + ld.pass_b,
-                     lm.pass_f + lm.pass_b, emb_f + emb_b, out_f + out_b + 2 * out_tp};
+                     lm.pass_f + lm.pass_b, emb_f + emb_b,
+                     out_f + out_b + 2 * out_tp + D * (lt->pass_f + lt->pass_b) + mtp_f + mtp_b};
     split = split_balance(&sc, p, v);
   }
 
@@ -873,8 +890,9 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
       cb += emb_b;
     }
     if (ch == p * v - 1) {
-      cf += out_f + out_tp;
-      cb += out_b + out_tp;
+      cf += out_f + out_tp + D * lt->pass_f + mtp_f;
+      cb += out_b + out_tp + D * lt->pass_b + mtp_b;
+      (nmoe ? nm_dev : nd_dev)[d] += D; /* the MTP layers, counted with the device's own */
     }
     if (det) {
       det->f[ch] = cf;
@@ -913,6 +931,9 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
       tpc += 2 * out_tp;
       df += out_f + out_tp;
       if (p > 1 || !m->tied_embeddings) pdense += V * h;
+      comp += mtp_f + mtp_b; /* the MTP layers are among nd / nm */
+      df += mtp_f;
+      pdense += D * 2 * h * h + (D && p > 1 ? V * h : 0); /* projection; the embedding's copy */
     }
     double dtot = comp + tpc + epc + cpc + dplc + ovlc, db = dtot - df;
     dev_f[i] = df;
@@ -1070,7 +1091,9 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
    * plus recomputation (hardware FLOPs only). */
   double fl_layers = (m->layers - nmoe) * ld.flops_fwd + nmoe * lm.flops_fwd;
   double fl_rc = (m->layers - nmoe) * ld.flops_rc + nmoe * lm.flops_rc;
-  double fl_logits = 2 * b * j->seq * h * V;
+  fl_layers += D * lt->flops_fwd;
+  fl_rc += D * lt->flops_rc;
+  double fl_logits = (1 + D) * 2 * b * j->seq * h * V + D * 2 * b * j->seq * 2 * h * h;
   double micro_total = mm * j->dp;
   double cards = (double)work_job_cards(j);
   r->model_flops = micro_total * 3 * (fl_layers + fl_logits);
