@@ -1009,6 +1009,23 @@ static void test_dp_contention(void **state) {
 }
 
 
+/* DeepSeek-V3 on h800-2k with its published layout (PP 16, EP 64, no TP, FP8), a short batch
+ * of 2,048 sequences, 1F1B with full recompute. */
+static void deepseek_job(work_job *j) {
+  work_job_init(j);
+  j->model = *work_model_find("deepseek-v3");
+  j->seq = 4096;
+  j->gbs = 2048;
+  j->tp = 1;
+  j->pp = 16;
+  j->ep = 64;
+  j->dp = 128;
+  j->mbs = 1;
+  j->vpp = 1;
+  j->recompute = WORK_RECOMPUTE_FULL;
+  j->dtype = WORK_FP8;
+}
+
 /* MoE as trained: the busiest EP rank sets the pace (imbalance), capacity caps it and drops
  * the rest, the EP all-to-all hides behind compute with moe_overlap (the replay's ep phase
  * keeps its full time), node-limited routing sends fewer copies across nodes, and bad values
@@ -1020,18 +1037,7 @@ static void test_moe_as_trained(void **state) {
   assert_non_null(c);
   work_ctx *x = work_ctx_new(c);
   work_job j;
-  work_job_init(&j);
-  j.model = *work_model_find("deepseek-v3");
-  j.seq = 4096;
-  j.gbs = 2048;
-  j.tp = 1;
-  j.pp = 16;
-  j.ep = 64;
-  j.dp = 128;
-  j.mbs = 1;
-  j.vpp = 1;
-  j.recompute = WORK_RECOMPUTE_FULL;
-  j.dtype = WORK_FP8;
+  deepseek_job(&j);
   j.level = 1;
   work_result base, imb, cap, ovl, plain;
   assert_int_equal(work_train_step(x, &j, &base, &err), WK_OK);
@@ -1147,15 +1153,7 @@ static void test_mla_fp8(void **state) {
   /* DeepSeek-V3's model FLOPs per token: 58 MoE and 3 dense layers with MLA's projections and
    * core (q.k over 192, p.v over 128, the s^2 terms counted whole), the output layer, and the
    * MTP module (one more MoE layer, the 2h -> h projection, the output layer again) */
-  j.model = *ds;
-  j.seq = 4096;
-  j.gbs = 2048;
-  j.tp = 1;
-  j.pp = 16;
-  j.ep = 64;
-  j.dp = 128;
-  j.mbs = 1;
-  j.recompute = WORK_RECOMPUTE_FULL;
+  deepseek_job(&j);
   assert_int_equal(work_train_step(x, &j, &r, &err), WK_OK);
   double s = 4096, core = 2 * s * A * (192 + 128);
   double moe = 2 * mla + core + 2 * h * 256 + 2 * h * 2048 * 3 * 9, dense = 2 * mla + core + 2 * h * 18432 * 3;
