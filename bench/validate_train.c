@@ -183,7 +183,8 @@ int main(int argc, char **argv) {
    * trillion tokens ... 3.7 days on our cluster with 2048 H800 GPUs" (180K GPU hours), i.e.
    * 3.13 M tokens/s; its layout (Sec. 3.2): PP 16, EP 64 over 8 nodes, ZeRO-1, no TP, DualPipe
    * (EP all-to-all overlapped), FP8 GEMMs; sequence 4,096, batch 15,360 (Sec. 4.2); node-limited
-   * routing to at most 4 nodes. On h800-2k at level 1, balanced experts (imbalance 1). */
+   * routing to at most 4 nodes; MLA and one MTP module as published (the model preset). On
+   * h800-2k at level 1, balanced experts (imbalance 1). */
   {
     work_job j;
     work_job_init(&j);

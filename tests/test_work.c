@@ -56,6 +56,16 @@ static void test_presets_match_yaml(void **state) {
     assert_int_equal(m.top_k, p->top_k);
     assert_int_equal(m.moe_ffn_hidden, p->moe_ffn_hidden);
     assert_int_equal(m.tied_embeddings, p->tied_embeddings);
+    assert_int_equal(m.shared_experts, p->shared_experts);
+    assert_int_equal(m.dense_layers, p->dense_layers);
+    assert_int_equal(m.expert_groups, p->expert_groups);
+    assert_int_equal(m.group_topk, p->group_topk);
+    assert_int_equal(m.q_lora_rank, p->q_lora_rank);
+    assert_int_equal(m.kv_lora_rank, p->kv_lora_rank);
+    assert_int_equal(m.qk_nope_head_dim, p->qk_nope_head_dim);
+    assert_int_equal(m.qk_rope_head_dim, p->qk_rope_head_dim);
+    assert_int_equal(m.v_head_dim, p->v_head_dim);
+    assert_int_equal(m.mtp_layers, p->mtp_layers);
   }
   assert_true(n >= 15);
 }
@@ -129,7 +139,17 @@ static void test_model_yaml_errors(void **state) {
   assert_int_equal(work_model_parse(&m, unk, strlen(unk), "m.yaml", &err), WK_EUNKNOWN_KEY);
   assert_non_null(strstr(err.msg, "(keys: name, source, layers, hidden, heads, kv_heads, ffn_hidden, "
                                   "vocab, gated_mlp, experts, top_k, shared_experts, moe_ffn_hidden, "
-                                  "dense_layers, tied_embeddings, expert_groups, group_topk)"));
+                                  "dense_layers, tied_embeddings, expert_groups, group_topk, "
+                                  "q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, "
+                                  "v_head_dim, mtp_layers)"));
+  /* MLA: every head its own key and value; a query latent needs the key/value one */
+  const char *mla = "layers: 2\nhidden: 64\nheads: 4\nkv_heads: 2\nkv_lora_rank: 16\n";
+  assert_int_equal(work_model_parse(&m, mla, strlen(mla), "m.yaml", &err), WK_EVALUE);
+  assert_non_null(strstr(err.msg, "kv_heads 2 must be the heads 4"));
+  assert_int_equal(err.line, 4);
+  const char *qlr = "layers: 2\nhidden: 64\nheads: 4\nq_lora_rank: 16\n";
+  assert_int_equal(work_model_parse(&m, qlr, strlen(qlr), "m.yaml", &err), WK_EVALUE);
+  assert_non_null(strstr(err.msg, "q_lora_rank 16 needs MLA"));
   const char *flag = "layers: 2\nhidden: 64\nheads: 4\ngated_mlp: 2\n";
   assert_int_equal(work_model_parse(&m, flag, strlen(flag), "m.yaml", &err), WK_EVALUE);
   assert_non_null(strstr(err.msg, "at most 1"));
@@ -989,6 +1009,23 @@ static void test_dp_contention(void **state) {
 }
 
 
+/* DeepSeek-V3 on h800-2k with its published layout (PP 16, EP 64, no TP, FP8), a short batch
+ * of 2,048 sequences, 1F1B with full recompute. */
+static void deepseek_job(work_job *j) {
+  work_job_init(j);
+  j->model = *work_model_find("deepseek-v3");
+  j->seq = 4096;
+  j->gbs = 2048;
+  j->tp = 1;
+  j->pp = 16;
+  j->ep = 64;
+  j->dp = 128;
+  j->mbs = 1;
+  j->vpp = 1;
+  j->recompute = WORK_RECOMPUTE_FULL;
+  j->dtype = WORK_FP8;
+}
+
 /* MoE as trained: the busiest EP rank sets the pace (imbalance), capacity caps it and drops
  * the rest, the EP all-to-all hides behind compute with moe_overlap (the replay's ep phase
  * keeps its full time), node-limited routing sends fewer copies across nodes, and bad values
@@ -1000,18 +1037,7 @@ static void test_moe_as_trained(void **state) {
   assert_non_null(c);
   work_ctx *x = work_ctx_new(c);
   work_job j;
-  work_job_init(&j);
-  j.model = *work_model_find("deepseek-v3");
-  j.seq = 4096;
-  j.gbs = 2048;
-  j.tp = 1;
-  j.pp = 16;
-  j.ep = 64;
-  j.dp = 128;
-  j.mbs = 1;
-  j.vpp = 1;
-  j.recompute = WORK_RECOMPUTE_FULL;
-  j.dtype = WORK_FP8;
+  deepseek_job(&j);
   j.level = 1;
   work_result base, imb, cap, ovl, plain;
   assert_int_equal(work_train_step(x, &j, &base, &err), WK_OK);
@@ -1052,6 +1078,93 @@ static void test_moe_as_trained(void **state) {
   hw_free(c);
 }
 
+/* FP8 GEMM and MLA physics against a hand calculation. The FP8 curve reproduces DeepGEMM's
+ * published H800 measurements (its README, Feb 2025) to within 10 % after the training-clock
+ * factor 0.9; MLA's parameters are DeepSeek-V3's (187 M a layer); one MLA + SwiGLU layer in FP8
+ * on one H800 costs exactly the hand sum of its GEMMs (the backward's two gradients each at its
+ * own shape), FP8 quantization traffic, flash attention over q.k of 96 and p.v of 64 values, and
+ * its memory-bound kernels; and DeepSeek-V3's model FLOPs are the hand count with MLA and MTP. */
+static void test_mla_fp8(void **state) {
+  (void)state;
+  wk_err err;
+  hw_cluster *c = hw_load("h800-2k", &err);
+  assert_non_null(c);
+  const hw_accel *a = &hw_cfg(c)->accel;
+  static const double deepgemm[][4] = {/* m, n, k, TFLOP/s on H800 */
+                                       {4096, 24576, 1536, 990}, {4096, 32768, 512, 590},
+                                       {4096, 7168, 16384, 1358}, {4096, 4096, 7168, 1304},
+                                       {4096, 7168, 2048, 1025}, {8192, 4096, 7168, 1297},
+                                       {8192, 7168, 2048, 1099}};
+  for (size_t i = 0; i < sizeof deepgemm / sizeof deepgemm[0]; i++) {
+    const double *g = deepgemm[i];
+    double tf = 2 * g[0] * g[1] * g[2] / work_gemm_time_fp8(a, g[0], g[1], g[2]) / 1e12;
+    assert_true(fabs(tf / (0.9 * g[3]) - 1) < 0.10);
+  }
+  /* k = 512 runs at less than half the speed of k = 7168 (the old curve: 0.91 of it) */
+  double k512 = work_gemm_time_fp8(a, 4096, 32768, 512) / (32768.0 * 512);
+  double k7168 = work_gemm_time_fp8(a, 4096, 4096, 7168) / (4096.0 * 7168);
+  assert_true(k512 > 2 * k7168);
+
+  const work_model *ds = work_model_find("deepseek-v3");
+  double h = 7168, A = 128;
+  double mla = h * 1536 + 1536 * A * 192 + h * (512 + 64) + 512 * A * (128 + 128) + A * 128 * h;
+  assert_true(fabs(work_model_attn_params(ds) / mla - 1) < 1e-12);
+  assert_true(fabs(mla / 187.1e6 - 1) < 0.01);
+
+  /* one layer: hidden 1024, 8 heads, q/kv latents 384/256, heads of 64 + 32 rotary / 64 */
+  work_ctx *x = work_ctx_new(c);
+  work_job j;
+  work_job_init(&j);
+  work_model m = {.name = "mla1", .layers = 1, .hidden = 1024, .heads = 8, .ffn_hidden = 2816,
+                  .vocab = 32000, .gated_mlp = 1, .q_lora_rank = 384, .kv_lora_rank = 256,
+                  .qk_nope_head_dim = 64, .qk_rope_head_dim = 32, .v_head_dim = 64};
+  assert_int_equal(work_model_check(&m, &err), WK_OK);
+  j.model = m;
+  j.seq = 2048;
+  j.gbs = j.mbs = j.vpp = 1;
+  j.recompute = WORK_RECOMPUTE_NONE;
+  j.dtype = WORK_FP8;
+  work_result r;
+  assert_int_equal(work_train_step(x, &j, &r, &err), WK_OK);
+  double T = 2048, H = 1024, nh = 8, dqk = 96, dv = 64, dr = 32, rq = 384, rkv = 256, F = 2816;
+  double V = 32000, bw = a->hbm_bytes_per_s * 0.8;
+  double g[6][4] = {{T, rq + rkv + dr, H, T * H}, {T, nh * dqk, rq, T * rq},
+                    {T, nh * (dqk - dr + dv), rkv, T * rkv}, {T, H, nh * dv, T * nh * dv},
+                    {T, 2 * F, H, T * H}, {T, H, F, T * F}};
+  double gf = 0, gb = 0, qf = 0, qb = 0;
+  for (int i = 0; i < 6; i++) {
+    gf += work_gemm_time_fp8(a, g[i][0], g[i][1], g[i][2]);
+    gb += work_gemm_time_fp8(a, g[i][0], g[i][2], g[i][1]) +
+          work_gemm_time_fp8(a, g[i][2], g[i][1], g[i][0]);
+    qf += 3 * g[i][3];
+    qb += 2 * g[i][0] * g[i][2] + 4 * g[i][0] * g[i][1];
+  }
+  double ew = T * H * 20 + T * (4 * (rq + rkv) + 4 * nh * dr + 2 * nh * dqk + 2 * nh * (dqk - dr)) +
+              6 * T * F;
+  double fl = 2 * nh * T * T * (dqk + dv) * 0.5, fill = T / (T + 512);
+  double attn = fl / (a->bf16_flops * 0.62 * fill) + 2.5 * fl / (a->bf16_flops * 0.50 * fill);
+  double logit = work_gemm_time(a, a->bf16_flops, T, V, H);
+  double ends = (6 + 8) * T * H / bw + 3 * logit + 2 * 12 * T * V / bw;
+  double hand = gf + gb + attn + (3 * ew + qf + qb) / bw + ends;
+  print_message("MLA layer in FP8 on one H800: %.4f ms (hand %.4f ms)\n", r.b.compute * 1e3,
+                hand * 1e3);
+  assert_true(fabs(r.b.compute / hand - 1) < 1e-9);
+
+  /* DeepSeek-V3's model FLOPs per token: 58 MoE and 3 dense layers with MLA's projections and
+   * core (q.k over 192, p.v over 128, the s^2 terms counted whole), the output layer, and the
+   * MTP module (one more MoE layer, the 2h -> h projection, the output layer again) */
+  deepseek_job(&j);
+  assert_int_equal(work_train_step(x, &j, &r, &err), WK_OK);
+  double s = 4096, core = 2 * s * A * (192 + 128);
+  double moe = 2 * mla + core + 2 * h * 256 + 2 * h * 2048 * 3 * 9, dense = 2 * mla + core + 2 * h * 18432 * 3;
+  double per_token = 3 * (58 * moe + 3 * dense + 2 * h * 129280 + moe + 2 * h * 129280 + 2 * 2 * h * h);
+  assert_true(fabs(r.model_flops / (2048 * s) / per_token - 1) < 1e-9);
+  /* the MTP module and the second output layer sit on the last stage: it holds fewer layers */
+  assert_true(r.layers_last < r.layers_mid);
+  work_ctx_free(x);
+  hw_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_presets_match_yaml), cmocka_unit_test(test_param_counts),
@@ -1066,6 +1179,7 @@ int main(void) {
       cmocka_unit_test(test_coll_cache_key),
       cmocka_unit_test(test_dp_contention),
       cmocka_unit_test(test_moe_as_trained),
+      cmocka_unit_test(test_mla_fp8),
       cmocka_unit_test(test_uneven_stages),
       cmocka_unit_test(test_vpp_chosen),
       cmocka_unit_test(test_zero3_as_run),

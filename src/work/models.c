@@ -12,43 +12,45 @@
 
 /* name, layers, hidden, heads, kv_heads, ffn_hidden, vocab, gated_mlp, experts, top_k,
  * shared_experts, moe_ffn_hidden, dense_layers, tied_embeddings, source[, expert_groups,
- * group_topk]. */
+ * group_topk[, q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim,
+ * mtp_layers]]. */
 const work_model work_models[] = {
     {"gpt3-175b", 96, 12288, 96, 96, 49152, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Brown et al. 2020 (GPT-3) Table 2.1; Megatron vocab padded to 51200", 0, 0},
+     "Brown et al. 2020 (GPT-3) Table 2.1; Megatron vocab padded to 51200", 0, 0, 0, 0, 0, 0, 0, 0},
     {"megatron-1.7b", 24, 2304, 24, 24, 9216, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0, 0, 0, 0, 0, 0, 0},
     {"megatron-3.6b", 30, 3072, 32, 32, 12288, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0, 0, 0, 0, 0, 0, 0},
     {"megatron-7.5b", 36, 4096, 32, 32, 16384, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0, 0, 0, 0, 0, 0, 0},
     {"megatron-18.4b", 40, 6144, 48, 48, 24576, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0, 0, 0, 0, 0, 0, 0},
     {"megatron-39.1b", 48, 8192, 64, 64, 32768, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0, 0, 0, 0, 0, 0, 0},
     {"megatron-76.1b", 60, 10240, 80, 80, 40960, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0, 0, 0, 0, 0, 0, 0},
     {"megatron-145.6b", 80, 12288, 96, 96, 49152, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0, 0, 0, 0, 0, 0, 0},
     {"megatron-310.1b", 96, 16384, 128, 128, 65536, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0, 0, 0, 0, 0, 0, 0},
     {"megatron-529.6b", 105, 20480, 128, 128, 81920, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0, 0, 0, 0, 0, 0, 0},
     {"megatron-1t", 128, 25600, 160, 160, 102400, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0},
+     "Narayanan et al. SC'21 (arXiv 2104.04473) Table 1; GPT, V=51200, tied embeddings", 0, 0, 0, 0, 0, 0, 0, 0},
     {"megatron-22b", 48, 6144, 64, 64, 24576, 51200, 0, 0, 0, 0, 0, 0, 1,
-     "Korthikanti et al. 2022 (arXiv 2205.05198) Table 5", 0, 0},
+     "Korthikanti et al. 2022 (arXiv 2205.05198) Table 5", 0, 0, 0, 0, 0, 0, 0, 0},
     {"llama3-8b", 32, 4096, 32, 8, 14336, 128256, 1, 0, 0, 0, 0, 0, 0,
-     "Llama 3 herd (arXiv 2407.21783) Table 3", 0, 0},
+     "Llama 3 herd (arXiv 2407.21783) Table 3", 0, 0, 0, 0, 0, 0, 0, 0},
     {"llama3-70b", 80, 8192, 64, 8, 28672, 128256, 1, 0, 0, 0, 0, 0, 0,
-     "Llama 3 herd (arXiv 2407.21783) Table 3", 0, 0},
+     "Llama 3 herd (arXiv 2407.21783) Table 3", 0, 0, 0, 0, 0, 0, 0, 0},
     {"llama3-405b", 126, 16384, 128, 8, 53248, 128256, 1, 0, 0, 0, 0, 0, 0,
-     "Llama 3 herd (arXiv 2407.21783) Table 3", 0, 0},
+     "Llama 3 herd (arXiv 2407.21783) Table 3", 0, 0, 0, 0, 0, 0, 0, 0},
     {"pangu-ultra-135b", 94, 12288, 96, 8, 28672, 153376, 1, 0, 0, 0, 0, 0, 0,
-     "Pangu Ultra (arXiv 2504.07866) Sec. 2: 94 layers, hidden 12288, 96 heads, GQA 8 KV, SwiGLU 28672, vocab 153376", 0, 0},
+     "Pangu Ultra (arXiv 2504.07866) Sec. 2: 94 layers, hidden 12288, 96 heads, GQA 8 KV, SwiGLU 28672, vocab 153376", 0, 0, 0, 0, 0, 0, 0, 0},
     {"deepseek-v3", 61, 7168, 128, 128, 18432, 129280, 1, 256, 8, 1, 2048, 3, 0,
-     "DeepSeek-V3 report (arXiv 2412.19437) sec 4.2; MLA taken as MHA (128 heads of 56), MTP left out; node-limited routing: 8 groups, top 4", 8, 4},
-    {"", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", 0, 0},
+     "DeepSeek-V3 report (arXiv 2412.19437) sec 4.2: MLA (q/kv ranks 1536/512, heads 128+64 / 128), 1 MTP module, node-limited routing: 8 groups, top 4", 8, 4,
+     1536, 512, 128, 64, 128, 1},
+    {"", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", 0, 0, 0, 0, 0, 0, 0, 0},
 };
 
 const work_model *work_model_find(const char *name) {
@@ -62,7 +64,8 @@ const work_model *work_model_find(const char *name) {
 enum {
   K_LAYERS, K_HIDDEN, K_HEADS, K_KV_HEADS, K_FFN_HIDDEN, K_VOCAB, K_GATED_MLP, K_EXPERTS, K_TOP_K,
   K_SHARED_EXPERTS, K_MOE_FFN_HIDDEN, K_DENSE_LAYERS, K_TIED_EMBEDDINGS, K_EXPERT_GROUPS,
-  K_GROUP_TOPK, K_NAME, K_SOURCE, K_KEYS
+  K_GROUP_TOPK, K_Q_LORA_RANK, K_KV_LORA_RANK, K_QK_NOPE_HEAD_DIM, K_QK_ROPE_HEAD_DIM,
+  K_V_HEAD_DIM, K_MTP_LAYERS, K_NAME, K_SOURCE, K_KEYS
 };
 typedef struct key_pos {
   int line[K_KEYS], col[K_KEYS];
@@ -90,6 +93,12 @@ static const struct {
     [K_TIED_EMBEDDINGS] = {"tied_embeddings", offsetof(work_model, tied_embeddings), 1, 1},
     [K_EXPERT_GROUPS] = {"expert_groups", offsetof(work_model, expert_groups), WORK_MAX_EXPERTS},
     [K_GROUP_TOPK] = {"group_topk", offsetof(work_model, group_topk), WORK_MAX_EXPERTS},
+    [K_Q_LORA_RANK] = {"q_lora_rank", offsetof(work_model, q_lora_rank), WORK_MAX_HIDDEN},
+    [K_KV_LORA_RANK] = {"kv_lora_rank", offsetof(work_model, kv_lora_rank), WORK_MAX_HIDDEN},
+    [K_QK_NOPE_HEAD_DIM] = {"qk_nope_head_dim", offsetof(work_model, qk_nope_head_dim), WORK_MAX_HEAD_DIM},
+    [K_QK_ROPE_HEAD_DIM] = {"qk_rope_head_dim", offsetof(work_model, qk_rope_head_dim), WORK_MAX_HEAD_DIM},
+    [K_V_HEAD_DIM] = {"v_head_dim", offsetof(work_model, v_head_dim), WORK_MAX_HEAD_DIM},
+    [K_MTP_LAYERS] = {"mtp_layers", offsetof(work_model, mtp_layers), WORK_MAX_MTP_LAYERS},
 };
 #define N_INT_KEYS ((int)(sizeof int_keys / sizeof int_keys[0]))
 
@@ -155,6 +164,15 @@ static wk_errcode model_check_at(work_model *m, const char *path, const key_pos 
     return model_err(err, path, pos, given(pos, K_EXPERT_GROUPS, K_GROUP_TOPK),
                      "model '%s': expert_groups %d and group_topk %d go together (both 0: no "
                      "group-limited routing)", m->name, m->expert_groups, m->group_topk);
+  if (m->kv_lora_rank && m->kv_heads != m->heads)
+    return model_err(err, path, pos, given(pos, K_KV_HEADS, K_KV_LORA_RANK),
+                     "model '%s': with MLA (kv_lora_rank %d) every head has its own key and "
+                     "value: kv_heads %d must be the heads %d", m->name, m->kv_lora_rank,
+                     m->kv_heads, m->heads);
+  if (m->q_lora_rank && !m->kv_lora_rank)
+    return model_err(err, path, pos, K_Q_LORA_RANK,
+                     "model '%s': q_lora_rank %d needs MLA (kv_lora_rank > 0)", m->name,
+                     m->q_lora_rank);
   if (m->expert_groups && (!m->experts || m->experts % m->expert_groups ||
                            m->group_topk > m->expert_groups))
     return model_err(err, path, pos, K_EXPERT_GROUPS,
@@ -165,11 +183,27 @@ static wk_errcode model_check_at(work_model *m, const char *path, const key_pos 
 
 wk_errcode work_model_check(work_model *m, wk_err *err) { return model_check_at(m, NULL, NULL, err); }
 
-/* Weights of one layer's attention (QKV with grouped KV, output projection) and MLP; biases
- * and layer norms are left out (under 0.1 % at these sizes). */
-static double attn_params(const work_model *m) {
-  double h = m->hidden, dh = h / m->heads;
-  return h * (h + 2.0 * m->kv_heads * dh) + h * h;
+double work_model_qk_dim(const work_model *m) {
+  double dn = m->qk_nope_head_dim ? m->qk_nope_head_dim : (double)m->hidden / m->heads;
+  return dn + m->qk_rope_head_dim;
+}
+double work_model_v_dim(const work_model *m) {
+  return m->v_head_dim ? m->v_head_dim
+                       : m->qk_nope_head_dim ? m->qk_nope_head_dim : (double)m->hidden / m->heads;
+}
+
+/* Weights of one layer's attention (Q, K, V with grouped KV, or MLA's down- and
+ * up-projections; output projection) and MLP; biases and layer norms are left out (under
+ * 0.1 % at these sizes). MLA (DeepSeek-V2 Sec. 2.1): h -> q_lora_rank -> heads x dqk for the
+ * queries, h -> kv_lora_rank + rope for the latent and the shared rotary key, kv_lora_rank
+ * -> heads x (nope + dv) for the keys' other part and the values. */
+double work_model_attn_params(const work_model *m) {
+  double h = m->hidden, a = m->heads, dqk = work_model_qk_dim(m), dv = work_model_v_dim(m);
+  double out = a * dv * h;
+  if (!m->kv_lora_rank) return h * (a * dqk + m->kv_heads * (dqk + dv)) + out;
+  double rq = m->q_lora_rank, rkv = m->kv_lora_rank, dr = m->qk_rope_head_dim;
+  double q = rq > 0 ? h * rq + rq * a * dqk : h * a * dqk;
+  return q + h * (rkv + dr) + rkv * a * (dqk - dr + dv) + out;
 }
 static double mlp_params(const work_model *m, double ffn) {
   return (m->gated_mlp ? 3.0 : 2.0) * m->hidden * ffn;
@@ -179,7 +213,7 @@ static double params_with(const work_model *m, int experts_counted) {
   double emb = (double)m->vocab * m->hidden * (m->tied_embeddings ? 1 : 2);
   int moe_layers = m->experts ? m->layers - m->dense_layers : 0;
   int dense_layers = m->layers - moe_layers;
-  double p = emb + m->layers * attn_params(m) + dense_layers * mlp_params(m, m->ffn_hidden);
+  double p = emb + m->layers * work_model_attn_params(m) + dense_layers * mlp_params(m, m->ffn_hidden);
   if (moe_layers)
     p += moe_layers * ((double)(experts_counted + m->shared_experts) *
                            mlp_params(m, m->moe_ffn_hidden) +

@@ -26,6 +26,20 @@
  * main loop. Small per-card GEMMs after a TP split are therefore slower per FLOP. */
 #define GEMM_M_HALF 96.0
 #define GEMM_K_HALF 48.0
+/* FP8 GEMMs with fine-grained scaling (DeepSeek-V3 Sec. 3.3: 1 x 128 activation tiles, 128 x 128
+ * weight blocks, partial sums promoted to FP32 on the CUDA cores every 128 of k) reach less of
+ * their peak than 16-bit GEMMs of theirs, and need a much longer k: each output tile's fixed
+ * costs (pipeline fill, scale loads, the promoted epilogue) take as long as in BF16 while the
+ * main loop runs twice as fast. Fitted to DeepGEMM's published H800 table (Feb 2025 README,
+ * NVCC 12.8: the M = 4096 dense shapes of DeepSeek-V3 -- 2112/24576/32768/7168/4096/7168 x
+ * 7168/1536/512/16384/7168/2048 at 1058/990/590/1358/1304/1025 TFLOP/s -- and the contiguous
+ * grouped MoE shapes, 8192 x 4096 x 7168 at 1297, 8192 x 7168 x 2048 at 1099): 0.722 of the
+ * 1979 TFLOP/s peak times the output terms (GEMM_M_HALF) and k/(k + 664), RMS error 6 % over
+ * those ten. Those are short benchmarks: x 0.90 for the power-limited clocks of a training run,
+ * as in GEMM_EFF_MAX. DeepGEMM's own table puts it 1.1-1.2x above DeepSeek's CUTLASS 3.6-based
+ * kernels; the better kernels are taken. */
+#define FP8_GEMM_EFF_MAX (0.722 * 0.90)
+#define FP8_GEMM_K_HALF 664.0
 /* Elementwise / normalisation / softmax kernels stream at this fraction of HBM bandwidth (STREAM
  * copy on A100-80GB reaches ~1.6-1.7 of 2.0 TB/s; H100 ~2.6-2.9 of 3.35). */
 #define HBM_EFF 0.80
@@ -114,6 +128,15 @@ double work_gemm_time(const hw_accel *a, double peak, double m, double n, double
   double eff = GEMM_EFF_MAX * m / (m + GEMM_M_HALF) * n / (n + GEMM_M_HALF) * k / (k + GEMM_K_HALF);
   double t_flops = 2.0 * m * n * k / (peak * eff);
   double t_bytes = 2.0 * (m * k + k * n + m * n) / (a->hbm_bytes_per_s * HBM_EFF);
+  return t_flops > t_bytes ? t_flops : t_bytes;
+}
+
+double work_gemm_time_fp8(const hw_accel *a, double m, double n, double k) {
+  if (m <= 0 || n <= 0 || k <= 0) return 0;
+  double eff = FP8_GEMM_EFF_MAX * m / (m + GEMM_M_HALF) * n / (n + GEMM_M_HALF) * k /
+               (k + FP8_GEMM_K_HALF);
+  double t_flops = 2.0 * m * n * k / (a->fp8_flops * eff);
+  double t_bytes = (m * k + k * n + 2.0 * m * n) / (a->hbm_bytes_per_s * HBM_EFF);
   return t_flops > t_bytes ? t_flops : t_bytes;
 }
 
@@ -476,12 +499,50 @@ static wk_errcode ep_a2a(const step_env *e, double tokens, double bpe, double *t
   return rc;
 }
 
+/* GEMM time of a pass, forward and backward, and in FP8 the HBM traffic of quantizing their
+ * inputs (gemm_add). */
+typedef struct gemm_acc {
+  double f, b;   /* seconds: forward; backward (input and weight gradients) */
+  double qf, qb; /* FP8 quantization bytes, forward and backward */
+} gemm_acc;
+
+/* `count` GEMMs of m x n (output) by k, in the job's dtype (lowp) or at the 16-bit peak. The
+ * 16-bit backward takes twice the forward (the rule the 16-bit curve was calibrated with; its
+ * short k half-length makes the three shapes nearly equal). In FP8, where k matters much more
+ * (FP8_GEMM_K_HALF), the backward's input gradient (m x k by n) and weight gradient (k x n by
+ * m) are each timed for their own shape: MLA's key/value up-projection has k = 512 forward,
+ * but its gradients have k = 32768 and the tokens. In FP8 each input is quantized by a kernel of its own that reads the
+ * BF16 activation from HBM and writes it back in FP8 (DeepSeek-V3 Sec. 3.5.2 describes this
+ * round trip and asks hardware to fuse it): 3 bytes an element of the forward's input (q_in
+ * elements: the caller's count m k, or fewer when the input was quantized once for several
+ * GEMMs); the backward re-reads that FP8 input and writes it transposed in 128 x 1 tiles for
+ * the weight gradient (2 bytes; Sec. 3.5.2 "Support for Transposed GEMM Operations") and
+ * quantizes the output gradient in both layouts (read 2, write 1 + 1). O(1). */
+static void gemm_add(const step_env *e, gemm_acc *g, int lowp, double count, double m, double n,
+                     double k, double q_in) {
+  const hw_accel *a = e->a;
+  if (count <= 0 || m <= 0) return;
+  if (lowp && e->j->dtype == WORK_FP8) {
+    g->f += count * work_gemm_time_fp8(a, m, n, k);
+    g->b += count * (work_gemm_time_fp8(a, m, k, n) + work_gemm_time_fp8(a, k, n, m));
+    g->qf += 3 * q_in;
+    g->qb += count * (2 * m * k + 4 * m * n);
+    return;
+  }
+  double peak = lowp ? e->peak : e->peak16;
+  double fwd = count * work_gemm_time(a, peak, m, n, k);
+  g->f += fwd;
+  g->b += 2 * fwd;
+}
+
 static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err) {
   const work_job *j = e->j;
   const work_model *m = &j->model;
   const hw_accel *a = e->a;
   memset(lc, 0, sizeof *lc);
-  double h = m->hidden, heads = m->heads, g = m->kv_heads, dh = h / heads;
+  double h = m->hidden, heads = m->heads, g = m->kv_heads;
+  double dqk = work_model_qk_dim(m), dv = work_model_v_dim(m), dr = m->qk_rope_head_dim;
+  double rq = m->q_lora_rank, rkv = m->kv_lora_rank;
   double t = j->tp, c = j->cp, s = j->seq, b = e->b;
   int sp = j->seq_par && j->tp > 1, dropout = !m->gated_mlp;
   double T = b * s / c;          /* tokens per card in TP-replicated regions */
@@ -489,36 +550,53 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
   double kvh = g >= t ? g / t : 1; /* KV heads per card (replicated when fewer than TP) */
   double hc = heads / t;         /* query heads per card */
   double fmul = m->gated_mlp ? 2 : 1;
+  gemm_acc G = {0, 0, 0, 0};
 
-  /* GEMMs of the attention block: QKV and output projection (column / row parallel). */
-  double gemm_f = work_gemm_time(a, e->peak, T, hc * dh + 2 * kvh * dh, h) +
-                  work_gemm_time(a, e->peak, T, h, hc * dh);
+  /* GEMMs of the attention block: Q, K, V (column parallel) and the output projection (row
+   * parallel); with MLA the down-projections to the query and key/value latents (with the
+   * shared rotary key) as one GEMM, replicated over TP, then the per-head up-projections. */
   double ew_f = Tn * h * (8 + (dropout ? 14 : 12)); /* 2 norms (r+w) and 2 residual(+dropout) */
+  if (rkv > 0) {
+    gemm_add(e, &G, 1, 1, T, rq + rkv + dr, h, T * h);
+    if (rq > 0) gemm_add(e, &G, 1, 1, T, hc * dqk, rq, T * rq);
+    else gemm_add(e, &G, 1, 1, T, hc * dqk, h, 0); /* input quantized with the one above */
+    gemm_add(e, &G, 1, 1, T, hc * (dqk - dr + dv), rkv, T * rkv);
+    /* the latents' two RMSNorms (read and write, 2 bytes), RoPE on the queries' rotary part in
+     * place, and each head's key written whole from its own part and the shared rotary one */
+    ew_f += T * (4 * (rq + rkv) + 4 * hc * dr + 2 * hc * dqk + 2 * hc * (dqk - dr));
+  } else {
+    gemm_add(e, &G, 1, 1, T, hc * dqk + kvh * (dqk + dv), h, T * h);
+  }
+  gemm_add(e, &G, 1, 1, T, h, hc * dv, T * hc * dv);
   double score_elems = b * hc * (s / c) * s;
   if (j->attn == WORK_ATTN_UNFUSED) {
     double nb = b * hc;
-    double ag = nb * (work_gemm_time(a, e->peak16, s / c, s, dh) +
-                      work_gemm_time(a, e->peak16, s / c, dh, s));
+    double ag = nb * (work_gemm_time(a, e->peak16, s / c, s, dqk) +
+                      work_gemm_time(a, e->peak16, s / c, dv, s));
     double aew = score_elems * (dropout ? SCORE_BYTES_DROPOUT : SCORE_BYTES_NODROPOUT);
     lc->attn_fwd = ag + work_mem_time(a, aew);
     lc->attn_bwd = 2 * ag + work_mem_time(a, 2 * aew);
   } else {
     /* causal: half the score blocks are skipped; short sequences fill the SMs less well */
-    double fl = 4.0 * score_elems * dh * 0.5, fill = s / (s + 512.0);
+    double fl = 2.0 * score_elems * (dqk + dv) * 0.5, fill = s / (s + 512.0);
     lc->attn_fwd = fl / (e->peak16 * FLASH_EFF_FWD * fill);
     lc->attn_bwd = 2.5 * fl / (e->peak16 * FLASH_EFF_BWD * fill);
   }
-  double fl_attn = 2 * b * s * h * (h + 2 * g * dh) + 2 * b * s * h * h + 4 * b * s * s * h;
-  lc->params_dense = h * (h + 2 * g * dh) + h * h;
+  double attn_p = work_model_attn_params(m);
+  double fl_attn = 2 * b * s * attn_p + 2 * b * s * s * heads * (dqk + dv);
+  lc->params_dense = attn_p;
 
   /* MLP: dense (column then row parallel) or MoE (experts not tensor-parallel: each card
    * routes its T/t tokens; the EP all-to-all brings each expert its tokens). */
-  double act_split = 2 + 4 * kvh * dh * t / h + 2; /* Q, K, V, projection input; x T*h/t */
+  /* bytes a token stored for the attention block: Q, K, V and the projection's input (and
+   * MLA's latents), x T */
+  double act_attn = 2 * hc * dqk + 2 * kvh * (dqk + dv) + 2 * hc * dv + (rkv > 0 ? 2 * (rq + rkv + dr) : 0);
   double act_repl = dropout ? 10 : 8;              /* x Tn*h: norms, GEMM inputs, masks */
   double act_mlp = 0, ep_pass = 0; /* EP all-to-all of one pass, dispatch and combine */
   if (!moe) {
     double F = m->ffn_hidden;
-    gemm_f += work_gemm_time(a, e->peak, T, F * fmul / t, h) + work_gemm_time(a, e->peak, T, h, F / t);
+    gemm_add(e, &G, 1, 1, T, F * fmul / t, h, T * h);
+    gemm_add(e, &G, 1, 1, T, h, F / t, T * F / t);
     ew_f += (m->gated_mlp ? 6 : 4) * T * F / t;
     act_mlp = T * (2 * F * fmul + 2 * F * fmul) / t;
     lc->flops_fwd = fl_attn + 2 * b * s * h * F * (fmul + 1);
@@ -529,11 +607,14 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
     /* the busiest EP rank's routed tokens (moe_load): its experts' GEMMs, activations and
      * permutes, and the tokens it receives, set the pace of every rank at each all-to-all */
     double L = moe_load(j), busy = assign * L;
-    gemm_f += work_gemm_time(a, e->peak16, Tm, E, h); /* router */
-    gemm_f += El * (work_gemm_time(a, e->peak, Me * L, F * fmul, h) +
-                    work_gemm_time(a, e->peak, Me * L, h, F));
-    if (sh > 0)
-      gemm_f += work_gemm_time(a, e->peak, Tm, F * fmul * sh, h) + work_gemm_time(a, e->peak, Tm, h, F * sh);
+    gemm_add(e, &G, 0, 1, Tm, E, h, 0); /* router */
+    /* experts: the tokens are quantized once before the dispatch (Sec. 3.3.2), not per copy */
+    gemm_add(e, &G, 1, El, Me * L, F * fmul, h, Tm * h);
+    gemm_add(e, &G, 1, El, Me * L, h, F, busy * F);
+    if (sh > 0) {
+      gemm_add(e, &G, 1, 1, Tm, F * fmul * sh, h, 0); /* same input as the routed experts */
+      gemm_add(e, &G, 1, 1, Tm, h, F * sh, Tm * F * sh);
+    }
     ew_f += (m->gated_mlp ? 6 : 4) * (busy + Tm * sh) * F + 8 * busy * h; /* act + permute */
     act_mlp = (busy + Tm * sh) * (2 * h + 4 * F * fmul) + 2 * busy * h;
     lc->flops_fwd = fl_attn + 2 * b * s * h * E + 2 * b * s * h * F * (fmul + 1) * (k + sh);
@@ -548,8 +629,8 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
       ep_pass = (t_d + t_c) * L;
     }
   }
-  lc->fwd = gemm_f + lc->attn_fwd + work_mem_time(a, ew_f);
-  lc->bwd = 2 * gemm_f + lc->attn_bwd + work_mem_time(a, 2 * ew_f);
+  lc->fwd = G.f + lc->attn_fwd + work_mem_time(a, ew_f + G.qf);
+  lc->bwd = G.b + lc->attn_bwd + work_mem_time(a, 2 * ew_f + G.qb);
 
   /* Tensor parallelism: per pass two all-reduces (or, with SP, two all-gathers and two
    * reduce-scatters) of the T x h activations; an MoE layer only its attention's pair. */
@@ -573,7 +654,7 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
    * forward) and returns their gradients (reduce-scatter, backward); ring attention overlaps
    * the exchange with the attention core, so only the excess is exposed. */
   if (j->cp > 1) {
-    double kv_bytes = b * s * 2 * kvh * dh * 2, t_ag, t_rs;
+    double kv_bytes = b * s * kvh * (dqk + dv) * 2, t_ag, t_rs;
     wk_errcode rc;
     /* CP groups: every TP rank of every DP replica and stage (blocks of tp cp cards) */
     uint32_t ut = (uint32_t)j->tp, uc = (uint32_t)j->cp, blocks = (uint32_t)(j->dp * j->pp);
@@ -589,7 +670,7 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
    * layer; with TP 10sbh + 24sbh/t + 5as^2b/t; with SP everything / t), generalised to GQA,
    * gated MLPs and MoE; CP divides the sequence. */
   double scores = j->attn == WORK_ATTN_UNFUSED ? score_elems * (dropout ? 5 : 2) : score_elems / s * 4;
-  double full_layer = Tn * h * act_repl + T * h * act_split / t + act_mlp + scores;
+  double full_layer = Tn * h * act_repl + T * act_attn + act_mlp + scores;
   switch (e->rc) {
   case WORK_RECOMPUTE_FULL:
     lc->act = Tn * h * 2; /* the layer's input only */
@@ -734,6 +815,22 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
                                (uint32_t)t, sp ? T * h * 2 : T * 4 * 3, &out_tp, err)))
     return rc;
 
+  /* Multi-token prediction (DeepSeek-V3 Sec. 2.2), on the last device after the output layer:
+   * each module runs one more transformer layer (lt: MoE when the model's last layers are),
+   * after the embedding of the tokens one further ahead (the shared embedding: a lookup), two
+   * RMSNorms and their concatenation (read and write, 16 bytes a token-h) and a 2h -> h
+   * projection, then the shared output layer and loss once more. mtp_f / mtp_b: all of it but
+   * the layers, per micro-batch. */
+  int D = m->mtp_layers;
+  const layer_cost *lt = nmoe ? &lm : &ld;
+  double mtp_f = 0, mtp_b = 0;
+  if (D) {
+    gemm_acc G = {0, 0, 0, 0};
+    gemm_add(&e, &G, 1, 1, T, h / t, 2 * h, 2 * T * h);
+    mtp_f = D * (G.f + work_mem_time(a, 22 * T * h + G.qf) + out_f + out_tp);
+    mtp_b = D * (G.b + work_mem_time(a, 2 * 16 * T * h + 8 * T * h + G.qb) + out_b + out_tp);
+  }
+
   /* ZeRO-2/3: the embedding and the output layer are sharded units too (V h / t parameters
    * each), their collectives beside the lookup and the logits (zero_layer's rule). */
   uint32_t ndp = (uint32_t)(j->dp * j->cp), nedp = (uint32_t)(j->dp / j->ep);
@@ -765,7 +862,8 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
   stage_split split;
   if (!split_fixed(j, v, &split)) {
     split_cost sc = {m->layers, has_moe ? m->dense_layers : m->layers, ld.pass_f + ld.pass_b,
-                     lm.pass_f + lm.pass_b, emb_f + emb_b, out_f + out_b + 2 * out_tp};
+                     lm.pass_f + lm.pass_b, emb_f + emb_b,
+                     out_f + out_b + 2 * out_tp + D * (lt->pass_f + lt->pass_b) + mtp_f + mtp_b};
     split = split_balance(&sc, p, v);
   }
 
@@ -792,8 +890,9 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
       cb += emb_b;
     }
     if (ch == p * v - 1) {
-      cf += out_f + out_tp;
-      cb += out_b + out_tp;
+      cf += out_f + out_tp + D * lt->pass_f + mtp_f;
+      cb += out_b + out_tp + D * lt->pass_b + mtp_b;
+      (nmoe ? nm_dev : nd_dev)[d] += D; /* the MTP layers, counted with the device's own */
     }
     if (det) {
       det->f[ch] = cf;
@@ -832,6 +931,9 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
       tpc += 2 * out_tp;
       df += out_f + out_tp;
       if (p > 1 || !m->tied_embeddings) pdense += V * h;
+      comp += mtp_f + mtp_b; /* the MTP layers are among nd / nm */
+      df += mtp_f;
+      pdense += D * 2 * h * h + (D && p > 1 ? V * h : 0); /* projection; the embedding's copy */
     }
     double dtot = comp + tpc + epc + cpc + dplc + ovlc, db = dtot - df;
     dev_f[i] = df;
@@ -989,7 +1091,9 @@ static wk_errcode step_fixed(work_ctx *x, const work_job *j, work_result *r, ste
    * plus recomputation (hardware FLOPs only). */
   double fl_layers = (m->layers - nmoe) * ld.flops_fwd + nmoe * lm.flops_fwd;
   double fl_rc = (m->layers - nmoe) * ld.flops_rc + nmoe * lm.flops_rc;
-  double fl_logits = 2 * b * j->seq * h * V;
+  fl_layers += D * lt->flops_fwd;
+  fl_rc += D * lt->flops_rc;
+  double fl_logits = (1 + D) * 2 * b * j->seq * h * V + D * 2 * b * j->seq * 2 * h * h;
   double micro_total = mm * j->dp;
   double cards = (double)work_job_cards(j);
   r->model_flops = micro_total * 3 * (fl_layers + fl_logits);

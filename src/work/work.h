@@ -31,7 +31,25 @@ typedef struct work_model {
    * With EP over whole scale-up domains holding whole groups, a token then crosses the
    * network to at most that many domains (train.c, ep_a2a). */
   int expert_groups, group_topk;
+  /* Attention head shape (0: the default). Queries and keys have heads of qk_nope_head_dim
+   * (default hidden / heads) + qk_rope_head_dim (default 0) values, values of v_head_dim
+   * (default qk_nope_head_dim). kv_lora_rank > 0 makes it multi-head latent attention (MLA,
+   * DeepSeek-V2/V3): keys and values come up from one latent of kv_lora_rank (plus a shared
+   * rotary key of qk_rope_head_dim) projected down from the hidden state, queries likewise
+   * from a latent of q_lora_rank when that is > 0; kv_heads is then the heads (each has its
+   * own key and value after the up-projection). The keys are the Hugging Face config's. */
+  int q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim;
+  /* Multi-token prediction modules (DeepSeek-V3's MTP, `num_nextn_predict_layers`): each one
+   * more transformer layer (MoE when the model's last layers are), a 2h -> h projection and a
+   * second pass through the shared output layer and loss, on the last pipeline stage. */
+  int mtp_layers;
 } work_model;
+
+/* Head dimensions of queries/keys and of values (the defaults filled in). */
+double work_model_qk_dim(const work_model *m);
+double work_model_v_dim(const work_model *m);
+/* Weights of one layer's attention: Q, K, V (or MLA's down- and up-projections) and output. */
+double work_model_attn_params(const work_model *m);
 
 /* Largest sizes a model may have (work_model_check and the model reader refuse larger, naming
  * the limit). Generous for any physical transformer -- the largest published have ~10^2 layers,
@@ -44,6 +62,8 @@ typedef struct work_model {
 #define WORK_MAX_FFN_HIDDEN (1 << 24) /* also moe_ffn_hidden */
 #define WORK_MAX_VOCAB (1 << 24)
 #define WORK_MAX_EXPERTS (1 << 16)   /* also top_k, shared_experts */
+#define WORK_MAX_HEAD_DIM (1 << 16)  /* qk_nope, qk_rope, v head dims (ranks: WORK_MAX_HIDDEN) */
+#define WORK_MAX_MTP_LAYERS 16
 
 /* Built-in presets (models/NAME.yaml mirror them): NULL-name terminated, borrowed. */
 extern const work_model work_models[];
@@ -58,7 +78,8 @@ wk_errcode work_model_parse(work_model *m, const char *yaml, size_t len, const c
 /* Fills defaults and checks sizes (positive, at most the WORK_MAX_* limits, heads % kv_heads,
  * hidden % heads, top_k <= E). */
 wk_errcode work_model_check(work_model *m, wk_err *err);
-/* Parameters: total and active per token (MoE: top_k + shared experts), embeddings included. */
+/* Parameters: total and active per token (MoE: top_k + shared experts), embeddings included;
+ * MTP modules not (as DeepSeek-V3 counts its 671 B). */
 double work_model_params(const work_model *m);
 double work_model_active_params(const work_model *m);
 

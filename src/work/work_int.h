@@ -29,6 +29,10 @@ uint64_t work_coll_misses(const work_ctx *x);
 
 /* Compute-time primitives (train.c), also used by the science jobs. */
 double work_gemm_time(const hw_accel *a, double peak, double m, double n, double k);
+/* An FP8 GEMM with DeepSeek-V3's fine-grained scaling (1 x 128 activation tiles, 128 x 128
+ * weight blocks, FP32 promotion every 128 of k) at the fp8 peak: its own efficiency curve
+ * (train.c, FP8_GEMM_*), 1-byte operands and a 2-byte output. */
+double work_gemm_time_fp8(const hw_accel *a, double m, double n, double k);
 double work_mem_time(const hw_accel *a, double bytes);
 
 /* Appends a phase to ph[0, *np) (at most WORK_MAX_PHASES): nothing when the group has fewer
