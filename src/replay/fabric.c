@@ -975,23 +975,33 @@ void replay_fab_settle(replay_fab *f, double tol, int rounds) {
 }
 
 double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *cards, uint32_t n) {
-  double iter = s->iter_ref_s, umax = 0;
+  double iter = s->iter_ref_s, t[NTERMS];
   for (int k = 0; k < s->nphases; k++) {
     f->k.ntouched = 0;
     replay_fab_lay(f->c, f->cap, cards, n, &s->ph[k], count_route, &f->k);
     double r = INFINITY;
     for (uint32_t i = 0; i < f->k.ntouched; i++) {
       uint32_t l = f->k.touched[i];
-      r = fmin(r, f->cap[l] / f->k.cnt[l]);
-      if (f->tier[l] && f->njobs[l] && f->cap[l] > 0)
-        umax = fmax(umax, replay_fab_link_load(f, l) / f->cap[l]);
+      double c = f->cap[l], w = f->k.cnt[l], rl = c / w;
       f->k.cnt[l] = 0;
+      if (f->tier[l] && f->njobs[l] && c > 0) {
+        /* what the others' expected load and subflows leave it here now (link_state at
+         * the mean): a spread that meets busy links pays for it in its own rate */
+        double lo = 0, wo = 0;
+        for (uint32_t x = f->head[l]; x != NONE; x = f->le[x].next) {
+          jl_terms(&f->slots[f->le[x].slot], f->le[x].jl, 0, c, t);
+          lo += t[T_L];
+          wo += t[T_W];
+        }
+        rl = fmin(rl, fmax(c - lo, c * w / (w + wo)) / w);
+      }
+      r = fmin(r, rl);
     }
     const work_phase *p = &s->ph[k];
     double x = !isfinite(s->rate_ref[k]) ? p->total_s : r > 0 ? p->total_s * s->rate_ref[k] / r : INFINITY;
     iter += fmax(0, x - (p->total_s - p->exposed_s)) - p->exposed_s;
   }
-  return (iter / s->iter_ref_s) * (1 + umax);
+  return iter / s->iter_ref_s;
 }
 
 uint32_t replay_fab_jobs_on(const replay_fab *f, uint32_t link, uint32_t *out, uint32_t max) {

@@ -79,9 +79,9 @@ typedef struct replay_fab_stats {
   uint32_t peak_jobs;       /* most jobs with shared traffic at once */
 } replay_fab_stats;
 void replay_fab_get_stats(const replay_fab *f, replay_fab_stats *out);
-/* netaware's view of a candidate placement (lower is better): the job's stretch alone on those
- * cards times 1 + the highest expected utilization, now, of the shared links it would cross.
- * O(subflows x hops + jobs on those links). */
+/* netaware's view of a candidate placement (lower is better): the job's stretch on those cards
+ * now, each shared link giving it what the others' expected load and subflows leave (the
+ * time-sharing model at its mean). O(subflows x hops + jobs on those links). */
 double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *cards, uint32_t n);
 /* The jobs whose traffic crosses link l (shared links only): OUT out[0, min(n, max)); returns n. */
 uint32_t replay_fab_jobs_on(const replay_fab *f, uint32_t link, uint32_t *out, uint32_t max);
