@@ -26,3 +26,26 @@ wk_cli_test(cluster_doc_example "cards +2048" cluster show ${CMAKE_SOURCE_DIR}/t
 # a model larger than memory allows is refused before allocating, with the size named
 wk_cli_fail(cluster_memory_bound "would have [0-9]+ links .* beyond the 0.0 GiB this machine allows" cluster show zhengzhou-60k)
 set_tests_properties(cli_cluster_memory_bound PROPERTIES ENVIRONMENT "WANKA_MAX_MODEL_BYTES=1000000")
+# a tweak the cluster's shape ignores is refused, naming the key and why
+wk_cli_fail(cluster_tweak_top_tier "^error: cluster tweak 'fabric.tiers.3.oversubscription=7' changes nothing: tier 3 is the top tier"
+  cluster show zhengzhou-60k:fabric.tiers.3.oversubscription=7)
+wk_cli_fail(cluster_tweak_explicit_ports "^error: cluster tweak 'oversubscription=2' changes nothing: tier 1 gives its ports explicitly \\(down 20, up 20\\).*fabric.tiers.1.up=10"
+  cluster show dgx-a100:oversubscription=2)
+wk_cli_fail(cluster_tweak_radix_explicit "^error: cluster tweak 'fabric.tiers.2.radix=64' changes nothing: tier 2 gives its ports explicitly"
+  cluster show dgx-a100:fabric.tiers.2.radix=64)
+wk_cli_fail(cluster_tweak_up_without_down "^error: cluster tweak 'fabric.tiers.1.up=4' changes nothing: tier 1 takes its ports from its radix"
+  cluster show zhengzhou-60k:fabric.tiers.1.up=4)
+wk_cli_fail(cluster_tweak_torus_tiers "^error: cluster tweak 'oversubscription=2' changes nothing: the fabric is a torus"
+  cluster show ${CMAKE_SOURCE_DIR}/tests/data/torus3d.yaml:oversubscription=2)
+wk_cli_fail(cluster_tweak_dragonfly_on_clos "^error: cluster tweak 'fabric.dragonfly.global_per_router=4' changes nothing: the fabric is a Clos"
+  cluster show dgx-a100:fabric.dragonfly.global_per_router=4)
+wk_cli_test(cluster_tweak_radix_some_tiers "cluster +dgx-a100:radix=64" cluster show dgx-a100:radix=64)
+# an error the tweaks cause names the tweak, not the preset's YAML
+wk_cli_fail(cluster_tweak_blamed "^error: cluster tweak 'nodes=7' on zhengzhou-60k: 56 cards do not fill whole supernodes of 640: make nodes a multiple of 80$"
+  cluster show zhengzhou-60k:oversubscription=2,nodes=7)
+wk_cli_fail(cluster_tweaks_blamed "^error: cluster tweaks 'node.cards=3,supernode.cards=9' on zhengzhou-60k: "
+  cluster show zhengzhou-60k:node.cards=3,supernode.cards=9)
+wk_cli_fail(cluster_tweak_too_big "^error: cluster tweak 'nodes=100000' on dgx-a100: a 3-tier fabric .* holds at most 12800 NIC ports"
+  train --cluster dgx-a100:nodes=100000 --model gpt3-175b --seq 2048 --gbs 64 --tp 8 --pp 8 --cards 64)
+wk_cli_fail(cluster_memory_bound_preset "^error: cluster zhengzhou-60k: the fabric would have" cluster show zhengzhou-60k)
+set_tests_properties(cli_cluster_memory_bound_preset PROPERTIES ENVIRONMENT "WANKA_MAX_MODEL_BYTES=1000000")
