@@ -98,6 +98,10 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * `precision` significant digits; 0 = jansson's default) and releases it (steals o). */
 void cli_print_json(json_t *o, int precision);
 
+/* train and plan: refuses --dtype fp8 on a card without FP8 units (its FP8 peak no higher than
+ * BF16), naming the tweak that asks the what-if. 0, or 2 after the error. */
+int cli_check_dtype(const hw_cluster *c, const char *cluster, int dtype); /* dtype: work_dtype */
+
 /* Sets o["breakdown"] to a training step's time breakdown ({compute_s, tp_s, ..., overlap_s}):
  * one writer for `train --json` and `plan --json` (cmd_train.c). */
 struct work_breakdown;
