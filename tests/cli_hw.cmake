@@ -49,3 +49,7 @@ wk_cli_fail(cluster_tweak_too_big "^error: cluster tweak 'nodes=100000' on dgx-a
   train --cluster dgx-a100:nodes=100000 --model gpt3-175b --seq 2048 --gbs 64 --tp 8 --pp 8 --cards 64)
 wk_cli_fail(cluster_memory_bound_preset "^error: cluster zhengzhou-60k: the fabric would have" cluster show zhengzhou-60k)
 set_tests_properties(cli_cluster_memory_bound_preset PROPERTIES ENVIRONMENT "WANKA_MAX_MODEL_BYTES=1000000")
+# cluster show --json carries everything the text shows
+wk_cli_test(cluster_show_json_all
+  "\"description\": \"Zhengzhou.*\"cables\": 245760.*\"peak_fp8_flops\": 6.02112e\\+?19.*\"hbm_bytes_per_s\": 1.10592e\\+?17.*\"bisection_share_of_injection\": 1.0.*\"card\".*\"hbm_bytes_per_s\": 1.8e\\+?12.*\"scaleup\".*\"bytes_per_s_per_card\": 2.24e\\+?11.*\"nics\".*\"per_card\": 1.*\"bytes_per_s\": 5e\\+?10.*\"domains\".*\"supernode\": 640.*\"leaf\": 320.*\"pod\": 1280"
+  cluster show zhengzhou-60k --json)

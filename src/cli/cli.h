@@ -199,6 +199,7 @@ json_t *cli_replay_json(const hw_cluster *c, const char *cluster, const trace *t
 int cmd_cluster(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_coll(int argc, char **argv);
 int cmd_trace(int argc, char **argv);

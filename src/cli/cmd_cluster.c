@@ -21,6 +21,12 @@ static const char *topo_name(const hw_config *cfg) {
   return "?";
 }
 
+/* A card's scale-up bandwidth per direction: its port on the switch, or all its mesh links. */
+static double scaleup_per_card(const hw_config *cfg) {
+  return cfg->scaleup == HW_SCALEUP_MESH ? cfg->scaleup_bytes_per_s * (cfg->cards_per_supernode - 1)
+                                         : cfg->scaleup_bytes_per_s;
+}
+
 static int show(const char *spec, const cluster_opts *o) {
   wk_err err;
   hw_cluster *c = hw_load(spec, &err);
@@ -47,6 +53,39 @@ static int show(const char *spec, const cluster_opts *o) {
     json_object_set_new(j, "cards_per_supernode", json_integer(cfg->cards_per_supernode));
     json_object_set_new(j, "topology", json_string(topo_name(cfg)));
     json_object_set_new(j, "accelerator", json_string(cfg->accel.name));
+    /* the rest of what the text shows, so a script needs no second parse */
+    json_object_set_new(j, "description", json_string(cfg->description));
+    json_object_set_new(j, "cables", json_integer((json_int_t)s.cables));
+    json_object_set_new(j, "peak_fp8_flops", json_real(s.peak_fp8_flops));
+    json_object_set_new(j, "hbm_bytes_per_s", json_real(s.hbm_bytes_per_s));
+    json_object_set_new(j, "bisection_share_of_injection",
+                        s.supernodes > 1 ? json_real(s.bisection_bytes_per_s /
+                                                     (s.cards / 2.0 * cfg->nics_per_card *
+                                                      cfg->nic_bytes_per_s))
+                                         : json_null());
+    json_t *acc = json_object();
+    json_object_set_new(acc, "name", json_string(cfg->accel.name));
+    json_object_set_new(acc, "bf16_flops", json_real(cfg->accel.bf16_flops));
+    json_object_set_new(acc, "fp16_flops", json_real(cfg->accel.fp16_flops > 0 ? cfg->accel.fp16_flops : cfg->accel.bf16_flops));
+    json_object_set_new(acc, "fp8_flops", json_real(cfg->accel.fp8_flops > 0 ? cfg->accel.fp8_flops : cfg->accel.bf16_flops));
+    json_object_set_new(acc, "hbm_bytes", json_real(cfg->accel.hbm_bytes));
+    json_object_set_new(acc, "hbm_bytes_per_s", json_real(cfg->accel.hbm_bytes_per_s));
+    json_object_set_new(j, "card", acc);
+    json_t *su = json_object();
+    json_object_set_new(su, "topology", json_string(cfg->scaleup == HW_SCALEUP_MESH ? "mesh" : "switch"));
+    json_object_set_new(su, "bytes_per_s_per_card", json_real(scaleup_per_card(cfg)));
+    json_object_set_new(su, "latency_s", json_real(cfg->scaleup_latency_s));
+    json_object_set_new(su, "in_switch_reduction", json_boolean(cfg->scaleup_reduction));
+    json_object_set_new(j, "scaleup", su);
+    json_t *nic = json_object();
+    json_object_set_new(nic, "per_card", json_integer(cfg->nics_per_card));
+    json_object_set_new(nic, "bytes_per_s", json_real(cfg->nic_bytes_per_s));
+    json_object_set_new(nic, "latency_s", json_real(cfg->nic_latency_s));
+    json_object_set_new(j, "nics", nic);
+    json_t *dom = json_object();
+    for (int l = HW_LEVEL_NODE; l < HW_LEVEL_CLUSTER; l++)
+      json_object_set_new(dom, hw_level_name((hw_level)l), json_integer(hw_level_cards(c, (hw_level)l)));
+    json_object_set_new(j, "domains", dom);
     cli_print_json(j, 10);
   } else {
     char a[64], b[64], d[64];
@@ -58,8 +97,7 @@ static int show(const char *spec, const cluster_opts *o) {
     printf("nodes        %u (%d cards each)\n", s.nodes, cfg->cards_per_node);
     printf("supernodes   %u (%d cards on one %s scale-up domain, %s per card per direction%s)\n",
            s.supernodes, cfg->cards_per_supernode, cfg->scaleup == HW_SCALEUP_MESH ? "full-mesh" : "bus",
-           wk_fmt_si(cfg->scaleup == HW_SCALEUP_MESH ? cfg->scaleup_bytes_per_s * (cfg->cards_per_supernode - 1)
-                                                     : cfg->scaleup_bytes_per_s, "B/s", d, sizeof d),
+           wk_fmt_si(scaleup_per_card(cfg), "B/s", d, sizeof d),
            cfg->scaleup_reduction ? ", reduces in the switch" : "");
     printf("fabric       %s, %d x %.0f Gb/s NIC per card\n", topo_name(cfg), cfg->nics_per_card,
            cfg->nic_bytes_per_s * 8 / 1e9);
