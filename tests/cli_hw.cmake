@@ -15,7 +15,7 @@ wk_cli_fail(cluster_unknown_key "^error: unknown cluster key 'colour'" cluster s
 wk_cli_fail(cluster_unknown_preset "^nope.yaml: error: cannot open cluster file" cluster show nope.yaml)
 wk_cli_fail(cluster_too_big "holds at most 12800 NIC ports.*add a tier" cluster show dgx-a100:nodes=100000)
 wk_cli_fail(cluster_no_name "name a cluster" cluster show)
-wk_cli_fail(cluster_export_noformat "needs a format" cluster export dgx-a100)
+wk_cli_fail(cluster_export_noformat "^error: cluster export needs a format: --slurm-topology \\(tree\\) or --slurm-block$" cluster export dgx-a100)
 foreach(bad yaml_syntax yaml_unknown_key yaml_negative yaml_zero_nodes yaml_radix yaml_tab yaml_list
         yaml_duplicate yaml_empty yaml_supernode yaml_torus yaml_nonnumeric yaml_reduction_mesh)
   file(STRINGS ${B}/hw_${bad}.expect _want LIMIT_COUNT 1)
@@ -53,3 +53,12 @@ set_tests_properties(cli_cluster_memory_bound_preset PROPERTIES ENVIRONMENT "WAN
 wk_cli_test(cluster_show_json_all
   "\"description\": \"Zhengzhou.*\"cables\": 245760.*\"peak_fp8_flops\": 6.02112e\\+?19.*\"hbm_bytes_per_s\": 1.10592e\\+?17.*\"bisection_share_of_injection\": 1.0.*\"card\".*\"hbm_bytes_per_s\": 1.8e\\+?12.*\"scaleup\".*\"bytes_per_s_per_card\": 2.24e\\+?11.*\"nics\".*\"per_card\": 1.*\"bytes_per_s\": 5e\\+?10.*\"domains\".*\"supernode\": 640.*\"leaf\": 320.*\"pod\": 1280"
   cluster show zhengzhou-60k --json)
+# the tree keeps the supernode (scale-up domain) between leaf and pod; the block form has one
+# block per scale-up domain, or per leaf where the domain is one node
+wk_cli_test(cluster_export_tree_supernode "levels: leaf \\(40 nodes\\), sn \\(supernode, the scale-up domain: 80 nodes\\), pod \\(160 nodes\\)\nSwitchName=leaf0 Nodes=node\\[0000-0039\\]\n.*SwitchName=sn0 Switches=leaf\\[0-1\\]\n.*SwitchName=sn95 Switches=leaf\\[190-191\\]\nSwitchName=pod0 Switches=sn\\[0-1\\]\n.*SwitchName=pod47 Switches=sn\\[94-95\\]\nSwitchName=top Switches=pod\\[0-47\\]\n$"
+  cluster export zhengzhou-60k --slurm-topology)
+wk_cli_test(cluster_export_block "TopologyPlugin=topology/block.*one block per scale-up domain \\(supernode\\) of 80 nodes\nBlockName=block0 Nodes=node\\[0000-0079\\]\n.*BlockName=block95 Nodes=node\\[7600-7679\\]\nBlockSizes=80,160,320,640,1280,2560,5120\n$"
+  cluster export zhengzhou-60k --slurm-block)
+wk_cli_test(cluster_export_block_leaf "one block per leaf \\(the scale-up domain is one node\\) of 20 nodes\nBlockName=block0 Nodes=gpu\\[000-019\\].*BlockName=block27 Nodes=gpu\\[540-559\\]\nBlockSizes=20,40,80,160,320\n$"
+  cluster export dgx-a100 --slurm-block --node-prefix gpu)
+wk_cli_fail(cluster_export_both "^error: give --slurm-topology or --slurm-block, not both" cluster export dgx-a100 --slurm-topology --slurm-block)

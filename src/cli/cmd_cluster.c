@@ -8,7 +8,7 @@
 
 /* Options of one invocation: a local, so two calls in one process never share state. */
 typedef struct cluster_opts {
-  int json, slurm;
+  int json, slurm, block;
   const char *out, *node_prefix;
 } cluster_opts;
 
@@ -156,7 +156,11 @@ static int list(const cluster_opts *opt) {
 }
 
 static int export(const char *spec, const cluster_opts *opt) {
-  if (!opt->slurm) return cli_fail("cluster export needs a format: --slurm-topology");
+  if (!opt->slurm && !opt->block)
+    return cli_fail("cluster export needs a format: --slurm-topology (tree) or --slurm-block");
+  if (opt->slurm && opt->block)
+    return cli_fail("give --slurm-topology or --slurm-block, not both (each is a whole "
+                    "topology.conf)");
   cli_out *o = cli_out_new(opt->out ? opt->out : "-"); /* checked before the cluster is built */
   if (!o) return 2;
   wk_err err;
@@ -168,7 +172,8 @@ static int export(const char *spec, const cluster_opts *opt) {
   FILE *f = cli_out_begin(o);
   int rc = 2;
   if (f) {
-    hw_export_slurm(c, f, opt->node_prefix); /* a write error stays in f: commit reports it */
+    if (opt->block) hw_export_slurm_block(c, f, opt->node_prefix);
+    else hw_export_slurm(c, f, opt->node_prefix); /* a write error stays in f: commit reports it */
     rc = cli_out_commit(&o, 1);
   }
   hw_free(c);
@@ -176,14 +181,16 @@ static int export(const char *spec, const cluster_opts *opt) {
 }
 
 int cmd_cluster(int argc, char **argv) {
-  cluster_opts o = {0, 0, NULL, "node"};
+  cluster_opts o = {0, 0, 0, NULL, "node"};
   const cli_opt show_opts[] = {
       {"json", CLI_FLAG, &o.json, NULL, "print one JSON object instead of the table", 0, 0},
       {0},
   };
   const cli_opt export_opts[] = {
-      {"slurm-topology", CLI_FLAG, &o.slurm, NULL, "write a Slurm topology.conf (topology/tree)",
-       0, 0},
+      {"slurm-topology", CLI_FLAG, &o.slurm, NULL,
+       "write a Slurm topology.conf for topology/tree (leaves, supernodes, pods)", 0, 0},
+      {"slurm-block", CLI_FLAG, &o.block, NULL,
+       "write a Slurm topology.conf for topology/block (one block per scale-up domain)", 0, 0},
       {"out", CLI_STR, &o.out, "FILE", "write to FILE (atomically; - is stdout) instead of stdout",
        0, 0},
       {"node-prefix", CLI_STR, &o.node_prefix, "P",
@@ -196,7 +203,7 @@ int cmd_cluster(int argc, char **argv) {
                             "peak FLOP/s, HBM and bisection bandwidth.", show_opts};
   const cli_cmd list_cmd = {"list", "wanka cluster list [--json]", "List the built-in presets.", show_opts};
   const cli_cmd export_cmd = {"export",
-                              "wanka cluster export CLUSTER --slurm-topology [--out FILE]",
+                              "wanka cluster export CLUSTER --slurm-topology|--slurm-block [--out FILE]",
                               "Export the fabric for other tools.", export_opts};
   const cli_cmd top = {"cluster", "wanka cluster show|list|export ...",
                        "Cluster models: 'show' a preset or YAML file, 'list' the presets,\n"

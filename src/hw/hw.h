@@ -228,8 +228,13 @@ typedef struct hw_summary {
 } hw_summary;
 void hw_summarize(const hw_cluster *c, hw_summary *out);
 
-/* Writes a Slurm topology.conf (topology/tree) describing the fabric. Node names are
- * <prefix><index>. Returns 0, or -1 on a write error. */
+/* Writes a Slurm topology.conf (topology/tree) describing the fabric: leaves (a rail group as
+ * one switch), supernodes (scale-up domains) and pods, each level kept where it nests in the
+ * next, then a top switch. Node names are <prefix><index>. Returns 0, or -1 on a write error. */
 int hw_export_slurm(const hw_cluster *c, FILE *f, const char *node_prefix);
+/* The same as topology/block (Slurm 23.11+, the form for NVL72-like racks): one BlockName per
+ * scale-up domain (per leaf where the domain is a single node), and BlockSizes the base block
+ * and its aggregates of 2, 4, 8, ... blocks up to the cluster. */
+int hw_export_slurm_block(const hw_cluster *c, FILE *f, const char *node_prefix);
 
 #endif
