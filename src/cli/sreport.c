@@ -1,7 +1,8 @@
 /* sreport.c — what a replay gave each tenant, queue and job size, the way Slurm's sreport
  * answers an operator: jobs, card-hours held, cards in use on average against the tenant's
  * quota, and the wait (first start - submit) at p50 and p99. One table feeds replay's text,
- * its JSON ("usage") and DIR/usage.csv, so the three always agree. */
+ * its JSON ("usage") and DIR/usage.csv, so the three always agree. Cost: O(n log n) for n jobs
+ * (a counting sort by group, then each group's waits sorted), O(n + groups) memory. */
 #include "cli.h"
 
 #include <math.h>
@@ -23,8 +24,9 @@ static uint32_t size_bin(uint32_t cards) {
 struct cli_sreport {
   cli_sreport_row *row[3]; /* tenants, queues, sizes */
   size_t n[3];
-  /* for the text's "(the rest)": each replayed job's group in each table, and its figures */
-  uint32_t *group[3];
+  /* the replayed jobs of each table bucketed by group: group g's are by_group[k][first[k][g]
+   * .. first[k][g + 1]) (kept for the text's "(the rest)") */
+  uint32_t *by_group[3], *first[3];
   uint32_t ngroups[3]; /* group ids are below these */
   const replay_job *jobs;
   const double *job_card_s; /* by replay_jobs index */
@@ -44,17 +46,15 @@ static double pct(const double *v, size_t n, double p) { /* nearest rank, as rep
   return v[k ? k - 1 : 0];
 }
 
-/* One row from the jobs whose group[] is in `want` (want[g] != 0). waits: scratch of njobs. */
-static void fill_row(const cli_sreport *s, int table, const char *want, double *waits,
+/* One row from the replayed jobs idx[0, n). waits: scratch of n. O(n log n). */
+static void fill_row(const cli_sreport *s, const uint32_t *idx, size_t n, double *waits,
                      cli_sreport_row *out) {
   size_t nw = 0;
-  out->jobs = 0;
+  out->jobs = n;
   out->card_hours = 0;
-  for (size_t i = 0; i < s->njobs; i++) {
-    const replay_job *j = &s->jobs[i];
-    if (j->fate == REPLAY_DROPPED || !want[s->group[table][i]]) continue;
-    out->jobs++;
-    out->card_hours += s->card_s[i] / 3600;
+  for (size_t k = 0; k < n; k++) {
+    const replay_job *j = &s->jobs[idx[k]];
+    out->card_hours += s->card_s[idx[k]] / 3600;
     if (j->start_s >= 0) waits[nw++] = j->start_s - j->submit_s;
   }
   qsort(waits, nw, sizeof *waits, cmp_double);
@@ -88,26 +88,29 @@ cli_sreport *cli_sreport_new(const hw_cluster *c, const trace *t, const replay *
   ngroups[0] = replay_ntenants(r);
   ngroups[1] = (uint32_t)trace_nnames(t);
   ngroups[2] = SIZE_BINS;
-  for (int k = 0; k < 3; k++) {
-    s->group[k] = wk_malloc(sizeof(uint32_t) * (n ? n : 1));
-    for (size_t i = 0; i < n; i++)
-      s->group[k][i] = k == 0 ? s->jobs[i].tenant : k == 1 ? tj[i].queue : size_bin(s->jobs[i].cards);
-  }
   double *waits = wk_malloc(sizeof(double) * (n ? n : 1));
+  uint32_t *group = wk_malloc(sizeof(uint32_t) * (n ? n : 1));
   for (int k = 0; k < 3; k++) {
-    uint32_t ng = ngroups[k] ? ngroups[k] : 1;
-    char *want = wk_calloc(ng, 1);
-    size_t *count = wk_calloc(ng, sizeof(size_t));
+    uint32_t ng = ngroups[k];
+    /* counting sort of the replayed jobs by group: O(n + groups) */
     for (size_t i = 0; i < n; i++)
-      if (s->jobs[i].fate != REPLAY_DROPPED && s->group[k][i] < ng) count[s->group[k][i]]++;
-    s->row[k] = wk_calloc(ng, sizeof(cli_sreport_row));
+      group[i] = k == 0 ? s->jobs[i].tenant : k == 1 ? tj[i].queue : size_bin(s->jobs[i].cards);
+    uint32_t *first = s->first[k] = wk_calloc((size_t)ng + 2, sizeof(uint32_t));
+    for (size_t i = 0; i < n; i++)
+      if (s->jobs[i].fate != REPLAY_DROPPED) {
+        WK_ASSERT(group[i] < ng);
+        first[group[i] + 2]++;
+      }
+    for (uint32_t g = 0; g < ng; g++) first[g + 2] += first[g + 1];
+    uint32_t *by = s->by_group[k] = wk_malloc(sizeof(uint32_t) * (n ? n : 1));
+    for (size_t i = 0; i < n; i++)
+      if (s->jobs[i].fate != REPLAY_DROPPED) by[first[group[i] + 1]++] = (uint32_t)i;
+    s->row[k] = wk_calloc(ng ? ng : 1, sizeof(cli_sreport_row));
     for (uint32_t g = 0; g < ng; g++) {
-      if (!count[g] && k != 0) continue; /* a tenant with a quota and no jobs still shows */
-      if (k == 0 && g >= ngroups[0]) continue;
+      size_t cnt = first[g + 1] - first[g];
+      if (!cnt && k != 0) continue; /* a tenant with a quota and no jobs still shows */
       cli_sreport_row *row = &s->row[k][s->n[k]++];
-      want[g] = 1;
-      fill_row(s, k, want, waits, row);
-      want[g] = 0;
+      fill_row(s, by + first[g], cnt, waits, row);
       const char *name = k == 0   ? replay_tenant_name(r, g)
                          : k == 1 ? (trace_name(t, g)[0] ? trace_name(t, g) : "(none)")
                                   : size_label[g];
@@ -116,9 +119,8 @@ cli_sreport *cli_sreport_new(const hw_cluster *c, const trace *t, const replay *
       row->quota_cards = k == 0 ? replay_tenant_quota_cards(r, g, hw_cards(c)) : -1;
     }
     if (k != 2) qsort(s->row[k], s->n[k], sizeof(cli_sreport_row), by_card_hours);
-    wk_free(want);
-    wk_free(count);
   }
+  wk_free(group);
   wk_free(waits);
   return s;
 }
@@ -127,7 +129,8 @@ void cli_sreport_free(cli_sreport *s) {
   if (!s) return;
   for (int k = 0; k < 3; k++) {
     wk_free(s->row[k]);
-    wk_free(s->group[k]);
+    wk_free(s->by_group[k]);
+    wk_free(s->first[k]);
   }
   wk_free(s->card_s);
   wk_free(s);
@@ -205,20 +208,22 @@ void cli_sreport_text(const cli_sreport *s) {
     size_t shown = k == 2 || s->n[k] <= SREPORT_TEXT_ROWS + 1 ? s->n[k] : SREPORT_TEXT_ROWS;
     for (size_t i = 0; i < shown; i++) text_row(s->row[k][i].name, &s->row[k][i], k == 0);
     if (shown < s->n[k]) { /* the rest as one row, its waits over all their jobs */
-      char *want = wk_calloc(s->ngroups[k] ? s->ngroups[k] : 1, 1);
+      uint32_t *idx = wk_malloc(sizeof(uint32_t) * (s->njobs ? s->njobs : 1));
+      size_t m = 0;
       double quota = 0;
       for (size_t i = shown; i < s->n[k]; i++) {
-        want[s->row[k][i].group] = 1;
+        uint32_t g = s->row[k][i].group, a = s->first[k][g], b = s->first[k][g + 1];
+        for (uint32_t x = a; x < b; x++) idx[m++] = s->by_group[k][x];
         quota += s->row[k][i].quota_cards;
       }
       cli_sreport_row rest;
       memset(&rest, 0, sizeof rest);
-      fill_row(s, k, want, waits, &rest);
+      fill_row(s, idx, m, waits, &rest);
       rest.quota_cards = quota;
       char name[64];
       snprintf(name, sizeof name, "(%zu more)", s->n[k] - shown);
       text_row(name, &rest, k == 0);
-      wk_free(want);
+      wk_free(idx);
     }
   }
   printf("  (cards: in use on average over the makespan; wait: first start - submit, hours)\n");
