@@ -31,3 +31,16 @@ set_tests_properties(atomic_outputs PROPERTIES TIMEOUT 300)
 add_test(NAME output_paths COMMAND ${CMAKE_SOURCE_DIR}/tests/outputs.sh $<TARGET_FILE:wanka>
          ${CMAKE_SOURCE_DIR}/tests)
 set_tests_properties(output_paths PROPERTIES TIMEOUT 300 ENVIRONMENT "LC_ALL=C")
+# Docs that stay true (issue 18 part 6): every command shown after "$ " in README.md and docs/
+# runs and prints what the docs show (tests/docs.sh says how numbers are compared). In the
+# release build only: the examples are the figures of an optimised build, and under the
+# sanitizers the slowest would take minutes.
+if(NOT WK_SANITIZE)
+  add_test(NAME docs_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/docs.sh $<TARGET_FILE:wanka>
+           ${CMAKE_SOURCE_DIR} ${WK_SHARED})
+  set_tests_properties(docs_examples PROPERTIES TIMEOUT 300)
+  # the checker itself: a stale number, a stale line and a wrong exit fail; tolerances hold
+  add_test(NAME docs_checker COMMAND ${CMAKE_SOURCE_DIR}/tests/docs_check.sh $<TARGET_FILE:wanka>
+           ${CMAKE_SOURCE_DIR} ${WK_SHARED})
+  set_tests_properties(docs_checker PROPERTIES TIMEOUT 120)
+endif()

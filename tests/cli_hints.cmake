@@ -8,7 +8,7 @@ wk_cli_fail(hint_option_paste "^error: unknown option '--sampel'; did you mean '
   replay --cluster dgx-a100 --trace x.swf --sampel 1m)
 wk_cli_fail(hint_option_far "^error: unknown option '--colour' \\(see 'wanka cluster show --help'\\)$"
   cluster show dgx-a100 --colour)
-wk_cli_fail(hint_command "^error: unknown command 'replya'; did you mean 'replay'\\? \\(cluster, trace, coll, train, plan, replay, compare, sim or sweep\\)$"
+wk_cli_fail(hint_command "^error: unknown command 'replya'; did you mean 'replay'\\? \\(cluster, trace, coll, train, plan, model, replay, compare, sim or sweep\\)$"
   replya)
 wk_cli_fail(hint_preset "dgx-a10: error: .*; did you mean 'dgx-a100'\\?$" cluster show dgx-a10)
 wk_cli_fail(hint_preset_tweaked "zhengzhou-60: error: .*; did you mean 'zhengzhou-60k'\\?$"
@@ -22,7 +22,7 @@ wk_cli_fail(hint_algo "^error: unknown algorithm 'rign'; did you mean 'ring'\\?"
 wk_cli_fail(hint_format "^error: unknown trace format 'sfw'; did you mean 'swf'\\?" trace info x --format sfw)
 wk_cli_fail(hint_no_guess "^error: unknown placement 'random' \\(topo, first-fit or netaware\\)$"
   replay --cluster dgx-a100 --trace x.swf --placement random)
-foreach(_sub coll cluster trace)
+foreach(_sub coll cluster trace model)
   add_test(NAME cli_hint_no_angle_${_sub} COMMAND wanka ${_sub} --help)
   set_tests_properties(cli_hint_no_angle_${_sub} PROPERTIES FAIL_REGULAR_EXPRESSION "<[a-z]")
 endforeach()

@@ -89,3 +89,19 @@ wk_cli_fail(replay_fail_fabric_off "^error: --fail needs --fabric on"
   replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --fail spine:0@1h --fabric off)
 wk_cli_fail(replay_workloads_fabric_off "^error: --workloads needs --fabric on"
   replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --workloads x.yaml --fabric off)
+# what each tenant, queue and job size got, as Slurm's sreport: text, JSON and DIR/usage.csv
+set(_tiny ${CMAKE_SOURCE_DIR}/tests/data/tiny.swf)
+wk_cli_test(replay_usage_text "by tenant +jobs +card-h +cards +quota +wait p50 +wait p99\n  1 +2 .* 2240 .*by queue .*\n  2 +1 .*\n  1 +3 .*by job size \\(cards\\).*\n  2-8 +1 .*\n  513-4096 +1 "
+  replay --cluster dgx-a100 --trace ${_tiny})
+wk_cli_test(replay_usage_json "\"usage\": \\{.*\"tenants\": \\[.*\"name\": \"1\",.*\"jobs\": 2,.*\"card_hours\".*\"cards_used\".*\"quota_cards\": 2240.0.*\"wait_p50_s\".*\"wait_p99_s\".*\"queues\": \\[.*\"sizes\": \\["
+  replay --cluster dgx-a100 --trace ${_tiny} --json)
+add_test(NAME cli_replay_usage_csv COMMAND sh -c
+  "rm -rf \"$1\" && $<TARGET_FILE:wanka> replay --cluster dgx-a100 --trace \"$2\" --out \"$1\" >/dev/null && head -1 \"$1/usage.csv\" && grep -c '^tenant,' \"$1/usage.csv\" && grep '^size,513-4096,1,' \"$1/usage.csv\" && ls \"$1\""
+  sh ${CMAKE_BINARY_DIR}/replay_usage_out ${_tiny})
+set_tests_properties(cli_replay_usage_csv PROPERTIES TIMEOUT 120 PASS_REGULAR_EXPRESSION
+  "^kind,name,jobs,card_hours,cards_used,quota_cards,wait_p50_s,wait_p99_s\n2\nsize,513-4096,1,[0-9.]+,[0-9.]+,,0,0\njobs.csv\ntimeseries.csv\nusage.csv\n$")
+# usage.csv is checked before any work, like the other files of --out
+add_test(NAME cli_replay_usage_checked COMMAND sh -c
+  "rm -rf \"$1\" && mkdir -p \"$1/usage.csv\" && ${CMAKE_SOURCE_DIR}/tests/expect_exit.sh 2 \"^error: .*usage.csv.*\" $<TARGET_FILE:wanka> replay --cluster dgx-a100 --trace \"$2\" --out \"$1\" && ! ls \"$1\"/jobs.csv 2>/dev/null && echo checked-ok"
+  sh ${CMAKE_BINARY_DIR}/replay_usage_dirout ${_tiny})
+set_tests_properties(cli_replay_usage_checked PROPERTIES TIMEOUT 120 PASS_REGULAR_EXPRESSION "checked-ok")

@@ -57,7 +57,7 @@ wk_cli_fail(compare_report_path "error: cannot write '/nonexistent/c.html'"
   compare --cluster scalex-10k --cluster dgx-a100 --profile ai4s --report /nonexistent/c.html)
 
 # power keys: checked like every cluster key
-wk_cli_fail(power_idle_over_busy "error: power.card_idle_w must not exceed power.card_busy_w"
+wk_cli_fail(power_idle_over_busy "^error: cluster tweak 'power.card_idle_w=2000' on scalex-10k: power.card_idle_w must not exceed power.card_busy_w"
   cluster show scalex-10k:power.card_idle_w=2000)
 wk_cli_fail(power_pue_low "error: 'power.pue' must be a number >= 1, not '0.5'"
   cluster show scalex-10k:power.pue=0.5)

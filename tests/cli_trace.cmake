@@ -69,3 +69,11 @@ add_test(NAME cli_trace_info_pipe_csv COMMAND sh -c
   "printf 'job_id,user,vc,gpu_num,cpu_num,node_num,state,submit_time,start_time,end_time,duration,queue\\n\\n1,u1,vc1,8,16,1,COMPLETED,100,110,210,100,0\\n2,u2,vc1,4,8,1,FAILED,120,130,150,20,0\\n' | $<TARGET_FILE:wanka> trace info /dev/stdin")
 set_tests_properties(cli_trace_info_pipe_csv PROPERTIES
   PASS_REGULAR_EXPRESSION "\\(helios\\)\njobs +2 of 2 rows" TIMEOUT 120)
+# users, groups and queues with their jobs and card-hours (what a tenants file needs)
+wk_cli_test(trace_info_names "users +3, by card-hours\n  1 +2 jobs +2112.0 card-h +89.1 %.*groups +2, by card-hours.*queues +2, by card-hours\n  2 +1 jobs +2048.0 card-h +86.4 %\n  1 +3 jobs +321.3 card-h +13.6 %"
+  trace info ${CMAKE_SOURCE_DIR}/tests/data/tiny.swf)
+wk_cli_test(trace_info_names_top "users +3, by card-hours \\(the largest; more with --top K, all with --json\\)\n  1 +2 jobs.*\n  \\(the rest\\) +2 jobs +257.3 card-h"
+  trace info ${CMAKE_SOURCE_DIR}/tests/data/tiny.swf --top 1)
+wk_cli_test(trace_info_names_json "\"users\": \\[.*\"name\": \"1\",.*\"jobs\": 2,.*\"card_hours\": 2112.0.*\"groups\": \\[.*\"queues\": \\["
+  trace info ${CMAKE_SOURCE_DIR}/tests/data/tiny.swf --json)
+wk_cli_fail(trace_info_top_zero "^error: --top 0 is out of range \\[1, 1000000000\\]$" trace info ${CMAKE_SOURCE_DIR}/tests/data/tiny.swf --top 0)

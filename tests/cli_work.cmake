@@ -74,8 +74,29 @@ wk_cli_fail(train_bad_cards_div "^error: cards % \\(tp \\* pp \\* cp\\) != 0" ${
 wk_cli_fail(train_bad_gbs "^error: gbs % \\(mbs \\* dp\\) != 0" ${_t} --tp 8 --pp 8 --dp 2 --mbs 64)
 wk_cli_fail(train_bad_gbs_dp "^error: gbs % dp != 0" ${_t} --tp 8 --pp 1 --dp 3)
 wk_cli_fail(train_bad_ep "^error: experts % ep != 0" train --cluster zhengzhou-60k --model deepseek-v3 --seq 4096 --gbs 1536 --tp 8 --pp 1 --dp 96 --ep 6)
-wk_cli_fail(train_no_fit "^error: does not fit: needs [0-9.]+ GB per card.*GB over; try --recompute full.*--zero.*more --tp or --pp"
+wk_cli_fail(train_no_fit "^error: does not fit: needs [0-9.]+ GB per card.*GB over; changed alone, --zero 3 needs [0-9.]+ GB, --recompute full needs .*--tp 2 --dp 4 needs .*'wanka plan --cluster dgx-a100 --model gpt3-175b --cards 8 --seq 2048 --gbs 64' searches every layout$"
   ${_t} --tp 1 --pp 1 --dp 8 --zero 0 --recompute none)
+# advice names only what helps: the lowest ZeRO that fits; none at DP 1 (nothing to shard over)
+wk_cli_fail(train_no_fit_zero "^error: does not fit: .*; changed alone, --zero 2 needs [0-9.]+ GB \\(fits\\), --recompute full"
+  ${_t} --tp 4 --pp 8 --dp 4 --zero 0 --recompute none --mbs 4)
+wk_cli_fail(train_no_fit_dp1 "^error: does not fit: [^;]*; 'wanka plan --cluster dgx-a100 --model gpt3-175b --cards 16 "
+  ${_t} --tp 2 --pp 8 --dp 1)
+# plan has no --zero or --recompute (it tries them all): it names what it does take
+wk_cli_fail(plan_no_fit_advice "^error: no layout of gpt3-175b fits on 8 cards; the closest .* does not fit: .*; try more --cards \\(the cluster has 4480\\) or a shorter --seq$"
+  plan --cluster dgx-a100 --model gpt3-175b --cards 8 --gbs 8)
+wk_cli_fail(plan_no_fit_whole "; try a shorter --seq, or a cluster with more HBM per card \\(e.g. --cluster dgx-a100:nodes=1,hbm_gib=160\\)$"
+  plan --cluster dgx-a100:nodes=1 --model gpt3-175b --cards 8 --gbs 8)
+# what-ifs the hardware contradicts: FP8 on a card without FP8 units is refused (the tweak that
+# asks the what-if named); TP wider than the scale-up domain runs, with a note
+wk_cli_fail(train_fp8_a100 "^error: --dtype fp8: A100-SXM-80GB has no FP8 units .*use --dtype bf16, or ask what FP8 units would give with --cluster dgx-a100:accelerator.fp8_tflops=624$"
+  ${_t} --tp 8 --pp 8 --dp 1 --dtype fp8)
+wk_cli_fail(plan_fp8_a100 "^error: --dtype fp8: A100-SXM-80GB has no FP8 units .*--cluster dgx-a100:nodes=64,accelerator.fp8_tflops=624$"
+  plan --cluster dgx-a100:nodes=64 --model llama3-8b --cards 64 --dtype fp8)
+wk_cli_test(train_fp8_whatif "SP on; fp8" ${_t} --tp 8 --pp 8 --dp 1 --dtype fp8 --cluster dgx-a100:accelerator.fp8_tflops=624)
+wk_cli_test(train_tp_note "note: TP 16 spans 2 scale-up domains of 8 cards: its collectives cross the NICs \\(25 GB/s per card\\) instead of the scale-up bus \\(300 GB/s\\)"
+  ${_t} --tp 16 --pp 4 --dp 1)
+wk_cli_test(train_tp_note_json "\"notes\": \\[[^]]*TP 16 spans 2 scale-up domains"
+  ${_t} --tp 16 --pp 4 --dp 1 --json)
 wk_cli_fail(train_too_many_cards "^error: the job needs 8192 cards .*cluster has 4480" ${_t} --tp 8 --pp 8 --dp 128 --gbs 1024)
 wk_cli_fail(train_no_size "^error: give --cards N or --dp D" ${_t} --tp 8 --pp 8)
 wk_cli_fail(train_bad_model "^error: unknown model 'gpt5'" train --cluster dgx-a100 --model gpt5 --seq 2048 --gbs 64 --tp 8 --pp 8 --dp 1)

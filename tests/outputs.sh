@@ -145,7 +145,8 @@ if [ -e /dev/full ]; then
     "coll allreduce --cluster dgx-a100 --cards 8 --sizes 1M --json" \
     "plan --cluster dgx-a100 --model gpt3-175b --cards 1024" \
     "train --cluster dgx-a100 --model gpt3-175b --cards 1024 --seq 2048 --gbs 1536 --tp 8 --pp 8" \
-    "sim fft --cluster dgx-a100 --cards 64 --n 1024" "--help" "--version" "coll --help"; do
+    "sim fft --cluster dgx-a100 --cards 64 --n 1024" "--help" "--version" "coll --help" \
+    "model list" "model show llama3-8b --json"; do
     # shellcheck disable=SC2086 # the words of cmd are meant to split
     "$w" $cmd >/dev/full 2>"$d/err"; rc=$?
     err_is "stdout on /dev/full: wanka $cmd" 2 "^error: cannot write <stdout>: No space left on device$"

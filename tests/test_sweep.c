@@ -175,10 +175,10 @@ static void test_errors(void **st) {
   bad("command: fake\nbase:\n  out: x\n", 3, 3, "'out' cannot be set in a sweep: reserved");
   bad("command: fake\naxes:\n  policy: []\n", 3, 11, "axis 'policy' is empty");
   bad("command: fake\nbase: {cluster: c}\naxes:\n  cluster:nodez: [1]\n", 4, 3,
-      "unknown axis 'cluster:nodez': unknown cluster key 'nodez'");
+      "axis 'cluster:nodez': unknown cluster key 'nodez'");
   bad("command: fake\naxes:\n  cluster:nodes: [1]\n", 3, 3, "tweaks --cluster, which is not set");
   bad("command: fake\naxes:\n  cluster: [a, b]\n  zip:\n    cluster:nodez: [1]\n", 5, 5,
-      "unknown axis 'cluster:nodez'");
+      "axis 'cluster:nodez'");
   bad("command: fake\naxes:\n  quick:nodes: [1]\n", 3, 3, "takes no KEY=value tweaks");
   bad("command: fake\naxes:\n  cards: {from: 1, to: 1000}\n  level: {from: 1, to: 1001}\n", 2, 1,
       "the grid has 1001000 points (1000 x 1001), over 1000000: give --allow-large");

@@ -98,6 +98,10 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * `precision` significant digits; 0 = jansson's default) and releases it (steals o). */
 void cli_print_json(json_t *o, int precision);
 
+/* train and plan: refuses --dtype fp8 on a card without FP8 units (its FP8 peak no higher than
+ * BF16), naming the tweak that asks the what-if. 0, or 2 after the error. */
+int cli_check_dtype(const hw_cluster *c, const char *cluster, int dtype); /* dtype: work_dtype */
+
 /* Sets o["breakdown"] to a training step's time breakdown ({compute_s, tp_s, ..., overlap_s}):
  * one writer for `train --json` and `plan --json` (cmd_train.c). */
 struct work_breakdown;
@@ -161,6 +165,35 @@ cli_usage *cli_usage_new(const hw_cluster *c, size_t jobs); /* jobs: the trace's
 void cli_usage_observe(void *ctx, uint32_t job, int start, wk_time t, const sched_range *r,
                        uint32_t nr);
 void cli_usage_free(cli_usage *u); /* NULL is a no-op */
+/* Card-seconds held by all the runs of observer id `run` (replay_run_ids maps ids to jobs). */
+double cli_usage_job_card_s(const cli_usage *u, uint32_t run);
+
+/* ---- what each tenant, queue and job size got (sreport.c) ---------------------------------
+ * Slurm's sreport for a finished replay: per tenant, per trace queue and per job size (cards:
+ * 1, 2-8, 9-64, ... by powers of 8), the replayed jobs, the card-hours their runs held
+ * (failures and restarts included), the cards in use on average over the makespan, the
+ * tenant's quota in cards, and the wait (first start - submit) at p50 and p99 (nearest rank,
+ * as the replay's own; null where no job of the row started). Tenants and queues most
+ * card-hours first, sizes in order. u: the replay's observer (card-seconds per run). */
+typedef struct cli_sreport_row {
+  char name[64];
+  uint32_t group; /* tenant id, queue name id or size bin */
+  size_t jobs, waited; /* waited: jobs that started */
+  double card_hours, cards_used, quota_cards; /* quota: tenants only (-1 elsewhere) */
+  double wait_p50_s, wait_p99_s;
+} cli_sreport_row;
+typedef struct cli_sreport cli_sreport;
+cli_sreport *cli_sreport_new(const hw_cluster *c, const trace *t, const replay *r,
+                             const cli_usage *u);
+void cli_sreport_free(cli_sreport *s); /* NULL is a no-op */
+/* table 0 tenants, 1 queues, 2 sizes: OUT *n rows (borrowed). */
+const cli_sreport_row *cli_sreport_rows(const cli_sreport *s, int table, size_t *n);
+json_t *cli_sreport_json(const cli_sreport *s); /* {"tenants":[..],"queues":[..],"sizes":[..]} */
+/* kind,name,jobs,card_hours,cards_used,quota_cards,wait_p50_s,wait_p99_s: a row a line. */
+void cli_sreport_csv(const cli_sreport *s, FILE *f);
+/* The three tables as text, the 16 largest tenants and queues one by one, the rest as one row. */
+void cli_sreport_text(const cli_sreport *s);
+
 /* Adds the replay's pages to rep: load over time, job-time CDFs, tenants against quotas,
  * failures, the fabric (tiers, slowdowns) and the cluster's supernodes. `what` names the
  * scenario in headings (NULL: none). */
@@ -207,6 +240,7 @@ json_t *cli_replay_json(const hw_cluster *c, const char *cluster, const trace *t
 int cmd_cluster(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_coll(int argc, char **argv);
 int cmd_trace(int argc, char **argv);

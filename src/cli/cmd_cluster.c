@@ -8,7 +8,7 @@
 
 /* Options of one invocation: a local, so two calls in one process never share state. */
 typedef struct cluster_opts {
-  int json, slurm;
+  int json, slurm, block;
   const char *out, *node_prefix;
 } cluster_opts;
 
@@ -19,6 +19,12 @@ static const char *topo_name(const hw_config *cfg) {
   case HW_TOPO_TORUS: return cfg->torus_ndims == 3 ? "3-D torus" : "2-D torus";
   }
   return "?";
+}
+
+/* A card's scale-up bandwidth per direction: its port on the switch, or all its mesh links. */
+static double scaleup_per_card(const hw_config *cfg) {
+  return cfg->scaleup == HW_SCALEUP_MESH ? cfg->scaleup_bytes_per_s * (cfg->cards_per_supernode - 1)
+                                         : cfg->scaleup_bytes_per_s;
 }
 
 static int show(const char *spec, const cluster_opts *o) {
@@ -47,6 +53,39 @@ static int show(const char *spec, const cluster_opts *o) {
     json_object_set_new(j, "cards_per_supernode", json_integer(cfg->cards_per_supernode));
     json_object_set_new(j, "topology", json_string(topo_name(cfg)));
     json_object_set_new(j, "accelerator", json_string(cfg->accel.name));
+    /* the rest of what the text shows, so a script needs no second parse */
+    json_object_set_new(j, "description", json_string(cfg->description));
+    json_object_set_new(j, "cables", json_integer((json_int_t)s.cables));
+    json_object_set_new(j, "peak_fp8_flops", json_real(s.peak_fp8_flops));
+    json_object_set_new(j, "hbm_bytes_per_s", json_real(s.hbm_bytes_per_s));
+    json_object_set_new(j, "bisection_share_of_injection",
+                        s.supernodes > 1 ? json_real(s.bisection_bytes_per_s /
+                                                     (s.cards / 2.0 * cfg->nics_per_card *
+                                                      cfg->nic_bytes_per_s))
+                                         : json_null());
+    json_t *acc = json_object();
+    json_object_set_new(acc, "name", json_string(cfg->accel.name));
+    json_object_set_new(acc, "bf16_flops", json_real(cfg->accel.bf16_flops));
+    json_object_set_new(acc, "fp16_flops", json_real(cfg->accel.fp16_flops > 0 ? cfg->accel.fp16_flops : cfg->accel.bf16_flops));
+    json_object_set_new(acc, "fp8_flops", json_real(cfg->accel.fp8_flops > 0 ? cfg->accel.fp8_flops : cfg->accel.bf16_flops));
+    json_object_set_new(acc, "hbm_bytes", json_real(cfg->accel.hbm_bytes));
+    json_object_set_new(acc, "hbm_bytes_per_s", json_real(cfg->accel.hbm_bytes_per_s));
+    json_object_set_new(j, "card", acc);
+    json_t *su = json_object();
+    json_object_set_new(su, "topology", json_string(cfg->scaleup == HW_SCALEUP_MESH ? "mesh" : "switch"));
+    json_object_set_new(su, "bytes_per_s_per_card", json_real(scaleup_per_card(cfg)));
+    json_object_set_new(su, "latency_s", json_real(cfg->scaleup_latency_s));
+    json_object_set_new(su, "in_switch_reduction", json_boolean(cfg->scaleup_reduction));
+    json_object_set_new(j, "scaleup", su);
+    json_t *nic = json_object();
+    json_object_set_new(nic, "per_card", json_integer(cfg->nics_per_card));
+    json_object_set_new(nic, "bytes_per_s", json_real(cfg->nic_bytes_per_s));
+    json_object_set_new(nic, "latency_s", json_real(cfg->nic_latency_s));
+    json_object_set_new(j, "nics", nic);
+    json_t *dom = json_object();
+    for (int l = HW_LEVEL_NODE; l < HW_LEVEL_CLUSTER; l++)
+      json_object_set_new(dom, hw_level_name((hw_level)l), json_integer(hw_level_cards(c, (hw_level)l)));
+    json_object_set_new(j, "domains", dom);
     cli_print_json(j, 10);
   } else {
     char a[64], b[64], d[64];
@@ -58,8 +97,7 @@ static int show(const char *spec, const cluster_opts *o) {
     printf("nodes        %u (%d cards each)\n", s.nodes, cfg->cards_per_node);
     printf("supernodes   %u (%d cards on one %s scale-up domain, %s per card per direction%s)\n",
            s.supernodes, cfg->cards_per_supernode, cfg->scaleup == HW_SCALEUP_MESH ? "full-mesh" : "bus",
-           wk_fmt_si(cfg->scaleup == HW_SCALEUP_MESH ? cfg->scaleup_bytes_per_s * (cfg->cards_per_supernode - 1)
-                                                     : cfg->scaleup_bytes_per_s, "B/s", d, sizeof d),
+           wk_fmt_si(scaleup_per_card(cfg), "B/s", d, sizeof d),
            cfg->scaleup_reduction ? ", reduces in the switch" : "");
     printf("fabric       %s, %d x %.0f Gb/s NIC per card\n", topo_name(cfg), cfg->nics_per_card,
            cfg->nic_bytes_per_s * 8 / 1e9);
@@ -118,7 +156,11 @@ static int list(const cluster_opts *opt) {
 }
 
 static int export(const char *spec, const cluster_opts *opt) {
-  if (!opt->slurm) return cli_fail("cluster export needs a format: --slurm-topology");
+  if (!opt->slurm && !opt->block)
+    return cli_fail("cluster export needs a format: --slurm-topology (tree) or --slurm-block");
+  if (opt->slurm && opt->block)
+    return cli_fail("give --slurm-topology or --slurm-block, not both (each is a whole "
+                    "topology.conf)");
   cli_out *o = cli_out_new(opt->out ? opt->out : "-"); /* checked before the cluster is built */
   if (!o) return 2;
   wk_err err;
@@ -130,7 +172,8 @@ static int export(const char *spec, const cluster_opts *opt) {
   FILE *f = cli_out_begin(o);
   int rc = 2;
   if (f) {
-    hw_export_slurm(c, f, opt->node_prefix); /* a write error stays in f: commit reports it */
+    if (opt->block) hw_export_slurm_block(c, f, opt->node_prefix);
+    else hw_export_slurm(c, f, opt->node_prefix); /* a write error stays in f: commit reports it */
     rc = cli_out_commit(&o, 1);
   }
   hw_free(c);
@@ -138,14 +181,16 @@ static int export(const char *spec, const cluster_opts *opt) {
 }
 
 int cmd_cluster(int argc, char **argv) {
-  cluster_opts o = {0, 0, NULL, "node"};
+  cluster_opts o = {0, 0, 0, NULL, "node"};
   const cli_opt show_opts[] = {
       {"json", CLI_FLAG, &o.json, NULL, "print one JSON object instead of the table", 0, 0},
       {0},
   };
   const cli_opt export_opts[] = {
-      {"slurm-topology", CLI_FLAG, &o.slurm, NULL, "write a Slurm topology.conf (topology/tree)",
-       0, 0},
+      {"slurm-topology", CLI_FLAG, &o.slurm, NULL,
+       "write a Slurm topology.conf for topology/tree (leaves, supernodes, pods)", 0, 0},
+      {"slurm-block", CLI_FLAG, &o.block, NULL,
+       "write a Slurm topology.conf for topology/block (one block per scale-up domain)", 0, 0},
       {"out", CLI_STR, &o.out, "FILE", "write to FILE (atomically; - is stdout) instead of stdout",
        0, 0},
       {"node-prefix", CLI_STR, &o.node_prefix, "P",
@@ -158,7 +203,7 @@ int cmd_cluster(int argc, char **argv) {
                             "peak FLOP/s, HBM and bisection bandwidth.", show_opts};
   const cli_cmd list_cmd = {"list", "wanka cluster list [--json]", "List the built-in presets.", show_opts};
   const cli_cmd export_cmd = {"export",
-                              "wanka cluster export CLUSTER --slurm-topology [--out FILE]",
+                              "wanka cluster export CLUSTER --slurm-topology|--slurm-block [--out FILE]",
                               "Export the fabric for other tools.", export_opts};
   const cli_cmd top = {"cluster", "wanka cluster show|list|export ...",
                        "Cluster models: 'show' a preset or YAML file, 'list' the presets,\n"

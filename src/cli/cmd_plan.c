@@ -161,6 +161,11 @@ int cmd_plan(int argc, char **argv) {
     cli_report_abort(rep_out);
     return cli_fail_cluster(&err, a.cluster);
   }
+  if (cli_check_dtype(c, a.cluster, (int)o.dtype)) {
+    hw_free(c);
+    cli_report_abort(rep_out);
+    return 2;
+  }
   if ((uint64_t)a.cards > hw_cards(c)) {
     uint32_t have = hw_cards(c);
     hw_free(c);
@@ -186,7 +191,15 @@ int cmd_plan(int argc, char **argv) {
     rep_out = NULL;
   }
   if (n > a.top) n = (int)a.top;
-  if (planned) {
+  if (planned == WK_ECAPACITY && st.fitting == 0) { /* nothing fits: what this command can change */
+    uint32_t have = hw_cards(c);
+    if ((uint64_t)a.cards < have)
+      rc = cli_fail("%s; try more --cards (the cluster has %u) or a shorter --seq", err.msg, have);
+    else
+      rc = cli_fail("%s; try a shorter --seq, or a cluster with more HBM per card (e.g. --cluster "
+                    "%s%shbm_gib=%.0f)", err.msg, a.cluster, strchr(a.cluster, ':') ? "," : ":",
+                    2 * hw_cfg(c)->accel.hbm_bytes / 1073741824.0);
+  } else if (planned) {
     rc = cli_fail("%s", err.msg);
   } else if (rc) {
     /* the report could not be written: its error is printed */

@@ -14,44 +14,56 @@
 #include <limits.h>
 #include <unistd.h>
 
-/* Checks DIR/jobs.csv and DIR/timeseries.csv before any work: OUT out[2], or both NULL when
- * DIR does not exist yet (made, and its files checked, once the replay has run). 0 or 2. */
-static int check_outputs(const char *dir, cli_out *out[2]) {
+/* The files of --out DIR, written as one set. */
+#define REPLAY_OUTS 3
+static const char *const out_names[REPLAY_OUTS] = {"jobs.csv", "timeseries.csv", "usage.csv"};
+
+static void abort_outputs(cli_out *out[REPLAY_OUTS]) {
+  for (int k = 0; k < REPLAY_OUTS; k++) {
+    cli_out_abort(out[k]);
+    out[k] = NULL;
+  }
+}
+
+/* Checks DIR/jobs.csv, DIR/timeseries.csv and DIR/usage.csv before any work: OUT out[], or
+ * all NULL when DIR does not exist yet (made, and its files checked, once the replay has
+ * run). 0 or 2. */
+static int check_outputs(const char *dir, cli_out *out[REPLAY_OUTS]) {
   int exists;
-  out[0] = out[1] = NULL;
+  for (int k = 0; k < REPLAY_OUTS; k++) out[k] = NULL;
   if (cli_out_check_dir(dir, &exists)) return 2;
   if (!exists) return 0;
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/jobs.csv", dir);
-  if (!(out[0] = cli_out_new(path))) return 2;
-  snprintf(path, sizeof path, "%s/timeseries.csv", dir);
-  if (!(out[1] = cli_out_new(path))) {
-    cli_out_abort(out[0]);
-    out[0] = NULL;
-    return 2;
+  for (int k = 0; k < REPLAY_OUTS; k++) {
+    snprintf(path, sizeof path, "%s/%s", dir, out_names[k]);
+    if (!(out[k] = cli_out_new(path))) {
+      abort_outputs(out);
+      return 2;
+    }
   }
   return 0;
 }
 
-/* Writes DIR/jobs.csv and DIR/timeseries.csv as a matched pair: both temp files are written
- * and synced in full first (any error removes both and leaves the old pair as it was), and
- * only then renamed one after the other, so the window in which a crash could leave a new
- * jobs.csv beside an old timeseries.csv is two rename() calls, not a whole file write.
- * Takes out[] (from check_outputs). 0 or 2. */
-static int write_jobs(const replay *r, const char *dir, cli_out *out[2]) {
+/* Writes DIR/jobs.csv, DIR/timeseries.csv and DIR/usage.csv as a matched set: every temp file
+ * is written and synced in full first (any error removes them all and leaves the old set as
+ * it was), and only then renamed one after the other, so the window in which a crash could
+ * leave a new jobs.csv beside an old timeseries.csv is a few rename() calls, not a whole file
+ * write. Takes out[] (from check_outputs). 0 or 2. */
+static int write_jobs(const replay *r, const cli_sreport *use, const char *dir,
+                      cli_out *out[REPLAY_OUTS]) {
   if (!out[0]) {
     if (cli_out_make_dir(dir) || check_outputs(dir, out)) return 2;
   }
-  FILE *jo = cli_out_begin(out[0]);
-  if (!jo) {
-    cli_out_abort(out[1]);
-    return 2;
+  FILE *f[REPLAY_OUTS];
+  for (int k = 0; k < REPLAY_OUTS; k++) {
+    if (!(f[k] = cli_out_begin(out[k]))) { /* out[k] is freed */
+      out[k] = NULL;
+      abort_outputs(out);
+      return 2;
+    }
   }
-  FILE *to = cli_out_begin(out[1]);
-  if (!to) {
-    cli_out_abort(out[0]);
-    return 2;
-  }
+  FILE *jo = f[0], *to = f[1];
+  cli_sreport_csv(use, f[2]);
   fprintf(jo, "id,tenant,submit_s,start_s,end_s,cards,domains_spanned,restarts,preemptions,fate,"
               "workload,iter_ideal_s,iter_actual_s,slowdown\n");
   size_t n;
@@ -73,7 +85,7 @@ static int write_jobs(const replay *r, const char *dir, cli_out *out[2]) {
     for (int k = 0; k < tiers; k++) fprintf(to, ",%.4f", s[i].tier_util[k]);
     fputc('\n', to);
   }
-  return cli_out_commit(out, 2);
+  return cli_out_commit(out, REPLAY_OUTS);
 }
 
 /* A user's --sample (0: the default, not checked here) against the trace it samples: refused
@@ -344,7 +356,9 @@ int cmd_replay(int argc, char **argv) {
       {"sample", CLI_DURATION, &sample, "T",
        "timeseries step (default 10m; at most the trace's span)", 0.001, 365 * 86400},
       {"seed", CLI_INT, &seed, "S", "random seed for failures (default 1)", 0, CLI_MAX_SEED},
-      {"out", CLI_STR, &out_dir, "DIR", "write DIR/jobs.csv and DIR/timeseries.csv", 0, 0},
+      {"out", CLI_STR, &out_dir, "DIR",
+       "write DIR/jobs.csv, DIR/timeseries.csv and DIR/usage.csv (per tenant, queue, job size)",
+       0, 0},
       {"json", CLI_FLAG, &json, NULL, "print one JSON object instead of the table", 0, 0},
       {"quiet", CLI_FLAG, &quiet, NULL, "no progress bar (it shows only on a terminal)", 0, 0},
       {"report", CLI_STR, &report_path, "FILE.html",
@@ -398,15 +412,15 @@ int cmd_replay(int argc, char **argv) {
   if (workloads_path && !o.fabric)
     return cli_fail("--workloads needs --fabric on (with the fabric off, jobs carry no workload)");
 
-  cli_out *outs[2] = {NULL, NULL}; /* --out and --report are checked before any work */
+  cli_out *outs[REPLAY_OUTS] = {NULL}; /* --out and --report are checked before any work */
   if (out_dir && check_outputs(out_dir, outs)) return 2;
   cli_report *rep_out = NULL;
   if (report_path && !(rep_out = cli_report_new(report_path))) {
-    cli_out_abort(outs[0]);
-    cli_out_abort(outs[1]);
+    abort_outputs(outs);
     return 2;
   }
   cli_usage *usage = NULL;
+  cli_sreport *use = NULL;
   wk_err err;
   wk_err_clear(&err);
   sched_tenants *ten = NULL;
@@ -432,11 +446,9 @@ int cmd_replay(int argc, char **argv) {
   }
   if (trace_load(trace_path, &to, &t, &err)) goto fail_err;
   if (check_sample(t, trace_path, sample)) goto done;
-  if (rep_out) {
-    usage = cli_usage_new(c, trace_njobs(t));
-    o.observe = cli_usage_observe;
-    o.observe_ctx = usage;
-  }
+  usage = cli_usage_new(c, trace_njobs(t)); /* the card-hours of each run, for the usage table */
+  o.observe = cli_usage_observe;
+  o.observe_ctx = usage;
   cli_bar bar = {rp_progress_new(stderr, !quiet && isatty(STDERR_FILENO)), "replay", 0, 1};
   o.progress = cli_bar_replay;
   o.progress_ctx = &bar;
@@ -448,9 +460,10 @@ int cmd_replay(int argc, char **argv) {
     say_empty(t, trace_path, c, cluster, m);
     goto done;
   }
+  use = cli_sreport_new(c, t, r, usage);
   if (out_dir) {
-    rc = write_jobs(r, out_dir, outs);
-    outs[0] = outs[1] = NULL; /* freed by write_jobs */
+    rc = write_jobs(r, use, out_dir, outs);
+    for (int k = 0; k < REPLAY_OUTS; k++) outs[k] = NULL; /* freed by write_jobs */
     if (rc) goto done;
   }
   if (rep_out) {
@@ -467,15 +480,21 @@ int cmd_replay(int argc, char **argv) {
     rp_report_free(rep);
     if (rc) goto done;
   }
-  if (json) cli_print_json(cli_replay_json(c, cluster, t, trace_path, &o, r), 10);
-  else print_text(c, cluster, trace_path, &o, r);
+  if (json) {
+    json_t *j = cli_replay_json(c, cluster, t, trace_path, &o, r);
+    json_object_set_new(j, "usage", cli_sreport_json(use));
+    cli_print_json(j, 10);
+  } else {
+    print_text(c, cluster, trace_path, &o, r);
+    cli_sreport_text(use);
+  }
   rc = 0;
   goto done;
 fail_err:
   rc = cli_fail_err(&err);
 done:
-  cli_out_abort(outs[0]);
-  cli_out_abort(outs[1]);
+  abort_outputs(outs);
+  cli_sreport_free(use);
   cli_report_abort(rep_out);
   cli_usage_free(usage);
   replay_free(r);

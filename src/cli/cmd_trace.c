@@ -75,11 +75,97 @@ static int trace_gen_cmd(int argc, char **argv) {
   return cli_out_commit(&o, 1);
 }
 
+/* Jobs and card-hours per user, group or queue: what a tenants file is written from. */
+typedef struct name_use {
+  uint32_t id;
+  size_t jobs;
+  double card_hours;
+} name_use;
+
+static int by_card_hours(const void *pa, const void *pb) {
+  const name_use *a = pa, *b = pb;
+  if (a->card_hours != b->card_hours) return a->card_hours > b->card_hours ? -1 : 1;
+  return a->id < b->id ? -1 : a->id > b->id; /* ties: first seen first */
+}
+
+/* The names of one field (0 user, 1 group, 2 queue) with their jobs and card-hours, most
+ * card-hours first. OUT *n entries, wk_malloc'd. O(jobs + names log names). */
+static name_use *names_used(const trace *t, int field, size_t *n) {
+  size_t nn = trace_nnames(t), nj = trace_njobs(t);
+  const trace_job *jobs = trace_jobs(t);
+  name_use *u = wk_calloc(nn ? nn : 1, sizeof *u);
+  for (size_t i = 0; i < nj; i++) {
+    uint32_t id = field == 0 ? jobs[i].user : field == 1 ? jobs[i].group : jobs[i].queue;
+    if (id >= nn) continue;
+    u[id].id = id;
+    u[id].jobs++;
+    u[id].card_hours += (double)jobs[i].cards * (double)jobs[i].runtime_s / 3600.0;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < nn; i++)
+    if (u[i].jobs) u[k++] = u[i];
+  qsort(u, k, sizeof *u, by_card_hours);
+  *n = k;
+  return u;
+}
+
+static const char *const name_fields[3] = {"users", "groups", "queues"};
+
+static const char *shown_name(const trace *t, uint32_t id) {
+  const char *s = trace_name(t, id);
+  return s[0] ? s : "(none)";
+}
+
+static void names_json(json_t *j, const trace *t) {
+  for (int f = 0; f < 3; f++) {
+    size_t n;
+    name_use *u = names_used(t, f, &n);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+      json_t *o = json_object();
+      json_object_set_new(o, "name", json_string(trace_name(t, u[i].id)));
+      json_object_set_new(o, "jobs", json_integer((json_int_t)u[i].jobs));
+      json_object_set_new(o, "card_hours", json_real(u[i].card_hours));
+      json_array_append_new(arr, o);
+    }
+    json_object_set_new(j, name_fields[f], arr);
+    wk_free(u);
+  }
+}
+
+/* "users        12: alice 40 jobs 1.2e+04 card-h (38.1 %), ..." with the `top` largest by
+ * card-hours, one a line, and how many more there are. */
+static void names_text(const trace *t, double total, int64_t top) {
+  for (int f = 0; f < 3; f++) {
+    size_t n;
+    name_use *u = names_used(t, f, &n);
+    if (n == 1 && !trace_name(t, u[0].id)[0]) { /* the trace does not say */
+      printf("%-12s none in the trace\n", name_fields[f]);
+      wk_free(u);
+      continue;
+    }
+    printf("%-12s %zu, by card-hours%s\n", name_fields[f], n,
+           n > (size_t)top ? " (the largest; more with --top K, all with --json)" : "");
+    for (size_t i = 0; i < n && i < (size_t)top; i++)
+      printf("  %-22s %8zu jobs %12.1f card-h %5.1f %%\n", shown_name(t, u[i].id), u[i].jobs,
+             u[i].card_hours, total > 0 ? 100 * u[i].card_hours / total : 0.0);
+    if (n > (size_t)top) {
+      size_t jobs = 0;
+      double ch = 0;
+      for (size_t i = (size_t)top; i < n; i++) jobs += u[i].jobs, ch += u[i].card_hours;
+      printf("  %-22s %8zu jobs %12.1f card-h %5.1f %%\n", "(the rest)", jobs, ch,
+             total > 0 ? 100 * ch / total : 0.0);
+    }
+    wk_free(u);
+  }
+}
+
 static int trace_info_cmd(int argc, char **argv) {
   const char *format = "auto";
   int64_t cpu = 1;
   double time_scale = 1, load = 1;
   int skip_bad = 0, json = 0;
+  int64_t top = 10;
   const cli_opt opts[] = {
       {"format", CLI_STR, &format, "F",
        "auto (default), swf, sacct, cobalt, philly, alibaba, helios", 0, 0},
@@ -90,13 +176,17 @@ static int trace_info_cmd(int argc, char **argv) {
       {"load", CLI_DOUBLE, &load, "L", "compress arrival gaps by 1/L (default 1)", 0.001, 1000},
       {"skip-bad", CLI_FLAG, &skip_bad, NULL, "count and skip malformed rows instead of stopping",
        0, 0},
+      {"top", CLI_INT, &top, "K",
+       "users, groups and queues listed in the text, largest first (default 10)", 1, 1e9},
       {"json", CLI_FLAG, &json, NULL, "print one JSON object instead of the table", 0, 0},
       {0},
   };
   const cli_cmd cmd = {"info", "wanka trace info FILE [--format F] [--cards-per-unit K] "
-                               "[--skip-bad] [--json]",
+                               "[--skip-bad] [--top K] [--json]",
                        "Describe a job trace (plain or gzip): jobs, span, card-hours, sizes,\n"
-                       "run times, final states and dropped rows.", opts};
+                       "run times, final states, dropped rows, and the users, groups and queues\n"
+                       "with their jobs and card-hours (what a tenants file is written from).",
+                       opts};
   char *pos[1];
   int npos, rc = cli_parse(&cmd, argc, argv, pos, 1, &npos);
   if (rc) return rc == 1 ? 0 : rc;
@@ -148,6 +238,7 @@ static int trace_info_cmd(int argc, char **argv) {
     for (int k = 0; k < TRACE_STATE_COUNT; k++)
       json_object_set_new(st, trace_state_name((trace_state)k), json_integer((json_int_t)s.states[k]));
     json_object_set_new(j, "states", st);
+    names_json(j, t);
     cli_print_json(j, 10);
   } else {
     printf("trace        %s (%s)\n", pos[0], trace_format_name(trace_get_format(t)));
@@ -171,6 +262,7 @@ static int trace_info_cmd(int argc, char **argv) {
       for (int k = 0; k < TRACE_STATE_COUNT; k++)
         if (s.states[k]) printf(" %s %zu", trace_state_name((trace_state)k), s.states[k]);
       printf("\n");
+      names_text(t, s.card_hours, top);
     }
   }
   trace_free(t);

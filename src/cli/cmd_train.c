@@ -31,6 +31,126 @@ void cli_put_breakdown(json_t *o, const work_breakdown *b) {
   json_object_set_new(o, "breakdown", d);
 }
 
+int cli_check_dtype(const hw_cluster *c, const char *cluster, int d) {
+  const hw_accel *a = &hw_cfg(c)->accel;
+  if (d != (int)WORK_FP8 || a->fp8_flops > a->bf16_flops) return 0;
+  char peak[32];
+  return cli_fail("--dtype fp8: %s has no FP8 units (its FP8 peak is its BF16 one, %s), so an "
+                  "FP8 step would be a BF16 step; use --dtype bf16, or ask what FP8 units would "
+                  "give with --cluster %s%saccelerator.fp8_tflops=%.0f",
+                  a->name, wk_fmt_si(a->bf16_flops, "FLOP/s", peak, sizeof peak), cluster,
+                  strchr(cluster, ':') ? "," : ":", 2 * a->bf16_flops / 1e12);
+}
+
+/* One change that might make a job fit, tried on the model: memory is the same at every
+ * level, so it is timed at level 0 alone. Appends "--zero 3 needs 61.2 GB (fits)" to buf at *k when
+ * the change is valid and needs less memory than `now`; 1 when it fits. */
+static int try_fit(work_ctx *x, const work_job *alt0, double now, const char *what, char *buf,
+                   size_t n, size_t *k) {
+  work_job alt = *alt0;
+  alt.level = 0;
+  alt.dp_contention = 0;
+  work_result r;
+  wk_err e;
+  if (work_train_step(x, &alt, &r, &e) || !(r.mem.total < now - 1e6)) return 0;
+  if (*k < n)
+    *k += (size_t)snprintf(buf + *k, n - *k, "%s%s needs %.1f GB%s", *k ? ", " : "", what,
+                           r.mem.total / 1e9, r.fits ? " (fits)" : "");
+  return r.fits;
+}
+
+/* The lowest ZeRO level above j's that fits, else the highest (it saves the most): the level
+ * to try, or -1 when there is nothing to shard over (DP x CP of 1) or j is at ZeRO 3. */
+static int zero_to_try(work_ctx *x, const work_job *j) {
+  if (j->zero >= 3 || j->dp * j->cp <= 1) return -1;
+  for (int z = j->zero + 1; z < 3; z++) {
+    work_job alt = *j;
+    alt.zero = z;
+    alt.level = 0;
+    alt.dp_contention = 0;
+    work_result r;
+    wk_err e;
+    if (!work_train_step(x, &alt, &r, &e) && r.fits) return z;
+  }
+  return 3;
+}
+
+/* The advice for a step that does not fit: by how much (work_fit_advice), then each change of
+ * this command's options that lowers the memory, tried on the model, with what it needs:
+ * ZeRO only where there is DP (or CP) to shard over, recomputation or a micro-batch only
+ * when they were given, TP within the scale-up domain, PP; and `wanka plan` when the model
+ * has a name. */
+static const char *fit_advice(work_ctx *x, const hw_cluster *c, const work_job *j,
+                              const work_result *r, const train_args *a, char *buf, size_t n) {
+  char tries[512] = "", what[64];
+  size_t k = 0;
+  int fits = 0;
+  double now = r->mem.total;
+  int z = zero_to_try(x, j);
+  if (z > 0) {
+    work_job alt = *j;
+    alt.zero = z;
+    snprintf(what, sizeof what, "--zero %d", z);
+    fits |= try_fit(x, &alt, now, what, tries, sizeof tries, &k);
+  }
+  if (j->recompute != WORK_RECOMPUTE_AUTO && j->recompute != WORK_RECOMPUTE_FULL) {
+    work_job alt = *j;
+    alt.recompute = WORK_RECOMPUTE_FULL;
+    fits |= try_fit(x, &alt, now, "--recompute full", tries, sizeof tries, &k);
+  }
+  if (j->mbs > 1) {
+    work_job alt = *j;
+    alt.mbs = 1;
+    fits |= try_fit(x, &alt, now, "--mbs 1", tries, sizeof tries, &k);
+  }
+  uint32_t dom = hw_level_cards(c, HW_LEVEL_SUPERNODE), cards = work_job_cards(j);
+  if ((uint32_t)j->tp * 2 <= dom && j->dp % 2 == 0) { /* same cards: DP gives way */
+    work_job alt = *j;
+    alt.tp *= 2;
+    alt.dp /= 2;
+    if (a->dp) snprintf(what, sizeof what, "--tp %d --dp %d", alt.tp, alt.dp);
+    else snprintf(what, sizeof what, "--tp %d", alt.tp); /* --cards holds: DP follows */
+    fits |= try_fit(x, &alt, now, what, tries, sizeof tries, &k);
+  }
+  if (j->dp % 2 == 0 && j->pp * 2 <= j->model.layers) {
+    work_job alt = *j;
+    alt.pp *= 2;
+    alt.dp /= 2;
+    alt.vpp = 0;
+    alt.pp_first = alt.pp_last = 0;
+    if (a->dp) snprintf(what, sizeof what, "--pp %d --dp %d", alt.pp, alt.dp);
+    else snprintf(what, sizeof what, "--pp %d", alt.pp); /* --cards holds: DP follows */
+    fits |= try_fit(x, &alt, now, what, tries, sizeof tries, &k);
+  }
+  size_t m = strlen(work_fit_advice(j, r, buf, n));
+  if (k && m < n)
+    m += (size_t)snprintf(buf + m, n - m, "; changed alone, %s", tries);
+  if (!fits && a->model && m < n)
+    snprintf(buf + m, n - m, "; 'wanka plan --cluster %s --model %s --cards %u --seq %d --gbs %d' "
+             "searches every layout", a->cluster, a->model, cards, j->seq, j->gbs);
+  else if (!k && m < n)
+    snprintf(buf + m, n - m, "; use more cards, a shorter --seq or a card with more HBM");
+  return buf;
+}
+
+/* What-ifs the hardware contradicts but the model can still answer: one line each (stderr, and
+ * "notes" in the JSON). Returns how many were written to notes[]. */
+static int train_notes(const hw_cluster *c, const work_job *j, char notes[][256]) {
+  const hw_config *cfg = hw_cfg(c);
+  int n = 0;
+  uint32_t dom = hw_level_cards(c, HW_LEVEL_SUPERNODE);
+  if ((uint32_t)j->tp > dom) {
+    char nic[32], bus[32];
+    snprintf(notes[n++], 256,
+             "TP %d spans %u scale-up domains of %u cards: its collectives cross the NICs (%s "
+             "per card) instead of the scale-up bus (%s)",
+             j->tp, ((uint32_t)j->tp + dom - 1) / dom, dom,
+             wk_fmt_si(cfg->nics_per_card * cfg->nic_bytes_per_s, "B/s", nic, sizeof nic),
+             dom > 1 ? wk_fmt_si(cfg->scaleup_bytes_per_s, "B/s", bus, sizeof bus) : "none");
+  }
+  return n;
+}
+
 /* The report of one step: its figures, its breakdown and its memory. Takes rep_out; 0 or 2. */
 static int train_report(cli_report *rep_out, const work_job *j, const work_result *r,
                         const char *cluster) {
@@ -76,7 +196,7 @@ static void stage_text(const work_job *j, const work_result *r, char *buf, size_
 }
 
 static void print_json(const work_job *j, const work_result *r, const char *cluster,
-                       const train_chosen *ch) {
+                       const train_chosen *ch, char notes[][256], int nnotes) {
   json_t *o = json_object(), *lay = json_object(), *mem = json_object(), *mod = json_object();
   json_object_set_new(o, "cluster", json_string(cluster));
   json_object_set_new(mod, "name", json_string(j->model.name));
@@ -133,6 +253,9 @@ static void print_json(const work_job *j, const work_result *r, const char *clus
     json_object_set_new(moe, "overlap", json_boolean(j->moe_overlap));
     json_object_set_new(o, "moe", moe);
   }
+  json_t *na = json_array();
+  for (int i = 0; i < nnotes; i++) json_array_append_new(na, json_string(notes[i]));
+  json_object_set_new(o, "notes", na);
   cli_print_json(o, 8);
 }
 
@@ -350,6 +473,14 @@ int cmd_train(int argc, char **argv) {
     cli_report_abort(rep_out);
     return cli_fail_cluster(&err, a.cluster);
   }
+  if (cli_check_dtype(c, a.cluster, (int)j.dtype)) {
+    cli_out_abort(tl);
+    cli_report_abort(rep_out);
+    hw_free(c);
+    return 2;
+  }
+  char notes[4][256];
+  int nnotes = train_notes(c, &j, notes);
   work_ctx *x = work_ctx_new(c);
   work_result res;
   int rc = 0;
@@ -357,8 +488,8 @@ int cmd_train(int argc, char **argv) {
   if (work_train_step(x, &j, &res, &err)) {
     rc = cli_fail("%s", err.msg);
   } else if (!res.fits) {
-    char adv[512];
-    rc = cli_fail("%s", work_fit_advice(&j, &res, adv, sizeof adv));
+    char adv[1536];
+    rc = cli_fail("%s", fit_advice(x, c, &j, &res, &a, adv, sizeof adv));
   } else {
     if (tl) {
       FILE *f = cli_out_begin(tl);
@@ -378,7 +509,8 @@ int cmd_train(int argc, char **argv) {
       /* balanced: neither end given and the stages unequal */
       ch.split = !j.pp_first && !j.pp_last && j.pp > 1 && j.model.layers % (j.pp * res.vpp);
       /* the cluster as given, tweaks included, so that runs on tweaked clusters differ */
-      if (a.json) print_json(&j, &res, a.cluster, &ch);
+      for (int i = 0; i < nnotes; i++) fprintf(stderr, "note: %s\n", notes[i]);
+      if (a.json) print_json(&j, &res, a.cluster, &ch, notes, nnotes);
       else print_text(&j, &res, c, a.cluster, &ch);
     }
   }

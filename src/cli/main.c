@@ -23,6 +23,7 @@ static const subcmd subcmds[] = {
     {"coll", cmd_coll, "time collectives like nccl-tests (L0 analytic, L1 phase, L2 event)"},
     {"train", cmd_train, "time one training step of a transformer (TP/PP/DP/CP/EP, memory, MFU)"},
     {"plan", cmd_plan, "rank every training layout of a model on N cards by time per step"},
+    {"model", cmd_model, "list the built-in transformer models and show one (or a YAML file)"},
     {"replay", cmd_replay, "replay a job trace on a cluster: policies, placement, failures, metrics"},
     {"compare", cmd_compare, "the same work on several clusters, policies, placements, side by side"},
     {"sim", cmd_sim, "AI-for-science jobs: 3-D stencil, distributed 3-D FFT, data-parallel model"},

@@ -113,6 +113,11 @@ void cli_usage_observe(void *ctx, uint32_t job, int start, wk_time t, const sche
   }
 }
 
+double cli_usage_job_card_s(const cli_usage *u, uint32_t run) {
+  WK_ASSERT(run < u->njobs);
+  return u->job_card_s[run];
+}
+
 /* ---- the replay's pages ----------------------------------------------------------------------- */
 #define SERIES_POINTS 4000 /* a time series longer than this is averaged down to it */
 #define TOP_TENANTS 16     /* tenants shown one by one; the rest are summed as "others" */

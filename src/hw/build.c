@@ -348,7 +348,22 @@ hw_cluster *hw_build(const hw_config *cfg_in, wk_err *err) {
 hw_cluster *hw_load(const char *spec, wk_err *err) {
   hw_config cfg;
   if (hw_config_load(&cfg, spec, err)) return NULL;
-  return hw_build(&cfg, err);
+  hw_cluster *c = hw_build(&cfg, err);
+  if (c || !err) return c;
+  /* hw_build knows the cluster by its name, not by the file or tweaks it came from: say which
+   * preset or file (a preset's YAML is no file of the user's) and which tweaks. */
+  char name[256], why[sizeof err->msg];
+  snprintf(name, sizeof name, "%.*s", (int)strcspn(spec, ":"), spec);
+  const char *tweaks = strchr(spec, ':');
+  snprintf(why, sizeof why, "%s", err->msg);
+  if (tweaks)
+    wk_err_set(err, err->code, "", 0, 0, "cluster tweak%s '%s' on %s: %s",
+               strchr(tweaks + 1, ',') ? "s" : "", tweaks + 1, name, why);
+  else if (hw_preset_find(name))
+    wk_err_set(err, err->code, "", 0, 0, "cluster %s: %s", name, why);
+  else
+    wk_err_set(err, err->code, name, err->line, err->col, "%s", why);
+  return NULL;
 }
 
 void hw_free(hw_cluster *c) {

@@ -3,6 +3,7 @@
  * that works in a file works as a tweak, with the same unit and the same checks. */
 #include "hw.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,6 +360,97 @@ wk_errcode hw_config_parse(hw_config *cfg, const char *yaml, size_t len, const c
   return rc;
 }
 
+static const char *topology_word(hw_topology t) {
+  return t == HW_TOPO_DRAGONFLY ? "a dragonfly" : t == HW_TOPO_TORUS ? "a torus" : "a Clos";
+}
+
+/* Why setting `path` changes nothing on cfg, the cluster as every tweak left it (a key its
+ * shape ignores), into why; 0 when the key counts. */
+static int path_ignored(const hw_config *cfg, const char *path, char *why, size_t n) {
+  int t, used = 0;
+  if (sscanf(path, "fabric.tiers.%d.%n", &t, &used) == 1 && used > 0 && t >= 1 &&
+      t <= HW_MAX_TIERS) {
+    const char *k = path + used;
+    const hw_tier *tr = &cfg->tiers[t - 1];
+    int top = t == cfg->ntiers;
+    if (cfg->topology != HW_TOPO_CLOS) {
+      snprintf(why, n, "the fabric is %s, which has no tiers", topology_word(cfg->topology));
+      return 1;
+    }
+    if (!strcmp(k, "oversubscription") && top) {
+      if (t > 1)
+        snprintf(why, n, "tier %d is the top tier: it has no up ports to oversubscribe (only "
+                 "tiers 1 to %d take oversubscription)", t, t - 1);
+      else
+        snprintf(why, n, "tier 1 is the only tier: it has no up ports to oversubscribe");
+      return 1;
+    }
+    if (!strcmp(k, "oversubscription") && tr->down > 0) {
+      long up = lround(tr->down / (tr->oversubscription > 0 ? tr->oversubscription : 1));
+      snprintf(why, n, "tier %d gives its ports explicitly (down %d, up %d), which override "
+               "oversubscription: set fabric.tiers.%d.up instead (fabric.tiers.%d.up=%ld is about "
+               "%g:1)", t, tr->down, tr->up, t, t, up < 1 ? 1 : up, tr->oversubscription);
+      return 1;
+    }
+    if (!strcmp(k, "radix") && tr->down > 0) {
+      snprintf(why, n, "tier %d gives its ports explicitly (down %d, up %d), which override "
+               "radix: set fabric.tiers.%d.down and fabric.tiers.%d.up instead", t, tr->down,
+               tr->up, t, t);
+      return 1;
+    }
+    if (!strcmp(k, "up") && top) {
+      snprintf(why, n, "tier %d is the top tier: it has no up ports", t);
+      return 1;
+    }
+    if (!strcmp(k, "up") && tr->down <= 0) {
+      snprintf(why, n, "tier %d takes its ports from its radix (%d): 'up' counts only beside "
+               "'down' (set fabric.tiers.%d.down too)", t, tr->radix, t);
+      return 1;
+    }
+    return 0;
+  }
+  if (!strcmp(path, "fabric.rail_optimized") && cfg->topology != HW_TOPO_CLOS) {
+    snprintf(why, n, "the fabric is %s: only a Clos has rail-optimized leaves",
+             topology_word(cfg->topology));
+    return 1;
+  }
+  if (!strncmp(path, "fabric.dragonfly.", 17) && cfg->topology != HW_TOPO_DRAGONFLY) {
+    snprintf(why, n, "the fabric is %s, not a dragonfly (set fabric.topology=dragonfly too)",
+             topology_word(cfg->topology));
+    return 1;
+  }
+  if (!strncmp(path, "fabric.torus.", 13) && cfg->topology != HW_TOPO_TORUS) {
+    snprintf(why, n, "the fabric is %s, not a torus (set fabric.topology=torus too)",
+             topology_word(cfg->topology));
+    return 1;
+  }
+  if (!strncmp(path, "supernode.", 10) && strcmp(path, "supernode.cards") &&
+      cfg->cards_per_supernode == 1 && cfg->cards_per_node == 1) {
+    snprintf(why, n, "a scale-up domain of one card has no bus (raise supernode.cards first)");
+    return 1;
+  }
+  return 0;
+}
+
+/* The same for a tweak's key as typed: a short name stands for its paths and is ignored only
+ * when all of them are ("radix" counts when any tier uses its radix). */
+static int key_ignored(const hw_config *cfg, const char *name, char *why, size_t n) {
+  for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {
+    if (strcmp(aliases[i].name, name)) continue;
+    int paths = 0;
+    for (int k = 0; aliases[i].paths[k]; k++) {
+      int t;
+      if (sscanf(aliases[i].paths[k], "fabric.tiers.%d", &t) == 1 && aliases[i].paths[1] &&
+          t > cfg->ntiers)
+        break;
+      if (!path_ignored(cfg, aliases[i].paths[k], why, n)) return 0;
+      paths++;
+    }
+    return paths > 0;
+  }
+  return path_ignored(cfg, name, why, n);
+}
+
 wk_errcode hw_config_tweak(hw_config *cfg, const char *tweaks, wk_err *err) {
   char buf[1024], msg[400];
   if (strlen(tweaks) >= sizeof buf)
@@ -402,6 +494,16 @@ wk_errcode hw_config_tweak(hw_config *cfg, const char *tweaks, wk_err *err) {
     if (cfg->cards_per_node <= 0 || cfg->cards_per_supernode % cfg->cards_per_node)
       return wk_err_set(err, WK_EVALUE, "", 0, 0, "cannot resize by supernodes: supernode.cards is not a multiple of node.cards");
     cfg->nodes = supernodes * (cfg->cards_per_supernode / cfg->cards_per_node);
+  }
+  /* A key the cluster's final shape ignores would change nothing but the name the answer is
+   * reported under: refused, so a what-if never silently answers another question. */
+  snprintf(buf, sizeof buf, "%s", tweaks);
+  for (char *save = NULL, *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(kv, '=');
+    *eq = 0; /* every item was checked to be key=value above */
+    if (key_ignored(cfg, kv, msg, sizeof msg))
+      return wk_err_set(err, WK_EUNKNOWN_KEY, "", 0, 0, "cluster tweak '%s=%s' changes nothing: %s",
+                        kv, eq + 1, msg);
   }
   return WK_OK;
 }
@@ -471,6 +573,42 @@ wk_errcode hw_config_load(hw_config *cfg, const char *spec, wk_err *err) {
     wk_free(text);
   }
   if (rc) return rc;
-  if (tweaks && (rc = hw_config_tweak(cfg, tweaks, err))) return rc;
-  return hw_config_check(cfg, where, err);
+  if (!tweaks) return hw_config_check(cfg, where, err);
+  hw_config base = *cfg;
+  if ((rc = hw_config_tweak(cfg, tweaks, err))) return rc;
+  if (!(rc = hw_config_check(cfg, where, err))) return WK_OK;
+  /* The tweaked cluster does not hold together. When the file alone does, the tweaks broke it:
+   * the error names the tweak (the one whose removal mends it, else all of them), not a line
+   * of a preset's YAML the user never wrote. */
+  wk_err whole;
+  if (hw_config_check(&base, where, &whole)) return rc; /* the file's own fault: at its line */
+  char blame[1024] = "", items[1024], rest[1024];
+  int nitems = 0, culprits = 0;
+  snprintf(items, sizeof items, "%s", tweaks);
+  for (char *save = NULL, *kv = strtok_r(items, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
+    nitems++;
+  for (int skip = 0; skip < nitems && nitems > 1; skip++) {
+    size_t k = 0;
+    int i = 0;
+    const char *culprit = NULL;
+    snprintf(items, sizeof items, "%s", tweaks);
+    rest[0] = 0;
+    for (char *save = NULL, *kv = strtok_r(items, ",", &save); kv;
+         kv = strtok_r(NULL, ",", &save), i++) {
+      if (i == skip) culprit = kv;
+      else k += (size_t)snprintf(rest + k, sizeof rest - k, "%s%s", k ? "," : "", kv);
+    }
+    hw_config trial = base;
+    wk_err e2;
+    if (!hw_config_tweak(&trial, rest, &e2) && !hw_config_check(&trial, where, &e2) && culprit) {
+      if (!culprits++) snprintf(blame, sizeof blame, "%s", culprit);
+      else culprits = 2;
+    }
+  }
+  char why[sizeof err->msg];
+  snprintf(why, sizeof why, "%s", err ? err->msg : "");
+  if (culprits == 1)
+    return wk_err_set(err, rc, "", 0, 0, "cluster tweak '%s' on %s: %s", blame, name, why);
+  return wk_err_set(err, rc, "", 0, 0, "cluster tweak%s '%s' on %s: %s", nitems > 1 ? "s" : "",
+                    tweaks, name, why);
 }

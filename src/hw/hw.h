@@ -97,11 +97,16 @@ wk_errcode hw_yaml_error(const struct yaml_parser_s *p, const char *text, size_t
 struct yaml_document_s;
 wk_errcode hw_yaml_load(const char *text, size_t len, const char *path,
                         struct yaml_document_s *doc, wk_err *err);
-/* Applies "key=value,key=value" tweaks (see docs/cluster-format.md); unknown keys are errors. */
+/* Applies "key=value,key=value" tweaks (see docs/cluster-format.md). WK_EUNKNOWN_KEY for an
+ * unknown key, and for a key the tweaked cluster's shape ignores (oversubscription on the top
+ * tier or on explicit ports, dragonfly keys on a Clos, ...): a tweak that would change nothing. */
 wk_errcode hw_config_tweak(hw_config *cfg, const char *tweaks, wk_err *err);
 /* Checks sizes and that the fabric can hold the cluster; errors name the fix. */
 wk_errcode hw_config_check(const hw_config *cfg, const char *path, wk_err *err);
-/* Resolves "NAME[:k=v,...]" (a built-in preset) or "FILE.yaml[:k=v,...]" into cfg. */
+/* Resolves "NAME[:k=v,...]" (a built-in preset) or "FILE.yaml[:k=v,...]" into cfg. A cluster
+ * the tweaks break (while the file alone holds together) is reported without a file position,
+ * naming the tweak whose removal mends it (else all of them): "cluster tweak 'nodes=7' on
+ * zhengzhou-60k: 56 cards do not fill whole supernodes of 640: ...". */
 wk_errcode hw_config_load(hw_config *cfg, const char *spec, wk_err *err);
 
 /* Built-in presets, embedded from the presets folder at build time; NULL-terminated. */
@@ -223,8 +228,13 @@ typedef struct hw_summary {
 } hw_summary;
 void hw_summarize(const hw_cluster *c, hw_summary *out);
 
-/* Writes a Slurm topology.conf (topology/tree) describing the fabric. Node names are
- * <prefix><index>. Returns 0, or -1 on a write error. */
+/* Writes a Slurm topology.conf (topology/tree) describing the fabric: leaves (a rail group as
+ * one switch), supernodes (scale-up domains) and pods, each level kept where it nests in the
+ * next, then a top switch. Node names are <prefix><index>. Returns 0, or -1 on a write error. */
 int hw_export_slurm(const hw_cluster *c, FILE *f, const char *node_prefix);
+/* The same as topology/block (Slurm 23.11+, the form for NVL72-like racks): one BlockName per
+ * scale-up domain (per leaf where the domain is a single node), and BlockSizes the base block
+ * and its aggregates of 2, 4, 8, ... blocks up to the cluster. */
+int hw_export_slurm_block(const hw_cluster *c, FILE *f, const char *node_prefix);
 
 #endif

@@ -527,7 +527,7 @@ static void check_tweaks(yctx *y) {
     char msg[400];
     if (ax && y->h->tweak_known(y->h->ctx, c->opt, value, c->key,
                                 ax->text[i - ax->col0], msg, sizeof msg)) {
-      yerr(y, &at, WK_EUNKNOWN_KEY, "unknown axis '%s': %s", c->name, msg);
+      yerr(y, &at, WK_EUNKNOWN_KEY, "axis '%s': %s", c->name, msg);
       return;
     }
   }

@@ -1193,18 +1193,13 @@ wk_errcode work_train_step(work_ctx *x, const work_job *j, work_result *out, wk_
 }
 
 const char *work_fit_advice(const work_job *j, const work_result *r, char *buf, size_t n) {
+  (void)j;
   double over = r->mem.total - r->hbm_bytes;
-  char more[160] = "";
-  size_t k = 0;
-  if (r->recompute != WORK_RECOMPUTE_FULL)
-    k += (size_t)snprintf(more + k, sizeof more - k, "--recompute full, ");
-  if (j->zero < 3) k += (size_t)snprintf(more + k, sizeof more - k, "--zero %d, ", j->zero + 1);
-  snprintf(more + k, sizeof more - k, "more --tp or --pp");
   snprintf(buf, n,
            "does not fit: needs %.1f GB per card (weights %.1f, grads %.1f, optimizer %.1f, "
-           "activations %.1f, other %.1f), HBM holds %.1f GB: %.1f GB over; try %s",
+           "activations %.1f, other %.1f), HBM holds %.1f GB: %.1f GB over",
            r->mem.total / 1e9, r->mem.weights / 1e9, r->mem.grads / 1e9, r->mem.optimizer / 1e9,
-           r->mem.activations / 1e9, r->mem.other / 1e9, r->hbm_bytes / 1e9, over / 1e9, more);
+           r->mem.activations / 1e9, r->mem.other / 1e9, r->hbm_bytes / 1e9, over / 1e9);
   return buf;
 }
 

@@ -231,7 +231,9 @@ wk_errcode work_train_check(const work_ctx *x, const work_job *j, wk_err *err);
  * vpp) arithmetic per choice, O(layers / pp * log layers) more for an automatic split. */
 wk_errcode work_train_step(work_ctx *x, const work_job *j, work_result *out, wk_err *err);
 
-/* Writes the advice for a job that does not fit: by how much, and what to raise. */
+/* Writes why a job does not fit: what it needs per card, part by part, and by how much HBM
+ * falls short ("does not fit: needs ..."). What would help is the caller's to say: only it
+ * knows which settings its user can change (cmd_train tries them). */
 const char *work_fit_advice(const work_job *j, const work_result *r, char *buf, size_t n);
 
 /* Writes a Chrome trace-event JSON of the step: a simulation of the pipeline schedule (1F1B,

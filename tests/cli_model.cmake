@@ -1,0 +1,11 @@
+# CLI tests for `wanka model`: the built-in models listed and shown, a model file, bad input.
+wk_cli_test(model_list "llama3-405b +405.8 B +126 +16384 +128 +8.*deepseek-v3 +671.0 B \\(37.6 B active\\).*256, top-8" model list)
+wk_cli_test(model_list_json "\"models\": \\[.*\"name\": \"gpt3-175b\".*\"layers\": 96" model list --json)
+wk_cli_test(model_show "model +deepseek-v3.*experts +256 routed, top-8, 1 shared.*routing +8 groups" model show deepseek-v3)
+wk_cli_test(model_show_file "\"name\": \"llama3-70b\".*\"kv_heads\": 8" model show ${CMAKE_SOURCE_DIR}/models/llama3-70b.yaml --json)
+wk_cli_fail(model_none "^Usage: wanka model list\\|show" model)
+wk_cli_fail(model_unknown_cmd "^error: unknown model command 'lst'; did you mean 'list'\\? \\(list or show\\)$" model lst)
+wk_cli_fail(model_show_none "^error: name a model: a built-in one \\('wanka model list'\\) or a YAML file$" model show)
+wk_cli_fail(model_show_typo "^error: unknown model 'llama3-7b'.*did you mean 'llama3-8b'\\?$" model show llama3-7b)
+wk_cli_fail(model_show_extra "^error: unexpected argument 'b'" model show llama3-8b b)
+wk_cli_fail(model_list_extra "^error: unexpected argument 'x'" model list x)
