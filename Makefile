@@ -103,8 +103,8 @@ demo-steps:
 	  --report out/replay.html
 	@# the capacity question: minutes under memcheck, so `make valgrind` leaves it out
 	@if [ -z "$(VG)" ]; then \
-	  echo; echo "== what doubling the node buys: the same two days of work on 30,720 and 61,440 cards"; \
-	  $(W) compare --cluster zhengzhou-30k --cluster zhengzhou-60k --profile ai4s --days 2 --report out/report.html; \
+	  echo; echo "== what doubling the node buys: the same fortnight of work on 30,720 and 61,440 cards"; \
+	  $(W) compare --cluster zhengzhou-30k --cluster zhengzhou-60k --profile ai4s --days 14 --report out/report.html; \
 	fi
 	@echo; echo "reports (open in a browser; each has its data beside it as .data.json):"
 	@for r in report coll train plan replay; do [ -f out/$$r.html ] && echo "  out/$$r.html"; done; true
