@@ -659,14 +659,15 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
     }
   }
   /* Context parallelism: each card needs the K and V of the whole sequence (the bytes of an
-   * all-gather) in every forward, and in the backward K,V again and their gradients returned
-   * (an all-gather and a reduce-scatter): Transformer Engine's backward re-gathers K,V in both
-   * schemes (it keeps only the local ones) and sends dK,dV around the ring or reduce-scatters
-   * them. The ring (P2P) overlaps each block's exchange with the attention on the block before,
-   * so only the excess is exposed, and slows that attention; the all-gather scheme (Llama 3)
-   * waits for the whole gather before the attention starts: exposed in full ("the all-gather
-   * communication latency is exposed in the critical path", Dubey et al. 2024, Sec. 3.3.2).
-   * cp_fwd is per forward (the recomputed one too), cp_bwd per backward. */
+   * all-gather) in every forward and returns their gradients in the backward (a
+   * reduce-scatter). Ring attention (P2P) overlaps each block's exchange with the attention on
+   * the block before, so only the excess is exposed, and slows that attention (its backward
+   * also passes K,V around again, not counted here: the replay's CP phase holds only exposed
+   * time). The all-gather scheme (Llama 3) waits for the whole gather before the attention
+   * starts, exposed in full ("the all-gather communication latency is exposed in the critical
+   * path", Dubey et al. 2024, Sec. 3.3.2), and its backward gathers K,V again (Transformer
+   * Engine keeps only the local ones) before reduce-scattering dK,dV. cp_fwd is per forward
+   * (the recomputed one too), cp_bwd per backward. */
   if (j->cp > 1) {
     double kv_bytes = b * s * kvh * (dqk + dv) * 2, t_ag, t_rs;
     wk_errcode rc;
@@ -680,7 +681,7 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
       lc->cp_bwd = t_ag + t_rs;
     } else {
       lc->ovl_f = overlap(lc->attn_fwd, t_ag, &lc->cp_fwd);
-      lc->ovl_b = overlap(lc->attn_bwd, t_ag + t_rs, &lc->cp_bwd);
+      lc->ovl_b = overlap(lc->attn_bwd, t_rs, &lc->cp_bwd);
       if (e->rc == WORK_RECOMPUTE_FULL) lc->ovl_b += lc->ovl_f; /* the recomputed forward's */
     }
   }

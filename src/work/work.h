@@ -98,8 +98,8 @@ typedef enum work_attn { WORK_ATTN_FLASH, WORK_ATTN_UNFUSED } work_attn;
 /* Context-parallel attention, how each card gets the K and V of the whole sequence (both with
  * the load-balanced split: card r holds chunks r and 2cp - 1 - r of 2cp):
  * P2P: ring attention (Megatron-Core's default --cp-comm-type p2p; Liu et al. 2023): K,V
- * blocks passed around the ring behind the attention of the block before, and in the backward
- * K,V and their gradients; only what outlasts the attention core is exposed.
+ * blocks passed around the ring behind the attention of the block before, their gradients
+ * back in the backward; only what outlasts the attention core is exposed.
  * ALLGATHER: all-gather K,V, then attention on the local queries (Llama 3, Dubey et al. 2024,
  * Sec. 3.3.2; Megatron-Core --cp-comm-type all_gather, Transformer Engine's
  * AttnFuncWithCPAndKVAllGather): the gather is exposed in the forward; the backward gathers
