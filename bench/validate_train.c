@@ -137,6 +137,7 @@ int main(int argc, char **argv) {
       j.dp = l3[i].dp;
       j.mbs = 1;
       j.level = 1;
+      j.cp_comm = WORK_CP_ALLGATHER; /* Sec. 3.3.2: K,V all-gathered, exposed */
       work_result r;
       if (!work_train_step(x, &j, &r, &err))
         printf("extra: llama3-405b on %5d H100, TP8 PP16 (VPP %d, layers %d+%dx%d+%d) CP%-2d "

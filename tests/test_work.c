@@ -722,6 +722,67 @@ static void test_zero3_as_run(void **state) {
   hw_free(c);
 }
 
+/* Context parallelism as run, by hand: Llama 3 405B at 131,072 tokens on 128 H100 of
+ * h100-roce-24k (TP 8 in a node, CP 16 over 16 nodes, one pipeline stage, no recomputation,
+ * DP reduced after the backward). Each card holds one of the 8 KV heads (head dim 128): K and
+ * V of the whole sequence are s x 256 x 2 bytes = 64 MiB, of which a card receives 15/16 over
+ * its 400 Gb/s NIC, so the gather G takes at least 1.26 ms; the gradients' reduce-scatter R
+ * as long. Per layer the forward needs K,V (G), the backward K,V again and dK,dV back (G + R).
+ * allgather (Llama 3, Sec. 3.3.2): all of it exposed, L (2G + R) a step. p2p (ring): G forward
+ * and R backward hidden behind the attention core (7 ms forward, 22 ms backward a layer here),
+ * which runs 1.189x slower beside them: L (G + R)(1 - 1/1.189) of slowdown, none exposed. */
+static void test_cp_comm(void **state) {
+  (void)state;
+  wk_err err;
+  hw_cluster *c = hw_load("h100-roce-24k", &err);
+  assert_non_null(c);
+  work_ctx *x = work_ctx_new(c);
+  work_job j;
+  base_job(&j, "llama3-405b");
+  j.seq = 131072;
+  j.gbs = 1;
+  j.tp = 8;
+  j.cp = 16;
+  j.overlap_dp = 0;
+  work_result rp, ra;
+  assert_int_equal(work_train_step(x, &j, &rp, &err), WK_OK);
+  j.cp_comm = WORK_CP_ALLGATHER;
+  assert_int_equal(work_train_step(x, &j, &ra, &err), WK_OK);
+  double kv = 131072.0 * 256 * 2, G, R, L = 126, s = 1.189;
+  assert_int_equal(work_coll(x, COLL_ALLGATHER, 0, 0, 8, 16, kv, &G, &err), WK_OK);
+  assert_int_equal(work_coll(x, COLL_REDUCESCATTER, 0, 0, 8, 16, kv, &R, &err), WK_OK);
+  assert_true(G > kv * 15 / 16 / 50e9 && G < 2 * kv * 15 / 16 / 50e9);
+  /* the attention core per layer on a card, forward: 16 heads x 8,192 queries x 131,072 keys,
+   * half of them masked, at 0.62 of 989 TFLOP/s (x s/(s + 512)) */
+  double af = 2.0 * 16 * 8192 * 131072 * 256 * 0.5 / (989e12 * 0.62 * 131072 / (131072 + 512));
+  assert_true(G < af && G + R < 2.5 * af);
+  print_message("CP 16: G %.2f ms, R %.2f ms, attention %.2f ms fwd; step p2p %.3f s (CP exposed "
+                "%.3f, slowdown %.3f), allgather %.3f s (CP exposed %.3f)\n",
+                G * 1e3, R * 1e3, af * 1e3, rp.step_time_s, rp.b.cp, rp.b.overlap, ra.step_time_s,
+                ra.b.cp);
+  double all = L * (2 * G + R);
+  assert_true(rp.b.cp == 0);
+  assert_true(fabs(rp.b.overlap / (L * (G + R) * (1 - 1 / s)) - 1) < 1e-6);
+  assert_true(fabs(ra.b.cp / all - 1) < 1e-6 && ra.b.overlap == 0);
+  double diff = all - L * (G + R) * (1 - 1 / s);
+  assert_true(fabs((ra.step_time_s - rp.step_time_s) / diff - 1) < 1e-6);
+  assert_true(fabs(ra.b.compute / rp.b.compute - 1) < 1e-12);
+  /* the replay sees the exposed exchange on the CP rings (stride TP) */
+  const work_phase *ph = NULL;
+  for (int i = 0; i < ra.nphases; i++)
+    if (!strcmp(ra.phases[i].name, "cp")) ph = &ra.phases[i];
+  assert_non_null(ph);
+  assert_true(ph->stride == 8 && ph->n == 16 && fabs(ph->exposed_s / all - 1) < 1e-6);
+  /* names */
+  work_cp_comm m;
+  assert_int_equal(work_cp_comm_parse("allgather", &m), 0);
+  assert_int_equal(m, WORK_CP_ALLGATHER);
+  assert_string_equal(work_cp_comm_name(WORK_CP_P2P), "p2p");
+  assert_int_equal(work_cp_comm_parse("ring", &m), -1);
+  work_ctx_free(x);
+  hw_free(c);
+}
+
 /* VPP chosen when not given: the fastest of the divisors of layers/pp (equal stages), no
  * slower than any of them given; with uneven stages ceil(n/k) candidates. */
 static void test_vpp_chosen(void **state) {
@@ -1183,6 +1244,7 @@ int main(void) {
       cmocka_unit_test(test_uneven_stages),
       cmocka_unit_test(test_vpp_chosen),
       cmocka_unit_test(test_zero3_as_run),
+      cmocka_unit_test(test_cp_comm),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,6 +44,7 @@ typedef struct cli_opt {
 extern const char *const cli_trace_formats[]; /* auto, swf, sacct, ... */
 extern const char *const cli_dtypes[];        /* train and plan: bf16, fp16, fp8 */
 extern const char *const cli_attentions[];    /* flash, unfused */
+extern const char *const cli_cp_comms[];      /* p2p, allgather */
 extern const char *const cli_recomputes[];    /* none, selective, full */
 extern const char *const cli_policies[];      /* replay and compare: fifo, backfill, ... */
 extern const char *const cli_placements[];    /* topo, first-fit, netaware */

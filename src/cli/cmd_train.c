@@ -10,7 +10,7 @@
 
 /* Options of one invocation: a local, so two calls in one process never share state. */
 typedef struct train_args {
-  const char *cluster, *model, *recompute, *dtype, *timeline, *attn, *report;
+  const char *cluster, *model, *recompute, *dtype, *timeline, *attn, *report, *cp_comm;
   int64_t layers, hidden, heads, kv, ffn, vocab, experts, topk, seq, gbs, mbs, tp, pp, vpp, dp,
       cp, ep, cards, zero, level, pp_first, pp_last;
   int json, nosp, nooverlap, dpcont, nocont, moe_overlap;
@@ -233,6 +233,7 @@ static void print_json(const work_job *j, const work_result *r, const char *clus
   json_object_set_new(lay, "dp", json_integer(j->dp));
   json_object_set_new(lay, "cp", json_integer(j->cp));
   json_object_set_new(lay, "ep", json_integer(j->ep));
+  json_object_set_new(lay, "cp_comm", json_string(work_cp_comm_name(j->cp_comm)));
   json_object_set_new(lay, "mbs", json_integer(r->mbs));
   json_object_set_new(lay, "mbs_chosen", json_boolean(ch->mbs));
   json_object_set_new(lay, "microbatches", json_integer(r->microbatches));
@@ -280,6 +281,12 @@ static void print_text(const work_job *j, const work_result *r, const hw_cluster
          r->mbs, ch->mbs ? " (chosen: fastest that fits)" : "", r->microbatches,
          work_recompute_name(r->recompute), ch->recompute ? " (chosen: fastest that fits)" : "",
          j->zero, j->seq_par && j->tp > 1 ? "on" : "off", work_dtype_name(j->dtype));
+  if (j->cp > 1)
+    printf("           CP: K,V %s\n",
+           j->cp_comm == WORK_CP_ALLGATHER
+               ? "all-gathered before the attention, gradients reduce-scattered (exposed)"
+               : "passed around the ring behind the attention (p2p; --cp-comm allgather: "
+                 "gathered first, exposed)");
   if (j->dp_contention && j->level > 0)
     printf("           DP%s%s collectives timed with every group at once, sharing the fabric "
            "(%d DP groups; --no-contention: one alone)\n",
@@ -349,6 +356,9 @@ int cmd_train(int argc, char **argv) {
       {"zero", CLI_INT, &a.zero, "Z", "0 none, 1 distributed optimizer (default), 2, 3", 0, 3},
       {"dtype", CLI_STR, &a.dtype, "D", "bf16|fp16|fp8 (default bf16)", 0, 0},
       {"attention", CLI_STR, &a.attn, "A", "flash|unfused (default flash)", 0, 0},
+      {"cp-comm", CLI_STR, &a.cp_comm, "M",
+       "context parallelism: p2p (ring attention, overlapped; default) or allgather (K,V "
+       "gathered before the attention, exposed: Llama 3)", 0, 0},
       {"no-seq-par", CLI_FLAG, &a.nosp, NULL, "turn off sequence parallelism", 0, 0},
       {"no-overlap", CLI_FLAG, &a.nooverlap, NULL, "reduce gradients after the backward pass",
        0, 0},
@@ -446,6 +456,8 @@ int cmd_train(int argc, char **argv) {
     else if (!strcmp(a.attn, "unfused")) j.attn = WORK_ATTN_UNFUSED;
     else return cli_fail_unknown("--attention", a.attn, cli_attentions);
   }
+  if (a.cp_comm && work_cp_comm_parse(a.cp_comm, &j.cp_comm))
+    return cli_fail_unknown("--cp-comm", a.cp_comm, cli_cp_comms);
   int64_t base = (int64_t)j.tp * j.pp * j.cp;
   if (a.dp) {
     j.dp = (int)a.dp;

@@ -88,6 +88,14 @@ int work_dtype_parse(const char *s, work_dtype *out) {
   return -1;
 }
 
+static const char *const cp_comm_names[] = {"p2p", "allgather"};
+const char *work_cp_comm_name(work_cp_comm c) { return cp_comm_names[c]; }
+int work_cp_comm_parse(const char *s, work_cp_comm *out) {
+  for (int i = 0; i < 2; i++)
+    if (!strcmp(s, cp_comm_names[i])) return *out = (work_cp_comm)i, 0;
+  return -1;
+}
+
 void work_job_init(work_job *j) {
   memset(j, 0, sizeof *j);
   j->tp = j->pp = j->dp = j->cp = j->ep = 1;
@@ -650,9 +658,16 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
       lc->tp = moe ? t_ar + t_ag : 2 * t_ar;
     }
   }
-  /* Context parallelism: each card needs the K and V of the whole sequence (all-gather,
-   * forward) and returns their gradients (reduce-scatter, backward); ring attention overlaps
-   * the exchange with the attention core, so only the excess is exposed. */
+  /* Context parallelism: each card needs the K and V of the whole sequence (the bytes of an
+   * all-gather) in every forward and returns their gradients in the backward (a
+   * reduce-scatter). Ring attention (P2P) overlaps each block's exchange with the attention on
+   * the block before, so only the excess is exposed, and slows that attention (its backward
+   * also passes K,V around again, not counted here: the replay's CP phase holds only exposed
+   * time). The all-gather scheme (Llama 3) waits for the whole gather before the attention
+   * starts, exposed in full ("the all-gather communication latency is exposed in the critical
+   * path", Dubey et al. 2024, Sec. 3.3.2), and its backward gathers K,V again (Transformer
+   * Engine keeps only the local ones) before reduce-scattering dK,dV. cp_fwd is per forward
+   * (the recomputed one too), cp_bwd per backward. */
   if (j->cp > 1) {
     double kv_bytes = b * s * kvh * (dqk + dv) * 2, t_ag, t_rs;
     wk_errcode rc;
@@ -661,9 +676,14 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
     if ((rc = group_coll(e->x, j, COLL_ALLGATHER, ut, uc, blocks, ut * uc, kv_bytes, &t_ag, err)) ||
         (rc = group_coll(e->x, j, COLL_REDUCESCATTER, ut, uc, blocks, ut * uc, kv_bytes, &t_rs, err)))
       return rc;
-    lc->ovl_f = overlap(lc->attn_fwd, t_ag, &lc->cp_fwd);
-    lc->ovl_b = overlap(lc->attn_bwd, t_rs, &lc->cp_bwd);
-    if (e->rc == WORK_RECOMPUTE_FULL) lc->ovl_b += lc->ovl_f; /* the recomputed forward's */
+    if (j->cp_comm == WORK_CP_ALLGATHER) {
+      lc->cp_fwd = t_ag;
+      lc->cp_bwd = t_ag + t_rs;
+    } else {
+      lc->ovl_f = overlap(lc->attn_fwd, t_ag, &lc->cp_fwd);
+      lc->ovl_b = overlap(lc->attn_bwd, t_rs, &lc->cp_bwd);
+      if (e->rc == WORK_RECOMPUTE_FULL) lc->ovl_b += lc->ovl_f; /* the recomputed forward's */
+    }
   }
 
   /* Activations stored per micro-batch (Korthikanti et al. 2022, Sec. 4: 34sbh + 5as^2b per

@@ -95,11 +95,23 @@ typedef enum work_dtype { WORK_BF16, WORK_FP16, WORK_FP8 } work_dtype;
  * stacks; UNFUSED (GEMM + fused softmax/dropout kernels over the s x s scores) as in the
  * Megatron-LM of 2021-2022 that section A/B of the validation measured. */
 typedef enum work_attn { WORK_ATTN_FLASH, WORK_ATTN_UNFUSED } work_attn;
+/* Context-parallel attention, how each card gets the K and V of the whole sequence (both with
+ * the load-balanced split: card r holds chunks r and 2cp - 1 - r of 2cp):
+ * P2P: ring attention (Megatron-Core's default --cp-comm-type p2p; Liu et al. 2023): K,V
+ * blocks passed around the ring behind the attention of the block before, their gradients
+ * back in the backward; only what outlasts the attention core is exposed.
+ * ALLGATHER: all-gather K,V, then attention on the local queries (Llama 3, Dubey et al. 2024,
+ * Sec. 3.3.2; Megatron-Core --cp-comm-type all_gather, Transformer Engine's
+ * AttnFuncWithCPAndKVAllGather): the gather is exposed in the forward; the backward gathers
+ * K,V again and reduce-scatters their gradients, exposed too. */
+typedef enum work_cp_comm { WORK_CP_P2P, WORK_CP_ALLGATHER } work_cp_comm;
 
 const char *work_recompute_name(work_recompute r);
 int work_recompute_parse(const char *s, work_recompute *out); /* 0 ok, -1 unknown */
 const char *work_dtype_name(work_dtype d);
 int work_dtype_parse(const char *s, work_dtype *out);
+const char *work_cp_comm_name(work_cp_comm c);            /* "p2p", "allgather" */
+int work_cp_comm_parse(const char *s, work_cp_comm *out); /* 0 ok, -1 unknown */
 
 typedef struct work_job {
   work_model model;
@@ -120,6 +132,7 @@ typedef struct work_job {
                       of the validation rows reduced after the backward pass) */
   work_dtype dtype;
   work_attn attn;
+  work_cp_comm cp_comm; /* with cp > 1: ring (P2P, default) or all-gather (Llama 3) */
   double moe_imbalance; /* the busiest EP rank's routed tokens over the mean (>= 1; 1 =
                            balanced): it sets the pace of the experts and the all-to-all */
   double capacity_factor; /* expert capacity in mean loads: tokens beyond it are dropped, so
@@ -138,8 +151,8 @@ typedef struct work_job {
 
 /* Sets defaults: vpp 0 (auto), pp_first/pp_last 0 (even, or balanced when layers do not
  * divide), cp 1, ep 1, dp 1, mbs 0 (auto), recompute AUTO, zero 1, seq_par 1, overlap_dp 1,
- * bf16, flash attention, level 0, dp_contention 1, moe_imbalance 1, capacity_factor 0
- * (dropless), moe_overlap 0. */
+ * bf16, flash attention, cp_comm P2P, level 0, dp_contention 1, moe_imbalance 1,
+ * capacity_factor 0 (dropless), moe_overlap 0. */
 void work_job_init(work_job *j);
 uint32_t work_job_cards(const work_job *j); /* tp * pp * dp * cp */
 #define WORK_MAX_AUTO_VPP 64 /* the largest VPP tried when it is chosen */
