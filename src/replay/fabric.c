@@ -706,7 +706,7 @@ static double expected_max(tpt *v, uint32_t nv, uint32_t m, double floor, double
     prod *= *f;
     double P = zeros ? 0 : prod;
     if (i + 1 < nv && v[i + 1].t == v[i].t) continue;
-    e += fmax(floor, v[i].t) * (P - prev);
+    e += dmax(floor, v[i].t) * (P - prev);
     prev = P;
   }
   return e; /* P reaches 1 at the last point */
@@ -842,7 +842,7 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
       else if (lb < 0.85 * p->lb) refull = 1;
       p->rate = r;
       x[k] = !isfinite(p->rate_ref) ? p->total : r > 0 ? p->total * p->rate_ref / r : INFINITY;
-      iter += fmax(0, x[k] - p->open) - (p->total - p->open);
+      iter += dmax(0, x[k] - p->open) - (p->total - p->open);
     }
     if (!refull) break;
     full = 1;
@@ -857,8 +857,8 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
   j->iter = iter;
   for (int k = 0; k < j->nph; k++) {
     fph *p = &j->ph[k];
-    p->q = isfinite(iter) && isfinite(x[k]) && iter > 0 ? fmin(1, x[k] / iter) : 0;
-    double *c = j->coef[k], q = p->q, v = q * (1 - q), a = fmax(0, q - p->q0), r = p->rate;
+    p->q = isfinite(iter) && isfinite(x[k]) && iter > 0 ? dmin(1, x[k] / iter) : 0;
+    double *c = j->coef[k], q = p->q, v = q * (1 - q), a = dmax(0, q - p->q0), r = p->rate;
     if (!(q > 0) || !isfinite(r)) {
       memset(c, 0, sizeof(double) * NTERMS);
       continue;
