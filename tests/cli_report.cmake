@@ -71,7 +71,7 @@ endif()
 wk_cli_test(compare_fail "\"fail\": \"spine:1@1h\\+2h\".*\"placement\": \"topo\".*\"fabric_faults\": [1-9][0-9]*,.*\"placement\": \"netaware\".*\"fabric_faults\": [1-9][0-9]*,"
   compare --cluster zhengzhou-60k:supernodes=4 --profile ai4s --days 0.3 --placement topo
   --placement netaware --fail spine:1@1h+2h --json)
-wk_cli_fail(compare_fail_bad "error: --fail 'spine:100@1h': tier 3 of zhengzhou-60k has switches 0 to 31"
+wk_cli_fail(compare_fail_bad "error: --fail 'spine:100@1h': tier 3 of zhengzhou-60k:supernodes=4 has switches 0 to 31"
   compare --cluster zhengzhou-60k:supernodes=4 --cluster zhengzhou-60k --profile ai4s --fail spine:100@1h)
 wk_cli_fail(compare_fail_fabric_off "error: --fail needs --fabric on"
   compare --cluster zhengzhou-60k:supernodes=4 --cluster zhengzhou-60k --profile ai4s --fail spine:1@1h

@@ -226,10 +226,11 @@ typedef struct cli_bar {
   double base, span;
 } cli_bar;
 void cli_bar_replay(void *ctx, double frac);
-/* --fail SPEC[,SPEC]: each fault read against cluster c (OUT faults[CLI_MAX_FAULTS], *n). */
+/* --fail SPEC[,SPEC]: each fault read against cluster c, named in errors as given (`name`)
+ * (OUT faults[CLI_MAX_FAULTS], *n). */
 #define CLI_MAX_FAULTS 64
-wk_errcode cli_replay_faults(const char *fail, const hw_cluster *c, replay_fault *faults,
-                             uint32_t *n, wk_err *err);
+wk_errcode cli_replay_faults(const char *fail, const hw_cluster *c, const char *name,
+                             replay_fault *faults, uint32_t *n, wk_err *err);
 
 /* A replay's figures as one JSON object (replay --json, and each scenario of compare --json):
  * the metrics, the fabric's, and energy (null where the cluster gives no power). Owned by the

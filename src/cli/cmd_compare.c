@@ -280,7 +280,7 @@ int cmd_compare(int argc, char **argv) {
     }
     if (hw_cards(c[i]) > largest) largest = hw_cards(c[i]);
     /* each fault named on each cluster before any work */
-    if (fail && cli_replay_faults(fail, c[i], faults[i], &nfaults[i], &err)) goto fail_err;
+    if (fail && cli_replay_faults(fail, c[i], clusters.v[i], faults[i], &nfaults[i], &err)) goto fail_err;
   }
   char what[512];
   if (profile) {

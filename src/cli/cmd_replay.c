@@ -155,8 +155,8 @@ void cli_bar_replay(void *ctx, double frac) {
   rp_progress_set(b->p, b->label, b->base + b->span * frac, rp_clock_s());
 }
 
-wk_errcode cli_replay_faults(const char *fail, const hw_cluster *c, replay_fault *faults,
-                             uint32_t *n, wk_err *err) {
+wk_errcode cli_replay_faults(const char *fail, const hw_cluster *c, const char *name,
+                             replay_fault *faults, uint32_t *n, wk_err *err) {
   char specs[1024];
   *n = 0;
   if (strlen(fail) >= sizeof specs)
@@ -167,7 +167,7 @@ wk_errcode cli_replay_faults(const char *fail, const hw_cluster *c, replay_fault
   for (char *sp = strtok_r(specs, ",", &save); sp; sp = strtok_r(NULL, ",", &save)) {
     if (*n == CLI_MAX_FAULTS)
       return wk_err_set(err, WK_EVALUE, "", 0, 0, "--fail: at most %d faults", CLI_MAX_FAULTS);
-    wk_errcode rc = replay_fault_parse(sp, c, &faults[*n], err);
+    wk_errcode rc = replay_fault_parse(sp, c, name, &faults[*n], err);
     if (rc) return rc;
     ++*n;
   }
@@ -440,7 +440,7 @@ int cmd_replay(int argc, char **argv) {
     goto done;
   }
   if (fail) { /* each spec checked against the cluster before any work */
-    if (cli_replay_faults(fail, c, faults, &nfaults, &err)) goto fail_err;
+    if (cli_replay_faults(fail, c, cluster, faults, &nfaults, &err)) goto fail_err;
     o.faults = faults;
     o.nfaults = nfaults;
   }

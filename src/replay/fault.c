@@ -14,7 +14,8 @@ static int index_in(const char *s, uint64_t limit, uint32_t *v) {
   return 0;
 }
 
-wk_errcode replay_fault_parse(const char *spec, const hw_cluster *c, replay_fault *out, wk_err *err) {
+wk_errcode replay_fault_parse(const char *spec, const hw_cluster *c, const char *name,
+                              replay_fault *out, wk_err *err) {
   memset(out, 0, sizeof *out);
   char buf[256], what[64];
   if (strlen(spec) >= sizeof buf)
@@ -30,9 +31,10 @@ wk_errcode replay_fault_parse(const char *spec, const hw_cluster *c, replay_faul
   if (plus) *plus = 0;
   snprintf(what, sizeof what, "%.63s", buf);
   const hw_config *cfg = hw_cfg(c);
+  const char *cname = name ? name : cfg->name; /* as the user gave it, tweaks included */
   if (cfg->topology != HW_TOPO_CLOS)
     return wk_err_set(err, WK_EVALUE, "", 0, 0,
-                      "--fail '%s': faults are named on Clos fabrics; %s is a %s", spec, cfg->name,
+                      "--fail '%s': faults are named on Clos fabrics; %s is a %s", spec, cname,
                       cfg->topology == HW_TOPO_DRAGONFLY ? "dragonfly" : "torus");
   hw_summary sm;
   hw_summarize(c, &sm);
@@ -51,34 +53,34 @@ wk_errcode replay_fault_parse(const char *spec, const hw_cluster *c, replay_faul
       int64_t t;
       if (wk_parse_i64(tb, &t) || t < 1 || t > sm.switch_tiers)
         return wk_err_set(err, WK_EVALUE, "", 0, 0, "--fail '%s': %s has switch tiers 1 to %d", spec,
-                          cfg->name, sm.switch_tiers);
+                          cname, sm.switch_tiers);
       out->tier = (int)t;
       num = dot + 1;
     }
     uint64_t nsw = sm.switches_per_tier[out->tier - 1];
     if (index_in(num, nsw, &out->index))
       return wk_err_set(err, WK_EVALUE, "", 0, 0, "--fail '%s': tier %d of %s has switches 0 to %llu",
-                        spec, out->tier, cfg->name, (unsigned long long)nsw - 1);
+                        spec, out->tier, cname, (unsigned long long)nsw - 1);
   } else if (!strcmp(what, "leaf-uplinks")) {
     out->kind = REPLAY_FAULT_LEAF_UPLINKS;
     out->tier = 1;
     if (sm.switch_tiers < 2)
-      return wk_err_set(err, WK_EVALUE, "", 0, 0, "--fail '%s': %s has one switch tier, no uplinks", spec, cfg->name);
+      return wk_err_set(err, WK_EVALUE, "", 0, 0, "--fail '%s': %s has one switch tier, no uplinks", spec, cname);
     if (index_in(where, sm.switches_per_tier[0], &out->index))
       return wk_err_set(err, WK_EVALUE, "", 0, 0, "--fail '%s': %s has leaves 0 to %llu", spec,
-                        cfg->name, (unsigned long long)sm.switches_per_tier[0] - 1);
+                        cname, (unsigned long long)sm.switches_per_tier[0] - 1);
   } else if (!strcmp(what, "pod")) {
     out->kind = REPLAY_FAULT_POD;
     uint32_t pods = hw_level_domains(c, HW_LEVEL_POD);
     if (index_in(where, pods, &out->index))
-      return wk_err_set(err, WK_EVALUE, "", 0, 0, "--fail '%s': %s has pods 0 to %u", spec, cfg->name, pods - 1);
+      return wk_err_set(err, WK_EVALUE, "", 0, 0, "--fail '%s': %s has pods 0 to %u", spec, cname, pods - 1);
   } else if (!strcmp(what, "cable")) {
     out->kind = REPLAY_FAULT_CABLE;
     if (index_in(where, hw_nlinks(c), &out->index) || hw_link_kind_of(c, out->index) != HW_LINK_FABRIC)
       return wk_err_set(err, WK_EVALUE, "", 0, 0,
                         "--fail '%s': not a switch-to-switch link of %s (links between switches have ids "
                         "from tier 1's first uplink on; `wanka cluster show` gives the counts)",
-                        spec, cfg->name);
+                        spec, cname);
   } else {
     return wk_err_set(err, WK_EUNKNOWN_NAME, "", 0, 0,
                       "--fail '%s': unknown kind '%s' (spine, switch, leaf-uplinks, pod, cable)", spec, what);

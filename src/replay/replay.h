@@ -56,7 +56,8 @@ typedef struct replay_fault {
 /* Parses "spine:N", "switch:T.N", "leaf-uplinks:N", "pod:N" or "cable:LINK", then "@TIME" and
  * optionally "+DURATION" (default 1h), e.g. "spine:3@2d+6h", against cluster c: a switch,
  * leaf, pod or link the cluster lacks is refused naming it and what it has. */
-wk_errcode replay_fault_parse(const char *spec, const hw_cluster *c, replay_fault *out, wk_err *err);
+wk_errcode replay_fault_parse(const char *spec, const hw_cluster *c, const char *name,
+                              replay_fault *out, wk_err *err);
 
 typedef enum replay_fail_kind { REPLAY_FAIL_CARD, REPLAY_FAIL_NODE, REPLAY_FAIL_LINK, REPLAY_FAIL_SOFTWARE, REPLAY_FAIL_KINDS } replay_fail_kind;
 
