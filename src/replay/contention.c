@@ -148,7 +148,7 @@ wk_errcode replay_contention_check(const hw_cluster *c, const replay_cjob *jobs,
     sh.iter_ref_s = out[g].alone_s;
     sh.nphases = 1;
     sh.ph[0] = (work_phase){"dp", WORK_PAT_RING, 1, j->n, comm, comm};
-    sh.rate_ref[0] = replay_fab_phase_rate(c, j->cards, j->n, &sh.ph[0]);
+    sh.rate_ref[0] = replay_fab_phase_rate(c, NULL, j->cards, j->n, &sh.ph[0]);
     replay_fab_add(f, g, &sh, j->cards, j->n);
   }
   replay_fab_settle(f, 1e-6, 200);

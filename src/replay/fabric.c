@@ -72,7 +72,7 @@ void replay_fab_lay(const hw_cluster *c, const double *cap, const uint32_t *card
 
 /* Subflow counts per link, gathered while a phase is laid: a dense counter per link and the
  * list of links touched, so a phase costs its subflows, not the fabric. */
-typedef struct counter {
+typedef struct replay_counter {
   uint32_t *cnt, *touched, ntouched;
 } counter;
 
@@ -93,18 +93,35 @@ static void counter_free(counter *k) {
   wk_free(k->touched);
 }
 
-double replay_fab_phase_rate(const hw_cluster *c, const uint32_t *cards, uint32_t ncards,
-                             const work_phase *p) {
-  counter k;
-  counter_init(&k, hw_nlinks(c));
-  replay_fab_lay(c, NULL, cards, ncards, p, count_route, &k);
+replay_counter *replay_counter_new(const hw_cluster *c) {
+  counter *k = wk_malloc(sizeof *k);
+  counter_init(k, hw_nlinks(c));
+  return k;
+}
+
+void replay_counter_free(replay_counter *k) {
+  if (!k) return;
+  counter_free(k);
+  wk_free(k);
+}
+
+double replay_fab_phase_rate(const hw_cluster *c, replay_counter *scratch, const uint32_t *cards,
+                             uint32_t ncards, const work_phase *p) {
+  counter own, *k = scratch;
+  if (!k) {
+    counter_init(&own, hw_nlinks(c));
+    k = &own;
+  }
+  k->ntouched = 0;
+  replay_fab_lay(c, NULL, cards, ncards, p, count_route, k);
   const double *cap = hw_link_capacity(c);
   double rate = INFINITY;
-  for (uint32_t i = 0; i < k.ntouched; i++) {
-    uint32_t l = k.touched[i];
-    rate = fmin(rate, cap[l] / k.cnt[l]);
+  for (uint32_t i = 0; i < k->ntouched; i++) {
+    uint32_t l = k->touched[i];
+    rate = fmin(rate, cap[l] / k->cnt[l]);
+    k->cnt[l] = 0; /* left clean for the next phase */
   }
-  counter_free(&k);
+  if (k == &own) counter_free(&own);
   return rate;
 }
 

@@ -31,9 +31,13 @@ typedef struct replay_shape {
 void replay_fab_lay(const hw_cluster *c, const double *cap, const uint32_t *cards, uint32_t ncards,
                     const work_phase *p, void (*fn)(void *ctx, const hw_route *r), void *ctx);
 /* The bottleneck per-subflow rate of phase p laid alone on cards (min over links of capacity /
- * subflows crossing it): bytes/s, INFINITY when no subflow crosses a link. */
-double replay_fab_phase_rate(const hw_cluster *c, const uint32_t *cards, uint32_t ncards,
-                             const work_phase *p);
+ * subflows crossing it): bytes/s, INFINITY when no subflow crosses a link. scratch: a counter
+ * of c's links kept across calls (a per-link array, zeroed once), or NULL for a temporary one. */
+typedef struct replay_counter replay_counter;
+replay_counter *replay_counter_new(const hw_cluster *c);
+void replay_counter_free(replay_counter *k);
+double replay_fab_phase_rate(const hw_cluster *c, replay_counter *scratch, const uint32_t *cards,
+                             uint32_t ncards, const work_phase *p);
 
 /* ---- the shared fabric ----------------------------------------------------------------------- */
 /* Every running job whose traffic crosses switch-to-switch links, and the expected load it puts

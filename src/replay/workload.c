@@ -392,6 +392,7 @@ struct replay_wl {
   uint32_t *vals, mask;
   uint32_t *ident;    /* cards 0, 1, ...: the packed reference placement */
   uint32_t nident;
+  replay_counter *k;  /* the twin's links, for the reference rates of every workload */
 };
 
 /* The cluster with every Clos tier non-blocking (down = up ports, or oversubscription 1);
@@ -417,6 +418,7 @@ void replay_wl_free(replay_wl *w) {
   wk_free(w->keys);
   wk_free(w->vals);
   wk_free(w->ident);
+  replay_counter_free(w->k);
   wk_free(w);
 }
 
@@ -500,7 +502,7 @@ static wk_errcode resolve(replay_wl *w, const replay_workloads *ws, uint32_t ri,
   if (!(sh->iter_ref_s > 0))
     return rule_err(ws, r, ri, cards, err, "its iteration takes no time");
   for (int k = 0; k < nph; k++)
-    sh->rate_ref[k] = replay_fab_phase_rate(w->twin, w->ident, cards, &sh->ph[k]);
+    sh->rate_ref[k] = replay_fab_phase_rate(w->twin, w->k, w->ident, cards, &sh->ph[k]);
   return WK_OK;
 }
 
@@ -516,6 +518,7 @@ wk_errcode replay_wl_build(const hw_cluster *c, const replay_workloads *ws, cons
   }
   w->x = work_ctx_new(w->twin);
   w->nident = hw_cards(c);
+  w->k = replay_counter_new(w->twin);
   w->ident = wk_malloc(sizeof(uint32_t) * (w->nident ? w->nident : 1));
   for (uint32_t i = 0; i < w->nident; i++) w->ident[i] = i;
   w->mask = 1023;
