@@ -225,7 +225,7 @@ typedef struct cli_bar {
   char label[64];
   double base, span;
 } cli_bar;
-void cli_bar_replay(void *ctx, double frac);
+void cli_bar_set(void *ctx, double frac);
 /* --fail SPEC[,SPEC]: each fault read against cluster c, named in errors as given (`name`)
  * (OUT faults[CLI_MAX_FAULTS], *n). */
 #define CLI_MAX_FAULTS 64

@@ -337,9 +337,9 @@ int cmd_compare(int argc, char **argv) {
      * each scenario's replay moves it through its share */
     cli_bar cb = {bar, "", (double)k / ns, 1.0 / ns};
     snprintf(cb.label, sizeof cb.label, "compare: %d scenarios", ns);
-    cli_bar_replay(&cb, 0);
+    cli_bar_set(&cb, 0);
     replay_opts so = o;
-    so.progress = cli_bar_replay;
+    so.progress = cli_bar_set;
     so.progress_ctx = &cb;
     so.sched.policy = sc->policy;
     so.sched.placement = sc->placement;

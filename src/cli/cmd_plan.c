@@ -182,7 +182,7 @@ int cmd_plan(int argc, char **argv) {
   work_plan_stats st;
   double t0 = rp_clock_s();
   cli_bar bar = {rp_progress_new(stderr, !a.quiet && isatty(STDERR_FILENO)), "plan", 0, 1};
-  o.progress = cli_bar_replay;
+  o.progress = cli_bar_set;
   o.progress_ctx = &bar;
   int planned = work_plan(x, &m, &o, best, &n, &st, &err);
   rp_progress_free(bar.p);

@@ -150,7 +150,7 @@ int cli_replay_failures_fabric(const char *failures, const char *fabric, replay_
   return 0;
 }
 
-void cli_bar_replay(void *ctx, double frac) {
+void cli_bar_set(void *ctx, double frac) {
   cli_bar *b = ctx;
   rp_progress_set(b->p, b->label, b->base + b->span * frac, rp_clock_s());
 }
@@ -450,7 +450,7 @@ int cmd_replay(int argc, char **argv) {
   o.observe = cli_usage_observe;
   o.observe_ctx = usage;
   cli_bar bar = {rp_progress_new(stderr, !quiet && isatty(STDERR_FILENO)), "replay", 0, 1};
-  o.progress = cli_bar_replay;
+  o.progress = cli_bar_set;
   o.progress_ctx = &bar;
   wk_errcode run_rc = replay_run(c, t, &o, &r, &err);
   rp_progress_free(bar.p); /* the line is erased before anything is printed */
