@@ -136,17 +136,6 @@ static void print_row(double bytes, double elt, const char *type, const char *al
          algbw / 1e9, busbw / 1e9);
 }
 
-/* The progress bar of an L2 run and the label of the size in hand. */
-typedef struct coll_bar {
-  rp_progress *p;
-  char label[64];
-} coll_bar;
-
-static void on_progress(void *arg, double frac) {
-  coll_bar *b = arg;
-  rp_progress_set(b->p, b->label, frac, rp_clock_s());
-}
-
 int cmd_coll(int argc, char **argv) {
   static const char *const ops[] = {"allreduce", "allgather", "reducescatter", "broadcast",
                                     "reduce", "alltoall", "sendrecv", NULL};
@@ -250,8 +239,9 @@ int cmd_coll(int argc, char **argv) {
   coll_ctx *x = coll_ctx_new(c);
   int level = K > 1 ? 2 : (int)o.level, rc = 0;
   /* L2 can take minutes: a bar on stderr while it runs, if that is a terminal */
-  coll_bar bar = {rp_progress_new(stderr, level == 2 && isatty(STDERR_FILENO)), ""};
-  if (bar.p) coll_ctx_set_progress(x, on_progress, &bar);
+  /* an L2 run's bar, labelled with the size in hand */
+  cli_bar bar = {rp_progress_new(stderr, level == 2 && isatty(STDERR_FILENO)), "", 0, 1};
+  if (bar.p) coll_ctx_set_progress(x, cli_bar_set, &bar);
   json_t *rows = o.json ? json_array() : NULL;
   coll_job *jobs = wk_calloc(K, sizeof *jobs);
   coll_result *res = wk_calloc(K, sizeof *res);
