@@ -7,7 +7,8 @@
  * iteration time, and that time its load: a fixed point, solved by re-evaluating, in FIFO
  * order, only the jobs whose links saw a change (replay_int.h has the model in short,
  * docs/replay.md in full). Memory: per job, its distinct shared links and per-phase (link,
- * subflows) entries, in buffers recycled from ended jobs; per link, 28 bytes. */
+ * subflows) entries, in buffers recycled from ended jobs; per link, 28 bytes; per (job, shared
+ * link), 64 bytes: the terms it last published there. */
 #include "replay_int.h"
 
 #include <math.h>
@@ -161,7 +162,7 @@ typedef struct fjob {
   uint32_t *jl_eoff, *jl_ent; /* CSR: the entries on each of its links */
   struct pw { float w; uint32_t ph; } *jl_pw; /* each CSR entry's subflows and phase, in order */
   /* per phase, its terms per subflow (w) or per subflow squared (w^2) on any link: what the
-   * others read (jl_terms); set when its activity or rate changes (set_coef) */
+   * others read once it publishes them (jl_terms); set at each evaluation */
   double coef[WORK_MAX_PHASES][NTERMS];
   double tload[HW_MAX_TIERS + 1]; /* its expected load on each tier, in f->tier_load */
   uint32_t *nb, *nbc, nnb, capnb; /* the jobs (slots) it shares links with, and on how many */
@@ -183,8 +184,12 @@ typedef struct fjob {
   uint8_t fresh;             /* added since its last evaluation */
 } fjob;
 
-typedef struct lent { /* one job on one link (its link index jl) */
+/* One job on one link (its link index jl), with the job's terms there as it last published
+ * them (apply_job; the correction terms undivided): the others read these, not its phases, so
+ * a link's state is one walk of its list, never a visit to each job's own arrays. */
+typedef struct lent {
   uint32_t slot, jl, next, prev;
+  double t[NTERMS];
 } lent;
 
 struct replay_fab {
@@ -293,14 +298,10 @@ double replay_fab_tier_util(const replay_fab *f, int tier) {
   if (tier < 1 || tier > f->ntiers || !(f->tier_cap[tier] > 0)) return 0;
   return fmax(0, f->tier_load[tier]) / f->tier_cap[tier];
 }
-static void jl_terms(const fjob *j, uint32_t jl, double others, double cap, double *t);
 double replay_fab_link_load(const replay_fab *f, uint32_t l) {
-  double load = 0, t[NTERMS];
+  double load = 0;
   if (l >= f->nlinks || !f->njobs[l]) return 0;
-  for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next) {
-    jl_terms(&f->slots[f->le[o].slot], f->le[o].jl, 0, f->cap[l], t);
-    load += t[T_L];
-  }
+  for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next) load += f->le[o].t[T_L];
   return load;
 }
 
@@ -335,9 +336,8 @@ static void touch(replay_fab *f, uint32_t s, uint32_t jl) {
 }
 
 /* Job j's terms on its link jl now (OUT t[NTERMS]), from its phases' activity and rates: the
- * sums of its entries there. `others`: the other jobs' expected load on the link, which the
- * correction terms are divided by; < 0: left undivided, for a caller that sums them apart. */
-static void jl_terms(const fjob *j, uint32_t jl, double others, double cap, double *t) {
+ * sums of its entries there (the correction terms undivided: link_state divides them). */
+static void jl_terms(const fjob *j, uint32_t jl, double *t) {
   memset(t, 0, sizeof(double) * NTERMS);
   for (uint32_t i = j->jl_eoff[jl]; i < j->jl_eoff[jl + 1]; i++) {
     const double *c = j->coef[j->jl_pw[i].ph];
@@ -349,10 +349,6 @@ static void jl_terms(const fjob *j, uint32_t jl, double others, double cap, doub
     t[T_XL] += c[T_XL] * w;
     t[T_XW] += c[T_XW] * w;
   }
-  if (others < 0) return; /* the caller divides */
-  double inv = others > FAB_TOL * cap ? 1 / others : 0;
-  t[T_XL] *= inv;
-  t[T_XW] *= inv;
 }
 
 /* Job a shares one more (d = 1) or one less (d = -1) link with job b. O(a's neighbours). */
@@ -524,6 +520,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     lent *x = &f->le[e];
     x->slot = slot;
     x->jl = i;
+    memset(x->t, 0, sizeof x->t); /* nothing published until its first evaluation */
     x->prev = NONE;
     x->next = f->head[l];
     if (x->next != NONE) f->le[x->next].prev = e;
@@ -606,39 +603,18 @@ static const double gh_w[7] = {0.8102646175568073, 0.4256072526101278, 0.4256072
  * credited to the jobs it meets on this link in proportion to their load, and this job's share
  * of that is taken off. Exact for two jobs on one link; negligible among many. */
 static int link_state(replay_fab *f, const fjob *j, uint32_t e, double r_cap, double *pts) {
-  uint32_t jl = j->ent_jl[e], l = j->jl_link[jl];
-  const lent *me = &f->le[j->jl_le[jl]];
-  double c = f->cap[l], n = j->ent_n[e], o[NTERMS] = {0}, t[NTERMS], total = 0, own = 0;
+  uint32_t jl = j->ent_jl[e], l = j->jl_link[jl], mine = j->jl_le[jl];
+  double c = f->cap[l], n = j->ent_n[e], o[NTERMS] = {0}, total = 0, own = 0;
   double r0 = dmin(r_cap, c / n);
-  /* First the others' mean load and its variance alone, which decide most links: the
-   * correction below only lowers the load, so a link that passes without it passes with it. */
-  {
-    double lm = 0, lv = 0;
-    for (uint32_t x = f->head[l]; x != NONE; x = f->le[x].next) {
-      if (x == (uint32_t)(me - f->le)) continue;
-      const fjob *ox = &f->slots[f->le[x].slot];
-      uint32_t ojl = f->le[x].jl;
-      for (uint32_t i = ox->jl_eoff[ojl]; i < ox->jl_eoff[ojl + 1]; i++) {
-        const double *cf = ox->coef[ox->jl_pw[i].ph];
-        double w = ox->jl_pw[i].w;
-        lm += cf[T_L] * w;
-        lv += cf[T_VL] * w * w;
-      }
-    }
-    if (lm + 3.75 * sqrt(lv) <= c - n * r0) {
-      pts[0] = r0;
-      return 1;
-    }
-  }
-  /* the terms of the others, read off their phases now; each one's correction divides by what
-   * the rest put on the link, so it is summed apart (xl, xw with the load each one saw) */
+  /* one walk of the link's list: the others' sums, and each one's correction terms and load
+   * apart (its correction divides by what the rest put on the link) */
   grow((void **)&f->xs, &f->capxs, 3 * f->njobs[l] + 3, sizeof(double));
   double *xl = f->xs, *xw = xl + f->njobs[l], *ld = xw + f->njobs[l];
   uint32_t m = 0;
   for (uint32_t x = f->head[l]; x != NONE; x = f->le[x].next) {
-    jl_terms(&f->slots[f->le[x].slot], f->le[x].jl, -1, c, t);
+    const double *t = f->le[x].t;
     total += t[T_L];
-    if (x == (uint32_t)(me - f->le)) {
+    if (x == mine) {
       own = t[T_L];
       continue;
     }
@@ -647,6 +623,13 @@ static int link_state(replay_fab *f, const fjob *j, uint32_t e, double r_cap, do
     xw[m] = t[T_XW];
     ld[m++] = t[T_L];
   }
+  /* the others' mean load and its variance alone decide most links: the correction below only
+   * lowers the load, so a link that passes without it passes with it */
+  double sl = sqrt(o[T_VL]);
+  if (o[T_L] + 3.75 * sl <= c - n * r0) {
+    pts[0] = r0;
+    return 1;
+  }
   for (uint32_t i = 0; i < m; i++) {
     double others = total - ld[i], inv = others > FAB_TOL * c ? 1 / others : 0;
     o[T_XL] += xl[i] * inv;
@@ -654,7 +637,7 @@ static int link_state(replay_fab *f, const fjob *j, uint32_t e, double r_cap, do
   }
   double L = dmax(0, o[T_L] - dmin(o[T_L], own * o[T_XL]));
   double W = dmax(0, o[T_W] - dmin(o[T_W], own * o[T_XW]));
-  double sl = sqrt(o[T_VL]), sw = sqrt(o[T_VW]);
+  double sw = sqrt(o[T_VW]);
   if (L + 3.75 * sl <= c - n * r0) {
     pts[0] = r0;
     return 1;
@@ -902,13 +885,14 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
   return fresh || !(fabs(iter - old) <= FAB_RTOL * old);
 }
 
-/* The job's load per tier, and its neighbours told of its new pace: they read its terms off
- * its phases when they next evaluate (link_state), so nothing is written per link. A new job,
- * or one that moved by more than FAB_SIG of its iteration, has the others read every link
- * they share with it (O(its shared links)); a smaller move wakes only its watchers, which read
- * their hot links (O(watchers)). */
+/* The job's load per tier, its terms published on each of its links (O(its shared links): the
+ * others read them there, within FAB_RTOL of its iterate), and its neighbours told of its new
+ * pace. A new job, or one that moved by more than FAB_SIG of its iteration, has the others read
+ * every link they share with it (O(its shared links)); a smaller move wakes only its watchers,
+ * which read their hot links (O(watchers)). */
 static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
   fjob *j = &f->slots[slot];
+  for (uint32_t i = 0; i < j->njl; i++) jl_terms(j, i, f->le[j->jl_le[i]].t);
   for (int t = 0; t <= HW_MAX_TIERS; t++) {
     double load = 0;
     for (int k = 0; k < j->nph; k++)
@@ -992,7 +976,7 @@ void replay_fab_settle(replay_fab *f, double tol, int rounds) {
 }
 
 double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *cards, uint32_t n) {
-  double iter = s->iter_ref_s, t[NTERMS];
+  double iter = s->iter_ref_s;
   for (int k = 0; k < s->nphases; k++) {
     f->k.ntouched = 0;
     replay_fab_lay(f->c, f->cap, cards, n, &s->ph[k], count_route, &f->k);
@@ -1006,9 +990,8 @@ double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *ca
          * the mean): a spread that meets busy links pays for it in its own rate */
         double lo = 0, wo = 0;
         for (uint32_t x = f->head[l]; x != NONE; x = f->le[x].next) {
-          jl_terms(&f->slots[f->le[x].slot], f->le[x].jl, 0, c, t);
-          lo += t[T_L];
-          wo += t[T_W];
+          lo += f->le[x].t[T_L];
+          wo += f->le[x].t[T_W];
         }
         rl = fmin(rl, fmax(c - lo, c * w / (w + wo)) / w);
       }
