@@ -115,7 +115,13 @@ int main(int argc, char **argv) {
   /* Extra checks, not in the file: Llama 3 405B pre-training on H100 (Dubey et al. 2024,
    * "The Llama 3 Herd of Models", Table 4: TP 8, PP 16, 16 M tokens per batch, BF16 MFU), on
    * the h100-roce-24k model at level 1, as Meta ran it: 126 layers with one layer less on the
-   * first and last stage (Sec. 3.3.2), the interleaved schedule (VPP chosen), micro-batch 1. */
+   * first and last stage (Sec. 3.3.2), the interleaved schedule (VPP chosen), micro-batch 1,
+   * and FlashAttention-2, the kernel of its year: FlashAttention-3 (Shah et al., arXiv
+   * 2407.08608) came out in July 2024, after the pre-training, and PyTorch's fused attention
+   * had been FlashAttention-2 since PyTorch 2.2 (January 2024); Meta does not name its kernel
+   * (docs/training.md, *Validation*). These rows, Pangu's and DeepSeek-V3's are held to 10 %
+   * too (extra_worst). */
+  double extra_worst = 0;
   static const struct {
     int gpus, cp, dp, seq, gbs;
     double mfu;
@@ -138,17 +144,21 @@ int main(int argc, char **argv) {
       j.mbs = 1;
       j.level = 1;
       j.cp_comm = WORK_CP_ALLGATHER; /* Sec. 3.3.2: K,V all-gathered, exposed */
+      j.attn = WORK_ATTN_FLASH2;     /* the kernel of its year (above) */
       work_result r;
-      if (!work_train_step(x, &j, &r, &err))
-        printf("extra: llama3-405b on %5d H100, TP8 PP16 (VPP %d, layers %d+%dx%d+%d) CP%-2d "
-               "DP%-3d seq %6d: %.2f s/step, MFU %.1f %% (published %.0f %%, error %+.1f %%), "
-               "recompute %s, %.1f GB/GPU%s\n",
-               l3[i].gpus, r.vpp, r.layers_first, j.pp - 2, r.layers_mid, r.layers_last, j.cp,
-               j.dp, j.seq, r.step_time_s, 100 * r.mfu, 100 * l3[i].mfu,
-               100 * (r.mfu / l3[i].mfu - 1), work_recompute_name(r.recompute), r.mem.total / 1e9,
-               r.fits ? "" : ", does NOT fit");
-      else
+      if (work_train_step(x, &j, &r, &err)) {
         printf("extra: llama3-405b: %s\n", err.msg);
+        extra_worst = 1;
+        continue;
+      }
+      double e = r.mfu / l3[i].mfu - 1;
+      extra_worst = fmax(extra_worst, fabs(e));
+      printf("extra: llama3-405b on %5d H100, TP8 PP16 (VPP %d, layers %d+%dx%d+%d) CP%-2d "
+             "DP%-3d seq %6d: %.2f s/step, MFU %.1f %% (published %.0f %%, error %+.1f %%), "
+             "recompute %s, %.1f GB/GPU%s\n",
+             l3[i].gpus, r.vpp, r.layers_first, j.pp - 2, r.layers_mid, r.layers_last, j.cp, j.dp,
+             j.seq, r.step_time_s, 100 * r.mfu, 100 * l3[i].mfu, 100 * e,
+             work_recompute_name(r.recompute), r.mem.total / 1e9, r.fits ? "" : ", does NOT fit");
     }
     work_ctx_free(x);
     hw_free(c);
@@ -169,15 +179,18 @@ int main(int argc, char **argv) {
     j.dp = 128;
     j.level = 1;
     work_result r;
-    if (!run_on("ascend-910b-8k", &j, &r, &err))
+    if (!run_on("ascend-910b-8k", &j, &r, &err)) {
+      extra_worst = fmax(extra_worst, fabs(r.mfu / 0.50 - 1));
       printf("C: pangu-ultra-135b on 8192 Ascend 910B, TP8 PP8 (VPP 6, layers %d+%dx%d+%d) DP128 "
              "seq 4096 gbs 2048: %.2f s/step, MFU %.1f %% (published: above 50 %%, error %+.1f %%)"
              ", recompute %s, %.1f GB/NPU%s\n",
              r.layers_first, j.pp - 2, r.layers_mid, r.layers_last, r.step_time_s, 100 * r.mfu,
              100 * (r.mfu / 0.50 - 1), work_recompute_name(r.recompute), r.mem.total / 1e9,
              r.fits ? "" : ", does NOT fit");
-    else
+    } else {
       printf("C: pangu-ultra-135b: %s\n", err.msg);
+      extra_worst = 1;
+    }
   }
 
   /* MoE, outside the file: DeepSeek-V3 pre-training on 2,048 H800 (arXiv 2412.19437): "each
@@ -201,15 +214,20 @@ int main(int argc, char **argv) {
     j.level = 1;
     work_result r;
     double pub = 1e12 / (3.7 * 86400);
-    if (!run_on("h800-2k", &j, &r, &err))
+    if (!run_on("h800-2k", &j, &r, &err)) {
+      extra_worst = fmax(extra_worst, fabs(r.tokens_per_s / pub - 1));
       printf("moe: deepseek-v3 on 2048 H800, PP16 (VPP %d, layers %d+%dx%d+%d) EP64 DP128 fp8 "
              "DualPipe-style: %.2f s/step, %.3g tokens/s (published %.3g, error %+.1f %%), MFU "
              "%.1f %% of FP8 peak, recompute %s, %.1f GB/GPU%s\n",
              r.vpp, r.layers_first, j.pp - 2, r.layers_mid, r.layers_last, r.step_time_s,
              r.tokens_per_s, pub, 100 * (r.tokens_per_s / pub - 1), 100 * r.mfu,
              work_recompute_name(r.recompute), r.mem.total / 1e9, r.fits ? "" : ", does NOT fit");
-    else
+    } else {
       printf("moe: deepseek-v3: %s\n", err.msg);
+      extra_worst = 1;
+    }
   }
-  return worst <= 0.10 && med <= 0.05 && worst1 <= 0.10 && med1 <= 0.05 ? 0 : 1;
+  printf("outside the file: worst |error| %.1f%% (aim: every row <= 10%%)\n", 100 * extra_worst);
+  int ok = worst <= 0.10 && med <= 0.05 && worst1 <= 0.10 && med1 <= 0.05 && extra_worst <= 0.10;
+  return ok ? 0 : 1;
 }

@@ -22,13 +22,13 @@ wk_cli_test(train_no_contention "\"level\": 1.*\"dp_contention\": false"
 wk_cli_test(train_dp_contention_json "\"level\": 1.*\"dp_contention\": true"
   train --cluster dgx-a100 --model llama3-8b --seq 4096 --gbs 128 --tp 2 --pp 2 --cards 64 --level 1 --dp-contention --json)
 # Llama 3 405B as published (Dubey et al. 2024): 126 layers on PP 16, one layer less on the first
-# and the last stage, VPP chosen
-set(_l405 train --cluster h100-roce-24k --model llama3-405b --seq 8192 --gbs 2048 --tp 8 --pp 16 --cards 16384)
+# and the last stage, VPP chosen; FlashAttention-2, the kernel of its year
+set(_l405 train --cluster h100-roce-24k --model llama3-405b --seq 8192 --gbs 2048 --tp 8 --pp 16 --cards 16384 --attention flash2)
 wk_cli_test(train_uneven_auto "PP 16 \\(VPP 8, chosen; layers per stage 7 \\+ 14 x 8 \\+ 7, balanced\\)" ${_l405})
 wk_cli_test(train_uneven_given "PP 16 \\(VPP 1; layers per stage 6 \\+ 14 x 8 \\+ 8\\)"
   ${_l405} --vpp 1 --pp-first-layers 6 --pp-last-layers 8)
 wk_cli_test(train_uneven_json "\"vpp_chosen\": true.*\"stage_layers\": \\[[^0-9]*7,[^0-9]*8,.*\"stage_layers_chosen\": true" ${_l405} --json)
-wk_cli_test(plan_uneven "7\\+8\\+7" plan --cluster h100-roce-24k --model llama3-405b --cards 16384 --seq 8192 --gbs 2048 --top 10)
+wk_cli_test(plan_uneven "7\\+8\\+7" plan --cluster h100-roce-24k --model llama3-405b --cards 16384 --seq 8192 --gbs 2048 --top 10 --attention flash2)
 wk_cli_test(train_model_file "step"
   train --cluster dgx-a100 --model ${CMAKE_SOURCE_DIR}/models/llama3-70b.yaml --seq 4096 --gbs 256 --tp 8 --pp 4 --cards 256)
 add_test(NAME cli_train_timeline COMMAND sh -c
@@ -108,3 +108,29 @@ wk_cli_fail(plan_no_fit "^error: no layout of gpt3-175b fits on 8 cards" plan --
 wk_cli_fail(sim_bad_kind "^error: unknown sim workload 'cfd'" sim cfd)
 wk_cli_fail(sim_fft_slab "^error: slab decomposition needs cards <= n" sim fft --cluster dgx-a100 --cards 2048 --n 1024)
 wk_cli_fail(sim_bad_grid "^error: --grid 'x7'" sim stencil --cluster dgx-a100 --cards 8 --grid x7)
+# the attention kernel, a named choice: flash is the best the card has published speeds for
+# (FlashAttention-3 on H100, FlashAttention-2 on A100); flash2/flash3 ask for one; flash3 on a
+# card without its speeds is refused, naming the tweak that asks the what-if
+set(_a train --model llama3-8b --seq 8192 --gbs 128 --tp 2 --pp 1 --cards 64)
+wk_cli_test(train_attn_h100 "SP on; bf16; attention flash3 \\(flash: the best the card has\\)"
+  ${_a} --cluster h100-roce-24k)
+wk_cli_test(train_attn_a100 "SP on; bf16; attention flash2 \\(flash: the best the card has\\)"
+  ${_a} --cluster dgx-a100)
+wk_cli_test(train_attn_flash2_json "\"attention\": \"flash2\",[^}]*\"attention_chosen\": false"
+  ${_a} --cluster h100-roce-24k --attention flash2 --json)
+wk_cli_test(train_attn_flash_json "\"attention\": \"flash3\",[^}]*\"attention_chosen\": true"
+  ${_a} --cluster h100-roce-24k --json)
+wk_cli_fail(train_attn_unknown "^error: unknown --attention 'flash4'.* \\(flash, flash2, flash3 or unfused\\)$"
+  ${_a} --cluster h100-roce-24k --attention flash4)
+wk_cli_fail(train_flash3_a100 "^error: --attention flash3: A100-SXM-80GB has no published FlashAttention-3 speeds .*use --attention flash2, or give its speeds with --cluster dgx-a100:accelerator.flash3_fwd_tflops=F,accelerator.flash3_bwd_tflops=B$"
+  ${_a} --cluster dgx-a100 --attention flash3)
+wk_cli_test(train_flash3_whatif "SP on; bf16; attention flash3\n"
+  ${_a} --cluster dgx-a100:accelerator.flash3_fwd_tflops=250,accelerator.flash3_bwd_tflops=200 --attention flash3)
+wk_cli_test(plan_attn_flash2 "^plan: llama3-8b on 64 cards of h100-roce-24k, seq 8192, global batch 128, attention flash2"
+  plan --cluster h100-roce-24k --model llama3-8b --cards 64 --seq 8192 --gbs 128 --top 1 --attention flash2)
+wk_cli_fail(plan_attn_unknown "^error: unknown --attention 'flash4'.* \\(flash, flash2, flash3 or unfused\\)$"
+  plan --cluster h100-roce-24k --model llama3-8b --cards 64 --attention flash4)
+wk_cli_fail(plan_flash3_a100 "^error: --attention flash3: A100-SXM-80GB has no published FlashAttention-3 speeds .*--cluster dgx-a100:nodes=8,accelerator.flash3_fwd_tflops=F,accelerator.flash3_bwd_tflops=B$"
+  plan --cluster dgx-a100:nodes=8 --model llama3-8b --cards 64 --attention flash3)
+wk_cli_test(cluster_attn_h100 "attention    published TFLOP/s forward / backward: FlashAttention-2 335 / 322, FlashAttention-3 616 / 561"
+  cluster show h100-roce-24k)

@@ -212,11 +212,33 @@ static void test_bad_configs(void **st) {
   assert_int_equal(hw_config_check(&cfg, "t.yaml", &err), WK_OK);
   assert_int_equal(cfg.scaleup_reduction, 1);
 #undef RED_HEAD
+  /* attention kernels' published speeds: forward and backward together, below the BF16 peak */
+#define FA_HEAD(acc)                                                                               \
+  "name: x\naccelerator: {bf16_tflops: 100, hbm_gib: 16, hbm_tbytes_per_s: 1" acc "}\n"            \
+  "node: {cards: 8}\nsupernode: {gbytes_per_s: 100}\nnics: {gbits_per_s: 400}\nnodes: 4\n"         \
+  "fabric: {tiers: [{radix: 64}]}\n"
+  expect_error(FA_HEAD(", flash3_fwd_tflops: 60"), WK_EVALUE, 1, 1,
+               "accelerator.flash3_fwd_tflops needs accelerator.flash3_bwd_tflops");
+  expect_error(FA_HEAD(", flash2_fwd_tflops: 60, flash2_bwd_tflops: 120"), WK_EVALUE, 1, 1,
+               "accelerator.flash2_bwd_tflops 120 exceeds the BF16 peak");
+  expect_error(FA_HEAD(", flash2_fwd_tflops: 0, flash2_bwd_tflops: 50"), WK_EVALUE, 2, 0,
+               "'accelerator.flash2_fwd_tflops' must be a number > 0");
+  const char *fa = FA_HEAD(", flash2_fwd_tflops: 34, flash2_bwd_tflops: 33");
+  assert_int_equal(hw_config_parse(&cfg, fa, strlen(fa), "t.yaml", &err), WK_OK);
+  assert_int_equal(hw_config_check(&cfg, "t.yaml", &err), WK_OK);
+  assert_true(cfg.accel.flash2_fwd_flops == 34e12 && cfg.accel.flash3_fwd_flops == 0);
+#undef FA_HEAD
   hw_cluster *c = load("h100-roce-24k");
   assert_int_equal(hw_cfg(c)->scaleup_reduction, 1); /* H100's NVSwitch; A100's does not */
+  /* FlashAttention-2 and -3 on H100 (Shah et al. 2024, Fig. 5-6); A100 has no FlashAttention-3 */
+  assert_true(hw_cfg(c)->accel.flash2_fwd_flops == 335e12 &&
+              hw_cfg(c)->accel.flash2_bwd_flops == 322e12);
+  assert_true(hw_cfg(c)->accel.flash3_fwd_flops == 616e12 &&
+              hw_cfg(c)->accel.flash3_bwd_flops == 561e12);
   hw_free(c);
   c = load("dgx-a100");
   assert_int_equal(hw_cfg(c)->scaleup_reduction, 0);
+  assert_true(hw_cfg(c)->accel.flash3_fwd_flops == 0);
   hw_free(c);
 }
 

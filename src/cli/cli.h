@@ -102,6 +102,10 @@ void cli_print_json(json_t *o, int precision);
 /* train and plan: refuses --dtype fp8 on a card without FP8 units (its FP8 peak no higher than
  * BF16), naming the tweak that asks the what-if. 0, or 2 after the error. */
 int cli_check_dtype(const hw_cluster *c, const char *cluster, int dtype); /* dtype: work_dtype */
+/* The same for an attention kernel the card cannot run (flash3 without its published speeds):
+ * prints the error, naming the tweak that asks the what-if, and returns 2; else 0. k:
+ * work_attn */
+int cli_check_attn(const hw_cluster *c, const char *cluster, int k);
 
 /* Sets o["breakdown"] to a training step's time breakdown ({compute_s, tp_s, ..., overlap_s}):
  * one writer for `train --json` and `plan --json` (cmd_train.c). */

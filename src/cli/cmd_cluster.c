@@ -70,6 +70,15 @@ static int show(const char *spec, const cluster_opts *o) {
     json_object_set_new(acc, "fp8_flops", json_real(cfg->accel.fp8_flops > 0 ? cfg->accel.fp8_flops : cfg->accel.bf16_flops));
     json_object_set_new(acc, "hbm_bytes", json_real(cfg->accel.hbm_bytes));
     json_object_set_new(acc, "hbm_bytes_per_s", json_real(cfg->accel.hbm_bytes_per_s));
+    const hw_accel *ac = &cfg->accel; /* the attention kernels' published speeds, where given */
+    if (ac->flash2_fwd_flops > 0) {
+      json_object_set_new(acc, "flash2_fwd_flops", json_real(ac->flash2_fwd_flops));
+      json_object_set_new(acc, "flash2_bwd_flops", json_real(ac->flash2_bwd_flops));
+    }
+    if (ac->flash3_fwd_flops > 0) {
+      json_object_set_new(acc, "flash3_fwd_flops", json_real(ac->flash3_fwd_flops));
+      json_object_set_new(acc, "flash3_bwd_flops", json_real(ac->flash3_bwd_flops));
+    }
     json_object_set_new(j, "card", acc);
     json_t *su = json_object();
     json_object_set_new(su, "topology", json_string(cfg->scaleup == HW_SCALEUP_MESH ? "mesh" : "switch"));
@@ -93,6 +102,17 @@ static int show(const char *spec, const cluster_opts *o) {
     printf("accelerator  %s: %s BF16 dense, %.0f GiB HBM at %s\n", cfg->accel.name,
            wk_fmt_si(cfg->accel.bf16_flops, "FLOP/s", a, sizeof a), cfg->accel.hbm_bytes / 1073741824.0,
            wk_fmt_si(cfg->accel.hbm_bytes_per_s, "B/s", b, sizeof b));
+    const hw_accel *ac = &cfg->accel;
+    if (ac->flash2_fwd_flops > 0 || ac->flash3_fwd_flops > 0) {
+      printf("attention    published TFLOP/s forward / backward:");
+      if (ac->flash2_fwd_flops > 0)
+        printf(" FlashAttention-2 %.0f / %.0f%s", ac->flash2_fwd_flops / 1e12,
+               ac->flash2_bwd_flops / 1e12, ac->flash3_fwd_flops > 0 ? "," : "");
+      if (ac->flash3_fwd_flops > 0)
+        printf(" FlashAttention-3 %.0f / %.0f", ac->flash3_fwd_flops / 1e12,
+               ac->flash3_bwd_flops / 1e12);
+      printf("\n");
+    }
     printf("cards        %u\n", s.cards);
     printf("nodes        %u (%d cards each)\n", s.nodes, cfg->cards_per_node);
     printf("supernodes   %u (%d cards on one %s scale-up domain, %s per card per direction%s)\n",

@@ -122,7 +122,9 @@ int cmd_plan(int argc, char **argv) {
       {"gbs", CLI_INT, &a.gbs, "G", "global batch in sequences (default 1536)", 1, 1 << 24},
       {"top", CLI_INT, &a.top, "K", "how many layouts to print (default 5)", 1, 1000},
       {"dtype", CLI_STR, &a.dtype, "D", "bf16|fp16|fp8 (default bf16)", 0, 0},
-      {"attention", CLI_STR, &a.attn, "A", "flash|unfused (default flash)", 0, 0},
+      {"attention", CLI_STR, &a.attn, "A",
+       "flash2|flash3|unfused, or flash (default): flash3 where the card has its published "
+       "speeds (H100, H800), else flash2", 0, 0},
       {"level", CLI_INT, &a.level, "0|1|2", "collective fidelity level (default 0)", CLI_LEVELS},
       {"json", CLI_FLAG, &a.json, NULL, "print one JSON object", 0, 0},
       {"quiet", CLI_FLAG, &a.quiet, NULL, "no progress bar (it shows only on a terminal)", 0, 0},
@@ -143,11 +145,8 @@ int cmd_plan(int argc, char **argv) {
                       (int)a.level, (int)a.top, NULL, NULL};
   if (a.dtype && work_dtype_parse(a.dtype, &o.dtype))
     return cli_fail_unknown("--dtype", a.dtype, cli_dtypes);
-  if (a.attn) {
-    if (!strcmp(a.attn, "flash")) o.attn = WORK_ATTN_FLASH;
-    else if (!strcmp(a.attn, "unfused")) o.attn = WORK_ATTN_UNFUSED;
-    else return cli_fail_unknown("--attention", a.attn, cli_attentions);
-  }
+  if (a.attn && work_attn_parse(a.attn, &o.attn))
+    return cli_fail_unknown("--attention", a.attn, cli_attentions);
   cli_report *rep_out = NULL; /* checked before any work */
   if (a.report && !(rep_out = cli_report_new(a.report))) return 2;
   wk_err err;
@@ -161,7 +160,7 @@ int cmd_plan(int argc, char **argv) {
     cli_report_abort(rep_out);
     return cli_fail_cluster(&err, a.cluster);
   }
-  if (cli_check_dtype(c, a.cluster, (int)o.dtype)) {
+  if (cli_check_dtype(c, a.cluster, (int)o.dtype) || cli_check_attn(c, a.cluster, (int)o.attn)) {
     hw_free(c);
     cli_report_abort(rep_out);
     return 2;
@@ -208,6 +207,8 @@ int cmd_plan(int argc, char **argv) {
     json_object_set_new(root, "cluster", json_string(a.cluster)); /* as given, with tweaks */
     json_object_set_new(root, "model", json_string(m.name));
     json_object_set_new(root, "cards", json_integer(a.cards));
+    json_object_set_new(root, "attention",
+                        json_string(work_attn_name(work_attn_kernel(&hw_cfg(c)->accel, o.attn))));
     json_object_set_new(root, "layouts_enumerated", json_integer((json_int_t)st.enumerated));
     json_object_set_new(root, "layouts_evaluated", json_integer((json_int_t)st.evaluated));
     json_object_set_new(root, "layouts_fitting", json_integer((json_int_t)st.fitting));
@@ -225,8 +226,9 @@ int cmd_plan(int argc, char **argv) {
     }
     cli_print_json(root, 8);
   } else {
-    printf("plan: %s on %lld cards of %s, seq %lld, global batch %lld\n", m.name,
-           (long long)a.cards, a.cluster, (long long)a.seq, (long long)a.gbs);
+    printf("plan: %s on %lld cards of %s, seq %lld, global batch %lld, attention %s\n", m.name,
+           (long long)a.cards, a.cluster, (long long)a.seq, (long long)a.gbs,
+           work_attn_name(work_attn_kernel(&hw_cfg(c)->accel, o.attn)));
     printf("layouts: %llu enumerated, %llu evaluated, %llu fit in memory (%.2f s)\n",
            (unsigned long long)st.enumerated, (unsigned long long)st.evaluated,
            (unsigned long long)st.fitting, rp_clock_s() - t0);

@@ -42,6 +42,15 @@ int cli_check_dtype(const hw_cluster *c, const char *cluster, int d) {
                   strchr(cluster, ':') ? "," : ":", 2 * a->bf16_flops / 1e12);
 }
 
+int cli_check_attn(const hw_cluster *c, const char *cluster, int k) {
+  const hw_accel *a = &hw_cfg(c)->accel;
+  if (work_attn_available(a, (work_attn)k)) return 0;
+  return cli_fail("--attention %s: %s has no published FlashAttention-3 speeds (the kernel needs "
+                  "Hopper's TMA and wgmma); use --attention flash2, or give its speeds with "
+                  "--cluster %s%saccelerator.flash3_fwd_tflops=F,accelerator.flash3_bwd_tflops=B",
+                  work_attn_name((work_attn)k), a->name, cluster, strchr(cluster, ':') ? "," : ":");
+}
+
 /* One change that might make a job fit, tried on the model: memory is the same at every
  * level, so it is timed at level 0 alone. Appends "--zero 3 needs 61.2 GB (fits)" to buf at *k when
  * the change is valid and needs less memory than `now`; 1 when it fits. */
@@ -184,6 +193,8 @@ static int train_report(cli_report *rep_out, const work_job *j, const work_resul
 /* Which settings were chosen by the model (not given). */
 typedef struct train_chosen {
   int mbs, recompute, vpp, split;
+  int attn;         /* flash was asked for: the kernel is the best the card has */
+  work_attn kernel; /* the attention kernel that runs (flash resolved) */
 } train_chosen;
 
 /* "7 + 14 x 8 + 7" (first, middle stages x layers, last) or "8 each" when the stages are equal. */
@@ -242,6 +253,8 @@ static void print_json(const work_job *j, const work_result *r, const char *clus
   json_object_set_new(lay, "zero", json_integer(j->zero));
   json_object_set_new(lay, "sequence_parallel", json_boolean(j->seq_par && j->tp > 1));
   json_object_set_new(lay, "dtype", json_string(work_dtype_name(j->dtype)));
+  json_object_set_new(lay, "attention", json_string(work_attn_name(ch->kernel)));
+  json_object_set_new(lay, "attention_chosen", json_boolean(ch->attn));
   json_object_set_new(o, "layout", lay);
   json_object_set_new(o, "level", json_integer(j->level));
   json_object_set_new(o, "dp_contention", json_boolean(j->dp_contention));
@@ -277,10 +290,12 @@ static void print_text(const work_job *j, const work_result *r, const hw_cluster
          "seq %d, global batch %d\n",
          j->tp, j->pp, r->vpp, ch->vpp && j->pp > 1 ? ", chosen" : "", stages,
          ch->split ? ", balanced" : "", j->dp, j->cp, j->ep, j->seq, j->gbs);
-  printf("           micro-batch %d%s, %d micro-batches; recompute %s%s; ZeRO %d; SP %s; %s\n",
+  printf("           micro-batch %d%s, %d micro-batches; recompute %s%s; ZeRO %d; SP %s; %s; "
+         "attention %s%s\n",
          r->mbs, ch->mbs ? " (chosen: fastest that fits)" : "", r->microbatches,
          work_recompute_name(r->recompute), ch->recompute ? " (chosen: fastest that fits)" : "",
-         j->zero, j->seq_par && j->tp > 1 ? "on" : "off", work_dtype_name(j->dtype));
+         j->zero, j->seq_par && j->tp > 1 ? "on" : "off", work_dtype_name(j->dtype),
+         work_attn_name(ch->kernel), ch->attn ? " (flash: the best the card has)" : "");
   if (j->cp > 1)
     printf("           CP: K,V %s\n",
            j->cp_comm == WORK_CP_ALLGATHER
@@ -355,7 +370,9 @@ int cmd_train(int argc, char **argv) {
        0, 0},
       {"zero", CLI_INT, &a.zero, "Z", "0 none, 1 distributed optimizer (default), 2, 3", 0, 3},
       {"dtype", CLI_STR, &a.dtype, "D", "bf16|fp16|fp8 (default bf16)", 0, 0},
-      {"attention", CLI_STR, &a.attn, "A", "flash|unfused (default flash)", 0, 0},
+      {"attention", CLI_STR, &a.attn, "A",
+       "flash2|flash3|unfused, or flash (default): flash3 where the card has its published "
+       "speeds (H100, H800), else flash2", 0, 0},
       {"cp-comm", CLI_STR, &a.cp_comm, "M",
        "context parallelism: p2p (ring attention, overlapped; default) or allgather (K,V "
        "gathered before the attention, exposed: Llama 3)", 0, 0},
@@ -451,11 +468,8 @@ int cmd_train(int argc, char **argv) {
     return cli_fail_unknown("--recompute", a.recompute, cli_recomputes);
   if (a.dtype && work_dtype_parse(a.dtype, &j.dtype))
     return cli_fail_unknown("--dtype", a.dtype, cli_dtypes);
-  if (a.attn) {
-    if (!strcmp(a.attn, "flash")) j.attn = WORK_ATTN_FLASH;
-    else if (!strcmp(a.attn, "unfused")) j.attn = WORK_ATTN_UNFUSED;
-    else return cli_fail_unknown("--attention", a.attn, cli_attentions);
-  }
+  if (a.attn && work_attn_parse(a.attn, &j.attn))
+    return cli_fail_unknown("--attention", a.attn, cli_attentions);
   if (a.cp_comm && work_cp_comm_parse(a.cp_comm, &j.cp_comm))
     return cli_fail_unknown("--cp-comm", a.cp_comm, cli_cp_comms);
   int64_t base = (int64_t)j.tp * j.pp * j.cp;
@@ -485,7 +499,7 @@ int cmd_train(int argc, char **argv) {
     cli_report_abort(rep_out);
     return cli_fail_cluster(&err, a.cluster);
   }
-  if (cli_check_dtype(c, a.cluster, (int)j.dtype)) {
+  if (cli_check_dtype(c, a.cluster, (int)j.dtype) || cli_check_attn(c, a.cluster, (int)j.attn)) {
     cli_out_abort(tl);
     cli_report_abort(rep_out);
     hw_free(c);
@@ -496,7 +510,8 @@ int cmd_train(int argc, char **argv) {
   work_ctx *x = work_ctx_new(c);
   work_result res;
   int rc = 0;
-  train_chosen ch = {j.mbs == 0, j.recompute == WORK_RECOMPUTE_AUTO, j.vpp == 0, 0};
+  train_chosen ch = {j.mbs == 0, j.recompute == WORK_RECOMPUTE_AUTO, j.vpp == 0, 0,
+                     j.attn == WORK_ATTN_FLASH, work_attn_kernel(&hw_cfg(c)->accel, j.attn)};
   if (work_train_step(x, &j, &res, &err)) {
     rc = cli_fail("%s", err.msg);
   } else if (!res.fits) {

@@ -11,7 +11,7 @@
 const char *const cli_trace_formats[] = {"auto",    "swf",     "sacct",  "cobalt",
                                          "philly",  "alibaba", "helios", NULL};
 const char *const cli_dtypes[] = {"bf16", "fp16", "fp8", NULL};
-const char *const cli_attentions[] = {"flash", "unfused", NULL};
+const char *const cli_attentions[] = {"flash", "flash2", "flash3", "unfused", NULL};
 const char *const cli_cp_comms[] = {"p2p", "allgather", NULL};
 const char *const cli_recomputes[] = {"none", "selective", "full", NULL};
 const char *const cli_policies[] = {"fifo", "backfill", "sjf", "fairshare", "priority", "las", NULL};

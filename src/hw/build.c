@@ -41,6 +41,29 @@ wk_errcode hw_config_check(const hw_config *cfg, const char *path, wk_err *err) 
   if (!(a->hbm_bytes_per_s > 0))
     return bad(err, path, 0, 0, "missing accelerator.hbm_tbytes_per_s (HBM bandwidth per card, TB/s)");
   if (cfg->cards_per_node <= 0) return bad(err, path, 0, 0, "missing node.cards (cards per node)");
+  /* attention kernels' published speeds: forward and backward together, and (BF16 kernels) no
+   * faster than the BF16 peak */
+  static const char *const flash_names[] = {"flash2", "flash3"};
+  const double flash_rates[2][2] = {{a->flash2_fwd_flops, a->flash2_bwd_flops},
+                                    {a->flash3_fwd_flops, a->flash3_bwd_flops}};
+  for (int k = 0; k < 2; k++) {
+    const double *r = flash_rates[k];
+    if ((r[0] > 0) != (r[1] > 0)) {
+      snprintf(m, sizeof m,
+               "accelerator.%s_%s_tflops needs accelerator.%s_%s_tflops (a kernel's "
+               "published forward and backward speeds go together)",
+               flash_names[k], r[0] > 0 ? "fwd" : "bwd", flash_names[k], r[0] > 0 ? "bwd" : "fwd");
+      return bad(err, path, 0, 0, m);
+    }
+    for (int d = 0; d < 2; d++)
+      if (r[d] > a->bf16_flops) {
+        snprintf(m, sizeof m,
+                 "accelerator.%s_%s_tflops %.0f exceeds the BF16 peak (bf16_tflops "
+                 "%.0f): a BF16 attention kernel runs below it",
+                 flash_names[k], d ? "bwd" : "fwd", r[d] / 1e12, a->bf16_flops / 1e12);
+        return bad(err, path, 0, 0, m);
+      }
+  }
   if (cfg->card_idle_w > 0 && !(cfg->card_busy_w > 0))
     return bad(err, path, 0, 0, "power.card_idle_w needs power.card_busy_w (watts per busy card)");
   if (cfg->card_busy_w > 0 && cfg->card_idle_w > cfg->card_busy_w)

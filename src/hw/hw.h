@@ -25,6 +25,11 @@ typedef struct hw_accel {
   double bf16_flops, fp16_flops, fp8_flops; /* dense peak, FLOP/s */
   double hbm_bytes;                         /* capacity, bytes */
   double hbm_bytes_per_s;                   /* bandwidth */
+  /* Published speeds of the fused attention kernels on this card, FLOP/s as their authors count
+   * them (causal forward, backward; BF16, head dim 128, 16k tokens); 0 = none published (the
+   * training model then takes FlashAttention-2's A100 shares of the BF16 peak for flash2, and
+   * has no flash3). FlashAttention-3 runs on Hopper only (TMA, wgmma). */
+  double flash2_fwd_flops, flash2_bwd_flops, flash3_fwd_flops, flash3_bwd_flops;
 } hw_accel;
 
 typedef enum hw_topology { HW_TOPO_CLOS, HW_TOPO_DRAGONFLY, HW_TOPO_TORUS } hw_topology;

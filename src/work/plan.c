@@ -112,6 +112,7 @@ wk_errcode work_plan(work_ctx *x, const work_model *m, const work_plan_opts *o,
   work_model checked = *m; /* the size limits bound the loops below */
   wk_errcode mrc = work_model_check(&checked, err);
   if (mrc) return mrc;
+  if ((mrc = work_attn_check(&hw_cfg(c)->accel, o->attn, err))) return mrc;
   plan_state st;
   memset(&st, 0, sizeof st);
   st.out = out;
@@ -152,7 +153,7 @@ wk_errcode work_plan(work_ctx *x, const work_model *m, const work_plan_opts *o,
             if (per_replica % mbs) continue;
             for (int rc = WORK_RECOMPUTE_NONE; rc <= WORK_RECOMPUTE_FULL; rc++) {
               /* with flash attention selective recomputation has nothing left to drop */
-              if (rc == WORK_RECOMPUTE_SELECTIVE && o->attn == WORK_ATTN_FLASH) continue;
+              if (rc == WORK_RECOMPUTE_SELECTIVE && o->attn != WORK_ATTN_UNFUSED) continue;
               for (int zero = 0; zero <= 3; zero++) {
                 if (zero && dp * cp == 1) continue; /* nothing to shard over */
                 work_job j;

@@ -43,11 +43,23 @@
 /* Elementwise / normalisation / softmax kernels stream at this fraction of HBM bandwidth (STREAM
  * copy on A100-80GB reaches ~1.6-1.7 of 2.0 TB/s; H100 ~2.6-2.9 of 3.35). */
 #define HBM_EFF 0.80
-/* Flash attention (FA2 on A100, FA3 on H100): forward at this fraction of the 16-bit peak at
- * head dimension 128 and long sequences (FA2 paper, Dao 2023, Fig. 4-6: 60-73 % forward, 45-55 %
- * backward at 2k-16k); backward does 2.5x the forward FLOPs (it recomputes the scores). */
-#define FLASH_EFF_FWD 0.62
-#define FLASH_EFF_BWD 0.50
+/* Flash attention runs at the speed its authors publish for the kernel on the card (hw_accel's
+ * flash*_flops, from the cluster file: forward with the causal mask, and backward; BF16, head
+ * dim 128, at FLASH_REF_SEQ tokens). On H100 (Shah et al., "FlashAttention-3", arXiv
+ * 2407.08608v1, Fig. 5-6) FlashAttention-2 reaches 335 and 322 TFLOP/s (34 % and 33 % of 989: it
+ * uses neither TMA nor wgmma), FlashAttention-3 616 and 561. A card without published speeds
+ * runs flash2 at FlashAttention-2's shares of the 16-bit peak on A100 (Dao 2023, Fig. 4-6: 60-73
+ * % forward, 45-55 % backward at 2k-16k), below, and has no flash3 (Hopper only). The backward
+ * does 2.5x the forward FLOPs (it recomputes the scores), as both papers count them. */
+#define FLASH2_SHARE_FWD 0.62
+#define FLASH2_SHARE_BWD 0.50
+/* Short sequences fill the SMs less well: at s tokens a kernel runs s / (s + FLASH_FILL_HALF)
+ * of its long-sequence speed, so a speed published at FLASH_REF_SEQ (the papers' longest, where
+ * the factor is 0.97) is scaled by fill(s) / fill(FLASH_REF_SEQ). FlashAttention-3's causal
+ * forward on H100 (same Fig. 5) runs 0.47, 0.69, 0.85, 0.94 and 0.98 of its 16k speed at 512,
+ * 1k, 2k, 4k and 8k tokens; this curve gives 0.52, 0.69, 0.83, 0.92 and 0.97. */
+#define FLASH_FILL_HALF 512.0
+#define FLASH_REF_SEQ 16384.0
 /* Bytes per attention-score element in the unfused (2021-2022 Megatron) path, forward: fused
  * scale-mask-softmax reads 2 writes 2; dropout reads 2, writes 2 and a 1-byte mask. Without
  * dropout (Llama-style) only the softmax's 4. Backward moves twice the forward bytes. */
@@ -96,6 +108,35 @@ int work_cp_comm_parse(const char *s, work_cp_comm *out) {
   return -1;
 }
 
+static const char *const attn_names[] = {"flash", "unfused", "flash2", "flash3"};
+const char *work_attn_name(work_attn k) { return attn_names[k]; }
+int work_attn_parse(const char *s, work_attn *out) {
+  for (int i = 0; i < 4; i++)
+    if (!strcmp(s, attn_names[i])) return *out = (work_attn)i, 0;
+  return -1;
+}
+
+work_attn work_attn_kernel(const hw_accel *a, work_attn k) {
+  if (k != WORK_ATTN_FLASH) return k;
+  return a->flash3_fwd_flops > 0 && a->flash3_bwd_flops > 0 ? WORK_ATTN_FLASH3 : WORK_ATTN_FLASH2;
+}
+
+int work_attn_available(const hw_accel *a, work_attn k) {
+  return k != WORK_ATTN_FLASH3 || (a->flash3_fwd_flops > 0 && a->flash3_bwd_flops > 0);
+}
+
+wk_errcode work_attn_check(const hw_accel *a, work_attn k, wk_err *err) {
+  if ((unsigned)k > WORK_ATTN_FLASH3)
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "unknown attention kernel %d", (int)k);
+  if (!work_attn_available(a, k))
+    return wk_err_set(err, WK_EVALUE, NULL, 0, 0,
+                      "attention flash3: %s has no published FlashAttention-3 speeds "
+                      "(accelerator.flash3_fwd_tflops, flash3_bwd_tflops; the kernel needs "
+                      "Hopper's TMA and wgmma): use flash2",
+                      a->name);
+  return WK_OK;
+}
+
 void work_job_init(work_job *j) {
   memset(j, 0, sizeof *j);
   j->tp = j->pp = j->dp = j->cp = j->ep = 1;
@@ -131,6 +172,24 @@ uint32_t work_job_cards(const work_job *j) {
 }
 
 /* ---- primitives ------------------------------------------------------------------------ */
+void work_flash_time(const hw_accel *a, work_attn k, double flops, double s, double *fwd,
+                     double *bwd) {
+  double fill = s / (s + FLASH_FILL_HALF), rf, rb;
+  k = work_attn_kernel(a, k);
+  WK_ASSERT(k == WORK_ATTN_FLASH2 || k == WORK_ATTN_FLASH3);
+  if (k == WORK_ATTN_FLASH3 || a->flash2_fwd_flops > 0) {
+    double at = fill / (FLASH_REF_SEQ / (FLASH_REF_SEQ + FLASH_FILL_HALF));
+    rf = (k == WORK_ATTN_FLASH3 ? a->flash3_fwd_flops : a->flash2_fwd_flops) * at;
+    rb = (k == WORK_ATTN_FLASH3 ? a->flash3_bwd_flops : a->flash2_bwd_flops) * at;
+  } else {
+    rf = a->bf16_flops * FLASH2_SHARE_FWD * fill;
+    rb = a->bf16_flops * FLASH2_SHARE_BWD * fill;
+  }
+  WK_ASSERT(rf > 0 && rb > 0);
+  *fwd = flops / rf;
+  *bwd = 2.5 * flops / rb;
+}
+
 double work_gemm_time(const hw_accel *a, double peak, double m, double n, double k) {
   if (m <= 0 || n <= 0 || k <= 0) return 0;
   double eff = GEMM_EFF_MAX * m / (m + GEMM_M_HALF) * n / (n + GEMM_M_HALF) * k / (k + GEMM_K_HALF);
@@ -369,6 +428,8 @@ wk_errcode work_train_check(const work_ctx *x, const work_job *j, wk_err *err) {
     return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "zero must be 0, 1, 2 or 3");
   if (j->level < 0 || j->level > 2)
     return wk_err_set(err, WK_EVALUE, NULL, 0, 0, "level must be 0, 1 or 2");
+  wk_errcode arc = work_attn_check(&hw_cfg(work_ctx_cluster(x))->accel, j->attn, err);
+  if (arc) return arc;
   uint64_t cards = (uint64_t)j->tp * j->pp * j->dp * j->cp;
   if (j->first_card + cards > hw_cards(work_ctx_cluster(x)))
     return wk_err_set(err, WK_ERANGE, NULL, 0, 0,
@@ -585,10 +646,9 @@ static wk_errcode layer(const step_env *e, int moe, layer_cost *lc, wk_err *err)
     lc->attn_fwd = ag + work_mem_time(a, aew);
     lc->attn_bwd = 2 * ag + work_mem_time(a, 2 * aew);
   } else {
-    /* causal: half the score blocks are skipped; short sequences fill the SMs less well */
-    double fl = 2.0 * score_elems * (dqk + dv) * 0.5, fill = s / (s + 512.0);
-    lc->attn_fwd = fl / (e->peak16 * FLASH_EFF_FWD * fill);
-    lc->attn_bwd = 2.5 * fl / (e->peak16 * FLASH_EFF_BWD * fill);
+    /* causal: half the score blocks are skipped */
+    work_flash_time(a, j->attn, 2.0 * score_elems * (dqk + dv) * 0.5, s, &lc->attn_fwd,
+                    &lc->attn_bwd);
   }
   double attn_p = work_model_attn_params(m);
   double fl_attn = 2 * b * s * attn_p + 2 * b * s * s * heads * (dqk + dv);

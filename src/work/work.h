@@ -91,10 +91,18 @@ typedef enum work_recompute {
   WORK_RECOMPUTE_AUTO       /* the fastest that fits */
 } work_recompute;
 typedef enum work_dtype { WORK_BF16, WORK_FP16, WORK_FP8 } work_dtype;
-/* Attention kernels: FLASH (fused, causal half skipped, no s^2 activations) as in current
- * stacks; UNFUSED (GEMM + fused softmax/dropout kernels over the s x s scores) as in the
+/* Attention kernels. FLASH2, FLASH3: FlashAttention-2 (Dao 2023) and -3 (Shah et al. 2024;
+ * Hopper only), fused, causal half skipped, no s^2 activations, each at its published speed on
+ * the card (hw_accel's flash*_flops; train.c). FLASH: the best the card has published speeds
+ * for (FLASH3 where it has them, as on H100 and H800; else FLASH2) -- what a current stack
+ * runs. UNFUSED (GEMM + fused softmax/dropout kernels over the s x s scores) as in the
  * Megatron-LM of 2021-2022 that section A/B of the validation measured. */
-typedef enum work_attn { WORK_ATTN_FLASH, WORK_ATTN_UNFUSED } work_attn;
+typedef enum work_attn {
+  WORK_ATTN_FLASH,
+  WORK_ATTN_UNFUSED,
+  WORK_ATTN_FLASH2,
+  WORK_ATTN_FLASH3
+} work_attn;
 /* Context-parallel attention, how each card gets the K and V of the whole sequence (both with
  * the load-balanced split: card r holds chunks r and 2cp - 1 - r of 2cp):
  * P2P: ring attention (Megatron-Core's default --cp-comm-type p2p; Liu et al. 2023): K,V
@@ -112,6 +120,14 @@ const char *work_dtype_name(work_dtype d);
 int work_dtype_parse(const char *s, work_dtype *out);
 const char *work_cp_comm_name(work_cp_comm c);            /* "p2p", "allgather" */
 int work_cp_comm_parse(const char *s, work_cp_comm *out); /* 0 ok, -1 unknown */
+const char *work_attn_name(work_attn k);            /* "flash", "unfused", "flash2", "flash3" */
+int work_attn_parse(const char *s, work_attn *out); /* 0 ok, -1 unknown */
+/* The kernel that runs on card a when k is asked for: FLASH resolves to FLASH3 when the card
+ * has FlashAttention-3's published speeds, else FLASH2; the others are themselves. */
+work_attn work_attn_kernel(const hw_accel *a, work_attn k);
+/* 1 when k can run on card a: FLASH3 needs the card's published FlashAttention-3 speeds
+ * (accelerator.flash3_*_tflops); every other kernel runs everywhere. */
+int work_attn_available(const hw_accel *a, work_attn k);
 
 typedef struct work_job {
   work_model model;
@@ -131,7 +147,7 @@ typedef struct work_job {
                       Core --overlap-grad-reduce/--overlap-param-gather; the 2021-22 Megatron
                       of the validation rows reduced after the backward pass) */
   work_dtype dtype;
-  work_attn attn;
+  work_attn attn;       /* as asked: FLASH is resolved per card (work_attn_kernel) */
   work_cp_comm cp_comm; /* with cp > 1: ring (P2P, default) or all-gather (Llama 3) */
   double moe_imbalance; /* the busiest EP rank's routed tokens over the mean (>= 1; 1 =
                            balanced): it sets the pace of the experts and the all-to-all */

@@ -34,6 +34,15 @@ double work_gemm_time(const hw_accel *a, double peak, double m, double n, double
  * (train.c, FP8_GEMM_*), 1-byte operands and a 2-byte output. */
 double work_gemm_time_fp8(const hw_accel *a, double m, double n, double k);
 double work_mem_time(const hw_accel *a, double bytes);
+/* WK_EVALUE, naming the card, when kernel k cannot run on card a (work_attn_available) or is
+ * no kernel at all. */
+wk_errcode work_attn_check(const hw_accel *a, work_attn k, wk_err *err);
+/* The attention core by a flash kernel k (FLASH resolved for the card) doing `flops` in the
+ * forward (the papers' count: causal half skipped) at s tokens: OUT *fwd, and *bwd for the
+ * backward's 2.5x the FLOPs, each at the kernel's speed on the card (train.c, FLASH_*). k must
+ * be available on the card (work_attn_available). */
+void work_flash_time(const hw_accel *a, work_attn k, double flops, double s, double *fwd,
+                     double *bwd);
 
 /* Appends a phase to ph[0, *np) (at most WORK_MAX_PHASES): nothing when the group has fewer
  * than 2 ranks or the phase costs no time. exposed is clamped to [0, total]. */
