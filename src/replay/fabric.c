@@ -147,7 +147,9 @@ typedef struct fph {
   uint32_t off, n;           /* its entries [off, off + n) */
   uint32_t cn;               /* cent[off, off + cn): its entries on links other jobs are on */
   uint32_t hn;               /* hot[off, off + hn): of those, the ones that came near its
-                                bottleneck when last read (ehot marks them) */
+                                bottleneck when last read (ehot marks them); each with its
+                                state as last read (hpts, hn7) and its link's version then
+                                (hver): read again only when the link's version moved */
   double lb;                 /* the bound (time per byte) of that evaluation */
   double ntier[HW_MAX_TIERS + 1]; /* its subflows on the shared links of each tier */
 } fph;
@@ -177,6 +179,9 @@ typedef struct fjob {
   uint32_t *cent, *cpos;     /* contended entries by phase (see fph), and each entry's place */
   uint32_t *hot;
   uint8_t *ehot;
+  uint32_t *hver;
+  double *hpts;              /* 7 points a hot entry (hn7 = 7), or none (1: no contention) */
+  uint8_t *hn7;
   uint32_t *touched, ntouched; /* entries whose link changed since its last evaluation */
   uint8_t *etouch;
   uint32_t capjle, capcent, caphot;
@@ -200,6 +205,8 @@ struct replay_fab {
   int ntiers;
   double tier_load[HW_MAX_TIERS + 1], tier_cap[HW_MAX_TIERS + 1];
   uint32_t *head;  /* first lent of the link */
+  uint32_t *ver;   /* per link: bumped whenever what a job reads there changes (a job joins,
+                      leaves or publishes): a hot entry read at this version is current */
   uint32_t *njobs; /* jobs on the link */
   lent *le;
   uint32_t nle, caple, freele;
@@ -214,7 +221,7 @@ struct replay_fab {
   tpt *tp;           /* scratch of eval_job: link time distributions, and their CDFs */
   uint32_t captp, capF, captpv, capdup, caphv, capsc;
   double *F, *tpv;   /* tpv: each distinct link's 7 points in order, for the duplicate test */
-  double *hv;        /* per hot-list candidate, its most loaded time */
+  double *hv;        /* per hot-list candidate, its 7 points */
   uint32_t *dup;     /* open-addressing set of distinct distributions (index into tpv / 7) */
   uint32_t *scan;    /* the entries one evaluation of a phase reads */
   double *xs;        /* link_state: per job on the link, its correction terms and load */
@@ -253,6 +260,7 @@ replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, uint32_t max_
   }
   f->head = wk_malloc(sizeof(uint32_t) * nl);
   f->njobs = wk_calloc(nl, sizeof(uint32_t));
+  f->ver = wk_calloc(nl, sizeof(uint32_t));
   f->jlmap = wk_malloc(sizeof(uint32_t) * nl);
   for (uint32_t l = 0; l < nl; l++) f->head[l] = f->jlmap[l] = NONE;
   f->freele = NONE;
@@ -270,10 +278,10 @@ void replay_fab_free(replay_fab *f) {
     void *bufs[] = {j->jl_link, j->jl_le,   j->jl_eoff, j->jl_ent,  j->jl_pw,  j->nb,     j->nbc,    j->ent_jl,
                     j->wslot,   j->wgen,
                     j->ent_ph,  j->ent_n,   j->cent,    j->cpos,    j->hot,    j->touched,
-                    j->etouch,  j->ehot};
+                    j->etouch,  j->ehot,    j->hver,    j->hpts,    j->hn7};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
-  void *bufs[] = {f->slots, f->freeslots, f->tier,    f->head, f->njobs, f->jlmap,
+  void *bufs[] = {f->slots, f->freeslots, f->tier,    f->head, f->njobs, f->ver,  f->jlmap,
                   f->le,    f->slot_of,   f->queue,   f->changed, f->tp, f->F,    f->tpv,
                   f->hv,    f->dup,       f->scan,    f->xs};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
@@ -446,6 +454,9 @@ static void grow_ent(fjob *j, uint32_t need) {
   j->touched = wk_realloc(j->touched, sizeof(uint32_t) * nc);
   j->etouch = wk_realloc(j->etouch, nc);
   j->ehot = wk_realloc(j->ehot, nc);
+  j->hver = wk_realloc(j->hver, sizeof(uint32_t) * nc);
+  j->hpts = wk_realloc(j->hpts, sizeof(double) * 7 * nc);
+  j->hn7 = wk_realloc(j->hn7, nc);
   j->capent = nc;
 }
 
@@ -526,6 +537,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     if (x->next != NONE) f->le[x->next].prev = e;
     f->head[l] = e;
     j->jl_le[i] = e;
+    f->ver[l]++;
     /* the jobs already there have company now: their entries there are contended (the first
      * one's become contended only now); they look at the link again once the new job has a
      * pace of its own (apply_job) */
@@ -566,6 +578,7 @@ void replay_fab_remove(replay_fab *f, uint32_t job) {
     else f->head[l] = x->next;
     if (x->next != NONE) f->le[x->next].prev = x->prev;
     f->njobs[l]--;
+    f->ver[l]++;
     for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next) {
       if (f->njobs[l] == 1) contend(f, f->le[o].slot, f->le[o].jl, 0);
       touch(f, f->le[o].slot, f->le[o].jl);
@@ -712,65 +725,81 @@ static double expected_max(tpt *v, uint32_t nv, uint32_t m, double floor, double
   return e; /* P reaches 1 at the last point */
 }
 
-/* The rate of phase k of job j (per subflow: bytes/s) from the entries `scan` reads (all its
- * contended entries on a full evaluation; else its hot ones and those whose links changed). A
- * ring step waits for its slowest subflow: the phase's time per byte is the expected maximum
- * over its links, taken as independent, of theirs. Links with the same sums carry the same
- * jobs' traffic (the up and down links of a pair of leaves, the tiers of one path): one state,
- * counted once. The links read whose most loaded time came within 10 % of the bound (the least
- * time at least one link always takes, OUT *bound) join the phase's hot list; a full evaluation
- * makes the list anew. */
+/* Adds one link's 7 points to the phase's distinct distributions (links with the same points
+ * carry the same jobs' traffic: the up and down links of a pair of leaves, the tiers of one
+ * path: one state, counted once), raising the bound *lb to its least time. */
+static void add_dist(replay_fab *f, const double *pts, uint32_t mask, uint32_t *m, uint32_t *nv,
+                     double *lb) {
+  uint64_t h = 1469598103934665603ULL;
+  for (int q = 0; q < 7; q++) {
+    uint64_t b;
+    memcpy(&b, &pts[q], sizeof b);
+    h = wk_mix64(h ^ b);
+  }
+  uint32_t at = (uint32_t)h & mask;
+  for (; f->dup[at] != NONE; at = (at + 1) & mask)
+    if (!memcmp(&f->tpv[(size_t)f->dup[at] * 7], pts, 7 * sizeof(double))) return;
+  f->dup[at] = (*m)++;
+  grow((void **)&f->tpv, &f->captpv, *nv + 7, sizeof(double));
+  memcpy(&f->tpv[*nv], pts, 7 * sizeof(double));
+  *nv += 7;
+  *lb = dmax(*lb, pts[6]); /* the time at the least load (z = -2.65) */
+}
+
+/* The rate of phase k of job j (per subflow: bytes/s). A ring step waits for its slowest
+ * subflow: the phase's time per byte is the expected maximum over its links, taken as
+ * independent, of theirs. Read are the entries `scan` lists (all its contended entries on a
+ * full evaluation; else those whose links changed) and, on a partial one, its hot entries too,
+ * each read again only when its link's version moved since (else its state as last read). The
+ * entries read whose most loaded time came within 10 % of the bound (the least time at least
+ * one link always takes, OUT *bound) join the phase's hot list; a full evaluation makes the
+ * list anew. */
 static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, uint32_t cnt,
                          int full, double *bound) {
   fph *p = &j->ph[k];
   double rmin = p->rate_solo, pts[7];
-  uint32_t nv = 0, m = 0, need = 16, nh = 0;
-  while (need < 2 * cnt) need *= 2;
+  uint32_t nv = 0, m = 0, need = 16, nh = 0, hn = full ? 0 : p->hn;
+  while (need < 2 * (cnt + hn)) need *= 2;
   if (need > f->capdup) {
     f->dup = wk_realloc(f->dup, sizeof(uint32_t) * need);
     f->capdup = need;
   }
   memset(f->dup, 0xff, sizeof(uint32_t) * need);
-  grow((void **)&f->hv, &f->caphv, cnt + 1, sizeof(double));
+  grow((void **)&f->hv, &f->caphv, 7 * (cnt + 1), sizeof(double));
   double lb = 1 / rmin; /* the maximum is at least every link's least time */
+  for (uint32_t i = p->off; i < p->off + hn; i++) {
+    uint32_t e = j->hot[i], l = j->jl_link[j->ent_jl[e]];
+    if (j->hver[i] != f->ver[l]) {
+      j->hn7[i] = (uint8_t)link_state(f, j, e, p->rate_priv, &j->hpts[(size_t)i * 7]);
+      j->hver[i] = f->ver[l];
+      f->st.entries_visited++;
+    }
+    if (j->hn7[i] == 7) add_dist(f, &j->hpts[(size_t)i * 7], need - 1, &m, &nv, &lb);
+  }
   for (uint32_t i = 0; i < cnt; i++) {
     uint32_t e = scan[i];
     if (link_state(f, j, e, p->rate_priv, pts) == 1) continue; /* its r0 is in rate_solo */
-    f->hv[nh] = pts[5];
+    memcpy(&f->hv[(size_t)nh * 7], pts, sizeof pts);
     f->scan[nh++] = e; /* scan[] is read ahead of this write: nh <= i */
-    uint64_t h = 1469598103934665603ULL;
-    for (int q = 0; q < 7; q++) {
-      uint64_t b;
-      memcpy(&b, &pts[q], sizeof b);
-      h = wk_mix64(h ^ b);
-    }
-    uint32_t mask = need - 1, at = (uint32_t)h & mask, dup = 0;
-    for (; f->dup[at] != NONE; at = (at + 1) & mask)
-      if (!memcmp(&f->tpv[(size_t)f->dup[at] * 7], pts, sizeof pts)) {
-        dup = 1;
-        break;
-      }
-    if (dup) continue;
-    f->dup[at] = m++;
-    grow((void **)&f->tpv, &f->captpv, nv + 7, sizeof(double));
-    memcpy(&f->tpv[nv], pts, sizeof pts);
-    nv += 7;
-    lb = dmax(lb, pts[6]); /* the time at the least load (z = -2.65) */
+    add_dist(f, pts, need - 1, &m, &nv, &lb);
   }
   f->st.entries_visited += cnt;
-  if (full) f->st.full_entries += cnt;
   if (full) {
+    f->st.full_entries += cnt;
     for (uint32_t i = 0; i < p->hn; i++) j->ehot[j->hot[p->off + i]] = 0;
     p->hn = 0;
   }
   uint32_t self = (uint32_t)(j - f->slots);
   for (uint32_t i = 0; i < nh; i++) {
     uint32_t e = f->scan[i];
-    if (!(f->hv[i] > 0.9 * lb) || j->ehot[e]) continue;
+    if (!(f->hv[(size_t)i * 7 + 5] > 0.9 * lb) || j->ehot[e]) continue;
     j->ehot[e] = 1;
-    j->hot[p->off + p->hn++] = e;
+    uint32_t at = p->off + p->hn++, l = j->jl_link[j->ent_jl[e]];
+    j->hot[at] = e;
+    memcpy(&j->hpts[(size_t)at * 7], &f->hv[(size_t)i * 7], sizeof pts);
+    j->hn7[at] = 7;
+    j->hver[at] = f->ver[l];
     /* the others on this link now pace this job: they wake it when they move */
-    uint32_t l = j->jl_link[j->ent_jl[e]];
     for (uint32_t x = f->head[l]; x != NONE; x = f->le[x].next) {
       fjob *o = &f->slots[f->le[x].slot];
       if (o == j) continue;
@@ -828,9 +857,7 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
       if (full) {
         memcpy(f->scan, &j->cent[p->off], sizeof(uint32_t) * p->cn);
         cnt = p->cn;
-      } else {
-        memcpy(f->scan, &j->hot[p->off], sizeof(uint32_t) * p->hn);
-        cnt = p->hn;
+      } else { /* its hot entries phase_rate reads itself */
         for (uint32_t i = 0; i < j->ntouched; i++) {
           uint32_t e = j->touched[i];
           if (j->ent_ph[e] == (uint32_t)k && j->cpos[e] != NONE && !j->ehot[e]) f->scan[cnt++] = e;
@@ -892,7 +919,10 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
  * which read their hot links (O(watchers)). */
 static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
   fjob *j = &f->slots[slot];
-  for (uint32_t i = 0; i < j->njl; i++) jl_terms(j, i, f->le[j->jl_le[i]].t);
+  for (uint32_t i = 0; i < j->njl; i++) {
+    jl_terms(j, i, f->le[j->jl_le[i]].t);
+    f->ver[j->jl_link[i]]++;
+  }
   for (int t = 0; t <= HW_MAX_TIERS; t++) {
     double load = 0;
     for (int k = 0; k < j->nph; k++)
