@@ -703,14 +703,26 @@ static void sort_tpt(tpt *v, uint32_t n) {
 }
 
 /* E[max(floor, T_1, ..., T_m)] for independent T_i given as points (t, p) of m links, each
- * link's p summing to 1: sweep the points in increasing t, keeping prod_i F_i(t). */
+ * link's p summing to 1: the points at or below the floor (most of them: max() is the floor
+ * there) only start each F_i; the rest are swept in increasing t, keeping prod_i F_i(t). */
 static double expected_max(tpt *v, uint32_t nv, uint32_t m, double floor, double *F) {
   if (!nv) return floor;
-  sort_tpt(v, nv);
   for (uint32_t i = 0; i < m; i++) F[i] = 0;
-  uint32_t zeros = m;
-  double prod = 1, prev = 0, e = 0; /* prod: of the nonzero F_i */
+  uint32_t na = 0;
   for (uint32_t i = 0; i < nv; i++) {
+    if (v[i].t <= floor) F[v[i].link] += v[i].p;
+    else v[na++] = v[i];
+  }
+  uint32_t zeros = 0;
+  double prod = 1; /* of the nonzero F_i */
+  for (uint32_t i = 0; i < m; i++) {
+    if (F[i] > 1) F[i] = 1;
+    if (F[i] == 0) zeros++;
+    else prod *= F[i];
+  }
+  double prev = zeros ? 0 : prod, e = floor * prev;
+  sort_tpt(v, na);
+  for (uint32_t i = 0; i < na; i++) {
     double *f = &F[v[i].link];
     if (*f == 0) zeros--;
     else prod /= *f;
@@ -718,8 +730,8 @@ static double expected_max(tpt *v, uint32_t nv, uint32_t m, double floor, double
     if (*f > 1) *f = 1;
     prod *= *f;
     double P = zeros ? 0 : prod;
-    if (i + 1 < nv && v[i + 1].t == v[i].t) continue;
-    e += dmax(floor, v[i].t) * (P - prev);
+    if (i + 1 < na && v[i + 1].t == v[i].t) continue;
+    e += v[i].t * (P - prev);
     prev = P;
   }
   return e; /* P reaches 1 at the last point */
