@@ -4,7 +4,7 @@
  * failures at the Llama 3 rate. Prints jobs per second of wall time and of CPU time, the
  * fabric's re-solves, job evaluations and (phase, link) entries read per event, and peak RSS.
  * Targets (issue 14): at least 20,000 jobs/s (a month in under 20 s) and under 2 GB.
- * Usage: replay_fabric [days] [placement] */
+ * Usage: replay_fabric [days] [placement] [1|2: only the non-blocking or only the 2:1 fabric] */
 #include "bench.h"
 #include "replay/replay.h"
 
@@ -21,6 +21,7 @@ static double cpu_s(void) {
 int main(int argc, char **argv) {
   double days = argc > 1 ? atof(argv[1]) : 30;
   const char *placement = argc > 2 ? argv[2] : "topo";
+  int only = argc > 3 ? atoi(argv[3]) : 0;
   trace_gen_opts g;
   trace_gen_opts_init(&g);
   g.cards = 61440;
@@ -37,6 +38,7 @@ int main(int argc, char **argv) {
   printf("%-34s %8s %8s %8s %9s %9s %8s %9s %9s %8s %8s\n", "cluster", "jobs", "wall s", "cpu s",
          "jobs/s", "jobs/cpu-s", "solves", "evals/ev", "entr/ev", "util", "slowdown");
   for (int ci = 0; ci < 2; ci++) {
+    if (only && only != ci + 1) continue;
     hw_cluster *c = hw_load(clusters[ci], &err);
     if (!c) {
       fprintf(stderr, "%s\n", wk_err_format(&err, buf, sizeof buf));

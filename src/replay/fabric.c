@@ -167,8 +167,6 @@ typedef struct fjob {
    * others read once it publishes them (jl_terms); set at each evaluation */
   double coef[WORK_MAX_PHASES][NTERMS];
   double tload[HW_MAX_TIERS + 1]; /* its expected load on each tier, in f->tier_load */
-  uint32_t *nb, *nbc, nnb, capnb; /* the jobs (slots) it shares links with, and on how many */
-  uint32_t nbhint;
   /* the jobs that have a hot link in common with it, each with the generation of its hot list
    * when it said so (a later full evaluation makes a new list: older entries lapse) */
   uint32_t *wslot, *wgen, nw, capw;
@@ -275,7 +273,7 @@ void replay_fab_free(replay_fab *f) {
   if (!f) return;
   for (uint32_t s = 0; s < f->nslots; s++) {
     fjob *j = &f->slots[s];
-    void *bufs[] = {j->jl_link, j->jl_le,   j->jl_eoff, j->jl_ent,  j->jl_pw,  j->nb,     j->nbc,    j->ent_jl,
+    void *bufs[] = {j->jl_link, j->jl_le,   j->jl_eoff, j->jl_ent,  j->jl_pw,  j->ent_jl,
                     j->wslot,   j->wgen,
                     j->ent_ph,  j->ent_n,   j->cent,    j->cpos,    j->hot,    j->touched,
                     j->etouch,  j->ehot,    j->hver,    j->hpts,    j->hn7};
@@ -357,31 +355,6 @@ static void jl_terms(const fjob *j, uint32_t jl, double *t) {
     t[T_XL] += c[T_XL] * w;
     t[T_XW] += c[T_XW] * w;
   }
-}
-
-/* Job a shares one more (d = 1) or one less (d = -1) link with job b. O(a's neighbours). */
-static void neighbour(replay_fab *f, uint32_t a, uint32_t b, int d) {
-  fjob *j = &f->slots[a];
-  /* b's place in a's list: the hint (the last one found: a job being added or removed meets
-   * each neighbour on many links in a row), else a scan */
-  uint32_t i = j->nbhint < j->nnb && j->nb[j->nbhint] == b ? j->nbhint : NONE;
-  for (uint32_t k = 0; i == NONE && k < j->nnb; k++)
-    if (j->nb[k] == b) i = k;
-  if (i != NONE) {
-    j->nbhint = i;
-    if (!(j->nbc[i] += (uint32_t)d)) { /* no link left in common: swap with the last */
-      j->nb[i] = j->nb[--j->nnb];
-      j->nbc[i] = j->nbc[j->nnb];
-    }
-    return;
-  }
-  WK_ASSERT(d > 0);
-  j->nbhint = j->nnb;
-  uint32_t cap = j->capnb;
-  grow((void **)&j->nb, &j->capnb, j->nnb + 1, sizeof(uint32_t));
-  grow((void **)&j->nbc, &cap, j->nnb + 1, sizeof(uint32_t));
-  j->nb[j->nnb] = b;
-  j->nbc[j->nnb++] = 1;
 }
 
 /* The entries of job s on its link jl become contended (on = 1: another job came) or not. */
@@ -469,7 +442,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   j->iter_ref = j->iter = s->iter_ref_s;
   j->stretch = 1;
   j->nph = s->nphases;
-  j->njl = j->nent = j->ntouched = j->nnb = j->nw = 0;
+  j->njl = j->nent = j->ntouched = j->nw = 0;
   j->hotgen = ++f->gen;
   memset(j->tload, 0, sizeof j->tload);
   j->inq = j->changed = 0;
@@ -543,11 +516,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
      * pace of its own (apply_job) */
     if (++f->njobs[l] < 2) continue;
     contend(f, slot, i, 1);
-    for (uint32_t o = x->next; o != NONE; o = f->le[o].next) {
-      if (f->njobs[l] == 2) contend(f, f->le[o].slot, f->le[o].jl, 1);
-      neighbour(f, slot, f->le[o].slot, 1);
-      neighbour(f, f->le[o].slot, slot, 1);
-    }
+    if (f->njobs[l] == 2) contend(f, f->le[x->next].slot, f->le[x->next].jl, 1);
   }
   /* activity alone on these cards: the reference of the correction in link_state */
   double iter0 = j->iter_ref, x0[WORK_MAX_PHASES];
@@ -582,14 +551,13 @@ void replay_fab_remove(replay_fab *f, uint32_t job) {
     for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next) {
       if (f->njobs[l] == 1) contend(f, f->le[o].slot, f->le[o].jl, 0);
       touch(f, f->le[o].slot, f->le[o].jl);
-      neighbour(f, f->le[o].slot, slot, -1);
     }
     x->next = f->freele;
     f->freele = e;
   }
   for (int t = 0; t <= HW_MAX_TIERS; t++) f->tier_load[t] -= j->tload[t];
   for (uint32_t e = 0; e < j->ntouched; e++) j->etouch[j->touched[e]] = 0;
-  j->njl = j->ntouched = j->nnb = 0;
+  j->njl = j->ntouched = 0;
   f->slot_of[job] = NONE;
   f->live--;
   f->freeslots[f->freeslot_n++] = slot; /* its buffers stay with the slot for the next job */
