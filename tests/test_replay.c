@@ -746,6 +746,35 @@ static void test_fabric_disjoint_and_oversubscribed(void **st) {
   trace_free(t);
 }
 
+/* The incremental solver (only the jobs whose links changed are read again, and of those only
+ * the links near their bottleneck) stays near the fixed point a full solve reaches: a day of
+ * generated work on the 2:1 fabric, checked every 25th re-solve. */
+static void test_fabric_incremental_near_fixed_point(void **st) {
+  (void)st;
+  hw_cluster *c = load("zhengzhou-60k:oversubscription=2");
+  trace_gen_opts g;
+  trace_gen_opts_init(&g);
+  g.cards = 61440;
+  g.days = 1;
+  g.seed = 5;
+  trace *t;
+  wk_err err;
+  assert_int_equal(trace_gen(&g, &t, &err), WK_OK);
+  replay_opts o;
+  replay_opts_init(&o);
+  o.fabric_check = 25;
+  replay *r = run_trace(c, t, &o);
+  const replay_metrics *m = replay_get_metrics(r);
+  print_message("%llu checks: mean %.4f %%, worst %.3f %% off the fixed point\n",
+                (unsigned long long)m->fabric_checks, 100 * m->fabric_drift_mean, 100 * m->fabric_drift_max);
+  assert_true(m->fabric_checks >= 10);
+  assert_true(m->fabric_drift_max < 0.03);
+  assert_true(m->fabric_drift_mean < 0.002);
+  replay_free(r);
+  trace_free(t);
+  hw_free(c);
+}
+
 /* Two jobs whose rings share one uplink, communicating all the time, each get half of it, as
  * max-min says: twice as slow, at L2 and in the replay's model. And the model matches L2 on a
  * few of bench/validate_contention's cases. */
@@ -857,6 +886,7 @@ int main(void) {
       cmocka_unit_test(test_real_traces),
       cmocka_unit_test(test_fabric_alone),
       cmocka_unit_test(test_fabric_disjoint_and_oversubscribed),
+      cmocka_unit_test(test_fabric_incremental_near_fixed_point),
       cmocka_unit_test(test_contention_maxmin_and_l2),
       cmocka_unit_test(test_workload_rules),
   };

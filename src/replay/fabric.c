@@ -177,7 +177,7 @@ typedef struct fjob {
   uint32_t *cent, *cpos;     /* contended entries by phase (see fph), and each entry's place */
   uint32_t *hot;
   uint8_t *ehot;
-  uint32_t *hver;
+  uint32_t *hver, *hocc;
   double *hpts;              /* 7 points a hot entry (hn7 = 7), or none (1: no contention) */
   uint8_t *hn7;
   uint32_t *touched, ntouched; /* entries whose link changed since its last evaluation */
@@ -205,6 +205,7 @@ struct replay_fab {
   uint32_t *head;  /* first lent of the link */
   uint32_t *ver;   /* per link: bumped whenever what a job reads there changes (a job joins,
                       leaves or publishes): a hot entry read at this version is current */
+  uint32_t *occ;   /* per link: bumped when a job joins or leaves (the watchers there change) */
   uint32_t *njobs; /* jobs on the link */
   lent *le;
   uint32_t nle, caple, freele;
@@ -259,6 +260,7 @@ replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, uint32_t max_
   f->head = wk_malloc(sizeof(uint32_t) * nl);
   f->njobs = wk_calloc(nl, sizeof(uint32_t));
   f->ver = wk_calloc(nl, sizeof(uint32_t));
+  f->occ = wk_calloc(nl, sizeof(uint32_t));
   f->jlmap = wk_malloc(sizeof(uint32_t) * nl);
   for (uint32_t l = 0; l < nl; l++) f->head[l] = f->jlmap[l] = NONE;
   f->freele = NONE;
@@ -276,10 +278,10 @@ void replay_fab_free(replay_fab *f) {
     void *bufs[] = {j->jl_link, j->jl_le,   j->jl_eoff, j->jl_ent,  j->jl_pw,  j->ent_jl,
                     j->wslot,   j->wgen,
                     j->ent_ph,  j->ent_n,   j->cent,    j->cpos,    j->hot,    j->touched,
-                    j->etouch,  j->ehot,    j->hver,    j->hpts,    j->hn7};
+                    j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hpts,    j->hn7};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
-  void *bufs[] = {f->slots, f->freeslots, f->tier,    f->head, f->njobs, f->ver,  f->jlmap,
+  void *bufs[] = {f->slots, f->freeslots, f->tier,    f->head, f->njobs, f->ver,  f->occ, f->jlmap,
                   f->le,    f->slot_of,   f->queue,   f->changed, f->tp, f->F,    f->tpv,
                   f->hv,    f->dup,       f->scan,    f->xs};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
@@ -339,6 +341,37 @@ static void touch(replay_fab *f, uint32_t s, uint32_t jl) {
     j->touched[j->ntouched++] = e;
   }
   push(f, s);
+}
+
+/* Job j's entry on link l is hot: the others there pace it, and wake it when they move. */
+static void watch(replay_fab *f, fjob *j, uint32_t l) {
+  uint32_t self = (uint32_t)(j - f->slots);
+  for (uint32_t x = f->head[l]; x != NONE; x = f->le[x].next) {
+    fjob *o = &f->slots[f->le[x].slot];
+    if (o == j) continue;
+    uint32_t w = o->nw;
+    while (w > 0 && !(o->wslot[w - 1] == self && o->wgen[w - 1] == j->hotgen)) w--;
+    if (w) continue; /* already there */
+    uint32_t capw = o->capw;
+    grow((void **)&o->wslot, &o->capw, o->nw + 1, sizeof(uint32_t));
+    grow((void **)&o->wgen, &capw, o->nw + 1, sizeof(uint32_t));
+    o->wslot[o->nw] = self;
+    o->wgen[o->nw++] = j->hotgen;
+  }
+}
+
+/* Queues the jobs job j paces (those whose hot lists are current; lapsed entries are dropped). */
+static void wake_watchers(replay_fab *f, fjob *j) {
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < j->nw; i++) {
+    uint32_t s = j->wslot[i];
+    if (s >= f->nslots || f->slot_of[f->slots[s].job] != s || f->slots[s].hotgen != j->wgen[i])
+      continue;
+    j->wslot[k] = s;
+    j->wgen[k++] = j->wgen[i];
+    push(f, s);
+  }
+  j->nw = k;
 }
 
 /* Job j's terms on its link jl now (OUT t[NTERMS]), from its phases' activity and rates: the
@@ -428,6 +461,7 @@ static void grow_ent(fjob *j, uint32_t need) {
   j->etouch = wk_realloc(j->etouch, nc);
   j->ehot = wk_realloc(j->ehot, nc);
   j->hver = wk_realloc(j->hver, sizeof(uint32_t) * nc);
+  j->hocc = wk_realloc(j->hocc, sizeof(uint32_t) * nc);
   j->hpts = wk_realloc(j->hpts, sizeof(double) * 7 * nc);
   j->hn7 = wk_realloc(j->hn7, nc);
   j->capent = nc;
@@ -511,6 +545,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     f->head[l] = e;
     j->jl_le[i] = e;
     f->ver[l]++;
+    f->occ[l]++;
     /* the jobs already there have company now: their entries there are contended (the first
      * one's become contended only now); they look at the link again once the new job has a
      * pace of its own (apply_job) */
@@ -548,13 +583,15 @@ void replay_fab_remove(replay_fab *f, uint32_t job) {
     if (x->next != NONE) f->le[x->next].prev = x->prev;
     f->njobs[l]--;
     f->ver[l]++;
-    for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next) {
-      if (f->njobs[l] == 1) contend(f, f->le[o].slot, f->le[o].jl, 0);
-      touch(f, f->le[o].slot, f->le[o].jl);
-    }
+    f->occ[l]++;
+    if (f->njobs[l] == 1) contend(f, f->le[f->head[l]].slot, f->le[f->head[l]].jl, 0);
     x->next = f->freele;
     f->freele = e;
   }
+  /* Taking a job off only lowers the others' load (and its spread) on every link it leaves: a
+   * link that was far below a job's bottleneck stays so; the jobs it paced (hot links in common,
+   * their versions moved) are woken to read those again. */
+  wake_watchers(f, j);
   for (int t = 0; t <= HW_MAX_TIERS; t++) f->tier_load[t] -= j->tload[t];
   for (uint32_t e = 0; e < j->ntouched; e++) j->etouch[j->touched[e]] = 0;
   j->njl = j->ntouched = 0;
@@ -753,6 +790,10 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
       j->hn7[i] = (uint8_t)link_state(f, j, e, p->rate_priv, &j->hpts[(size_t)i * 7]);
       j->hver[i] = f->ver[l];
       f->st.entries_visited++;
+      if (j->hocc[i] != f->occ[l]) { /* a job came since: it paces this one too */
+        j->hocc[i] = f->occ[l];
+        watch(f, j, l);
+      }
     }
     if (j->hn7[i] == 7) add_dist(f, &j->hpts[(size_t)i * 7], need - 1, &m, &nv, &lb);
   }
@@ -769,7 +810,6 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     for (uint32_t i = 0; i < p->hn; i++) j->ehot[j->hot[p->off + i]] = 0;
     p->hn = 0;
   }
-  uint32_t self = (uint32_t)(j - f->slots);
   for (uint32_t i = 0; i < nh; i++) {
     uint32_t e = f->scan[i];
     if (!(f->hv[(size_t)i * 7 + 5] > 0.9 * lb) || j->ehot[e]) continue;
@@ -779,19 +819,8 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     memcpy(&j->hpts[(size_t)at * 7], &f->hv[(size_t)i * 7], sizeof pts);
     j->hn7[at] = 7;
     j->hver[at] = f->ver[l];
-    /* the others on this link now pace this job: they wake it when they move */
-    for (uint32_t x = f->head[l]; x != NONE; x = f->le[x].next) {
-      fjob *o = &f->slots[f->le[x].slot];
-      if (o == j) continue;
-      uint32_t w = o->nw;
-      while (w > 0 && !(o->wslot[w - 1] == self && o->wgen[w - 1] == j->hotgen)) w--;
-      if (w) continue; /* already there */
-      uint32_t capw = o->capw;
-      grow((void **)&o->wslot, &o->capw, o->nw + 1, sizeof(uint32_t));
-      grow((void **)&o->wgen, &capw, o->nw + 1, sizeof(uint32_t));
-      o->wslot[o->nw] = self;
-      o->wgen[o->nw++] = j->hotgen;
-    }
+    j->hocc[at] = f->occ[l];
+    watch(f, j, l);
   }
   *bound = lb;
   /* only links that can exceed the bound can set the maximum */
@@ -920,18 +949,8 @@ static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
     }
     return;
   }
-  /* a small one matters only where it is near a neighbour's bottleneck: its watchers (those
-   * whose hot lists are current; lapsed entries are dropped) */
-  uint32_t k = 0;
-  for (uint32_t i = 0; i < j->nw; i++) {
-    uint32_t s = j->wslot[i];
-    if (s >= f->nslots || f->slot_of[f->slots[s].job] != s || f->slots[s].hotgen != j->wgen[i])
-      continue;
-    j->wslot[k] = s;
-    j->wgen[k++] = j->wgen[i];
-    push(f, s);
-  }
-  j->nw = k;
+  /* a small one matters only where it is near a neighbour's bottleneck: its watchers */
+  wake_watchers(f, j);
 }
 
 const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
@@ -983,6 +1002,34 @@ void replay_fab_settle(replay_fab *f, double tol, int rounds) {
     }
     if (worst <= tol) return;
   }
+}
+
+const uint32_t *replay_fab_drift(replay_fab *f, double *mean, double *worst, uint32_t *n) {
+  double *before = wk_malloc(sizeof(double) * (f->nslots + 1)), sum = 0, mx = 0;
+  uint32_t live = 0;
+  for (uint32_t s = 0; s < f->nslots; s++) before[s] = f->slots[s].stretch;
+  replay_fab_settle(f, 1e-6, 50);
+  for (uint32_t s = 0; s < f->nslots; s++) {
+    const fjob *j = &f->slots[s];
+    if (f->slot_of[j->job] != s || !j->njl || !isfinite(j->stretch) || !isfinite(before[s])) continue;
+    double d = fabs(before[s] - j->stretch) / j->stretch;
+    sum += d;
+    mx = dmax(mx, d);
+    live++;
+  }
+  wk_free(before);
+  *mean = live ? sum / live : 0;
+  *worst = mx;
+  /* every live job's stretch as settled, for the caller to take */
+  f->nchanged = 0;
+  for (uint32_t s = 0; s < f->nslots; s++) {
+    fjob *j = &f->slots[s];
+    if (f->slot_of[j->job] != s) continue;
+    grow((void **)&f->changed, &f->capchanged, f->nchanged + 1, sizeof(uint32_t));
+    f->changed[f->nchanged++] = j->job;
+  }
+  *n = f->nchanged;
+  return f->changed;
 }
 
 double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *cards, uint32_t n) {

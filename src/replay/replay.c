@@ -730,6 +730,7 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
    * checkpoint): a bounded number of events in all, and between two job ends. */
   uint64_t max_events = o->max_events ? o->max_events : 1000 * (uint64_t)nrep + 1000000;
   uint64_t max_stall = max_events / 10, events_at_end = 0;
+  uint64_t nchecks = 0;
   size_t unfinished_before = L.unfinished, next_progress = 0;
   while (L.unfinished) {
     if (L.unfinished != unfinished_before) {
@@ -832,6 +833,13 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
     if (L.fab) { /* the jobs whose share of the fabric moved run at their new pace from now */
       uint32_t nch;
       const uint32_t *ch = replay_fab_solve(L.fab, &nch);
+      if (L.o.fabric_check && nch && ++nchecks % L.o.fabric_check == 0) {
+        double mean, worst;
+        ch = replay_fab_drift(L.fab, &mean, &worst, &nch);
+        replay_metrics *M = &L.r->m;
+        M->fabric_drift_mean += (mean - M->fabric_drift_mean) / (double)++M->fabric_checks;
+        if (worst > M->fabric_drift_max) M->fabric_drift_max = worst;
+      }
       for (uint32_t k = 0; k < nch; k++) {
         if (!sched_job_running(L.s, ch[k])) continue;
         double st = replay_fab_stretch(L.fab, ch[k]);

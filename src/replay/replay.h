@@ -77,6 +77,10 @@ typedef struct replay_opts {
   const replay_fault *faults;   /* injected faults (borrowed; fabric on), nfaults of them */
   uint32_t nfaults;
   double comm_fraction;         /* fabric off: share of a step that is communication (0.1) */
+  uint32_t fabric_check;        /* 0 (default): off; N: after every N-th re-solve, the
+                                   incremental solution is set against the fixed point, which
+                                   the replay then takes (metrics fabric_drift_*): a check of the
+                                   incremental solver for tests and benchmarks, slow */
   int walltime_kill;            /* 1: a run longer than the walltime is killed (default 0) */
   int preempt_checkpoint;       /* 1: a preempted job saves a checkpoint as it stops (graceful,
                                    as Tiresias/Gandiva suspend) and loses no work; 0 (default):
@@ -142,6 +146,9 @@ typedef struct replay_metrics {
   uint64_t fabric_rerouted;                 /* job runs laid again around dead links */
   double fault_lost_card_s;                 /* card-seconds of work lost by jobs a fabric fault
                                                interrupted (back to their last checkpoint) */
+  uint64_t fabric_checks;                   /* opts.fabric_check: checks made, and over them */
+  double fabric_drift_mean, fabric_drift_max; /* the mean and worst relative difference of a
+                                               live job's stretch from the fixed point */
 } replay_metrics;
 
 typedef enum replay_fate {

@@ -66,6 +66,11 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n);
  * tol (relative) or after `rounds` rounds: the fixed point to a tolerance, for checks that add
  * many jobs at once (the replay's incremental solves stop at FAB_RTOL). */
 void replay_fab_settle(replay_fab *f, double tol, int rounds);
+/* How far the incremental solution is from the fixed point: every live job's stretch now set
+ * against its stretch after settling (replay_fab_settle(f, 1e-6, 50)), which f then keeps.
+ * OUT *mean, *worst: the mean and largest relative difference over the jobs; returns the jobs
+ * whose stretch changed, as replay_fab_solve. */
+const uint32_t *replay_fab_drift(replay_fab *f, double *mean, double *worst, uint32_t *n);
 /* Iteration time as placed and shared / iteration time of the reference (>= 0; INFINITY when a
  * phase has no path). 1 for a job not added. */
 double replay_fab_stretch(const replay_fab *f, uint32_t job);
