@@ -177,11 +177,11 @@ typedef struct fjob {
   uint32_t *cent, *cpos;     /* contended entries by phase (see fph), and each entry's place */
   uint32_t *hot;
   uint8_t *ehot;
-  uint32_t *hver, *hocc;
+  uint32_t *hver, *hocc, *hlink;
   double *hpts;              /* 7 points a hot entry (hn7 = 7), or none (1: no contention) */
   uint8_t *hn7;
-  uint32_t *touched, ntouched; /* entries whose link changed since its last evaluation */
-  uint8_t *etouch;
+  uint32_t *touched, ntouched; /* its links (jl) whose state changed since its last evaluation */
+  uint8_t *etouch;           /* per jl: in touched */
   uint32_t capjle, capcent, caphot;
   uint8_t inq, changed, full; /* full: its next evaluation reads every contended link */
   uint8_t fresh;             /* added since its last evaluation */
@@ -278,7 +278,7 @@ void replay_fab_free(replay_fab *f) {
     void *bufs[] = {j->jl_link, j->jl_le,   j->jl_eoff, j->jl_ent,  j->jl_pw,  j->ent_jl,
                     j->wslot,   j->wgen,
                     j->ent_ph,  j->ent_n,   j->cent,    j->cpos,    j->hot,    j->touched,
-                    j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hpts,    j->hn7};
+                    j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,    j->hpts,    j->hn7};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
   void *bufs[] = {f->slots, f->freeslots, f->tier,    f->head, f->njobs, f->ver,  f->occ, f->jlmap,
@@ -330,15 +330,13 @@ static void push(replay_fab *f, uint32_t s) {
   j->inq = 1;
 }
 
-/* Job s must look again at its entries on its link jl: they are marked for its next
+/* Job s must look again at its entries on its link jl: the link is marked for its next
  * evaluation, and it is queued. */
 static void touch(replay_fab *f, uint32_t s, uint32_t jl) {
   fjob *j = &f->slots[s];
-  for (uint32_t i = j->jl_eoff[jl]; i < j->jl_eoff[jl + 1]; i++) {
-    uint32_t e = j->jl_ent[i];
-    if (j->etouch[e]) continue;
-    j->etouch[e] = 1;
-    j->touched[j->ntouched++] = e;
+  if (!j->etouch[jl]) {
+    j->etouch[jl] = 1;
+    j->touched[j->ntouched++] = jl;
   }
   push(f, s);
 }
@@ -462,6 +460,7 @@ static void grow_ent(fjob *j, uint32_t need) {
   j->ehot = wk_realloc(j->ehot, nc);
   j->hver = wk_realloc(j->hver, sizeof(uint32_t) * nc);
   j->hocc = wk_realloc(j->hocc, sizeof(uint32_t) * nc);
+  j->hlink = wk_realloc(j->hlink, sizeof(uint32_t) * nc);
   j->hpts = wk_realloc(j->hpts, sizeof(double) * 7 * nc);
   j->hn7 = wk_realloc(j->hn7, nc);
   j->capent = nc;
@@ -785,8 +784,9 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
   grow((void **)&f->hv, &f->caphv, 7 * (cnt + 1), sizeof(double));
   double lb = 1 / rmin; /* the maximum is at least every link's least time */
   for (uint32_t i = p->off; i < p->off + hn; i++) {
-    uint32_t e = j->hot[i], l = j->jl_link[j->ent_jl[e]];
+    uint32_t l = j->hlink[i];
     if (j->hver[i] != f->ver[l]) {
+      uint32_t e = j->hot[i];
       j->hn7[i] = (uint8_t)link_state(f, j, e, p->rate_priv, &j->hpts[(size_t)i * 7]);
       j->hver[i] = f->ver[l];
       f->st.entries_visited++;
@@ -820,6 +820,7 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     j->hn7[at] = 7;
     j->hver[at] = f->ver[l];
     j->hocc[at] = f->occ[l];
+    j->hlink[at] = l;
     watch(f, j, l);
   }
   *bound = lb;
@@ -862,14 +863,17 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
     for (int k = 0; k < j->nph; k++) {
       fph *p = &j->ph[k];
       uint32_t cnt = 0;
-      grow((void **)&f->scan, &f->capsc, p->cn + p->hn + j->ntouched + 1, sizeof(uint32_t));
+      grow((void **)&f->scan, &f->capsc, p->cn + 1, sizeof(uint32_t));
       if (full) {
         memcpy(f->scan, &j->cent[p->off], sizeof(uint32_t) * p->cn);
         cnt = p->cn;
       } else { /* its hot entries phase_rate reads itself */
         for (uint32_t i = 0; i < j->ntouched; i++) {
-          uint32_t e = j->touched[i];
-          if (j->ent_ph[e] == (uint32_t)k && j->cpos[e] != NONE && !j->ehot[e]) f->scan[cnt++] = e;
+          uint32_t jl = j->touched[i];
+          for (uint32_t y = j->jl_eoff[jl]; y < j->jl_eoff[jl + 1]; y++) {
+            uint32_t e = j->jl_ent[y];
+            if (j->ent_ph[e] == (uint32_t)k && j->cpos[e] != NONE && !j->ehot[e]) f->scan[cnt++] = e;
+          }
         }
       }
       double lb, r = phase_rate(f, j, k, f->scan, cnt, full, &lb);
