@@ -178,6 +178,7 @@ typedef struct fjob {
   uint32_t *hot;
   uint8_t *ehot;
   uint32_t *hver, *hocc, *hlink;
+  uint64_t *hhash;           /* dist_hash of hpts */
   double *hpts;              /* 7 points a hot entry (hn7 = 7), or none (1: no contention) */
   uint8_t *hn7;
   uint32_t *touched, ntouched; /* its links (jl) whose state changed since its last evaluation */
@@ -278,7 +279,7 @@ void replay_fab_free(replay_fab *f) {
     void *bufs[] = {j->jl_link, j->jl_le,   j->jl_eoff, j->jl_ent,  j->jl_pw,  j->ent_jl,
                     j->wslot,   j->wgen,
                     j->ent_ph,  j->ent_n,   j->cent,    j->cpos,    j->hot,    j->touched,
-                    j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,    j->hpts,    j->hn7};
+                    j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,   j->hhash,    j->hpts,    j->hn7};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
   void *bufs[] = {f->slots, f->freeslots, f->tier,    f->head, f->njobs, f->ver,  f->occ, f->jlmap,
@@ -461,6 +462,7 @@ static void grow_ent(fjob *j, uint32_t need) {
   j->hver = wk_realloc(j->hver, sizeof(uint32_t) * nc);
   j->hocc = wk_realloc(j->hocc, sizeof(uint32_t) * nc);
   j->hlink = wk_realloc(j->hlink, sizeof(uint32_t) * nc);
+  j->hhash = wk_realloc(j->hhash, sizeof(uint64_t) * nc);
   j->hpts = wk_realloc(j->hpts, sizeof(double) * 7 * nc);
   j->hn7 = wk_realloc(j->hn7, nc);
   j->capent = nc;
@@ -744,14 +746,17 @@ static double expected_max(tpt *v, uint32_t nv, uint32_t m, double floor, double
 /* Adds one link's 7 points to the phase's distinct distributions (links with the same points
  * carry the same jobs' traffic: the up and down links of a pair of leaves, the tiers of one
  * path: one state, counted once), raising the bound *lb to its least time. */
-static void add_dist(replay_fab *f, const double *pts, uint32_t mask, uint32_t *m, uint32_t *nv,
-                     double *lb) {
+static uint64_t dist_hash(const double *pts) {
   uint64_t h = 1469598103934665603ULL;
   for (int q = 0; q < 7; q++) {
     uint64_t b;
     memcpy(&b, &pts[q], sizeof b);
     h = wk_mix64(h ^ b);
   }
+  return h;
+}
+static void add_dist(replay_fab *f, const double *pts, uint64_t h, uint32_t mask, uint32_t *m,
+                     uint32_t *nv, double *lb) {
   uint32_t at = (uint32_t)h & mask;
   for (; f->dup[at] != NONE; at = (at + 1) & mask)
     if (!memcmp(&f->tpv[(size_t)f->dup[at] * 7], pts, 7 * sizeof(double))) return;
@@ -788,6 +793,7 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     if (j->hver[i] != f->ver[l]) {
       uint32_t e = j->hot[i];
       j->hn7[i] = (uint8_t)link_state(f, j, e, p->rate_priv, &j->hpts[(size_t)i * 7]);
+      j->hhash[i] = dist_hash(&j->hpts[(size_t)i * 7]);
       j->hver[i] = f->ver[l];
       f->st.entries_visited++;
       if (j->hocc[i] != f->occ[l]) { /* a job came since: it paces this one too */
@@ -795,14 +801,14 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
         watch(f, j, l);
       }
     }
-    if (j->hn7[i] == 7) add_dist(f, &j->hpts[(size_t)i * 7], need - 1, &m, &nv, &lb);
+    if (j->hn7[i] == 7) add_dist(f, &j->hpts[(size_t)i * 7], j->hhash[i], need - 1, &m, &nv, &lb);
   }
   for (uint32_t i = 0; i < cnt; i++) {
     uint32_t e = scan[i];
     if (link_state(f, j, e, p->rate_priv, pts) == 1) continue; /* its r0 is in rate_solo */
     memcpy(&f->hv[(size_t)nh * 7], pts, sizeof pts);
     f->scan[nh++] = e; /* scan[] is read ahead of this write: nh <= i */
-    add_dist(f, pts, need - 1, &m, &nv, &lb);
+    add_dist(f, pts, dist_hash(pts), need - 1, &m, &nv, &lb);
   }
   f->st.entries_visited += cnt;
   if (full) {
@@ -818,6 +824,7 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     j->hot[at] = e;
     memcpy(&j->hpts[(size_t)at * 7], &f->hv[(size_t)i * 7], sizeof pts);
     j->hn7[at] = 7;
+    j->hhash[at] = dist_hash(&j->hpts[(size_t)at * 7]);
     j->hver[at] = f->ver[l];
     j->hocc[at] = f->occ[l];
     j->hlink[at] = l;
