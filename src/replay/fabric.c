@@ -224,6 +224,7 @@ struct replay_fab {
   double *hv;        /* per hot-list candidate, its 7 points */
   uint32_t *dup;     /* open-addressing set of distinct distributions (index into tpv / 7) */
   uint32_t *scan;    /* the entries one evaluation of a phase reads */
+  uint32_t *gat, capgat; /* a partial evaluation's touched entries, by phase */
   double *xs;        /* link_state: per job on the link, its correction terms and load */
   uint32_t capxs;
   replay_fab_stats st;
@@ -284,7 +285,7 @@ void replay_fab_free(replay_fab *f) {
   }
   void *bufs[] = {f->slots, f->freeslots, f->tier,    f->head, f->njobs, f->ver,  f->occ, f->jlmap,
                   f->le,    f->slot_of,   f->queue,   f->changed, f->tp, f->F,    f->tpv,
-                  f->hv,    f->dup,       f->scan,    f->xs};
+                  f->hv,    f->dup,       f->scan,    f->gat,    f->xs};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   counter_free(&f->k);
   wk_free(f);
@@ -860,6 +861,24 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
 static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
   double iter = j->iter_ref, x[WORK_MAX_PHASES], old = j->iter;
   int full = j->full;
+  /* a partial evaluation reads the contended entries, not hot, on its touched links: gathered
+   * by phase in one pass (phase k's from at[k]; at most its cn of them) */
+  uint32_t at[WORK_MAX_PHASES], ng[WORK_MAX_PHASES] = {0};
+  if (!full) {
+    uint32_t tot = 0;
+    for (int k = 0; k < j->nph; k++) {
+      at[k] = tot;
+      tot += j->ph[k].cn;
+    }
+    grow((void **)&f->gat, &f->capgat, tot + 1, sizeof(uint32_t));
+    for (uint32_t i = 0; i < j->ntouched; i++) {
+      uint32_t jl = j->touched[i];
+      for (uint32_t y = j->jl_eoff[jl]; y < j->jl_eoff[jl + 1]; y++) {
+        uint32_t e = j->jl_ent[y], k = j->ent_ph[e];
+        if (j->cpos[e] != NONE && !j->ehot[e]) f->gat[at[k] + ng[k]++] = e;
+      }
+    }
+  }
   for (int pass = 0; pass < 2; pass++) {
     iter = j->iter_ref;
     int refull = 0;
@@ -875,13 +894,8 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
         memcpy(f->scan, &j->cent[p->off], sizeof(uint32_t) * p->cn);
         cnt = p->cn;
       } else { /* its hot entries phase_rate reads itself */
-        for (uint32_t i = 0; i < j->ntouched; i++) {
-          uint32_t jl = j->touched[i];
-          for (uint32_t y = j->jl_eoff[jl]; y < j->jl_eoff[jl + 1]; y++) {
-            uint32_t e = j->jl_ent[y];
-            if (j->ent_ph[e] == (uint32_t)k && j->cpos[e] != NONE && !j->ehot[e]) f->scan[cnt++] = e;
-          }
-        }
+        memcpy(f->scan, &f->gat[at[k]], sizeof(uint32_t) * ng[k]);
+        cnt = ng[k];
       }
       double lb, r = phase_rate(f, j, k, f->scan, cnt, full, &lb);
       /* when the bound of a partial evaluation fell, links it did not read may matter */
