@@ -34,11 +34,14 @@ static inline double dmin(double a, double b) { return a < b ? a : b; }
 #define FAB_MAX_EVALS 6
 
 /* ---- laying phases ------------------------------------------------------------------------- */
-static void edge(const hw_cluster *c, const double *cap, uint32_t s, uint32_t d, uint64_t key,
-                 int channels, void (*fn)(void *, const hw_route *), void *ctx) {
+/* The routes of one ring edge's channels, each hashed apart (ECMP); inside one scale-up domain
+ * (su cards) there is one route, laid once and given to fn once per channel. */
+static void edge(const hw_cluster *c, const double *cap, uint32_t su, uint32_t s, uint32_t d,
+                 uint64_t key, int channels, void (*fn)(void *, const hw_route *), void *ctx) {
   hw_route r;
+  int same = s / su == d / su;
   for (int ch = 0; ch < channels; ch++) {
-    hw_route_live(c, s, d, wk_mix64(key * REPLAY_FAB_CHANNELS + (uint64_t)ch), cap, &r);
+    if (!ch || !same) hw_route_live(c, s, d, wk_mix64(key * REPLAY_FAB_CHANNELS + (uint64_t)ch), cap, &r);
     fn(ctx, &r);
   }
 }
@@ -48,23 +51,24 @@ void replay_fab_lay(const hw_cluster *c, const double *cap, const uint32_t *card
   uint32_t n = p->n, st = p->stride;
   if (n < 2 || !st || (uint64_t)st * n > ncards) return;
   int ch = p->pattern == WORK_PAT_ALLTOALL ? 1 : REPLAY_FAB_CHANNELS;
+  uint32_t su = hw_level_cards(c, HW_LEVEL_SUPERNODE);
   for (uint32_t b = 0; b + (uint64_t)(n - 1) * st < ncards; b++) {
     if ((b / st) % n) continue;
     for (uint32_t i = 0; i < n; i++) {
       uint32_t a = cards[b + i * st], nx = cards[b + ((i + 1) % n) * st];
       uint64_t key = (uint64_t)(b + i * st) << 20 ^ (uint64_t)(p->pattern) << 16 ^ st;
       switch ((work_pattern)p->pattern) {
-      case WORK_PAT_RING: edge(c, cap, a, nx, key, ch, fn, ctx); break;
+      case WORK_PAT_RING: edge(c, cap, su, a, nx, key, ch, fn, ctx); break;
       case WORK_PAT_CHAIN:
       case WORK_PAT_EXCHANGE:
         /* both ways with the next rank; a chain does not wrap, nor does a pair */
         if (i + 1 == n && (p->pattern == WORK_PAT_CHAIN || n == 2)) break;
-        edge(c, cap, a, nx, key, ch, fn, ctx);
-        edge(c, cap, nx, a, key ^ 1u << 19, ch, fn, ctx);
+        edge(c, cap, su, a, nx, key, ch, fn, ctx);
+        edge(c, cap, su, nx, a, key ^ 1u << 19, ch, fn, ctx);
         break;
       case WORK_PAT_ALLTOALL:
         for (uint32_t k = 0; k < n; k++)
-          if (k != i) edge(c, cap, a, cards[b + k * st], key ^ (uint64_t)k << 40, 1, fn, ctx);
+          if (k != i) edge(c, cap, su, a, cards[b + k * st], key ^ (uint64_t)k << 40, 1, fn, ctx);
         break;
       }
     }
