@@ -107,6 +107,15 @@ static void test_err(void **st) {
   wk_err_set(&e, WK_EVALUE, "", 0, 0, "oops");
   assert_string_equal(wk_err_format(&e, buf, sizeof buf), "error: oops");
   assert_string_equal(wk_errcode_name(WK_EUNKNOWN_KEY), "unknown key");
+  /* a reader's later errors are counted but keep the first one's text */
+  int nerr = 0;
+  assert_int_equal(wk_err_first(&e, &nerr, WK_EVALUE, "b.yaml", 2, 3, "first %d", 1), -1);
+  assert_int_equal(wk_err_first(&e, &nerr, WK_EPARSE, "b.yaml", 9, 9, "second"), -1);
+  assert_int_equal(nerr, 2);
+  assert_int_equal(e.code, WK_EVALUE);
+  assert_string_equal(wk_err_format(&e, buf, sizeof buf), "b.yaml:2:3: error: first 1");
+  wk_err_first(NULL, &nerr, WK_EVALUE, "b.yaml", 1, 1, "no error to fill");
+  assert_int_equal(nerr, 3);
 }
 
 static void test_units(void **st) {

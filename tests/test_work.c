@@ -25,6 +25,35 @@ static hw_cluster *selene(void) {
   return c;
 }
 
+/* A test's cluster and work context (cmocka's per-test setup and teardown): fresh for each
+ * test, so none sees another's cached collectives, and freed even when the test fails. */
+typedef struct fixture {
+  hw_cluster *c;
+  work_ctx *x;
+} fixture;
+
+static int fixture_on(void **state, const char *cluster) {
+  wk_err err;
+  hw_cluster *c = hw_load(cluster, &err);
+  if (!c) return -1;
+  fixture *f = wk_calloc(1, sizeof *f);
+  f->c = c;
+  f->x = work_ctx_new(c);
+  *state = f;
+  return 0;
+}
+static int on_selene(void **state) { return fixture_on(state, "dgx-a100"); }
+static int on_h100(void **state) { return fixture_on(state, "h100-roce-24k"); }
+static int on_h800(void **state) { return fixture_on(state, "h800-2k"); }
+static int fixture_free(void **state) {
+  fixture *f = *state;
+  work_ctx_free(f->x);
+  hw_free(f->c);
+  wk_free(f);
+  return 0;
+}
+static work_ctx *ctx(void **state) { return ((fixture *)*state)->x; }
+
 static void base_job(work_job *j, const char *model) {
   work_job_init(j);
   j->model = *work_model_find(model);
@@ -33,6 +62,15 @@ static void base_job(work_job *j, const char *model) {
   j->mbs = 1;
   j->vpp = 1;
   j->recompute = WORK_RECOMPUTE_NONE;
+}
+
+/* base_job laid out as TP x PP x DP, with a global batch of gbs sequences. */
+static void layout_job(work_job *j, const char *model, int tp, int pp, int dp, int gbs) {
+  base_job(j, model);
+  j->tp = tp;
+  j->pp = pp;
+  j->dp = dp;
+  j->gbs = gbs;
 }
 
 static void test_presets_match_yaml(void **state) {
@@ -187,13 +225,10 @@ static void test_gemm_efficiency(void **state) {
 /* Korthikanti et al. 2022: per layer 34sbh + 5as^2b bytes without parallelism or
  * recomputation; with TP and SP and selective recomputation 34sbh/t. */
 static void test_activation_memory(void **state) {
-  (void)state;
-  hw_cluster *c = selene();
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = ctx(state);
   work_job j;
-  base_job(&j, "megatron-1.7b");
+  layout_job(&j, "megatron-1.7b", 1, 1, 1, 1);
   j.attn = WORK_ATTN_UNFUSED;
-  j.gbs = 1;
   j.zero = 0;
   work_result r;
   wk_err err;
@@ -202,10 +237,8 @@ static void test_activation_memory(void **state) {
   double want = L * (34 * s * b * h + 5 * a * s * s * b) + 4 * s * b * V;
   assert_true(fabs(r.mem.activations / want - 1) < 0.01);
 
-  base_job(&j, "megatron-22b");
+  layout_job(&j, "megatron-22b", 8, 1, 1, 1);
   j.attn = WORK_ATTN_UNFUSED;
-  j.tp = 8;
-  j.gbs = 1;
   j.recompute = WORK_RECOMPUTE_SELECTIVE;
   assert_int_equal(work_train_step(x, &j, &r, &err), WK_OK);
   h = 6144, L = 48;
@@ -217,18 +250,12 @@ static void test_activation_memory(void **state) {
   assert_int_equal(work_train_step(x, &j, &rf, &err), WK_OK);
   assert_true(rf.mem.activations < r.mem.activations / 5);
   assert_true(rf.mem.activations > L * 2 * s * b * h / 8);
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 static void test_zero_sharding(void **state) {
-  (void)state;
-  hw_cluster *c = selene();
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = ctx(state);
   work_job j;
-  base_job(&j, "megatron-7.5b");
-  j.dp = 8;
-  j.gbs = 64;
+  layout_job(&j, "megatron-7.5b", 1, 1, 8, 64);
   work_result r0, r1, r2, r3;
   wk_err err;
   j.zero = 0;
@@ -245,8 +272,6 @@ static void test_zero_sharding(void **state) {
   assert_true(fabs(r1.mem.grads - r0.mem.grads) < 1);
   assert_true(fabs(r2.mem.grads / (r0.mem.grads / 8) - 1) < 0.01);
   assert_true(r3.mem.weights < r0.mem.weights / 4);
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 static void expect_bad(work_ctx *x, const work_job *j, const char *needle) {
@@ -257,17 +282,13 @@ static void expect_bad(work_ctx *x, const work_job *j, const char *needle) {
 }
 
 static void test_layout_checks(void **state) {
-  (void)state;
-  hw_cluster *c = selene();
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = ctx(state);
   work_job j;
   base_job(&j, "gpt3-175b");
   j.tp = 5;
   expect_bad(x, &j, "heads % tp");
   /* pipeline splits: each message names both values */
-  base_job(&j, "llama3-405b"); /* 126 layers */
-  j.tp = 8;
-  j.pp = 16;
+  layout_job(&j, "llama3-405b", 8, 16, 1, 64); /* 126 layers */
   j.pp_first = 60;
   j.pp_last = 70;
   expect_bad(x, &j, "pp-first-layers 60 + pp-last-layers 70 = 130 exceed the model's 126");
@@ -302,33 +323,20 @@ static void test_layout_checks(void **state) {
   j.dp = 4;
   j.mbs = 32;
   expect_bad(x, &j, "gbs % (mbs * dp)");
-  base_job(&j, "deepseek-v3");
-  j.dp = 6;
-  j.gbs = 60;
+  layout_job(&j, "deepseek-v3", 1, 1, 6, 60);
   j.ep = 6;
   expect_bad(x, &j, "experts % ep");
-  base_job(&j, "gpt3-175b");
-  j.tp = 8;
-  j.pp = 8;
-  j.dp = 100;
-  j.gbs = 6400;
+  layout_job(&j, "gpt3-175b", 8, 8, 100, 6400);
   expect_bad(x, &j, "cluster has 4480");
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 /* The bubble shrinks with more micro-batches and with interleaving, as (p-1)/(v m). A small
  * vocabulary keeps the output layer from unbalancing the last stage. */
 static void test_pipeline_bubble(void **state) {
-  (void)state;
-  hw_cluster *c = selene();
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = ctx(state);
   work_job j;
-  base_job(&j, "gpt3-175b");
+  layout_job(&j, "gpt3-175b", 8, 8, 1, 16);
   j.model.vocab = 1024;
-  j.tp = 8;
-  j.pp = 8;
-  j.gbs = 16;
   j.recompute = WORK_RECOMPUTE_FULL;
   work_result r1, r2, r3;
   wk_err err;
@@ -344,20 +352,14 @@ static void test_pipeline_bubble(void **state) {
   double frac3 = r3.b.bubble / (r3.b.compute + r3.b.tp);
   assert_true(fabs(frac1 / (7.0 / 16) - 1) < 0.15);
   assert_true(fabs(frac3 / (7.0 / 64) - 1) < 0.15);
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 /* Full recomputation does one more forward: hardware FLOPs = 4/3 of model FLOPs (less the
  * output layer's share); model FLOPs match 6 N tokens + attention within a few percent. */
 static void test_flops(void **state) {
-  (void)state;
-  hw_cluster *c = selene();
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = ctx(state);
   work_job j;
-  base_job(&j, "gpt3-175b");
-  j.tp = 8;
-  j.pp = 8;
+  layout_job(&j, "gpt3-175b", 8, 8, 1, 64);
   j.recompute = WORK_RECOMPUTE_FULL;
   work_result r;
   wk_err err;
@@ -369,19 +371,12 @@ static void test_flops(void **state) {
   assert_true(fabs(r.model_flops / approx - 1) < 0.02);
   assert_true(r.mfu > 0.2 && r.mfu < 0.7);
   assert_true(r.tflops_per_card > r.mfu * 312);
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 static void test_cache_and_scaling(void **state) {
-  (void)state;
-  hw_cluster *c = selene();
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = ctx(state);
   work_job j;
-  base_job(&j, "megatron-7.5b");
-  j.tp = 4;
-  j.dp = 8;
-  j.gbs = 256;
+  layout_job(&j, "megatron-7.5b", 4, 1, 8, 256);
   work_result r1, r2, r3;
   wk_err err;
   assert_int_equal(work_train_step(x, &j, &r1, &err), WK_OK);
@@ -400,22 +395,14 @@ static void test_cache_and_scaling(void **state) {
   assert_int_equal(work_train_step(x, &j, &ra, &err), WK_OK);
   assert_true(ra.fits);
   assert_true(ra.step_time_s <= r3.step_time_s * (1 + 1e-12));
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 static void test_moe_step(void **state) {
-  (void)state;
-  hw_cluster *c = selene();
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = ctx(state);
   work_job j;
-  base_job(&j, "deepseek-v3");
+  layout_job(&j, "deepseek-v3", 4, 1, 512, 1024);
   j.seq = 4096;
-  j.tp = 4;
-  j.pp = 1;
-  j.dp = 512;
   j.ep = 64;
-  j.gbs = 1024;
   j.zero = 3;
   j.recompute = WORK_RECOMPUTE_FULL;
   work_result r;
@@ -425,14 +412,10 @@ static void test_moe_step(void **state) {
   /* active, not total, parameters set the FLOPs: ~6 * 37B per token plus attention */
   double per_token = r.model_flops / (1024.0 * 4096);
   assert_true(per_token > 6 * 35e9 && per_token < 6 * 60e9);
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 static void test_planner(void **state) {
-  (void)state;
-  hw_cluster *c = selene();
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = ctx(state);
   work_plan_opts o = {512, 2048, 512, WORK_BF16, WORK_ATTN_FLASH, 0, 5, NULL, NULL};
   work_plan_entry best[5];
   int n;
@@ -481,8 +464,6 @@ static void test_planner(void **state) {
   o.gbs = 8;
   assert_int_equal(work_plan(x, work_model_find("gpt3-175b"), &o, best, &n, &st, &err), WK_ECAPACITY);
   assert_non_null(strstr(err.msg, "does not fit"));
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 /* What check_timeline found in a timeline. */
@@ -600,11 +581,8 @@ static tl_seen check_timeline(work_ctx *x, const work_job *j, const work_result 
 /* Llama 3 405B's pipeline as Meta ran it (TP 8, PP 16, seq 8192) with one replica of 16
  * micro-batches: 126 layers do not divide over 16 stages. */
 static void l405_job(work_job *j) {
-  base_job(j, "llama3-405b");
+  layout_job(j, "llama3-405b", 8, 16, 1, 16);
   j->seq = 8192;
-  j->tp = 8;
-  j->pp = 16;
-  j->gbs = 16;
   j->recompute = WORK_RECOMPUTE_FULL;
 }
 
@@ -613,9 +591,7 @@ static void l405_job(work_job *j) {
  * the same split given explicitly times the same; a worse split is paced by its slowest stage
  * and needs more memory there; the pipeline simulation agrees with the analytic time. */
 static void test_uneven_stages(void **state) {
-  (void)state;
-  hw_cluster *c = selene();
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = ctx(state);
   work_job j;
   l405_job(&j);
   work_result r, r8, rx, rbad;
@@ -649,8 +625,6 @@ static void test_uneven_stages(void **state) {
   assert_true(rbad.step_time_s > 1.4 * r.step_time_s);
   assert_true(rbad.mem.total > r.mem.total);
   assert_true(fabs(sb.end_s / rbad.step_time_s - 1) < 0.01);
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 /* ZeRO-3 as it runs, issue 17's case: gpt3-175b on 1,024 A100 (TP 2, CP 2, DP 256, two
@@ -664,9 +638,7 @@ static void test_uneven_stages(void **state) {
  * gather: G >= 18 ms, plus 511 ring steps of latency. f and b come from the ZeRO-1 run's
  * compute (its DP communication happens once a step), split 1 : 2. */
 static void test_zero3_as_run(void **state) {
-  (void)state;
-  hw_cluster *c = selene();
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = ctx(state);
   work_job j;
   base_job(&j, "gpt3-175b");
   j.tp = 2;
@@ -708,11 +680,9 @@ static void test_zero3_as_run(void **state) {
   work_plan_stats st;
   assert_int_equal(work_plan(x, work_model_find("gpt3-175b"), &o, best, &n, &st, &err), WK_OK);
   for (int i = 0; i < n; i++) assert_true(best[i].job.zero < 3);
-  work_ctx_free(x);
-  hw_free(c);
   /* nor Llama 3 405B on all 61,440 cards of zhengzhou-60k (it ranked ZeRO-3 over DP 3,840,
    * TP 4, CP 4, PP 1 first at 67.5 % MFU) */
-  c = hw_load("zhengzhou-60k", &err);
+  hw_cluster *c = hw_load("zhengzhou-60k", &err);
   assert_non_null(c);
   x = work_ctx_new(c);
   work_plan_opts o2 = {61440, 8192, 3840, WORK_BF16, WORK_ATTN_FLASH, 0, 3, NULL, NULL};
@@ -732,16 +702,11 @@ static void test_zero3_as_run(void **state) {
  * and R backward hidden behind the attention core (7 ms forward, 19 ms backward a layer here),
  * which runs 1.189x slower beside them: L (G + R)(1 - 1/1.189) of slowdown, none exposed. */
 static void test_cp_comm(void **state) {
-  (void)state;
+  work_ctx *x = ctx(state);
   wk_err err;
-  hw_cluster *c = hw_load("h100-roce-24k", &err);
-  assert_non_null(c);
-  work_ctx *x = work_ctx_new(c);
   work_job j;
-  base_job(&j, "llama3-405b");
+  layout_job(&j, "llama3-405b", 8, 1, 1, 1);
   j.seq = 131072;
-  j.gbs = 1;
-  j.tp = 8;
   j.cp = 16;
   j.overlap_dp = 0;
   work_result rp, ra;
@@ -781,8 +746,6 @@ static void test_cp_comm(void **state) {
   assert_int_equal(m, WORK_CP_ALLGATHER);
   assert_string_equal(work_cp_comm_name(WORK_CP_P2P), "p2p");
   assert_int_equal(work_cp_comm_parse("ring", &m), -1);
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 /* The attention kernel, a named choice: each flash kernel at its published speed on the card,
@@ -884,11 +847,8 @@ static void test_attn_kernels(void **state) {
  * all-gathered, FlashAttention-2 (the kernel of its year; FlashAttention-3 came later) -- each
  * within 10 %. */
 static void test_llama3_published(void **state) {
-  (void)state;
+  work_ctx *x = ctx(state);
   wk_err err;
-  hw_cluster *c = hw_load("h100-roce-24k", &err);
-  assert_non_null(c);
-  work_ctx *x = work_ctx_new(c);
   static const struct {
     int cp, dp, seq, gbs;
     double mfu;
@@ -914,21 +874,14 @@ static void test_llama3_published(void **state) {
                   100 * (r.mfu / rows[i].mfu - 1));
     assert_true(r.fits && fabs(r.mfu / rows[i].mfu - 1) <= 0.10);
   }
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 /* VPP chosen when not given: the fastest of the divisors of layers/pp (equal stages), no
  * slower than any of them given; with uneven stages ceil(n/k) candidates. */
 static void test_vpp_chosen(void **state) {
-  (void)state;
-  hw_cluster *c = selene();
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = ctx(state);
   work_job j;
-  base_job(&j, "gpt3-175b");
-  j.tp = 8;
-  j.pp = 8;
-  j.gbs = 64;
+  layout_job(&j, "gpt3-175b", 8, 8, 1, 64);
   j.recompute = WORK_RECOMPUTE_FULL;
   j.vpp = 0;
   work_result r, rv;
@@ -946,22 +899,15 @@ static void test_vpp_chosen(void **state) {
   j.vpp = 0;
   assert_int_equal(work_train_step(x, &j, &r, &err), WK_OK);
   assert_true(r.vpp == 8 || r.vpp == 4);
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 /* The timeline is a simulation of the pipeline schedule (1F1B, or interleaved 1F1B with VPP
  * > 1); its makespan must agree with the analytic step time, which charges the interleaved
  * bubble (p-1)/(v m). */
 static void test_timeline(void **state) {
-  (void)state;
-  hw_cluster *c = selene();
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = ctx(state);
   work_job j;
-  base_job(&j, "gpt3-175b");
-  j.tp = 8;
-  j.pp = 4;
-  j.gbs = 8;
+  layout_job(&j, "gpt3-175b", 8, 4, 1, 8);
   j.recompute = WORK_RECOMPUTE_FULL;
   work_result r1, r3;
   wk_err err;
@@ -993,28 +939,20 @@ static void test_timeline(void **state) {
   assert_true(s3.end_s < sv1.end_s); /* the smaller bubble shows */
 
   /* Uneven stages (a big vocabulary on the last chunk, embeddings on the first) and MoE. */
-  base_job(&j, "llama3-8b");
-  j.pp = 8;
+  layout_job(&j, "llama3-8b", 1, 8, 1, 32);
   j.vpp = 4;
-  j.gbs = 32;
   assert_int_equal(work_train_step(x, &j, &r3, &err), WK_OK);
   s3 = check_timeline(x, &j, &r3);
   assert_true(fabs(s3.end_s / r3.step_time_s - 1) < 0.05);
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 /* The file stays bounded: 64 micro-batches x 32 stages x 4 chunks is drawn op by op (receives
  * folded in), 1024 micro-batches with ops merged; both still end at the step time. */
 static void test_timeline_bounded(void **state) {
-  (void)state;
-  hw_cluster *c = selene();
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = ctx(state);
   work_job j;
-  base_job(&j, "llama3-8b"); /* seq 2048, 64 micro-batches of 1 */
+  layout_job(&j, "llama3-8b", 1, 32, 1, 64); /* seq 2048, 64 micro-batches of 1 */
   j.model.layers = 128;
-  j.tp = 1;
-  j.pp = 32;
   j.vpp = 4;
   j.recompute = WORK_RECOMPUTE_FULL;
   work_result r;
@@ -1032,14 +970,10 @@ static void test_timeline_bounded(void **state) {
   assert_true(s.merged > 0);
   assert_true(s.bytes < 4u << 20);
   assert_true(fabs(s.end_s / r.step_time_s - 1) < 0.05);
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 static void test_science(void **state) {
-  (void)state;
-  hw_cluster *c = selene();
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = ctx(state);
   work_sci_result a, b;
   wk_err err;
   work_stencil s = {1024, 1024, 1024, 64, 1, 8, 8, 0, 0};
@@ -1072,8 +1006,6 @@ static void test_science(void **state) {
   assert_int_equal(work_sim_dataparallel(x, &d, &a, &err), WK_OK);
   assert_true(a.comm_s > 0 && a.exposed_comm_s <= a.comm_s);
   assert_true(fabs(a.compute_s - 3 * 1e12 * 4 / (312e12 * 0.4)) < 1e-9);
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 static int cmp(const void *p, const void *q) {
@@ -1144,16 +1076,10 @@ static void test_coll_cache_key(void **state) {
  * oversubscribed fabric groups that span pods are slower together than one alone, and the
  * collective cache keeps the two apart. */
 static void test_dp_contention(void **state) {
-  (void)state;
-  hw_cluster *c = selene();
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = ctx(state);
   work_job j;
-  base_job(&j, "megatron-7.5b");
+  layout_job(&j, "megatron-7.5b", 8, 2, 16, 256);
   assert_int_equal(j.dp_contention, 1);
-  j.tp = 8;
-  j.pp = 2;
-  j.dp = 16;
-  j.gbs = 256;
   j.overlap_dp = 0; /* every DP second exposed */
   work_result r[4];
   wk_err err;
@@ -1169,10 +1095,8 @@ static void test_dp_contention(void **state) {
   assert_true(r[3].b.dp >= r[2].b.dp * (1 - 1e-12));
   assert_true(r[3].b.dp <= r[2].b.dp * 1.01);
   assert_true(fabs(r[3].step_time_s - r[2].step_time_s) <= 0.01 * r[2].step_time_s);
-  work_ctx_free(x);
-  hw_free(c);
 
-  c = hw_load("zhengzhou-60k:oversubscription=3", &err);
+  hw_cluster *c = hw_load("zhengzhou-60k:oversubscription=3", &err);
   assert_non_null(c);
   x = work_ctx_new(c);
   double alone, all, again;
@@ -1186,11 +1110,7 @@ static void test_dp_contention(void **state) {
   assert_true(again == alone);
   assert_int_equal(work_coll_misses(x), 2);
   /* a whole job: TP 8, PP 2, DP 160 over 2,560 cards (two pods) */
-  base_job(&j, "megatron-7.5b");
-  j.tp = 8;
-  j.pp = 2;
-  j.dp = 160;
-  j.gbs = 320;
+  layout_job(&j, "megatron-7.5b", 8, 2, 160, 320);
   j.overlap_dp = 0;
   j.level = 1;
   j.dp_contention = 0;
@@ -1227,11 +1147,8 @@ static void deepseek_job(work_job *j) {
  * keeps its full time), node-limited routing sends fewer copies across nodes, and bad values
  * are refused. DeepSeek-V3 on h800-2k with its published layout (PP 16, EP 64, no TP). */
 static void test_moe_as_trained(void **state) {
-  (void)state;
+  work_ctx *x = ctx(state);
   wk_err err;
-  hw_cluster *c = hw_load("h800-2k", &err);
-  assert_non_null(c);
-  work_ctx *x = work_ctx_new(c);
   work_job j;
   deepseek_job(&j);
   j.level = 1;
@@ -1270,8 +1187,6 @@ static void test_moe_as_trained(void **state) {
   j.moe_imbalance = 1;
   j.capacity_factor = -1;
   assert_int_equal(work_train_step(x, &j, &plain, &err), WK_EVALUE);
-  work_ctx_free(x);
-  hw_free(c);
 }
 
 /* FP8 GEMM and MLA physics against a hand calculation. The FP8 curve reproduces DeepGEMM's
@@ -1281,11 +1196,9 @@ static void test_moe_as_trained(void **state) {
  * own shape), FP8 quantization traffic, flash attention over q.k of 96 and p.v of 64 values, and
  * its memory-bound kernels; and DeepSeek-V3's model FLOPs are the hand count with MLA and MTP. */
 static void test_mla_fp8(void **state) {
-  (void)state;
+  const fixture *fx = *state;
   wk_err err;
-  hw_cluster *c = hw_load("h800-2k", &err);
-  assert_non_null(c);
-  const hw_accel *a = &hw_cfg(c)->accel;
+  const hw_accel *a = &hw_cfg(fx->c)->accel;
   static const double deepgemm[][4] = {/* m, n, k, TFLOP/s on H800 */
                                        {4096, 24576, 1536, 990}, {4096, 32768, 512, 590},
                                        {4096, 7168, 16384, 1358}, {4096, 4096, 7168, 1304},
@@ -1308,7 +1221,7 @@ static void test_mla_fp8(void **state) {
   assert_true(fabs(mla / 187.1e6 - 1) < 0.01);
 
   /* one layer: hidden 1024, 8 heads, q/kv latents 384/256, heads of 64 + 32 rotary / 64 */
-  work_ctx *x = work_ctx_new(c);
+  work_ctx *x = fx->x;
   work_job j;
   work_job_init(&j);
   work_model m = {.name = "mla1", .layers = 1, .hidden = 1024, .heads = 8, .ffn_hidden = 2816,
@@ -1359,31 +1272,32 @@ static void test_mla_fp8(void **state) {
   assert_true(fabs(r.model_flops / (2048 * s) / per_token - 1) < 1e-9);
   /* the MTP module and the second output layer sit on the last stage: it holds fewer layers */
   assert_true(r.layers_last < r.layers_mid);
-  work_ctx_free(x);
-  hw_free(c);
 }
+
+/* a test run on a fixture of that cluster */
+#define ON(test, cluster) cmocka_unit_test_setup_teardown(test, on_##cluster, fixture_free)
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_presets_match_yaml), cmocka_unit_test(test_param_counts),
       cmocka_unit_test(test_model_yaml_errors),  cmocka_unit_test(test_gemm_efficiency),
-      cmocka_unit_test(test_activation_memory),  cmocka_unit_test(test_zero_sharding),
-      cmocka_unit_test(test_layout_checks),      cmocka_unit_test(test_pipeline_bubble),
-      cmocka_unit_test(test_flops),              cmocka_unit_test(test_cache_and_scaling),
-      cmocka_unit_test(test_moe_step),           cmocka_unit_test(test_planner),
-      cmocka_unit_test(test_timeline),           cmocka_unit_test(test_timeline_bounded),
-      cmocka_unit_test(test_science),
+      ON(test_activation_memory, selene), ON(test_zero_sharding, selene),
+      ON(test_layout_checks, selene),     ON(test_pipeline_bubble, selene),
+      ON(test_flops, selene),             ON(test_cache_and_scaling, selene),
+      ON(test_moe_step, selene),          ON(test_planner, selene),
+      ON(test_timeline, selene),          ON(test_timeline_bounded, selene),
+      ON(test_science, selene),
       cmocka_unit_test(test_validation_rows),
       cmocka_unit_test(test_coll_cache_key),
-      cmocka_unit_test(test_dp_contention),
-      cmocka_unit_test(test_moe_as_trained),
-      cmocka_unit_test(test_mla_fp8),
-      cmocka_unit_test(test_uneven_stages),
-      cmocka_unit_test(test_vpp_chosen),
-      cmocka_unit_test(test_zero3_as_run),
-      cmocka_unit_test(test_cp_comm),
+      ON(test_dp_contention, selene),
+      ON(test_moe_as_trained, h800),
+      ON(test_mla_fp8, h800),
+      ON(test_uneven_stages, selene),
+      ON(test_vpp_chosen, selene),
+      ON(test_zero3_as_run, selene),
+      ON(test_cp_comm, h100),
       cmocka_unit_test(test_attn_kernels),
-      cmocka_unit_test(test_llama3_published),
+      ON(test_llama3_published, h100),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,6 +67,10 @@ typedef struct cli_cmd {
  * ("error: --cards -8 is out of range [2, 67108864]"). */
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, char **pos, int maxpos, int *npos);
 void cli_help(const cli_cmd *cmd, FILE *f);
+/* For a command of subcommands (`wanka model list|show ...`): given none, prints top's help on
+ * stderr and returns 2; given --help or -h, prints it on stdout and returns 0; else returns -1
+ * (argv[0] names the subcommand). */
+int cli_sub_help(const cli_cmd *top, int argc, char **argv);
 /* The same range check for a number an option carries inside a string (e.g. `--failures
  * RATE|off`): 0 when lo <= v <= hi, else 2 after printing the error, which shows `text` as
  * given and the bounds formatted as `type` reads them. */

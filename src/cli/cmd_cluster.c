@@ -229,17 +229,10 @@ int cmd_cluster(int argc, char **argv) {
                        "Cluster models: 'show' a preset or YAML file, 'list' the presets,\n"
                        "'export' a Slurm topology.conf. Any preset takes tweaks:\n"
                        "NAME:key=value,... e.g. dgx-a100:nodes=1536.", NULL};
-  if (argc < 1) {
-    cli_help(&top, stderr);
-    return 2;
-  }
+  int npos, r = cli_sub_help(&top, argc, argv);
+  if (r >= 0) return r;
   const char *sub = argv[0];
   char *pos[2];
-  int npos, r;
-  if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
-    cli_help(&top, stdout);
-    return 0;
-  }
   if (!strcmp(sub, "list")) {
     if ((r = cli_parse(&list_cmd, argc - 1, argv + 1, pos, 0, &npos))) return r == 1 ? 0 : r;
     return list(&o);

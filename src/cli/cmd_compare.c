@@ -171,13 +171,15 @@ int cmd_compare(int argc, char **argv) {
   const char *trace_path = NULL, *format = "auto", *profile = NULL, *failures = NULL;
   const char *fabric = "on", *tenants_path = NULL, *report_path = NULL, *fail = NULL;
   double days = 0, load = 0.9, sample = 0;
-  int64_t seed = 1, cards_per_unit = 1;
+  int64_t seed = 1;
   int json = 0, quiet = 0;
+  trace_opts to; /* the trace options are read straight into it */
+  trace_opts_init(&to);
   const cli_opt opts[] = {
       {"cluster", CLI_LIST, &clusters, "C", "a cluster to compare (give two or more)", 0, 0},
       {"trace", CLI_STR, &trace_path, "FILE", "the work: a job trace, plain or gzip", 0, 0},
       {"format", CLI_STR, &format, "F", "trace format (default: detect)", 0, 0},
-      {"cards-per-unit", CLI_INT, &cards_per_unit, "K", "cards per trace unit (default 1)", 1,
+      {"cards-per-unit", CLI_INT, &to.cards_per_unit, "K", "cards per trace unit (default 1)", 1,
        65536},
       {"profile", CLI_STR, &profile, "P",
        "or generated work: ai4s, llm or hpc, sized to the largest cluster", 0, 0},
@@ -250,11 +252,8 @@ int cmd_compare(int argc, char **argv) {
     for (const char *const *p = trace_gen_profiles(); *p; p++) known |= !strcmp(*p, profile);
     if (!known) return cli_fail_unknown("profile", profile, trace_gen_profiles());
   }
-  trace_opts to;
-  trace_opts_init(&to);
   if (trace_format_parse(format, &to.format))
     return cli_fail_unknown("trace format", format, cli_trace_formats);
-  to.cards_per_unit = cards_per_unit;
   o.seed = (uint64_t)seed;
   o.sample_s = sample ? sample : 600;
 

@@ -103,21 +103,16 @@ int cmd_model(int argc, char **argv) {
   const cli_cmd top = {"model", "wanka model list|show ...",
                        "Transformer models: 'list' the built-in ones, 'show' one (a name or a "
                        "YAML file;\nthe keys are in docs/training.md).", NULL};
-  if (argc < 1) {
-    cli_help(&top, stderr);
-    return 2;
-  }
+  int r = cli_sub_help(&top, argc, argv);
+  if (r >= 0) return r;
   const char *sub = argv[0];
-  if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
-    cli_help(&top, stdout);
-    return 0;
-  }
   static const char *const subs[] = {"list", "show", NULL};
   const cli_cmd *cmd = !strcmp(sub, "list") ? &list_cmd : !strcmp(sub, "show") ? &show_cmd : NULL;
   if (!cmd) return cli_fail_unknown("model command", sub, subs);
   char *pos[1];
-  int npos, r = cli_parse(cmd, argc - 1, argv + 1, pos, cmd == &show_cmd, &npos);
-  if (r) return r == 1 ? 0 : r;
+  int npos;
+  if ((r = cli_parse(cmd, argc - 1, argv + 1, pos, cmd == &show_cmd, &npos)))
+    return r == 1 ? 0 : r;
   if (cmd == &list_cmd) return list(json);
   if (npos != 1) return cli_fail("name a model: a built-in one ('wanka model list') or a YAML file");
   return show(pos[0], json);

@@ -305,9 +305,11 @@ int cmd_replay(int argc, char **argv) {
   const char *cluster = NULL, *trace_path = NULL, *format = "auto", *tenants_path = NULL;
   const char *policy = "backfill", *placement = "topo", *failures = NULL, *ckpt = "1h", *out_dir = NULL;
   const char *fabric = "on", *workloads_path = NULL, *report_path = NULL, *fail = NULL;
-  double restart_cost = 300, time_scale = 1, load = 1, comm = 0.1, sample = 0;
-  int64_t cards_per_unit = 1, seed = 1, lookahead = 500, abandon_after = 50;
-  int skip_bad = 0, json = 0, wt_kill = 0, preempt_ckpt = 0, allow_empty = 0, quiet = 0;
+  double restart_cost = 300, comm = 0.1, sample = 0;
+  int64_t seed = 1, lookahead = 500, abandon_after = 50;
+  int json = 0, wt_kill = 0, preempt_ckpt = 0, allow_empty = 0, quiet = 0;
+  trace_opts to; /* the trace options are read straight into it */
+  trace_opts_init(&to);
   const cli_opt opts[] = {
       {"cluster", CLI_STR, &cluster, "C", "preset or YAML file, with :key=value tweaks (required)",
        0, 0},
@@ -346,12 +348,12 @@ int cmd_replay(int argc, char **argv) {
        0, 0},
       {"lookahead", CLI_INT, &lookahead, "N",
        "queued jobs examined per pass (default 500, as Slurm)", 1, 1e8},
-      {"cards-per-unit", CLI_INT, &cards_per_unit, "K",
+      {"cards-per-unit", CLI_INT, &to.cards_per_unit, "K",
        "cards per trace unit (GPU, node, processor; default 1)", 1, 65536},
-      {"time-scale", CLI_DOUBLE, &time_scale, "X",
+      {"time-scale", CLI_DOUBLE, &to.time_scale, "X",
        "multiply runtimes and walltimes by X (default 1)", 1e-6, 1e6},
-      {"load", CLI_DOUBLE, &load, "L", "compress arrival gaps by 1/L (default 1)", 0.001, 1000},
-      {"skip-bad", CLI_FLAG, &skip_bad, NULL,
+      {"load", CLI_DOUBLE, &to.load, "L", "compress arrival gaps by 1/L (default 1)", 0.001, 1000},
+      {"skip-bad", CLI_FLAG, &to.skip_bad, NULL,
        "skip malformed trace rows (counted) instead of stopping", 0, 0},
       {"sample", CLI_DURATION, &sample, "T",
        "timeseries step (default 10m; at most the trace's span)", 0.001, 365 * 86400},
@@ -383,14 +385,8 @@ int cmd_replay(int argc, char **argv) {
     return cli_fail_unknown("policy", policy, cli_policies);
   if (sched_placement_parse(placement, &o.sched.placement))
     return cli_fail_unknown("placement", placement, cli_placements);
-  trace_opts to;
-  trace_opts_init(&to);
   if (trace_format_parse(format, &to.format))
     return cli_fail_unknown("trace format", format, cli_trace_formats);
-  to.cards_per_unit = cards_per_unit;
-  to.time_scale = time_scale;
-  to.load = load;
-  to.skip_bad = skip_bad;
   if (cli_replay_failures_fabric(failures, fabric, &o)) return 2;
   if (!strcmp(ckpt, "auto")) o.checkpoint_interval_s = 0;
   else if (wk_parse_duration_s(ckpt, &o.checkpoint_interval_s))

@@ -126,21 +126,15 @@ int cmd_sim(int argc, char **argv) {
                           "Data-parallel science model: compute plus gradient all-reduce.",
                           dp_opts};
 #undef COMMON_OPTS
-  if (argc < 1) {
-    cli_help(&top, stderr);
-    return 2;
-  }
+  int r = cli_sub_help(&top, argc, argv);
+  if (r >= 0) return r;
   const char *sub = argv[0];
-  if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
-    cli_help(&top, stdout);
-    return 0;
-  }
   const cli_cmd *cmd = !strcmp(sub, "stencil") ? &stencil_cmd : !strcmp(sub, "fft") ? &fft_cmd
                        : !strcmp(sub, "dataparallel") ? &dp_cmd : NULL;
   static const char *const kinds[] = {"stencil", "fft", "dataparallel", NULL};
   if (!cmd) return cli_fail_unknown("sim workload", sub, kinds);
   char *pos[1];
-  int npos, r;
+  int npos;
   if ((r = cli_parse(cmd, argc - 1, argv + 1, pos, 0, &npos))) return r == 1 ? 0 : r;
   if (!a.cluster || !a.cards) return cli_fail("sim %s needs --cluster and --cards", sub);
   int64_t g[3] = {0, 0, 0};

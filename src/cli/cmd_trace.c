@@ -162,19 +162,19 @@ static void names_text(const trace *t, double total, int64_t top) {
 
 static int trace_info_cmd(int argc, char **argv) {
   const char *format = "auto";
-  int64_t cpu = 1;
-  double time_scale = 1, load = 1;
-  int skip_bad = 0, json = 0;
+  trace_opts o; /* the trace options are read straight into it */
+  trace_opts_init(&o);
+  int json = 0;
   int64_t top = 10;
   const cli_opt opts[] = {
       {"format", CLI_STR, &format, "F",
        "auto (default), swf, sacct, cobalt, philly, alibaba, helios", 0, 0},
-      {"cards-per-unit", CLI_INT, &cpu, "K",
+      {"cards-per-unit", CLI_INT, &o.cards_per_unit, "K",
        "cards per trace unit (GPU, node, processor); default 1", 1, 65536},
-      {"time-scale", CLI_DOUBLE, &time_scale, "X", "multiply run times by X (default 1)",
+      {"time-scale", CLI_DOUBLE, &o.time_scale, "X", "multiply run times by X (default 1)",
        1e-6, 1e6},
-      {"load", CLI_DOUBLE, &load, "L", "compress arrival gaps by 1/L (default 1)", 0.001, 1000},
-      {"skip-bad", CLI_FLAG, &skip_bad, NULL, "count and skip malformed rows instead of stopping",
+      {"load", CLI_DOUBLE, &o.load, "L", "compress arrival gaps by 1/L (default 1)", 0.001, 1000},
+      {"skip-bad", CLI_FLAG, &o.skip_bad, NULL, "count and skip malformed rows instead of stopping",
        0, 0},
       {"top", CLI_INT, &top, "K",
        "users, groups and queues listed in the text, largest first (default 10)", 1, 1e9},
@@ -191,14 +191,8 @@ static int trace_info_cmd(int argc, char **argv) {
   int npos, rc = cli_parse(&cmd, argc, argv, pos, 1, &npos);
   if (rc) return rc == 1 ? 0 : rc;
   if (npos != 1) return cli_fail("trace info needs a trace file (see 'wanka trace info --help')");
-  trace_opts o;
-  trace_opts_init(&o);
   if (trace_format_parse(format, &o.format))
     return cli_fail_unknown("trace format", format, cli_trace_formats);
-  o.cards_per_unit = cpu;
-  o.time_scale = time_scale;
-  o.load = load;
-  o.skip_bad = skip_bad;
   trace *t = NULL;
   wk_err e;
   wk_err_clear(&e);

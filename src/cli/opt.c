@@ -132,6 +132,12 @@ void cli_help(const cli_cmd *cmd, FILE *f) {
   fprintf(f, "  %-26s %s\n", "--help", "show this help");
 }
 
+int cli_sub_help(const cli_cmd *top, int argc, char **argv) {
+  if (argc >= 1 && strcmp(argv[0], "--help") && strcmp(argv[0], "-h")) return -1;
+  cli_help(top, argc < 1 ? stderr : stdout);
+  return argc < 1 ? 2 : 0;
+}
+
 static int set_value(const cli_opt *o, const char *v) {
   switch (o->type) {
   case CLI_FLAG: *(int *)o->dest = 1; return 0;

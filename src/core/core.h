@@ -136,6 +136,11 @@ wk_errcode wk_err_set(wk_err *e, wk_errcode code, const char *path, int line, in
                       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 wk_errcode wk_err_vset(wk_err *e, wk_errcode code, const char *path, int line, int col,
                        const char *fmt, va_list ap);
+/* For a reader that goes on past an error to check the rest of its input: counts the error in
+ * *nerr and sets *e only for the first (the later ones often follow from it). Returns -1, so a
+ * reader's step that returns 0 or -1 can `return wk_err_first(...)`. */
+int wk_err_first(wk_err *e, int *nerr, wk_errcode code, const char *path, int line, int col,
+                 const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 /* Formats "path:line:col: error: msg" (parts that are unknown are left out) into buf. */
 const char *wk_err_format(const wk_err *e, char *buf, size_t n);
 void wk_err_clear(wk_err *e);

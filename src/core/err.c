@@ -36,6 +36,17 @@ wk_errcode wk_err_set(wk_err *e, wk_errcode code, const char *path, int line, in
   return code;
 }
 
+int wk_err_first(wk_err *e, int *nerr, wk_errcode code, const char *path, int line, int col,
+                 const char *fmt, ...) {
+  if (!(*nerr)++) {
+    va_list ap;
+    va_start(ap, fmt);
+    wk_err_vset(e, code, path, line, col, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
 const char *wk_err_format(const wk_err *e, char *buf, size_t n) {
   if (e->path[0] && e->line > 0 && e->col > 0)
     snprintf(buf, n, "%s:%d:%d: error: %s", e->path, e->line, e->col, e->msg);

@@ -210,12 +210,11 @@ typedef struct walk {
   int nerr;
 } walk;
 
-static wk_errcode at(walk *w, const yaml_node_t *nd, wk_errcode code, const char *fmt,
-                     const char *a, const char *b) {
-  if (w->nerr++) return code; /* keep the first error: the rest often follow from it */
-  return wk_err_set(w->err, code, w->path, (int)nd->start_mark.line + 1,
-                    (int)nd->start_mark.column + 1, fmt, a, b);
-}
+/* Every error is counted; the first is kept, as the rest often follow from it (libyaml's marks
+ * count from 0, ours from 1). */
+#define yerr(w, nd, code, ...)                                                                   \
+  wk_err_first((w)->err, &(w)->nerr, (code), (w)->path, (int)(nd)->start_mark.line + 1,         \
+               (int)(nd)->start_mark.column + 1, __VA_ARGS__)
 
 static void walk_node(walk *w, yaml_node_t *nd, char *path, size_t plen, size_t cap);
 
@@ -224,7 +223,7 @@ static void walk_mapping(walk *w, yaml_node_t *nd, char *path, size_t plen, size
     yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
     yaml_node_t *v = yaml_document_get_node(w->doc, p->value);
     if (!k || k->type != YAML_SCALAR_NODE) {
-      at(w, k ? k : nd, WK_EPARSE, "keys must be plain words%s%s", "", "");
+      yerr(w, k ? k : nd, WK_EPARSE, "keys must be plain words");
       continue;
     }
     const char *name = (const char *)k->data.scalar.value;
@@ -232,11 +231,11 @@ static void walk_mapping(walk *w, yaml_node_t *nd, char *path, size_t plen, size
     for (yaml_node_pair_t *q = nd->data.mapping.pairs.start; q < p; q++) {
       yaml_node_t *kq = yaml_document_get_node(w->doc, q->key);
       if (kq && kq->type == YAML_SCALAR_NODE && !strcmp((const char *)kq->data.scalar.value, name))
-        at(w, k, WK_EVALUE, "duplicate key '%s': remove one of the two%s", name, "");
+        yerr(w, k, WK_EVALUE, "duplicate key '%s': remove one of the two", name);
     }
     int n = snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", name);
     if (n < 0 || (size_t)n >= cap - plen) {
-      at(w, k, WK_EPARSE, "key path too long at '%s'%s", name, "");
+      yerr(w, k, WK_EPARSE, "key path too long at '%s'", name);
       continue;
     }
     if (plen == 0) { /* remember where sections start, for errors found after parsing */
@@ -259,15 +258,15 @@ static void walk_node(walk *w, yaml_node_t *nd, char *path, size_t plen, size_t 
   if (nd->type == YAML_SEQUENCE_NODE) {
     int is_tiers = !strcmp(path, "fabric.tiers"), is_dims = !strcmp(path, "fabric.torus.dims");
     if (!is_tiers && !is_dims) {
-      at(w, nd, WK_EUNKNOWN_KEY, "'%s' is not a list: see docs/cluster-format.md%s", path, "");
+      yerr(w, nd, WK_EUNKNOWN_KEY, "'%s' is not a list: see docs/cluster-format.md", path);
       return;
     }
     int i = 0;
     for (yaml_node_item_t *it = nd->data.sequence.items.start; it < nd->data.sequence.items.top;
          it++, i++) {
       if (i >= (is_tiers ? HW_MAX_TIERS : 3)) {
-        at(w, nd, WK_ERANGE, "'%s' has too many entries (at most %s)", path,
-           is_tiers ? "4 tiers" : "3 dimensions");
+        yerr(w, nd, WK_ERANGE, "'%s' has too many entries (at most %s)", path,
+             is_tiers ? "4 tiers" : "3 dimensions");
         return;
       }
       int n = snprintf(path + plen, cap - plen, ".%d", i + 1);
@@ -280,8 +279,8 @@ static void walk_node(walk *w, yaml_node_t *nd, char *path, size_t plen, size_t 
   if (nd->type != YAML_SCALAR_NODE) return;
   const char *v = (const char *)nd->data.scalar.value;
   int r = set_path(w->cfg, path, v, msg, sizeof msg);
-  if (r > 0) at(w, nd, WK_EUNKNOWN_KEY, "unknown key '%s' (the keys are listed in docs/cluster-format.md)%s", path, "");
-  else if (r < 0) at(w, nd, WK_EVALUE, "%s%s", msg, "");
+  if (r > 0) yerr(w, nd, WK_EUNKNOWN_KEY, "unknown key '%s' (the keys are listed in docs/cluster-format.md)", path);
+  else if (r < 0) yerr(w, nd, WK_EVALUE, "%s", msg);
 }
 
 /* Line and column (1-based) of byte offset off in text, counted the way libyaml counts its

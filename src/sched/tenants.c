@@ -77,18 +77,10 @@ typedef struct yctx {
   sched_tenants *t;
 } yctx;
 
-static int yerr(yctx *y, const yaml_node_t *nd, wk_errcode code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int yerr(yctx *y, const yaml_node_t *nd, wk_errcode code, const char *fmt, ...) {
-  if (!y->nerr++) {
-    va_list ap;
-    va_start(ap, fmt);
-    wk_err_vset(y->err, code, y->path, (int)nd->start_mark.line + 1, (int)nd->start_mark.column + 1,
-                fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
+/* Every error is counted; the first is kept (libyaml's marks count from 0, ours from 1). */
+#define yerr(y, nd, code, ...)                                                                   \
+  wk_err_first((y)->err, &(y)->nerr, (code), (y)->path, (int)(nd)->start_mark.line + 1,         \
+               (int)(nd)->start_mark.column + 1, __VA_ARGS__)
 
 static const char *scalar(yctx *y, const yaml_node_t *nd, const char *key) {
   if (nd->type != YAML_SCALAR_NODE) {

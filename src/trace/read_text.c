@@ -146,29 +146,21 @@ static int read_swf(trace_rd *r, trace_build *b, swf_queues *qs) {
     int bad = 0;
     for (int i = 1; i <= SWF_FIELDS && !bad; i++) {
       const trace_field *fl = &f[i - 1];
-      if (i != SWF_ID && i != SWF_SUBMIT && i != SWF_RUN && i != SWF_ALLOC && i != SWF_REQ &&
-          i != SWF_REQTIME && i != SWF_STATUS && i != SWF_USER && i != SWF_GROUP &&
-          i != SWF_QUEUE) {
-        /* a field the twin does not use must still be a number (archives give fractions in
-         * CPU time and memory, and -1 when unknown): a letter there means a broken line */
-        double d;
-        if (wk_parse_double(fl->s, &d)) {
-          bad = 1;
-          if (trace_bad(b, r->line, fl->col,
-                        "field %d (%s) is '%s', not a number: SWF fields are numbers, -1 when "
-                        "unknown",
-                        i, swf_field_names[i], fl->s))
-            return -1;
-        }
-        continue;
-      }
-      if (trace_parse_num(fl->s, &v[i])) {
+      /* a field the twin does not use must still be a number (archives give fractions in
+       * CPU time and memory, and -1 when unknown): a letter there means a broken line */
+      int used = i == SWF_ID || i == SWF_SUBMIT || i == SWF_RUN || i == SWF_ALLOC ||
+                 i == SWF_REQ || i == SWF_REQTIME || i == SWF_STATUS || i == SWF_USER ||
+                 i == SWF_GROUP || i == SWF_QUEUE;
+      double unused;
+      if (used ? trace_parse_num(fl->s, &v[i]) : wk_parse_double(fl->s, &unused)) {
         bad = 1;
         if (trace_bad(b, r->line, fl->col,
                       "field %d (%s) is '%s', not a number: SWF fields are numbers, -1 when "
                       "unknown",
                       i, swf_field_names[i], fl->s))
           return -1;
+      } else if (!used) {
+        continue;
       } else if (i != SWF_SUBMIT && i != SWF_RUN && i != SWF_REQTIME && !swf_whole(fl->s)) {
         bad = 1;
         if (trace_bad(b, r->line, fl->col,
