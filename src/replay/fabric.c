@@ -7,8 +7,9 @@
  * iteration time, and that time its load: a fixed point, solved by re-evaluating, in FIFO
  * order, only the jobs whose links saw a change (replay_int.h has the model in short,
  * docs/replay.md in full). Memory: per job, its distinct shared links and per-phase (link,
- * subflows) entries, in buffers recycled from ended jobs; per link, 28 bytes; per (job, shared
- * link), 64 bytes: the terms it last published there. */
+ * subflows) entries, in buffers recycled from ended jobs; per link, about 30 bytes (its list,
+ * count and versions); per (job, shared link), a 64-byte record of the terms it last published
+ * there; per hot entry, its last state (7 points and their hash, 84 bytes). */
 #include "replay_int.h"
 
 #include <math.h>
