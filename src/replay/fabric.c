@@ -156,6 +156,9 @@ typedef struct fph {
                                 state as last read (hpts, hn7) and its link's version then
                                 (hver): read again only when the link's version moved */
   double lb;                 /* the bound (time per byte) of that evaluation */
+  double last_rate, last_lb; /* the last evaluation's answer and bound (last_ok: there is one):
+                                they follow from its hot entries' states alone */
+  uint8_t last_ok;
   double ntier[HW_MAX_TIERS + 1]; /* its subflows on the shared links of each tier */
 } fph;
 
@@ -794,29 +797,45 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
   memset(f->dup, 0xff, sizeof(uint32_t) * need);
   grow((void **)&f->hv, &f->caphv, 7 * (cnt + 1), sizeof(double));
   double lb = 1 / rmin; /* the maximum is at least every link's least time */
+  int moved = full || !p->last_ok;
   for (uint32_t i = p->off; i < p->off + hn; i++) {
     uint32_t l = j->hlink[i];
-    if (j->hver[i] != f->ver[l]) {
-      uint32_t e = j->hot[i];
-      j->hn7[i] = (uint8_t)link_state(f, j, e, p->rate_priv, &j->hpts[(size_t)i * 7]);
-      j->hhash[i] = dist_hash(&j->hpts[(size_t)i * 7]);
-      j->hver[i] = f->ver[l];
-      f->st.entries_visited++;
-      if (j->hocc[i] != f->occ[l]) { /* a job came since: it paces this one too */
-        j->hocc[i] = f->occ[l];
-        watch(f, j, l);
-      }
+    if (j->hver[i] == f->ver[l]) continue;
+    uint32_t e = j->hot[i];
+    j->hn7[i] = (uint8_t)link_state(f, j, e, p->rate_priv, &j->hpts[(size_t)i * 7]);
+    j->hhash[i] = dist_hash(&j->hpts[(size_t)i * 7]);
+    j->hver[i] = f->ver[l];
+    f->st.entries_visited++;
+    moved = 1;
+    if (j->hocc[i] != f->occ[l]) { /* a job came since: it paces this one too */
+      j->hocc[i] = f->occ[l];
+      watch(f, j, l);
     }
-    if (j->hn7[i] == 7) add_dist(f, &j->hpts[(size_t)i * 7], j->hhash[i], need - 1, &m, &nv, &lb);
   }
   for (uint32_t i = 0; i < cnt; i++) {
     uint32_t e = scan[i];
     if (link_state(f, j, e, p->rate_priv, pts) == 1) continue; /* its r0 is in rate_solo */
     memcpy(&f->hv[(size_t)nh * 7], pts, sizeof pts);
     f->scan[nh++] = e; /* scan[] is read ahead of this write: nh <= i */
-    add_dist(f, pts, dist_hash(pts), need - 1, &m, &nv, &lb);
   }
   f->st.entries_visited += cnt;
+  /* Only links whose most loaded time passes the bound set the maximum, and those are hot (a
+   * link read is made hot above 0.9 of it); nor can a link below it raise the bound. With no
+   * hot state read again and no link read that would join them, the answer is the last one. */
+  if (!moved) {
+    double lbc = p->last_lb;
+    for (uint32_t i = 0; i < nh; i++) lbc = dmax(lbc, f->hv[(size_t)i * 7 + 6]);
+    uint32_t i = 0;
+    while (i < nh && !(f->hv[(size_t)i * 7 + 5] > 0.9 * lbc && !j->ehot[f->scan[i]])) i++;
+    if (i == nh) {
+      *bound = p->last_lb;
+      return p->last_rate;
+    }
+  }
+  for (uint32_t i = p->off; i < p->off + hn; i++)
+    if (j->hn7[i] == 7) add_dist(f, &j->hpts[(size_t)i * 7], j->hhash[i], need - 1, &m, &nv, &lb);
+  for (uint32_t i = 0; i < nh; i++)
+    add_dist(f, &f->hv[(size_t)i * 7], dist_hash(&f->hv[(size_t)i * 7]), need - 1, &m, &nv, &lb);
   if (full) {
     f->st.full_entries += cnt;
     for (uint32_t i = 0; i < p->hn; i++) j->ehot[j->hot[p->off + i]] = 0;
@@ -846,15 +865,22 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     for (int q = 0; q < 7; q++) f->tp[nk++] = (tpt){v[q], gh_w[q] * GH_NORM, mk};
     mk++;
   }
-  if (!mk) return m ? 1 / lb : rmin; /* rate_solo exactly when no link was slowed, as at add */
-  if (mk == 1) { /* one link left: E[max(lb, T)] needs no sweep */
+  double rate;
+  if (!mk) {
+    rate = m ? 1 / lb : rmin; /* rate_solo exactly when no link was slowed, as at add */
+  } else if (mk == 1) { /* one link left: E[max(lb, T)] needs no sweep */
     double e = 0;
     for (int q = 0; q < 7; q++) e += f->tp[q].p * dmax(lb, f->tp[q].t);
-    return 1 / e;
+    rate = 1 / e;
+  } else {
+    grow((void **)&f->F, &f->capF, mk + 1, sizeof(double));
+    double worst = expected_max(f->tp, nk, mk, lb, f->F);
+    rate = worst > 0 ? 1 / worst : INFINITY;
   }
-  grow((void **)&f->F, &f->capF, mk + 1, sizeof(double));
-  double worst = expected_max(f->tp, nk, mk, lb, f->F);
-  return worst > 0 ? 1 / worst : INFINITY;
+  p->last_rate = rate;
+  p->last_lb = lb;
+  p->last_ok = 1;
+  return rate;
 }
 
 /* New rates, iteration time and activity of one job from the others' load now. A full
