@@ -6,7 +6,9 @@
  * Targets (issue 14): at least 20,000 jobs/s (a month in under 20 s) and under 2 GB.
  * Usage: replay_fabric [days] [placement] [1|2: only the non-blocking or only the 2:1 fabric]
  *        [N: after every N-th re-solve, set the incremental solution against the fixed point
- *        and print how far it was (slow)] */
+ *        and print how far it was (slow)] [seed of the generated trace, 1 by default: a
+ *        replay's cost follows its schedule, which the least change reshuffles, so compare
+ *        two builds over several seeds] */
 #include "bench.h"
 #include "replay/replay.h"
 
@@ -24,12 +26,13 @@ int main(int argc, char **argv) {
   double days = argc > 1 ? atof(argv[1]) : 30;
   const char *placement = argc > 2 ? argv[2] : "topo";
   int only = argc > 3 ? atoi(argv[3]) : 0;
-  uint32_t check = argc > 4 ? (uint32_t)atoi(argv[4]) : 0;
+  uint32_t check = argc > 4 ? (uint32_t)strtoul(argv[4], NULL, 10) : 0;
+  uint64_t seed = argc > 5 ? strtoull(argv[5], NULL, 10) : 1;
   trace_gen_opts g;
   trace_gen_opts_init(&g);
   g.cards = 61440;
   g.days = days;
-  g.seed = 1;
+  g.seed = seed;
   trace *t;
   wk_err err;
   char buf[1024];

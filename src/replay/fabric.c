@@ -316,12 +316,6 @@ double replay_fab_tier_util(const replay_fab *f, int tier) {
   if (tier < 1 || tier > f->ntiers || !(f->tier_cap[tier] > 0)) return 0;
   return fmax(0, f->tier_load[tier]) / f->tier_cap[tier];
 }
-double replay_fab_link_load(const replay_fab *f, uint32_t l) {
-  double load = 0;
-  if (l >= f->nlinks || !f->njobs[l]) return 0;
-  for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next) load += f->le[o].t[T_L];
-  return load;
-}
 
 /* ---- queue ------------------------------------------------------------------------------------ */
 static void push(replay_fab *f, uint32_t s) {

@@ -98,8 +98,6 @@ uint32_t replay_fab_jobs_on(const replay_fab *f, uint32_t link, uint32_t *out, u
  * global 2; torus 1), and a tier's expected load over its capacity now. O(1). */
 int replay_fab_tiers(const replay_fab *f);
 double replay_fab_tier_util(const replay_fab *f, int tier);
-/* Expected load (bytes/s) on link l now, over all jobs. */
-double replay_fab_link_load(const replay_fab *f, uint32_t l);
 
 /* ---- faults ---------------------------------------------------------------------------------- */
 /* The directed links fault f fails and the cards it cuts off (both owned by the caller,
