@@ -8,7 +8,9 @@
  *        [N: after every N-th re-solve, set the incremental solution against the fixed point
  *        and print how far it was (slow)] [seed of the generated trace, 1 by default: a
  *        replay's cost follows its schedule, which the least change reshuffles, so compare
- *        two builds over several seeds] */
+ *        two builds over several seeds] [open: the fabric solved but not applied to the jobs'
+ *        pace (replay_opts.fabric_open_loop): the same schedule for any solver, for comparing
+ *        two solvers' costs] */
 #include "bench.h"
 #include "replay/replay.h"
 
@@ -28,6 +30,7 @@ int main(int argc, char **argv) {
   int only = argc > 3 ? atoi(argv[3]) : 0;
   uint32_t check = argc > 4 ? (uint32_t)strtoul(argv[4], NULL, 10) : 0;
   uint64_t seed = argc > 5 ? strtoull(argv[5], NULL, 10) : 1;
+  int open_loop = argc > 6 && !strcmp(argv[6], "open");
   trace_gen_opts g;
   trace_gen_opts_init(&g);
   g.cards = 61440;
@@ -53,6 +56,7 @@ int main(int argc, char **argv) {
     replay_opts o;
     replay_opts_init(&o);
     o.fabric_check = check;
+    o.fabric_open_loop = open_loop;
     if (sched_placement_parse(placement, &o.sched.placement)) {
       fprintf(stderr, "unknown placement %s\n", placement);
       return 1;

@@ -174,6 +174,8 @@ typedef struct fjob {
   /* per phase, its terms per subflow (w) or per subflow squared (w^2) on any link: what the
    * others read once it publishes them (jl_terms); set at each evaluation */
   double coef[WORK_MAX_PHASES][NTERMS];
+  double pcoef[WORK_MAX_PHASES][NTERMS]; /* coef as last published (apply_job): alone on a
+                                            link, a job publishes there when another comes */
   double tload[HW_MAX_TIERS + 1]; /* its expected load on each tier, in f->tier_load */
   /* the jobs that have a hot link in common with it, each with the generation of its hot list
    * when it said so (a later full evaluation makes a new list: older entries lapse) */
@@ -204,6 +206,26 @@ typedef struct lent {
   double t[NTERMS];
 } lent;
 
+/* Beside each lent (same index): the load the others may put on the link, mean plus 3.75 of
+ * their standard deviations, below which it cannot slow the job (link_state's first test for
+ * each of its entries there, at the job's private rate: fixed for its life), and how many of
+ * its entries there are hot. A job that moves need not make the others read a link again where
+ * that still holds and nothing of theirs is hot: they would find it as before, not slowing
+ * them (apply_job). */
+typedef struct lslack {
+  float thr;
+  uint32_t nhot;
+} lslack;
+
+/* Per link, what the paths read together (16 bytes: one cache line holds four). */
+typedef struct flink {
+  uint32_t head;  /* first lent of the link */
+  uint32_t njobs; /* jobs on the link */
+  uint32_t ver;   /* bumped whenever what a job reads there changes (a job joins, leaves or
+                     publishes): a hot entry read at this version is current */
+  uint32_t occ;   /* bumped when a job joins or leaves (the watchers there change) */
+} flink;
+
 struct replay_fab {
   const hw_cluster *c;
   const double *cap;
@@ -211,12 +233,9 @@ struct replay_fab {
   uint8_t *tier;   /* per link: 0 private (scale-up, NIC), else its tier (1 = leaf uplinks) */
   int ntiers;
   double tier_load[HW_MAX_TIERS + 1], tier_cap[HW_MAX_TIERS + 1];
-  uint32_t *head;  /* first lent of the link */
-  uint32_t *ver;   /* per link: bumped whenever what a job reads there changes (a job joins,
-                      leaves or publishes): a hot entry read at this version is current */
-  uint32_t *occ;   /* per link: bumped when a job joins or leaves (the watchers there change) */
-  uint32_t *njobs; /* jobs on the link */
+  flink *lk;       /* per link */
   lent *le;
+  lslack *lx;
   uint32_t nle, caple, freele;
   fjob *slots;
   uint32_t nslots, capslots, freeslot_n, *freeslots;
@@ -267,12 +286,9 @@ replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, uint32_t max_
     f->tier_cap[t] += cap[l];
     if (t > f->ntiers) f->ntiers = t;
   }
-  f->head = wk_malloc(sizeof(uint32_t) * nl);
-  f->njobs = wk_calloc(nl, sizeof(uint32_t));
-  f->ver = wk_calloc(nl, sizeof(uint32_t));
-  f->occ = wk_calloc(nl, sizeof(uint32_t));
+  f->lk = wk_calloc(nl, sizeof(flink));
   f->jlmap = wk_malloc(sizeof(uint32_t) * nl);
-  for (uint32_t l = 0; l < nl; l++) f->head[l] = f->jlmap[l] = NONE;
+  for (uint32_t l = 0; l < nl; l++) f->lk[l].head = f->jlmap[l] = NONE;
   f->freele = NONE;
   f->max_jobs = max_jobs;
   f->slot_of = wk_malloc(sizeof(uint32_t) * (max_jobs ? max_jobs : 1));
@@ -291,8 +307,8 @@ void replay_fab_free(replay_fab *f) {
                     j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,   j->hhash,    j->hpts,    j->hn7};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
-  void *bufs[] = {f->slots, f->freeslots, f->tier,    f->head, f->njobs, f->ver,  f->occ, f->jlmap,
-                  f->le,    f->slot_of,   f->queue,   f->changed, f->tp, f->F,    f->tpv,
+  void *bufs[] = {f->slots, f->freeslots, f->tier,    f->lk,   f->jlmap,
+                  f->le,    f->lx,        f->slot_of,   f->queue,   f->changed, f->tp, f->F,    f->tpv,
                   f->hv,    f->dup,       f->scan,    f->gat,    f->xs};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   counter_free(&f->k);
@@ -348,7 +364,7 @@ static void touch(replay_fab *f, uint32_t s, uint32_t jl) {
 /* Job j's entry on link l is hot: the others there pace it, and wake it when they move. */
 static void watch(replay_fab *f, fjob *j, uint32_t l) {
   uint32_t self = (uint32_t)(j - f->slots);
-  for (uint32_t x = f->head[l]; x != NONE; x = f->le[x].next) {
+  for (uint32_t x = f->lk[l].head; x != NONE; x = f->le[x].next) {
     fjob *o = &f->slots[f->le[x].slot];
     if (o == j) continue;
     uint32_t w = o->nw;
@@ -376,13 +392,24 @@ static void wake_watchers(replay_fab *f, fjob *j) {
   j->nw = k;
 }
 
-/* Job j's terms on its link jl now (OUT t[NTERMS]), from its phases' activity and rates: the
- * sums of its entries there (the correction terms undivided: link_state divides them). */
+/* Job j's terms on its link jl as it last published them (OUT t[NTERMS]), from its phases'
+ * activity and rates then: the sums of its entries there (the correction terms undivided:
+ * link_state divides them). */
 static void jl_terms(const fjob *j, uint32_t jl, double *t) {
-  memset(t, 0, sizeof(double) * NTERMS);
-  for (uint32_t i = j->jl_eoff[jl]; i < j->jl_eoff[jl + 1]; i++) {
-    const double *c = j->coef[j->jl_pw[i].ph];
-    double w = j->jl_pw[i].w, w2 = w * w;
+  /* every link of the job has an entry: the first is assigned, the rest (few) added */
+  uint32_t i = j->jl_eoff[jl], end = j->jl_eoff[jl + 1];
+  const double *c = j->pcoef[j->jl_pw[i].ph];
+  double w = j->jl_pw[i].w, w2 = w * w;
+  t[T_L] = c[T_L] * w;
+  t[T_W] = c[T_W] * w;
+  t[T_VL] = c[T_VL] * w2;
+  t[T_VW] = c[T_VW] * w2;
+  t[T_XL] = c[T_XL] * w;
+  t[T_XW] = c[T_XW] * w;
+  for (i++; i < end; i++) {
+    c = j->pcoef[j->jl_pw[i].ph];
+    w = j->jl_pw[i].w;
+    w2 = w * w;
     t[T_L] += c[T_L] * w;
     t[T_W] += c[T_W] * w;
     t[T_VL] += c[T_VL] * w2;
@@ -431,6 +458,7 @@ static uint32_t take_lent(replay_fab *f) {
   if (f->nle == f->caple) {
     f->caple = f->caple ? 2 * f->caple : 1024;
     f->le = wk_realloc(f->le, sizeof(lent) * f->caple);
+    f->lx = wk_realloc(f->lx, sizeof(lslack) * f->caple);
   }
   return f->nle++;
 }
@@ -536,26 +564,39 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     j->jl_pw[i].ph = j->ent_ph[e];
   }
   memset(j->coef, 0, sizeof j->coef);
+  memset(j->pcoef, 0, sizeof j->pcoef);
   for (uint32_t i = 0; i < j->njl; i++) {
     uint32_t l = j->jl_link[i], e = take_lent(f);
+    flink *k = &f->lk[l];
     f->jlmap[l] = NONE;
     lent *x = &f->le[e];
     x->slot = slot;
     x->jl = i;
     memset(x->t, 0, sizeof x->t); /* nothing published until its first evaluation */
+    double thr = INFINITY;
+    for (uint32_t y = j->jl_eoff[i]; y < j->jl_eoff[i + 1]; y++) {
+      double n = j->jl_pw[y].w, c = f->cap[l];
+      thr = dmin(thr, c - n * dmin(j->ph[j->jl_pw[y].ph].rate_priv, c / n));
+    }
+    float tf = (float)thr; /* rounded down: the test stays on the safe side */
+    f->lx[e] = (lslack){tf > thr ? nextafterf(tf, -INFINITY) : tf, 0};
     x->prev = NONE;
-    x->next = f->head[l];
+    x->next = k->head;
     if (x->next != NONE) f->le[x->next].prev = e;
-    f->head[l] = e;
+    k->head = e;
     j->jl_le[i] = e;
-    f->ver[l]++;
-    f->occ[l]++;
+    k->ver++;
+    k->occ++;
     /* the jobs already there have company now: their entries there are contended (the first
-     * one's become contended only now); they look at the link again once the new job has a
-     * pace of its own (apply_job) */
-    if (++f->njobs[l] < 2) continue;
+     * one's become contended only now, and it publishes there: alone, it did not); they look
+     * at the link again once the new job has a pace of its own (apply_job) */
+    if (++k->njobs < 2) continue;
     contend(f, slot, i, 1);
-    if (f->njobs[l] == 2) contend(f, f->le[x->next].slot, f->le[x->next].jl, 1);
+    if (k->njobs == 2) {
+      lent *y = &f->le[x->next];
+      jl_terms(&f->slots[y->slot], y->jl, y->t);
+      contend(f, y->slot, y->jl, 1);
+    }
   }
   /* activity alone on these cards: the reference of the correction in link_state */
   double iter0 = j->iter_ref, x0[WORK_MAX_PHASES];
@@ -580,15 +621,16 @@ void replay_fab_remove(replay_fab *f, uint32_t job) {
   uint32_t slot = f->slot_of[job];
   fjob *j = &f->slots[slot];
   for (uint32_t i = 0; i < j->njl; i++) {
-    uint32_t l = j->jl_link[i], e = j->jl_le[i];
+    uint32_t e = j->jl_le[i];
+    flink *k = &f->lk[j->jl_link[i]];
     lent *x = &f->le[e];
     if (x->prev != NONE) f->le[x->prev].next = x->next;
-    else f->head[l] = x->next;
+    else k->head = x->next;
     if (x->next != NONE) f->le[x->next].prev = x->prev;
-    f->njobs[l]--;
-    f->ver[l]++;
-    f->occ[l]++;
-    if (f->njobs[l] == 1) contend(f, f->le[f->head[l]].slot, f->le[f->head[l]].jl, 0);
+    k->njobs--;
+    k->ver++;
+    k->occ++;
+    if (k->njobs == 1) contend(f, f->le[k->head].slot, f->le[k->head].jl, 0);
     x->next = f->freele;
     f->freele = e;
   }
@@ -626,21 +668,22 @@ static const double gh_w[7] = {0.8102646175568073, 0.4256072526101278, 0.4256072
  * of that is taken off. Exact for two jobs on one link; negligible among many. */
 static int link_state(replay_fab *f, const fjob *j, uint32_t e, double r_cap, double *pts) {
   uint32_t jl = j->ent_jl[e], l = j->jl_link[jl], mine = j->jl_le[jl];
+  const flink *k = &f->lk[l];
   double c = f->cap[l], n = j->ent_n[e], o[NTERMS] = {0}, total = 0, own = 0;
   double r0 = dmin(r_cap, c / n);
   /* one walk of the link's list: the others' sums, and each one's correction terms and load
    * apart (its correction divides by what the rest put on the link) */
-  grow((void **)&f->xs, &f->capxs, 3 * f->njobs[l] + 3, sizeof(double));
-  double *xl = f->xs, *xw = xl + f->njobs[l], *ld = xw + f->njobs[l];
+  grow((void **)&f->xs, &f->capxs, 3 * k->njobs + 3, sizeof(double));
+  double *xl = f->xs, *xw = xl + k->njobs, *ld = xw + k->njobs;
   uint32_t m = 0;
-  for (uint32_t x = f->head[l]; x != NONE; x = f->le[x].next) {
+  for (uint32_t x = k->head; x != NONE; x = f->le[x].next) {
     const double *t = f->le[x].t;
     total += t[T_L];
     if (x == mine) {
       own = t[T_L];
       continue;
     }
-    for (int k = 0; k < T_XL; k++) o[k] += t[k];
+    for (int q = 0; q < T_XL; q++) o[q] += t[q];
     xl[m] = t[T_XL];
     xw[m] = t[T_XW];
     ld[m++] = t[T_L];
@@ -794,15 +837,15 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
   int moved = full || !p->last_ok;
   for (uint32_t i = p->off; i < p->off + hn; i++) {
     uint32_t l = j->hlink[i];
-    if (j->hver[i] == f->ver[l]) continue;
+    if (j->hver[i] == f->lk[l].ver) continue;
     uint32_t e = j->hot[i];
     j->hn7[i] = (uint8_t)link_state(f, j, e, p->rate_priv, &j->hpts[(size_t)i * 7]);
     j->hhash[i] = dist_hash(&j->hpts[(size_t)i * 7]);
-    j->hver[i] = f->ver[l];
+    j->hver[i] = f->lk[l].ver;
     f->st.entries_visited++;
     moved = 1;
-    if (j->hocc[i] != f->occ[l]) { /* a job came since: it paces this one too */
-      j->hocc[i] = f->occ[l];
+    if (j->hocc[i] != f->lk[l].occ) { /* a job came since: it paces this one too */
+      j->hocc[i] = f->lk[l].occ;
       watch(f, j, l);
     }
   }
@@ -832,20 +875,25 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     add_dist(f, &f->hv[(size_t)i * 7], dist_hash(&f->hv[(size_t)i * 7]), need - 1, &m, &nv, &lb);
   if (full) {
     f->st.full_entries += cnt;
-    for (uint32_t i = 0; i < p->hn; i++) j->ehot[j->hot[p->off + i]] = 0;
+    for (uint32_t i = 0; i < p->hn; i++) {
+      uint32_t e = j->hot[p->off + i];
+      j->ehot[e] = 0;
+      f->lx[j->jl_le[j->ent_jl[e]]].nhot--;
+    }
     p->hn = 0;
   }
   for (uint32_t i = 0; i < nh; i++) {
     uint32_t e = f->scan[i];
     if (!(f->hv[(size_t)i * 7 + 5] > 0.9 * lb) || j->ehot[e]) continue;
     j->ehot[e] = 1;
+    f->lx[j->jl_le[j->ent_jl[e]]].nhot++;
     uint32_t at = p->off + p->hn++, l = j->jl_link[j->ent_jl[e]];
     j->hot[at] = e;
     memcpy(&j->hpts[(size_t)at * 7], &f->hv[(size_t)i * 7], sizeof pts);
     j->hn7[at] = 7;
     j->hhash[at] = dist_hash(&j->hpts[(size_t)at * 7]);
-    j->hver[at] = f->ver[l];
-    j->hocc[at] = f->occ[l];
+    j->hver[at] = f->lk[l].ver;
+    j->hocc[at] = f->lk[l].occ;
     j->hlink[at] = l;
     watch(f, j, l);
   }
@@ -939,7 +987,12 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
   int fresh = j->fresh; /* just added: its load is news to everyone on its links */
   j->fresh = 0;
   *was_fresh = fresh;
-  if (j->evals++ > 1 && isfinite(iter) && isfinite(j->iter)) iter = j->iter + FAB_DAMP * (iter - j->iter);
+  if (j->evals++ > 1 && isfinite(iter) && isfinite(j->iter)) {
+    double target = iter;
+    iter = j->iter + FAB_DAMP * (iter - j->iter);
+    /* a damped step stops half way: the job looks again (its neighbours may not wake it) */
+    if (!(fabs(target - iter) <= FAB_RTOL * iter) && j->evals <= FAB_MAX_EVALS) push(f, (uint32_t)(j - f->slots));
+  }
   j->iter = iter;
   for (int k = 0; k < j->nph; k++) {
     fph *p = &j->ph[k];
@@ -978,9 +1031,13 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
  * which read their hot links (O(watchers)). */
 static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
   fjob *j = &f->slots[slot];
+  memcpy(j->pcoef, j->coef, sizeof j->coef);
   for (uint32_t i = 0; i < j->njl; i++) {
+    flink *k = &f->lk[j->jl_link[i]];
+    if (k->njobs < 2) continue; /* alone there: nobody reads it (replay_fab_add publishes it
+                                   when another comes) */
     jl_terms(j, i, f->le[j->jl_le[i]].t);
-    f->ver[j->jl_link[i]]++;
+    k->ver++;
   }
   for (int t = 0; t <= HW_MAX_TIERS; t++) {
     double load = 0;
@@ -993,9 +1050,22 @@ static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
     /* a new job, or a large move: the others read again the links they share with it */
     for (uint32_t i = 0; i < j->njl; i++) {
       uint32_t l = j->jl_link[i];
-      if (f->njobs[l] < 2) continue;
-      for (uint32_t o = f->head[l]; o != NONE; o = f->le[o].next)
-        if (f->le[o].slot != slot) touch(f, f->le[o].slot, f->le[o].jl);
+      const flink *k = &f->lk[l];
+      if (k->njobs < 2) continue;
+      /* the link's load and variance now: each other job's share of it is these less its own */
+      double tl = 0, tv = 0, margin = 1e-6 * f->cap[l];
+      for (uint32_t o = k->head; o != NONE; o = f->le[o].next) {
+        tl += f->le[o].t[T_L];
+        tv += f->le[o].t[T_VL];
+      }
+      for (uint32_t o = k->head; o != NONE; o = f->le[o].next) {
+        const lent *x = &f->le[o];
+        if (x->slot == slot) continue;
+        if (!f->lx[o].nhot &&
+            tl - x->t[T_L] + 3.75 * sqrt(dmax(0, tv - x->t[T_VL])) <= (double)f->lx[o].thr - margin)
+          continue; /* far from slowing it: it would find the link as before */
+        touch(f, x->slot, x->jl);
+      }
     }
     return;
   }
@@ -1092,13 +1162,20 @@ double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *ca
       uint32_t l = f->k.touched[i];
       double c = f->cap[l], w = f->k.cnt[l], rl = c / w;
       f->k.cnt[l] = 0;
-      if (f->tier[l] && f->njobs[l] && c > 0) {
+      const flink *lk = &f->lk[l];
+      if (f->tier[l] && lk->njobs && c > 0) {
         /* what the others' expected load and subflows leave it here now (link_state at
-         * the mean): a spread that meets busy links pays for it in its own rate */
-        double lo = 0, wo = 0;
-        for (uint32_t x = f->head[l]; x != NONE; x = f->le[x].next) {
-          lo += f->le[x].t[T_L];
-          wo += f->le[x].t[T_W];
+         * the mean): a spread that meets busy links pays for it in its own rate (alone
+         * there, a job has not published: its terms are taken as it would) */
+        double lo = 0, wo = 0, t1[NTERMS];
+        for (uint32_t x = lk->head; x != NONE; x = f->le[x].next) {
+          const double *t = f->le[x].t;
+          if (lk->njobs == 1) {
+            jl_terms(&f->slots[f->le[x].slot], f->le[x].jl, t1);
+            t = t1;
+          }
+          lo += t[T_L];
+          wo += t[T_W];
         }
         rl = fmin(rl, fmax(c - lo, c * w / (w + wo)) / w);
       }
@@ -1114,7 +1191,7 @@ double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *ca
 uint32_t replay_fab_jobs_on(const replay_fab *f, uint32_t link, uint32_t *out, uint32_t max) {
   uint32_t n = 0;
   if (link >= f->nlinks) return 0;
-  for (uint32_t x = f->head[link]; x != NONE; x = f->le[x].next) {
+  for (uint32_t x = f->lk[link].head; x != NONE; x = f->le[x].next) {
     if (n < max) out[n] = f->slots[f->le[x].slot].job;
     n++;
   }

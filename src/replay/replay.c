@@ -844,7 +844,7 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
         if (!sched_job_running(L.s, ch[k])) continue;
         double st = replay_fab_stretch(L.fab, ch[k]);
         if (isfinite(st)) {
-          rerate(&L, ch[k], t, st, replay_fab_alone(L.fab, ch[k]));
+          if (!L.o.fabric_open_loop) rerate(&L, ch[k], t, st, replay_fab_alone(L.fab, ch[k]));
         } else { /* a fault left it no path: interrupted, as by any failure */
           double w = progress(&L, ch[k], t);
           L.r->m.fault_lost_card_s +=

@@ -81,6 +81,11 @@ typedef struct replay_opts {
                                    incremental solution is set against the fixed point, which
                                    the replay then takes (metrics fabric_drift_*): a check of the
                                    incremental solver for tests and benchmarks, slow */
+  int fabric_open_loop;         /* 1: the fabric is solved at every pass as usual, but jobs keep
+                                   the pace they have alone (the contention found is not applied),
+                                   so the schedule does not depend on the solver: two solvers run
+                                   the same events, their costs comparable (benchmarks); 0
+                                   (default) */
   int walltime_kill;            /* 1: a run longer than the walltime is killed (default 0) */
   int preempt_checkpoint;       /* 1: a preempted job saves a checkpoint as it stops (graceful,
                                    as Tiresias/Gandiva suspend) and loses no work; 0 (default):
