@@ -746,6 +746,34 @@ static void test_fabric_disjoint_and_oversubscribed(void **st) {
   trace_free(t);
 }
 
+/* Open loop (replay_opts.fabric_open_loop, for comparing solvers on one schedule): the fabric is
+ * solved as usual, yet each job keeps its pace alone on an ideal placement, so the 2:1 job that
+ * test_fabric_disjoint_and_oversubscribed finds slower ends at its trace runtime. */
+static void test_fabric_open_loop(void **st) {
+  (void)st;
+  const int64_t cards[] = {1024, 1024}, submit[] = {0, 0};
+  trace *t = class_trace("pretrain", cards, submit, 2, 3600);
+  hw_cluster *c = load("zhengzhou-60k:oversubscription=2");
+  double end[2];
+  for (int open = 0; open < 2; open++) {
+    replay_opts o;
+    replay_opts_init(&o);
+    o.failure_rate = 0;
+    o.fabric_open_loop = open;
+    replay *r = run_trace(c, t, &o);
+    size_t n;
+    const replay_job *j = replay_jobs(r, &n);
+    end[open] = j[0].end_s - j[0].start_s;
+    assert_true(replay_get_metrics(r)->fabric_solves > 0);
+    replay_free(r);
+  }
+  print_message("closed loop %.1f s, open loop %.1f s\n", end[0], end[1]);
+  assert_true(end[0] > 3600 * 1.001);
+  assert_true(end[1] == 3600);
+  hw_free(c);
+  trace_free(t);
+}
+
 /* The incremental solver (only the jobs whose links changed are read again, and of those only
  * the links near their bottleneck) stays near the fixed point a full solve reaches: a day of
  * generated work on the 2:1 fabric, checked every 25th re-solve. */
@@ -887,6 +915,7 @@ int main(void) {
       cmocka_unit_test(test_fabric_alone),
       cmocka_unit_test(test_fabric_disjoint_and_oversubscribed),
       cmocka_unit_test(test_fabric_incremental_near_fixed_point),
+      cmocka_unit_test(test_fabric_open_loop),
       cmocka_unit_test(test_contention_maxmin_and_l2),
       cmocka_unit_test(test_workload_rules),
   };
