@@ -7,9 +7,10 @@
  * iteration time, and that time its load: a fixed point, solved by re-evaluating, in FIFO
  * order, only the jobs whose links saw a change (replay_int.h has the model in short,
  * docs/replay.md in full). Memory: per job, its distinct shared links and per-phase (link,
- * subflows) entries, in buffers recycled from ended jobs; per link, about 30 bytes (its list,
- * count and versions); per (job, shared link), a 64-byte record of the terms it last published
- * there; per hot entry, its last state (7 points and their hash, 84 bytes). */
+ * subflows) entries, in buffers recycled from ended jobs; per link, 17 bytes (its list, count,
+ * versions and tier); per (job, shared link), a 64-byte record of the terms it last published
+ * there and 8 bytes of slack (lslack); per hot entry, its last state (7 points and their hash,
+ * 84 bytes). */
 #include "replay_int.h"
 
 #include <math.h>
@@ -307,9 +308,9 @@ void replay_fab_free(replay_fab *f) {
                     j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,   j->hhash,    j->hpts,    j->hn7};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
-  void *bufs[] = {f->slots, f->freeslots, f->tier,    f->lk,   f->jlmap,
-                  f->le,    f->lx,        f->slot_of,   f->queue,   f->changed, f->tp, f->F,    f->tpv,
-                  f->hv,    f->dup,       f->scan,    f->gat,    f->xs};
+  void *bufs[] = {f->slots, f->freeslots, f->tier, f->lk,   f->jlmap, f->le,  f->lx,
+                  f->slot_of, f->queue,   f->changed, f->tp, f->F, f->tpv,   f->hv,  f->dup,
+                  f->scan,  f->gat,       f->xs};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   counter_free(&f->k);
   wk_free(f);
