@@ -475,7 +475,16 @@ static void grow_jl(fjob *j, uint32_t need) {
   j->capjl = nc;
 }
 
-/* Grows the job's per-entry arrays to hold `need` entries. */
+/* Fresh storage for n elements of size bytes in *ptr, its contents dropped (free and malloc:
+ * no copy, which realloc would make). */
+static void renew(void **ptr, size_t n, size_t size) {
+  wk_free(*ptr);
+  *ptr = wk_malloc(n * size);
+}
+
+/* Grows the job's per-entry arrays to hold `need` entries. Called while its phases are laid
+ * (replay_fab_add): only the arrays filled there so far keep their contents; the rest are
+ * filled after, or at its evaluations, and are renewed without a copy. */
 static void grow_ent(fjob *j, uint32_t need) {
   if (need <= j->capent) return;
   uint32_t nc = j->capent ? j->capent : 64;
@@ -483,20 +492,20 @@ static void grow_ent(fjob *j, uint32_t need) {
   j->ent_jl = wk_realloc(j->ent_jl, sizeof(uint32_t) * nc);
   j->ent_ph = wk_realloc(j->ent_ph, sizeof(uint32_t) * nc);
   j->ent_n = wk_realloc(j->ent_n, sizeof(float) * nc);
-  j->jl_ent = wk_realloc(j->jl_ent, sizeof(uint32_t) * nc);
-  j->jl_pw = wk_realloc(j->jl_pw, sizeof(*j->jl_pw) * nc);
-  j->cent = wk_realloc(j->cent, sizeof(uint32_t) * nc);
   j->cpos = wk_realloc(j->cpos, sizeof(uint32_t) * nc);
-  j->hot = wk_realloc(j->hot, sizeof(uint32_t) * nc);
-  j->touched = wk_realloc(j->touched, sizeof(uint32_t) * nc);
   j->etouch = wk_realloc(j->etouch, nc);
   j->ehot = wk_realloc(j->ehot, nc);
-  j->hver = wk_realloc(j->hver, sizeof(uint32_t) * nc);
-  j->hocc = wk_realloc(j->hocc, sizeof(uint32_t) * nc);
-  j->hlink = wk_realloc(j->hlink, sizeof(uint32_t) * nc);
-  j->hhash = wk_realloc(j->hhash, sizeof(uint64_t) * nc);
-  j->hpts = wk_realloc(j->hpts, sizeof(double) * 7 * nc);
-  j->hn7 = wk_realloc(j->hn7, nc);
+  renew((void **)&j->jl_ent, nc, sizeof(uint32_t));
+  renew((void **)&j->jl_pw, nc, sizeof(*j->jl_pw));
+  renew((void **)&j->cent, nc, sizeof(uint32_t));
+  renew((void **)&j->hot, nc, sizeof(uint32_t));
+  renew((void **)&j->touched, nc, sizeof(uint32_t));
+  renew((void **)&j->hver, nc, sizeof(uint32_t));
+  renew((void **)&j->hocc, nc, sizeof(uint32_t));
+  renew((void **)&j->hlink, nc, sizeof(uint32_t));
+  renew((void **)&j->hhash, nc, sizeof(uint64_t));
+  renew((void **)&j->hpts, (size_t)7 * nc, sizeof(double));
+  renew((void **)&j->hn7, nc, 1);
   j->capent = nc;
 }
 
