@@ -31,6 +31,10 @@ int main(int argc, char **argv) {
   uint32_t check = argc > 4 ? (uint32_t)strtoul(argv[4], NULL, 10) : 0;
   uint64_t seed = argc > 5 ? strtoull(argv[5], NULL, 10) : 1;
   int open_loop = argc > 6 && !strcmp(argv[6], "open");
+  if (argc > 6 && !open_loop) {
+    fprintf(stderr, "replay_fabric: 6th argument '%s': only 'open' (the fabric solved, not applied)\n", argv[6]);
+    return 2;
+  }
   trace_gen_opts g;
   trace_gen_opts_init(&g);
   g.cards = 61440;

@@ -1037,17 +1037,37 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
 /* The job's load per tier, its terms published on each of its links (O(its shared links): the
  * others read them there, within FAB_RTOL of its iterate), and its neighbours told of its new
  * pace. A new job, or one that moved by more than FAB_SIG of its iteration, has the others read
- * every link they share with it (O(its shared links)); a smaller move wakes only its watchers,
- * which read their hot links (O(watchers)). */
+ * each link they share with it where it could slow them (lslack; O(jobs on its shared links));
+ * a smaller move wakes only its watchers, which read their hot links (O(watchers)). Published
+ * and told in one pass over its links. */
 static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
   fjob *j = &f->slots[slot];
+  /* a new job, or a large move: the others read again the links they share with it; a small
+   * one matters only where it is near a neighbour's bottleneck: its watchers */
+  int big = fresh || !(moved <= FAB_SIG);
   memcpy(j->pcoef, j->coef, sizeof j->coef);
   for (uint32_t i = 0; i < j->njl; i++) {
-    flink *k = &f->lk[j->jl_link[i]];
+    uint32_t l = j->jl_link[i];
+    flink *k = &f->lk[l];
     if (k->njobs < 2) continue; /* alone there: nobody reads it (replay_fab_add publishes it
                                    when another comes) */
     jl_terms(j, i, f->le[j->jl_le[i]].t);
     k->ver++;
+    if (!big) continue;
+    /* the link's load and variance now: each other job's share of it is these less its own */
+    double tl = 0, tv = 0, margin = 1e-6 * f->cap[l];
+    for (uint32_t o = k->head; o != NONE; o = f->le[o].next) {
+      tl += f->le[o].t[T_L];
+      tv += f->le[o].t[T_VL];
+    }
+    for (uint32_t o = k->head; o != NONE; o = f->le[o].next) {
+      const lent *x = &f->le[o];
+      if (x->slot == slot) continue;
+      if (!f->lx[o].nhot &&
+          tl - x->t[T_L] + 3.75 * sqrt(dmax(0, tv - x->t[T_VL])) <= (double)f->lx[o].thr - margin)
+        continue; /* far from slowing it: it would find the link as before */
+      touch(f, x->slot, x->jl);
+    }
   }
   for (int t = 0; t <= HW_MAX_TIERS; t++) {
     double load = 0;
@@ -1056,31 +1076,7 @@ static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
     f->tier_load[t] += load - j->tload[t];
     j->tload[t] = load;
   }
-  if (fresh || !(moved <= FAB_SIG)) {
-    /* a new job, or a large move: the others read again the links they share with it */
-    for (uint32_t i = 0; i < j->njl; i++) {
-      uint32_t l = j->jl_link[i];
-      const flink *k = &f->lk[l];
-      if (k->njobs < 2) continue;
-      /* the link's load and variance now: each other job's share of it is these less its own */
-      double tl = 0, tv = 0, margin = 1e-6 * f->cap[l];
-      for (uint32_t o = k->head; o != NONE; o = f->le[o].next) {
-        tl += f->le[o].t[T_L];
-        tv += f->le[o].t[T_VL];
-      }
-      for (uint32_t o = k->head; o != NONE; o = f->le[o].next) {
-        const lent *x = &f->le[o];
-        if (x->slot == slot) continue;
-        if (!f->lx[o].nhot &&
-            tl - x->t[T_L] + 3.75 * sqrt(dmax(0, tv - x->t[T_VL])) <= (double)f->lx[o].thr - margin)
-          continue; /* far from slowing it: it would find the link as before */
-        touch(f, x->slot, x->jl);
-      }
-    }
-    return;
-  }
-  /* a small one matters only where it is near a neighbour's bottleneck: its watchers */
-  wake_watchers(f, j);
+  if (!big) wake_watchers(f, j);
 }
 
 const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
