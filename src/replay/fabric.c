@@ -8,9 +8,8 @@
  * order, only the jobs whose links saw a change (replay_int.h has the model in short,
  * docs/replay.md in full). Memory: per job, its distinct shared links and per-phase (link,
  * subflows) entries, in buffers recycled from ended jobs; per link, 17 bytes (its list, count,
- * versions and tier); per (job, shared link), a 64-byte record of the terms it last published
- * there and 8 bytes of slack (lslack); per hot entry, its last state (7 points and their hash,
- * 84 bytes). */
+ * versions and tier); per (job, shared link), a 32-byte record (lent: its subflows there and
+ * its slack); per hot entry, its last state (7 points and their hash, 84 bytes). */
 #include "replay_int.h"
 
 #include <math.h>
@@ -199,28 +198,29 @@ typedef struct fjob {
   uint8_t fresh;             /* added since its last evaluation */
 } fjob;
 
-/* One job on one link (its link index jl), with the job's terms there as it last published
- * them (apply_job; the correction terms undivided): the others read these, not its phases, so
- * a link's state is one walk of its list, never a visit to each job's own arrays. */
+/* One job on one link (its link index jl), 24 bytes, in the link's block (flink). Its terms there are read from its
+ * published coefficients (pcoef) and the subflows of its entries on the link, the first two
+ * kept here (ph0/w0, ph1/w1; ne entries in all, more than two read from its CSR): publishing
+ * is then O(1) per job, and a link's state one walk of its list and of a few hundred jobs'
+ * coefficients, which stay in cache.
+ * thr: the load the others may put on the link, mean plus 3.75 of their standard deviations,
+ * below which it cannot slow the job (link_state's first test for each of its entries there,
+ * at the job's private rate: fixed for its life); nhot: how many of its entries there are hot.
+ * A job that moves need not make the others read a link again where that still holds and
+ * nothing of theirs is hot: they would find it as before, not slowing them (apply_job). */
 typedef struct lent {
-  uint32_t slot, jl, next, prev;
-  double t[NTERMS];
+  uint32_t slot, jl;
+  float thr;
+  uint8_t nhot, ne, ph0, ph1;
+  float w0, w1;
 } lent;
 
-/* Beside each lent (same index): the load the others may put on the link, mean plus 3.75 of
- * their standard deviations, below which it cannot slow the job (link_state's first test for
- * each of its entries there, at the job's private rate: fixed for its life), and how many of
- * its entries there are hot. A job that moves need not make the others read a link again where
- * that still holds and nothing of theirs is hot: they would find it as before, not slowing
- * them (apply_job). */
-typedef struct lslack {
-  float thr;
-  uint32_t nhot;
-} lslack;
-
-/* Per link, what the paths read together (16 bytes: one cache line holds four). */
+/* Per link, what the paths read together (16 bytes: one cache line holds four). Its jobs' lents
+ * lie side by side in f->le[off, off + njobs), oldest first, in a block of 2^cls (f->lcls)
+ * taken from per-size free lists: a walk of the link reads them in one or two cache lines
+ * (newest first, the order sums are taken in). */
 typedef struct flink {
-  uint32_t head;  /* first lent of the link */
+  uint32_t off;   /* its block in f->le (NONE: none) */
   uint32_t njobs; /* jobs on the link */
   uint32_t ver;   /* bumped whenever what a job reads there changes (a job joins, leaves or
                      publishes): a hot entry read at this version is current */
@@ -235,9 +235,9 @@ struct replay_fab {
   int ntiers;
   double tier_load[HW_MAX_TIERS + 1], tier_cap[HW_MAX_TIERS + 1];
   flink *lk;       /* per link */
-  lent *le;
-  lslack *lx;
-  uint32_t nle, caple, freele;
+  lent *le;         /* the links' blocks */
+  uint8_t *lcls;    /* per link: its block holds 2^lcls lents */
+  uint32_t nle, caple, freeblk[32]; /* blocks of 2^c free: a list through their first slot */
   fjob *slots;
   uint32_t nslots, capslots, freeslot_n, *freeslots;
   uint32_t *slot_of; /* per job id */
@@ -289,8 +289,9 @@ replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, uint32_t max_
   }
   f->lk = wk_calloc(nl, sizeof(flink));
   f->jlmap = wk_malloc(sizeof(uint32_t) * nl);
-  for (uint32_t l = 0; l < nl; l++) f->lk[l].head = f->jlmap[l] = NONE;
-  f->freele = NONE;
+  f->lcls = wk_calloc(nl, 1);
+  for (uint32_t l = 0; l < nl; l++) f->lk[l].off = f->jlmap[l] = NONE;
+  for (int b = 0; b < 32; b++) f->freeblk[b] = NONE;
   f->max_jobs = max_jobs;
   f->slot_of = wk_malloc(sizeof(uint32_t) * (max_jobs ? max_jobs : 1));
   for (uint32_t j = 0; j < max_jobs; j++) f->slot_of[j] = NONE;
@@ -308,7 +309,7 @@ void replay_fab_free(replay_fab *f) {
                     j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,   j->hhash,    j->hpts,    j->hn7};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
-  void *bufs[] = {f->slots, f->freeslots, f->tier, f->lk,   f->jlmap, f->le,  f->lx,
+  void *bufs[] = {f->slots, f->freeslots, f->tier, f->lk,   f->jlmap, f->le,  f->lcls,
                   f->slot_of, f->queue,   f->changed, f->tp, f->F, f->tpv,   f->hv,  f->dup,
                   f->scan,  f->gat,       f->xs};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
@@ -365,7 +366,8 @@ static void touch(replay_fab *f, uint32_t s, uint32_t jl) {
 /* Job j's entry on link l is hot: the others there pace it, and wake it when they move. */
 static void watch(replay_fab *f, fjob *j, uint32_t l) {
   uint32_t self = (uint32_t)(j - f->slots);
-  for (uint32_t x = f->lk[l].head; x != NONE; x = f->le[x].next) {
+  const flink *k = &f->lk[l];
+  for (uint32_t x = k->off + k->njobs; x-- > k->off;) {
     fjob *o = &f->slots[f->le[x].slot];
     if (o == j) continue;
     uint32_t w = o->nw;
@@ -393,31 +395,66 @@ static void wake_watchers(replay_fab *f, fjob *j) {
   j->nw = k;
 }
 
-/* Job j's terms on its link jl as it last published them (OUT t[NTERMS]), from its phases'
- * activity and rates then: the sums of its entries there (the correction terms undivided:
- * link_state divides them). */
-static void jl_terms(const fjob *j, uint32_t jl, double *t) {
-  /* every link of the job has an entry: the first is assigned, the rest (few) added */
-  uint32_t i = j->jl_eoff[jl], end = j->jl_eoff[jl + 1];
-  const double *c = j->pcoef[j->jl_pw[i].ph];
-  double w = j->jl_pw[i].w, w2 = w * w;
+/* One entry's terms, w subflows of a phase with coefficients c: set (term_set) or added. */
+static inline void term_set(double *t, const double *c, double w) {
+  double w2 = w * w;
   t[T_L] = c[T_L] * w;
   t[T_W] = c[T_W] * w;
   t[T_VL] = c[T_VL] * w2;
   t[T_VW] = c[T_VW] * w2;
   t[T_XL] = c[T_XL] * w;
   t[T_XW] = c[T_XW] * w;
-  for (i++; i < end; i++) {
-    c = j->pcoef[j->jl_pw[i].ph];
-    w = j->jl_pw[i].w;
-    w2 = w * w;
-    t[T_L] += c[T_L] * w;
-    t[T_W] += c[T_W] * w;
-    t[T_VL] += c[T_VL] * w2;
-    t[T_VW] += c[T_VW] * w2;
-    t[T_XL] += c[T_XL] * w;
-    t[T_XW] += c[T_XW] * w;
+}
+static inline void term_add(double *t, const double *c, double w) {
+  double w2 = w * w;
+  t[T_L] += c[T_L] * w;
+  t[T_W] += c[T_W] * w;
+  t[T_VL] += c[T_VL] * w2;
+  t[T_VW] += c[T_VW] * w2;
+  t[T_XL] += c[T_XL] * w;
+  t[T_XW] += c[T_XW] * w;
+}
+
+/* Job j's terms on its link jl as it last published them (OUT t[NTERMS]), from its phases'
+ * activity and rates then: the sums of its entries there (the correction terms undivided:
+ * link_state divides them). */
+static void jl_terms(const fjob *j, uint32_t jl, double *t) {
+  uint32_t i = j->jl_eoff[jl], end = j->jl_eoff[jl + 1];
+  term_set(t, j->pcoef[j->jl_pw[i].ph], j->jl_pw[i].w);
+  for (i++; i < end; i++) term_add(t, j->pcoef[j->jl_pw[i].ph], j->jl_pw[i].w);
+}
+
+/* The terms of the job on link entry x, as jl_terms gives them (the same operations in the same
+ * order), from the entries kept in x when it has at most two there. */
+static inline void lent_terms(const replay_fab *f, const lent *x, double *t) {
+  const fjob *o = &f->slots[x->slot];
+  if (x->ne > 2) {
+    jl_terms(o, x->jl, t);
+    return;
   }
+  term_set(t, o->pcoef[x->ph0], x->w0);
+  if (x->ne == 2) term_add(t, o->pcoef[x->ph1], x->w1);
+}
+
+/* Its expected load and the load's variance there (OUT *l, *vl): lent_terms' T_L and T_VL. */
+static inline void lent_load(const replay_fab *f, const lent *x, double *l, double *vl) {
+  const fjob *o = &f->slots[x->slot];
+  if (x->ne > 2) {
+    double t[NTERMS];
+    jl_terms(o, x->jl, t);
+    *l = t[T_L];
+    *vl = t[T_VL];
+    return;
+  }
+  const double *c = o->pcoef[x->ph0];
+  double w = x->w0;
+  *l = c[T_L] * w;
+  *vl = c[T_VL] * (w * w);
+  if (x->ne < 2) return;
+  c = o->pcoef[x->ph1];
+  w = x->w1;
+  *l += c[T_L] * w;
+  *vl += c[T_VL] * (w * w);
 }
 
 /* The entries of job s on its link jl become contended (on = 1: another job came) or not. */
@@ -450,18 +487,52 @@ static uint32_t take_slot(replay_fab *f) {
   return f->nslots++;
 }
 
-static uint32_t take_lent(replay_fab *f) {
-  if (f->freele != NONE) {
-    uint32_t e = f->freele;
-    f->freele = f->le[e].next;
-    return e;
+/* A free block of 2^c lents. */
+static uint32_t take_block(replay_fab *f, int c) {
+  uint32_t b = f->freeblk[c];
+  if (b != NONE) {
+    f->freeblk[c] = f->le[b].slot;
+    return b;
   }
-  if (f->nle == f->caple) {
-    f->caple = f->caple ? 2 * f->caple : 1024;
-    f->le = wk_realloc(f->le, sizeof(lent) * f->caple);
-    f->lx = wk_realloc(f->lx, sizeof(lslack) * f->caple);
+  uint32_t need = f->nle + (1u << c);
+  if (need > f->caple) {
+    uint32_t nc = f->caple ? f->caple : 1024;
+    while (nc < need) nc *= 2;
+    f->le = wk_realloc(f->le, sizeof(lent) * nc);
+    f->caple = nc;
   }
-  return f->nle++;
+  b = f->nle;
+  f->nle = need;
+  return b;
+}
+static void give_block(replay_fab *f, uint32_t b, int c) {
+  f->le[b].slot = f->freeblk[c];
+  f->freeblk[c] = b;
+}
+
+/* Lents [from, to) of link block moved to [from + d, to + d): their jobs told where they are. */
+static void move_lents(replay_fab *f, uint32_t from, uint32_t to, int64_t d) {
+  if (from >= to) return;
+  memmove(&f->le[(int64_t)from + d], &f->le[from], sizeof(lent) * (to - from));
+  for (uint32_t x = (uint32_t)((int64_t)from + d); x < (uint32_t)((int64_t)to + d); x++)
+    f->slots[f->le[x].slot].jl_le[f->le[x].jl] = x;
+}
+
+/* A new lent at the end of link l's block (grown when full); returns its index. */
+static uint32_t push_lent(replay_fab *f, uint32_t l) {
+  flink *k = &f->lk[l];
+  if (k->off == NONE) {
+    f->lcls[l] = 0;
+    k->off = take_block(f, 0);
+  } else if (k->njobs == 1u << f->lcls[l]) {
+    int c = f->lcls[l];
+    uint32_t b = take_block(f, c + 1); /* may move f->le: indices only */
+    move_lents(f, k->off, k->off + k->njobs, (int64_t)b - k->off);
+    give_block(f, k->off, c);
+    k->off = b;
+    f->lcls[l] = (uint8_t)(c + 1);
+  }
+  return k->off + k->njobs;
 }
 
 /* Grows the job's per-link arrays to hold `need` distinct links (their contents are kept). */
@@ -576,37 +647,35 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   memset(j->coef, 0, sizeof j->coef);
   memset(j->pcoef, 0, sizeof j->pcoef);
   for (uint32_t i = 0; i < j->njl; i++) {
-    uint32_t l = j->jl_link[i], e = take_lent(f);
+    uint32_t l = j->jl_link[i], e = push_lent(f, l);
     flink *k = &f->lk[l];
     f->jlmap[l] = NONE;
     lent *x = &f->le[e];
     x->slot = slot;
     x->jl = i;
-    memset(x->t, 0, sizeof x->t); /* nothing published until its first evaluation */
+    uint32_t y0 = j->jl_eoff[i], ne = j->jl_eoff[i + 1] - y0;
+    x->ne = (uint8_t)(ne > 255 ? 255 : ne);
+    x->ph0 = (uint8_t)j->jl_pw[y0].ph;
+    x->w0 = j->jl_pw[y0].w;
+    x->ph1 = ne > 1 ? (uint8_t)j->jl_pw[y0 + 1].ph : 0;
+    x->w1 = ne > 1 ? j->jl_pw[y0 + 1].w : 0;
     double thr = INFINITY;
     for (uint32_t y = j->jl_eoff[i]; y < j->jl_eoff[i + 1]; y++) {
       double n = j->jl_pw[y].w, c = f->cap[l];
       thr = dmin(thr, c - n * dmin(j->ph[j->jl_pw[y].ph].rate_priv, c / n));
     }
     float tf = (float)thr; /* rounded down: the test stays on the safe side */
-    f->lx[e] = (lslack){tf > thr ? nextafterf(tf, -INFINITY) : tf, 0};
-    x->prev = NONE;
-    x->next = k->head;
-    if (x->next != NONE) f->le[x->next].prev = e;
-    k->head = e;
+    x->thr = tf > thr ? nextafterf(tf, -INFINITY) : tf;
+    x->nhot = 0;
     j->jl_le[i] = e;
     k->ver++;
     k->occ++;
     /* the jobs already there have company now: their entries there are contended (the first
-     * one's become contended only now, and it publishes there: alone, it did not); they look
-     * at the link again once the new job has a pace of its own (apply_job) */
+     * one's become contended only now); they look at the link again once the new job has a
+     * pace of its own (apply_job) */
     if (++k->njobs < 2) continue;
     contend(f, slot, i, 1);
-    if (k->njobs == 2) {
-      lent *y = &f->le[x->next];
-      jl_terms(&f->slots[y->slot], y->jl, y->t);
-      contend(f, y->slot, y->jl, 1);
-    }
+    if (k->njobs == 2) contend(f, f->le[k->off].slot, f->le[k->off].jl, 1);
   }
   /* activity alone on these cards: the reference of the correction in link_state */
   double iter0 = j->iter_ref, x0[WORK_MAX_PHASES];
@@ -631,18 +700,16 @@ void replay_fab_remove(replay_fab *f, uint32_t job) {
   uint32_t slot = f->slot_of[job];
   fjob *j = &f->slots[slot];
   for (uint32_t i = 0; i < j->njl; i++) {
-    uint32_t e = j->jl_le[i];
-    flink *k = &f->lk[j->jl_link[i]];
-    lent *x = &f->le[e];
-    if (x->prev != NONE) f->le[x->prev].next = x->next;
-    else k->head = x->next;
-    if (x->next != NONE) f->le[x->next].prev = x->prev;
-    k->njobs--;
+    uint32_t e = j->jl_le[i], l = j->jl_link[i];
+    flink *k = &f->lk[l];
+    move_lents(f, e + 1, k->off + k->njobs, -1); /* the newer ones close up: order kept */
     k->ver++;
     k->occ++;
-    if (k->njobs == 1) contend(f, f->le[k->head].slot, f->le[k->head].jl, 0);
-    x->next = f->freele;
-    f->freele = e;
+    if (--k->njobs == 1) contend(f, f->le[k->off].slot, f->le[k->off].jl, 0);
+    if (!k->njobs) {
+      give_block(f, k->off, f->lcls[l]);
+      k->off = NONE;
+    }
   }
   /* Taking a job off only lowers the others' load (and its spread) on every link it leaves: a
    * link that was far below a job's bottleneck stays so; the jobs it paced (hot links in common,
@@ -686,8 +753,9 @@ static int link_state(replay_fab *f, const fjob *j, uint32_t e, double r_cap, do
   grow((void **)&f->xs, &f->capxs, 3 * k->njobs + 3, sizeof(double));
   double *xl = f->xs, *xw = xl + k->njobs, *ld = xw + k->njobs;
   uint32_t m = 0;
-  for (uint32_t x = k->head; x != NONE; x = f->le[x].next) {
-    const double *t = f->le[x].t;
+  for (uint32_t x = k->off + k->njobs; x-- > k->off;) {
+    double t[NTERMS];
+    lent_terms(f, &f->le[x], t);
     total += t[T_L];
     if (x == mine) {
       own = t[T_L];
@@ -888,7 +956,7 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     for (uint32_t i = 0; i < p->hn; i++) {
       uint32_t e = j->hot[p->off + i];
       j->ehot[e] = 0;
-      f->lx[j->jl_le[j->ent_jl[e]]].nhot--;
+      f->le[j->jl_le[j->ent_jl[e]]].nhot--;
     }
     p->hn = 0;
   }
@@ -896,7 +964,7 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     uint32_t e = f->scan[i];
     if (!(f->hv[(size_t)i * 7 + 5] > 0.9 * lb) || j->ehot[e]) continue;
     j->ehot[e] = 1;
-    f->lx[j->jl_le[j->ent_jl[e]]].nhot++;
+    f->le[j->jl_le[j->ent_jl[e]]].nhot++;
     uint32_t at = p->off + p->hn++, l = j->jl_link[j->ent_jl[e]];
     j->hot[at] = e;
     memcpy(&j->hpts[(size_t)at * 7], &f->hv[(size_t)i * 7], sizeof pts);
@@ -1034,12 +1102,12 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
   return fresh || !(fabs(iter - old) <= FAB_RTOL * old);
 }
 
-/* The job's load per tier, its terms published on each of its links (O(its shared links): the
- * others read them there, within FAB_RTOL of its iterate), and its neighbours told of its new
- * pace. A new job, or one that moved by more than FAB_SIG of its iteration, has the others read
- * each link they share with it where it could slow them (lslack; O(jobs on its shared links));
- * a smaller move wakes only its watchers, which read their hot links (O(watchers)). Published
- * and told in one pass over its links. */
+/* The job's new coefficients published (O(1): the others read its terms from them), each link
+ * it shares marked changed (O(its shared links)), its load per tier, and its neighbours told of
+ * its new pace. A new job, or one that moved by more than FAB_SIG of its iteration, has the
+ * others read each link they share with it where it could slow them (thr; O(jobs on its
+ * shared links)); a smaller move wakes only its watchers, which read their hot links
+ * (O(watchers)). */
 static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
   fjob *j = &f->slots[slot];
   /* a new job, or a large move: the others read again the links they share with it; a small
@@ -1049,22 +1117,23 @@ static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
   for (uint32_t i = 0; i < j->njl; i++) {
     uint32_t l = j->jl_link[i];
     flink *k = &f->lk[l];
-    if (k->njobs < 2) continue; /* alone there: nobody reads it (replay_fab_add publishes it
-                                   when another comes) */
-    jl_terms(j, i, f->le[j->jl_le[i]].t);
+    if (k->njobs < 2) continue; /* alone there: nobody reads it */
     k->ver++;
     if (!big) continue;
     /* the link's load and variance now: each other job's share of it is these less its own */
-    double tl = 0, tv = 0, margin = 1e-6 * f->cap[l];
-    for (uint32_t o = k->head; o != NONE; o = f->le[o].next) {
-      tl += f->le[o].t[T_L];
-      tv += f->le[o].t[T_VL];
+    grow((void **)&f->xs, &f->capxs, 2 * k->njobs, sizeof(double));
+    double tl = 0, tv = 0, margin = 1e-6 * f->cap[l], *xv = f->xs;
+    uint32_t m = 0;
+    for (uint32_t o = k->off + k->njobs; o-- > k->off; m += 2) {
+      lent_load(f, &f->le[o], &xv[m], &xv[m + 1]);
+      tl += xv[m];
+      tv += xv[m + 1];
     }
-    for (uint32_t o = k->head; o != NONE; o = f->le[o].next) {
+    m = 0;
+    for (uint32_t o = k->off + k->njobs; o-- > k->off; m += 2) {
       const lent *x = &f->le[o];
       if (x->slot == slot) continue;
-      if (!f->lx[o].nhot &&
-          tl - x->t[T_L] + 3.75 * sqrt(dmax(0, tv - x->t[T_VL])) <= (double)f->lx[o].thr - margin)
+      if (!x->nhot && tl - xv[m] + 3.75 * sqrt(dmax(0, tv - xv[m + 1])) <= (double)x->thr - margin)
         continue; /* far from slowing it: it would find the link as before */
       touch(f, x->slot, x->jl);
     }
@@ -1171,17 +1240,12 @@ double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *ca
       const flink *lk = &f->lk[l];
       if (f->tier[l] && lk->njobs && c > 0) {
         /* what the others' expected load and subflows leave it here now (link_state at
-         * the mean): a spread that meets busy links pays for it in its own rate (alone
-         * there, a job has not published: its terms are taken as it would) */
+         * the mean): a spread that meets busy links pays for it in its own rate */
         double lo = 0, wo = 0, t1[NTERMS];
-        for (uint32_t x = lk->head; x != NONE; x = f->le[x].next) {
-          const double *t = f->le[x].t;
-          if (lk->njobs == 1) {
-            jl_terms(&f->slots[f->le[x].slot], f->le[x].jl, t1);
-            t = t1;
-          }
-          lo += t[T_L];
-          wo += t[T_W];
+        for (uint32_t x = lk->off + lk->njobs; x-- > lk->off;) {
+          lent_terms(f, &f->le[x], t1);
+          lo += t1[T_L];
+          wo += t1[T_W];
         }
         rl = fmin(rl, fmax(c - lo, c * w / (w + wo)) / w);
       }
@@ -1197,7 +1261,8 @@ double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *ca
 uint32_t replay_fab_jobs_on(const replay_fab *f, uint32_t link, uint32_t *out, uint32_t max) {
   uint32_t n = 0;
   if (link >= f->nlinks) return 0;
-  for (uint32_t x = f->lk[link].head; x != NONE; x = f->le[x].next) {
+  const flink *k = &f->lk[link];
+  for (uint32_t x = k->off + k->njobs; x-- > k->off;) {
     if (n < max) out[n] = f->slots[f->le[x].slot].job;
     n++;
   }
