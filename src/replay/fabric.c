@@ -917,11 +917,17 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     uint32_t l = j->hlink[i];
     if (j->hver[i] == f->lk[l].ver) continue;
     uint32_t e = j->hot[i];
-    j->hn7[i] = (uint8_t)link_state(f, j, e, p->rate_priv, &j->hpts[(size_t)i * 7]);
-    j->hhash[i] = dist_hash(&j->hpts[(size_t)i * 7]);
+    double *h = &j->hpts[(size_t)i * 7];
+    int n7 = link_state(f, j, e, p->rate_priv, pts);
     j->hver[i] = f->lk[l].ver;
     f->st.entries_visited++;
-    moved = 1;
+    /* often the same state (a link below its share stays at it): then nothing moved here */
+    if (n7 != j->hn7[i] || memcmp(h, pts, sizeof(double) * (size_t)n7)) {
+      j->hn7[i] = (uint8_t)n7;
+      memcpy(h, pts, sizeof(double) * (size_t)n7);
+      j->hhash[i] = dist_hash(h);
+      moved = 1;
+    }
     if (j->hocc[i] != f->lk[l].occ) { /* a job came since: it paces this one too */
       j->hocc[i] = f->lk[l].occ;
       watch(f, j, l);
