@@ -150,7 +150,6 @@ typedef struct fph {
   double rate_solo;          /* the least rate over its private links and capacity / subflows of
                                 its shared links: no other job can raise it */
   uint32_t off, n;           /* its entries [off, off + n) */
-  uint32_t cn;               /* cent[off, off + cn): its entries on links other jobs are on */
   uint32_t hn;               /* hot[off, off + hn): of those, the ones that came near its
                                 bottleneck when last read (ehot marks them); each with its
                                 state as last read (hpts, hn7) and its link's version then
@@ -184,7 +183,6 @@ typedef struct fjob {
   uint32_t nent, capent;     /* (phase, link) entries */
   uint32_t *ent_jl, *ent_ph;
   float *ent_n;
-  uint32_t *cent, *cpos;     /* contended entries by phase (see fph), and each entry's place */
   uint32_t *hot;
   uint8_t *ehot;
   uint32_t *hver, *hocc, *hlink;
@@ -193,7 +191,7 @@ typedef struct fjob {
   uint8_t *hn7;
   uint32_t *touched, ntouched; /* its links (jl) whose state changed since its last evaluation */
   uint8_t *etouch;           /* per jl: in touched */
-  uint32_t capjle, capcent, caphot;
+  uint32_t capjle, caphot;
   uint8_t inq, changed, full; /* full: its next evaluation reads every contended link */
   uint8_t fresh;             /* added since its last evaluation */
 } fjob;
@@ -305,7 +303,7 @@ void replay_fab_free(replay_fab *f) {
     fjob *j = &f->slots[s];
     void *bufs[] = {j->jl_link, j->jl_le,   j->jl_eoff, j->jl_ent,  j->jl_pw,  j->ent_jl,
                     j->wslot,   j->wgen,
-                    j->ent_ph,  j->ent_n,   j->cent,    j->cpos,    j->hot,    j->touched,
+                    j->ent_ph,  j->ent_n,   j->hot,    j->touched,
                     j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,   j->hhash,    j->hpts,    j->hn7};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
@@ -457,24 +455,6 @@ static inline void lent_load(const replay_fab *f, const lent *x, double *l, doub
   *vl += c[T_VL] * (w * w);
 }
 
-/* The entries of job s on its link jl become contended (on = 1: another job came) or not. */
-static void contend(replay_fab *f, uint32_t s, uint32_t jl, int on) {
-  fjob *j = &f->slots[s];
-  for (uint32_t i = j->jl_eoff[jl]; i < j->jl_eoff[jl + 1]; i++) {
-    uint32_t e = j->jl_ent[i];
-    fph *p = &j->ph[j->ent_ph[e]];
-    if (on && j->cpos[e] == NONE) {
-      j->cpos[e] = p->off + p->cn;
-      j->cent[p->off + p->cn++] = e;
-    } else if (!on && j->cpos[e] != NONE) { /* swap with the phase's last */
-      uint32_t at = j->cpos[e], last = j->cent[p->off + --p->cn];
-      j->cent[at] = last;
-      j->cpos[last] = at;
-      j->cpos[e] = NONE;
-    }
-  }
-}
-
 /* ---- adding and removing jobs ------------------------------------------------------------------ */
 static uint32_t take_slot(replay_fab *f) {
   if (f->freeslot_n) return f->freeslots[--f->freeslot_n];
@@ -563,12 +543,10 @@ static void grow_ent(fjob *j, uint32_t need) {
   j->ent_jl = wk_realloc(j->ent_jl, sizeof(uint32_t) * nc);
   j->ent_ph = wk_realloc(j->ent_ph, sizeof(uint32_t) * nc);
   j->ent_n = wk_realloc(j->ent_n, sizeof(float) * nc);
-  j->cpos = wk_realloc(j->cpos, sizeof(uint32_t) * nc);
   j->etouch = wk_realloc(j->etouch, nc);
   j->ehot = wk_realloc(j->ehot, nc);
   renew((void **)&j->jl_ent, nc, sizeof(uint32_t));
   renew((void **)&j->jl_pw, nc, sizeof(*j->jl_pw));
-  renew((void **)&j->cent, nc, sizeof(uint32_t));
   renew((void **)&j->hot, nc, sizeof(uint32_t));
   renew((void **)&j->touched, nc, sizeof(uint32_t));
   renew((void **)&j->hver, nc, sizeof(uint32_t));
@@ -623,7 +601,6 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
       j->ent_ph[e] = (uint32_t)k;
       j->ent_n[e] = (float)n;
       p->ntier[f->tier[l]] += n;
-      j->cpos[e] = NONE;
       j->etouch[e] = j->ehot[e] = 0;
     }
     p->n = j->nent - p->off;
@@ -670,12 +647,9 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     j->jl_le[i] = e;
     k->ver++;
     k->occ++;
-    /* the jobs already there have company now: their entries there are contended (the first
-     * one's become contended only now); they look at the link again once the new job has a
-     * pace of its own (apply_job) */
-    if (++k->njobs < 2) continue;
-    contend(f, slot, i, 1);
-    if (k->njobs == 2) contend(f, f->le[k->off].slot, f->le[k->off].jl, 1);
+    /* the jobs already there have company now: they look at the link again once the new job
+     * has a pace of its own (apply_job) */
+    k->njobs++;
   }
   /* activity alone on these cards: the reference of the correction in link_state */
   double iter0 = j->iter_ref, x0[WORK_MAX_PHASES];
@@ -705,8 +679,7 @@ void replay_fab_remove(replay_fab *f, uint32_t job) {
     move_lents(f, e + 1, k->off + k->njobs, -1); /* the newer ones close up: order kept */
     k->ver++;
     k->occ++;
-    if (--k->njobs == 1) contend(f, f->le[k->off].slot, f->le[k->off].jl, 0);
-    if (!k->njobs) {
+    if (!--k->njobs) {
       give_block(f, k->off, f->lcls[l]);
       k->off = NONE;
     }
@@ -1009,6 +982,29 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
   return rate;
 }
 
+/* The entries an evaluation of job j reads, by phase (phase k's in f->gat[at[k], + ng[k]), in
+ * the order of its links: on a full one, its entries on every link another job is on; on a
+ * partial one, those on its touched links that are not hot. */
+static void gather(replay_fab *f, const fjob *j, int full, uint32_t *at, uint32_t *ng) {
+  uint32_t tot = 0;
+  for (int k = 0; k < j->nph; k++) {
+    at[k] = tot;
+    ng[k] = 0;
+    tot += j->ph[k].n;
+  }
+  grow((void **)&f->gat, &f->capgat, tot + 1, sizeof(uint32_t));
+  grow((void **)&f->scan, &f->capsc, tot + 1, sizeof(uint32_t));
+  uint32_t nl = full ? j->njl : j->ntouched;
+  for (uint32_t i = 0; i < nl; i++) {
+    uint32_t jl = full ? i : j->touched[i];
+    if (f->lk[j->jl_link[jl]].njobs < 2) continue; /* alone there */
+    for (uint32_t y = j->jl_eoff[jl]; y < j->jl_eoff[jl + 1]; y++) {
+      uint32_t e = j->jl_ent[y], k = j->ent_ph[e];
+      if (full || !j->ehot[e]) f->gat[at[k] + ng[k]++] = e;
+    }
+  }
+}
+
 /* New rates, iteration time and activity of one job from the others' load now. A full
  * evaluation reads every contended link of the job; it is due for a new job, and when a
  * partial one finds the bound fallen by more than 15 % (links it did not read could then
@@ -1018,24 +1014,8 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
 static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
   double iter = j->iter_ref, x[WORK_MAX_PHASES], old = j->iter;
   int full = j->full;
-  /* a partial evaluation reads the contended entries, not hot, on its touched links: gathered
-   * by phase in one pass (phase k's from at[k]; at most its cn of them) */
-  uint32_t at[WORK_MAX_PHASES], ng[WORK_MAX_PHASES] = {0};
-  if (!full) {
-    uint32_t tot = 0;
-    for (int k = 0; k < j->nph; k++) {
-      at[k] = tot;
-      tot += j->ph[k].cn;
-    }
-    grow((void **)&f->gat, &f->capgat, tot + 1, sizeof(uint32_t));
-    for (uint32_t i = 0; i < j->ntouched; i++) {
-      uint32_t jl = j->touched[i];
-      for (uint32_t y = j->jl_eoff[jl]; y < j->jl_eoff[jl + 1]; y++) {
-        uint32_t e = j->jl_ent[y], k = j->ent_ph[e];
-        if (j->cpos[e] != NONE && !j->ehot[e]) f->gat[at[k] + ng[k]++] = e;
-      }
-    }
-  }
+  uint32_t at[WORK_MAX_PHASES], ng[WORK_MAX_PHASES];
+  gather(f, j, full, at, ng);
   for (int pass = 0; pass < 2; pass++) {
     iter = j->iter_ref;
     int refull = 0;
@@ -1045,16 +1025,8 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
     }
     for (int k = 0; k < j->nph; k++) {
       fph *p = &j->ph[k];
-      uint32_t cnt = 0;
-      grow((void **)&f->scan, &f->capsc, p->cn + 1, sizeof(uint32_t));
-      if (full) {
-        memcpy(f->scan, &j->cent[p->off], sizeof(uint32_t) * p->cn);
-        cnt = p->cn;
-      } else { /* its hot entries phase_rate reads itself */
-        memcpy(f->scan, &f->gat[at[k]], sizeof(uint32_t) * ng[k]);
-        cnt = ng[k];
-      }
-      double lb, r = phase_rate(f, j, k, f->scan, cnt, full, &lb);
+      /* a partial evaluation's hot entries phase_rate reads itself */
+      double lb, r = phase_rate(f, j, k, &f->gat[at[k]], ng[k], full, &lb);
       /* when the bound of a partial evaluation fell, links it did not read may matter */
       if (full) p->lb = lb;
       else if (lb < 0.85 * p->lb) refull = 1;
@@ -1064,6 +1036,7 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
     }
     if (!refull) break;
     full = 1;
+    gather(f, j, full, at, ng);
   }
   for (uint32_t i = 0; i < j->ntouched; i++) j->etouch[j->touched[i]] = 0;
   j->ntouched = 0;
