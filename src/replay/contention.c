@@ -21,8 +21,9 @@ typedef struct routes {
   uint32_t n, cap, *off, nl, capl, *link;
 } routes;
 
-static void collect(void *ctx, const hw_route *r) {
+static void collect(void *ctx, const hw_route *r, uint32_t w) {
   routes *R = ctx;
+  while (w-- > 1) collect(ctx, r, 1); /* one per subflow */
   if (R->n + 2 > R->cap) {
     R->cap = R->cap ? 2 * R->cap : 256;
     R->off = wk_realloc(R->off, sizeof(uint32_t) * R->cap);

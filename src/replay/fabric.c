@@ -36,19 +36,23 @@ static inline double dmin(double a, double b) { return a < b ? a : b; }
 
 /* ---- laying phases ------------------------------------------------------------------------- */
 /* The routes of one ring edge's channels, each hashed apart (ECMP); inside one scale-up domain
- * (su cards) there is one route, laid once and given to fn once per channel. */
+ * (su cards) there is one route, laid once and given to fn once for all the channels. */
 static void edge(const hw_cluster *c, const double *cap, uint32_t su, uint32_t s, uint32_t d,
-                 uint64_t key, int channels, void (*fn)(void *, const hw_route *), void *ctx) {
+                 uint64_t key, int channels, replay_lay_fn fn, void *ctx) {
   hw_route r;
-  int same = s / su == d / su;
+  if (s / su == d / su) {
+    hw_route_live(c, s, d, wk_mix64(key * REPLAY_FAB_CHANNELS), cap, &r);
+    fn(ctx, &r, (uint32_t)channels);
+    return;
+  }
   for (int ch = 0; ch < channels; ch++) {
-    if (!ch || !same) hw_route_live(c, s, d, wk_mix64(key * REPLAY_FAB_CHANNELS + (uint64_t)ch), cap, &r);
-    fn(ctx, &r);
+    hw_route_live(c, s, d, wk_mix64(key * REPLAY_FAB_CHANNELS + (uint64_t)ch), cap, &r);
+    fn(ctx, &r, 1);
   }
 }
 
 void replay_fab_lay(const hw_cluster *c, const double *cap, const uint32_t *cards, uint32_t ncards,
-                    const work_phase *p, void (*fn)(void *ctx, const hw_route *r), void *ctx) {
+                    const work_phase *p, replay_lay_fn fn, void *ctx) {
   uint32_t n = p->n, st = p->stride;
   if (n < 2 || !st || (uint64_t)st * n > ncards) return;
   int ch = p->pattern == WORK_PAT_ALLTOALL ? 1 : REPLAY_FAB_CHANNELS;
@@ -82,10 +86,13 @@ typedef struct replay_counter {
   uint32_t *cnt, *touched, ntouched;
 } counter;
 
-static void count_route(void *ctx, const hw_route *r) {
+static void count_route(void *ctx, const hw_route *r, uint32_t w) {
   counter *k = ctx;
-  for (uint32_t h = 0; h < r->n; h++)
-    if (!k->cnt[r->link[h]]++) k->touched[k->ntouched++] = r->link[h];
+  for (uint32_t h = 0; h < r->n; h++) {
+    uint32_t *n = &k->cnt[r->link[h]];
+    if (!*n) k->touched[k->ntouched++] = r->link[h];
+    *n += w;
+  }
 }
 
 /* Grows the touched list to hold one more full phase: at most every link. */

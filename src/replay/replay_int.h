@@ -26,10 +26,12 @@ typedef struct replay_shape {
 #define REPLAY_FAB_CHANNELS 4
 
 /* Lays phase p of a job whose rank r sits on cards[r] (ncards ranks) on cluster c: calls
- * fn(ctx, route) for every subflow's route, routed around links whose capacity in cap[] is 0
- * (cap NULL: all links live). O(subflows x hops). */
+ * fn(ctx, route, w) for every route, w the subflows that take it (the channels of an edge inside
+ * one scale-up domain share one route), routed around links whose capacity in cap[] is 0 (cap
+ * NULL: all links live). O(subflows x hops). */
+typedef void (*replay_lay_fn)(void *ctx, const hw_route *r, uint32_t w);
 void replay_fab_lay(const hw_cluster *c, const double *cap, const uint32_t *cards, uint32_t ncards,
-                    const work_phase *p, void (*fn)(void *ctx, const hw_route *r), void *ctx);
+                    const work_phase *p, replay_lay_fn fn, void *ctx);
 /* The bottleneck per-subflow rate of phase p laid alone on cards (min over links of capacity /
  * subflows crossing it): bytes/s, INFINITY when no subflow crosses a link. scratch: a counter
  * of c's links kept across calls (a per-link array, zeroed once), or NULL for a temporary one. */
