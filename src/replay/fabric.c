@@ -7,9 +7,10 @@
  * iteration time, and that time its load: a fixed point, solved by re-evaluating, in FIFO
  * order, only the jobs whose links saw a change (replay_int.h has the model in short,
  * docs/replay.md in full). Memory: per job, its distinct shared links and per-phase (link,
- * subflows) entries, in buffers recycled from ended jobs; per link, 17 bytes (its list, count,
- * versions and tier); per (job, shared link), a 32-byte record (lent: its subflows there and
- * its slack); per hot entry, its last state (7 points and their hash, 84 bytes). */
+ * subflows) entries, in buffers recycled from ended jobs; per link, 18 bytes (its block, count,
+ * versions, tier and block size); per (job, shared link), a 24-byte record in the link's block
+ * (lent: its subflows there and its slack); per hot entry, its last state (7 points and their
+ * hash, 84 bytes). */
 #include "replay_int.h"
 
 #include <math.h>
@@ -203,11 +204,11 @@ typedef struct fjob {
   uint8_t fresh;             /* added since its last evaluation */
 } fjob;
 
-/* One job on one link (its link index jl), 24 bytes, in the link's block (flink). Its terms there are read from its
- * published coefficients (pcoef) and the subflows of its entries on the link, the first two
- * kept here (ph0/w0, ph1/w1; ne entries in all, more than two read from its CSR): publishing
- * is then O(1) per job, and a link's state one walk of its list and of a few hundred jobs'
- * coefficients, which stay in cache.
+/* One job on one link (its link index jl), 24 bytes, in the link's block (flink). Its terms
+ * there are read from its published coefficients (pcoef) and the subflows of its entries on the
+ * link, the first two kept here (ph0/w0, ph1/w1; ne entries in all, more than two read from its
+ * CSR): publishing is then O(1) per job, and a link's state one walk of its block and of a few
+ * hundred jobs' coefficients, which stay in cache.
  * thr: the load the others may put on the link, mean plus 3.75 of their standard deviations,
  * below which it cannot slow the job (link_state's first test for each of its entries there,
  * at the job's private rate: fixed for its life); nhot: how many of its entries there are hot.
