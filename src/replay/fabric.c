@@ -902,7 +902,23 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     int n7 = link_state(f, j, e, p->rate_priv, pts);
     j->hver[i] = f->lk[l].ver;
     f->st.entries_visited++;
-    /* often the same state (a link below its share stays at it): then nothing moved here */
+    if (n7 == 1) { /* fell to its share: no longer hot (it is read again when touched) */
+      uint32_t last = p->off + --hn;
+      p->hn--;
+      j->ehot[e] = 0;
+      f->le[j->jl_le[j->ent_jl[e]]].nhot--;
+      j->hot[i] = j->hot[last];
+      j->hver[i] = j->hver[last];
+      j->hocc[i] = j->hocc[last];
+      j->hlink[i] = j->hlink[last];
+      j->hhash[i] = j->hhash[last];
+      j->hn7[i] = j->hn7[last];
+      memcpy(h, &j->hpts[(size_t)last * 7], 7 * sizeof(double));
+      moved = 1;
+      i--; /* the last one, now here, is looked at next */
+      continue;
+    }
+    /* often the same state: then nothing moved here */
     if (n7 != j->hn7[i] || memcmp(h, pts, sizeof(double) * (size_t)n7)) {
       j->hn7[i] = (uint8_t)n7;
       memcpy(h, pts, sizeof(double) * (size_t)n7);
