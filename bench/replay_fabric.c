@@ -14,6 +14,7 @@
 #include "bench.h"
 #include "replay/replay.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,16 @@ int main(int argc, char **argv) {
   const char *placement = argc > 2 ? argv[2] : "topo";
   int only = argc > 3 ? atoi(argv[3]) : 0;
   uint32_t check = argc > 4 ? (uint32_t)strtoul(argv[4], NULL, 10) : 0;
-  uint64_t seed = argc > 5 ? strtoull(argv[5], NULL, 10) : 1;
+  uint64_t seed = 1;
+  if (argc > 5) {
+    char *end;
+    errno = 0;
+    seed = strtoull(argv[5], &end, 10);
+    if (errno || end == argv[5] || *end || argv[5][0] == '-' || seed > (1ULL << 53) - 1) {
+      fprintf(stderr, "replay_fabric: seed '%s': an integer in [0, 2^53 - 1], as wanka's --seed\n", argv[5]);
+      return 2;
+    }
+  }
   int open_loop = argc > 6 && !strcmp(argv[6], "open");
   if (argc > 6 && !open_loop) {
     fprintf(stderr, "replay_fabric: 6th argument '%s': only 'open' (the fabric solved, not applied)\n", argv[6]);
