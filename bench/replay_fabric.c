@@ -26,8 +26,18 @@ static double cpu_s(void) {
 }
 
 int main(int argc, char **argv) {
-  double days = argc > 1 ? atof(argv[1]) : 30;
+  char *dend = NULL;
+  double days = argc > 1 ? strtod(argv[1], &dend) : 30;
+  if (argc > 1 && (dend == argv[1] || *dend)) {
+    fprintf(stderr, "replay_fabric: days '%s': a number of days, e.g. 30\n", argv[1]);
+    return 2;
+  }
   const char *placement = argc > 2 ? argv[2] : "topo";
+  sched_placement pl;
+  if (sched_placement_parse(placement, &pl)) {
+    fprintf(stderr, "replay_fabric: placement '%s': topo, first-fit or netaware\n", placement);
+    return 2;
+  }
   int only = argc > 3 ? atoi(argv[3]) : 0;
   uint32_t check = argc > 4 ? (uint32_t)strtoul(argv[4], NULL, 10) : 0;
   uint64_t seed = 1;
@@ -55,7 +65,7 @@ int main(int argc, char **argv) {
   char buf[1024];
   if (trace_gen(&g, &t, &err)) {
     fprintf(stderr, "%s\n", wk_err_format(&err, buf, sizeof buf));
-    return 1;
+    return 2;
   }
   const char *clusters[] = {"zhengzhou-60k", "zhengzhou-60k:oversubscription=2"};
   printf("%-34s %8s %8s %8s %9s %9s %8s %9s %9s %8s %8s\n", "cluster", "jobs", "wall s", "cpu s",
@@ -71,10 +81,7 @@ int main(int argc, char **argv) {
     replay_opts_init(&o);
     o.fabric_check = check;
     o.fabric_open_loop = open_loop;
-    if (sched_placement_parse(placement, &o.sched.placement)) {
-      fprintf(stderr, "unknown placement %s\n", placement);
-      return 1;
-    }
+    o.sched.placement = pl;
     double c0 = cpu_s();
     replay *r;
     if (replay_run(c, t, &o, &r, &err)) {

@@ -158,11 +158,12 @@ typedef struct fph {
   double rate_solo;          /* the least rate over its private links and capacity / subflows of
                                 its shared links: no other job can raise it */
   uint32_t off, n;           /* its entries [off, off + n) */
-  uint32_t hn;               /* hot[off, off + hn): of those, the ones that came near its
-                                bottleneck when last read (ehot marks them); each with its
+  uint32_t hn;               /* hot[off, off + hn): of those on links another job is on, the
+                                ones that came near its bottleneck when last read (ehot marks
+                                them; one found at its share leaves); each with its
                                 state as last read (hpts, hn7) and its link's version then
                                 (hver): read again only when the link's version moved */
-  double lb;                 /* the bound (time per byte) of that evaluation */
+  double lb;                 /* the bound (time per byte) of its last full evaluation */
   double last_rate, last_lb; /* the last evaluation's answer and bound (last_ok: there is one):
                                 they follow from its hot entries' states alone */
   uint8_t last_ok;
@@ -179,10 +180,9 @@ typedef struct fjob {
   uint32_t *jl_eoff, *jl_ent; /* CSR: the entries on each of its links */
   struct pw { float w; uint32_t ph; } *jl_pw; /* each CSR entry's subflows and phase, in order */
   /* per phase, its terms per subflow (w) or per subflow squared (w^2) on any link: what the
-   * others read once it publishes them (jl_terms); set at each evaluation */
+   * others read once it publishes them (lent_terms); set at each evaluation */
   double coef[WORK_MAX_PHASES][NTERMS];
-  double pcoef[WORK_MAX_PHASES][NTERMS]; /* coef as last published (apply_job): alone on a
-                                            link, a job publishes there when another comes */
+  double pcoef[WORK_MAX_PHASES][NTERMS]; /* coef as last published (apply_job) */
   double tload[HW_MAX_TIERS + 1]; /* its expected load on each tier, in f->tier_load */
   /* the jobs that have a hot link in common with it, each with the generation of its hot list
    * when it said so (a later full evaluation makes a new list: older entries lapse) */
@@ -639,7 +639,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     x->slot = slot;
     x->jl = i;
     uint32_t y0 = j->jl_eoff[i], ne = j->jl_eoff[i + 1] - y0;
-    x->ne = (uint8_t)(ne > 255 ? 255 : ne);
+    x->ne = (uint8_t)ne; /* at most one entry per phase */
     x->ph0 = (uint8_t)j->jl_pw[y0].ph;
     x->w0 = j->jl_pw[y0].w;
     x->ph1 = ne > 1 ? (uint8_t)j->jl_pw[y0 + 1].ph : 0;
