@@ -252,6 +252,7 @@ struct replay_fab {
   uint32_t *jlmap;   /* per link: the job's jl index while it is being added */
   uint32_t *queue, qhead, qlen, qcap; /* FIFO ring of slots */
   uint32_t *changed, nchanged, capchanged;
+  uint32_t *evald, nevald, capevald; /* the slots evaluated in the current solve */
   tpt *tp;           /* scratch of eval_job: link time distributions, and their CDFs */
   uint32_t captp, capF, captpv, capdup, caphv, capsc;
   double *F, *tpv;   /* tpv: each distinct link's 7 points in order, for the duplicate test */
@@ -317,7 +318,7 @@ void replay_fab_free(replay_fab *f) {
   }
   void *bufs[] = {f->slots, f->freeslots, f->tier, f->lk,   f->jlmap, f->le,  f->lcls,
                   f->slot_of, f->queue,   f->changed, f->tp, f->F, f->tpv,   f->hv,  f->dup,
-                  f->scan,  f->gat,       f->xs};
+                  f->scan,  f->gat,       f->xs,      f->evald};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   counter_free(&f->k);
   wk_free(f);
@@ -1068,6 +1069,10 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
   int fresh = j->fresh; /* just added: its load is news to everyone on its links */
   j->fresh = 0;
   *was_fresh = fresh;
+  if (!j->evals) {
+    grow((void **)&f->evald, &f->capevald, f->nevald + 1, sizeof(uint32_t));
+    f->evald[f->nevald++] = (uint32_t)(j - f->slots);
+  }
   if (j->evals++ > 1 && isfinite(iter) && isfinite(j->iter)) {
     double target = iter;
     iter = j->iter + FAB_DAMP * (iter - j->iter);
@@ -1174,8 +1179,8 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
     f->qhead = (f->qhead + 1) % f->qcap;
     f->qlen--;
   }
-  /* O(slots): the jobs with shared traffic at once, a few hundred at most */
-  for (uint32_t s = 0; s < f->nslots; s++) f->slots[s].evals = f->slots[s].changed = 0;
+  for (uint32_t i = 0; i < f->nevald; i++) f->slots[f->evald[i]].evals = f->slots[f->evald[i]].changed = 0;
+  f->nevald = 0;
   *n = f->nchanged;
   return f->changed;
 }
