@@ -177,6 +177,8 @@ typedef struct fjob {
   fph ph[WORK_MAX_PHASES];
   uint32_t njl, capjl;       /* distinct shared links */
   uint32_t *jl_link, *jl_le;
+  uint8_t *jl_sh;            /* per link: another job is on it (its link's njobs >= 2), kept by
+                                the jobs that come and go there: read without the link record */
   uint32_t *jl_eoff, *jl_ent; /* CSR: the entries on each of its links */
   struct pw { float w; uint32_t ph; } *jl_pw; /* each CSR entry's subflows and phase, in order */
   /* per phase, its terms per subflow (w) or per subflow squared (w^2) on any link: what the
@@ -310,7 +312,7 @@ void replay_fab_free(replay_fab *f) {
   if (!f) return;
   for (uint32_t s = 0; s < f->nslots; s++) {
     fjob *j = &f->slots[s];
-    void *bufs[] = {j->jl_link, j->jl_le,   j->jl_eoff, j->jl_ent,  j->jl_pw,  j->ent_jl,
+    void *bufs[] = {j->jl_link, j->jl_le, j->jl_sh,   j->jl_eoff, j->jl_ent,  j->jl_pw,  j->ent_jl,
                     j->wslot,   j->wgen,
                     j->ent_ph,  j->ent_n,   j->hot,    j->touched,
                     j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,   j->hhash,    j->hpts,    j->hn7};
@@ -531,6 +533,7 @@ static void grow_jl(fjob *j, uint32_t need) {
   while (nc < need) nc *= 2;
   j->jl_link = wk_realloc(j->jl_link, sizeof(uint32_t) * nc);
   j->jl_le = wk_realloc(j->jl_le, sizeof(uint32_t) * nc);
+  j->jl_sh = wk_realloc(j->jl_sh, nc);
   j->jl_eoff = wk_realloc(j->jl_eoff, sizeof(uint32_t) * (nc + 1));
   j->capjl = nc;
 }
@@ -658,6 +661,8 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     k->occ++;
     /* the jobs already there have company now: they look at the link again once the new job
      * has a pace of its own (apply_job) */
+    j->jl_sh[i] = k->njobs > 0;
+    if (k->njobs == 1) f->slots[f->le[k->off].slot].jl_sh[f->le[k->off].jl] = 1;
     k->njobs++;
   }
   /* activity alone on these cards: the reference of the correction in link_state */
@@ -691,6 +696,8 @@ void replay_fab_remove(replay_fab *f, uint32_t job) {
     if (!--k->njobs) {
       give_block(f, k->off, f->lcls[l]);
       k->off = NONE;
+    } else if (k->njobs == 1) {
+      f->slots[f->le[k->off].slot].jl_sh[f->le[k->off].jl] = 0; /* alone there now */
     }
   }
   /* Taking a job off only lowers the others' load (and its spread) on every link it leaves: a
@@ -1022,7 +1029,7 @@ static void gather(replay_fab *f, const fjob *j, int full, uint32_t *at, uint32_
   uint32_t nl = full ? j->njl : j->ntouched;
   for (uint32_t i = 0; i < nl; i++) {
     uint32_t jl = full ? i : j->touched[i];
-    if (f->lk[j->jl_link[jl]].njobs < 2) continue; /* alone there */
+    if (!j->jl_sh[jl]) continue; /* alone there */
     for (uint32_t y = j->jl_eoff[jl]; y < j->jl_eoff[jl + 1]; y++) {
       uint32_t e = j->jl_ent[y], k = j->ent_ph[e];
       if (full || !j->ehot[e]) f->gat[at[k] + ng[k]++] = e;
@@ -1123,9 +1130,9 @@ static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
   int big = fresh || !(moved <= FAB_SIG);
   memcpy(j->pcoef, j->coef, sizeof j->coef);
   for (uint32_t i = 0; i < j->njl; i++) {
+    if (!j->jl_sh[i]) continue; /* alone there: nobody reads it */
     uint32_t l = j->jl_link[i];
     flink *k = &f->lk[l];
-    if (k->njobs < 2) continue; /* alone there: nobody reads it */
     k->ver++;
     if (!big) continue;
     /* the link's load and variance now: each other job's share of it is these less its own */
