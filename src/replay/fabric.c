@@ -823,15 +823,9 @@ static void sort_tpt(tpt *v, uint32_t n) {
 
 /* E[max(floor, T_1, ..., T_m)] for independent T_i given as points (t, p) of m links, each
  * link's p summing to 1: the points at or below the floor (most of them: max() is the floor
- * there) only start each F_i; the rest are swept in increasing t, keeping prod_i F_i(t). */
-static double expected_max(tpt *v, uint32_t nv, uint32_t m, double floor, double *F) {
-  if (!nv) return floor;
-  for (uint32_t i = 0; i < m; i++) F[i] = 0;
-  uint32_t na = 0;
-  for (uint32_t i = 0; i < nv; i++) {
-    if (v[i].t <= floor) F[v[i].link] += v[i].p;
-    else v[na++] = v[i];
-  }
+ * there) only start each F_i (IN F[i], their sum); the others (v[0, na)) are swept in
+ * increasing t, keeping prod_i F_i(t). */
+static double expected_max(tpt *v, uint32_t na, uint32_t m, double floor, double *F) {
   uint32_t zeros = 0;
   double prod = 1; /* of the nonzero F_i */
   for (uint32_t i = 0; i < m; i++) {
@@ -987,24 +981,35 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     watch(f, j, l);
   }
   *bound = lb;
-  /* only links that can exceed the bound can set the maximum */
-  uint32_t nk = 0, mk = 0;
-  for (uint32_t i = 0; i < m; i++) {
-    const double *v = &f->tpv[(size_t)i * 7];
-    if (!(v[5] > lb)) continue; /* the time at the most load (z = +2.65) */
-    grow((void **)&f->tp, &f->captp, nk + 7, sizeof(tpt));
-    for (int q = 0; q < 7; q++) f->tp[nk++] = (tpt){v[q], gh_w[q] * GH_NORM, mk};
-    mk++;
-  }
+  /* only links that can exceed the bound can set the maximum (the time at the most load, z =
+   * +2.65, above it) */
+  uint32_t nk = 0, mk = 0, one = 0;
+  for (uint32_t i = 0; i < m; i++)
+    if (f->tpv[(size_t)i * 7 + 5] > lb) one = i, mk++;
   double rate;
   if (!mk) {
     rate = m ? 1 / lb : rmin; /* rate_solo exactly when no link was slowed, as at add */
   } else if (mk == 1) { /* one link left: E[max(lb, T)] needs no sweep */
+    const double *v = &f->tpv[(size_t)one * 7];
     double e = 0;
-    for (int q = 0; q < 7; q++) e += f->tp[q].p * dmax(lb, f->tp[q].t);
+    for (int q = 0; q < 7; q++) e += gh_w[q] * GH_NORM * dmax(lb, v[q]);
     rate = 1 / e;
   } else {
+    /* each link's points at or below the bound start its CDF; the others are swept */
     grow((void **)&f->F, &f->capF, mk + 1, sizeof(double));
+    grow((void **)&f->tp, &f->captp, 7 * mk, sizeof(tpt));
+    mk = 0;
+    for (uint32_t i = 0; i < m; i++) {
+      const double *v = &f->tpv[(size_t)i * 7];
+      if (!(v[5] > lb)) continue;
+      double F0 = 0;
+      for (int q = 0; q < 7; q++) {
+        double pq = gh_w[q] * GH_NORM;
+        if (v[q] <= lb) F0 += pq;
+        else f->tp[nk++] = (tpt){v[q], pq, mk};
+      }
+      f->F[mk++] = F0;
+    }
     double worst = expected_max(f->tp, nk, mk, lb, f->F);
     rate = worst > 0 ? 1 / worst : INFINITY;
   }
