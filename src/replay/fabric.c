@@ -140,9 +140,10 @@ double replay_fab_phase_rate(const hw_cluster *c, replay_counter *scratch, const
 }
 
 /* ---- state ---------------------------------------------------------------------------------- */
-typedef struct tpt { /* one point of one link's distribution, for the expected maximum */
-  double t, p;
-  uint32_t link;
+typedef struct tpt { /* one point of one link's distribution, for the expected maximum: its
+                        time and its link; and its point q (its probability is ghp[q]) */
+  double t;
+  uint32_t link, q;
 } tpt;
 
 /* A job's terms of a link's sums. Over the jobs on a link, each active with probability q and
@@ -256,10 +257,11 @@ struct replay_fab {
   uint32_t *changed, nchanged, capchanged;
   uint32_t *evald, nevald, capevald; /* the slots evaluated in the current solve */
   tpt *tp;           /* scratch of eval_job: link time distributions, and their CDFs */
-  uint32_t captp, capF, captpv, capdup, caphv, capsc;
-  double *F, *tpv;   /* tpv: each distinct link's 7 points in order, for the duplicate test */
+  uint32_t captp, capF, capdist, capdup, caphv, capsc;
+  double *F;
+  const double **dist; /* each distinct link state's 7 points (in a hot entry or in hv) */
   double *hv;        /* per hot-list candidate, its 7 points */
-  uint32_t *dup;     /* open-addressing set of distinct distributions (index into tpv / 7) */
+  uint32_t *dup;     /* open-addressing set of distinct distributions (index into dist) */
   uint32_t *scan;    /* the entries one evaluation of a phase reads */
   uint32_t *gat, capgat; /* a partial evaluation's touched entries, by phase */
   double *xs;        /* link_state: per job on the link, its correction terms and load */
@@ -319,7 +321,7 @@ void replay_fab_free(replay_fab *f) {
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
   void *bufs[] = {f->slots, f->freeslots, f->tier, f->lk,   f->jlmap, f->le,  f->lcls,
-                  f->slot_of, f->queue,   f->changed, f->tp, f->F, f->tpv,   f->hv,  f->dup,
+                  f->slot_of, f->queue,   f->changed, f->tp, f->F, f->dist,   f->hv,  f->dup,
                   f->scan,  f->gat,       f->xs,      f->evald};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   counter_free(&f->k);
@@ -720,13 +722,15 @@ void replay_fab_remove(replay_fab *f, uint32_t job) {
  * than its max-min share against their subflows. */
 static const double gh_x[7] = {0, 0.8162878828589647, -0.8162878828589647, 1.6735516287674714,
                                -1.6735516287674714, 2.6519613568352334, -2.6519613568352334};
-static const double gh_w[7] = {0.8102646175568073, 0.4256072526101278, 0.4256072526101278,
-                               0.05451558281912703, 0.05451558281912703, 9.717812450995192e-4,
-                               9.717812450995192e-4};
-#define GH_NORM 0.5641895835477563 /* 1 / sqrt(pi) */
+/* each point's probability: the Gauss-Hermite weights over sqrt(pi) (0.8102646175568073,
+ * 0.4256072526101278, 0.05451558281912703, 9.717812450995192e-4, each times
+ * 0.5641895835477563, as doubles round the products) */
+static const double ghp[7] = {0.45714285714285713, 0.2401231786050127, 0.2401231786050127,
+                              0.030757123967586498, 0.030757123967586498, 0.0005482688559722179,
+                              0.0005482688559722179};
 
 /* The time per byte of one subflow of job j's entry e as a 7-point distribution over the others'
- * activity: pts[i] with probability gh_w[i] / sqrt(pi). Returns 1 when the others can hardly
+ * activity: pts[i] with probability ghp[i]. Returns 1 when the others can hardly
  * reach the job's share: then pts[0] is its rate there, min(r_cap, c / n), and the link costs
  * one comparison; else 7. The others are taken as they would be without this job (the arrival
  * theorem of mean value analysis): each other job's activity beyond its activity alone is
@@ -839,7 +843,7 @@ static double expected_max(tpt *v, uint32_t na, uint32_t m, double floor, double
     double *f = &F[v[i].link];
     if (*f == 0) zeros--;
     else prod /= *f;
-    *f += v[i].p;
+    *f += ghp[v[i].q];
     if (*f > 1) *f = 1;
     prod *= *f;
     double P = zeros ? 0 : prod;
@@ -863,14 +867,13 @@ static uint64_t dist_hash(const double *pts) {
   return h;
 }
 static void add_dist(replay_fab *f, const double *pts, uint64_t h, uint32_t mask, uint32_t *m,
-                     uint32_t *nv, double *lb) {
+                     double *lb) {
   uint32_t at = (uint32_t)h & mask;
   for (; f->dup[at] != NONE; at = (at + 1) & mask)
-    if (!memcmp(&f->tpv[(size_t)f->dup[at] * 7], pts, 7 * sizeof(double))) return;
+    if (!memcmp(f->dist[f->dup[at]], pts, 7 * sizeof(double))) return;
+  grow((void **)&f->dist, &f->capdist, *m + 1, sizeof(*f->dist));
+  f->dist[*m] = pts; /* stays put until the phase's answer is made */
   f->dup[at] = (*m)++;
-  grow((void **)&f->tpv, &f->captpv, *nv + 7, sizeof(double));
-  memcpy(&f->tpv[*nv], pts, 7 * sizeof(double));
-  *nv += 7;
   *lb = dmax(*lb, pts[6]); /* the time at the least load (z = -2.65) */
 }
 
@@ -886,7 +889,7 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
                          int full, double *bound) {
   fph *p = &j->ph[k];
   double rmin = p->rate_solo, pts[7];
-  uint32_t nv = 0, m = 0, need = 16, nh = 0, hn = full ? 0 : p->hn;
+  uint32_t m = 0, need = 16, nh = 0, hn = full ? 0 : p->hn;
   while (need < 2 * (cnt + hn)) need *= 2;
   if (need > f->capdup) {
     f->dup = wk_realloc(f->dup, sizeof(uint32_t) * need);
@@ -953,9 +956,9 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     }
   }
   for (uint32_t i = p->off; i < p->off + hn; i++)
-    if (j->hn7[i] == 7) add_dist(f, &j->hpts[(size_t)i * 7], j->hhash[i], need - 1, &m, &nv, &lb);
+    if (j->hn7[i] == 7) add_dist(f, &j->hpts[(size_t)i * 7], j->hhash[i], need - 1, &m, &lb);
   for (uint32_t i = 0; i < nh; i++)
-    add_dist(f, &f->hv[(size_t)i * 7], dist_hash(&f->hv[(size_t)i * 7]), need - 1, &m, &nv, &lb);
+    add_dist(f, &f->hv[(size_t)i * 7], dist_hash(&f->hv[(size_t)i * 7]), need - 1, &m, &lb);
   if (full) {
     f->st.full_entries += cnt;
     for (uint32_t i = 0; i < p->hn; i++) {
@@ -985,14 +988,14 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
    * +2.65, above it) */
   uint32_t nk = 0, mk = 0, one = 0;
   for (uint32_t i = 0; i < m; i++)
-    if (f->tpv[(size_t)i * 7 + 5] > lb) one = i, mk++;
+    if (f->dist[i][5] > lb) one = i, mk++;
   double rate;
   if (!mk) {
     rate = m ? 1 / lb : rmin; /* rate_solo exactly when no link was slowed, as at add */
   } else if (mk == 1) { /* one link left: E[max(lb, T)] needs no sweep */
-    const double *v = &f->tpv[(size_t)one * 7];
+    const double *v = f->dist[one];
     double e = 0;
-    for (int q = 0; q < 7; q++) e += gh_w[q] * GH_NORM * dmax(lb, v[q]);
+    for (int q = 0; q < 7; q++) e += ghp[q] * dmax(lb, v[q]);
     rate = 1 / e;
   } else {
     /* each link's points at or below the bound start its CDF; the others are swept */
@@ -1000,13 +1003,12 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     grow((void **)&f->tp, &f->captp, 7 * mk, sizeof(tpt));
     mk = 0;
     for (uint32_t i = 0; i < m; i++) {
-      const double *v = &f->tpv[(size_t)i * 7];
+      const double *v = f->dist[i];
       if (!(v[5] > lb)) continue;
       double F0 = 0;
-      for (int q = 0; q < 7; q++) {
-        double pq = gh_w[q] * GH_NORM;
-        if (v[q] <= lb) F0 += pq;
-        else f->tp[nk++] = (tpt){v[q], pq, mk};
+      for (uint32_t q = 0; q < 7; q++) {
+        if (v[q] <= lb) F0 += ghp[q];
+        else f->tp[nk++] = (tpt){v[q], mk, q};
       }
       f->F[mk++] = F0;
     }
