@@ -226,7 +226,7 @@ typedef struct lent {
 
 /* Per link, what the paths read together (16 bytes: one cache line holds four). Its jobs' lents
  * lie side by side in f->le[off, off + njobs), oldest first, in a block of 2^cls (f->lcls)
- * taken from per-size free lists: a walk of the link reads them in one or two cache lines
+ * taken from per-size free stacks: a walk of the link reads them in one or two cache lines
  * (newest first, the order sums are taken in). */
 typedef struct flink {
   uint32_t off;   /* its block in f->le (NONE: none) */
@@ -246,7 +246,9 @@ struct replay_fab {
   flink *lk;       /* per link */
   lent *le;         /* the links' blocks */
   uint8_t *lcls;    /* per link: its block holds 2^lcls lents */
-  uint32_t nle, caple, freeblk[32]; /* blocks of 2^c free: a list through their first slot */
+  uint32_t nle, caple;
+  /* the free blocks of 2^c lents, a stack per size (taking one reads no cold block) */
+  uint32_t *freeblk[32], nfree[32], capfree[32];
   fjob *slots;
   uint32_t nslots, capslots, freeslot_n, *freeslots;
   uint32_t *slot_of; /* per job id */
@@ -302,7 +304,6 @@ replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, uint32_t max_
   f->jlmap = wk_malloc(sizeof(uint32_t) * nl);
   f->lcls = wk_calloc(nl, 1);
   for (uint32_t l = 0; l < nl; l++) f->lk[l].off = f->jlmap[l] = NONE;
-  for (int b = 0; b < 32; b++) f->freeblk[b] = NONE;
   f->max_jobs = max_jobs;
   f->slot_of = wk_malloc(sizeof(uint32_t) * (max_jobs ? max_jobs : 1));
   for (uint32_t j = 0; j < max_jobs; j++) f->slot_of[j] = NONE;
@@ -324,6 +325,7 @@ void replay_fab_free(replay_fab *f) {
                   f->slot_of, f->queue,   f->changed, f->tp, f->F, f->dist,   f->hv,  f->dup,
                   f->scan,  f->gat,       f->xs,      f->evald};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
+  for (int c = 0; c < 32; c++) wk_free(f->freeblk[c]);
   counter_free(&f->k);
   wk_free(f);
 }
@@ -482,11 +484,7 @@ static uint32_t take_slot(replay_fab *f) {
 
 /* A free block of 2^c lents. */
 static uint32_t take_block(replay_fab *f, int c) {
-  uint32_t b = f->freeblk[c];
-  if (b != NONE) {
-    f->freeblk[c] = f->le[b].slot;
-    return b;
-  }
+  if (f->nfree[c]) return f->freeblk[c][--f->nfree[c]];
   uint32_t need = f->nle + (1u << c);
   if (need > f->caple) {
     uint32_t nc = f->caple ? f->caple : 1024;
@@ -494,13 +492,13 @@ static uint32_t take_block(replay_fab *f, int c) {
     f->le = wk_realloc(f->le, sizeof(lent) * nc);
     f->caple = nc;
   }
-  b = f->nle;
+  uint32_t b = f->nle;
   f->nle = need;
   return b;
 }
 static void give_block(replay_fab *f, uint32_t b, int c) {
-  f->le[b].slot = f->freeblk[c];
-  f->freeblk[c] = b;
+  grow((void **)&f->freeblk[c], &f->capfree[c], f->nfree[c] + 1, sizeof(uint32_t));
+  f->freeblk[c][f->nfree[c]++] = b;
 }
 
 /* Lents [from, to) of link block moved to [from + d, to + d): their jobs told where they are. */
