@@ -735,7 +735,7 @@ static const double ghp[7] = {0.45714285714285713, 0.2401231786050127, 0.2401231
  * credited to the jobs it meets on this link in proportion to their load, and this job's share
  * of that is taken off. Exact for two jobs on one link; negligible among many. */
 static int link_state(replay_fab *f, const fjob *j, uint32_t e, double r_cap, double *pts) {
-  uint32_t jl = j->ent_jl[e], l = j->jl_link[jl], mine = j->jl_le[jl];
+  uint32_t l = j->jl_link[j->ent_jl[e]], self = (uint32_t)(j - f->slots);
   const flink *k = &f->lk[l];
   double c = f->cap[l], n = j->ent_n[e], o[NTERMS] = {0}, total = 0, own = 0;
   double r0 = dmin(r_cap, c / n);
@@ -748,7 +748,7 @@ static int link_state(replay_fab *f, const fjob *j, uint32_t e, double r_cap, do
     double t[NTERMS];
     lent_terms(f, &f->le[x], t);
     total += t[T_L];
-    if (x == mine) {
+    if (f->le[x].slot == self) { /* its own lent: one per link */
       own = t[T_L];
       continue;
     }
@@ -889,11 +889,6 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
   double rmin = p->rate_solo, pts[7];
   uint32_t m = 0, need = 16, nh = 0, hn = full ? 0 : p->hn;
   while (need < 2 * (cnt + hn)) need *= 2;
-  if (need > f->capdup) {
-    f->dup = wk_realloc(f->dup, sizeof(uint32_t) * need);
-    f->capdup = need;
-  }
-  memset(f->dup, 0xff, sizeof(uint32_t) * need);
   grow((void **)&f->hv, &f->caphv, 7 * (cnt + 1), sizeof(double));
   double lb = 1 / rmin; /* the maximum is at least every link's least time */
   int moved = full || !p->last_ok;
@@ -953,6 +948,11 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
       return p->last_rate;
     }
   }
+  if (need > f->capdup) {
+    f->dup = wk_realloc(f->dup, sizeof(uint32_t) * need);
+    f->capdup = need;
+  }
+  memset(f->dup, 0xff, sizeof(uint32_t) * need); /* the distinct states' set, empty */
   for (uint32_t i = p->off; i < p->off + hn; i++)
     if (j->hn7[i] == 7) add_dist(f, &j->hpts[(size_t)i * 7], j->hhash[i], need - 1, &m, &lb);
   for (uint32_t i = 0; i < nh; i++)
