@@ -36,6 +36,13 @@ endif()
 wk_cli_test(compare_table "utilization .*JCT p50 \\(h\\).*energy \\(MWh\\) +[0-9]+ +[0-9]+"
   compare --cluster scalex-10k --cluster scalex-10k:supernodes=8 --profile ai4s --days 0.5
   --failures off)
+# who gains: each queue's and job size's wait in every scenario; at half the cards the
+# pretraining queue waits hours where the full supercluster starts it at once
+wk_cli_test(compare_usage "wait p50/p99 \\(h\\) by queue\n  pretrain +0\\.0/[0-9.]+ +[1-9][0-9]*\\.[0-9]/[0-9.]+\n.*wait p50/p99 \\(h\\) by job size \\(cards\\)\n  1 "
+  compare --cluster scalex-10k --cluster scalex-10k:supernodes=8 --profile ai4s --days 0.5
+  --failures off)
+wk_cli_test(compare_json_usage "\"scenario\": \"scalex-10k backfill\",.*\"usage\": \\{.*\"tenants\": \\[.*\"queues\": \\[.*\"name\": \"pretrain\".*\"sizes\": \\["
+  compare --cluster scalex-10k --profile ai4s --days 0.5 --policy backfill --policy fifo --json)
 wk_cli_test(compare_json "\"scenarios\": \\[.*\"scenario\": \"scalex-10k backfill\".*\"energy_mwh\": [0-9.]+.*\"scenario\": \"scalex-10k fifo\""
   compare --cluster scalex-10k --profile ai4s --days 0.5 --policy backfill --policy fifo --json)
 wk_cli_fail(compare_one "error: compare needs at least two scenarios"

@@ -1,7 +1,8 @@
 /* cmd_compare.c — `wanka compare`: the same work (a trace, or one generated as `trace gen` does,
  * sized to the largest cluster) replayed on every cluster x policy x placement, one after the
  * other, and printed as one side-by-side table (a column per scenario), one JSON object with a
- * row per scenario, and an HTML report. The capacity question — what does doubling the node
+ * row per scenario, and an HTML report; below the table, each queue's and job size's wait in
+ * every scenario (who gains). The capacity question — what does doubling the node
  * buy for our work — is one command:
  *   wanka compare --cluster zhengzhou-30k --cluster zhengzhou-60k --profile ai4s --days 14 */
 #include "cli.h"
@@ -18,7 +19,8 @@ typedef struct scenario {
   sched_placement placement;
   char label[192];        /* "zhengzhou-30k" (+ policy, placement where several are compared) */
   replay *r;
-  cli_usage *u;           /* report only */
+  cli_usage *u;           /* card-hours of each run, for the usage tables and the report */
+  cli_sreport *use;       /* what each tenant, queue and job size got */
 } scenario;
 
 /* One figure of the table: its row name, and how to print it from a scenario (NAN: n/a). */
@@ -101,6 +103,29 @@ static void print_table(const scenario *s, int ns, hw_cluster *const *c, const c
   printf("%-22s", "replay wall (s)");
   for (int i = 0; i < ns; i++) printf("%*.1f", w, replay_get_metrics(s[i].r)->wall_s);
   printf("\n");
+  /* who gains: each queue's and job size's wait (first start - submit) in every scenario, rows
+   * in the first scenario's order (queues most card-hours first); the same trace gives every
+   * scenario the same rows */
+  static const char *const head[2] = {"wait p50/p99 (h) by queue", "wait p50/p99 (h) by job size (cards)"};
+  for (int k = 1; k <= 2; k++) {
+    size_t n0;
+    const cli_sreport_row *r0 = cli_sreport_rows(s[0].use, k, &n0);
+    if (!n0) continue;
+    printf("%s\n", head[k - 1]);
+    for (size_t g = 0; g < n0; g++) {
+      printf("  %-20s", r0[g].name);
+      for (int i = 0; i < ns; i++) {
+        size_t n;
+        const cli_sreport_row *ri = cli_sreport_rows(s[i].use, k, &n), *x = NULL;
+        for (size_t y = 0; y < n && !x; y++)
+          if (ri[y].group == r0[g].group) x = &ri[y];
+        char b[48] = "-";
+        if (x && x->waited) snprintf(b, sizeof b, "%.1f/%.1f", x->wait_p50_s / 3600, x->wait_p99_s / 3600);
+        printf("%*s", w, b);
+      }
+      printf("\n");
+    }
+  }
 }
 
 /* The report: the table, the figures as bars, load and queues over time and the job-time CDFs
@@ -214,7 +239,8 @@ int cmd_compare(int argc, char **argv) {
       "[--policy P ...] [--placement Q ...] [--json] [--report F.html]",
       "Replay the same work on every cluster x policy x placement, one after the other, and\n"
       "print the results side by side: utilization, JCT, queueing, bounded slowdown,\n"
-      "goodput, ETTR, makespan, contention slowdown and energy.",
+      "goodput, ETTR, makespan, contention slowdown and energy; then each queue's and job\n"
+      "size's wait in every scenario (who gains).",
       opts};
   char *pos[1];
   int npos, rc = cli_parse(&cmd, argc, argv, pos, 0, &npos);
@@ -344,12 +370,11 @@ int cmd_compare(int argc, char **argv) {
     so.sched.placement = sc->placement;
     so.faults = fail ? faults[sc->cluster] : NULL;
     so.nfaults = fail ? nfaults[sc->cluster] : 0;
-    if (rep_out) {
-      sc->u = cli_usage_new(c[sc->cluster], trace_njobs(t));
-      so.observe = cli_usage_observe;
-      so.observe_ctx = sc->u;
-    }
+    sc->u = cli_usage_new(c[sc->cluster], trace_njobs(t));
+    so.observe = cli_usage_observe;
+    so.observe_ctx = sc->u;
     if (replay_run(c[sc->cluster], t, &so, &sc->r, &err)) goto fail_err;
+    sc->use = cli_sreport_new(c[sc->cluster], t, sc->r, sc->u);
   }
   rp_progress_free(bar);
   bar = NULL;
@@ -371,6 +396,7 @@ int cmd_compare(int argc, char **argv) {
       json_object_set_new(row, "policy", json_string(sched_policy_name(s[k].policy)));
       json_object_set_new(row, "placement", json_string(sched_placement_name(s[k].placement)));
       json_object_set_new(row, "scenario", json_string(s[k].label));
+      json_object_set_new(row, "usage", cli_sreport_json(s[k].use));
       json_array_append_new(rows, row);
     }
     json_object_set_new(root, "scenarios", rows);
@@ -388,6 +414,7 @@ done:
   for (k = 0; k < ns; k++) {
     replay_free(s[k].r);
     cli_usage_free(s[k].u);
+    cli_sreport_free(s[k].use);
   }
   wk_free(s);
   for (int i = 0; i < CLI_LIST_MAX; i++) hw_free(c[i]);
