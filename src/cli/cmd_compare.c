@@ -74,6 +74,21 @@ static const char *fmt_figure(const figure *f, const replay_metrics *m, const re
   return buf;
 }
 
+/* Who gains: the wait (first start - submit) of group `group` of usage table k (1 queues, 2 job
+ * sizes) in scenario s, "p50/p99" in hours ("-" where none of its jobs started). The same trace
+ * gives every scenario the same groups. */
+static const char *const usage_head[2] = {"wait p50/p99 (h) by queue",
+                                          "wait p50/p99 (h) by job size (cards)"};
+static const char *usage_cell(const scenario *s, int k, uint32_t group, char *buf, size_t n) {
+  size_t nr;
+  const cli_sreport_row *r = cli_sreport_rows(s->use, k, &nr);
+  snprintf(buf, n, "-");
+  for (size_t y = 0; y < nr; y++)
+    if (r[y].group == group && r[y].waited)
+      snprintf(buf, n, "%.1f/%.1f", r[y].wait_p50_s / 3600, r[y].wait_p99_s / 3600);
+  return buf;
+}
+
 /* The table: a row per figure, a column per scenario. */
 static void print_table(const scenario *s, int ns, hw_cluster *const *c, const char *what,
                         size_t jobs) {
@@ -103,26 +118,15 @@ static void print_table(const scenario *s, int ns, hw_cluster *const *c, const c
   printf("%-22s", "replay wall (s)");
   for (int i = 0; i < ns; i++) printf("%*.1f", w, replay_get_metrics(s[i].r)->wall_s);
   printf("\n");
-  /* who gains: each queue's and job size's wait (first start - submit) in every scenario, rows
-   * in the first scenario's order (queues most card-hours first); the same trace gives every
-   * scenario the same rows */
-  static const char *const head[2] = {"wait p50/p99 (h) by queue", "wait p50/p99 (h) by job size (cards)"};
+  /* who gains: rows in the first scenario's order (queues most card-hours first) */
   for (int k = 1; k <= 2; k++) {
     size_t n0;
     const cli_sreport_row *r0 = cli_sreport_rows(s[0].use, k, &n0);
-    if (!n0) continue;
-    printf("%s\n", head[k - 1]);
+    if (n0) printf("%s\n", usage_head[k - 1]);
     for (size_t g = 0; g < n0; g++) {
       printf("  %-20s", r0[g].name);
-      for (int i = 0; i < ns; i++) {
-        size_t n;
-        const cli_sreport_row *ri = cli_sreport_rows(s[i].use, k, &n), *x = NULL;
-        for (size_t y = 0; y < n && !x; y++)
-          if (ri[y].group == r0[g].group) x = &ri[y];
-        char b[48] = "-";
-        if (x && x->waited) snprintf(b, sizeof b, "%.1f/%.1f", x->wait_p50_s / 3600, x->wait_p99_s / 3600);
-        printf("%*s", w, b);
-      }
+      char b[48];
+      for (int i = 0; i < ns; i++) printf("%*s", w, usage_cell(&s[i], k, r0[g].group, b, sizeof b));
       printf("\n");
     }
   }
@@ -169,6 +173,19 @@ static int write_report(cli_report *rep_out, const scenario *s, int ns, hw_clust
       row[i + 1] = fmt_figure(&figures[f], replay_get_metrics(rs[i]), &e, cells[i], sizeof cells[i]);
     }
     rp_report_row(rep, row);
+  }
+  /* who gains, as the terminal shows it */
+  for (int k = 1; k <= 2; k++) {
+    size_t n0;
+    const cli_sreport_row *r0 = cli_sreport_rows(s[0].use, k, &n0);
+    if (!n0) continue;
+    head[0] = k == 1 ? "queue" : "job size (cards)";
+    rp_report_table(rep, usage_head[k - 1], (size_t)ns + 1, head);
+    for (size_t g = 0; g < n0; g++) {
+      row[0] = r0[g].name;
+      for (int i = 0; i < ns; i++) row[i + 1] = usage_cell(&s[i], k, r0[g].group, cells[i], sizeof cells[i]);
+      rp_report_row(rep, row);
+    }
   }
   wk_free(cells);
   wk_free(row);
