@@ -41,6 +41,10 @@ wk_cli_test(compare_table "utilization .*JCT p50 \\(h\\).*energy \\(MWh\\) +[0-9
 wk_cli_test(compare_usage "wait p50/p99 \\(h\\) by queue\n  pretrain +0\\.0/[0-9.]+ +[1-9][0-9]*\\.[0-9]/[0-9.]+\n.*wait p50/p99 \\(h\\) by job size \\(cards\\)\n  1 "
   compare --cluster scalex-10k --cluster scalex-10k:supernodes=8 --profile ai4s --days 0.5
   --failures off)
+# twenty queues: the sixteen largest shown, the rest counted
+wk_cli_test(compare_usage_many "wait p50/p99 \\(h\\) by queue\n(  [0-9]+ +[0-9.]+/[0-9.]+ +[0-9.]+/[0-9.]+\n)+  \\(4 more queues: --json or --report has them all\\)\nwait p50/p99 \\(h\\) by job size"
+  compare --cluster scalex-10k --cluster scalex-10k:supernodes=8
+  --trace ${CMAKE_SOURCE_DIR}/tests/data/queues20.swf --failures off)
 wk_cli_test(compare_json_usage "\"scenario\": \"scalex-10k backfill\",.*\"usage\": \\{.*\"tenants\": \\[.*\"queues\": \\[.*\"name\": \"pretrain\".*\"sizes\": \\["
   compare --cluster scalex-10k --profile ai4s --days 0.5 --policy backfill --policy fifo --json)
 wk_cli_test(compare_json "\"scenarios\": \\[.*\"scenario\": \"scalex-10k backfill\".*\"energy_mwh\": [0-9.]+.*\"scenario\": \"scalex-10k fifo\""

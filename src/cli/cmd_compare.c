@@ -118,17 +118,20 @@ static void print_table(const scenario *s, int ns, hw_cluster *const *c, const c
   printf("%-22s", "replay wall (s)");
   for (int i = 0; i < ns; i++) printf("%*.1f", w, replay_get_metrics(s[i].r)->wall_s);
   printf("\n");
-  /* who gains: rows in the first scenario's order (queues most card-hours first) */
+  /* who gains: rows in the first scenario's order (queues most card-hours first; the 16
+   * largest, as replay's own table) */
   for (int k = 1; k <= 2; k++) {
     size_t n0;
     const cli_sreport_row *r0 = cli_sreport_rows(s[0].use, k, &n0);
+    size_t shown = n0 <= 17 ? n0 : 16;
     if (n0) printf("%s\n", usage_head[k - 1]);
-    for (size_t g = 0; g < n0; g++) {
+    for (size_t g = 0; g < shown; g++) {
       printf("  %-20s", r0[g].name);
       char b[48];
       for (int i = 0; i < ns; i++) printf("%*s", w, usage_cell(&s[i], k, r0[g].group, b, sizeof b));
       printf("\n");
     }
+    if (shown < n0) printf("  (%zu more queues: --json or --report has them all)\n", n0 - shown);
   }
 }
 
