@@ -84,8 +84,10 @@ static const char *usage_cell(const scenario *s, int k, uint32_t group, char *bu
   const cli_sreport_row *r = cli_sreport_rows(s->use, k, &nr);
   snprintf(buf, n, "-");
   for (size_t y = 0; y < nr; y++)
-    if (r[y].group == group && r[y].waited)
-      snprintf(buf, n, "%.1f/%.1f", r[y].wait_p50_s / 3600, r[y].wait_p99_s / 3600);
+    if (r[y].group == group) {
+      if (r[y].waited) snprintf(buf, n, "%.1f/%.1f", r[y].wait_p50_s / 3600, r[y].wait_p99_s / 3600);
+      break;
+    }
   return buf;
 }
 

@@ -264,7 +264,8 @@ struct replay_fab {
   const double **dist; /* each distinct link state's 7 points (in a hot entry or in hv) */
   double *hv;        /* per hot-list candidate, its 7 points */
   uint32_t *dup;     /* open-addressing set of distinct distributions (index into dist) */
-  uint32_t *scan;    /* the entries one evaluation of a phase reads */
+  uint32_t *scan;    /* of the entries a phase evaluation read, those their link can slow
+                        (hot-list candidates; their points in hv) */
   uint32_t *gat, capgat; /* a partial evaluation's touched entries, by phase */
   double *xs;        /* link_state: per job on the link, its correction terms and load */
   uint32_t capxs;
@@ -932,7 +933,7 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     uint32_t e = scan[i];
     if (link_state(f, j, e, p->rate_priv, pts) == 1) continue; /* its r0 is in rate_solo */
     memcpy(&f->hv[(size_t)nh * 7], pts, sizeof pts);
-    f->scan[nh++] = e; /* scan[] is read ahead of this write: nh <= i */
+    f->scan[nh++] = e; /* a hot-list candidate, its points in hv */
   }
   f->st.entries_visited += cnt;
   /* Only links whose most loaded time passes the bound set the maximum, and those are hot (a
