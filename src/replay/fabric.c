@@ -260,6 +260,7 @@ struct replay_fab {
   uint32_t *evald, nevald, capevald; /* the slots evaluated in the current solve */
   tpt *tp;           /* scratch of eval_job: link time distributions, and their CDFs */
   uint32_t captp, capF, capdist, capdup, caphv, capsc;
+  uint32_t *bk, capbk; /* the expected maximum's bucket counts */
   double *F;
   const double **dist; /* each distinct link state's 7 points (in a hot entry or in hv) */
   double *hv;        /* per hot-list candidate, its 7 points */
@@ -323,7 +324,7 @@ void replay_fab_free(replay_fab *f) {
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
   void *bufs[] = {f->slots, f->freeslots, f->tier, f->lk,   f->jlmap, f->le,  f->lcls,
-                  f->slot_of, f->queue,   f->changed, f->tp, f->F, f->dist,   f->hv,  f->dup,
+                  f->slot_of, f->queue,   f->changed, f->tp, f->bk, f->F, f->dist,   f->hv,  f->dup,
                   f->scan,  f->gat,       f->xs,      f->evald};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   for (int c = 0; c < 32; c++) wk_free(f->freeblk[c]);
@@ -789,33 +790,8 @@ static int link_state(replay_fab *f, const fjob *j, uint32_t e, double r_cap, do
 static inline int tpt_less(const tpt *x, const tpt *y) {
   return x->t < y->t || (x->t == y->t && x->link < y->link);
 }
-/* Sorts v[0, n) by (t, link): quicksort with the median of three, insertion sort below 16
- * (qsort's callback per comparison cost more than the rest of the evaluation). */
-static void sort_tpt(tpt *v, uint32_t n) {
-  while (n > 16) {
-    tpt *a = &v[0], *b = &v[n / 2], *c = &v[n - 1], t;
-    if (tpt_less(b, a)) t = *a, *a = *b, *b = t;
-    if (tpt_less(c, b)) t = *b, *b = *c, *c = t;
-    if (tpt_less(b, a)) t = *a, *a = *b, *b = t;
-    tpt pivot = *b;
-    uint32_t i = 0, j = n - 1;
-    for (;;) {
-      while (tpt_less(&v[i], &pivot)) i++;
-      while (tpt_less(&pivot, &v[j])) j--;
-      if (i >= j) break;
-      t = v[i], v[i] = v[j], v[j] = t;
-      i++, j--;
-    }
-    /* recurse on the smaller part, loop on the larger: O(log n) stack */
-    if (j + 1 < n - j - 1) {
-      sort_tpt(v, j + 1);
-      v += j + 1;
-      n -= j + 1;
-    } else {
-      sort_tpt(v + j + 1, n - j - 1);
-      n = j + 1;
-    }
-  }
+/* Insertion sort by (t, link), stable: cheap on short or nearly sorted runs. */
+static void insert_sort_tpt(tpt *v, uint32_t n) {
   for (uint32_t i = 1; i < n; i++) {
     tpt x = v[i];
     uint32_t k = i;
@@ -823,12 +799,48 @@ static void sort_tpt(tpt *v, uint32_t n) {
     v[k] = x;
   }
 }
+/* Sorts v[0, n) by (t, link), stably, into tmp (returned; v is left scattered): a counting sort
+ * on n buckets of [min t, max finite t], then an insertion sort, which moves points only inside
+ * a bucket (the bucket of t never decreases as t grows: a subtraction and a product by a positive
+ * scale round monotonically). The points above a phase's bound lie within tens of percent of
+ * each other, so buckets hold about one point each; a comparison sort paid a mispredicted branch
+ * per comparison here (most of the expected maximum's cost for jobs on hundreds of links). */
+static tpt *sort_tpt(tpt *v, uint32_t n, tpt *tmp, uint32_t *cnt) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (uint32_t i = 0; i < n; i++) {
+    double t = v[i].t;
+    if (t < lo) lo = t;
+    if (t > hi && t < INFINITY) hi = t;
+  }
+  if (n < 32 || !(hi > lo)) {
+    insert_sort_tpt(v, n);
+    return v;
+  }
+  double scale = (double)n / (hi - lo), top = (double)(n - 1);
+  memset(cnt, 0, sizeof(uint32_t) * (n + 1));
+  for (uint32_t i = 0; i < n; i++) {
+    double x = (v[i].t - lo) * scale;
+    uint32_t b = x < top ? (uint32_t)x : n - 1;
+    v[i].q |= b << 3; /* q < 8: the bucket rides above it until the scatter */
+    cnt[b + 1]++;
+  }
+  for (uint32_t b = 0; b < n; b++) cnt[b + 1] += cnt[b];
+  for (uint32_t i = 0; i < n; i++) {
+    tpt x = v[i];
+    uint32_t b = x.q >> 3;
+    x.q &= 7;
+    tmp[cnt[b]++] = x;
+  }
+  insert_sort_tpt(tmp, n);
+  return tmp;
+}
 
 /* E[max(floor, T_1, ..., T_m)] for independent T_i given as points (t, p) of m links, each
  * link's p summing to 1: the points at or below the floor (most of them: max() is the floor
  * there) only start each F_i (IN F[i], their sum); the others (v[0, na)) are swept in
  * increasing t, keeping prod_i F_i(t). */
-static double expected_max(tpt *v, uint32_t na, uint32_t m, double floor, double *F) {
+static double expected_max(tpt *v, uint32_t na, uint32_t m, double floor, double *F, tpt *tmp,
+                           uint32_t *cnt) {
   uint32_t zeros = 0;
   double prod = 1; /* of the nonzero F_i */
   for (uint32_t i = 0; i < m; i++) {
@@ -837,7 +849,7 @@ static double expected_max(tpt *v, uint32_t na, uint32_t m, double floor, double
     else prod *= F[i];
   }
   double prev = zeros ? 0 : prod, e = floor * prev;
-  sort_tpt(v, na);
+  v = sort_tpt(v, na, tmp, cnt);
   for (uint32_t i = 0; i < na; i++) {
     double *f = &F[v[i].link];
     if (*f == 0) zeros--;
@@ -999,7 +1011,8 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
   } else {
     /* each link's points at or below the bound start its CDF; the others are swept */
     grow((void **)&f->F, &f->capF, mk + 1, sizeof(double));
-    grow((void **)&f->tp, &f->captp, 7 * mk, sizeof(tpt));
+    grow((void **)&f->tp, &f->captp, 14 * mk, sizeof(tpt)); /* the points, and a sorted copy */
+    grow((void **)&f->bk, &f->capbk, 7 * mk + 1, sizeof(uint32_t));
     mk = 0;
     for (uint32_t i = 0; i < m; i++) {
       const double *v = f->dist[i];
@@ -1011,7 +1024,7 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
       }
       f->F[mk++] = F0;
     }
-    double worst = expected_max(f->tp, nk, mk, lb, f->F);
+    double worst = expected_max(f->tp, nk, mk, lb, f->F, f->tp + 7 * mk, f->bk);
     rate = worst > 0 ? 1 / worst : INFINITY;
   }
   p->last_rate = rate;
