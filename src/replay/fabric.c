@@ -32,7 +32,7 @@ static inline double dmin(double a, double b) { return a < b ? a : b; }
 #define FAB_RTOL 5e-3
 /* A job whose iteration time moved by more than this (relative) makes its neighbours read all
  * their shared links at their next evaluation (below it, their hot links and touched ones). */
-#define FAB_SIG 0.02
+#define FAB_SIG 0.10
 #define FAB_MAX_EVALS 6
 
 /* ---- laying phases ------------------------------------------------------------------------- */
@@ -256,6 +256,7 @@ struct replay_fab {
   counter k;
   uint32_t *jlmap;   /* per link: the job's jl index while it is being added */
   uint32_t *queue, qhead, qlen, qcap; /* FIFO ring of slots */
+  uint32_t *adds, nadds, capadds; /* the slots added since the last solve, in order */
   uint32_t *changed, nchanged, capchanged;
   uint32_t *evald, nevald, capevald; /* the slots evaluated in the current solve */
   tpt *tp;           /* scratch of eval_job: link time distributions, and their CDFs */
@@ -324,7 +325,7 @@ void replay_fab_free(replay_fab *f) {
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
   void *bufs[] = {f->slots, f->freeslots, f->tier, f->lk,   f->jlmap, f->le,  f->lcls,
-                  f->slot_of, f->queue,   f->changed, f->tp, f->bk, f->F, f->dist,   f->hv,  f->dup,
+                  f->slot_of, f->queue, f->adds, f->changed, f->tp, f->bk, f->F, f->dist,   f->hv,  f->dup,
                   f->scan,  f->gat,       f->xs,      f->evald};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   for (int c = 0; c < 32; c++) wk_free(f->freeblk[c]);
@@ -351,20 +352,30 @@ double replay_fab_tier_util(const replay_fab *f, int tier) {
 }
 
 /* ---- queue ------------------------------------------------------------------------------------ */
+/* Room for one more in the ring: grown, unrolled into the new buffer (rarely: a slot is queued
+ * at most once, but for a slot freed and taken again while queued). */
+static void ring_room(replay_fab *f) {
+  if (f->qlen < f->qcap) return;
+  uint32_t nc = f->qcap ? 2 * f->qcap : 64, *nq = wk_malloc(sizeof(uint32_t) * nc);
+  for (uint32_t i = 0; i < f->qlen; i++) nq[i] = f->queue[(f->qhead + i) % f->qcap];
+  wk_free(f->queue);
+  f->queue = nq;
+  f->qcap = nc;
+  f->qhead = 0;
+}
 static void push(replay_fab *f, uint32_t s) {
   fjob *j = &f->slots[s];
   if (j->inq) return;
-  if (f->qlen == f->qcap) { /* grow the ring, unrolled into the new buffer (at most once per
-                               slot count: the queue never holds a slot twice) */
-    uint32_t nc = f->qcap ? 2 * f->qcap : 64, *nq = wk_malloc(sizeof(uint32_t) * nc);
-    for (uint32_t i = 0; i < f->qlen; i++) nq[i] = f->queue[(f->qhead + i) % f->qcap];
-    wk_free(f->queue);
-    f->queue = nq;
-    f->qcap = nc;
-    f->qhead = 0;
-  }
+  ring_room(f);
   f->queue[(f->qhead + f->qlen++) % f->qcap] = s;
   j->inq = 1;
+}
+/* A new job at the head of the queue (replay_fab_solve). */
+static void push_front(replay_fab *f, uint32_t s) {
+  ring_room(f);
+  f->qhead = (f->qhead + f->qcap - 1) % f->qcap;
+  f->queue[f->qhead] = s;
+  f->qlen++;
 }
 
 /* Job s must look again at its entries on its link jl: the link is marked for its next
@@ -682,7 +693,11 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   f->slot_of[job] = slot;
   if (j->njl) f->st.adds++;
   if (++f->live > f->st.peak_jobs && j->njl) f->st.peak_jobs = f->live;
-  push(f, slot);
+  if (!j->inq) { /* queued ahead of the others at the next solve */
+    grow((void **)&f->adds, &f->capadds, f->nadds + 1, sizeof(uint32_t));
+    f->adds[f->nadds++] = slot;
+    j->inq = 1;
+  }
 }
 
 void replay_fab_remove(replay_fab *f, uint32_t job) {
@@ -1184,6 +1199,12 @@ static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
 
 const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
   f->nchanged = 0;
+  /* The jobs added since the last solve go first, in the order they came: each publishes its
+   * load before its neighbours, woken by the jobs that left at the same instant, look again;
+   * so a neighbour of both (a new job often takes the cards of one that ended) is evaluated
+   * once, not once for each. A new job is evaluated again, in full, after them (eval_job). */
+  for (uint32_t i = f->nadds; i-- > 0;) push_front(f, f->adds[i]);
+  f->nadds = 0;
   if (f->qlen) f->st.solves++;
   /* A bound on the work of one solve: damped iterates converge geometrically, so a job is
    * re-evaluated a few dozen times at most; past the bound the iterate is kept as it is. */
@@ -1199,6 +1220,11 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
     double moved;
     int fresh;
     if (eval_job(f, j, &moved, &fresh)) apply_job(f, s, moved, fresh); /* below FAB_RTOL nobody is told */
+    if (fresh) { /* it read its links before its neighbours settled: once more, in full, after
+                    the jobs it touched */
+      j->full = 1;
+      push(f, s);
+    }
   }
   while (f->qlen) { /* budget spent: drop the rest of the queue */
     f->slots[f->queue[f->qhead]].inq = 0;
