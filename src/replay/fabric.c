@@ -207,6 +207,9 @@ typedef struct fjob {
   uint8_t *etouch;           /* per jl: in touched */
   uint32_t capjle, caphot;
   uint8_t inq, changed, full; /* full: its next evaluation reads every contended link */
+  uint8_t verify;            /* its next evaluation first touches its links whose version moved
+                                since jl_ver (a new job's second look, replay_fab_solve) */
+  uint32_t *jl_ver;          /* per link: its version after the job's first publish */
   uint8_t fresh;             /* added since its last evaluation */
 } fjob;
 
@@ -321,7 +324,7 @@ void replay_fab_free(replay_fab *f) {
   if (!f) return;
   for (uint32_t s = 0; s < f->nslots; s++) {
     fjob *j = &f->slots[s];
-    void *bufs[] = {j->jl_link, j->jl_le, j->jl_sh,   j->jl_eoff, j->jl_ent,  j->jl_pw,  j->ent_jl,
+    void *bufs[] = {j->jl_link, j->jl_le, j->jl_sh, j->jl_ver,   j->jl_eoff, j->jl_ent,  j->jl_pw,  j->ent_jl,
                     j->wslot,   j->wgen,
                     j->ent_ph,  j->ent_n,   j->hot,    j->touched,
                     j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,   j->hhash,    j->hpts,    j->hn7};
@@ -550,6 +553,7 @@ static void grow_jl(fjob *j, uint32_t need) {
   j->jl_link = wk_realloc(j->jl_link, sizeof(uint32_t) * nc);
   j->jl_le = wk_realloc(j->jl_le, sizeof(uint32_t) * nc);
   j->jl_sh = wk_realloc(j->jl_sh, nc);
+  j->jl_ver = wk_realloc(j->jl_ver, sizeof(uint32_t) * nc);
   j->jl_eoff = wk_realloc(j->jl_eoff, sizeof(uint32_t) * (nc + 1));
   j->capjl = nc;
 }
@@ -598,7 +602,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   j->njl = j->nent = j->ntouched = j->nw = 0;
   j->hotgen = ++f->gen;
   memset(j->tload, 0, sizeof j->tload);
-  j->inq = j->changed = 0;
+  j->inq = j->changed = j->verify = 0;
   j->full = j->fresh = 1;
   j->evals = 0;
   for (int k = 0; k < s->nphases; k++) {
@@ -1082,6 +1086,14 @@ static void gather(replay_fab *f, const fjob *j, int full, uint32_t *at, uint32_
  * 1 when its iteration time moved enough to matter to its neighbours. */
 static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
   double iter = j->iter_ref, x[WORK_MAX_PHASES], old = j->iter;
+  if (j->verify && !j->full) { /* what moved since its first look: the rest reads as it did */
+    for (uint32_t i = 0; i < j->njl; i++)
+      if (j->jl_sh[i] && f->lk[j->jl_link[i]].ver != j->jl_ver[i] && !j->etouch[i]) {
+        j->etouch[i] = 1;
+        j->touched[j->ntouched++] = i;
+      }
+  }
+  j->verify = 0;
   int full = j->full;
   uint32_t at[WORK_MAX_PHASES], ng[WORK_MAX_PHASES];
   gather(f, j, full, at, ng);
@@ -1223,9 +1235,10 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
     double moved;
     int fresh;
     if (eval_job(f, j, &moved, &fresh)) apply_job(f, s, moved, fresh); /* below FAB_RTOL nobody is told */
-    if (fresh) { /* it read its links before its neighbours settled: once more, in full, after
-                    the jobs it touched */
-      j->full = 1;
+    if (fresh) { /* it read its links before its neighbours settled: once more after the jobs it
+                    touched, reading again the links whose state they moved */
+      for (uint32_t i = 0; i < j->njl; i++) j->jl_ver[i] = f->lk[j->jl_link[i]].ver;
+      j->verify = 1;
       push(f, s);
     }
   }
