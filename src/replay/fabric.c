@@ -4,13 +4,13 @@
  * between switches (and dragonfly, torus links) are shared. A job's expected load on a link
  * is its bytes per iteration over its iteration time; what the others' expected load leaves a
  * job while it communicates (never less than its max-min share) sets its rate, its rate its
- * iteration time, and that time its load: a fixed point, solved by re-evaluating, in FIFO
- * order, only the jobs whose links saw a change (replay_int.h has the model in short,
- * docs/replay.md in full). Memory: per job, its distinct shared links and per-phase (link,
- * subflows) entries, in buffers recycled from ended jobs; per link, 18 bytes (its block, count,
- * versions, tier and block size); per (job, shared link), a 24-byte record in the link's block
- * (lent: its subflows there and its slack); per hot entry, its last state (7 points and their
- * hash, 84 bytes). */
+ * iteration time, and that time its load: a fixed point, solved by re-evaluating (new jobs
+ * first, then in FIFO order) only the jobs whose links saw a change (replay_int.h has the
+ * model in short, docs/replay.md in full). Memory: per job, its distinct shared links (and
+ * their versions after its first publish) and per-phase (link, subflows) entries, in buffers
+ * recycled from ended jobs; per link, 18 bytes (its block, count, versions, tier and block
+ * size); per (job, shared link), a 24-byte record in the link's block (lent: its subflows there
+ * and its slack); per hot entry, its last state (7 points and their hash, 84 bytes). */
 #include "replay_int.h"
 
 #include <math.h>
@@ -1217,7 +1217,7 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
   /* The jobs added since the last solve go first, in the order they came: each publishes its
    * load before its neighbours, woken by the jobs that left at the same instant, look again;
    * so a neighbour of both (a new job often takes the cards of one that ended) is evaluated
-   * once, not once for each. A new job is evaluated again, in full, after them (eval_job). */
+   * once, not once for each. A new job looks again after the jobs it touched (below). */
   for (uint32_t i = f->nadds; i-- > 0;) push_front(f, f->adds[i]);
   f->nadds = 0;
   if (f->qlen) f->st.solves++;
