@@ -274,7 +274,7 @@ int cmd_compare(int argc, char **argv) {
     return cli_fail("give --trace FILE or --profile P (generated work), not both");
   if (!trace_path && !profile)
     return cli_fail("compare needs the work: --trace FILE, or --profile ai4s|llm|hpc to generate it");
-  if (trace_path && days) return cli_fail("--days goes with --profile (a trace has its own days)");
+  if (trace_path && days != 0) return cli_fail("--days goes with --profile (a trace has its own days)");
   if (!pols.n) pols.v[pols.n++] = "backfill";
   if (!places.n) places.v[places.n++] = "topo";
   int ns = clusters.n * pols.n * places.n;
@@ -303,7 +303,7 @@ int cmd_compare(int argc, char **argv) {
   if (trace_format_parse(format, &to.format))
     return cli_fail_unknown("trace format", format, cli_trace_formats);
   o.seed = (uint64_t)seed;
-  o.sample_s = sample ? sample : 600;
+  o.sample_s = sample != 0 ? sample : 600;
 
   cli_report *rep_out = NULL; /* checked before any work */
   if (report_path && !(rep_out = cli_report_new(report_path))) return 2;
@@ -335,7 +335,7 @@ int cmd_compare(int argc, char **argv) {
     trace_gen_opts_init(&g);
     g.profile = profile;
     g.cards = largest;
-    g.days = days ? days : 7;
+    g.days = days != 0 ? days : 7;
     g.seed = (uint64_t)seed;
     g.utilization = load;
     if (trace_gen(&g, &t, &err)) goto fail_err;

@@ -93,7 +93,7 @@ static int write_jobs(const replay *r, const cli_sreport *use, const char *dir,
  * when the series would not fit in memory (rows over the span, doubled as the array grows).
  * Checked before the replay runs. 0 or 2. */
 static int check_sample(const trace *t, const char *path, double sample) {
-  if (!sample) return 0;
+  if (sample == 0) return 0;
   trace_summary s;
   trace_summarize(t, &s);
   double span = (double)(s.last_end_s - s.first_submit_s);
@@ -398,7 +398,7 @@ int cmd_replay(int argc, char **argv) {
   o.comm_fraction = comm;
   o.walltime_kill = wt_kill;
   o.preempt_checkpoint = preempt_ckpt;
-  o.sample_s = sample ? sample : 600;
+  o.sample_s = sample != 0 ? sample : 600;
   o.abandon_after = (uint32_t)abandon_after;
   o.seed = (uint64_t)seed;
   o.sched.lookahead = (uint32_t)lookahead;

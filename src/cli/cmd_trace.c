@@ -43,7 +43,7 @@ static int trace_gen_cmd(int argc, char **argv) {
   int npos, rc = cli_parse(&cmd, argc, argv, pos, 0, &npos);
   if (rc) return rc == 1 ? 0 : rc;
   if (!cards) return cli_fail("trace gen needs --cards N (a positive number of cards)");
-  if (!days) return cli_fail("trace gen needs --days D (a positive number of days)");
+  if (days == 0) return cli_fail("trace gen needs --days D (a positive number of days)");
   cli_out *o = cli_out_new(out ? out : "-"); /* checked before anything is generated */
   if (!o) return 2;
   trace_gen_opts g;
