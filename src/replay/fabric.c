@@ -812,13 +812,43 @@ static int link_state(replay_fab *f, const fjob *j, uint32_t e, double r_cap, do
 static inline int tpt_less(const tpt *x, const tpt *y) {
   return x->t < y->t || (x->t == y->t && x->link < y->link);
 }
-/* Insertion sort by (t, link), stable: cheap on short or nearly sorted runs. */
+/* (t, link, q): a total order (a link's points are distinct in q), the order a stable sort by
+ * (t, link) of points laid out by q gives. */
+static inline int tpt_less3(const tpt *x, const tpt *y) {
+  return tpt_less(x, y) || (x->t == y->t && x->link == y->link && x->q < y->q);
+}
+/* Heap sort by tpt_less3: O(n log n) whatever the input (insert_sort_tpt's fallback). */
+static void sift_tpt(tpt *v, uint32_t i, uint32_t n) {
+  tpt x = v[i];
+  for (uint32_t c; (c = 2 * i + 1) < n; i = c) {
+    if (c + 1 < n && tpt_less3(&v[c], &v[c + 1])) c++;
+    if (!tpt_less3(&x, &v[c])) break;
+    v[i] = v[c];
+  }
+  v[i] = x;
+}
+static void heap_sort_tpt(tpt *v, uint32_t n) {
+  for (uint32_t i = n / 2; i-- > 0;) sift_tpt(v, i, n);
+  for (uint32_t m = n; m-- > 1;) {
+    tpt t = v[0];
+    v[0] = v[m];
+    v[m] = t;
+    sift_tpt(v, 0, m);
+  }
+}
+/* Insertion sort by (t, link), stable: cheap on short or nearly sorted runs; past 8 moves a
+ * point (points crowded into few buckets by a far outlier), a heap sort finishes it. */
 static void insert_sort_tpt(tpt *v, uint32_t n) {
+  uint64_t budget = 8 * (uint64_t)n + 64;
   for (uint32_t i = 1; i < n; i++) {
     tpt x = v[i];
     uint32_t k = i;
     for (; k > 0 && tpt_less(&x, &v[k - 1]); k--) v[k] = v[k - 1];
     v[k] = x;
+    if ((budget -= i - k) > 8 * (uint64_t)n + 64) { /* spent (wrapped below zero) */
+      heap_sort_tpt(v, n);
+      return;
+    }
   }
 }
 /* Sorts v[0, n) by (t, link), stably, into tmp (returned; v is left scattered): a counting sort
