@@ -8,8 +8,8 @@
  * first, then in FIFO order) only the jobs whose links saw a change (replay_int.h has the
  * model in short, docs/replay.md in full). Memory: per job, its distinct shared links (and
  * their versions after its first publish) and per-phase (link, subflows) entries, in buffers
- * recycled from ended jobs; per link, 18 bytes (its block, count, versions, tier and block
- * size); per (job, shared link), a 24-byte record in the link's block (lent: its subflows there
+ * recycled from ended jobs; per link, 22 bytes (its block, count, versions, tier, block
+ * size and the add-time map); per (job, shared link), a 24-byte record in the link's block (lent: its subflows there
  * and its slack); per hot entry, its last state (7 points and their hash, 84 bytes). */
 #include "replay_int.h"
 
@@ -839,13 +839,13 @@ static void heap_sort_tpt(tpt *v, uint32_t n) {
 /* Insertion sort by (t, link), stable: cheap on short or nearly sorted runs; past 8 moves a
  * point (points crowded into few buckets by a far outlier), a heap sort finishes it. */
 static void insert_sort_tpt(tpt *v, uint32_t n) {
-  uint64_t budget = 8 * (uint64_t)n + 64;
+  uint64_t moves = 0, most = 8 * (uint64_t)n + 64;
   for (uint32_t i = 1; i < n; i++) {
     tpt x = v[i];
     uint32_t k = i;
     for (; k > 0 && tpt_less(&x, &v[k - 1]); k--) v[k] = v[k - 1];
     v[k] = x;
-    if ((budget -= i - k) > 8 * (uint64_t)n + 64) { /* spent (wrapped below zero) */
+    if ((moves += i - k) > most) {
       heap_sort_tpt(v, n);
       return;
     }
