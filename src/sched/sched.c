@@ -13,10 +13,15 @@
 enum { ST_NONE, ST_QUEUED, ST_RUNNING };
 
 /* ---- treaps over job ids -------------------------------------------------------------------- */
-/* Ordered by (a, b, id); heap priority is a hash of the id, so shapes are deterministic. */
+/* Ordered by (a, b, id); heap priority is a hash of the id, so shapes are deterministic. The
+ * queue's treap also keeps, per subtree, its size and the fewest cards a job in it needs
+ * (w: each job's cards; sz NULL: not kept), so a pass skips whole runs of jobs too big for
+ * the free cards (collect). */
 typedef struct treap {
   uint32_t *l, *r;
   int64_t *a, *b;
+  uint32_t *sz, *mw; /* per subtree: jobs, least w */
+  const uint32_t *w;
 } treap;
 
 static inline int t_less(const treap *t, uint32_t x, uint32_t y) {
@@ -25,11 +30,27 @@ static inline int t_less(const treap *t, uint32_t x, uint32_t y) {
   return x < y;
 }
 static inline uint64_t t_pri(uint32_t x) { return wk_mix64(x); }
+/* x's subtree sums from its children's */
+static inline void t_pull(treap *t, uint32_t x) {
+  if (!t->sz) return;
+  uint32_t n = 1, m = t->w[x], c = t->l[x];
+  if (c != SCHED_NONE) {
+    n += t->sz[c];
+    if (t->mw[c] < m) m = t->mw[c];
+  }
+  if ((c = t->r[x]) != SCHED_NONE) {
+    n += t->sz[c];
+    if (t->mw[c] < m) m = t->mw[c];
+  }
+  t->sz[x] = n;
+  t->mw[x] = m;
+}
 
 /* Expected depth O(log n); recursion depth is the tree depth. */
 static uint32_t t_insert(treap *t, uint32_t root, uint32_t x) {
   if (root == SCHED_NONE) {
     t->l[x] = t->r[x] = SCHED_NONE;
+    t_pull(t, x);
     return x;
   }
   if (t_less(t, x, root)) {
@@ -38,6 +59,8 @@ static uint32_t t_insert(treap *t, uint32_t root, uint32_t x) {
     if (t_pri(c) > t_pri(root)) { /* rotate right */
       t->l[root] = t->r[c];
       t->r[c] = root;
+      t_pull(t, root);
+      t_pull(t, c);
       return c;
     }
   } else {
@@ -46,9 +69,12 @@ static uint32_t t_insert(treap *t, uint32_t root, uint32_t x) {
     if (t_pri(c) > t_pri(root)) { /* rotate left */
       t->r[root] = t->l[c];
       t->l[c] = root;
+      t_pull(t, root);
+      t_pull(t, c);
       return c;
     }
   }
+  t_pull(t, root);
   return root;
 }
 static uint32_t t_merge(treap *t, uint32_t x, uint32_t y) {
@@ -56,9 +82,11 @@ static uint32_t t_merge(treap *t, uint32_t x, uint32_t y) {
   if (y == SCHED_NONE) return x;
   if (t_pri(x) > t_pri(y)) {
     t->r[x] = t_merge(t, t->r[x], y);
+    t_pull(t, x);
     return x;
   }
   t->l[y] = t_merge(t, x, t->l[y]);
+  t_pull(t, y);
   return y;
 }
 static uint32_t t_erase(treap *t, uint32_t root, uint32_t x) {
@@ -66,6 +94,7 @@ static uint32_t t_erase(treap *t, uint32_t root, uint32_t x) {
   if (root == x) return t_merge(t, t->l[x], t->r[x]);
   if (t_less(t, x, root)) t->l[root] = t_erase(t, t->l[root], x);
   else t->r[root] = t_erase(t, t->r[root], x);
+  t_pull(t, root);
   return root;
 }
 
@@ -118,6 +147,7 @@ struct sched {
   /* queue: one treap per class (tenant under fairshare, else one) */
   treap q;
   uint32_t *qroot, nclass;
+  uint32_t *qw;      /* per job: its cards (the queue treap's w) */
   treap run;
   uint32_t rroot;
   /* range store */
@@ -217,6 +247,10 @@ sched *sched_new(const hw_cluster *c, const sched_opts *o, uint32_t max_jobs, wk
   s->q.r = wk_malloc(n * sizeof(uint32_t));
   s->q.a = wk_calloc(n, sizeof(int64_t));
   s->q.b = wk_calloc(n, sizeof(int64_t));
+  s->q.sz = wk_calloc(n, sizeof(uint32_t));
+  s->q.mw = wk_calloc(n, sizeof(uint32_t));
+  s->qw = wk_calloc(n, sizeof(uint32_t));
+  s->q.w = s->qw;
   s->run.l = wk_malloc(n * sizeof(uint32_t));
   s->run.r = wk_malloc(n * sizeof(uint32_t));
   s->run.a = wk_calloc(n, sizeof(int64_t));
@@ -269,7 +303,7 @@ void sched_free(sched *s) {
   if (!s) return;
   sched_pool_free(s->pool);
   void *ptrs[] = {s->job, s->state, s->start, s->attained, s->roff, s->rn, s->rcls, s->q.l, s->q.r,
-                  s->q.a, s->q.b, s->run.l, s->run.r, s->run.a, s->run.b, s->store, s->quota,
+                  s->q.a, s->q.b, s->q.sz, s->q.mw, s->qw, s->run.l, s->run.r, s->run.a, s->run.b, s->store, s->quota,
                   s->tprio, s->usage, s->trun, s->torder, s->qroot, s->ccount, s->cbits, s->csum,
                   s->act, s->act_off, s->deferred, s->cand, s->vict};
   for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) wk_free(ptrs[i]);
@@ -337,6 +371,7 @@ static void q_insert(sched *s, uint32_t id) {
   }
   s->q.a[id] = a;
   s->q.b[id] = b;
+  s->qw[id] = j->cards;
   uint32_t cls = s->nclass > 1 ? j->tenant : 0;
   s->qroot[cls] = t_insert(&s->q, s->qroot[cls], id);
   s->state[id] = ST_QUEUED;
@@ -549,21 +584,38 @@ static int try_preempt(sched *s, uint32_t id, vkind k, wk_time now) {
 }
 
 /* ---- the pass ---- */
+typedef struct cwalk {
+  uint32_t budget, seen, freec, nc;
+  int keep_first;
+} cwalk;
+/* In order through the subtree at x until the budget is seen; a subtree with no job that fits
+ * (and no first misfit to keep) counts as seen without a visit. Recursion depth: the treap's. */
+static void collect_at(sched *s, uint32_t x, cwalk *c) {
+  for (; x != SCHED_NONE && c->seen < c->budget; x = s->q.r[x]) {
+    if (!c->keep_first && s->q.mw[x] > c->freec) {
+      uint32_t left = c->budget - c->seen;
+      c->seen += s->q.sz[x] < left ? s->q.sz[x] : left;
+      return;
+    }
+    collect_at(s, s->q.l[x], c);
+    if (c->seen >= c->budget) return;
+    c->seen++;
+    uint32_t w = s->qw[x];
+    if (w <= c->freec || c->keep_first) {
+      if (w > c->freec) c->keep_first = 0;
+      s->cand[c->nc++] = x;
+    }
+  }
+}
 /* Collects up to lookahead queued jobs of class cls in order into s->cand (from offset
  * *nc), keeping only those that could start with `freec` cards, plus (if keep_first) the
  * first one that could not. Returns the number examined. */
 static uint32_t collect(sched *s, uint32_t cls, uint32_t budget, uint32_t freec, int keep_first,
                         uint32_t *nc) {
-  titer it;
-  it_init(&it, &s->q, s->qroot[cls]);
-  uint32_t seen = 0;
-  for (uint32_t x; seen < budget && (x = it_next(&it)) != SCHED_NONE; seen++) {
-    if (s->job[x].cards <= freec || keep_first) {
-      if (s->job[x].cards > freec) keep_first = 0;
-      s->cand[(*nc)++] = x;
-    }
-  }
-  return seen;
+  cwalk c = {budget, 0, freec, *nc, keep_first};
+  collect_at(s, s->qroot[cls], &c);
+  *nc = c.nc;
+  return c.seen;
 }
 
 /* EASY reservation for a job needing `need` cards: the earliest estimated end at which
