@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cmocka.h>
 #include <string.h>
 
@@ -110,6 +111,35 @@ static void check_routes(const char *spec, int pairs) {
     hw_route back;
     hw_route_salted(c, d, s, (uint64_t)i, &back);
     assert_int_equal(back.n, rt.n);
+    /* the replay's routes: the same links with every link in service, salt by salt or four at
+     * once; with the first switch-to-switch hop out of service, a Clos route goes around it */
+    hw_route lr[4];
+    uint64_t salts[4] = {(uint64_t)i, (uint64_t)i + 7, (uint64_t)i * 31, 5};
+    hw_route_live_n(c, s, d, salts, 4, NULL, lr);
+    for (int k = 0; k < 4; k++) {
+      hw_route one;
+      hw_route_salted(c, s, d, salts[k], &one);
+      assert_int_equal(lr[k].n, one.n);
+      assert_memory_equal(lr[k].link, one.link, one.n * sizeof one.link[0]);
+    }
+    if (hw_cfg(c)->topology == HW_TOPO_CLOS && rt.n > 2 && hw_link_kind_of(c, rt.link[1]) == HW_LINK_FABRIC) {
+      uint64_t *down = calloc(hw_nlinks(c) / 64 + 1, sizeof(uint64_t));
+      down[rt.link[1] / 64] |= 1ULL << (rt.link[1] % 64);
+      hw_route alt, alt4[4];
+      hw_route_live(c, s, d, (uint64_t)i, down, &alt);
+      hw_route_live_n(c, s, d, salts, 1, down, alt4);
+      assert_int_equal(alt.n, rt.n);
+      assert_memory_equal(alt4[0].link, alt.link, alt.n * sizeof alt.link[0]);
+      uint32_t at2 = s;
+      for (uint32_t k = 0; k < alt.n; k++) {
+        assert_true(alt.link[k] != rt.link[1]);
+        hw_link_ends(c, alt.link[k], &from, &to);
+        assert_int_equal(from, at2);
+        at2 = to;
+      }
+      assert_int_equal(at2, d);
+      free(down);
+    }
   }
   hw_free(c);
 }

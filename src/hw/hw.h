@@ -185,11 +185,16 @@ typedef struct hw_route {
 } hw_route;
 void hw_route_salted(const hw_cluster *c, uint32_t src_card, uint32_t dst_card, uint64_t salt,
                      hw_route *out);
-/* The same, avoiding links whose capacity in cap[] is 0 (a failed cable or switch): each ECMP
- * choice of a Clos moves to the next live link of the switch; other fabrics route as always
- * (a route over a dead link is dead). cap NULL: hw_route_salted. */
+/* The same links, avoiding those out of service (bit l of down[l / 64] set: a failed cable or
+ * switch): each ECMP choice of a Clos moves to the next live link of the switch; other fabrics
+ * route as always (a route over a dead link is dead). down NULL: every link in service. The
+ * links only: out->latency_s is 0 (for the replay's fabric, which lays thousands a job). */
 void hw_route_live(const hw_cluster *c, uint32_t src_card, uint32_t dst_card, uint64_t salt,
-                   const double *cap, hw_route *out);
+                   const uint64_t *down, hw_route *out);
+/* hw_route_live for n salts at once (out[0, n)): on a Clos of one NIC a card, the leaves and
+ * tiers are found once for all of them. */
+void hw_route_live_n(const hw_cluster *c, uint32_t src_card, uint32_t dst_card, const uint64_t *salt,
+                     int n, const uint64_t *down, hw_route *out);
 static inline void hw_route_cards(const hw_cluster *c, uint32_t s, uint32_t d, hw_route *out) {
   hw_route_salted(c, s, d, 0, out);
 }

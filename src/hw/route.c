@@ -7,43 +7,69 @@
 
 #include <string.h>
 
-static inline void add(hw_route *r, const hw_cluster *c, uint32_t link) {
+/* lat: sum the links' latencies (a constant in each caller: the replay's fabric lays thousands
+ * of routes a job and reads none, and their latency was a cache miss a hop) */
+static inline void add(hw_route *r, const hw_cluster *c, uint32_t link, int lat) {
   WK_ASSERT(r->n < HW_ROUTE_MAX && link < c->nlinks);
   r->link[r->n++] = link;
-  r->latency_s += c->lat[link];
+  if (lat) r->latency_s += c->lat[link];
+}
+/* Link l is down in the bitmap (NULL: none is). */
+static inline int is_down(const uint64_t *down, uint32_t l) {
+  return down && (down[l >> 6] >> (l & 63) & 1);
 }
 
-/* cap, when given, is the capacity each link has now: an ECMP choice whose up or down link is
- * dead (0) moves to the next live one of the same switch, as a switch re-hashes over its live
- * ports; when every one is dead the hashed choice stays (the route is dead). */
-static void route_clos(const hw_cluster *c, uint32_t es, uint32_t ed, uint64_t h, const double *cap,
-                       hw_route *r) {
-  uint32_t ls = hw_leaf_of_endpoint(c, es), ld = hw_leaf_of_endpoint(c, ed);
+/* The tiers a route between leaves ls and ld climbs (OUT *top, 0 when they are one leaf) and
+ * the first switch of each tier's planes on either side (OUT bs, bd): the same for every salt. */
+static inline void clos_span(const hw_cluster *c, uint32_t ls, uint32_t ld, int *top, uint32_t *bs,
+                             uint32_t *bd) {
+  *top = 0;
   if (ls == ld) return;
-  int top = 1; /* lowest tier (0-based) whose block holds both leaves */
-  while (top < c->tiers && ls / c->span[top] != ld / c->span[top]) top++;
-  WK_ASSERT(top < c->tiers);
+  int t = 1; /* lowest tier (0-based) whose block holds both leaves */
+  while (t < c->tiers && ls / c->span[t] != ld / c->span[t]) t++;
+  WK_ASSERT(t < c->tiers);
+  for (int i = 0; i < t; i++) {
+    bs[i] = (ls / c->span[i]) * c->planes[i];
+    bd[i] = (ld / c->span[i]) * c->planes[i];
+  }
+  *top = t;
+}
+
+/* Up `top` tiers and down the same planes, each ECMP choice hashed from h. down, when given,
+ * marks the links out of service: a choice whose up or down link is down moves to the next
+ * live one of the same switch, as a switch re-hashes over its live ports; when every one is
+ * down the hashed choice stays (the route is dead). */
+static inline void clos_climb(const hw_cluster *c, int top, const uint32_t *bs, const uint32_t *bd,
+                              uint64_t h, const uint64_t *down, int lat, hw_route *r) {
   uint32_t plane = 0, down_links[HW_MAX_TIERS];
   for (int t = 0; t < top; t++) {
     uint32_t m = (uint32_t)(wk_mix64(h + (uint64_t)t) % c->up[t]);
-    uint32_t ss = (ls / c->span[t]) * c->planes[t] + plane;
-    uint32_t sd = (ld / c->span[t]) * c->planes[t] + plane;
-    for (uint32_t k = 0; cap && k < c->up[t]; k++) {
+    uint32_t ss = bs[t] + plane, sd = bd[t] + plane;
+    for (uint32_t k = 0; down && k < c->up[t]; k++) {
       uint32_t mm = (m + k) % c->up[t];
-      if (cap[c->base_up[t] + 2 * (ss * c->up[t] + mm)] > 0 &&
-          cap[c->base_up[t] + 2 * (sd * c->up[t] + mm) + 1] > 0) {
+      if (!is_down(down, c->base_up[t] + 2 * (ss * c->up[t] + mm)) &&
+          !is_down(down, c->base_up[t] + 2 * (sd * c->up[t] + mm) + 1)) {
         m = mm;
         break;
       }
     }
-    add(r, c, c->base_up[t] + 2 * (ss * c->up[t] + m));
+    add(r, c, c->base_up[t] + 2 * (ss * c->up[t] + m), lat);
     down_links[t] = c->base_up[t] + 2 * (sd * c->up[t] + m) + 1;
     plane = plane * c->up[t] + m;
   }
-  for (int t = top - 1; t >= 0; t--) add(r, c, down_links[t]);
+  for (int t = top - 1; t >= 0; t--) add(r, c, down_links[t], lat);
 }
 
-static void route_dragonfly(const hw_cluster *c, uint32_t es, uint32_t ed, uint64_t h, hw_route *r) {
+static inline void route_clos(const hw_cluster *c, uint32_t es, uint32_t ed, uint64_t h,
+                              const uint64_t *down, int lat, hw_route *r) {
+  int top;
+  uint32_t bs[HW_MAX_TIERS], bd[HW_MAX_TIERS];
+  clos_span(c, hw_leaf_of_endpoint(c, es), hw_leaf_of_endpoint(c, ed), &top, bs, bd);
+  clos_climb(c, top, bs, bd, h, down, lat, r);
+}
+
+static inline void route_dragonfly(const hw_cluster *c, uint32_t es, uint32_t ed, uint64_t h, int lat,
+                                   hw_route *r) {
   uint32_t p = (uint32_t)c->cfg.df_p, a = (uint32_t)c->cfg.df_a, hh = (uint32_t)c->cfg.df_h;
   uint32_t rs = es / p, rd = ed / p, G = c->df_groups;
 #define LOCAL(from, to) \
@@ -51,19 +77,20 @@ static void route_dragonfly(const hw_cluster *c, uint32_t es, uint32_t ed, uint6
   if (rs == rd) return;
   uint32_t gs = rs / a, gd = rd / a;
   if (gs == gd) {
-    add(r, c, LOCAL(rs, rd));
+    add(r, c, LOCAL(rs, rd), lat);
     return;
   }
   uint32_t k = (uint32_t)(h % c->df_pair_links);
   uint32_t off = (gd + G - gs - 1) % G, back = (gs + G - gd - 1) % G;
   uint32_t out = gs * a + (k * (G - 1) + off) / hh, in = gd * a + (k * (G - 1) + back) / hh;
-  if (out != rs) add(r, c, LOCAL(rs, out));
-  add(r, c, c->base_global + (gs * (G - 1) + off) * c->df_pair_links + k);
-  if (in != rd) add(r, c, LOCAL(in, rd));
+  if (out != rs) add(r, c, LOCAL(rs, out), lat);
+  add(r, c, c->base_global + (gs * (G - 1) + off) * c->df_pair_links + k, lat);
+  if (in != rd) add(r, c, LOCAL(in, rd), lat);
 #undef LOCAL
 }
 
-static void route_torus(const hw_cluster *c, uint32_t ns, uint32_t nd, uint64_t h, hw_route *r) {
+static inline void route_torus(const hw_cluster *c, uint32_t ns, uint32_t nd, uint64_t h, int lat,
+                               hw_route *r) {
   uint32_t cs[3], cd[3], v = ns, stride[3];
   uint32_t s = 1;
   for (uint32_t i = 0; i < c->tnd; i++) {
@@ -78,7 +105,7 @@ static void route_torus(const hw_cluster *c, uint32_t ns, uint32_t nd, uint64_t 
     int plus = fwd < bwd || (fwd == bwd && ((h >> i) & 1));
     uint32_t steps = plus ? fwd : bwd, x = cs[i];
     for (uint32_t k = 0; k < steps; k++) {
-      add(r, c, c->base_torus + v * 2 * c->tnd + 2 * i + (plus ? 0 : 1));
+      add(r, c, c->base_torus + v * 2 * c->tnd + 2 * i + (plus ? 0 : 1), lat);
       uint32_t nx = plus ? (x + 1) % D : (x + D - 1) % D;
       v = v - x * stride[i] + nx * stride[i];
       x = nx;
@@ -87,12 +114,8 @@ static void route_torus(const hw_cluster *c, uint32_t ns, uint32_t nd, uint64_t 
   WK_ASSERT(v == nd);
 }
 
-void hw_route_salted(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt, hw_route *r) {
-  hw_route_live(c, s, d, salt, NULL, r);
-}
-
-void hw_route_live(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt, const double *cap,
-                   hw_route *r) {
+static inline void route(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt,
+                         const uint64_t *down, int lat, hw_route *r) {
   WK_ASSERT(s < c->cards && d < c->cards);
   r->n = 0;
   r->latency_s = 0;
@@ -100,10 +123,10 @@ void hw_route_live(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt, c
   if (s / c->cps == d / c->cps) { /* same scale-up domain */
     if (c->cfg.scaleup == HW_SCALEUP_MESH) {
       uint32_t sl = s % c->cps, dl = d % c->cps;
-      add(r, c, c->base_su + s * (c->cps - 1) + (dl < sl ? dl : dl - 1));
+      add(r, c, c->base_su + s * (c->cps - 1) + (dl < sl ? dl : dl - 1), lat);
     } else {
-      add(r, c, c->base_su + 2 * s);
-      add(r, c, c->base_su + 2 * d + 1);
+      add(r, c, c->base_su + 2 * s, lat);
+      add(r, c, c->base_su + 2 * d + 1, lat);
     }
     return;
   }
@@ -111,16 +134,48 @@ void hw_route_live(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt, c
   /* Matching NIC indices keep multi-NIC cards on the same rail at both ends. */
   uint32_t nic = c->nics > 1 ? (uint32_t)(h % c->nics) : 0;
   uint32_t es = s * c->nics + nic, ed = d * c->nics + nic;
-  add(r, c, c->base_nic + 2 * es);
+  add(r, c, c->base_nic + 2 * es, lat);
   if (c->cfg.topology == HW_TOPO_CLOS) {
-    route_clos(c, es, ed, h >> 8, cap, r);
+    route_clos(c, es, ed, h >> 8, down, lat, r);
   } else if (c->cfg.topology == HW_TOPO_DRAGONFLY) {
-    route_dragonfly(c, es, ed, h >> 8, r);
+    route_dragonfly(c, es, ed, h >> 8, lat, r);
   } else {
     uint32_t ns = s / c->cpn, nd = d / c->cpn;
-    if (ns != nd) route_torus(c, ns, nd, h, r);
+    if (ns != nd) route_torus(c, ns, nd, h, lat, r);
   }
-  add(r, c, c->base_nic + 2 * ed + 1);
+  add(r, c, c->base_nic + 2 * ed + 1, lat);
+}
+
+void hw_route_salted(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt, hw_route *r) {
+  route(c, s, d, salt, NULL, 1, r);
+}
+
+void hw_route_live(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt, const uint64_t *down,
+                   hw_route *r) {
+  route(c, s, d, salt, down, 0, r);
+}
+
+void hw_route_live_n(const hw_cluster *c, uint32_t s, uint32_t d, const uint64_t *salt, int n,
+                     const uint64_t *down, hw_route *r) {
+  if (c->cfg.topology != HW_TOPO_CLOS || c->nics != 1 || s / c->cps == d / c->cps) {
+    for (int i = 0; i < n; i++) route(c, s, d, salt[i], down, 0, &r[i]);
+    return;
+  }
+  /* one NIC a card: the endpoints, leaves and tiers are the salts' common part (the divisions
+   * that were most of a route's cost); each salt only hashes its planes */
+  WK_ASSERT(s < c->cards && d < c->cards);
+  int top;
+  uint32_t bs[HW_MAX_TIERS], bd[HW_MAX_TIERS];
+  clos_span(c, hw_leaf_of_endpoint(c, s), hw_leaf_of_endpoint(c, d), &top, bs, bd);
+  for (int i = 0; i < n; i++) {
+    hw_route *x = &r[i];
+    x->n = 0;
+    x->latency_s = 0;
+    uint64_t h = wk_mix64(((uint64_t)s << 32 | d) ^ wk_mix64(salt[i]));
+    add(x, c, c->base_nic + 2 * s, 0);
+    clos_climb(c, top, bs, bd, h >> 8, down, 0, x);
+    add(x, c, c->base_nic + 2 * d + 1, 0);
+  }
 }
 
 void hw_link_ends(const hw_cluster *c, uint32_t id, uint32_t *from, uint32_t *to) {

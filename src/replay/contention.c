@@ -114,7 +114,7 @@ wk_errcode replay_contention_check(const hw_cluster *c, const replay_cjob *jobs,
   cstate *cs = wk_calloc(k, sizeof *cs);
   uint8_t *on = wk_calloc(k, 1);
   double *period = wk_calloc(k, sizeof(double));
-  replay_fab *f = replay_fab_new(c, hw_link_capacity(c), k);
+  replay_fab *f = replay_fab_new(c, hw_link_capacity(c), NULL, k);
   wk_errcode rc = WK_OK;
   for (uint32_t g = 0; g < k; g++) {
     const replay_cjob *j = &jobs[g];

@@ -38,24 +38,30 @@ static inline double dmin(double a, double b) { return a < b ? a : b; }
 #define FAB_SIG 0.10
 #define FAB_MAX_EVALS 6
 
+/* Loops over a job's links read per-link arrays at scattered places: each starts the loads of
+ * the link PF_AHEAD iterations on (a cache miss each, else; bench/replay_fabric). */
+#define PF_AHEAD 8
+static inline void pf(const void *p) { __builtin_prefetch(p); }
+
 /* ---- laying phases ------------------------------------------------------------------------- */
 /* The routes of one ring edge's channels, each hashed apart (ECMP); inside one scale-up domain
  * (su cards) there is one route, laid once and given to fn once for all the channels. */
-static void edge(const hw_cluster *c, const double *cap, uint32_t su, uint32_t s, uint32_t d,
+static void edge(const hw_cluster *c, const uint64_t *down, uint32_t su, uint32_t s, uint32_t d,
                  uint64_t key, int channels, replay_lay_fn fn, void *ctx) {
   hw_route r;
   if (s / su == d / su) {
-    hw_route_live(c, s, d, wk_mix64(key * REPLAY_FAB_CHANNELS), cap, &r);
+    hw_route_live(c, s, d, wk_mix64(key * REPLAY_FAB_CHANNELS), down, &r);
     fn(ctx, &r, (uint32_t)channels);
     return;
   }
-  for (int ch = 0; ch < channels; ch++) {
-    hw_route_live(c, s, d, wk_mix64(key * REPLAY_FAB_CHANNELS + (uint64_t)ch), cap, &r);
-    fn(ctx, &r, 1);
-  }
+  hw_route rs[REPLAY_FAB_CHANNELS];
+  uint64_t salt[REPLAY_FAB_CHANNELS];
+  for (int ch = 0; ch < channels; ch++) salt[ch] = wk_mix64(key * REPLAY_FAB_CHANNELS + (uint64_t)ch);
+  hw_route_live_n(c, s, d, salt, channels, down, rs);
+  for (int ch = 0; ch < channels; ch++) fn(ctx, &rs[ch], 1);
 }
 
-void replay_fab_lay(const hw_cluster *c, const double *cap, const uint32_t *cards, uint32_t ncards,
+void replay_fab_lay(const hw_cluster *c, const uint64_t *down, const uint32_t *cards, uint32_t ncards,
                     const work_phase *p, replay_lay_fn fn, void *ctx) {
   uint32_t n = p->n, st = p->stride;
   if (n < 2 || !st || (uint64_t)st * n > ncards) return;
@@ -67,17 +73,17 @@ void replay_fab_lay(const hw_cluster *c, const double *cap, const uint32_t *card
       uint32_t a = cards[b + i * st], nx = cards[b + ((i + 1) % n) * st];
       uint64_t key = (uint64_t)(b + i * st) << 20 ^ (uint64_t)(p->pattern) << 16 ^ st;
       switch ((work_pattern)p->pattern) {
-      case WORK_PAT_RING: edge(c, cap, su, a, nx, key, ch, fn, ctx); break;
+      case WORK_PAT_RING: edge(c, down, su, a, nx, key, ch, fn, ctx); break;
       case WORK_PAT_CHAIN:
       case WORK_PAT_EXCHANGE:
         /* both ways with the next rank; a chain does not wrap, nor does a pair */
         if (i + 1 == n && (p->pattern == WORK_PAT_CHAIN || n == 2)) break;
-        edge(c, cap, su, a, nx, key, ch, fn, ctx);
-        edge(c, cap, su, nx, a, key ^ 1u << 19, ch, fn, ctx);
+        edge(c, down, su, a, nx, key, ch, fn, ctx);
+        edge(c, down, su, nx, a, key ^ 1u << 19, ch, fn, ctx);
         break;
       case WORK_PAT_ALLTOALL:
         for (uint32_t k = 0; k < n; k++)
-          if (k != i) edge(c, cap, su, a, cards[b + k * st], key ^ (uint64_t)k << 40, 1, fn, ctx);
+          if (k != i) edge(c, down, su, a, cards[b + k * st], key ^ (uint64_t)k << 40, 1, fn, ctx);
         break;
       }
     }
@@ -232,10 +238,10 @@ typedef struct lent {
 
 /* Per link, what the paths read together (16 bytes: one cache line holds four). Its jobs' lents
  * lie side by side in f->le[off, off + njobs), oldest first, in a block of 2^cls (f->lcls)
- * taken from per-size free stacks: a walk of the link reads them in one or two cache lines
- * (newest first, the order sums are taken in). */
+ * taken from per-size free stacks when it grows (and kept when the link empties): a walk of
+ * the link reads them in one or two cache lines (newest first, the order sums are taken in). */
 typedef struct flink {
-  uint32_t off;   /* its block in f->le (NONE: none) */
+  uint32_t off;   /* its block in f->le (NONE: none yet) */
   uint32_t njobs; /* jobs on the link */
   uint32_t ver;   /* bumped whenever what a job reads there changes (a job joins, leaves or
                      publishes): a hot entry read at this version is current */
@@ -245,6 +251,7 @@ typedef struct flink {
 struct replay_fab {
   const hw_cluster *c;
   const double *cap;
+  const uint64_t *down; /* the links out of service (routes avoid them), or NULL */
   uint32_t nlinks;
   uint8_t *tier;   /* per link: 0 private (scale-up, NIC), else its tier (1 = leaf uplinks) */
   int ntiers;
@@ -291,10 +298,12 @@ static void grow(void **ptr, uint32_t *capv, uint32_t need, size_t size) {
   *capv = nc;
 }
 
-replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, uint32_t max_jobs) {
+replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, const uint64_t *down,
+                           uint32_t max_jobs) {
   replay_fab *f = wk_calloc(1, sizeof *f);
   f->c = c;
   f->cap = cap;
+  f->down = down;
   f->nlinks = hw_nlinks(c);
   uint32_t nl = f->nlinks ? f->nlinks : 1;
   f->tier = wk_calloc(nl, 1);
@@ -330,7 +339,7 @@ void replay_fab_free(replay_fab *f) {
                     j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,   j->hhash,    j->hpts,    j->hn7};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
-  void *bufs[] = {f->slots, f->freeslots, f->tier, f->lk,   f->jlmap, f->le,  f->lcls,
+  void *bufs[] = {f->slots, f->freeslots, f->tier, f->lk, f->jlmap, f->le,  f->lcls,
                   f->slot_of, f->queue, f->adds, f->changed, f->tp, f->bk, f->F, f->dist,   f->hv,  f->dup,
                   f->scan,  f->gat,       f->xs,      f->evald};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
@@ -522,10 +531,14 @@ static void give_block(replay_fab *f, uint32_t b, int c) {
 
 /* Lents [from, to) of link block moved to [from + d, to + d): their jobs told where they are. */
 static void move_lents(replay_fab *f, uint32_t from, uint32_t to, int64_t d) {
-  if (from >= to) return;
-  memmove(&f->le[(int64_t)from + d], &f->le[from], sizeof(lent) * (to - from));
-  for (uint32_t x = (uint32_t)((int64_t)from + d); x < (uint32_t)((int64_t)to + d); x++)
-    f->slots[f->le[x].slot].jl_le[f->le[x].jl] = x;
+  /* a few lents a link: one pass that moves each and tells its job (no memmove call); towards
+   * lower indices front to back, else back to front, as the ranges may overlap */
+  uint32_t n = to > from ? to - from : 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t x = d < 0 ? from + i : to - 1 - i, y = (uint32_t)((int64_t)x + d);
+    f->le[y] = f->le[x];
+    f->slots[f->le[y].slot].jl_le[f->le[y].jl] = y;
+  }
 }
 
 /* A new lent at the end of link l's block (grown when full); returns its index. */
@@ -614,13 +627,19 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     p->rate_priv = p->rate = INFINITY;
     p->off = j->nent;
     f->k.ntouched = 0;
-    replay_fab_lay(f->c, f->cap, cards, ncards, &s->ph[k], count_route, &f->k);
+    replay_fab_lay(f->c, f->down, cards, ncards, &s->ph[k], count_route, &f->k);
     grow_ent(j, j->nent + f->k.ntouched);
     for (uint32_t i = 0; i < f->k.ntouched; i++) {
       uint32_t l = f->k.touched[i], n = f->k.cnt[l];
+      if (i + PF_AHEAD < f->k.ntouched) {
+        uint32_t a = f->k.touched[i + PF_AHEAD];
+        pf(&f->tier[a]);
+        pf(&f->cap[a]);
+        pf(&f->jlmap[a]);
+      }
       f->k.cnt[l] = 0;
       if (!f->tier[l]) {
-        p->rate_priv = fmin(p->rate_priv, f->cap[l] / n);
+        p->rate_priv = dmin(p->rate_priv, f->cap[l] / n);
         continue;
       }
       if (f->jlmap[l] == NONE) {
@@ -638,7 +657,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     p->n = j->nent - p->off;
     p->rate_solo = p->rate_priv;
     for (uint32_t e = p->off; e < p->off + p->n; e++)
-      p->rate_solo = fmin(p->rate_solo, f->cap[j->jl_link[j->ent_jl[e]]] / j->ent_n[e]);
+      p->rate_solo = dmin(p->rate_solo, f->cap[j->jl_link[j->ent_jl[e]]] / j->ent_n[e]);
   }
   /* the entries on each link, as CSR */
   grow_jl(j, j->njl + 1);
@@ -656,6 +675,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   memset(j->coef, 0, sizeof j->coef);
   memset(j->pcoef, 0, sizeof j->pcoef);
   for (uint32_t i = 0; i < j->njl; i++) {
+    if (i + PF_AHEAD < j->njl) pf(&f->lk[j->jl_link[i + PF_AHEAD]]);
     uint32_t l = j->jl_link[i], e = push_lent(f, l);
     flink *k = &f->lk[l];
     f->jlmap[l] = NONE;
@@ -677,8 +697,8 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     x->thr = tf > thr ? nextafterf(tf, -INFINITY) : tf;
     x->nhot = 0;
     j->jl_le[i] = e;
-    k->ver++;
-    k->occ++;
+    f->lk[l].ver++;
+    f->lk[l].occ++;
     /* the jobs already there have company now: they look at the link again once the new job
      * has a pace of its own (apply_job) */
     j->jl_sh[i] = k->njobs > 0;
@@ -712,15 +732,18 @@ void replay_fab_remove(replay_fab *f, uint32_t job) {
   uint32_t slot = f->slot_of[job];
   fjob *j = &f->slots[slot];
   for (uint32_t i = 0; i < j->njl; i++) {
+    if (i + PF_AHEAD < j->njl) {
+      pf(&f->lk[j->jl_link[i + PF_AHEAD]]);
+      pf(&f->le[j->jl_le[i + PF_AHEAD]]);
+    }
     uint32_t e = j->jl_le[i], l = j->jl_link[i];
     flink *k = &f->lk[l];
     move_lents(f, e + 1, k->off + k->njobs, -1); /* the newer ones close up: order kept */
-    k->ver++;
-    k->occ++;
-    if (!--k->njobs) {
-      give_block(f, k->off, f->lcls[l]);
-      k->off = NONE;
-    } else if (k->njobs == 1) {
+    f->lk[l].ver++;
+    f->lk[l].occ++;
+    /* an emptied link keeps its block for the next jobs there: growing it again moved every
+     * lent each time */
+    if (--k->njobs == 1) {
       f->slots[f->le[k->off].slot].jl_sh[f->le[k->off].jl] = 0; /* alone there now */
     }
   }
@@ -982,9 +1005,9 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
       continue;
     }
     /* often the same state: then nothing moved here */
-    if (n7 != j->hn7[i] || memcmp(h, pts, sizeof(double) * (size_t)n7)) {
+    if (n7 != j->hn7[i] || memcmp(h, pts, sizeof pts)) { /* n7 is 7 here */
       j->hn7[i] = (uint8_t)n7;
-      memcpy(h, pts, sizeof(double) * (size_t)n7);
+      memcpy(h, pts, sizeof pts);
       j->hhash[i] = dist_hash(h);
       moved = 1;
     }
@@ -1209,11 +1232,12 @@ static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
   int big = fresh || !(moved <= FAB_SIG);
   memcpy(j->pcoef, j->coef, sizeof j->coef);
   for (uint32_t i = 0; i < j->njl; i++) {
+    if (i + PF_AHEAD < j->njl) pf(&f->lk[j->jl_link[i + PF_AHEAD]]);
     if (!j->jl_sh[i]) continue; /* alone there: nobody reads it */
     uint32_t l = j->jl_link[i];
-    flink *k = &f->lk[l];
-    k->ver++;
+    f->lk[l].ver++;
     if (!big) continue;
+    const flink *k = &f->lk[l];
     /* the link's load and variance now: each other job's share of it is these less its own */
     grow((void **)&f->xs, &f->capxs, 2 * k->njobs, sizeof(double));
     double tl = 0, tv = 0, margin = 1e-6 * f->cap[l], *xv = f->xs;
@@ -1337,7 +1361,7 @@ double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *ca
   double iter = s->iter_ref_s;
   for (int k = 0; k < s->nphases; k++) {
     f->k.ntouched = 0;
-    replay_fab_lay(f->c, f->cap, cards, n, &s->ph[k], count_route, &f->k);
+    replay_fab_lay(f->c, f->down, cards, n, &s->ph[k], count_route, &f->k);
     double r = INFINITY;
     for (uint32_t i = 0; i < f->k.ntouched; i++) {
       uint32_t l = f->k.touched[i];

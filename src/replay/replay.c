@@ -59,6 +59,7 @@ typedef struct loop {
   replay_fab *fab;    /* the shared fabric (fabric on), else NULL */
   double *cap;        /* each link's capacity now (0 while failed), which the fabric reads */
   uint8_t *ldown;     /* per link: faults holding it down */
+  uint64_t *lout;     /* bitmap of the links out of service (capacity 0): routes avoid them */
   uint32_t *shared, nshared; /* the switch-to-switch links, for drawn cable faults */
   uint32_t **flinks, **fcards, *nflinks, *nfcards; /* injected faults' links and cut-off cards */
   uint32_t *relay, nrelay, *relay_mark, relay_stamp; /* jobs to lay again, deduplicated */
@@ -348,6 +349,7 @@ static void link_fault(loop *L, const uint32_t *links, uint32_t n, const uint32_
     if (down) {
       if (!L->ldown[l]++) {
         L->cap[l] = 0;
+        L->lout[l >> 6] |= 1ULL << (l & 63);
         L->r->m.fabric_faults++;
       }
       WK_ASSERT(L->ldown[l] < 255);
@@ -355,6 +357,7 @@ static void link_fault(loop *L, const uint32_t *links, uint32_t n, const uint32_
       for (uint32_t k = 0; k < m && k < L->cards; k++) want_relay(L, L->buf[k]);
     } else if (!--L->ldown[l]) {
       L->cap[l] = orig[l];
+      if (orig[l] > 0) L->lout[l >> 6] &= ~(1ULL << (l & 63));
       int m = hw_link_siblings(L->c, l, L->buf, L->cards);
       uint32_t nsib = (uint32_t)m < L->cards ? (uint32_t)m : L->cards;
       uint32_t *sib = L->buf + L->cards; /* second half of the scratch */
@@ -680,10 +683,13 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
     L.cap = WK_ARENA_NEW(r->arena, double, nl + 1);
     memcpy(L.cap, hw_link_capacity(c), sizeof(double) * nl);
     L.ldown = WK_ARENA_NEW(r->arena, uint8_t, nl + 1);
+    L.lout = WK_ARENA_NEW(r->arena, uint64_t, nl / 64 + 1);
+    for (uint32_t l = 0; l < nl; l++)
+      if (!(L.cap[l] > 0)) L.lout[l >> 6] |= 1ULL << (l & 63);
     L.shared = WK_ARENA_NEW(r->arena, uint32_t, nl + 1);
     for (uint32_t l = 0; l < nl; l++) /* one direction of each switch-to-switch cable */
       if (hw_link_kind_of(c, l) == HW_LINK_FABRIC && hw_link_reverse(c, l) > l) L.shared[L.nshared++] = l;
-    L.fab = replay_fab_new(c, L.cap, nrep);
+    L.fab = replay_fab_new(c, L.cap, L.lout, nrep);
     L.cardbuf = WK_ARENA_NEW(r->arena, uint32_t, L.cards + 1);
     L.buf = WK_ARENA_NEW(r->arena, uint32_t, 2 * (size_t)L.cards + 2);
     L.relay = WK_ARENA_NEW(r->arena, uint32_t, m);

@@ -27,10 +27,10 @@ typedef struct replay_shape {
 
 /* Lays phase p of a job whose rank r sits on cards[r] (ncards ranks) on cluster c: calls
  * fn(ctx, route, w) for every route, w the subflows that take it (the channels of an edge inside
- * one scale-up domain share one route), routed around links whose capacity in cap[] is 0 (cap
- * NULL: all links live). O(subflows x hops). */
+ * one scale-up domain share one route), routed around the links out of service (bit l of
+ * down[l / 64]; down NULL: all in service). O(subflows x hops). */
 typedef void (*replay_lay_fn)(void *ctx, const hw_route *r, uint32_t w);
-void replay_fab_lay(const hw_cluster *c, const double *cap, const uint32_t *cards, uint32_t ncards,
+void replay_fab_lay(const hw_cluster *c, const uint64_t *down, const uint32_t *cards, uint32_t ncards,
                     const work_phase *p, replay_lay_fn fn, void *ctx);
 /* The bottleneck per-subflow rate of phase p laid alone on cards (min over links of capacity /
  * subflows crossing it): bytes/s, INFINITY when no subflow crosses a link. scratch: a counter
@@ -51,9 +51,11 @@ double replay_fab_phase_rate(const hw_cluster *c, replay_counter *scratch, const
  * over its links, and over its private links (NIC, scale-up) alone. Solved as a fixed point
  * over the jobs whose links changed. */
 typedef struct replay_fab replay_fab;
-/* cap: link capacities (borrowed; may be changed between solves through replay_fab_link_changed
- * for faults). max_jobs: job ids are [0, max_jobs). */
-replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, uint32_t max_jobs);
+/* cap: link capacities; down: a bitmap of the links out of service (capacity 0), which routes
+ * avoid, or NULL: none ever (both borrowed; a fault changes them between solves, and the jobs
+ * it reaches are removed and added again). max_jobs: job ids are [0, max_jobs). */
+replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, const uint64_t *down,
+                           uint32_t max_jobs);
 void replay_fab_free(replay_fab *f); /* NULL is a no-op */
 /* Adds job `job` on cards[0, ncards) (rank order) with its shape (borrowed for the call). Its
  * traffic takes effect at the next solve. O(subflows x hops). */
