@@ -299,6 +299,35 @@ static void test_fifo_and_backfill(void **st) {
   hw_free(c);
 }
 
+/* The look-ahead window counts every queued job it passes, the ones too big to start included
+ * (the pass skips runs of them without visiting each): a small job behind 40 big ones starts
+ * with a window of 42 jobs, not with 41. */
+static void test_lookahead_window(void **st) {
+  (void)st;
+  hw_cluster *c = load("dgx-a100:nodes=4"); /* 32 cards */
+  for (uint32_t look = 41; look <= 42; look++) {
+    sched_opts o;
+    sched_opts_init(&o);
+    o.policy = SCHED_BACKFILL;
+    o.lookahead = look;
+    wk_err err;
+    sched *s = sched_new(c, &o, 64, &err);
+    assert_non_null(s);
+    submit(s, 0, 24, 0, 100, 0);
+    uint32_t n;
+    const sched_action *a = sched_pass(s, 0, &n);
+    assert_true(started(a, n, 0));
+    submit(s, 1, 16, 1, 100, 0); /* the head: blocked, 8 cards free */
+    for (uint32_t k = 2; k < 42; k++) submit(s, k, 12, k, 100, 0); /* too big for 8 */
+    submit(s, 42, 4, 42, 10, 0); /* fits, and ends before the head's reservation */
+    a = sched_pass(s, wk_time_from_s(50), &n);
+    assert_int_equal(n, look == 42);
+    if (look == 42) assert_true(started(a, n, 42));
+    sched_free(s);
+  }
+  hw_free(c);
+}
+
 static void test_priority_preempts(void **st) {
   (void)st;
   hw_cluster *c = load("dgx-a100:nodes=4");
@@ -459,6 +488,7 @@ int main(void) {
       cmocka_unit_test(test_fragmentation),
       cmocka_unit_test(test_down_cards),
       cmocka_unit_test(test_fifo_and_backfill),
+      cmocka_unit_test(test_lookahead_window),
       cmocka_unit_test(test_priority_preempts),
       cmocka_unit_test(test_fairshare_borrow_reclaim),
       cmocka_unit_test(test_las),
