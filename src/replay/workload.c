@@ -8,10 +8,13 @@
 
 #include <fnmatch.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 typedef enum { WL_MODEL, WL_STENCIL, WL_FFT, WL_DATAPARALLEL } wl_kind;
@@ -376,7 +379,6 @@ static int rule_for(const replay_workloads *w, const char *u, const char *g, con
 struct replay_wl {
   const hw_cluster *c;
   hw_cluster *twin;   /* the cluster made non-blocking: where the reference is timed */
-  work_ctx *x;
   replay_shape *shapes;
   char (*labels)[96];
   uint32_t nshapes, cap;
@@ -384,7 +386,6 @@ struct replay_wl {
   uint32_t *vals, mask;
   uint32_t *ident;    /* cards 0, 1, ...: the packed reference placement */
   uint32_t nident;
-  replay_counter *k;  /* the twin's links, for the reference rates of every workload */
 };
 
 /* The cluster with every Clos tier non-blocking (down = up ports, or oversubscription 1);
@@ -403,14 +404,12 @@ static hw_cluster *nonblocking(const hw_cluster *c, wk_err *err) {
 
 void replay_wl_free(replay_wl *w) {
   if (!w) return;
-  work_ctx_free(w->x);
   hw_free(w->twin);
   wk_free(w->shapes);
   wk_free(w->labels);
   wk_free(w->keys);
   wk_free(w->vals);
   wk_free(w->ident);
-  replay_counter_free(w->k);
   wk_free(w);
 }
 
@@ -433,8 +432,9 @@ static wk_errcode rule_err(const replay_workloads *ws, const wl_rule *r, uint32_
                     r->kind == WL_MODEL ? r->model_name : kind_names[r->kind], why);
 }
 
-static wk_errcode resolve(replay_wl *w, const replay_workloads *ws, uint32_t ri, uint32_t cards,
-                          replay_shape *sh, char *label, size_t nlabel, wk_err *err) {
+static wk_errcode resolve(const replay_wl *w, work_ctx *x, replay_counter *k, const replay_workloads *ws,
+                          uint32_t ri, uint32_t cards, replay_shape *sh, char *label, size_t nlabel,
+                          wk_err *err) {
   const wl_rule *r = &ws->r[ri];
   memset(sh, 0, sizeof *sh);
   wk_err e2;
@@ -446,10 +446,10 @@ static wk_errcode resolve(replay_wl *w, const replay_workloads *ws, uint32_t ri,
     work_plan_entry best;
     int nbest = 0;
     work_plan_stats ps;
-    rc = work_plan(w->x, &r->model, &po, &best, &nbest, &ps, &e2);
+    rc = work_plan(x, &r->model, &po, &best, &nbest, &ps, &e2);
     if (rc || !nbest) { /* a batch no layout of these cards divides: round it up to pure DP */
       po.gbs = (int)((r->gbs + (int64_t)cards - 1) / cards * cards);
-      if (po.gbs > 0 && po.gbs != r->gbs) rc = work_plan(w->x, &r->model, &po, &best, &nbest, &ps, &e2);
+      if (po.gbs > 0 && po.gbs != r->gbs) rc = work_plan(x, &r->model, &po, &best, &nbest, &ps, &e2);
     }
     if (rc || !nbest)
       return rule_err(ws, r, ri, cards, err, "no layout fits (%s); give the rule larger jobs (cards: A-) or a smaller model",
@@ -457,7 +457,7 @@ static wk_errcode resolve(replay_wl *w, const replay_workloads *ws, uint32_t ri,
     work_job j = best.job;
     j.level = 1;
     work_result res;
-    if ((rc = work_train_step(w->x, &j, &res, &e2))) return rule_err(ws, r, ri, cards, err, "%s", e2.msg);
+    if ((rc = work_train_step(x, &j, &res, &e2))) return rule_err(ws, r, ri, cards, err, "%s", e2.msg);
     sh->iter_ref_s = res.step_time_s;
     ph = res.phases;
     nph = res.nphases;
@@ -469,17 +469,17 @@ static wk_errcode resolve(replay_wl *w, const replay_workloads *ws, uint32_t ri,
       int64_t side = (int64_t)llround(cbrt(r->cells_per_card * cards));
       if (side < 1) side = 1;
       work_stencil s = {side, side, side, cards, (int)r->halo, r->bytes_per_cell, r->flops_per_cell, r->overlap, 1};
-      rc = work_sim_stencil(w->x, &s, &res, &e2);
+      rc = work_sim_stencil(x, &s, &res, &e2);
       snprintf(label, nlabel, "stencil %lld^3", (long long)side);
     } else if (r->kind == WL_FFT) {
       int64_t n = (int64_t)llround(cbrt(r->points_per_card * cards));
       work_fft f = {n < 2 ? 2 : n, cards, r->pencil, 1};
-      rc = work_sim_fft(w->x, &f, &res, &e2);
+      rc = work_sim_fft(x, &f, &res, &e2);
       snprintf(label, nlabel, "fft %lld^3", (long long)f.n);
     } else {
       double fps = r->flops_per_sample > 0 ? r->flops_per_sample : 2 * r->params * 2048;
       work_dataparallel d = {r->params, fps, (int64_t)r->batch_per_card, cards, r->efficiency, 1};
-      rc = work_sim_dataparallel(w->x, &d, &res, &e2);
+      rc = work_sim_dataparallel(x, &d, &res, &e2);
       snprintf(label, nlabel, "dataparallel %.3g params", r->params);
     }
     if (rc) return rule_err(ws, r, ri, cards, err, "%s", e2.msg);
@@ -493,9 +493,34 @@ static wk_errcode resolve(replay_wl *w, const replay_workloads *ws, uint32_t ri,
   sh->nphases = nph;
   if (!(sh->iter_ref_s > 0))
     return rule_err(ws, r, ri, cards, err, "its iteration takes no time");
-  for (int k = 0; k < nph; k++)
-    sh->rate_ref[k] = replay_fab_phase_rate(w->twin, w->k, w->ident, cards, &sh->ph[k]);
+  for (int q = 0; q < nph; q++)
+    sh->rate_ref[q] = replay_fab_phase_rate(w->twin, k, w->ident, cards, &sh->ph[q]);
   return WK_OK;
+}
+
+/* The distinct shapes are resolved on every core (each worker with its own context and link
+ * counter; a shape is the same whichever resolves it): the planner's search for each model and
+ * card count was most of a short replay's time. */
+typedef struct wl_todo {
+  const replay_wl *w;
+  const replay_workloads *ws;
+  const uint32_t *ri, *cards; /* per shape: its rule and card count */
+  uint32_t n;
+  atomic_uint next;
+  wk_errcode *rc;
+  wk_err *err;
+} wl_todo;
+
+static void *resolve_some(void *arg) {
+  wl_todo *t = arg;
+  work_ctx *x = work_ctx_new(t->w->twin);
+  replay_counter *k = replay_counter_new(t->w->twin);
+  for (uint32_t i; (i = atomic_fetch_add(&t->next, 1)) < t->n;)
+    t->rc[i] = resolve(t->w, x, k, t->ws, t->ri[i], t->cards[i], &t->w->shapes[i], t->w->labels[i],
+                       sizeof t->w->labels[0], &t->err[i]);
+  replay_counter_free(k);
+  work_ctx_free(x);
+  return NULL;
 }
 
 wk_errcode replay_wl_build(const hw_cluster *c, const replay_workloads *ws, const trace_job *jobs,
@@ -508,15 +533,17 @@ wk_errcode replay_wl_build(const hw_cluster *c, const replay_workloads *ws, cons
     wk_free(w);
     return err ? err->code : WK_EVALUE;
   }
-  w->x = work_ctx_new(w->twin);
   w->nident = hw_cards(c);
-  w->k = replay_counter_new(w->twin);
   w->ident = wk_malloc(sizeof(uint32_t) * (w->nident ? w->nident : 1));
   for (uint32_t i = 0; i < w->nident; i++) w->ident[i] = i;
   w->mask = 1023;
   w->keys = wk_calloc(w->mask + 1, sizeof(uint64_t));
   w->vals = wk_calloc(w->mask + 1, sizeof(uint32_t));
+  /* each job's rule and shape, the shapes numbered as first met; up to the first job no rule
+   * takes (its error stands unless a shape met before it fails) */
   wk_errcode rc = WK_OK;
+  wk_err norule;
+  uint32_t *sri = NULL, *scards = NULL;
   for (size_t i = 0; i < n && !rc; i++) {
     shape_of[i] = UINT32_MAX;
     if (jobs[i].cards > (int64_t)w->nident) continue; /* dropped by the replay */
@@ -525,7 +552,7 @@ wk_errcode replay_wl_build(const hw_cluster *c, const replay_workloads *ws, cons
     const char *q = names ? trace_name(names, jobs[i].queue) : "";
     int ri = rule_for(ws, u, g, q, jobs[i].cards);
     if (ri < 0) {
-      rc = wk_err_set(err, WK_EVALUE, names ? trace_source(names) : "", (int)jobs[i].line, 0,
+      rc = wk_err_set(&norule, WK_EVALUE, names ? trace_source(names) : "", (int)jobs[i].line, 0,
                       "job %lld (queue '%s', user '%s', group '%s', %lld cards) matches no rule of "
                       "%s: end the rules with one that has no match keys",
                       (long long)jobs[i].id, q, u, g, (long long)jobs[i].cards, ws->name);
@@ -539,10 +566,11 @@ wk_errcode replay_wl_build(const hw_cluster *c, const replay_workloads *ws, cons
         w->cap = w->cap ? 2 * w->cap : 16;
         w->shapes = wk_realloc(w->shapes, sizeof(replay_shape) * w->cap);
         w->labels = wk_realloc(w->labels, sizeof *w->labels * w->cap);
+        sri = wk_realloc(sri, sizeof(uint32_t) * w->cap);
+        scards = wk_realloc(scards, sizeof(uint32_t) * w->cap);
       }
-      rc = resolve(w, ws, (uint32_t)ri, (uint32_t)jobs[i].cards, &w->shapes[w->nshapes],
-                   w->labels[w->nshapes], sizeof w->labels[0], err);
-      if (rc) break;
+      sri[w->nshapes] = (uint32_t)ri;
+      scards[w->nshapes] = (uint32_t)jobs[i].cards;
       w->keys[at] = key;
       w->vals[at] = w->nshapes++;
       if (2 * w->nshapes > w->mask) { /* keep the table under half full */
@@ -567,9 +595,30 @@ wk_errcode replay_wl_build(const hw_cluster *c, const replay_workloads *ws, cons
     }
     shape_of[i] = w->vals[at];
   }
-  if (rc) {
+  /* resolve them: this thread and up to 7 more, one a core */
+  wl_todo t = {w, ws, sri, scards, w->nshapes, 0, NULL, NULL};
+  t.rc = wk_calloc(w->nshapes + 1, sizeof(wk_errcode));
+  t.err = wk_calloc(w->nshapes + 1, sizeof(wk_err));
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  pthread_t th[7];
+  int nth = 0;
+  while (nth < 7 && nth + 1 < cores && (uint32_t)nth + 1 < w->nshapes && !pthread_create(&th[nth], NULL, resolve_some, &t))
+    nth++;
+  resolve_some(&t);
+  for (int i = 0; i < nth; i++) pthread_join(th[i], NULL);
+  /* the first error in the trace's order: a shape's (met before any job no rule takes) */
+  wk_errcode src = WK_OK;
+  for (uint32_t i = 0; i < w->nshapes && !src; i++)
+    if ((src = t.rc[i]) && err) *err = t.err[i];
+  if (!src && rc && err) *err = norule;
+  if (!src) src = rc;
+  wk_free(t.rc);
+  wk_free(t.err);
+  wk_free(sri);
+  wk_free(scards);
+  if (src) {
     replay_wl_free(w);
-    return rc;
+    return src;
   }
   *out = w;
   return WK_OK;
