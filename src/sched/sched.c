@@ -20,8 +20,10 @@ enum { ST_NONE, ST_QUEUED, ST_RUNNING };
 typedef struct treap {
   uint32_t *l, *r;
   int64_t *a, *b;
-  uint32_t *sz, *mw; /* per subtree: jobs, least w */
+  uint32_t *sz, *mw; /* per subtree: jobs, least w, least e */
+  int64_t *me;
   const uint32_t *w;
+  const int64_t *e;
 } treap;
 
 static inline int t_less(const treap *t, uint32_t x, uint32_t y) {
@@ -34,16 +36,20 @@ static inline uint64_t t_pri(uint32_t x) { return wk_mix64(x); }
 static inline void t_pull(treap *t, uint32_t x) {
   if (!t->sz) return;
   uint32_t n = 1, m = t->w[x], c = t->l[x];
+  int64_t me = t->e[x];
   if (c != SCHED_NONE) {
     n += t->sz[c];
     if (t->mw[c] < m) m = t->mw[c];
+    if (t->me[c] < me) me = t->me[c];
   }
   if ((c = t->r[x]) != SCHED_NONE) {
     n += t->sz[c];
     if (t->mw[c] < m) m = t->mw[c];
+    if (t->me[c] < me) me = t->me[c];
   }
   t->sz[x] = n;
   t->mw[x] = m;
+  t->me[x] = me;
 }
 
 /* Expected depth O(log n); recursion depth is the tree depth. */
@@ -147,7 +153,8 @@ struct sched {
   /* queue: one treap per class (tenant under fairshare, else one) */
   treap q;
   uint32_t *qroot, nclass;
-  uint32_t *qw;      /* per job: its cards (the queue treap's w) */
+  uint32_t *qw;      /* per job: its cards and estimate (the queue treap's w and e) */
+  int64_t *qe;
   treap run;
   uint32_t rroot;
   /* range store */
@@ -249,8 +256,11 @@ sched *sched_new(const hw_cluster *c, const sched_opts *o, uint32_t max_jobs, wk
   s->q.b = wk_calloc(n, sizeof(int64_t));
   s->q.sz = wk_calloc(n, sizeof(uint32_t));
   s->q.mw = wk_calloc(n, sizeof(uint32_t));
+  s->q.me = wk_calloc(n, sizeof(int64_t));
   s->qw = wk_calloc(n, sizeof(uint32_t));
+  s->qe = wk_calloc(n, sizeof(int64_t));
   s->q.w = s->qw;
+  s->q.e = s->qe;
   s->run.l = wk_malloc(n * sizeof(uint32_t));
   s->run.r = wk_malloc(n * sizeof(uint32_t));
   s->run.a = wk_calloc(n, sizeof(int64_t));
@@ -303,7 +313,7 @@ void sched_free(sched *s) {
   if (!s) return;
   sched_pool_free(s->pool);
   void *ptrs[] = {s->job, s->state, s->start, s->attained, s->roff, s->rn, s->rcls, s->q.l, s->q.r,
-                  s->q.a, s->q.b, s->q.sz, s->q.mw, s->qw, s->run.l, s->run.r, s->run.a, s->run.b, s->store, s->quota,
+                  s->q.a, s->q.b, s->q.sz, s->q.mw, s->q.me, s->qw, s->qe, s->run.l, s->run.r, s->run.a, s->run.b, s->store, s->quota,
                   s->tprio, s->usage, s->trun, s->torder, s->qroot, s->ccount, s->cbits, s->csum,
                   s->act, s->act_off, s->deferred, s->cand, s->vict};
   for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) wk_free(ptrs[i]);
@@ -372,6 +382,7 @@ static void q_insert(sched *s, uint32_t id) {
   s->q.a[id] = a;
   s->q.b[id] = b;
   s->qw[id] = j->cards;
+  s->qe[id] = j->estimate;
   uint32_t cls = s->nclass > 1 ? j->tenant : 0;
   s->qroot[cls] = t_insert(&s->q, s->qroot[cls], id);
   s->state[id] = ST_QUEUED;
@@ -637,6 +648,73 @@ static void reserve(const sched *s, uint32_t need, wk_time now, wk_time *shadow,
   *extra = 0;
 }
 
+/* EASY backfill in one walk of the look-ahead window, each job decided as it is reached (the
+ * same decisions, in the same order, as collecting the window's candidates first): a subtree
+ * none of whose jobs could start counts as seen without a visit. A started job leaves the treap
+ * during the walk: the left spine of its right subtree is on the stack before (the erase
+ * relinks only left links there, and visited nodes). */
+typedef struct bfwalk {
+  uint32_t freec0, budget, seen;
+  int keep_first, reserved;
+  wk_time now, shadow;
+  uint64_t extra;
+  uint32_t st[ITER_DEPTH];
+  int sp;
+} bfwalk;
+
+/* Pushes the left spine of x; the subtree where it stops, when none of its jobs could start,
+ * lies just after the last job reached: it is counted there. The test holds for the rest of
+ * the pass: the free cards and the cards to spare only fall once the reservation is set. */
+static void bf_spine(const sched *s, uint32_t x, bfwalk *b) {
+  for (; x != SCHED_NONE && b->seen < b->budget; x = s->q.l[x]) {
+    uint32_t mw = s->q.mw[x];
+    int none = b->keep_first ? 0
+               : !b->reserved ? mw > b->freec0
+                              : mw > sched_pool_free_cards(s->pool) || (mw > b->extra && s->q.me[x] > b->shadow - b->now);
+    if (none) {
+      uint32_t left = b->budget - b->seen;
+      b->seen += s->q.sz[x] < left ? s->q.sz[x] : left;
+      return;
+    }
+    WK_ASSERT(b->sp < ITER_DEPTH);
+    b->st[b->sp++] = x;
+  }
+}
+
+static void pass_backfill(sched *s, wk_time now) {
+  bfwalk b = {sched_pool_free_cards(s->pool), s->o.lookahead, 0, 1, 0, now, 0, 0, {0}, 0};
+  bf_spine(s, s->qroot[0], &b);
+  while (b.sp && b.seen < b.budget) {
+    uint32_t y = b.st[--b.sp];
+    b.seen++;
+    bf_spine(s, s->q.r[y], &b);
+    /* y is a candidate when it fits the free cards at the pass's start, or is the first that
+     * does not */
+    const sched_job *j = &s->job[y];
+    if (j->cards > b.freec0) {
+      if (!b.keep_first) continue;
+      b.keep_first = 0;
+    }
+    uint32_t freec = sched_pool_free_cards(s->pool);
+    if (!b.reserved) {
+      if (j->cards <= freec) {
+        start_job(s, y, now);
+        continue;
+      }
+      reserve(s, j->cards, now, &b.shadow, &b.extra);
+      b.reserved = 1;
+      continue;
+    }
+    if (j->cards > freec) continue;
+    int before = now + j->estimate <= b.shadow;
+    if (!before && j->cards > b.extra) continue;
+    if (start_job(s, y, now) && !before) b.extra -= j->cards;
+  }
+  s->window_full = b.seen == b.budget;
+  /* a start pulls unexamined jobs into the window: the next pass must look again */
+  if (s->nact) s->window_full = 0;
+}
+
 /* fifo, backfill, priority (EASY order with a reservation), sjf and las (greedy). */
 static void pass_ordered(sched *s, wk_time now) {
   sched_policy p = s->o.policy;
@@ -647,6 +725,10 @@ static void pass_ordered(sched *s, wk_time now) {
       while (s->q.l[x] != SCHED_NONE) x = s->q.l[x];
       if (!start_job(s, x, now)) break;
     }
+    return;
+  }
+  if (p == SCHED_BACKFILL) {
+    pass_backfill(s, now);
     return;
   }
   uint32_t nc = 0;
