@@ -697,8 +697,8 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     x->thr = tf > thr ? nextafterf(tf, -INFINITY) : tf;
     x->nhot = 0;
     j->jl_le[i] = e;
-    f->lk[l].ver++;
-    f->lk[l].occ++;
+    k->ver++;
+    k->occ++;
     /* the jobs already there have company now: they look at the link again once the new job
      * has a pace of its own (apply_job) */
     j->jl_sh[i] = k->njobs > 0;
@@ -739,8 +739,8 @@ void replay_fab_remove(replay_fab *f, uint32_t job) {
     uint32_t e = j->jl_le[i], l = j->jl_link[i];
     flink *k = &f->lk[l];
     move_lents(f, e + 1, k->off + k->njobs, -1); /* the newer ones close up: order kept */
-    f->lk[l].ver++;
-    f->lk[l].occ++;
+    k->ver++;
+    k->occ++;
     /* an emptied link keeps its block for the next jobs there: growing it again moved every
      * lent each time */
     if (--k->njobs == 1) {
@@ -1239,9 +1239,9 @@ static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
     if (i + PF_AHEAD < j->njl) pf(&f->lk[j->jl_link[i + PF_AHEAD]]);
     if (!j->jl_sh[i]) continue; /* alone there: nobody reads it */
     uint32_t l = j->jl_link[i];
-    f->lk[l].ver++;
+    flink *k = &f->lk[l];
+    k->ver++;
     if (!big) continue;
-    const flink *k = &f->lk[l];
     /* the link's load and variance now: each other job's share of it is these less its own */
     grow((void **)&f->xs, &f->capxs, 2 * k->njobs, sizeof(double));
     double tl = 0, tv = 0, margin = 1e-6 * f->cap[l], *xv = f->xs;

@@ -14,9 +14,9 @@ enum { ST_NONE, ST_QUEUED, ST_RUNNING };
 
 /* ---- treaps over job ids -------------------------------------------------------------------- */
 /* Ordered by (a, b, id); heap priority is a hash of the id, so shapes are deterministic. The
- * queue's treap also keeps, per subtree, its size and the fewest cards a job in it needs
- * (w: each job's cards; sz NULL: not kept), so a pass skips whole runs of jobs too big for
- * the free cards (collect). */
+ * queue's treap also keeps, per subtree, its size, the fewest cards (w) and the least
+ * estimate (e) of its jobs (sz NULL: not kept), so a pass skips whole runs of jobs that could
+ * not start (q_spine). */
 typedef struct treap {
   uint32_t *l, *r;
   int64_t *a, *b;
@@ -595,38 +595,63 @@ static int try_preempt(sched *s, uint32_t id, vkind k, wk_time now) {
 }
 
 /* ---- the pass ---- */
-typedef struct cwalk {
-  uint32_t budget, seen, freec, nc;
-  int keep_first;
-} cwalk;
-/* In order through the subtree at x until the budget is seen; a subtree with no job that fits
- * (and no first misfit to keep) counts as seen without a visit. Recursion depth: the treap's. */
-static void collect_at(sched *s, uint32_t x, cwalk *c) {
-  for (; x != SCHED_NONE && c->seen < c->budget; x = s->q.r[x]) {
-    if (!c->keep_first && s->q.mw[x] > c->freec) {
-      uint32_t left = c->budget - c->seen;
-      c->seen += s->q.sz[x] < left ? s->q.sz[x] : left;
+/* An in-order walk of a queue treap through the look-ahead window, skipping a subtree none of
+ * whose jobs could start (counted as seen without a visit). Could start: before a reservation,
+ * fits the free cards at the pass's start (freec0) unless it is the first misfit kept; after
+ * it (EASY), fits the free cards now, and the cards to spare or ends before the reservation.
+ * A job started during the walk leaves the treap: the left spine of its right subtree is on
+ * the stack before (the erase relinks only left links there, and visited nodes). */
+typedef struct qwalk {
+  uint32_t freec0, budget, seen;
+  int keep_first, reserved;
+  wk_time now, shadow;
+  uint64_t extra;
+  uint32_t st[ITER_DEPTH];
+  int sp;
+} qwalk;
+
+/* Pushes the left spine of x; the subtree where it stops, when none of its jobs could start,
+ * lies just after the last job reached: it is counted there. The test holds for the rest of
+ * the pass: the free cards and the cards to spare only fall once the reservation is set. */
+static void q_spine(const sched *s, uint32_t x, qwalk *b) {
+  for (; x != SCHED_NONE && b->seen < b->budget; x = s->q.l[x]) {
+    uint32_t mw = s->q.mw[x];
+    int none = b->keep_first ? 0
+               : !b->reserved ? mw > b->freec0
+                              : mw > sched_pool_free_cards(s->pool) || (mw > b->extra && s->q.me[x] > b->shadow - b->now);
+    if (none) {
+      uint32_t left = b->budget - b->seen;
+      b->seen += s->q.sz[x] < left ? s->q.sz[x] : left;
       return;
     }
-    collect_at(s, s->q.l[x], c);
-    if (c->seen >= c->budget) return;
-    c->seen++;
-    uint32_t w = s->qw[x];
-    if (w <= c->freec || c->keep_first) {
-      if (w > c->freec) c->keep_first = 0;
-      s->cand[c->nc++] = x;
-    }
+    WK_ASSERT(b->sp < ITER_DEPTH);
+    b->st[b->sp++] = x;
   }
 }
+/* The next job of the window (SCHED_NONE past it), counted as seen. */
+static uint32_t q_next(const sched *s, qwalk *b) {
+  if (!b->sp || b->seen >= b->budget) return SCHED_NONE;
+  uint32_t y = b->st[--b->sp];
+  b->seen++;
+  q_spine(s, s->q.r[y], b);
+  return y;
+}
+
 /* Collects up to lookahead queued jobs of class cls in order into s->cand (from offset
  * *nc), keeping only those that could start with `freec` cards, plus (if keep_first) the
  * first one that could not. Returns the number examined. */
 static uint32_t collect(sched *s, uint32_t cls, uint32_t budget, uint32_t freec, int keep_first,
                         uint32_t *nc) {
-  cwalk c = {budget, 0, freec, *nc, keep_first};
-  collect_at(s, s->qroot[cls], &c);
-  *nc = c.nc;
-  return c.seen;
+  qwalk b = {freec, budget, 0, keep_first, 0, 0, 0, 0, {0}, 0};
+  q_spine(s, s->qroot[cls], &b);
+  for (uint32_t x; (x = q_next(s, &b)) != SCHED_NONE;) {
+    if (s->qw[x] > freec) {
+      if (!b.keep_first) continue;
+      b.keep_first = 0;
+    }
+    s->cand[(*nc)++] = x;
+  }
+  return b.seen;
 }
 
 /* EASY reservation for a job needing `need` cards: the earliest estimated end at which
@@ -648,50 +673,15 @@ static void reserve(const sched *s, uint32_t need, wk_time now, wk_time *shadow,
   *extra = 0;
 }
 
-/* EASY backfill in one walk of the look-ahead window, each job decided as it is reached (the
- * same decisions, in the same order, as collecting the window's candidates first): a subtree
- * none of whose jobs could start counts as seen without a visit. A started job leaves the treap
- * during the walk: the left spine of its right subtree is on the stack before (the erase
- * relinks only left links there, and visited nodes). */
-typedef struct bfwalk {
-  uint32_t freec0, budget, seen;
-  int keep_first, reserved;
-  wk_time now, shadow;
-  uint64_t extra;
-  uint32_t st[ITER_DEPTH];
-  int sp;
-} bfwalk;
-
-/* Pushes the left spine of x; the subtree where it stops, when none of its jobs could start,
- * lies just after the last job reached: it is counted there. The test holds for the rest of
- * the pass: the free cards and the cards to spare only fall once the reservation is set. */
-static void bf_spine(const sched *s, uint32_t x, bfwalk *b) {
-  for (; x != SCHED_NONE && b->seen < b->budget; x = s->q.l[x]) {
-    uint32_t mw = s->q.mw[x];
-    int none = b->keep_first ? 0
-               : !b->reserved ? mw > b->freec0
-                              : mw > sched_pool_free_cards(s->pool) || (mw > b->extra && s->q.me[x] > b->shadow - b->now);
-    if (none) {
-      uint32_t left = b->budget - b->seen;
-      b->seen += s->q.sz[x] < left ? s->q.sz[x] : left;
-      return;
-    }
-    WK_ASSERT(b->sp < ITER_DEPTH);
-    b->st[b->sp++] = x;
-  }
-}
-
+/* EASY backfill in one walk of the look-ahead window, each job decided as it is reached: the
+ * same decisions, in the same order, as collecting the window's candidates first, without
+ * visiting the runs of jobs that could not start. */
 static void pass_backfill(sched *s, wk_time now) {
-  bfwalk b = {sched_pool_free_cards(s->pool), s->o.lookahead, 0, 1, 0, now, 0, 0, {0}, 0};
-  bf_spine(s, s->qroot[0], &b);
-  while (b.sp && b.seen < b.budget) {
-    uint32_t y = b.st[--b.sp];
-    b.seen++;
-    bf_spine(s, s->q.r[y], &b);
-    /* y is a candidate when it fits the free cards at the pass's start, or is the first that
-     * does not */
+  qwalk b = {sched_pool_free_cards(s->pool), s->o.lookahead, 0, 1, 0, now, 0, 0, {0}, 0};
+  q_spine(s, s->qroot[0], &b);
+  for (uint32_t y; (y = q_next(s, &b)) != SCHED_NONE;) {
     const sched_job *j = &s->job[y];
-    if (j->cards > b.freec0) {
+    if (j->cards > b.freec0) { /* a candidate only as the first misfit */
       if (!b.keep_first) continue;
       b.keep_first = 0;
     }
