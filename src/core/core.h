@@ -42,6 +42,9 @@ void *wk_calloc_at(size_t n, size_t sz, const char *file, int line);
 void *wk_realloc_at(void *p, size_t n, const char *file, int line);
 char *wk_strdup_at(const char *s, const char *file, int line);
 void *wk_calloc_lines_at(size_t n, size_t sz, const char *file, int line);
+/* n bytes for a large table: from 2 MiB on, in transparent huge pages (mem.c) */
+#define wk_malloc_big(n) wk_malloc_big_at((n), __FILE__, __LINE__)
+void *wk_malloc_big_at(size_t n, const char *file, int line);
 void wk_free(void *p);
 /* The same end for a library's allocation that failed (jansson returns NULL): that one line,
  * n bytes wanted (0: unknown), exit 3. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 _Noreturn void wk_assert_fail(const char *expr, const char *file, int line) {
@@ -60,12 +61,31 @@ void *wk_calloc_at(size_t n, size_t sz, const char *file, int line) {
   return p;
 }
 
-void *wk_calloc_lines_at(size_t n, size_t sz, const char *file, int line) {
+/* Memory of `bytes` for a large table read at random (or filled once): from 2 MiB on, aligned to
+ * and rounded up to 2 MiB and marked for transparent huge pages, so that first touches fault a
+ * page per 2 MiB, not per 4 KiB (a month's replay took 178,000 faults, 4 % of its time, each a
+ * trap to the hypervisor here), and random reads miss the TLB less. Freed by wk_free. */
+#define BIG_PAGE ((size_t)2 << 20)
+static void *alloc_big(size_t bytes, size_t align, const char *file, int line) {
   void *p = NULL;
+  if (bytes >= BIG_PAGE) {
+    size_t r = (bytes + BIG_PAGE - 1) & ~(BIG_PAGE - 1);
+    if (posix_memalign(&p, BIG_PAGE, r)) wk_oom_at(bytes, file, line);
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, r, MADV_HUGEPAGE); /* advice: without it, small pages */
+#endif
+    return p;
+  }
+  if (posix_memalign(&p, align, bytes ? bytes : 1)) wk_oom_at(bytes, file, line);
+  return p;
+}
+
+void *wk_malloc_big_at(size_t n, const char *file, int line) { return alloc_big(n, 16, file, line); }
+
+void *wk_calloc_lines_at(size_t n, size_t sz, const char *file, int line) {
   if (sz && n > SIZE_MAX / sz) wk_oom_at(SIZE_MAX, file, line);
   size_t bytes = n && sz ? n * sz : 1;
-  if (posix_memalign(&p, 64, bytes)) wk_oom_at(bytes, file, line);
-  return memset(p, 0, bytes);
+  return memset(alloc_big(bytes, 64, file, line), 0, bytes);
 }
 
 void *wk_realloc_at(void *p, size_t n, const char *file, int line) {
@@ -115,7 +135,7 @@ void *wk_arena_alloc(wk_arena *a, size_t bytes) {
   if (!b || b->size - b->used < need) {
     size_t size = a->next_size;
     while (size < need) size *= 2;
-    b = wk_malloc(sizeof(block) + size);
+    b = wk_malloc_big(sizeof(block) + size);
     b->size = size;
     b->used = 0;
     b->next = a->head;

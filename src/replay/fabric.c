@@ -250,10 +250,16 @@ typedef struct flink {
 
 struct replay_fab {
   const hw_cluster *c;
-  const double *cap;
   const uint64_t *down; /* the links out of service (routes avoid them), or NULL */
   uint32_t nlinks;
-  uint8_t *tier;   /* per link: 0 private (scale-up, NIC), else its tier (1 = leaf uplinks) */
+  /* per link, its class: a (tier, capacity) pair of cls_tier, cls_cap. A fabric has a handful
+   * of link kinds, and two bytes a link stay in the second-level cache where the capacities
+   * (eight bytes a link, read at random: each link a job meets) did not. Tier 0: private
+   * (scale-up, NIC), else 1 = leaf uplinks and up. */
+  uint16_t *lcl;
+  double *cls_cap;
+  uint8_t *cls_tier;
+  uint32_t ncls;
   int ntiers;
   double tier_load[HW_MAX_TIERS + 1], tier_cap[HW_MAX_TIERS + 1];
   flink *lk;       /* per link */
@@ -281,7 +287,7 @@ struct replay_fab {
   uint32_t *dup;     /* open-addressing set of distinct distributions (index into dist) */
   uint32_t *scan;    /* of the entries a phase evaluation read, those their link can slow
                         (hot-list candidates; their points in hv) */
-  uint32_t *gat, capgat; /* a partial evaluation's touched entries, by phase */
+  uint32_t *gat, *gatl, capgat, capgatl; /* an evaluation's entries, by phase, and their links */
   double *xs;        /* link_state: per job on the link, its correction terms and load */
   uint32_t capxs;
   replay_fab_stats st;
@@ -298,15 +304,29 @@ static void grow(void **ptr, uint32_t *capv, uint32_t need, size_t size) {
   *capv = nc;
 }
 
+/* The class of (tier, cap), added when new. Classes come from the cluster's link kinds (and a
+ * capacity of 0 for each kind that faults take down): a 65,536th would need as many distinct
+ * link capacities. */
+static uint16_t link_class(replay_fab *f, int tier, double cap) {
+  for (uint32_t i = 0; i < f->ncls; i++)
+    if (f->cls_tier[i] == tier && !memcmp(&f->cls_cap[i], &cap, sizeof cap)) return (uint16_t)i;
+  WK_ASSERT(f->ncls < 65536);
+  uint32_t capv = f->ncls, capt = f->ncls;
+  grow((void **)&f->cls_cap, &capv, f->ncls + 1, sizeof(double));
+  grow((void **)&f->cls_tier, &capt, f->ncls + 1, 1);
+  f->cls_cap[f->ncls] = cap;
+  f->cls_tier[f->ncls] = (uint8_t)tier;
+  return (uint16_t)f->ncls++;
+}
+
 replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, const uint64_t *down,
                            uint32_t max_jobs) {
   replay_fab *f = wk_calloc(1, sizeof *f);
   f->c = c;
-  f->cap = cap;
   f->down = down;
   f->nlinks = hw_nlinks(c);
   uint32_t nl = f->nlinks ? f->nlinks : 1;
-  f->tier = wk_calloc(nl, 1);
+  f->lcl = wk_calloc(nl, sizeof(uint16_t));
   for (uint32_t l = 0; l < f->nlinks; l++) {
     hw_link_kind k = hw_link_kind_of(c, l);
     int t = k == HW_LINK_FABRIC ? hw_link_tier(c, l)
@@ -314,11 +334,11 @@ replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, const uint64_
             : k == HW_LINK_LOCAL || k == HW_LINK_TORUS ? 1
                                                        : 0;
     if (t > HW_MAX_TIERS) t = HW_MAX_TIERS;
-    f->tier[l] = (uint8_t)t;
+    f->lcl[l] = link_class(f, t, cap[l]);
     f->tier_cap[t] += cap[l];
     if (t > f->ntiers) f->ntiers = t;
   }
-  f->lk = wk_calloc(nl, sizeof(flink));
+  f->lk = wk_calloc_lines(nl, sizeof(flink));
   f->jlmap = wk_malloc(sizeof(uint32_t) * nl);
   f->lcls = wk_calloc(nl, 1);
   for (uint32_t l = 0; l < nl; l++) f->lk[l].off = f->jlmap[l] = NONE;
@@ -327,6 +347,10 @@ replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, const uint64_
   for (uint32_t j = 0; j < max_jobs; j++) f->slot_of[j] = NONE;
   counter_init(&f->k, f->nlinks);
   return f;
+}
+
+void replay_fab_set_cap(replay_fab *f, uint32_t link, double cap) {
+  if (link < f->nlinks) f->lcl[link] = link_class(f, f->cls_tier[f->lcl[link]], cap);
 }
 
 void replay_fab_free(replay_fab *f) {
@@ -339,9 +363,9 @@ void replay_fab_free(replay_fab *f) {
                     j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,   j->hhash,    j->hpts,    j->hn7};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
-  void *bufs[] = {f->slots, f->freeslots, f->tier, f->lk, f->jlmap, f->le,  f->lcls,
+  void *bufs[] = {f->slots, f->freeslots, f->lcl, f->cls_cap, f->cls_tier, f->lk, f->jlmap, f->le,  f->lcls,
                   f->slot_of, f->queue, f->adds, f->changed, f->tp, f->bk, f->F, f->dist,   f->hv,  f->dup,
-                  f->scan,  f->gat,       f->xs,      f->evald};
+                  f->scan,  f->gat, f->gatl, f->xs,      f->evald};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   for (int c = 0; c < 32; c++) wk_free(f->freeblk[c]);
   counter_free(&f->k);
@@ -517,7 +541,10 @@ static uint32_t take_block(replay_fab *f, int c) {
   if (need > f->caple) {
     uint32_t nc = f->caple ? f->caple : 1024;
     while (nc < need) nc *= 2;
-    f->le = wk_realloc(f->le, sizeof(lent) * nc);
+    lent *nl = wk_malloc_big(sizeof(lent) * nc);
+    if (f->nle) memcpy(nl, f->le, sizeof(lent) * f->nle);
+    wk_free(f->le);
+    f->le = nl;
     f->caple = nc;
   }
   uint32_t b = f->nle;
@@ -633,13 +660,13 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
       uint32_t l = f->k.touched[i], n = f->k.cnt[l];
       if (i + PF_AHEAD < f->k.ntouched) {
         uint32_t a = f->k.touched[i + PF_AHEAD];
-        pf(&f->tier[a]);
-        pf(&f->cap[a]);
+        pf(&f->lcl[a]);
         pf(&f->jlmap[a]);
       }
       f->k.cnt[l] = 0;
-      if (!f->tier[l]) {
-        p->rate_priv = dmin(p->rate_priv, f->cap[l] / n);
+      uint32_t lc = f->lcl[l];
+      if (!f->cls_tier[lc]) {
+        p->rate_priv = dmin(p->rate_priv, f->cls_cap[lc] / n);
         continue;
       }
       if (f->jlmap[l] == NONE) {
@@ -651,13 +678,13 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
       j->ent_jl[e] = f->jlmap[l];
       j->ent_ph[e] = (uint32_t)k;
       j->ent_n[e] = (float)n;
-      p->ntier[f->tier[l]] += n;
+      p->ntier[f->cls_tier[lc]] += n;
       j->etouch[e] = j->ehot[e] = 0;
     }
     p->n = j->nent - p->off;
     p->rate_solo = p->rate_priv;
     for (uint32_t e = p->off; e < p->off + p->n; e++)
-      p->rate_solo = dmin(p->rate_solo, f->cap[j->jl_link[j->ent_jl[e]]] / j->ent_n[e]);
+      p->rate_solo = dmin(p->rate_solo, f->cls_cap[f->lcl[j->jl_link[j->ent_jl[e]]]] / j->ent_n[e]);
   }
   /* the entries on each link, as CSR */
   grow_jl(j, j->njl + 1);
@@ -690,7 +717,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     x->w1 = ne > 1 ? j->jl_pw[y0 + 1].w : 0;
     double thr = INFINITY;
     for (uint32_t y = j->jl_eoff[i]; y < j->jl_eoff[i + 1]; y++) {
-      double n = j->jl_pw[y].w, c = f->cap[l];
+      double n = j->jl_pw[y].w, c = f->cls_cap[f->lcl[l]];
       thr = dmin(thr, c - n * dmin(j->ph[j->jl_pw[y].ph].rate_priv, c / n));
     }
     float tf = (float)thr; /* rounded down: the test stays on the safe side */
@@ -781,10 +808,11 @@ static const double ghp[7] = {0.45714285714285713, 0.2401231786050127, 0.2401231
  * theorem of mean value analysis): each other job's activity beyond its activity alone is
  * credited to the jobs it meets on this link in proportion to their load, and this job's share
  * of that is taken off. Exact for two jobs on one link; negligible among many. */
-static int link_state(replay_fab *f, const fjob *j, uint32_t e, double r_cap, double *pts) {
-  uint32_t l = j->jl_link[j->ent_jl[e]], self = (uint32_t)(j - f->slots);
+static int link_state(replay_fab *f, const fjob *j, uint32_t e, uint32_t l, double r_cap,
+                      double *pts) {
+  uint32_t self = (uint32_t)(j - f->slots);
   const flink *k = &f->lk[l];
-  double c = f->cap[l], n = j->ent_n[e], o[NTERMS] = {0}, total = 0, own = 0;
+  double c = f->cls_cap[f->lcl[l]], n = j->ent_n[e], o[NTERMS] = {0}, total = 0, own = 0;
   double r0 = dmin(r_cap, c / n);
   /* one walk of the link's list: the others' sums, and each one's correction terms and load
    * apart (its correction divides by what the rest put on the link) */
@@ -975,7 +1003,8 @@ static void add_dist(replay_fab *f, const double *pts, uint64_t h, uint32_t mask
  * entries read whose most loaded time came within 10 % of the bound (the least time at least
  * one link always takes, OUT *bound) join the phase's hot list; a full evaluation makes the
  * list anew. */
-static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, uint32_t cnt,
+static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, const uint32_t *scanl,
+                         uint32_t cnt,
                          int full, double *bound) {
   fph *p = &j->ph[k];
   double rmin = p->rate_solo, pts[7];
@@ -989,7 +1018,7 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
     if (j->hver[i] == f->lk[l].ver) continue;
     uint32_t e = j->hot[i];
     double *h = &j->hpts[(size_t)i * 7];
-    int n7 = link_state(f, j, e, p->rate_priv, pts);
+    int n7 = link_state(f, j, e, l, p->rate_priv, pts);
     j->hver[i] = f->lk[l].ver;
     f->st.entries_visited++;
     if (n7 == 1) { /* fell to its share: no longer hot (it is read again when touched) */
@@ -1022,7 +1051,7 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, ui
   }
   for (uint32_t i = 0; i < cnt; i++) {
     uint32_t e = scan[i];
-    if (link_state(f, j, e, p->rate_priv, pts) == 1) continue; /* its r0 is in rate_solo */
+    if (link_state(f, j, e, scanl[i], p->rate_priv, pts) == 1) continue; /* its r0 is in rate_solo */
     memcpy(&f->hv[(size_t)nh * 7], pts, sizeof pts);
     f->scan[nh++] = e; /* a hot-list candidate, its points in hv */
   }
@@ -1123,14 +1152,19 @@ static void gather(replay_fab *f, const fjob *j, int full, uint32_t *at, uint32_
     tot += j->ph[k].n;
   }
   grow((void **)&f->gat, &f->capgat, tot + 1, sizeof(uint32_t));
+  grow((void **)&f->gatl, &f->capgatl, tot + 1, sizeof(uint32_t));
   grow((void **)&f->scan, &f->capsc, tot + 1, sizeof(uint32_t));
   uint32_t nl = full ? j->njl : j->ntouched;
   for (uint32_t i = 0; i < nl; i++) {
     uint32_t jl = full ? i : j->touched[i];
     if (!j->jl_sh[jl]) continue; /* alone there */
+    uint32_t l = j->jl_link[jl];
     for (uint32_t y = j->jl_eoff[jl]; y < j->jl_eoff[jl + 1]; y++) {
       uint32_t e = j->jl_ent[y], k = j->ent_ph[e];
-      if (full || !j->ehot[e]) f->gat[at[k] + ng[k]++] = e;
+      if (full || !j->ehot[e]) {
+        f->gatl[at[k] + ng[k]] = l; /* link_state's link, read here once a link */
+        f->gat[at[k] + ng[k]++] = e;
+      }
     }
   }
 }
@@ -1164,7 +1198,7 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
     for (int k = 0; k < j->nph; k++) {
       fph *p = &j->ph[k];
       /* a partial evaluation's hot entries phase_rate reads itself */
-      double lb, r = phase_rate(f, j, k, &f->gat[at[k]], ng[k], full, &lb);
+      double lb, r = phase_rate(f, j, k, &f->gat[at[k]], &f->gatl[at[k]], ng[k], full, &lb);
       /* when the bound of a partial evaluation fell, links it did not read may matter */
       if (full) p->lb = lb;
       else if (lb < 0.85 * p->lb) refull = 1;
@@ -1244,7 +1278,7 @@ static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
     if (!big) continue;
     /* the link's load and variance now: each other job's share of it is these less its own */
     grow((void **)&f->xs, &f->capxs, 2 * k->njobs, sizeof(double));
-    double tl = 0, tv = 0, margin = 1e-6 * f->cap[l], *xv = f->xs;
+    double tl = 0, tv = 0, margin = 1e-6 * f->cls_cap[f->lcl[l]], *xv = f->xs;
     uint32_t m = 0;
     for (uint32_t o = k->off + k->njobs; o-- > k->off; m += 2) {
       lent_load(f, &f->le[o], &xv[m], &xv[m + 1]);
@@ -1369,10 +1403,10 @@ double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *ca
     double r = INFINITY;
     for (uint32_t i = 0; i < f->k.ntouched; i++) {
       uint32_t l = f->k.touched[i];
-      double c = f->cap[l], w = f->k.cnt[l], rl = c / w;
+      double c = f->cls_cap[f->lcl[l]], w = f->k.cnt[l], rl = c / w;
       f->k.cnt[l] = 0;
       const flink *lk = &f->lk[l];
-      if (f->tier[l] && lk->njobs && c > 0) {
+      if (f->cls_tier[f->lcl[l]] && lk->njobs && c > 0) {
         /* what the others' expected load and subflows leave it here now (link_state at
          * the mean): a spread that meets busy links pays for it in its own rate */
         double lo = 0, wo = 0, t1[NTERMS];

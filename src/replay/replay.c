@@ -349,6 +349,7 @@ static void link_fault(loop *L, const uint32_t *links, uint32_t n, const uint32_
     if (down) {
       if (!L->ldown[l]++) {
         L->cap[l] = 0;
+        if (L->fab) replay_fab_set_cap(L->fab, l, 0);
         L->lout[l >> 6] |= 1ULL << (l & 63);
         L->r->m.fabric_faults++;
       }
@@ -357,6 +358,7 @@ static void link_fault(loop *L, const uint32_t *links, uint32_t n, const uint32_
       for (uint32_t k = 0; k < m && k < L->cards; k++) want_relay(L, L->buf[k]);
     } else if (!--L->ldown[l]) {
       L->cap[l] = orig[l];
+      if (L->fab) replay_fab_set_cap(L->fab, l, orig[l]);
       if (orig[l] > 0) L->lout[l >> 6] &= ~(1ULL << (l & 63));
       int m = hw_link_siblings(L->c, l, L->buf, L->cards);
       uint32_t nsib = (uint32_t)m < L->cards ? (uint32_t)m : L->cards;

@@ -51,11 +51,13 @@ double replay_fab_phase_rate(const hw_cluster *c, replay_counter *scratch, const
  * over its links, and over its private links (NIC, scale-up) alone. Solved as a fixed point
  * over the jobs whose links changed. */
 typedef struct replay_fab replay_fab;
-/* cap: link capacities; down: a bitmap of the links out of service (capacity 0), which routes
- * avoid, or NULL: none ever (both borrowed; a fault changes them between solves, and the jobs
- * it reaches are removed and added again). max_jobs: job ids are [0, max_jobs). */
+/* cap: link capacities (read at the call); down: a bitmap of the links out of service (capacity
+ * 0), which routes avoid, or NULL: none ever (borrowed). A fault changes both between solves
+ * (the capacity through replay_fab_set_cap), and the jobs it reaches are removed and added
+ * again. max_jobs: job ids are [0, max_jobs). */
 replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, const uint64_t *down,
                            uint32_t max_jobs);
+void replay_fab_set_cap(replay_fab *f, uint32_t link, double cap); /* bytes/s */
 void replay_fab_free(replay_fab *f); /* NULL is a no-op */
 /* Adds job `job` on cards[0, ncards) (rank order) with its shape (borrowed for the call). Its
  * traffic takes effect at the next solve. O(subflows x hops). */
