@@ -8,9 +8,9 @@
  * first, then in FIFO order) only the jobs whose links saw a change (replay_int.h has the
  * model in short, docs/replay.md in full). Memory: per job, its distinct shared links (and
  * their versions after its first publish) and per-phase (link, subflows) entries, in buffers
- * recycled from ended jobs; per link, 22 bytes (its block, count, versions, tier, block
- * size and the add-time map); per (job, shared link), a 24-byte record in the link's block (lent: its subflows there
- * and its slack); per hot entry, its last state (7 points and their hash, 84 bytes). */
+ * recycled from ended jobs; per link, 23 bytes (its block, count, versions, class (tier and
+ * capacity), block size and the add-time map); per (job, shared link), a 24-byte record in the
+ * link's block (lent: its subflows there and its slack); per hot entry, its last state (7 points and their hash, 84 bytes). */
 #include "replay_int.h"
 
 #include <math.h>
