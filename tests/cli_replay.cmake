@@ -81,6 +81,12 @@ wk_cli_fail(replay_netaware_fabric_off "^error: --placement netaware needs --fab
   replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --placement netaware --fabric off)
 wk_cli_test(replay_fail_spine "\"fabric_faults\": 96,"
   replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --failures off --fail spine:0@0+1h --json)
+# The one spine of a fabric whose leaves have one uplink each fails for an hour: the job across
+# two leaves has no path, so it is interrupted (and again at each restart until the repair)
+# rather than run on at full speed over links of no capacity.
+wk_cli_test(replay_fail_no_path "\"restarts\": 3,.*\"fabric_faults\": 8,.*\"fault_lost_card_s\": [1-9]"
+  replay --cluster ${_td}/one-uplink.yaml --trace ${_td}/one-job.swf --workloads ${_td}/stencil.yaml
+  --failures off --fail switch:2.0@600+1h --json)
 wk_cli_fail(replay_fail_no_spine "^error: --fail 'spine:5000@1h': tier 3 of zhengzhou-60k has switches 0 to 1279$"
   replay --cluster zhengzhou-60k --trace ${_td}/tiny.swf --fail spine:5000@1h)
 wk_cli_fail(replay_fail_syntax "^error: --fail 'spine': write KIND:WHERE@TIME"
