@@ -10,7 +10,8 @@
  * their versions after its first publish) and per-phase (link, subflows) entries, in buffers
  * recycled from ended jobs; per link, 23 bytes (its block, count, versions, class (tier and
  * capacity), block size and the add-time map); per (job, shared link), a 24-byte record in the
- * link's block (lent: its subflows there and its slack); per hot entry, its last state (7 points and their hash, 84 bytes). */
+ * link's block (lent: its subflows there and its slack); per hot entry, its last state (7 points
+ * and their hash, 84 bytes). */
 #include "replay_int.h"
 
 #include <math.h>
@@ -259,7 +260,7 @@ struct replay_fab {
   uint16_t *lcl;
   double *cls_cap;
   uint8_t *cls_tier;
-  uint32_t ncls;
+  uint32_t ncls, capcls, capclt;
   int ntiers;
   double tier_load[HW_MAX_TIERS + 1], tier_cap[HW_MAX_TIERS + 1];
   flink *lk;       /* per link */
@@ -311,9 +312,8 @@ static uint16_t link_class(replay_fab *f, int tier, double cap) {
   for (uint32_t i = 0; i < f->ncls; i++)
     if (f->cls_tier[i] == tier && !memcmp(&f->cls_cap[i], &cap, sizeof cap)) return (uint16_t)i;
   WK_ASSERT(f->ncls < 65536);
-  uint32_t capv = f->ncls, capt = f->ncls;
-  grow((void **)&f->cls_cap, &capv, f->ncls + 1, sizeof(double));
-  grow((void **)&f->cls_tier, &capt, f->ncls + 1, 1);
+  grow((void **)&f->cls_cap, &f->capcls, f->ncls + 1, sizeof(double));
+  grow((void **)&f->cls_tier, &f->capclt, f->ncls + 1, 1);
   f->cls_cap[f->ncls] = cap;
   f->cls_tier[f->ncls] = (uint8_t)tier;
   return (uint16_t)f->ncls++;
