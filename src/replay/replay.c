@@ -57,7 +57,6 @@ typedef struct loop {
   uint8_t *down;      /* per card: failures holding it down */
   uint32_t ndown;
   replay_fab *fab;    /* the shared fabric (fabric on), else NULL */
-  double *cap;        /* each link's capacity now (0 while failed), which the fabric reads */
   uint8_t *ldown;     /* per link: faults holding it down */
   uint64_t *lout;     /* bitmap of the links out of service (capacity 0): routes avoid them */
   uint32_t *shared, nshared; /* the switch-to-switch links, for drawn cable faults */
@@ -348,8 +347,7 @@ static void link_fault(loop *L, const uint32_t *links, uint32_t n, const uint32_
     uint32_t l = links[i];
     if (down) {
       if (!L->ldown[l]++) {
-        L->cap[l] = 0;
-        if (L->fab) replay_fab_set_cap(L->fab, l, 0);
+        replay_fab_set_cap(L->fab, l, 0);
         L->lout[l >> 6] |= 1ULL << (l & 63);
         L->r->m.fabric_faults++;
       }
@@ -357,8 +355,7 @@ static void link_fault(loop *L, const uint32_t *links, uint32_t n, const uint32_
       uint32_t m = replay_fab_jobs_on(L->fab, l, L->buf, L->cards);
       for (uint32_t k = 0; k < m && k < L->cards; k++) want_relay(L, L->buf[k]);
     } else if (!--L->ldown[l]) {
-      L->cap[l] = orig[l];
-      if (L->fab) replay_fab_set_cap(L->fab, l, orig[l]);
+      replay_fab_set_cap(L->fab, l, orig[l]);
       if (orig[l] > 0) L->lout[l >> 6] &= ~(1ULL << (l & 63));
       int m = hw_link_siblings(L->c, l, L->buf, L->cards);
       uint32_t nsib = (uint32_t)m < L->cards ? (uint32_t)m : L->cards;
@@ -682,16 +679,15 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
   L.scaleup = hw_level_cards(c, HW_LEVEL_SUPERNODE);
   if (o->fabric) {
     uint32_t nl = hw_nlinks(c);
-    L.cap = WK_ARENA_NEW(r->arena, double, nl + 1);
-    memcpy(L.cap, hw_link_capacity(c), sizeof(double) * nl);
+    const double *cap = hw_link_capacity(c);
     L.ldown = WK_ARENA_NEW(r->arena, uint8_t, nl + 1);
     L.lout = WK_ARENA_NEW(r->arena, uint64_t, nl / 64 + 1);
     for (uint32_t l = 0; l < nl; l++)
-      if (!(L.cap[l] > 0)) L.lout[l >> 6] |= 1ULL << (l & 63);
+      if (!(cap[l] > 0)) L.lout[l >> 6] |= 1ULL << (l & 63);
     L.shared = WK_ARENA_NEW(r->arena, uint32_t, nl + 1);
     for (uint32_t l = 0; l < nl; l++) /* one direction of each switch-to-switch cable */
       if (hw_link_kind_of(c, l) == HW_LINK_FABRIC && hw_link_reverse(c, l) > l) L.shared[L.nshared++] = l;
-    L.fab = replay_fab_new(c, L.cap, L.lout, nrep);
+    L.fab = replay_fab_new(c, cap, L.lout, nrep);
     L.cardbuf = WK_ARENA_NEW(r->arena, uint32_t, L.cards + 1);
     L.buf = WK_ARENA_NEW(r->arena, uint32_t, 2 * (size_t)L.cards + 2);
     L.relay = WK_ARENA_NEW(r->arena, uint32_t, m);

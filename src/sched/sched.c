@@ -673,6 +673,17 @@ static void reserve(const sched *s, uint32_t need, wk_time now, wk_time *shadow,
   *extra = 0;
 }
 
+/* Once an EASY reservation is set (shadow, the cards to spare *extra): starts queued job y when
+ * it fits the free cards now and either ends before the reservation or fits the cards to spare
+ * (which it then takes). */
+static void easy_fill(sched *s, uint32_t y, wk_time now, wk_time shadow, uint64_t *extra) {
+  const sched_job *j = &s->job[y];
+  if (j->cards > sched_pool_free_cards(s->pool)) return;
+  int before = now + j->estimate <= shadow;
+  if (!before && j->cards > *extra) return;
+  if (start_job(s, y, now) && !before) *extra -= j->cards;
+}
+
 /* EASY backfill in one walk of the look-ahead window, each job decided as it is reached: the
  * same decisions, in the same order, as collecting the window's candidates first, without
  * visiting the runs of jobs that could not start. */
@@ -685,20 +696,14 @@ static void pass_backfill(sched *s, wk_time now) {
       if (!b.keep_first) continue;
       b.keep_first = 0;
     }
-    uint32_t freec = sched_pool_free_cards(s->pool);
-    if (!b.reserved) {
-      if (j->cards <= freec) {
-        start_job(s, y, now);
-        continue;
-      }
+    if (b.reserved) {
+      easy_fill(s, y, now, b.shadow, &b.extra);
+    } else if (j->cards <= sched_pool_free_cards(s->pool)) {
+      start_job(s, y, now);
+    } else {
       reserve(s, j->cards, now, &b.shadow, &b.extra);
       b.reserved = 1;
-      continue;
     }
-    if (j->cards > freec) continue;
-    int before = now + j->estimate <= b.shadow;
-    if (!before && j->cards > b.extra) continue;
-    if (start_job(s, y, now) && !before) b.extra -= j->cards;
   }
   s->window_full = b.seen == b.budget;
   /* a start pulls unexamined jobs into the window: the next pass must look again */
@@ -722,7 +727,7 @@ static void pass_ordered(sched *s, wk_time now) {
     return;
   }
   uint32_t nc = 0;
-  int easy = p == SCHED_BACKFILL || p == SCHED_PRIORITY;
+  int easy = p == SCHED_PRIORITY; /* backfill: pass_backfill */
   uint32_t seen = collect(s, 0, s->o.lookahead, freec, easy || s->preemptive, &nc);
   s->window_full = seen == s->o.lookahead;
   int reserved = 0, tried_preempt = 0;
@@ -751,10 +756,7 @@ static void pass_ordered(sched *s, wk_time now) {
       }
       continue;
     }
-    if (j->cards > freec) continue;
-    int before = now + j->estimate <= shadow;
-    if (!before && j->cards > extra) continue;
-    if (start_job(s, x, now) && !before) extra -= j->cards;
+    easy_fill(s, x, now, shadow, &extra);
   }
   /* a start pulls unexamined jobs into the window: the next pass must look again */
   if (s->nact) s->window_full = 0;
