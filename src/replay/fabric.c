@@ -8,9 +8,10 @@
  * first, then in FIFO order) only the jobs whose links saw a change (replay_int.h has the
  * model in short, docs/replay.md in full). Memory: per job, its distinct shared links (and
  * their versions after its first publish) and per-phase (link, subflows) entries, in buffers
- * recycled from ended jobs; per link, 23 bytes (its block, count, versions, class (tier and
- * capacity), block size and the add-time map); per (job, shared link), a 24-byte record in the
- * link's block (lent: its subflows there and its slack); per hot entry, its last state (7 points
+ * recycled from ended jobs; per link, 71 bytes (a 64-byte record: its count, versions, its
+ * first two jobs' lents and where the others' lie; its class (tier and capacity), block size
+ * and the add-time map); per (job, shared link), a 24-byte lent (its subflows there and its
+ * slack) in the link's record or block; per hot entry, its last state (7 points
  * and their hash, 84 bytes). */
 #include "replay_int.h"
 
@@ -195,7 +196,10 @@ typedef struct fjob {
   /* per phase, its terms per subflow (w) or per subflow squared (w^2) on any link: what the
    * others read once it publishes them (lent_terms); set at each evaluation */
   double coef[WORK_MAX_PHASES][NTERMS];
-  double pcoef[WORK_MAX_PHASES][NTERMS]; /* coef as last published (apply_job) */
+  /* coef as last published (apply_job), a phase a cache line: the others read one phase's row
+   * a link (lent_terms), and a row of 48 bytes at 8-byte alignment straddled two lines five
+   * times in eight (the slots are aligned to lines) */
+  _Alignas(64) double pcoef[WORK_MAX_PHASES][8];
   double tload[HW_MAX_TIERS + 1]; /* its expected load on each tier, in f->tier_load */
   /* the jobs that have a hot link in common with it, each with the generation of its hot list
    * when it said so (a later full evaluation makes a new list: older entries lapse) */
@@ -220,7 +224,7 @@ typedef struct fjob {
   uint8_t fresh;             /* added since its last evaluation */
 } fjob;
 
-/* One job on one link (its link index jl), 24 bytes, in the link's block (flink). Its terms
+/* One job on one link (its link index jl), 24 bytes, in the link's record (flink). Its terms
  * there are read from its published coefficients (pcoef) and the subflows of its entries on the
  * link, the first two kept here (ph0/w0, ph1/w1; ne entries in all, more than two read from its
  * CSR): publishing is then O(1) per job, and a link's state one walk of its block and of a few
@@ -237,17 +241,26 @@ typedef struct lent {
   float w0, w1;
 } lent;
 
-/* Per link, what the paths read together (16 bytes: one cache line holds four). Its jobs' lents
- * lie side by side in f->le[off, off + njobs), oldest first, in a block of 2^cls (f->lcls)
- * taken from per-size free stacks when it grows (and kept when the link empties): a walk of
- * the link reads them in one or two cache lines (newest first, the order sums are taken in). */
+/* Per link, what the paths read together: one cache line, its counters and the lents of its
+ * first LK_IN jobs (positions 0 and 1, oldest first); the rest (positions LK_IN and up) lie side
+ * by side in f->le[off, ...), in a block of 2^cls (f->lcls) taken from per-size free stacks when
+ * it grows (and kept when the link empties). Most links a job meets hold one or two jobs: a
+ * walk (newest first, the order sums are taken in), a join and a leave there read one line,
+ * where a record and a separate block missed twice (bench/replay_fabric). A job keeps its
+ * lent's position (jl_le), which only a leave below it moves. */
+#define LK_IN 2
 typedef struct flink {
-  uint32_t off;   /* its block in f->le (NONE: none yet) */
+  uint32_t off;   /* its overflow block in f->le (NONE: none yet) */
   uint32_t njobs; /* jobs on the link */
-  uint32_t ver;   /* bumped whenever what a job reads there changes (a job joins, leaves or
-                     publishes): a hot entry read at this version is current */
   uint32_t occ;   /* bumped when a job joins or leaves (the watchers there change) */
+  uint32_t spare;
+  lent in[LK_IN];
 } flink;
+
+/* The lent at position i of link record k. */
+static inline lent *lent_at(lent *le, flink *k, uint32_t i) {
+  return i < LK_IN ? &k->in[i] : &le[k->off + (i - LK_IN)];
+}
 
 struct replay_fab {
   const hw_cluster *c;
@@ -264,6 +277,11 @@ struct replay_fab {
   int ntiers;
   double tier_load[HW_MAX_TIERS + 1], tier_cap[HW_MAX_TIERS + 1];
   flink *lk;       /* per link */
+  /* per link, its version: bumped whenever what a job reads there changes (a job joins, leaves
+   * or publishes); a hot entry read at this version is current. Apart from the records: each
+   * publish bumps it on every link the job shares and each evaluation polls it on every hot
+   * entry, and four bytes a link (sixteen neighbours a line) keep those in the caches */
+  uint32_t *lver;
   lent *le;         /* the links' blocks */
   uint8_t *lcls;    /* per link: its block holds 2^lcls lents */
   uint32_t nle, caple;
@@ -339,6 +357,7 @@ replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, const uint64_
     if (t > f->ntiers) f->ntiers = t;
   }
   f->lk = wk_calloc_lines(nl, sizeof(flink));
+  f->lver = wk_calloc_lines(nl, sizeof(uint32_t));
   f->jlmap = wk_malloc(sizeof(uint32_t) * nl);
   f->lcls = wk_calloc(nl, 1);
   for (uint32_t l = 0; l < nl; l++) f->lk[l].off = f->jlmap[l] = NONE;
@@ -363,7 +382,7 @@ void replay_fab_free(replay_fab *f) {
                     j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,   j->hhash,    j->hpts,    j->hn7};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
-  void *bufs[] = {f->slots, f->freeslots, f->lcl, f->cls_cap, f->cls_tier, f->lk, f->jlmap, f->le,  f->lcls,
+  void *bufs[] = {f->slots, f->freeslots, f->lcl, f->cls_cap, f->cls_tier, f->lk, f->lver, f->jlmap, f->le,  f->lcls,
                   f->slot_of, f->queue, f->adds, f->changed, f->tp, f->bk, f->F, f->dist,   f->hv,  f->dup,
                   f->scan,  f->gat, f->gatl, f->xs,      f->evald};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
@@ -431,9 +450,9 @@ static void touch(replay_fab *f, uint32_t s, uint32_t jl) {
 /* Job j's entry on link l is hot: the others there pace it, and wake it when they move. */
 static void watch(replay_fab *f, fjob *j, uint32_t l) {
   uint32_t self = (uint32_t)(j - f->slots);
-  const flink *k = &f->lk[l];
-  for (uint32_t x = k->off + k->njobs; x-- > k->off;) {
-    fjob *o = &f->slots[f->le[x].slot];
+  flink *k = &f->lk[l];
+  for (uint32_t x = k->njobs; x-- > 0;) {
+    fjob *o = &f->slots[lent_at(f->le, k, x)->slot];
     if (o == j) continue;
     uint32_t w = o->nw;
     while (w > 0 && !(o->wslot[w - 1] == self && o->wgen[w - 1] == j->hotgen)) w--;
@@ -522,12 +541,20 @@ static inline void lent_load(const replay_fab *f, const lent *x, double *l, doub
   *vl += c[T_VL] * (w * w);
 }
 
+/* Job j's lent on its link jl. */
+static inline lent *jl_lent(replay_fab *f, const fjob *j, uint32_t jl) {
+  return lent_at(f->le, &f->lk[j->jl_link[jl]], j->jl_le[jl]);
+}
+
 /* ---- adding and removing jobs ------------------------------------------------------------------ */
 static uint32_t take_slot(replay_fab *f) {
   if (f->freeslot_n) return f->freeslots[--f->freeslot_n];
   if (f->nslots == f->capslots) {
     f->capslots = f->capslots ? 2 * f->capslots : 64;
-    f->slots = wk_realloc(f->slots, sizeof(fjob) * f->capslots);
+    fjob *ns = wk_calloc_lines(f->capslots, sizeof(fjob)); /* aligned: pcoef's rows to lines */
+    if (f->nslots) memcpy(ns, f->slots, sizeof(fjob) * f->nslots);
+    wk_free(f->slots);
+    f->slots = ns;
     f->freeslots = wk_realloc(f->freeslots, sizeof(uint32_t) * f->capslots);
   }
   memset(&f->slots[f->nslots], 0, sizeof(fjob));
@@ -556,33 +583,34 @@ static void give_block(replay_fab *f, uint32_t b, int c) {
   f->freeblk[c][f->nfree[c]++] = b;
 }
 
-/* Lents [from, to) of link block moved to [from + d, to + d): their jobs told where they are. */
-static void move_lents(replay_fab *f, uint32_t from, uint32_t to, int64_t d) {
-  /* a few lents a link: one pass that moves each and tells its job (no memmove call); towards
-   * lower indices front to back, else back to front, as the ranges may overlap */
-  uint32_t n = to > from ? to - from : 0;
-  for (uint32_t i = 0; i < n; i++) {
-    uint32_t x = d < 0 ? from + i : to - 1 - i, y = (uint32_t)((int64_t)x + d);
-    f->le[y] = f->le[x];
-    f->slots[f->le[y].slot].jl_le[f->le[y].jl] = y;
+/* The job at position p of link record k leaves: the newer lents close up (order kept), their
+ * jobs told their new positions. */
+static void close_lents(replay_fab *f, flink *k, uint32_t p) {
+  for (uint32_t i = p + 1; i < k->njobs; i++) {
+    lent *y = lent_at(f->le, k, i - 1);
+    *y = *lent_at(f->le, k, i);
+    f->slots[y->slot].jl_le[y->jl] = i - 1;
   }
 }
 
-/* A new lent at the end of link l's block (grown when full); returns its index. */
+/* Room for a new lent at the end of link l (its block grown when full: positions stay, so no
+ * job is told); returns its position. */
 static uint32_t push_lent(replay_fab *f, uint32_t l) {
   flink *k = &f->lk[l];
+  if (k->njobs < LK_IN) return k->njobs;
+  uint32_t over = k->njobs - LK_IN;
   if (k->off == NONE) {
     f->lcls[l] = 0;
     k->off = take_block(f, 0);
-  } else if (k->njobs == 1u << f->lcls[l]) {
+  } else if (over == 1u << f->lcls[l]) {
     int c = f->lcls[l];
     uint32_t b = take_block(f, c + 1); /* may move f->le: indices only */
-    move_lents(f, k->off, k->off + k->njobs, (int64_t)b - k->off);
+    memcpy(&f->le[b], &f->le[k->off], sizeof(lent) * over);
     give_block(f, k->off, c);
     k->off = b;
     f->lcls[l] = (uint8_t)(c + 1);
   }
-  return k->off + k->njobs;
+  return k->njobs;
 }
 
 /* Grows the job's per-link arrays to hold `need` distinct links (their contents are kept). */
@@ -706,7 +734,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     uint32_t l = j->jl_link[i], e = push_lent(f, l);
     flink *k = &f->lk[l];
     f->jlmap[l] = NONE;
-    lent *x = &f->le[e];
+    lent *x = lent_at(f->le, k, e);
     x->slot = slot;
     x->jl = i;
     uint32_t y0 = j->jl_eoff[i], ne = j->jl_eoff[i + 1] - y0;
@@ -724,12 +752,12 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     x->thr = tf > thr ? nextafterf(tf, -INFINITY) : tf;
     x->nhot = 0;
     j->jl_le[i] = e;
-    k->ver++;
+    f->lver[l]++;
     k->occ++;
     /* the jobs already there have company now: they look at the link again once the new job
      * has a pace of its own (apply_job) */
     j->jl_sh[i] = k->njobs > 0;
-    if (k->njobs == 1) f->slots[f->le[k->off].slot].jl_sh[f->le[k->off].jl] = 1;
+    if (k->njobs == 1) f->slots[k->in[0].slot].jl_sh[k->in[0].jl] = 1;
     k->njobs++;
   }
   /* activity alone on these cards: the reference of the correction in link_state */
@@ -759,19 +787,16 @@ void replay_fab_remove(replay_fab *f, uint32_t job) {
   uint32_t slot = f->slot_of[job];
   fjob *j = &f->slots[slot];
   for (uint32_t i = 0; i < j->njl; i++) {
-    if (i + PF_AHEAD < j->njl) {
-      pf(&f->lk[j->jl_link[i + PF_AHEAD]]);
-      pf(&f->le[j->jl_le[i + PF_AHEAD]]);
-    }
-    uint32_t e = j->jl_le[i], l = j->jl_link[i];
+    if (i + PF_AHEAD < j->njl) pf(&f->lk[j->jl_link[i + PF_AHEAD]]);
+    uint32_t l = j->jl_link[i];
     flink *k = &f->lk[l];
-    move_lents(f, e + 1, k->off + k->njobs, -1); /* the newer ones close up: order kept */
-    k->ver++;
+    close_lents(f, k, j->jl_le[i]);
+    f->lver[l]++;
     k->occ++;
     /* an emptied link keeps its block for the next jobs there: growing it again moved every
      * lent each time */
     if (--k->njobs == 1) {
-      f->slots[f->le[k->off].slot].jl_sh[f->le[k->off].jl] = 0; /* alone there now */
+      f->slots[k->in[0].slot].jl_sh[k->in[0].jl] = 0; /* alone there now */
     }
   }
   /* Taking a job off only lowers the others' load (and its spread) on every link it leaves: a
@@ -811,7 +836,7 @@ static const double ghp[7] = {0.45714285714285713, 0.2401231786050127, 0.2401231
 static int link_state(replay_fab *f, const fjob *j, uint32_t e, uint32_t l, double r_cap,
                       double *pts) {
   uint32_t self = (uint32_t)(j - f->slots);
-  const flink *k = &f->lk[l];
+  flink *k = &f->lk[l];
   double c = f->cls_cap[f->lcl[l]], n = j->ent_n[e], o[NTERMS] = {0}, total = 0, own = 0;
   double r0 = dmin(r_cap, c / n);
   /* one walk of the link's list: the others' sums, and each one's correction terms and load
@@ -819,11 +844,12 @@ static int link_state(replay_fab *f, const fjob *j, uint32_t e, uint32_t l, doub
   grow((void **)&f->xs, &f->capxs, 3 * k->njobs + 3, sizeof(double));
   double *xl = f->xs, *xw = xl + k->njobs, *ld = xw + k->njobs;
   uint32_t m = 0;
-  for (uint32_t x = k->off + k->njobs; x-- > k->off;) {
+  for (uint32_t i = k->njobs; i-- > 0;) {
+    const lent *x = lent_at(f->le, k, i);
     double t[NTERMS];
-    lent_terms(f, &f->le[x], t);
+    lent_terms(f, x, t);
     total += t[T_L];
-    if (f->le[x].slot == self) { /* its own lent: one per link */
+    if (x->slot == self) { /* its own lent: one per link */
       own = t[T_L];
       continue;
     }
@@ -1015,17 +1041,17 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, co
   int moved = full || !p->last_ok;
   for (uint32_t i = p->off; i < p->off + hn; i++) {
     uint32_t l = j->hlink[i];
-    if (j->hver[i] == f->lk[l].ver) continue;
+    if (j->hver[i] == f->lver[l]) continue;
     uint32_t e = j->hot[i];
     double *h = &j->hpts[(size_t)i * 7];
     int n7 = link_state(f, j, e, l, p->rate_priv, pts);
-    j->hver[i] = f->lk[l].ver;
+    j->hver[i] = f->lver[l];
     f->st.entries_visited++;
     if (n7 == 1) { /* fell to its share: no longer hot (it is read again when touched) */
       uint32_t last = p->off + --hn;
       p->hn--;
       j->ehot[e] = 0;
-      f->le[j->jl_le[j->ent_jl[e]]].nhot--;
+      jl_lent(f, j, j->ent_jl[e])->nhot--;
       j->hot[i] = j->hot[last];
       j->hver[i] = j->hver[last];
       j->hocc[i] = j->hocc[last];
@@ -1083,7 +1109,7 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, co
     for (uint32_t i = 0; i < p->hn; i++) {
       uint32_t e = j->hot[p->off + i];
       j->ehot[e] = 0;
-      f->le[j->jl_le[j->ent_jl[e]]].nhot--;
+      jl_lent(f, j, j->ent_jl[e])->nhot--;
     }
     p->hn = 0;
   }
@@ -1091,13 +1117,13 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, co
     uint32_t e = f->scan[i];
     if (!(f->hv[(size_t)i * 7 + 5] > 0.9 * lb) || j->ehot[e]) continue;
     j->ehot[e] = 1;
-    f->le[j->jl_le[j->ent_jl[e]]].nhot++;
+    jl_lent(f, j, j->ent_jl[e])->nhot++;
     uint32_t at = p->off + p->hn++, l = j->jl_link[j->ent_jl[e]];
     j->hot[at] = e;
     memcpy(&j->hpts[(size_t)at * 7], &f->hv[(size_t)i * 7], sizeof pts);
     j->hn7[at] = 7;
     j->hhash[at] = dist_hash(&j->hpts[(size_t)at * 7]);
-    j->hver[at] = f->lk[l].ver;
+    j->hver[at] = f->lver[l];
     j->hocc[at] = f->lk[l].occ;
     j->hlink[at] = l;
     watch(f, j, l);
@@ -1179,7 +1205,7 @@ static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
   double iter = j->iter_ref, x[WORK_MAX_PHASES], old = j->iter;
   if (j->verify && !j->full) { /* what moved since its first look: the rest reads as it did */
     for (uint32_t i = 0; i < j->njl; i++)
-      if (j->jl_sh[i] && f->lk[j->jl_link[i]].ver != j->jl_ver[i] && !j->etouch[i]) {
+      if (j->jl_sh[i] && f->lver[j->jl_link[i]] != j->jl_ver[i] && !j->etouch[i]) {
         j->etouch[i] = 1;
         j->touched[j->ntouched++] = i;
       }
@@ -1268,26 +1294,26 @@ static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
   /* a new job, or a large move: the others read again the links they share with it; a small
    * one matters only where it is near a neighbour's bottleneck: its watchers */
   int big = fresh || !(moved <= FAB_SIG);
-  memcpy(j->pcoef, j->coef, sizeof j->coef);
+  for (int k = 0; k < j->nph; k++) memcpy(j->pcoef[k], j->coef[k], sizeof j->coef[k]);
   for (uint32_t i = 0; i < j->njl; i++) {
-    if (i + PF_AHEAD < j->njl) pf(&f->lk[j->jl_link[i + PF_AHEAD]]);
+    if (big && i + PF_AHEAD < j->njl) pf(&f->lk[j->jl_link[i + PF_AHEAD]]);
     if (!j->jl_sh[i]) continue; /* alone there: nobody reads it */
     uint32_t l = j->jl_link[i];
     flink *k = &f->lk[l];
-    k->ver++;
+    f->lver[l]++;
     if (!big) continue;
     /* the link's load and variance now: each other job's share of it is these less its own */
     grow((void **)&f->xs, &f->capxs, 2 * k->njobs, sizeof(double));
     double tl = 0, tv = 0, margin = 1e-6 * f->cls_cap[f->lcl[l]], *xv = f->xs;
     uint32_t m = 0;
-    for (uint32_t o = k->off + k->njobs; o-- > k->off; m += 2) {
-      lent_load(f, &f->le[o], &xv[m], &xv[m + 1]);
+    for (uint32_t o = k->njobs; o-- > 0; m += 2) {
+      lent_load(f, lent_at(f->le, k, o), &xv[m], &xv[m + 1]);
       tl += xv[m];
       tv += xv[m + 1];
     }
     m = 0;
-    for (uint32_t o = k->off + k->njobs; o-- > k->off; m += 2) {
-      const lent *x = &f->le[o];
+    for (uint32_t o = k->njobs; o-- > 0; m += 2) {
+      const lent *x = lent_at(f->le, k, o);
       if (x->slot == slot) continue;
       if (!x->nhot && tl - xv[m] + 3.75 * sqrt(dmax(0, tv - xv[m + 1])) <= (double)x->thr - margin)
         continue; /* far from slowing it: it would find the link as before */
@@ -1329,7 +1355,7 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
     if (eval_job(f, j, &moved, &fresh)) apply_job(f, s, moved, fresh); /* below FAB_RTOL nobody is told */
     if (fresh) { /* it read its links before its neighbours settled: once more after the jobs it
                     touched, reading again the links whose state they moved */
-      for (uint32_t i = 0; i < j->njl; i++) j->jl_ver[i] = f->lk[j->jl_link[i]].ver;
+      for (uint32_t i = 0; i < j->njl; i++) j->jl_ver[i] = f->lver[j->jl_link[i]];
       j->verify = 1;
       push(f, s);
     }
@@ -1405,13 +1431,13 @@ double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *ca
       uint32_t l = f->k.touched[i];
       double c = f->cls_cap[f->lcl[l]], w = f->k.cnt[l], rl = c / w;
       f->k.cnt[l] = 0;
-      const flink *lk = &f->lk[l];
+      flink *lk = &f->lk[l];
       if (f->cls_tier[f->lcl[l]] && lk->njobs && c > 0) {
         /* what the others' expected load and subflows leave it here now (link_state at
          * the mean): a spread that meets busy links pays for it in its own rate */
         double lo = 0, wo = 0, t1[NTERMS];
-        for (uint32_t x = lk->off + lk->njobs; x-- > lk->off;) {
-          lent_terms(f, &f->le[x], t1);
+        for (uint32_t x = lk->njobs; x-- > 0;) {
+          lent_terms(f, lent_at(f->le, lk, x), t1);
           lo += t1[T_L];
           wo += t1[T_W];
         }
@@ -1429,9 +1455,9 @@ double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *ca
 uint32_t replay_fab_jobs_on(const replay_fab *f, uint32_t link, uint32_t *out, uint32_t max) {
   uint32_t n = 0;
   if (link >= f->nlinks) return 0;
-  const flink *k = &f->lk[link];
-  for (uint32_t x = k->off + k->njobs; x-- > k->off;) {
-    if (n < max) out[n] = f->slots[f->le[x].slot].job;
+  flink *k = &f->lk[link];
+  for (uint32_t x = k->njobs; x-- > 0;) {
+    if (n < max) out[n] = f->slots[lent_at(f->le, k, x)->slot].job;
     n++;
   }
   return n;
