@@ -8,9 +8,9 @@
  * first, then in FIFO order) only the jobs whose links saw a change (replay_int.h has the
  * model in short, docs/replay.md in full). Memory: per job, its distinct shared links (and
  * their versions after its first publish) and per-phase (link, subflows) entries, in buffers
- * recycled from ended jobs; per link, 71 bytes (a 64-byte record: its count, versions, its
- * first two jobs' lents and where the others' lie; its class (tier and capacity), block size
- * and the add-time map); per (job, shared link), a 24-byte lent (its subflows there and its
+ * recycled from ended jobs; per link, 74 bytes (a 64-byte record: its count, its first two
+ * jobs' lents and where the others' lie; its version, its class (tier and capacity) and the
+ * add-time map); per (job, shared link), a 24-byte lent (its subflows there and its
  * slack) in the link's record or block; per hot entry, its last state (7 points
  * and their hash, 84 bytes). */
 #include "replay_int.h"
@@ -243,7 +243,7 @@ typedef struct lent {
 
 /* Per link, what the paths read together: one cache line, its counters and the lents of its
  * first LK_IN jobs (positions 0 and 1, oldest first); the rest (positions LK_IN and up) lie side
- * by side in f->le[off, ...), in a block of 2^cls (f->lcls) taken from per-size free stacks when
+ * by side in f->le[off, ...), in a block of 2^cls lents taken from per-size free stacks when
  * it grows (and kept when the link empties). Most links a job meets hold one or two jobs: a
  * walk (newest first, the order sums are taken in), a join and a leave there read one line,
  * where a record and a separate block missed twice (bench/replay_fabric). A job keeps its
@@ -253,7 +253,7 @@ typedef struct flink {
   uint32_t off;   /* its overflow block in f->le (NONE: none yet) */
   uint32_t njobs; /* jobs on the link */
   uint32_t occ;   /* bumped when a job joins or leaves (the watchers there change) */
-  uint32_t spare;
+  uint32_t cls;   /* its block holds 2^cls lents */
   lent in[LK_IN];
 } flink;
 
@@ -283,7 +283,6 @@ struct replay_fab {
    * entry, and four bytes a link (sixteen neighbours a line) keep those in the caches */
   uint32_t *lver;
   lent *le;         /* the links' blocks */
-  uint8_t *lcls;    /* per link: its block holds 2^lcls lents */
   uint32_t nle, caple;
   /* the free blocks of 2^c lents, a stack per size (taking one reads no cold block) */
   uint32_t *freeblk[32], nfree[32], capfree[32];
@@ -359,7 +358,6 @@ replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, const uint64_
   f->lk = wk_calloc_lines(nl, sizeof(flink));
   f->lver = wk_calloc_lines(nl, sizeof(uint32_t));
   f->jlmap = wk_malloc(sizeof(uint32_t) * nl);
-  f->lcls = wk_calloc(nl, 1);
   for (uint32_t l = 0; l < nl; l++) f->lk[l].off = f->jlmap[l] = NONE;
   f->max_jobs = max_jobs;
   f->slot_of = wk_malloc(sizeof(uint32_t) * (max_jobs ? max_jobs : 1));
@@ -382,7 +380,7 @@ void replay_fab_free(replay_fab *f) {
                     j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,   j->hhash,    j->hpts,    j->hn7};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
-  void *bufs[] = {f->slots, f->freeslots, f->lcl, f->cls_cap, f->cls_tier, f->lk, f->lver, f->jlmap, f->le,  f->lcls,
+  void *bufs[] = {f->slots, f->freeslots, f->lcl, f->cls_cap, f->cls_tier, f->lk, f->lver, f->jlmap, f->le,
                   f->slot_of, f->queue, f->adds, f->changed, f->tp, f->bk, f->F, f->dist,   f->hv,  f->dup,
                   f->scan,  f->gat, f->gatl, f->xs,      f->evald};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
@@ -562,7 +560,7 @@ static uint32_t take_slot(replay_fab *f) {
 }
 
 /* A free block of 2^c lents. */
-static uint32_t take_block(replay_fab *f, int c) {
+static uint32_t take_block(replay_fab *f, uint32_t c) {
   if (f->nfree[c]) return f->freeblk[c][--f->nfree[c]];
   uint32_t need = f->nle + (1u << c);
   if (need > f->caple) {
@@ -578,7 +576,7 @@ static uint32_t take_block(replay_fab *f, int c) {
   f->nle = need;
   return b;
 }
-static void give_block(replay_fab *f, uint32_t b, int c) {
+static void give_block(replay_fab *f, uint32_t b, uint32_t c) {
   grow((void **)&f->freeblk[c], &f->capfree[c], f->nfree[c] + 1, sizeof(uint32_t));
   f->freeblk[c][f->nfree[c]++] = b;
 }
@@ -600,15 +598,15 @@ static uint32_t push_lent(replay_fab *f, uint32_t l) {
   if (k->njobs < LK_IN) return k->njobs;
   uint32_t over = k->njobs - LK_IN;
   if (k->off == NONE) {
-    f->lcls[l] = 0;
+    k->cls = 0;
     k->off = take_block(f, 0);
-  } else if (over == 1u << f->lcls[l]) {
-    int c = f->lcls[l];
+  } else if (over == 1u << k->cls) {
+    uint32_t c = k->cls;
     uint32_t b = take_block(f, c + 1); /* may move f->le: indices only */
     memcpy(&f->le[b], &f->le[k->off], sizeof(lent) * over);
     give_block(f, k->off, c);
     k->off = b;
-    f->lcls[l] = (uint8_t)(c + 1);
+    k->cls = c + 1;
   }
   return k->njobs;
 }
