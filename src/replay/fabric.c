@@ -188,7 +188,7 @@ typedef struct fjob {
   int nph, evals;            /* evals: in the current solve, for damping */
   fph ph[WORK_MAX_PHASES];
   uint32_t njl, capjl;       /* distinct shared links */
-  uint32_t *jl_link, *jl_le;
+  uint32_t *jl_link, *jl_le; /* per link: its id, and its lent's position there (lent_at) */
   uint8_t *jl_sh;            /* per link: another job is on it (its link's njobs >= 2), kept by
                                 the jobs that come and go there: read without the link record */
   uint32_t *jl_eoff, *jl_ent; /* CSR: the entries on each of its links */
