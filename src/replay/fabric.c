@@ -216,7 +216,6 @@ typedef struct fjob {
   uint8_t *hn7;
   uint32_t *touched, ntouched; /* its links (jl) whose state changed since its last evaluation */
   uint8_t *etouch;           /* per jl: in touched */
-  uint32_t capjle, caphot;
   uint8_t inq, changed, full; /* full: its next evaluation reads every contended link */
   uint8_t verify;            /* its next evaluation first touches its links whose version moved
                                 since jl_ver (a new job's second look, replay_fab_solve) */
