@@ -93,9 +93,12 @@ void replay_fab_lay(const hw_cluster *c, const uint64_t *down, const uint32_t *c
 }
 
 /* Subflow counts per link, gathered while a phase is laid: a dense counter per link and the
- * list of links touched, so a phase costs its subflows, not the fabric. */
+ * list of links touched, so a phase costs its subflows, not the fabric. A job's add lists the
+ * private links (ids below npriv, where the cluster numbers them first) apart: they only bound
+ * its own rate, and were two in three of the links it met. */
 typedef struct replay_counter {
   uint32_t *cnt, *touched, ntouched;
+  uint32_t *ptouched, nptouched, npriv;
 } counter;
 
 static void count_route(void *ctx, const hw_route *r, uint32_t w) {
@@ -106,16 +109,30 @@ static void count_route(void *ctx, const hw_route *r, uint32_t w) {
     *n += w;
   }
 }
+/* count_route with the private links listed apart (each list in the order first met). */
+static void count_split(void *ctx, const hw_route *r, uint32_t w) {
+  counter *k = ctx;
+  for (uint32_t h = 0; h < r->n; h++) {
+    uint32_t l = r->link[h], *n = &k->cnt[l];
+    if (!*n) {
+      if (l < k->npriv) k->ptouched[k->nptouched++] = l;
+      else k->touched[k->ntouched++] = l;
+    }
+    *n += w;
+  }
+}
 
-/* Grows the touched list to hold one more full phase: at most every link. */
+/* Room for one full phase in each list: at most every link. */
 static void counter_init(counter *k, uint32_t nlinks) {
   k->cnt = wk_calloc(nlinks ? nlinks : 1, sizeof(uint32_t));
   k->touched = wk_malloc(sizeof(uint32_t) * (nlinks ? nlinks : 1));
-  k->ntouched = 0;
+  k->ptouched = wk_malloc(sizeof(uint32_t) * (nlinks ? nlinks : 1));
+  k->ntouched = k->nptouched = k->npriv = 0;
 }
 static void counter_free(counter *k) {
   wk_free(k->cnt);
   wk_free(k->touched);
+  wk_free(k->ptouched);
 }
 
 replay_counter *replay_counter_new(const hw_cluster *c) {
@@ -362,6 +379,13 @@ replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, const uint64_
   f->slot_of = wk_malloc(sizeof(uint32_t) * (max_jobs ? max_jobs : 1));
   for (uint32_t j = 0; j < max_jobs; j++) f->slot_of[j] = NONE;
   counter_init(&f->k, f->nlinks);
+  /* the private links are [0, npriv) when the cluster numbers them before the shared ones (all
+   * presets do); else npriv stays 0 and every link is sorted out in replay_fab_add */
+  uint32_t first = 0;
+  while (first < f->nlinks && !f->cls_tier[f->lcl[first]]) first++;
+  uint32_t l = first;
+  while (l < f->nlinks && f->cls_tier[f->lcl[l]]) l++;
+  if (l == f->nlinks) f->k.npriv = first;
   return f;
 }
 
@@ -678,8 +702,13 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     p->rate_ref = s->rate_ref[k];
     p->rate_priv = p->rate = INFINITY;
     p->off = j->nent;
-    f->k.ntouched = 0;
-    replay_fab_lay(f->c, f->down, cards, ncards, &s->ph[k], count_route, &f->k);
+    f->k.ntouched = f->k.nptouched = 0;
+    replay_fab_lay(f->c, f->down, cards, ncards, &s->ph[k], count_split, &f->k);
+    for (uint32_t i = 0; i < f->k.nptouched; i++) {
+      uint32_t l = f->k.ptouched[i];
+      p->rate_priv = dmin(p->rate_priv, f->cls_cap[f->lcl[l]] / f->k.cnt[l]);
+      f->k.cnt[l] = 0;
+    }
     grow_ent(j, j->nent + f->k.ntouched);
     for (uint32_t i = 0; i < f->k.ntouched; i++) {
       uint32_t l = f->k.touched[i], n = f->k.cnt[l];
