@@ -1321,13 +1321,15 @@ static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
    * one matters only where it is near a neighbour's bottleneck: its watchers */
   int big = fresh || !(moved <= FAB_SIG);
   for (int k = 0; k < j->nph; k++) memcpy(j->pcoef[k], j->coef[k], sizeof j->coef[k]);
-  for (uint32_t i = 0; i < j->njl; i++) {
-    if (big && i + PF_AHEAD < j->njl) pf(&f->lk[j->jl_link[i + PF_AHEAD]]);
+  /* a small move bumps the versions of the links it shares (where it is alone nobody reads
+   * them): an add of 0 or 1, as a branch on the link's company was a mispredicted one in three */
+  for (uint32_t i = 0; !big && i < j->njl; i++) f->lver[j->jl_link[i]] += j->jl_sh[i];
+  for (uint32_t i = 0; big && i < j->njl; i++) {
+    if (i + PF_AHEAD < j->njl) pf(&f->lk[j->jl_link[i + PF_AHEAD]]);
     if (!j->jl_sh[i]) continue; /* alone there: nobody reads it */
     uint32_t l = j->jl_link[i];
     flink *k = &f->lk[l];
     f->lver[l]++;
-    if (!big) continue;
     /* the link's load and variance now: each other job's share of it is these less its own */
     grow((void **)&f->xs, &f->capxs, 2 * k->njobs, sizeof(double));
     double tl = 0, tv = 0, margin = 1e-6 * f->cls_cap[f->lcl[l]], *xv = f->xs;
