@@ -139,8 +139,7 @@ static void pipeline(coll_ctx *x, coll_plan *p, double fill) {
 /* In-order binary tree over positions 1..n (NCCL's double binary tree shape): the parent of
  * position q, or 0 for the root. O(log n). */
 static uint32_t tree_parent(uint32_t q, uint32_t n) {
-  uint32_t root = 1;
-  while (root * 2 <= n) root *= 2;
+  uint32_t root = n ? 1u << (31 - __builtin_clz(n)) : 1; /* the largest power of 2 <= n */
   if (q == root) return 0;
   do {
     uint32_t b = q & (~q + 1);
