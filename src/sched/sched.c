@@ -16,12 +16,14 @@ enum { ST_NONE, ST_QUEUED, ST_RUNNING };
 /* Ordered by (a, b, id); heap priority is a hash of the id, so shapes are deterministic. The
  * queue's treap also keeps, per subtree, its size, the fewest cards (w) and the least
  * estimate (e) of its jobs (sz NULL: not kept), so a pass skips whole runs of jobs that could
- * not start (q_spine). */
+ * not start (q_spine); the running jobs' treap keeps each subtree's cards (cs), so the EASY
+ * reservation is one descent (reserve), not a walk of every running job. */
 typedef struct treap {
   uint32_t *l, *r;
   int64_t *a, *b;
   uint32_t *sz, *mw; /* per subtree: jobs, least w, least e */
   int64_t *me;
+  uint64_t *cs;      /* per subtree: the sum of w (NULL: not kept) */
   const uint32_t *w;
   const int64_t *e;
 } treap;
@@ -34,6 +36,12 @@ static inline int t_less(const treap *t, uint32_t x, uint32_t y) {
 static inline uint64_t t_pri(uint32_t x) { return wk_mix64(x); }
 /* x's subtree sums from its children's */
 static inline void t_pull(treap *t, uint32_t x) {
+  if (t->cs) {
+    uint64_t c = t->w[x];
+    if (t->l[x] != SCHED_NONE) c += t->cs[t->l[x]];
+    if (t->r[x] != SCHED_NONE) c += t->cs[t->r[x]];
+    t->cs[x] = c;
+  }
   if (!t->sz) return;
   uint32_t n = 1, m = t->w[x], c = t->l[x];
   int64_t me = t->e[x];
@@ -265,6 +273,8 @@ sched *sched_new(const hw_cluster *c, const sched_opts *o, uint32_t max_jobs, wk
   s->run.r = wk_malloc(n * sizeof(uint32_t));
   s->run.a = wk_calloc(n, sizeof(int64_t));
   s->run.b = wk_calloc(n, sizeof(int64_t));
+  s->run.cs = wk_calloc(n, sizeof(uint64_t));
+  s->run.w = s->qw; /* a job's cards, set when it was queued */
   s->rroot = SCHED_NONE;
   for (int i = 0; i < 33; i++) s->freelist[i] = SCHED_NONE;
   s->store_cap = 1024;
@@ -313,7 +323,7 @@ void sched_free(sched *s) {
   if (!s) return;
   sched_pool_free(s->pool);
   void *ptrs[] = {s->job, s->state, s->start, s->attained, s->roff, s->rn, s->rcls, s->q.l, s->q.r,
-                  s->q.a, s->q.b, s->q.sz, s->q.mw, s->q.me, s->qw, s->qe, s->run.l, s->run.r, s->run.a, s->run.b, s->store, s->quota,
+                  s->q.a, s->q.b, s->q.sz, s->q.mw, s->q.me, s->qw, s->qe, s->run.l, s->run.r, s->run.a, s->run.b, s->run.cs, s->store, s->quota,
                   s->tprio, s->usage, s->trun, s->torder, s->qroot, s->ccount, s->cbits, s->csum,
                   s->act, s->act_off, s->deferred, s->cand, s->vict};
   for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) wk_free(ptrs[i]);
@@ -659,15 +669,22 @@ static uint32_t collect(sched *s, uint32_t cls, uint32_t budget, uint32_t freec,
  * past their estimate are taken to end now. O(running jobs walked). */
 static void reserve(const sched *s, uint32_t need, wk_time now, wk_time *shadow, uint64_t *extra) {
   uint64_t avail = sched_pool_free_cards(s->pool);
-  titer it;
-  it_init(&it, &s->run, s->rroot);
-  for (uint32_t x; (x = it_next(&it)) != SCHED_NONE;) {
-    avail += s->job[x].cards;
+  /* the first running job, in order of end, whose cards with those of the jobs ending before it
+   * make `need`: down the treap, into the left subtree when its cards suffice */
+  const treap *t = &s->run;
+  for (uint32_t x = s->rroot; x != SCHED_NONE;) {
+    uint32_t l = t->l[x];
+    if (l != SCHED_NONE && avail + t->cs[l] >= need) {
+      x = l;
+      continue;
+    }
+    avail += (l != SCHED_NONE ? t->cs[l] : 0) + t->w[x];
     if (avail >= need) {
-      *shadow = s->run.a[x] > now ? s->run.a[x] : now;
+      *shadow = t->a[x] > now ? t->a[x] : now;
       *extra = avail - need;
       return;
     }
+    x = t->r[x];
   }
   *shadow = WK_TIME_MAX; /* more than the cards that are up: no reservation can hold */
   *extra = 0;
