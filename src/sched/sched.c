@@ -666,7 +666,7 @@ static uint32_t collect(sched *s, uint32_t cls, uint32_t budget, uint32_t freec,
 
 /* EASY reservation for a job needing `need` cards: the earliest estimated end at which
  * enough cards are free (OUT: shadow) and the cards to spare then (OUT: extra). Running jobs
- * past their estimate are taken to end now. O(running jobs walked). */
+ * past their estimate are taken to end now. O(the treap's depth): expected O(log running jobs). */
 static void reserve(const sched *s, uint32_t need, wk_time now, wk_time *shadow, uint64_t *extra) {
   uint64_t avail = sched_pool_free_cards(s->pool);
   /* the first running job, in order of end, whose cards with those of the jobs ending before it
