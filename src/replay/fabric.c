@@ -240,11 +240,11 @@ typedef struct fjob {
   uint8_t fresh;             /* added since its last evaluation */
 } fjob;
 
-/* One job on one link (its link index jl), 24 bytes, in the link's record (flink). Its terms
- * there are read from its published coefficients (pcoef) and the subflows of its entries on the
- * link, the first two kept here (ph0/w0, ph1/w1; ne entries in all, more than two read from its
- * CSR): publishing is then O(1) per job, and a link's state one walk of its block and of a few
- * hundred jobs' coefficients, which stay in cache.
+/* One job on one link (its link index jl), 24 bytes, in the link's record (flink) or block. Its
+ * terms there are read from its published coefficients (pcoef) and the subflows of its entries
+ * on the link, the first two kept here (ph0/w0, ph1/w1; ne entries in all, more than two read
+ * from its CSR): publishing is then O(1) per job, and a link's state one walk of its lents and
+ * of a few hundred jobs' coefficients, which stay in cache.
  * thr: the load the others may put on the link, mean plus 3.75 of their standard deviations,
  * below which it cannot slow the job (link_state's first test for each of its entries there,
  * at the job's private rate: fixed for its life); nhot: how many of its entries there are hot.
@@ -403,7 +403,8 @@ void replay_fab_free(replay_fab *f) {
                     j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,   j->hhash,    j->hpts,    j->hn7};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
-  void *bufs[] = {f->slots, f->freeslots, f->lcl, f->cls_cap, f->cls_tier, f->lk, f->lver, f->jlmap, f->le,
+  void *bufs[] = {f->slots, f->freeslots, f->lcl, f->cls_cap, f->cls_tier, f->lk, f->lver, f->jlmap,
+                  f->le,
                   f->slot_of, f->queue, f->adds, f->changed, f->tp, f->bk, f->F, f->dist,   f->hv,  f->dup,
                   f->scan,  f->gat, f->gatl, f->xs,      f->evald};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
