@@ -101,16 +101,8 @@ typedef struct replay_counter {
   uint32_t *ptouched, nptouched, npriv;
 } counter;
 
+/* Each list in the order its links were first met (with npriv 0, every link in touched). */
 static void count_route(void *ctx, const hw_route *r, uint32_t w) {
-  counter *k = ctx;
-  for (uint32_t h = 0; h < r->n; h++) {
-    uint32_t *n = &k->cnt[r->link[h]];
-    if (!*n) k->touched[k->ntouched++] = r->link[h];
-    *n += w;
-  }
-}
-/* count_route with the private links listed apart (each list in the order first met). */
-static void count_split(void *ctx, const hw_route *r, uint32_t w) {
   counter *k = ctx;
   for (uint32_t h = 0; h < r->n; h++) {
     uint32_t l = r->link[h], *n = &k->cnt[l];
@@ -563,6 +555,18 @@ static inline void lent_load(const replay_fab *f, const lent *x, double *l, doub
   *vl += c[T_VL] * (w * w);
 }
 
+/* The least capacity per subflow over the private links a phase laid in f->k (INFINITY: none),
+ * their counts cleared for the next phase. */
+static double priv_rate(replay_fab *f) {
+  double r = INFINITY;
+  for (uint32_t i = 0; i < f->k.nptouched; i++) {
+    uint32_t l = f->k.ptouched[i];
+    r = dmin(r, f->cls_cap[f->lcl[l]] / f->k.cnt[l]);
+    f->k.cnt[l] = 0;
+  }
+  return r;
+}
+
 /* Job j's lent on its link jl. */
 static inline lent *jl_lent(replay_fab *f, const fjob *j, uint32_t jl) {
   return lent_at(f->le, &f->lk[j->jl_link[jl]], j->jl_le[jl]);
@@ -704,12 +708,8 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     p->rate_priv = p->rate = INFINITY;
     p->off = j->nent;
     f->k.ntouched = f->k.nptouched = 0;
-    replay_fab_lay(f->c, f->down, cards, ncards, &s->ph[k], count_split, &f->k);
-    for (uint32_t i = 0; i < f->k.nptouched; i++) {
-      uint32_t l = f->k.ptouched[i];
-      p->rate_priv = dmin(p->rate_priv, f->cls_cap[f->lcl[l]] / f->k.cnt[l]);
-      f->k.cnt[l] = 0;
-    }
+    replay_fab_lay(f->c, f->down, cards, ncards, &s->ph[k], count_route, &f->k);
+    p->rate_priv = priv_rate(f);
     grow_ent(j, j->nent + f->k.ntouched);
     for (uint32_t i = 0; i < f->k.ntouched; i++) {
       uint32_t l = f->k.touched[i], n = f->k.cnt[l];
@@ -1453,9 +1453,9 @@ const uint32_t *replay_fab_drift(replay_fab *f, double *mean, double *worst, uin
 double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *cards, uint32_t n) {
   double iter = s->iter_ref_s;
   for (int k = 0; k < s->nphases; k++) {
-    f->k.ntouched = 0;
+    f->k.ntouched = f->k.nptouched = 0;
     replay_fab_lay(f->c, f->down, cards, n, &s->ph[k], count_route, &f->k);
-    double r = INFINITY;
+    double r = priv_rate(f);
     for (uint32_t i = 0; i < f->k.ntouched; i++) {
       uint32_t l = f->k.touched[i];
       double c = f->cls_cap[f->lcl[l]], w = f->k.cnt[l], rl = c / w;
