@@ -93,9 +93,9 @@ void replay_fab_lay(const hw_cluster *c, const uint64_t *down, const uint32_t *c
 }
 
 /* Subflow counts per link, gathered while a phase is laid: a dense counter per link and the
- * list of links touched, so a phase costs its subflows, not the fabric. A job's add lists the
- * private links (ids below npriv, where the cluster numbers them first) apart: they only bound
- * its own rate, and were two in three of the links it met. */
+ * list of links touched, so a phase costs its subflows, not the fabric. The fabric's counter
+ * lists the private links (ids below npriv, where the cluster numbers them first) apart: they
+ * only bound a job's own rate (priv_rate), and were two in three of the links an add met. */
 typedef struct replay_counter {
   uint32_t *cnt, *touched, ntouched;
   uint32_t *ptouched, nptouched, npriv;
