@@ -500,11 +500,14 @@ static wk_errcode resolve(const replay_wl *w, work_ctx *x, replay_counter *k, co
 
 /* The distinct shapes are resolved on every core (each worker with its own context and link
  * counter; a shape is the same whichever resolves it): the planner's search for each model and
- * card count was most of a short replay's time. */
+ * card count was most of a short replay's time. The widest first: a shape's cost grows with
+ * its cards (16,384 cards: a third of a month's resolving), and one taken last kept one core
+ * busy alone. */
 typedef struct wl_todo {
   const replay_wl *w;
   const replay_workloads *ws;
   const uint32_t *ri, *cards; /* per shape: its rule and card count */
+  const uint32_t *order;      /* the shapes, widest first */
   uint32_t n;
   atomic_uint next;
   wk_errcode *rc;
@@ -515,9 +518,11 @@ static void *resolve_some(void *arg) {
   wl_todo *t = arg;
   work_ctx *x = work_ctx_new(t->w->twin);
   replay_counter *k = replay_counter_new(t->w->twin);
-  for (uint32_t i; (i = atomic_fetch_add(&t->next, 1)) < t->n;)
+  for (uint32_t o; (o = atomic_fetch_add(&t->next, 1)) < t->n;) {
+    uint32_t i = t->order[o];
     t->rc[i] = resolve(t->w, x, k, t->ws, t->ri[i], t->cards[i], &t->w->shapes[i], t->w->labels[i],
                        sizeof t->w->labels[0], &t->err[i]);
+  }
   replay_counter_free(k);
   work_ctx_free(x);
   return NULL;
@@ -596,7 +601,13 @@ wk_errcode replay_wl_build(const hw_cluster *c, const replay_workloads *ws, cons
     shape_of[i] = w->vals[at];
   }
   /* resolve them: this thread and up to 7 more, one a core */
-  wl_todo t = {w, ws, sri, scards, w->nshapes, 0, NULL, NULL};
+  uint32_t *order = wk_malloc(sizeof(uint32_t) * (w->nshapes + 1));
+  for (uint32_t i = 0; i < w->nshapes; i++) { /* insertion by cards, descending; a few dozen */
+    uint32_t k = i;
+    for (; k > 0 && scards[order[k - 1]] < scards[i]; k--) order[k] = order[k - 1];
+    order[k] = i;
+  }
+  wl_todo t = {w, ws, sri, scards, order, w->nshapes, 0, NULL, NULL};
   t.rc = wk_calloc(w->nshapes + 1, sizeof(wk_errcode));
   t.err = wk_calloc(w->nshapes + 1, sizeof(wk_err));
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -614,6 +625,7 @@ wk_errcode replay_wl_build(const hw_cluster *c, const replay_workloads *ws, cons
   if (!src) src = rc;
   wk_free(t.rc);
   wk_free(t.err);
+  wk_free(order);
   wk_free(sri);
   wk_free(scards);
   if (src) {
