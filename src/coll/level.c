@@ -104,11 +104,13 @@ double coll_l0_phase(coll_ctx *x, const coll_plan *p, const coll_phase *ph, doub
       if (lat > lat_net) lat_net = lat;
     }
   }
-  /* the busiest card's sending or receiving (never NaN: inlined compares, where fmax is a
-   * libm call a value; the planner times thousands of cards per layout) */
+  /* the busiest card's sending or receiving: the times are never NaN, so plain compares give
+   * what fmax gives, without a libm call a value (the planner times thousands of cards a
+   * layout) */
   double su = 0, net = 0;
   for (uint32_t i = 0; i < n; i++) {
-    double a = out_su[i] > in_su[i] ? out_su[i] : in_su[i], b = out_net[i] > in_net[i] ? out_net[i] : in_net[i];
+    double a = out_su[i] > in_su[i] ? out_su[i] : in_su[i];
+    double b = out_net[i] > in_net[i] ? out_net[i] : in_net[i];
     su = a > su ? a : su;
     net = b > net ? b : net;
   }

@@ -514,6 +514,11 @@ typedef struct wl_todo {
   wk_err *err;
 } wl_todo;
 
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
 static void *resolve_some(void *arg) {
   wl_todo *t = arg;
   work_ctx *x = work_ctx_new(t->w->twin);
@@ -601,12 +606,13 @@ wk_errcode replay_wl_build(const hw_cluster *c, const replay_workloads *ws, cons
     shape_of[i] = w->vals[at];
   }
   /* resolve them: this thread and up to 7 more, one a core */
+  uint64_t *key = wk_malloc(sizeof(uint64_t) * (w->nshapes + 1));
+  for (uint32_t i = 0; i < w->nshapes; i++) /* widest first, then as met */
+    key[i] = (uint64_t)(UINT32_MAX - scards[i]) << 32 | i;
+  qsort(key, w->nshapes, sizeof *key, cmp_u64);
   uint32_t *order = wk_malloc(sizeof(uint32_t) * (w->nshapes + 1));
-  for (uint32_t i = 0; i < w->nshapes; i++) { /* insertion by cards, descending; a few dozen */
-    uint32_t k = i;
-    for (; k > 0 && scards[order[k - 1]] < scards[i]; k--) order[k] = order[k - 1];
-    order[k] = i;
-  }
+  for (uint32_t i = 0; i < w->nshapes; i++) order[i] = (uint32_t)key[i];
+  wk_free(key);
   wl_todo t = {w, ws, sri, scards, order, w->nshapes, 0, NULL, NULL};
   t.rc = wk_calloc(w->nshapes + 1, sizeof(wk_errcode));
   t.err = wk_calloc(w->nshapes + 1, sizeof(wk_err));
