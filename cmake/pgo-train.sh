@@ -16,7 +16,7 @@ echo "pgo: training the instrumented build (cmake/pgo-train.sh)"
 rm -rf "$gen/counts" "$use/pgo" "$stamp"
 mkdir -p "$gen/counts" "$use/pgo"
 t="$gen/train.swf"
-"$w" trace gen --cards 61440 --days 3 --seed 7 --out "$t" >/dev/null
+"$w" trace gen --cards 61440 --days 2 --seed 7 --out "$t" >/dev/null
 "$w" replay --cluster zhengzhou-60k:oversubscription=2 --trace "$t" --quiet >/dev/null &
 a=$!
 "$w" replay --cluster zhengzhou-60k --trace "$t" --placement netaware --quiet >/dev/null
