@@ -38,20 +38,8 @@ deps:
 	  else echo "missing Debian packages:$$missing (run 'make deps' as root)"; exit 2; fi; \
 	fi
 
-# The release build is profile-guided: an instrumented wanka (build-pgo) first replays a few
-# days of generated work on the shared fabric (cmake/pgo-train.sh, again only when it was
-# rebuilt), then `build` compiles with its counts: a replay takes 7-12 % less time, with the
-# same output bits. PGO=0 builds without (and without the ~40 s the training costs).
-PGO ?= 1
 build: deps
-ifeq ($(PGO),1)
-	@cmake -S . -B build-pgo $(GEN) -DCMAKE_BUILD_TYPE=Release -DWK_PGO=gen \
-	  -DWK_PGO_DIR=$(CURDIR)/build-pgo/counts >/dev/null
-	@cmake --build build-pgo -j $(JOBS) --target wanka
-	@./cmake/pgo-train.sh build-pgo build
-endif
-	@cmake -S . -B build $(GEN) -DCMAKE_BUILD_TYPE=Release -DWK_PGO=$(if $(filter 1,$(PGO)),use,off) \
-	  -DWK_PGO_DIR=$(CURDIR)/build/pgo >/dev/null
+	@cmake -S . -B build $(GEN) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build build -j $(JOBS)
 
 build-asan: deps
@@ -125,4 +113,4 @@ bench: build
 	@for b in build/bench/*; do echo "== $$b"; $$b || exit 1; done
 
 clean:
-	rm -rf build build-pgo build-asan build-fuzz fuzz-out
+	rm -rf build build-asan build-fuzz fuzz-out
