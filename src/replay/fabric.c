@@ -567,6 +567,16 @@ static double priv_rate(replay_fab *f) {
   return r;
 }
 
+/* Starts the loads of what link_state reads of link l past its record: the class, and the
+ * coefficients of the first two jobs there (the record itself should be on its way). */
+static inline void pf_lents(const replay_fab *f, uint32_t l) {
+  const flink *k = &f->lk[l];
+  pf(&f->lcl[l]);
+  if (k->njobs > 0) pf(f->slots[k->in[0].slot].pcoef[k->in[0].ph0]);
+  if (k->njobs > 1) pf(f->slots[k->in[1].slot].pcoef[k->in[1].ph0]);
+  if (k->njobs > LK_IN) pf(&f->le[k->off]);
+}
+
 /* Job j's lent on its link jl. */
 static inline lent *jl_lent(replay_fab *f, const fjob *j, uint32_t jl) {
   return lent_at(f->le, &f->lk[j->jl_link[jl]], j->jl_le[jl]);
@@ -871,6 +881,11 @@ static int link_state(replay_fab *f, const fjob *j, uint32_t e, uint32_t l, doub
   grow((void **)&f->xs, &f->capxs, 3 * k->njobs + 3, sizeof(double));
   double *xl = f->xs, *xw = xl + k->njobs, *ld = xw + k->njobs;
   uint32_t m = 0;
+  /* the others' coefficients past the record's two, loaded at once rather than one by one */
+  for (uint32_t i = LK_IN; i < k->njobs; i++) {
+    const lent *x = &f->le[k->off + (i - LK_IN)];
+    pf(f->slots[x->slot].pcoef[x->ph0]);
+  }
   for (uint32_t i = k->njobs; i-- > 0;) {
     const lent *x = lent_at(f->le, k, i);
     double t[NTERMS];
@@ -1104,6 +1119,8 @@ static double phase_rate(replay_fab *f, fjob *j, int k, const uint32_t *scan, co
   }
   for (uint32_t i = 0; i < cnt; i++) {
     uint32_t e = scan[i];
+    if (i + 2 * PF_AHEAD < cnt) pf(&f->lk[scanl[i + 2 * PF_AHEAD]]);
+    if (i + PF_AHEAD < cnt) pf_lents(f, scanl[i + PF_AHEAD]);
     if (link_state(f, j, e, scanl[i], p->rate_priv, pts) == 1) continue; /* its r0 is in rate_solo */
     memcpy(&f->hv[(size_t)nh * 7], pts, sizeof pts);
     f->scan[nh++] = e; /* a hot-list candidate, its points in hv */
@@ -1231,11 +1248,13 @@ static void gather(replay_fab *f, const fjob *j, int full, uint32_t *at, uint32_
 static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
   double iter = j->iter_ref, x[WORK_MAX_PHASES], old = j->iter;
   if (j->verify && !j->full) { /* what moved since its first look: the rest reads as it did */
-    for (uint32_t i = 0; i < j->njl; i++)
+    for (uint32_t i = 0; i < j->njl; i++) {
+      if (i + 2 * PF_AHEAD < j->njl) pf(&f->lver[j->jl_link[i + 2 * PF_AHEAD]]);
       if (j->jl_sh[i] && f->lver[j->jl_link[i]] != j->jl_ver[i] && !j->etouch[i]) {
         j->etouch[i] = 1;
         j->touched[j->ntouched++] = i;
       }
+    }
   }
   j->verify = 0;
   int full = j->full;
@@ -1324,7 +1343,10 @@ static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
   for (int k = 0; k < j->nph; k++) memcpy(j->pcoef[k], j->coef[k], sizeof j->coef[k]);
   /* a small move bumps the versions of the links it shares (where it is alone nobody reads
    * them): an add of 0 or 1, as a branch on the link's company was a mispredicted one in three */
-  for (uint32_t i = 0; !big && i < j->njl; i++) f->lver[j->jl_link[i]] += j->jl_sh[i];
+  for (uint32_t i = 0; !big && i < j->njl; i++) {
+    if (i + 2 * PF_AHEAD < j->njl) __builtin_prefetch(&f->lver[j->jl_link[i + 2 * PF_AHEAD]], 1);
+    f->lver[j->jl_link[i]] += j->jl_sh[i];
+  }
   for (uint32_t i = 0; big && i < j->njl; i++) {
     if (i + PF_AHEAD < j->njl) pf(&f->lk[j->jl_link[i + PF_AHEAD]]);
     if (!j->jl_sh[i]) continue; /* alone there: nobody reads it */
