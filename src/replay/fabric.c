@@ -23,6 +23,15 @@
 /* max/min of values that are never NaN here, inlined (libm's fmax and fmin are calls) */
 static inline double dmax(double a, double b) { return a > b ? a : b; }
 static inline double dmin(double a, double b) { return a < b ? a : b; }
+/* Two doubles in one register (GCC's vector extension: SSE2 on x86-64, NEON on arm64). A lane
+ * is an IEEE double as a scalar is, each operation correctly rounded, so the same inputs give
+ * the same bits; vmax and vmin select as dmax and dmin do. */
+typedef double v2d __attribute__((vector_size(16)));
+typedef long long v2l __attribute__((vector_size(16)));
+static inline v2d v2(double a) { return (v2d){a, a}; }
+static inline v2d vsel(v2l m, v2d a, v2d b) { return (v2d)(((v2l)a & m) | ((v2l)b & ~m)); }
+static inline v2d vmax(v2d a, v2d b) { return vsel(a > b, a, b); }
+static inline v2d vmin(v2d a, v2d b) { return vsel(a < b, a, b); }
 /* Relative load change (of a link's capacity) below which neighbours are not re-evaluated, and
  * the damping of successive iterates of one job within a solve (the map from the others' load
  * to a job's load is decreasing, so undamped Gauss-Seidel can settle into a 2-cycle). */
@@ -919,11 +928,20 @@ static int link_state(replay_fab *f, const fjob *j, uint32_t e, uint32_t l, doub
     pts[0] = r0;
     return 1;
   }
-  for (int i = 0; i < 7; i++) {
-    double z = 1.4142135623730951 * gh_x[i];
-    double lo = dmax(0, L + sl * z), wo = dmax(0, W + sw * z);
-    double r = dmin(r0, dmax(c - lo, c * n / (n + wo)) / n);
-    pts[i] = r > 0 ? 1 / r : INFINITY;
+  /* point 0 (z = 0) alone, then the pairs of points at +-z two lanes at a time: the three
+   * divisions a point were most of a state's arithmetic, and a lane rounds as the scalar does */
+  double cn = c * n;
+  {
+    double lo = dmax(0, L + sl * 0.0), wo = dmax(0, W + sw * 0.0);
+    double r = dmin(r0, dmax(c - lo, cn / (n + wo)) / n);
+    pts[0] = r > 0 ? 1 / r : INFINITY;
+  }
+  for (int i = 1; i < 7; i += 2) {
+    v2d z = {1.4142135623730951 * gh_x[i], 1.4142135623730951 * gh_x[i + 1]};
+    v2d lo = vmax(v2(0), v2(L) + v2(sl) * z), wo = vmax(v2(0), v2(W) + v2(sw) * z);
+    v2d r = vmin(v2(r0), vmax(v2(c) - lo, v2(cn) / (v2(n) + wo)) / v2(n));
+    v2d t = vsel(r > v2(0), v2(1) / r, v2(INFINITY));
+    memcpy(&pts[i], &t, sizeof t);
   }
   return 7;
 }
