@@ -78,8 +78,9 @@ void replay_fab_lay(const hw_cluster *c, const uint64_t *down, const uint32_t *c
   if (n < 2 || !st || (uint64_t)st * n > ncards) return;
   int ch = p->pattern == WORK_PAT_ALLTOALL ? 1 : REPLAY_FAB_CHANNELS;
   uint32_t su = hw_level_cards(c, HW_LEVEL_SUPERNODE);
-  for (uint32_t b = 0; b + (uint64_t)(n - 1) * st < ncards; b++) {
-    if ((b / st) % n) continue;
+  /* the groups' first ranks: b with (b / st) % n == 0, st of them in each block of n st */
+  for (uint32_t b = 0; b + (uint64_t)(n - 1) * st < ncards;
+       b = (b + 1) % st ? b + 1 : b + 1 + (n - 1) * st) { /* at most ncards: no wrap */
     for (uint32_t i = 0; i < n; i++) {
       uint32_t a = cards[b + i * st], nx = cards[b + ((i + 1) % n) * st];
       uint64_t key = (uint64_t)(b + i * st) << 20 ^ (uint64_t)(p->pattern) << 16 ^ st;
@@ -1248,7 +1249,7 @@ static void gather(replay_fab *f, const fjob *j, int full, uint32_t *at, uint32_
     if (!j->jl_sh[jl]) continue; /* alone there */
     uint32_t l = j->jl_link[jl];
     for (uint32_t y = j->jl_eoff[jl]; y < j->jl_eoff[jl + 1]; y++) {
-      uint32_t e = j->jl_ent[y], k = j->ent_ph[e];
+      uint32_t e = j->jl_ent[y], k = j->jl_pw[y].ph; /* ent_ph[e], read in order */
       if (full || !j->ehot[e]) {
         f->gatl[at[k] + ng[k]] = l; /* link_state's link, read here once a link */
         f->gat[at[k] + ng[k]++] = e;
