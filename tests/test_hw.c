@@ -115,12 +115,13 @@ static void check_routes(const char *spec, int pairs) {
      * once; with the first switch-to-switch hop out of service, a Clos route goes around it */
     hw_route lr[4];
     uint64_t salts[4] = {(uint64_t)i, (uint64_t)i + 7, (uint64_t)i * 31, 5};
-    hw_route_live_n(c, s, d, salts, 4, NULL, lr);
+    int nr = hw_route_live_n(c, s, d, salts, 4, NULL, lr); /* 1: the same route for all four */
+    assert_true(nr == 1 || nr == 4);
     for (int k = 0; k < 4; k++) {
       hw_route one;
       hw_route_salted(c, s, d, salts[k], &one);
-      assert_int_equal(lr[k].n, one.n);
-      assert_memory_equal(lr[k].link, one.link, one.n * sizeof one.link[0]);
+      assert_int_equal(lr[nr == 1 ? 0 : k].n, one.n);
+      assert_memory_equal(lr[nr == 1 ? 0 : k].link, one.link, one.n * sizeof one.link[0]);
     }
     if (hw_cfg(c)->topology == HW_TOPO_CLOS && rt.n > 2 && hw_link_kind_of(c, rt.link[1]) == HW_LINK_FABRIC) {
       uint64_t *down = calloc(hw_nlinks(c) / 64 + 1, sizeof(uint64_t));

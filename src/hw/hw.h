@@ -192,9 +192,10 @@ void hw_route_salted(const hw_cluster *c, uint32_t src_card, uint32_t dst_card, 
 void hw_route_live(const hw_cluster *c, uint32_t src_card, uint32_t dst_card, uint64_t salt,
                    const uint64_t *down, hw_route *out);
 /* hw_route_live for n salts at once (out[0, n)): on a Clos of one NIC a card, the leaves and
- * tiers are found once for all of them. */
-void hw_route_live_n(const hw_cluster *c, uint32_t src_card, uint32_t dst_card, const uint64_t *salt,
-                     int n, const uint64_t *down, hw_route *out);
+ * tiers are found once for all of them. Returns how many routes it wrote: n, or 1 when every
+ * salt takes the same one (cards on one leaf: out[0] alone). */
+int hw_route_live_n(const hw_cluster *c, uint32_t src_card, uint32_t dst_card, const uint64_t *salt,
+                    int n, const uint64_t *down, hw_route *out);
 static inline void hw_route_cards(const hw_cluster *c, uint32_t s, uint32_t d, hw_route *out) {
   hw_route_salted(c, s, d, 0, out);
 }

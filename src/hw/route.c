@@ -155,11 +155,11 @@ void hw_route_live(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt, c
   route(c, s, d, salt, down, 0, r);
 }
 
-void hw_route_live_n(const hw_cluster *c, uint32_t s, uint32_t d, const uint64_t *salt, int n,
-                     const uint64_t *down, hw_route *r) {
+int hw_route_live_n(const hw_cluster *c, uint32_t s, uint32_t d, const uint64_t *salt, int n,
+                    const uint64_t *down, hw_route *r) {
   if (c->cfg.topology != HW_TOPO_CLOS || c->nics != 1 || s / c->cps == d / c->cps) {
     for (int i = 0; i < n; i++) route(c, s, d, salt[i], down, 0, &r[i]);
-    return;
+    return n;
   }
   /* one NIC a card: the endpoints, leaves and tiers are the salts' common part (the divisions
    * that were most of a route's cost); each salt only hashes its planes */
@@ -167,6 +167,7 @@ void hw_route_live_n(const hw_cluster *c, uint32_t s, uint32_t d, const uint64_t
   int top;
   uint32_t bs[HW_MAX_TIERS], bd[HW_MAX_TIERS];
   clos_span(c, hw_leaf_of_endpoint(c, s), hw_leaf_of_endpoint(c, d), &top, bs, bd);
+  if (!top) n = n ? 1 : 0; /* one leaf: NIC up, NIC down, whatever the salt */
   for (int i = 0; i < n; i++) {
     hw_route *x = &r[i];
     x->n = 0;
@@ -176,6 +177,7 @@ void hw_route_live_n(const hw_cluster *c, uint32_t s, uint32_t d, const uint64_t
     clos_climb(c, top, bs, bd, h >> 8, down, 0, x);
     add(x, c, c->base_nic + 2 * d + 1, 0);
   }
+  return n;
 }
 
 void hw_link_ends(const hw_cluster *c, uint32_t id, uint32_t *from, uint32_t *to) {

@@ -68,7 +68,10 @@ static void edge(const hw_cluster *c, const uint64_t *down, uint32_t su, uint32_
   hw_route rs[REPLAY_FAB_CHANNELS];
   uint64_t salt[REPLAY_FAB_CHANNELS];
   for (int ch = 0; ch < channels; ch++) salt[ch] = wk_mix64(key * REPLAY_FAB_CHANNELS + (uint64_t)ch);
-  hw_route_live_n(c, s, d, salt, channels, down, rs);
+  if (hw_route_live_n(c, s, d, salt, channels, down, rs) == 1) { /* one route for all of them */
+    fn(ctx, &rs[0], (uint32_t)channels);
+    return;
+  }
   for (int ch = 0; ch < channels; ch++) fn(ctx, &rs[ch], 1);
 }
 
