@@ -151,11 +151,35 @@ static void test_units(void **st) {
   assert_string_equal(wk_fmt_bytes_iec(16.0 * 1048576, buf, sizeof buf), "16M");
 }
 
+/* wk_div32 agrees with the hardware's divide at a divisor's edges (0, its multiples and their
+ * neighbours, UINT32_MAX) and at random numerators */
+static void check_div32(wk_rng *r, uint32_t d) {
+  wk_div32 v = wk_div32_of(d);
+  uint32_t edge[] = {0, 1, d - 1, d, d + 1, 2 * d - 1, 2 * d, UINT32_MAX, UINT32_MAX - 1,
+                     UINT32_MAX / d * d, UINT32_MAX / d * d - 1};
+  for (size_t e = 0; e < sizeof edge / sizeof edge[0]; e++)
+    assert_int_equal(wk_div32_q(v, edge[e]), edge[e] / d);
+  for (int i = 0; i < 5000; i++) {
+    uint32_t n = (uint32_t)wk_rng_u64(r);
+    assert_int_equal(wk_div32_q(v, n), n / d);
+  }
+}
+static void test_div32(void **st) {
+  (void)st;
+  wk_rng r;
+  wk_rng_init(&r, 7, 0);
+  uint32_t ds[] = {1, 2, 3, 7, 8, 64, 640, 641, 1000, 65536, 65537, 1u << 31, 2147483647u, 4294967295u};
+  for (size_t k = 0; k < sizeof ds / sizeof ds[0]; k++) check_div32(&r, ds[k]);
+  for (int k = 0; k < 200; k++) check_div32(&r, (uint32_t)wk_rng_below(&r, 1ull << 32) | 1);
+  for (int k = 0; k < 200; k++) check_div32(&r, 1 + (uint32_t)wk_rng_below(&r, 4096));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_time),     cmocka_unit_test(test_arena),
       cmocka_unit_test(test_rng),      cmocka_unit_test(test_evq_order),
       cmocka_unit_test(test_err),      cmocka_unit_test(test_units),
+      cmocka_unit_test(test_div32),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,6 +115,15 @@ static void check_routes(const char *spec, int pairs) {
      * once; with the first switch-to-switch hop out of service, a Clos route goes around it */
     hw_route lr[4];
     uint64_t salts[4] = {(uint64_t)i, (uint64_t)i + 7, (uint64_t)i * 31, 5};
+    hw_route su, live;
+    uint32_t cps = (uint32_t)hw_cfg(c)->cards_per_supernode;
+    int in = hw_route_scaleup(c, s, d, &su); /* inside one scale-up domain: its route there */
+    assert_int_equal(in, s / cps == d / cps);
+    hw_route_live(c, s, d, salts[0], NULL, &live);
+    if (in) {
+      assert_int_equal(su.n, live.n);
+      assert_memory_equal(su.link, live.link, live.n * sizeof live.link[0]);
+    }
     int nr = hw_route_live_n(c, s, d, salts, 4, NULL, lr); /* 1: the same route for all four */
     assert_true(nr == 1 || nr == 4);
     for (int k = 0; k < 4; k++) {

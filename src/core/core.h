@@ -86,6 +86,20 @@ static inline uint64_t wk_mix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+/* Division of 32-bit numbers by a divisor fixed ahead (a cluster's domain sizes): a 128-bit
+ * product for the hardware's divide, exact for every n and d > 0 (m = ceil(2^64 / d); Lemire,
+ * Kaser and Kurz, "Faster remainder by direct computation", 2019). */
+typedef struct wk_div32 {
+  uint64_t m; /* 0 for d = 1 */
+  uint32_t d;
+} wk_div32;
+static inline wk_div32 wk_div32_of(uint32_t d) {
+  return (wk_div32){d > 1 ? UINT64_MAX / d + 1 : 0, d};
+}
+static inline uint32_t wk_div32_q(wk_div32 v, uint32_t n) {
+  return v.m ? (uint32_t)(((unsigned __int128)v.m * n) >> 64) : n;
+}
+
 /* ---- event queue -------------------------------------------------------------------------- */
 /* Min-queue of events ordered by (time, insertion sequence): events at equal times pop in the
  * order they were pushed, so runs are reproducible. A radix heap: O(1) push, amortised

@@ -316,6 +316,7 @@ hw_cluster *hw_build(const hw_config *cfg_in, wk_err *err) {
   if (!(cfg->accel.fp8_flops > 0)) cfg->accel.fp8_flops = cfg->accel.bf16_flops; /* no FP8 units */
   c->cpn = (uint32_t)cfg->cards_per_node;
   c->cps = (uint32_t)cfg->cards_per_supernode;
+  c->cps_div = wk_div32_of(c->cps ? c->cps : 1);
   c->nodes = (uint32_t)cfg->nodes;
   c->cards = c->nodes * c->cpn;
   c->supernodes = c->cards / c->cps;

@@ -191,6 +191,9 @@ void hw_route_salted(const hw_cluster *c, uint32_t src_card, uint32_t dst_card, 
  * links only: out->latency_s is 0 (for the replay's fabric, which lays thousands a job). */
 void hw_route_live(const hw_cluster *c, uint32_t src_card, uint32_t dst_card, uint64_t salt,
                    const uint64_t *down, hw_route *out);
+/* When cards s and d share a scale-up domain, their route there (OUT out, no latency: as
+ * hw_route_live gives it for any salt) and 1; else 0. */
+int hw_route_scaleup(const hw_cluster *c, uint32_t s, uint32_t d, hw_route *out);
 /* hw_route_live for n salts at once (out[0, n)): on a Clos of one NIC a card, the leaves and
  * tiers are found once for all of them. Returns how many routes it wrote: n, or 1 when every
  * salt takes the same one (cards on one leaf: out[0] alone). */

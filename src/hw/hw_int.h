@@ -9,6 +9,7 @@
 struct hw_cluster {
   hw_config cfg;
   uint32_t cards, nodes, supernodes, cpn, cps, nics, endpoints;
+  wk_div32 cps_div; /* by cps, in every route's first test */
   double nic_bw, link_bw;
   /* scale-up links: switch: 2 per card (up, down); mesh: cps-1 out-links per card */
   uint32_t base_su;

@@ -114,20 +114,34 @@ static inline void route_torus(const hw_cluster *c, uint32_t ns, uint32_t nd, ui
   WK_ASSERT(v == nd);
 }
 
+/* Cards s and d share a scale-up domain (their domains OUT *ds, *dd). */
+static inline int same_domain(const hw_cluster *c, uint32_t s, uint32_t d, uint32_t *ds, uint32_t *dd) {
+  *ds = wk_div32_q(c->cps_div, s);
+  *dd = wk_div32_q(c->cps_div, d);
+  return *ds == *dd;
+}
+
+/* The scale-up route of two cards of domain ds (s != d). */
+static inline void route_su(const hw_cluster *c, uint32_t s, uint32_t d, uint32_t ds, int lat,
+                            hw_route *r) {
+  if (c->cfg.scaleup == HW_SCALEUP_MESH) {
+    uint32_t sl = s - ds * c->cps, dl = d - ds * c->cps;
+    add(r, c, c->base_su + s * (c->cps - 1) + (dl < sl ? dl : dl - 1), lat);
+  } else {
+    add(r, c, c->base_su + 2 * s, lat);
+    add(r, c, c->base_su + 2 * d + 1, lat);
+  }
+}
+
 static inline void route(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt,
                          const uint64_t *down, int lat, hw_route *r) {
   WK_ASSERT(s < c->cards && d < c->cards);
   r->n = 0;
   r->latency_s = 0;
   if (s == d) return;
-  if (s / c->cps == d / c->cps) { /* same scale-up domain */
-    if (c->cfg.scaleup == HW_SCALEUP_MESH) {
-      uint32_t sl = s % c->cps, dl = d % c->cps;
-      add(r, c, c->base_su + s * (c->cps - 1) + (dl < sl ? dl : dl - 1), lat);
-    } else {
-      add(r, c, c->base_su + 2 * s, lat);
-      add(r, c, c->base_su + 2 * d + 1, lat);
-    }
+  uint32_t ds, dd;
+  if (same_domain(c, s, d, &ds, &dd)) {
+    route_su(c, s, d, ds, lat, r);
     return;
   }
   uint64_t h = wk_mix64(((uint64_t)s << 32 | d) ^ wk_mix64(salt));
@@ -155,9 +169,20 @@ void hw_route_live(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt, c
   route(c, s, d, salt, down, 0, r);
 }
 
+int hw_route_scaleup(const hw_cluster *c, uint32_t s, uint32_t d, hw_route *r) {
+  WK_ASSERT(s < c->cards && d < c->cards);
+  uint32_t ds, dd;
+  if (!same_domain(c, s, d, &ds, &dd)) return 0;
+  r->n = 0;
+  r->latency_s = 0;
+  if (s != d) route_su(c, s, d, ds, 0, r);
+  return 1;
+}
+
 int hw_route_live_n(const hw_cluster *c, uint32_t s, uint32_t d, const uint64_t *salt, int n,
                     const uint64_t *down, hw_route *r) {
-  if (c->cfg.topology != HW_TOPO_CLOS || c->nics != 1 || s / c->cps == d / c->cps) {
+  uint32_t ds, dd;
+  if (c->cfg.topology != HW_TOPO_CLOS || c->nics != 1 || same_domain(c, s, d, &ds, &dd)) {
     for (int i = 0; i < n; i++) route(c, s, d, salt[i], down, 0, &r[i]);
     return n;
   }

@@ -56,16 +56,15 @@ static inline void pf(const void *p) { __builtin_prefetch(p); }
 
 /* ---- laying phases ------------------------------------------------------------------------- */
 /* The routes of one ring edge's channels, each hashed apart (ECMP); inside one scale-up domain
- * (su cards) there is one route, laid once and given to fn once for all the channels. */
-static void edge(const hw_cluster *c, const uint64_t *down, uint32_t su, uint32_t s, uint32_t d,
-                 uint64_t key, int channels, replay_lay_fn fn, void *ctx) {
-  hw_route r;
-  if (s / su == d / su) {
-    hw_route_live(c, s, d, wk_mix64(key * REPLAY_FAB_CHANNELS), down, &r);
-    fn(ctx, &r, (uint32_t)channels);
+ * there is one route (most edges: a phase's ring inside a supernode), laid once and given to fn
+ * once for all the channels. */
+static void edge(const hw_cluster *c, const uint64_t *down, uint32_t s, uint32_t d, uint64_t key,
+                 int channels, replay_lay_fn fn, void *ctx) {
+  hw_route rs[REPLAY_FAB_CHANNELS];
+  if (hw_route_scaleup(c, s, d, &rs[0])) {
+    fn(ctx, &rs[0], (uint32_t)channels);
     return;
   }
-  hw_route rs[REPLAY_FAB_CHANNELS];
   uint64_t salt[REPLAY_FAB_CHANNELS];
   for (int ch = 0; ch < channels; ch++) salt[ch] = wk_mix64(key * REPLAY_FAB_CHANNELS + (uint64_t)ch);
   if (hw_route_live_n(c, s, d, salt, channels, down, rs) == 1) { /* one route for all of them */
@@ -80,25 +79,24 @@ void replay_fab_lay(const hw_cluster *c, const uint64_t *down, const uint32_t *c
   uint32_t n = p->n, st = p->stride;
   if (n < 2 || !st || (uint64_t)st * n > ncards) return;
   int ch = p->pattern == WORK_PAT_ALLTOALL ? 1 : REPLAY_FAB_CHANNELS;
-  uint32_t su = hw_level_cards(c, HW_LEVEL_SUPERNODE);
   /* the groups' first ranks: b with (b / st) % n == 0, st of them in each block of n st */
   for (uint32_t b = 0; b + (uint64_t)(n - 1) * st < ncards;
        b = (b + 1) % st ? b + 1 : b + 1 + (n - 1) * st) { /* at most ncards: no wrap */
     for (uint32_t i = 0; i < n; i++) {
-      uint32_t a = cards[b + i * st], nx = cards[b + ((i + 1) % n) * st];
+      uint32_t a = cards[b + i * st], nx = cards[b + (i + 1 == n ? 0 : i + 1) * st];
       uint64_t key = (uint64_t)(b + i * st) << 20 ^ (uint64_t)(p->pattern) << 16 ^ st;
       switch ((work_pattern)p->pattern) {
-      case WORK_PAT_RING: edge(c, down, su, a, nx, key, ch, fn, ctx); break;
+      case WORK_PAT_RING: edge(c, down, a, nx, key, ch, fn, ctx); break;
       case WORK_PAT_CHAIN:
       case WORK_PAT_EXCHANGE:
         /* both ways with the next rank; a chain does not wrap, nor does a pair */
         if (i + 1 == n && (p->pattern == WORK_PAT_CHAIN || n == 2)) break;
-        edge(c, down, su, a, nx, key, ch, fn, ctx);
-        edge(c, down, su, nx, a, key ^ 1u << 19, ch, fn, ctx);
+        edge(c, down, a, nx, key, ch, fn, ctx);
+        edge(c, down, nx, a, key ^ 1u << 19, ch, fn, ctx);
         break;
       case WORK_PAT_ALLTOALL:
         for (uint32_t k = 0; k < n; k++)
-          if (k != i) edge(c, down, su, a, cards[b + k * st], key ^ (uint64_t)k << 40, 1, fn, ctx);
+          if (k != i) edge(c, down, a, cards[b + k * st], key ^ (uint64_t)k << 40, 1, fn, ctx);
         break;
       }
     }
