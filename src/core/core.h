@@ -97,7 +97,11 @@ static inline wk_div32 wk_div32_of(uint32_t d) {
   return (wk_div32){d > 1 ? UINT64_MAX / d + 1 : 0, d};
 }
 static inline uint32_t wk_div32_q(wk_div32 v, uint32_t n) {
+#ifdef __SIZEOF_INT128__
   return v.m ? (uint32_t)(((unsigned __int128)v.m * n) >> 64) : n;
+#else
+  return n / v.d; /* no 128-bit product: the divide itself */
+#endif
 }
 
 /* ---- event queue -------------------------------------------------------------------------- */
