@@ -114,12 +114,8 @@ static inline void route_torus(const hw_cluster *c, uint32_t ns, uint32_t nd, ui
   WK_ASSERT(v == nd);
 }
 
-/* Cards s and d share a scale-up domain (their domains OUT *ds, *dd). */
-static inline int same_domain(const hw_cluster *c, uint32_t s, uint32_t d, uint32_t *ds, uint32_t *dd) {
-  *ds = wk_div32_q(c->cps_div, s);
-  *dd = wk_div32_q(c->cps_div, d);
-  return *ds == *dd;
-}
+/* The scale-up domain of a card. */
+static inline uint32_t domain(const hw_cluster *c, uint32_t card) { return wk_div32_q(c->cps_div, card); }
 
 /* The scale-up route of two cards of domain ds (s != d). */
 static inline void route_su(const hw_cluster *c, uint32_t s, uint32_t d, uint32_t ds, int lat,
@@ -139,8 +135,8 @@ static inline void route(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t s
   r->n = 0;
   r->latency_s = 0;
   if (s == d) return;
-  uint32_t ds, dd;
-  if (same_domain(c, s, d, &ds, &dd)) {
+  uint32_t ds = domain(c, s);
+  if (ds == domain(c, d)) {
     route_su(c, s, d, ds, lat, r);
     return;
   }
@@ -171,8 +167,8 @@ void hw_route_live(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt, c
 
 int hw_route_scaleup(const hw_cluster *c, uint32_t s, uint32_t d, hw_route *r) {
   WK_ASSERT(s < c->cards && d < c->cards);
-  uint32_t ds, dd;
-  if (!same_domain(c, s, d, &ds, &dd)) return 0;
+  uint32_t ds = domain(c, s);
+  if (ds != domain(c, d)) return 0;
   r->n = 0;
   r->latency_s = 0;
   if (s != d) route_su(c, s, d, ds, 0, r);
@@ -181,8 +177,7 @@ int hw_route_scaleup(const hw_cluster *c, uint32_t s, uint32_t d, hw_route *r) {
 
 int hw_route_live_n(const hw_cluster *c, uint32_t s, uint32_t d, const uint64_t *salt, int n,
                     const uint64_t *down, hw_route *r) {
-  uint32_t ds, dd;
-  if (c->cfg.topology != HW_TOPO_CLOS || c->nics != 1 || same_domain(c, s, d, &ds, &dd)) {
+  if (c->cfg.topology != HW_TOPO_CLOS || c->nics != 1 || domain(c, s) == domain(c, d)) {
     for (int i = 0; i < n; i++) route(c, s, d, salt[i], down, 0, &r[i]);
     return n;
   }
