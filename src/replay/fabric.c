@@ -225,6 +225,7 @@ typedef struct fjob {
    * when it said so (a later full evaluation makes a new list: older entries lapse) */
   uint32_t *wslot, *wgen, nw, capw;
   uint32_t hotgen;
+  uint32_t serial;           /* the add that put it here (f->serial then): its queue tag */
   uint32_t nent, capent;     /* (phase, link) entries */
   uint32_t *ent_jl, *ent_ph;
   float *ent_n;
@@ -311,8 +312,13 @@ struct replay_fab {
   uint32_t max_jobs;
   counter k;
   uint32_t *jlmap;   /* per link: the job's jl index while it is being added */
-  uint32_t *queue, qhead, qlen, qcap; /* FIFO ring of slots */
-  uint32_t *adds, nadds, capadds; /* the slots added since the last solve, in order */
+  struct stg { uint32_t link, n; } *stg; /* the job being added: its shared entries, by phase */
+  uint32_t *stgl, capstg, capstgl;       /* and its distinct shared links */
+  uint64_t *queue;   /* FIFO ring of queued slots (qtag) */
+  uint32_t qhead, qlen, qcap;
+  uint64_t *adds;    /* the slots added since the last solve, in order (qtag) */
+  uint32_t nadds, capadds;
+  uint32_t serial;   /* adds so far: each job's tag in its slot */
   uint32_t *changed, nchanged, capchanged;
   uint32_t *evald, nevald, capevald; /* the slots evaluated in the current solve */
   tpt *tp;           /* scratch of eval_job: link time distributions, and their CDFs */
@@ -409,7 +415,7 @@ void replay_fab_free(replay_fab *f) {
   void *bufs[] = {f->slots, f->freeslots, f->lcl, f->cls_cap, f->cls_tier, f->lk, f->lver, f->jlmap,
                   f->le,
                   f->slot_of, f->queue, f->adds, f->changed, f->tp, f->bk, f->F, f->dist,   f->hv,  f->dup,
-                  f->scan,  f->gat, f->gatl, f->xs,      f->evald};
+                  f->scan,  f->gat, f->gatl, f->xs,      f->evald, f->stg, f->stgl};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   for (int c = 0; c < 32; c++) wk_free(f->freeblk[c]);
   counter_free(&f->k);
@@ -439,25 +445,38 @@ double replay_fab_tier_util(const replay_fab *f, int tier) {
  * at most once, but for a slot freed and taken again while queued). */
 static void ring_room(replay_fab *f) {
   if (f->qlen < f->qcap) return;
-  uint32_t nc = f->qcap ? 2 * f->qcap : 64, *nq = wk_malloc(sizeof(uint32_t) * nc);
+  uint32_t nc = f->qcap ? 2 * f->qcap : 64;
+  uint64_t *nq = wk_malloc(sizeof(uint64_t) * nc);
   for (uint32_t i = 0; i < f->qlen; i++) nq[i] = f->queue[(f->qhead + i) % f->qcap];
   wk_free(f->queue);
   f->queue = nq;
   f->qcap = nc;
   f->qhead = 0;
 }
+/* A queued slot names its job's add too: a job removed while queued (woken by another's leaving,
+ * or added, before the solve) leaves an entry that must not evaluate the next job in its slot
+ * out of turn. */
+static inline uint64_t qtag(const replay_fab *f, uint32_t s) {
+  return (uint64_t)f->slots[s].serial << 32 | s;
+}
+/* Whether queue entry e is its slot's job now (OUT *s: the slot). */
+static inline int qlive(const replay_fab *f, uint64_t e, uint32_t *s) {
+  *s = (uint32_t)e;
+  const fjob *j = &f->slots[*s];
+  return j->serial == (uint32_t)(e >> 32) && f->slot_of[j->job] == *s;
+}
 static void push(replay_fab *f, uint32_t s) {
   fjob *j = &f->slots[s];
   if (j->inq) return;
   ring_room(f);
-  f->queue[(f->qhead + f->qlen++) % f->qcap] = s;
+  f->queue[(f->qhead + f->qlen++) % f->qcap] = qtag(f, s);
   j->inq = 1;
 }
 /* A new job at the head of the queue (replay_fab_solve). */
 static void push_front(replay_fab *f, uint32_t s) {
   ring_room(f);
   f->qhead = (f->qhead + f->qcap - 1) % f->qcap;
-  f->queue[f->qhead] = s;
+  f->queue[f->qhead] = qtag(f, s);
   f->qlen++;
 }
 
@@ -594,8 +613,26 @@ static inline lent *jl_lent(replay_fab *f, const fjob *j, uint32_t jl) {
 }
 
 /* ---- adding and removing jobs ------------------------------------------------------------------ */
-static uint32_t take_slot(replay_fab *f) {
-  if (f->freeslot_n) return f->freeslots[--f->freeslot_n];
+/* A slot for a job of nent entries on njl links: of the free ones, the one whose buffers hold it
+ * with the least to spare (the latest freed among equals), else the one with the most room, else
+ * a new one. Taken last in, first out, slots grew to the largest job each ever held: a month's
+ * buffers reached 690 MB over 213 slots, each growth faulting in fresh pages. */
+static uint32_t take_slot(replay_fab *f, uint32_t nent, uint32_t njl) {
+  uint32_t best = NONE, most = NONE;
+  for (uint32_t i = f->freeslot_n; i-- > 0;) {
+    const fjob *j = &f->slots[f->freeslots[i]];
+    if (j->capent >= nent && j->capjl >= njl) {
+      if (best == NONE || j->capent < f->slots[f->freeslots[best]].capent) best = i;
+    } else if (most == NONE || j->capent > f->slots[f->freeslots[most]].capent) {
+      most = i;
+    }
+  }
+  if (best == NONE) best = most;
+  if (best != NONE) {
+    uint32_t slot = f->freeslots[best];
+    memmove(&f->freeslots[best], &f->freeslots[best + 1], sizeof(uint32_t) * (--f->freeslot_n - best));
+    return slot;
+  }
   if (f->nslots == f->capslots) {
     f->capslots = f->capslots ? 2 * f->capslots : 64;
     fjob *ns = wk_calloc_lines(f->capslots, sizeof(fjob)); /* aligned: pcoef's rows to lines */
@@ -660,19 +697,6 @@ static uint32_t push_lent(replay_fab *f, uint32_t l) {
   return k->njobs;
 }
 
-/* Grows the job's per-link arrays to hold `need` distinct links (their contents are kept). */
-static void grow_jl(fjob *j, uint32_t need) {
-  if (need <= j->capjl) return;
-  uint32_t nc = j->capjl ? j->capjl : 64;
-  while (nc < need) nc *= 2;
-  j->jl_link = wk_realloc(j->jl_link, sizeof(uint32_t) * nc);
-  j->jl_le = wk_realloc(j->jl_le, sizeof(uint32_t) * nc);
-  j->jl_sh = wk_realloc(j->jl_sh, nc);
-  j->jl_ver = wk_realloc(j->jl_ver, sizeof(uint32_t) * nc);
-  j->jl_eoff = wk_realloc(j->jl_eoff, sizeof(uint32_t) * (nc + 1));
-  j->capjl = nc;
-}
-
 /* Fresh storage for n elements of size bytes in *ptr, its contents dropped (free and malloc:
  * no copy, which realloc would make). */
 static void renew(void **ptr, size_t n, size_t size) {
@@ -680,58 +704,48 @@ static void renew(void **ptr, size_t n, size_t size) {
   *ptr = wk_malloc(n * size);
 }
 
-/* Grows the job's per-entry arrays to hold `need` entries. Called while its phases are laid
- * (replay_fab_add): only the arrays filled there so far keep their contents; the rest are
- * filled after, or at its evaluations, and are renewed without a copy. */
-static void grow_ent(fjob *j, uint32_t need) {
-  if (need <= j->capent) return;
-  uint32_t nc = j->capent ? j->capent : 64;
-  while (nc < need) nc *= 2;
-  j->ent_jl = wk_realloc(j->ent_jl, sizeof(uint32_t) * nc);
-  j->ent_ph = wk_realloc(j->ent_ph, sizeof(uint32_t) * nc);
-  j->ent_n = wk_realloc(j->ent_n, sizeof(float) * nc);
-  j->etouch = wk_realloc(j->etouch, nc);
-  j->ehot = wk_realloc(j->ehot, nc);
-  renew((void **)&j->jl_ent, nc, sizeof(uint32_t));
-  renew((void **)&j->jl_pw, nc, sizeof(*j->jl_pw));
-  renew((void **)&j->hot, nc, sizeof(uint32_t));
-  renew((void **)&j->touched, nc, sizeof(uint32_t));
-  renew((void **)&j->hver, nc, sizeof(uint32_t));
-  renew((void **)&j->hocc, nc, sizeof(uint32_t));
-  renew((void **)&j->hlink, nc, sizeof(uint32_t));
-  renew((void **)&j->hhash, nc, sizeof(uint64_t));
-  renew((void **)&j->hpts, (size_t)7 * nc, sizeof(double));
-  renew((void **)&j->hn7, nc, 1);
-  j->capent = nc;
+/* Room in a slot for a job of `nent` entries on `njl` links (its buffers, kept from the jobs the
+ * slot held before, are filled anew: nothing in them is kept). */
+static void room(fjob *j, uint32_t nent, uint32_t njl) {
+  if (njl + 1 > j->capjl) {
+    uint32_t nc = j->capjl ? j->capjl : 64;
+    while (nc < njl + 1) nc *= 2;
+    renew((void **)&j->jl_link, nc, sizeof(uint32_t));
+    renew((void **)&j->jl_le, nc, sizeof(uint32_t));
+    renew((void **)&j->jl_sh, nc, 1);
+    renew((void **)&j->jl_ver, nc, sizeof(uint32_t));
+    renew((void **)&j->jl_eoff, nc + 1, sizeof(uint32_t));
+    j->capjl = nc;
+  }
+  if (nent > j->capent) {
+    uint32_t nc = j->capent ? j->capent : 64;
+    while (nc < nent) nc *= 2;
+    void **bufs[] = {(void **)&j->ent_jl, (void **)&j->ent_ph, (void **)&j->ent_n,
+                     (void **)&j->jl_ent, (void **)&j->hot,    (void **)&j->touched,
+                     (void **)&j->hver,   (void **)&j->hocc,   (void **)&j->hlink};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) renew(bufs[i], nc, 4);
+    renew((void **)&j->etouch, nc, 1);
+    renew((void **)&j->ehot, nc, 1);
+    renew((void **)&j->hn7, nc, 1);
+    renew((void **)&j->jl_pw, nc, sizeof(*j->jl_pw));
+    renew((void **)&j->hhash, nc, sizeof(uint64_t));
+    renew((void **)&j->hpts, (size_t)7 * nc, sizeof(double));
+    j->capent = nc;
+  }
 }
 
 void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const uint32_t *cards,
                     uint32_t ncards) {
   WK_ASSERT(job < f->max_jobs && f->slot_of[job] == NONE);
-  uint32_t slot = take_slot(f);
-  fjob *j = &f->slots[slot];
-  j->job = job;
-  j->iter_ref = j->iter = s->iter_ref_s;
-  j->stretch = 1;
-  j->nph = s->nphases;
-  j->njl = j->nent = j->ntouched = j->nw = 0;
-  j->hotgen = ++f->gen;
-  memset(j->tload, 0, sizeof j->tload);
-  j->inq = j->changed = j->verify = 0;
-  j->full = j->fresh = 1;
-  j->evals = 0;
+  /* every phase laid first, its shared (link, subflows) staged in f->stg and the distinct links
+   * numbered in f->jlmap, so that the job takes the slot that fits it */
+  uint32_t nst = 0, njl = 0, soff[WORK_MAX_PHASES + 1] = {0};
+  double rpriv[WORK_MAX_PHASES];
   for (int k = 0; k < s->nphases; k++) {
-    fph *p = &j->ph[k];
-    memset(p, 0, sizeof *p);
-    p->total = s->ph[k].total_s;
-    p->open = s->ph[k].total_s - s->ph[k].exposed_s;
-    p->rate_ref = s->rate_ref[k];
-    p->rate_priv = p->rate = INFINITY;
-    p->off = j->nent;
     f->k.ntouched = f->k.nptouched = 0;
     replay_fab_lay(f->c, f->down, cards, ncards, &s->ph[k], count_route, &f->k);
-    p->rate_priv = priv_rate(f);
-    grow_ent(j, j->nent + f->k.ntouched);
+    rpriv[k] = priv_rate(f);
+    grow((void **)&f->stg, &f->capstg, nst + f->k.ntouched, sizeof(*f->stg));
     for (uint32_t i = 0; i < f->k.ntouched; i++) {
       uint32_t l = f->k.touched[i], n = f->k.cnt[l];
       if (i + PF_AHEAD < f->k.ntouched) {
@@ -742,19 +756,49 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
       f->k.cnt[l] = 0;
       uint32_t lc = f->lcl[l];
       if (!f->cls_tier[lc]) {
-        p->rate_priv = dmin(p->rate_priv, f->cls_cap[lc] / n);
+        rpriv[k] = dmin(rpriv[k], f->cls_cap[lc] / n);
         continue;
       }
       if (f->jlmap[l] == NONE) {
-        grow_jl(j, j->njl + 1);
-        j->jl_link[j->njl] = l;
-        f->jlmap[l] = j->njl++;
+        grow((void **)&f->stgl, &f->capstgl, njl + 1, sizeof(uint32_t));
+        f->stgl[njl] = l;
+        f->jlmap[l] = njl++;
       }
-      uint32_t e = j->nent++;
+      f->stg[nst++] = (struct stg){l, n};
+    }
+    soff[k + 1] = nst;
+  }
+  uint32_t slot = take_slot(f, nst, njl);
+  fjob *j = &f->slots[slot];
+  j->job = job;
+  j->iter_ref = j->iter = s->iter_ref_s;
+  j->stretch = 1;
+  j->nph = s->nphases;
+  j->njl = j->nent = j->ntouched = j->nw = 0;
+  j->hotgen = ++f->gen;
+  j->serial = ++f->serial;
+  memset(j->tload, 0, sizeof j->tload);
+  j->inq = j->changed = j->verify = 0;
+  j->full = j->fresh = 1;
+  j->evals = 0;
+  room(j, nst, njl);
+  memcpy(j->jl_link, f->stgl, sizeof(uint32_t) * njl);
+  j->njl = njl;
+  for (int k = 0; k < s->nphases; k++) {
+    fph *p = &j->ph[k];
+    memset(p, 0, sizeof *p);
+    p->total = s->ph[k].total_s;
+    p->open = s->ph[k].total_s - s->ph[k].exposed_s;
+    p->rate_ref = s->rate_ref[k];
+    p->rate_priv = p->rate = INFINITY;
+    p->off = j->nent;
+    p->rate_priv = rpriv[k];
+    for (uint32_t i = soff[k]; i < soff[k + 1]; i++) {
+      uint32_t l = f->stg[i].link, n = f->stg[i].n, e = j->nent++;
       j->ent_jl[e] = f->jlmap[l];
       j->ent_ph[e] = (uint32_t)k;
       j->ent_n[e] = (float)n;
-      p->ntier[f->cls_tier[lc]] += n;
+      p->ntier[f->cls_tier[f->lcl[l]]] += n;
       j->etouch[e] = j->ehot[e] = 0;
     }
     p->n = j->nent - p->off;
@@ -763,7 +807,6 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
       p->rate_solo = dmin(p->rate_solo, f->cls_cap[f->lcl[j->jl_link[j->ent_jl[e]]]] / j->ent_n[e]);
   }
   /* the entries on each link, as CSR */
-  grow_jl(j, j->njl + 1);
   memset(j->jl_eoff, 0, sizeof(uint32_t) * (j->njl + 1));
   for (uint32_t e = 0; e < j->nent; e++) j->jl_eoff[j->ent_jl[e] + 1]++;
   for (uint32_t i = 0; i < j->njl; i++) j->jl_eoff[i + 1] += j->jl_eoff[i];
@@ -824,8 +867,8 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   if (j->njl) f->st.adds++;
   if (++f->live > f->st.peak_jobs && j->njl) f->st.peak_jobs = f->live;
   if (!j->inq) { /* queued ahead of the others at the next solve */
-    grow((void **)&f->adds, &f->capadds, f->nadds + 1, sizeof(uint32_t));
-    f->adds[f->nadds++] = slot;
+    grow((void **)&f->adds, &f->capadds, f->nadds + 1, sizeof(uint64_t));
+    f->adds[f->nadds++] = qtag(f, slot);
     j->inq = 1;
   }
 }
@@ -1042,12 +1085,16 @@ static double expected_max(tpt *v, uint32_t na, uint32_t m, double floor, double
   double prev = zeros ? 0 : prod, e = floor * prev;
   v = sort_tpt(v, na, tmp, cnt);
   for (uint32_t i = 0; i < na; i++) {
-    double *f = &F[v[i].link];
-    if (*f == 0) zeros--;
-    else prod /= *f;
-    *f += ghp[v[i].q];
-    if (*f > 1) *f = 1;
-    prod *= *f;
+    /* the ratio by which the link's F moved: its division waits on that link's last point
+     * alone, not on the running product (a chain of divisions was most of the sweep) */
+    double *f = &F[v[i].link], was = *f, now = dmin(1, was + ghp[v[i].q]);
+    *f = now;
+    if (was == 0) {
+      zeros--;
+      prod *= now;
+    } else {
+      prod *= now / was;
+    }
     double P = zeros ? 0 : prod;
     if (i + 1 < na && v[i + 1].t == v[i].t) continue;
     e += v[i].t * (P - prev);
@@ -1407,19 +1454,23 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
    * load before its neighbours, woken by the jobs that left at the same instant, look again;
    * so a neighbour of both (a new job often takes the cards of one that ended) is evaluated
    * once, not once for each. A new job looks again after the jobs it touched (below). */
-  for (uint32_t i = f->nadds; i-- > 0;) push_front(f, f->adds[i]);
+  for (uint32_t i = f->nadds; i-- > 0;) {
+    uint32_t s;
+    if (qlive(f, f->adds[i], &s)) push_front(f, s);
+  }
   f->nadds = 0;
   if (f->qlen) f->st.solves++;
   /* A bound on the work of one solve: damped iterates converge geometrically, so a job is
    * re-evaluated a few dozen times at most; past the bound the iterate is kept as it is. */
   uint64_t budget = 200 * (uint64_t)(f->qlen + 16);
   while (f->qlen && budget--) {
-    uint32_t s = f->queue[f->qhead];
+    uint32_t s;
+    int live = qlive(f, f->queue[f->qhead], &s);
     f->qhead = (f->qhead + 1) % f->qcap;
     f->qlen--;
+    if (!live) continue; /* removed while queued */
     fjob *j = &f->slots[s];
     j->inq = 0;
-    if (f->slot_of[j->job] != s) continue; /* removed while queued */
     f->st.evals++;
     double moved;
     int fresh;
@@ -1432,7 +1483,8 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
     }
   }
   while (f->qlen) { /* budget spent: drop the rest of the queue */
-    f->slots[f->queue[f->qhead]].inq = 0;
+    uint32_t s;
+    if (qlive(f, f->queue[f->qhead], &s)) f->slots[s].inq = 0;
     f->qhead = (f->qhead + 1) % f->qcap;
     f->qlen--;
   }
