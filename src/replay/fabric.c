@@ -293,6 +293,7 @@ struct replay_fab {
   uint16_t *lcl;
   double *cls_cap;
   uint8_t *cls_tier;
+  uint32_t *clsmax, *clsat; /* priv_rate's scratch, per class */
   uint32_t ncls, capcls, capclt;
   int ntiers;
   double tier_load[HW_MAX_TIERS + 1], tier_cap[HW_MAX_TIERS + 1];
@@ -354,8 +355,14 @@ static uint16_t link_class(replay_fab *f, int tier, double cap) {
   for (uint32_t i = 0; i < f->ncls; i++)
     if (f->cls_tier[i] == tier && !memcmp(&f->cls_cap[i], &cap, sizeof cap)) return (uint16_t)i;
   WK_ASSERT(f->ncls < 65536);
+  uint32_t capm = f->capcls;
   grow((void **)&f->cls_cap, &f->capcls, f->ncls + 1, sizeof(double));
   grow((void **)&f->cls_tier, &f->capclt, f->ncls + 1, 1);
+  if (capm != f->capcls) { /* priv_rate's per-class maxima, zero between its calls */
+    f->clsmax = wk_realloc(f->clsmax, sizeof(uint32_t) * f->capcls);
+    f->clsat = wk_realloc(f->clsat, sizeof(uint32_t) * f->capcls);
+    memset(f->clsmax + capm, 0, sizeof(uint32_t) * (f->capcls - capm));
+  }
   f->cls_cap[f->ncls] = cap;
   f->cls_tier[f->ncls] = (uint8_t)tier;
   return (uint16_t)f->ncls++;
@@ -415,7 +422,7 @@ void replay_fab_free(replay_fab *f) {
   void *bufs[] = {f->slots, f->freeslots, f->lcl, f->cls_cap, f->cls_tier, f->lk, f->lver, f->jlmap,
                   f->le,
                   f->slot_of, f->queue, f->adds, f->changed, f->tp, f->bk, f->F, f->dist,   f->hv,  f->dup,
-                  f->scan,  f->gat, f->gatl, f->xs,      f->evald, f->stg, f->stgl};
+                  f->scan,  f->gat, f->gatl, f->xs,      f->evald, f->stg, f->stgl, f->clsmax, f->clsat};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   for (int c = 0; c < 32; c++) wk_free(f->freeblk[c]);
   counter_free(&f->k);
@@ -588,11 +595,21 @@ static inline void lent_load(const replay_fab *f, const lent *x, double *l, doub
 /* The least capacity per subflow over the private links a phase laid in f->k (INFINITY: none),
  * their counts cleared for the next phase. */
 static double priv_rate(replay_fab *f) {
-  double r = INFINITY;
+  /* per class, the most subflows on one of its links: capacity / subflows falls as subflows
+   * grow (a correctly rounded division is monotone), so one division a class gives the least
+   * over its links, as one a link did */
+  uint32_t nc = 0;
   for (uint32_t i = 0; i < f->k.nptouched; i++) {
-    uint32_t l = f->k.ptouched[i];
-    r = dmin(r, f->cls_cap[f->lcl[l]] / f->k.cnt[l]);
+    uint32_t l = f->k.ptouched[i], c = f->lcl[l], n = f->k.cnt[l];
     f->k.cnt[l] = 0;
+    if (!f->clsmax[c]) f->clsat[nc++] = c;
+    if (n > f->clsmax[c]) f->clsmax[c] = n;
+  }
+  double r = INFINITY;
+  for (uint32_t i = 0; i < nc; i++) {
+    uint32_t c = f->clsat[i];
+    r = dmin(r, f->cls_cap[c] / f->clsmax[c]);
+    f->clsmax[c] = 0;
   }
   return r;
 }
@@ -740,7 +757,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   /* every phase laid first, its shared (link, subflows) staged in f->stg and the distinct links
    * numbered in f->jlmap, so that the job takes the slot that fits it */
   uint32_t nst = 0, njl = 0, soff[WORK_MAX_PHASES + 1] = {0};
-  double rpriv[WORK_MAX_PHASES];
+  double rpriv[WORK_MAX_PHASES], ntier[WORK_MAX_PHASES][HW_MAX_TIERS + 1] = {{0}};
   for (int k = 0; k < s->nphases; k++) {
     f->k.ntouched = f->k.nptouched = 0;
     replay_fab_lay(f->c, f->down, cards, ncards, &s->ph[k], count_route, &f->k);
@@ -765,6 +782,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
         f->jlmap[l] = njl++;
       }
       f->stg[nst++] = (struct stg){l, n};
+      ntier[k][f->cls_tier[lc]] += n; /* whole numbers: exact in any order */
     }
     soff[k + 1] = nst;
   }
@@ -798,9 +816,9 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
       j->ent_jl[e] = f->jlmap[l];
       j->ent_ph[e] = (uint32_t)k;
       j->ent_n[e] = (float)n;
-      p->ntier[f->cls_tier[f->lcl[l]]] += n;
       j->etouch[e] = j->ehot[e] = 0;
     }
+    memcpy(p->ntier, ntier[k], sizeof p->ntier);
     p->n = j->nent - p->off;
     p->rate_solo = p->rate_priv;
     for (uint32_t e = p->off; e < p->off + p->n; e++)
