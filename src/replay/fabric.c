@@ -638,7 +638,7 @@ static uint32_t take_slot(replay_fab *f, uint32_t nent, uint32_t njl) {
   uint32_t best = NONE, most = NONE;
   for (uint32_t i = f->freeslot_n; i-- > 0;) {
     const fjob *j = &f->slots[f->freeslots[i]];
-    if (j->capent >= nent && j->capjl >= njl) {
+    if (j->capent >= nent && j->capjl > njl) { /* room() wants njl + 1 */
       if (best == NONE || j->capent < f->slots[f->freeslots[best]].capent) best = i;
     } else if (most == NONE || j->capent > f->slots[f->freeslots[most]].capent) {
       most = i;
