@@ -1512,26 +1512,37 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
   return f->changed;
 }
 
+static int cmp_tag(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
 void replay_fab_settle(replay_fab *f, double tol, int rounds) {
+  /* the live jobs in the order they were added (by the serials in their tags): settling does
+   * not depend on which slots they hold */
+  uint64_t *ord = wk_malloc(sizeof(uint64_t) * (f->nslots + 1));
+  double *before = wk_malloc(sizeof(double) * (f->nslots + 1));
+  uint32_t m = 0, nch;
+  for (uint32_t s = 0; s < f->nslots; s++)
+    if (f->slot_of[f->slots[s].job] == s) ord[m++] = qtag(f, s);
+  qsort(ord, m, sizeof *ord, cmp_tag);
   for (int r = 0; r < rounds; r++) {
-    double before[64], worst = 0;
-    uint32_t n = f->nslots < 64 ? f->nslots : 64, nch;
-    for (uint32_t s = 0; s < f->nslots; s++) {
-      fjob *j = &f->slots[s];
-      if (f->slot_of[j->job] != s) continue;
-      if (s < n) before[s] = j->stretch;
+    double worst = 0;
+    for (uint32_t i = 0; i < m; i++) {
+      fjob *j = &f->slots[(uint32_t)ord[i]];
+      before[i] = j->stretch;
       j->full = 1;
-      push(f, s);
+      push(f, (uint32_t)ord[i]);
     }
     (void)replay_fab_solve(f, &nch);
-    for (uint32_t s = 0; s < f->nslots; s++) {
-      fjob *j = &f->slots[s];
-      if (f->slot_of[j->job] != s) continue;
-      double b = s < n ? before[s] : 0;
-      worst = fmax(worst, s < n ? fabs(j->stretch - b) / fmax(b, 1e-300) : INFINITY);
+    for (uint32_t i = 0; i < m; i++) {
+      double st = f->slots[(uint32_t)ord[i]].stretch;
+      worst = fmax(worst, fabs(st - before[i]) / fmax(before[i], 1e-300));
     }
-    if (worst <= tol) return;
+    if (worst <= tol) break;
   }
+  wk_free(ord);
+  wk_free(before);
 }
 
 const uint32_t *replay_fab_drift(replay_fab *f, double *mean, double *worst, uint32_t *n) {

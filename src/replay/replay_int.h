@@ -68,9 +68,10 @@ void replay_fab_remove(replay_fab *f, uint32_t job); /* no-op for a job not adde
  * change reaches. OUT *n: the jobs whose stretch changed (buffer owned by f, valid until the
  * next call). */
 const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n);
-/* Solves again and again, every job read in full, until no job's stretch moves by more than
- * tol (relative) or after `rounds` rounds: the fixed point to a tolerance, for checks that add
- * many jobs at once (the replay's incremental solves stop at FAB_RTOL). */
+/* Solves again and again, every job read in full (in the order they were added), until no
+ * job's stretch moves by more than tol (relative) or after `rounds` rounds: the fixed point to
+ * a tolerance, for checks that add many jobs at once (the replay's incremental solves stop at
+ * FAB_RTOL). */
 void replay_fab_settle(replay_fab *f, double tol, int rounds);
 /* How far the incremental solution is from the fixed point: every live job's stretch now set
  * against its stretch after settling (replay_fab_settle(f, 1e-6, 50)), which f then keeps.
