@@ -8,11 +8,11 @@
  * first, then in FIFO order) only the jobs whose links saw a change (replay_int.h has the
  * model in short, docs/replay.md in full). Memory: per job, its distinct shared links (and
  * their versions after its first publish) and per-phase (link, subflows) entries, in buffers
- * recycled from ended jobs; per link, 74 bytes (a 64-byte record: its count, its first two
- * jobs' lents and where the others' lie; its version, its class (tier and capacity) and the
- * add-time map); per (job, shared link), a 24-byte lent (its subflows there and its
- * slack) in the link's record or block; per hot entry, its last state (7 points
- * and their hash, 84 bytes). */
+ * recycled from ended jobs (a new job takes the free ones that fit it best); per link, 74 bytes
+ * (a 64-byte record: its count, its first two jobs' lents and where the others' lie; its
+ * version, its class (tier and capacity) and the add-time map); per (job, shared link), a
+ * 24-byte lent (its subflows there and its slack) in the link's record or block; per hot
+ * entry, its last state (7 points and their hash, 84 bytes). */
 #include "replay_int.h"
 
 #include <math.h>
