@@ -314,7 +314,7 @@ struct replay_fab {
   counter k;
   uint32_t *jlmap;   /* per link: the job's jl index while it is being added */
   struct stg { uint32_t link, n; } *stg; /* the job being added: its shared entries, by phase */
-  uint32_t *stgl, capstg, capstgl;       /* and its distinct shared links */
+  uint32_t capstg;
   uint64_t *queue;   /* FIFO ring of queued slots (qtag) */
   uint32_t qhead, qlen, qcap;
   uint64_t *adds;    /* the slots added since the last solve, in order (qtag) */
@@ -422,7 +422,7 @@ void replay_fab_free(replay_fab *f) {
   void *bufs[] = {f->slots, f->freeslots, f->lcl, f->cls_cap, f->cls_tier, f->lk, f->lver, f->jlmap,
                   f->le,
                   f->slot_of, f->queue, f->adds, f->changed, f->tp, f->bk, f->F, f->dist,   f->hv,  f->dup,
-                  f->scan,  f->gat, f->gatl, f->xs,      f->evald, f->stg, f->stgl, f->clsmax, f->clsat};
+                  f->scan,  f->gat, f->gatl, f->xs,      f->evald, f->stg, f->clsmax, f->clsat};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   for (int c = 0; c < 32; c++) wk_free(f->freeblk[c]);
   counter_free(&f->k);
@@ -776,11 +776,7 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
         rpriv[k] = dmin(rpriv[k], f->cls_cap[lc] / n);
         continue;
       }
-      if (f->jlmap[l] == NONE) {
-        grow((void **)&f->stgl, &f->capstgl, njl + 1, sizeof(uint32_t));
-        f->stgl[njl] = l;
-        f->jlmap[l] = njl++;
-      }
+      if (f->jlmap[l] == NONE) f->jlmap[l] = njl++;
       f->stg[nst++] = (struct stg){l, n};
       ntier[k][f->cls_tier[lc]] += n; /* whole numbers: exact in any order */
     }
@@ -800,8 +796,6 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   j->full = j->fresh = 1;
   j->evals = 0;
   room(j, nst, njl);
-  memcpy(j->jl_link, f->stgl, sizeof(uint32_t) * njl);
-  j->njl = njl;
   for (int k = 0; k < s->nphases; k++) {
     fph *p = &j->ph[k];
     memset(p, 0, sizeof *p);
@@ -812,8 +806,9 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
     p->off = j->nent;
     p->rate_priv = rpriv[k];
     for (uint32_t i = soff[k]; i < soff[k + 1]; i++) {
-      uint32_t l = f->stg[i].link, n = f->stg[i].n, e = j->nent++;
-      j->ent_jl[e] = f->jlmap[l];
+      uint32_t l = f->stg[i].link, n = f->stg[i].n, e = j->nent++, jl = f->jlmap[l];
+      if (jl == j->njl) j->jl_link[j->njl++] = l; /* met first here: numbered in that order */
+      j->ent_jl[e] = jl;
       j->ent_ph[e] = (uint32_t)k;
       j->ent_n[e] = (float)n;
       j->etouch[e] = j->ehot[e] = 0;
@@ -1512,11 +1507,6 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
   return f->changed;
 }
 
-static int cmp_tag(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return (x > y) - (x < y);
-}
-
 void replay_fab_settle(replay_fab *f, double tol, int rounds) {
   /* the live jobs in the order they were added (by the serials in their tags): settling does
    * not depend on which slots they hold */
@@ -1525,7 +1515,7 @@ void replay_fab_settle(replay_fab *f, double tol, int rounds) {
   uint32_t m = 0, nch;
   for (uint32_t s = 0; s < f->nslots; s++)
     if (f->slot_of[f->slots[s].job] == s) ord[m++] = qtag(f, s);
-  qsort(ord, m, sizeof *ord, cmp_tag);
+  qsort(ord, m, sizeof *ord, replay_cmp_u64);
   for (int r = 0; r < rounds; r++) {
     double worst = 0;
     for (uint32_t i = 0; i < m; i++) {

@@ -106,6 +106,9 @@ uint32_t replay_fab_jobs_on(const replay_fab *f, uint32_t link, uint32_t *out, u
 int replay_fab_tiers(const replay_fab *f);
 double replay_fab_tier_util(const replay_fab *f, int tier);
 
+/* qsort's order of uint64_t values, increasing. */
+int replay_cmp_u64(const void *a, const void *b);
+
 /* ---- faults ---------------------------------------------------------------------------------- */
 /* The directed links fault f fails and the cards it cuts off (both owned by the caller,
  * wk_free). Returns the number of links. */

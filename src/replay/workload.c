@@ -514,7 +514,7 @@ typedef struct wl_todo {
   wk_err *err;
 } wl_todo;
 
-static int cmp_u64(const void *a, const void *b) {
+int replay_cmp_u64(const void *a, const void *b) {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
   return (x > y) - (x < y);
 }
@@ -609,7 +609,7 @@ wk_errcode replay_wl_build(const hw_cluster *c, const replay_workloads *ws, cons
   uint64_t *key = wk_malloc(sizeof(uint64_t) * (w->nshapes + 1));
   for (uint32_t i = 0; i < w->nshapes; i++) /* widest first, then as met */
     key[i] = (uint64_t)(UINT32_MAX - scards[i]) << 32 | i;
-  qsort(key, w->nshapes, sizeof *key, cmp_u64);
+  qsort(key, w->nshapes, sizeof *key, replay_cmp_u64);
   uint32_t *order = wk_malloc(sizeof(uint32_t) * (w->nshapes + 1));
   for (uint32_t i = 0; i < w->nshapes; i++) order[i] = (uint32_t)key[i];
   wk_free(key);
