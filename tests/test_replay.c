@@ -777,7 +777,8 @@ static void test_fabric_open_loop(void **st) {
 
 /* The incremental solver (only the jobs whose links changed are read again, and of those only
  * the links near their bottleneck) stays near the fixed point a full solve reaches: a day of
- * generated work on the 2:1 fabric, checked every 25th re-solve. */
+ * generated work on the 2:1 fabric, checked every 25th re-solve: within the 1 % from its last
+ * publish at which a job publishes (0.16 % at worst today). */
 static void test_fabric_incremental_near_fixed_point(void **st) {
   (void)st;
   hw_cluster *c = load("zhengzhou-60k:oversubscription=2");
@@ -797,7 +798,7 @@ static void test_fabric_incremental_near_fixed_point(void **st) {
   print_message("%llu checks: mean %.4f %%, worst %.3f %% off the fixed point\n",
                 (unsigned long long)m->fabric_checks, 100 * m->fabric_drift_mean, 100 * m->fabric_drift_max);
   assert_true(m->fabric_checks >= 10);
-  assert_true(m->fabric_drift_max < 0.03);
+  assert_true(m->fabric_drift_max < 0.01);
   assert_true(m->fabric_drift_mean < 0.002);
   replay_free(r);
   trace_free(t);
