@@ -41,10 +41,10 @@ static inline v2d vmin(v2d a, v2d b) { return vsel(a < b, a, b); }
  * from does not publish, nor wake its neighbours; nor does one evaluated FAB_MAX_EVALS times in
  * one solve (its iterate is kept). Measured from the last publish, not the last evaluation:
  * from the last evaluation, small moves added up unseen (the neighbours read a load the job no
- * longer had), and a tolerance of 0.5 % kept the fixed point no better than 1 % from the last
- * publish does (bench/replay_fabric's drift check: 0.47, 0.28, 0.21 % at worst on seeds 1-3
- * against 0.45, 0.45, 0.31 %), with 15 % more evaluations on the same schedule (open loop, 6
- * days at 2:1) and bench/validate_contention's table the same to 0.4 points. */
+ * longer had), and a tolerance of 0.5 % kept the fixed point about as near as 1 % from the
+ * last publish does (bench/replay_fabric's drift check: 0.47, 0.28, 0.21 % at worst on seeds
+ * 1-3 against 0.45, 0.37, 0.31 %) for 15 % more evaluations on the same schedule (open loop, 6
+ * days at 2:1); bench/validate_contention's table is the same to 0.4 points. */
 #define FAB_RTOL 1e-2
 /* A job whose iteration time moved by more than this (relative) makes its neighbours read all
  * their shared links at their next evaluation (below it, their hot links and touched ones).
@@ -1330,7 +1330,8 @@ static void gather(replay_fab *f, const fjob *j, int full, uint32_t *at, uint32_
  * partial one finds the bound fallen by more than 15 % (links it did not read could then
  * matter). Otherwise only the hot links and those whose state changed are read: a link far
  * below the bottleneck at the last full evaluation that nobody touched stays below it. Returns
- * 1 when its iteration time moved enough to matter to its neighbours. */
+ * 1 when its iteration time is far enough from the one it last published to matter to its
+ * neighbours (OUT *moved: how far, relative). */
 static int eval_job(replay_fab *f, fjob *j, double *moved, int *was_fresh) {
   double iter = j->iter_ref, x[WORK_MAX_PHASES];
   if (j->verify && !j->full) { /* what moved since its first look: the rest reads as it did */
