@@ -872,6 +872,85 @@ static void test_fabric_queue_after_remove(void **st) {
   hw_free(c);
 }
 
+/* The edges of a ring, chain or exchange inside a scale-up domain are not routed when a job is
+ * added (fabric.c's lay_phase counts what they put on each scale-up link); a job alone must
+ * still get the rate of its every edge routed (replay_fab_phase_rate), on a bus (zhengzhou) and
+ * on a mesh (ascend), in groups inside a node, a supernode, across supernodes, strided and
+ * scattered, of 2, 3 and more ranks. A scale-up link whose capacity the fabric changes puts the
+ * job back on routed edges: the card behind it then paces its phase. */
+static double phase_alone(const hw_cluster *c, const uint32_t *cards, uint32_t ncards, int pattern,
+                          uint32_t n, uint32_t stride, uint32_t slow_link, double *rate) {
+  replay_shape sh;
+  memset(&sh, 0, sizeof sh);
+  sh.nphases = 1;
+  sh.ph[0] = (work_phase){"dp", (uint8_t)pattern, stride, n, 0.8, 0.8};
+  sh.iter_ref_s = 1.0;
+  sh.rate_ref[0] = *rate = replay_fab_phase_rate(c, NULL, cards, ncards, &sh.ph[0]);
+  double *cap = malloc(sizeof(double) * hw_nlinks(c));
+  memcpy(cap, hw_link_capacity(c), sizeof(double) * hw_nlinks(c));
+  replay_fab *f = replay_fab_new(c, cap, NULL, 1);
+  if (slow_link != UINT32_MAX) replay_fab_set_cap(f, slow_link, cap[slow_link] / 2);
+  replay_fab_add(f, 0, &sh, cards, ncards);
+  uint32_t nch;
+  (void)replay_fab_solve(f, &nch);
+  double s = replay_fab_stretch(f, 0);
+  replay_fab_free(f);
+  free(cap);
+  return s;
+}
+static void test_fabric_scaleup_unrouted(void **st) {
+  (void)st;
+  const char *specs[] = {"zhengzhou-60k", "ascend-910b-8k"};
+  for (int ci = 0; ci < 2; ci++) {
+    hw_cluster *c = load(specs[ci]);
+    uint32_t dom = hw_level_cards(c, HW_LEVEL_SUPERNODE), node = hw_level_cards(c, HW_LEVEL_NODE);
+    enum { MAXC = 2048 };
+    uint32_t *cards = malloc(sizeof(uint32_t) * MAXC);
+    struct { uint32_t first, ncards, n, stride, scatter; } cs[] = {
+        {0, node, node, 1, 0},            /* one node */
+        {dom, dom, dom, 1, 0},            /* one supernode */
+        {dom / 2, 2 * dom, 2 * dom, 1, 0}, /* across three supernodes */
+        {0, 2 * dom, 8, dom / 4, 0},      /* strided groups of 8 */
+        {0, 256, 64, 1, 1},               /* scattered over the cluster */
+        {dom - 1, 2, 2, 1, 0},            /* a pair across two supernodes */
+        {0, 2, 2, 1, 0},                  /* a pair inside one */
+        {dom - 2, 3, 3, 1, 0},            /* three ranks, one across */
+        {0, 3, 3, 1, 0},                  /* three inside */
+    };
+    wk_rng r;
+    wk_rng_init(&r, 11, 1);
+    for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++) {
+      uint32_t nc = cs[k].ncards < MAXC ? cs[k].ncards : MAXC;
+      for (uint32_t i = 0; i < nc; i++) cards[i] = cs[k].first + i;
+      if (cs[k].scatter) /* distinct cards: one in each of nc equal spans */
+        for (uint32_t i = 0; i < nc; i++)
+          cards[i] = i * (hw_cards(c) / nc) + (uint32_t)wk_rng_below(&r, hw_cards(c) / nc);
+      uint32_t n = cs[k].n < nc ? cs[k].n : nc;
+      for (int pat = WORK_PAT_RING; pat <= WORK_PAT_EXCHANGE; pat++) {
+        double rate, s = phase_alone(c, cards, nc, pat, n, cs[k].stride, UINT32_MAX, &rate);
+        print_message("%s, case %zu, pattern %d: %u cards, groups of %u: %.4g B/s per subflow, "
+                      "stretch %.17g\n", specs[ci], k, pat, nc, n, rate, s);
+        assert_true(isfinite(rate) && rate > 0);
+        assert_true(s == 1); /* the same rate, to the bit */
+      }
+    }
+    /* the first case's first card: its scale-up link(s) at half capacity pace the ring */
+    uint32_t slow = UINT32_MAX;
+    for (uint32_t l = 0; l < hw_nlinks(c) && slow == UINT32_MAX; l++) {
+      uint32_t a, b;
+      hw_link_ends(c, l, &a, &b);
+      if (hw_link_kind_of(c, l) == HW_LINK_SCALEUP && a == 0) slow = l;
+    }
+    assert_true(slow != UINT32_MAX);
+    for (uint32_t i = 0; i < node; i++) cards[i] = i;
+    double rate, s = phase_alone(c, cards, node, WORK_PAT_RING, node, 1, slow, &rate);
+    print_message("%s: a scale-up link at half capacity: stretch %.4f\n", specs[ci], s);
+    assert_true(s > 1.01);
+    free(cards);
+    hw_free(c);
+  }
+}
+
 static void test_contention_maxmin_and_l2(void **st) {
   (void)st;
   wk_err err;
@@ -972,6 +1051,7 @@ int main(void) {
       cmocka_unit_test(test_fabric_incremental_near_fixed_point),
       cmocka_unit_test(test_fabric_open_loop),
       cmocka_unit_test(test_fabric_queue_after_remove),
+      cmocka_unit_test(test_fabric_scaleup_unrouted),
       cmocka_unit_test(test_contention_maxmin_and_l2),
       cmocka_unit_test(test_workload_rules),
   };

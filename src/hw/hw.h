@@ -194,6 +194,8 @@ void hw_route_live(const hw_cluster *c, uint32_t src_card, uint32_t dst_card, ui
 /* When cards s and d share a scale-up domain, their route there (OUT out, no latency: as
  * hw_route_live gives it for any salt) and 1; else 0. */
 int hw_route_scaleup(const hw_cluster *c, uint32_t s, uint32_t d, hw_route *out);
+/* Whether cards s and d share a scale-up domain (hw_route_scaleup's test alone). */
+int hw_same_scaleup(const hw_cluster *c, uint32_t s, uint32_t d);
 /* hw_route_live for n salts at once (out[0, n)): on a Clos of one NIC a card, the leaves and
  * tiers are found once for all of them. Returns how many routes it wrote: n, or 1 when every
  * salt takes the same one (cards on one leaf: out[0] alone). */

@@ -165,6 +165,11 @@ void hw_route_live(const hw_cluster *c, uint32_t s, uint32_t d, uint64_t salt, c
   route(c, s, d, salt, down, 0, r);
 }
 
+int hw_same_scaleup(const hw_cluster *c, uint32_t s, uint32_t d) {
+  WK_ASSERT(s < c->cards && d < c->cards);
+  return domain(c, s) == domain(c, d);
+}
+
 int hw_route_scaleup(const hw_cluster *c, uint32_t s, uint32_t d, hw_route *r) {
   WK_ASSERT(s < c->cards && d < c->cards);
   uint32_t ds = domain(c, s);
