@@ -79,8 +79,8 @@ static void edge(const hw_cluster *c, const uint64_t *down, uint32_t s, uint32_t
   for (int ch = 0; ch < channels; ch++) fn(ctx, &rs[ch], 1);
 }
 
-/* replay_fab_lay; with su, the edges of a ring, chain or exchange inside a scale-up domain are
- * not laid, and *su is the most such edges out of one card (1 or 2; lay_phase says why). */
+/* replay_fab_lay; with su, the edges inside a scale-up domain are not laid, and *su is the most
+ * such edges out of one card (lay_phase says why). */
 static void lay(const hw_cluster *c, const uint64_t *down, const uint32_t *cards, uint32_t ncards,
                 const work_phase *p, replay_lay_fn fn, void *ctx, int *su) {
   uint32_t n = p->n, st = p->stride;
@@ -118,10 +118,17 @@ static void lay(const hw_cluster *c, const uint64_t *down, const uint32_t *cards
         edge(c, down, a, nx, key, ch, fn, ctx);
         edge(c, down, nx, a, key ^ 1u << 19, ch, fn, ctx);
         break;
-      case WORK_PAT_ALLTOALL:
-        for (uint32_t k = 0; k < n; k++)
-          if (k != i) edge(c, down, a, cards[b + k * st], key ^ (uint64_t)k << 40, 1, fn, ctx);
+      case WORK_PAT_ALLTOALL: {
+        int in = 0; /* its peers in its domain: as many edges out of it there as into it */
+        for (uint32_t k = 0; k < n; k++) {
+          if (k == i) continue;
+          uint32_t d = cards[b + k * st];
+          if (su && hw_same_scaleup(c, a, d)) in++;
+          else edge(c, down, a, d, key ^ (uint64_t)k << 40, 1, fn, ctx);
+        }
+        if (su && in > *su) *su = in;
         break;
+      }
       }
     }
   }
@@ -664,21 +671,21 @@ static double priv_rate(replay_fab *f, uint32_t su) {
   return r;
 }
 
-/* Phase p of a job on these cards laid in f->k; returns its private rate (priv_rate). The edges
- * of a ring, chain or exchange inside a scale-up domain are not routed. A card is in one group
- * of a phase: it sends one edge of a ring and receives one, and two of a chain or exchange
- * (one to each neighbour, as many back), so in a mesh, where each ordered pair of cards has
- * its own link, every scale-up link such edges meet carries the phase's channels; on a bus,
- * a card's link up carries the channels of each edge it sends inside the domain, and its link
- * down of each it receives: the channels times the most such edges of one card, which lay
- * counts. priv_rate takes that once for the scale-up class. Routing them was 86 % of the
- * scale-up edges a month's adds laid (17 of 20 million in 10 days at 2:1; the all-to-alls' 3
- * million are routed still). */
+/* Phase p of a job on these cards laid in f->k; returns its private rate (priv_rate). Its edges
+ * inside a scale-up domain are not routed. A card is in one group of a phase: it sends one edge
+ * of a ring and receives one, two of a chain or exchange (one to each neighbour, as many back),
+ * and in an all-to-all one to and one from each peer. In a mesh, where each ordered pair of
+ * cards has its own link, every scale-up link such edges meet carries one edge's channels; on
+ * a bus, a card's link up carries the channels of each edge it sends inside its domain and its
+ * link down of each it receives (as many, in all four patterns): the channels times the most
+ * such edges of one card, which lay counts. priv_rate takes that once for the scale-up class.
+ * Routing them was 19 in 20 of the edges a month's adds laid (10 days at 2:1: 20 million). */
 static double lay_phase(replay_fab *f, const uint32_t *cards, uint32_t ncards, const work_phase *p) {
   int su = 0;
   f->k.ntouched = f->k.nptouched = 0;
   lay(f->c, f->down, cards, ncards, p, count_route, &f->k, f->su_cls != NONE ? &su : NULL);
-  return priv_rate(f, (uint32_t)(REPLAY_FAB_CHANNELS * (f->su_mesh ? su > 0 : su)));
+  uint32_t ch = p->pattern == WORK_PAT_ALLTOALL ? 1 : REPLAY_FAB_CHANNELS;
+  return priv_rate(f, ch * (uint32_t)(f->su_mesh ? su > 0 : su));
 }
 
 /* Starts the loads of what link_state reads of link l past its record: the class, and the
