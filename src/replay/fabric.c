@@ -679,7 +679,7 @@ static double priv_rate(replay_fab *f, uint32_t su) {
  * a bus, a card's link up carries the channels of each edge it sends inside its domain and its
  * link down of each it receives (as many, in all four patterns): the channels times the most
  * such edges of one card, which lay counts. priv_rate takes that once for the scale-up class.
- * Routing them was 19 in 20 of the edges a month's adds laid (10 days at 2:1: 20 million). */
+ * Routing them was 9 in 10 of the edges the adds laid (20 of 22 million in 10 days at 2:1). */
 static double lay_phase(replay_fab *f, const uint32_t *cards, uint32_t ncards, const work_phase *p) {
   int su = 0;
   f->k.ntouched = f->k.nptouched = 0;
