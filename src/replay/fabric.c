@@ -79,6 +79,9 @@ static void edge(const hw_cluster *c, const uint64_t *down, uint32_t s, uint32_t
   for (int ch = 0; ch < channels; ch++) fn(ctx, &rs[ch], 1);
 }
 
+static inline void su_at_least(int *su, int edges) {
+  if (edges > *su) *su = edges;
+}
 /* replay_fab_lay; with su, the edges inside a scale-up domain are not laid, and *su is the most
  * such edges out of one card (lay_phase says why). */
 static void lay(const hw_cluster *c, const uint64_t *down, const uint32_t *cards, uint32_t ncards,
@@ -96,7 +99,7 @@ static void lay(const hw_cluster *c, const uint64_t *down, const uint32_t *cards
       switch ((work_pattern)p->pattern) {
       case WORK_PAT_RING:
         if (su && hw_same_scaleup(c, a, nx)) {
-          *su = *su ? *su : 1;
+          su_at_least(su, 1);
           break;
         }
         edge(c, down, a, nx, key, ch, fn, ctx);
@@ -108,8 +111,7 @@ static void lay(const hw_cluster *c, const uint64_t *down, const uint32_t *cards
         if (su && hw_same_scaleup(c, a, nx)) {
           /* rank i's edges are i - 1's and its own: two inside a domain when both are (and
            * rank 0's are the wrapping edge n - 1 and edge 0) */
-          int two = prev || (i + 1 == n && first);
-          *su = two ? 2 : *su ? *su : 1;
+          su_at_least(su, prev || (i + 1 == n && first) ? 2 : 1);
           first |= i == 0;
           prev = 1;
           break;
@@ -126,7 +128,7 @@ static void lay(const hw_cluster *c, const uint64_t *down, const uint32_t *cards
           if (su && hw_same_scaleup(c, a, d)) in++;
           else edge(c, down, a, d, key ^ (uint64_t)k << 40, 1, fn, ctx);
         }
-        if (su && in > *su) *su = in;
+        if (su) su_at_least(su, in);
         break;
       }
       }
