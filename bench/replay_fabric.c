@@ -2,7 +2,9 @@
  * load, about 390,000 jobs) replayed on zhengzhou-60k with every job's workload on the shared
  * fabric, on the non-blocking fabric and on its 2:1 variant, topo placement, EASY backfill,
  * failures at the Llama 3 rate. Prints jobs per second of wall time and of CPU time, the
- * fabric's re-solves, job evaluations and (phase, link) entries read per event, and peak RSS.
+ * fabric's re-solves, job evaluations and (phase, link) entries read per event, the share of
+ * job runs on shared links that took over the fabric state of a run ending on their cards
+ * (handed), and peak RSS.
  * Targets (issue 14): at least 20,000 jobs/s (a month in under 20 s) and under 2 GB.
  * Usage: replay_fabric [days] [placement] [1|2: only the non-blocking or only the 2:1 fabric]
  *        [N: after every N-th re-solve, set the incremental solution against the fixed point
@@ -68,8 +70,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   const char *clusters[] = {"zhengzhou-60k", "zhengzhou-60k:oversubscription=2"};
-  printf("%-34s %8s %8s %8s %9s %9s %8s %9s %9s %8s %8s\n", "cluster", "jobs", "wall s", "cpu s",
-         "jobs/s", "jobs/cpu-s", "solves", "evals/ev", "entr/ev", "util", "slowdown");
+  printf("%-34s %8s %8s %8s %9s %9s %8s %9s %9s %8s %8s %8s\n", "cluster", "jobs", "wall s", "cpu s",
+         "jobs/s", "jobs/cpu-s", "solves", "evals/ev", "entr/ev", "handed", "util", "slowdown");
   for (int ci = 0; ci < 2; ci++) {
     if (only && only != ci + 1) continue;
     hw_cluster *c = hw_load(clusters[ci], &err);
@@ -91,10 +93,12 @@ int main(int argc, char **argv) {
     double cpu = cpu_s() - c0;
     const replay_metrics *m = replay_get_metrics(r);
     double ev = m->events ? (double)m->events : 1;
-    printf("%-34s %8zu %8.1f %8.1f %9.0f %9.0f %8llu %9.3f %9.1f %8.4f %8.4f\n", clusters[ci],
+    printf("%-34s %8zu %8.1f %8.1f %9.0f %9.0f %8llu %9.3f %9.1f %7.1f%% %8.4f %8.4f\n", clusters[ci],
            m->jobs, m->wall_s, cpu, (double)m->jobs / m->wall_s, (double)m->jobs / cpu,
            (unsigned long long)m->fabric_solves, (double)m->fabric_evals / ev,
-           (double)m->fabric_entries / ev, m->utilization, m->contention_slowdown_mean);
+           (double)m->fabric_entries / ev,
+           m->fabric_jobs ? 100.0 * (double)m->fabric_handovers / (double)m->fabric_jobs : 0.0,
+           m->utilization, m->contention_slowdown_mean);
     if (check)
       printf("  %llu checks: stretch off the fixed point by %.3f %% on average, %.2f %% at worst\n",
              (unsigned long long)m->fabric_checks, 100 * m->fabric_drift_mean, 100 * m->fabric_drift_max);

@@ -825,10 +825,11 @@ static hw_cluster *two_leaves_cluster(void) {
 }
 
 /* The fabric's queue: a job removed while it waits to be evaluated (woken by a neighbour's
- * leaving) leaves nothing behind. A job added after it, on the same cards (so into the slot
- * and buffers it left), is evaluated as often and comes to the same pace whether or not a
- * solve ran between the removal and the add (once, the next job in the slot was evaluated an
- * extra time, out of turn, at the removed one's place in the queue). */
+ * leaving) leaves nothing behind. A job added after it, on the same cards (with a workload of
+ * its own, so not handed its slot: test_fabric_handover), is evaluated as often and comes to
+ * the same pace whether or not a solve ran between the removal and the add (once, the next job
+ * in the slot was evaluated an extra time, out of turn, at the removed one's place in the
+ * queue). */
 static void fab_queue_run(const hw_cluster *c, int flush, uint64_t *evals, double *stretch) {
   enum { N = 2 };
   uint32_t cards[3][N] = {{0, 2}, {1, 3}, {1, 3}}; /* two_leaves: the rings share an uplink */
@@ -837,7 +838,7 @@ static void fab_queue_run(const hw_cluster *c, int flush, uint64_t *evals, doubl
   for (int g = 0; g < 3; g++) {
     memset(&sh[g], 0, sizeof sh[g]);
     sh[g].nphases = 1;
-    sh[g].ph[0] = (work_phase){"dp", WORK_PAT_RING, 1, N, 0.8, 0.8};
+    sh[g].ph[0] = (work_phase){"dp", WORK_PAT_RING, 1, N, g == 2 ? 0.6 : 0.8, g == 2 ? 0.6 : 0.8};
     sh[g].iter_ref_s = 1.0;
     sh[g].rate_ref[0] = replay_fab_phase_rate(c, NULL, cards[g], N, &sh[g].ph[0]);
   }
@@ -869,6 +870,71 @@ static void test_fabric_queue_after_remove(void **st) {
                 (unsigned long long)e0, (unsigned long long)e1);
   assert_true(e0 == e1 && s0 == s1);
   assert_true(e0 == 2); /* its first look and its second, after its neighbours (none here) */
+  hw_free(c);
+}
+
+/* A job that starts on the cards of one that ended at the same instant, with the same workload,
+ * takes over its state in the fabric: the same pace at once, nothing read again, its stretch
+ * reported by the next solve; and that pace is the one a fresh add comes to. Not across a
+ * capacity change (its routes could differ), nor for another workload. A removed job is gone
+ * at once for the readers between solves (replay_fab_jobs_on, replay_fab_probe). */
+static void test_fabric_handover(void **st) {
+  (void)st;
+  enum { N = 2 };
+  hw_cluster *c = two_leaves_cluster();
+  uint32_t cards[2][N] = {{0, 2}, {1, 3}}; /* the rings share both uplinks */
+  replay_shape sh[2];
+  for (int g = 0; g < 2; g++) {
+    memset(&sh[g], 0, sizeof sh[g]);
+    sh[g].nphases = 1;
+    sh[g].ph[0] = (work_phase){"dp", WORK_PAT_RING, 1, N, 0.8, g ? 0.8 : 0.5};
+    sh[g].iter_ref_s = 1.0;
+    sh[g].rate_ref[0] = replay_fab_phase_rate(c, NULL, cards[g], N, &sh[g].ph[0]);
+  }
+  double handed = 0, fresh = 0;
+  for (int mode = 0; mode < 4; mode++) { /* handed; fresh (a solve between); capacity; shape */
+    replay_fab *f = replay_fab_new(c, hw_link_capacity(c), NULL, 8);
+    uint32_t n, out[4];
+    replay_fab_add(f, 0, &sh[0], cards[0], N);
+    replay_fab_add(f, 1, &sh[1], cards[1], N);
+    (void)replay_fab_solve(f, &n);
+    double before = replay_fab_stretch(f, 1);
+    assert_true(before > 1.01);
+    uint32_t l = 0;
+    while (l < hw_nlinks(c) && replay_fab_jobs_on(f, l, out, 4) != 2) l++;
+    assert_true(l < hw_nlinks(c)); /* an uplink both cross */
+    double p0 = replay_fab_probe(f, &sh[1], cards[1], N);
+    replay_fab_remove(f, 1);
+    assert_int_equal(replay_fab_jobs_on(f, l, out, 4), 1);
+    assert_int_equal(out[0], 0);
+    assert_false(replay_fab_has(f, 1));
+    assert_true(replay_fab_probe(f, &sh[1], cards[1], N) < p0); /* job 1's load gone */
+    if (mode == 1) (void)replay_fab_solve(f, &n);
+    if (mode == 2) replay_fab_set_cap(f, l, hw_link_capacity(c)[l]); /* same value, new epoch */
+    replay_fab_stats a, b;
+    replay_fab_get_stats(f, &a);
+    replay_fab_add(f, 2, &sh[mode == 3 ? 0 : 1], cards[1], N);
+    const uint32_t *ch = replay_fab_solve(f, &n);
+    replay_fab_get_stats(f, &b);
+    double now = replay_fab_stretch(f, 2);
+    print_message("mode %d: %llu handed over, %llu evaluations, stretch %.6f (%.6f before)\n", mode,
+                  (unsigned long long)(b.handovers - a.handovers), (unsigned long long)(b.evals - a.evals),
+                  now, before);
+    if (mode == 0) {
+      assert_int_equal(b.handovers - a.handovers, 1);
+      assert_int_equal(b.evals, a.evals); /* nothing changed for anyone */
+      assert_true(now == before);
+      assert_int_equal(n, 1);
+      assert_int_equal(ch[0], 2);
+      handed = now;
+    } else {
+      assert_int_equal(b.handovers - a.handovers, 0);
+      assert_true(b.evals > a.evals);
+    }
+    if (mode == 1) fresh = now;
+    replay_fab_free(f);
+  }
+  assert_true(fabs(handed - fresh) <= 0.01 * fresh); /* within the solver's tolerance */
   hw_free(c);
 }
 
@@ -1052,6 +1118,7 @@ int main(void) {
       cmocka_unit_test(test_fabric_incremental_near_fixed_point),
       cmocka_unit_test(test_fabric_open_loop),
       cmocka_unit_test(test_fabric_queue_after_remove),
+      cmocka_unit_test(test_fabric_handover),
       cmocka_unit_test(test_fabric_scaleup_unrouted),
       cmocka_unit_test(test_contention_maxmin_and_l2),
       cmocka_unit_test(test_workload_rules),

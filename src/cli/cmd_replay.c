@@ -223,6 +223,7 @@ json_t *cli_replay_json(const hw_cluster *c, const char *cluster, const trace *t
   json_object_set_new(j, "fabric_entries", json_integer((json_int_t)m->fabric_entries));
   json_object_set_new(j, "fabric_full_evals", json_integer((json_int_t)m->fabric_full_evals));
   json_object_set_new(j, "fabric_full_entries", json_integer((json_int_t)m->fabric_full_entries));
+  json_object_set_new(j, "fabric_handovers", json_integer((json_int_t)m->fabric_handovers));
   json_object_set_new(j, "fabric_faults", json_integer((json_int_t)m->fabric_faults));
   json_object_set_new(j, "fabric_rerouted", json_integer((json_int_t)m->fabric_rerouted));
   json_object_set_new(j, "fault_lost_card_s", json_real(m->fault_lost_card_s));

@@ -6,9 +6,11 @@
  * job while it communicates (never less than its max-min share) sets its rate, its rate its
  * iteration time, and that time its load: a fixed point, solved by re-evaluating (new jobs
  * first, then in FIFO order) only the jobs whose links saw a change (replay_int.h has the
- * model in short, docs/replay.md in full). Memory: per job, its distinct shared links (and
- * their versions after its first publish) and per-phase (link, subflows) entries, in buffers
- * recycled from ended jobs (a new job takes the free ones that fit it best); per link, 74 bytes
+ * model in short, docs/replay.md in full); a job that starts where one with its workload ended
+ * at the same instant takes over its state (handover). Memory: per job, its shape and cards,
+ * its distinct shared links (and their versions after its first publish) and per-phase (link,
+ * subflows) entries, in buffers recycled from ended jobs (a new job takes the free ones that
+ * fit it best); per link, 74 bytes
  * (a 64-byte record: its count, its first two jobs' lents and where the others' lie; its
  * version, its class (tier and capacity) and the add-time map); per (job, shared link), a
  * 24-byte lent (its subflows there and its slack) in the link's record or block; per hot
@@ -281,6 +283,11 @@ typedef struct fjob {
                                 since jl_ver (a new job's second look, replay_fab_solve) */
   uint32_t *jl_ver;          /* per link: its version after the job's first publish */
   uint8_t fresh;             /* added since its last evaluation */
+  uint8_t leaving;           /* removed, still on its links until the next solve (leave) */
+  /* what it was added with, for a handover (replay_fab_add): its shape, its cards in rank
+   * order, and the fabric's epoch (which links were down when it was laid) */
+  replay_shape shape;
+  uint32_t *cards, ncards, capcards, epoch;
 } fjob;
 
 /* One job on one link (its link index jl), 24 bytes, in the link's record (flink) or block. Its
@@ -376,6 +383,10 @@ struct replay_fab {
   double *xs;        /* link_state: per job on the link, its correction terms and load */
   uint32_t capxs;
   replay_fab_stats st;
+  uint32_t *leave, nleave, capleave;    /* the slots of the jobs removed since the last solve */
+  uint32_t *handed, nhanded, caphanded; /* the slots handed over since then (their stretch is
+                                           news to the caller) */
+  uint32_t epoch;    /* bumped when a link's capacity changes: routes laid before may differ */
   uint32_t live;
   uint32_t gen;      /* hot-list generations, increasing */
 };
@@ -455,8 +466,14 @@ replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, const uint64_
   return f;
 }
 
+static void leave_all(replay_fab *f);
+
 void replay_fab_set_cap(replay_fab *f, uint32_t link, double cap) {
   if (link >= f->nlinks) return;
+  /* the jobs removed so far leave first; routes laid from now on may differ from those before
+   * (no handover across) */
+  leave_all(f);
+  f->epoch++;
   f->lcl[link] = link_class(f, f->cls_tier[f->lcl[link]], cap);
   /* a scale-up link of another capacity: the phases' scale-up edges are laid again */
   if (f->lcl[link] != f->su_cls && hw_link_kind_of(f->c, link) == HW_LINK_SCALEUP) f->su_cls = NONE;
@@ -469,13 +486,15 @@ void replay_fab_free(replay_fab *f) {
     void *bufs[] = {j->jl_link, j->jl_le, j->jl_sh, j->jl_ver,   j->jl_eoff, j->jl_ent,  j->jl_pw,  j->ent_jl,
                     j->wslot,   j->wgen,
                     j->ent_ph,  j->ent_n,   j->hot,    j->touched,
-                    j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,   j->hhash,    j->hpts,    j->hn7};
+                    j->etouch,  j->ehot,    j->hver,    j->hocc,    j->hlink,   j->hhash,    j->hpts,    j->hn7,
+                    j->cards};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   }
   void *bufs[] = {f->slots, f->freeslots, f->lcl, f->cls_cap, f->cls_tier, f->lk, f->lver, f->jlmap,
                   f->le,
                   f->slot_of, f->queue, f->adds, f->changed, f->tp, f->bk, f->F, f->dist,   f->hv,  f->dup,
-                  f->scan,  f->gat, f->gatl, f->xs,      f->evald, f->stg, f->clsmax, f->clsat};
+                  f->scan,  f->gat, f->gatl, f->xs,      f->evald, f->stg, f->clsmax, f->clsat,
+                  f->leave, f->handed};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) wk_free(bufs[i]);
   for (int c = 0; c < 32; c++) wk_free(f->freeblk[c]);
   counter_free(&f->k);
@@ -827,9 +846,51 @@ static void room(fjob *j, uint32_t nent, uint32_t njl) {
   }
 }
 
+/* Whether shapes a and b lay the same traffic for the same reference time (the same bits). */
+static int shape_same(const replay_shape *a, const replay_shape *b) {
+  if (a->nphases != b->nphases || memcmp(&a->iter_ref_s, &b->iter_ref_s, sizeof(double))) return 0;
+  for (int k = 0; k < a->nphases; k++) {
+    const work_phase *x = &a->ph[k], *y = &b->ph[k];
+    if (x->pattern != y->pattern || x->stride != y->stride || x->n != y->n ||
+        memcmp(&x->total_s, &y->total_s, sizeof(double)) || memcmp(&x->exposed_s, &y->exposed_s, sizeof(double)) ||
+        memcmp(&a->rate_ref[k], &b->rate_ref[k], sizeof(double)))
+      return 0;
+  }
+  return 1;
+}
+
+/* Job `job` takes over the slot of a job removed since the last solve with the same shape on
+ * the same cards, laid at the same epoch (leave[i]): the same traffic on the same links, so the
+ * state the slot holds (its iterate, published load, hot lists and its neighbours' view of it)
+ * is as near the fixed point for the new job as it was for the old one, and nobody's links
+ * change. A job ending and the next taking its cards at the same instant is common (a fifth
+ * of a month's adds at 2:1, bench/replay_fabric): re-laying it, waking the jobs it paced to
+ * read its leaving, then evaluating it afresh and them again once it published, landed where
+ * it was, within the solver's tolerance. */
+static void handover(replay_fab *f, uint32_t i, uint32_t job) {
+  uint32_t slot = f->leave[i];
+  memmove(&f->leave[i], &f->leave[i + 1], sizeof(uint32_t) * (--f->nleave - i));
+  fjob *j = &f->slots[slot];
+  j->leaving = 0;
+  j->job = job;
+  f->slot_of[job] = slot;
+  if (j->njl) f->st.adds++, f->st.handovers++;
+  if (++f->live > f->st.peak_jobs && j->njl) f->st.peak_jobs = f->live;
+  grow((void **)&f->handed, &f->caphanded, f->nhanded + 1, sizeof(uint32_t));
+  f->handed[f->nhanded++] = slot;
+}
+
 void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const uint32_t *cards,
                     uint32_t ncards) {
   WK_ASSERT(job < f->max_jobs && f->slot_of[job] == NONE);
+  for (uint32_t i = 0; i < f->nleave; i++) {
+    const fjob *o = &f->slots[f->leave[i]];
+    if (o->epoch == f->epoch && o->ncards == ncards && shape_same(&o->shape, s) &&
+        !memcmp(o->cards, cards, sizeof(uint32_t) * ncards)) {
+      handover(f, i, job);
+      return;
+    }
+  }
   /* every phase laid first, its shared (link, subflows) staged in f->stg and the distinct links
    * numbered in f->jlmap, so that the job takes the slot that fits it */
   uint32_t nst = 0, njl = 0, soff[WORK_MAX_PHASES + 1] = {0};
@@ -869,6 +930,15 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   j->inq = j->changed = j->verify = 0;
   j->full = j->fresh = 1;
   j->evals = 0;
+  j->leaving = 0;
+  j->shape = *s;
+  j->epoch = f->epoch;
+  j->ncards = ncards;
+  if (ncards > j->capcards) {
+    j->capcards = ncards;
+    renew((void **)&j->cards, ncards, sizeof(uint32_t));
+  }
+  memcpy(j->cards, cards, sizeof(uint32_t) * ncards);
   room(j, nst, njl);
   for (int k = 0; k < s->nphases; k++) {
     fph *p = &j->ph[k];
@@ -960,10 +1030,10 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   }
 }
 
-void replay_fab_remove(replay_fab *f, uint32_t job) {
-  if (!replay_fab_has(f, job)) return;
-  uint32_t slot = f->slot_of[job];
+/* A removed job's slot leaves its links (replay_fab_remove said why it waited). */
+static void leave(replay_fab *f, uint32_t slot) {
   fjob *j = &f->slots[slot];
+  j->leaving = 0;
   for (uint32_t i = 0; i < j->njl; i++) {
     if (i + PF_AHEAD < j->njl) pf(&f->lk[j->jl_link[i + PF_AHEAD]]);
     uint32_t l = j->jl_link[i];
@@ -984,10 +1054,28 @@ void replay_fab_remove(replay_fab *f, uint32_t job) {
   for (int t = 0; t <= HW_MAX_TIERS; t++) f->tier_load[t] -= j->tload[t];
   for (uint32_t e = 0; e < j->ntouched; e++) j->etouch[j->touched[e]] = 0;
   j->njl = j->ntouched = 0;
-  f->slot_of[job] = NONE;
-  f->live--;
   f->freeslots[f->freeslot_n++] = slot; /* its buffers stay with the slot for the next job */
   /* a removed slot still in the queue is skipped by solve (its job no longer maps to it) */
+}
+
+/* The slots removed since the last solve leave, in the order their jobs were removed: as if
+ * each had left when removed (nothing between reads what they change but the adds, which only
+ * append to the links' lists, and the readers that skip leaving slots). */
+static void leave_all(replay_fab *f) {
+  for (uint32_t i = 0; i < f->nleave; i++) leave(f, f->leave[i]);
+  f->nleave = 0;
+}
+
+/* The job stops counting at once; its slot stays on its links until the next solve (or a
+ * capacity change), for a job with its shape and cards to take over (handover). */
+void replay_fab_remove(replay_fab *f, uint32_t job) {
+  if (!replay_fab_has(f, job)) return;
+  uint32_t slot = f->slot_of[job];
+  f->slots[slot].leaving = 1;
+  f->slot_of[job] = NONE;
+  f->live--;
+  grow((void **)&f->leave, &f->capleave, f->nleave + 1, sizeof(uint32_t));
+  f->leave[f->nleave++] = slot;
 }
 
 /* ---- solving ------------------------------------------------------------------------------------ */
@@ -1540,6 +1628,19 @@ static void apply_job(replay_fab *f, uint32_t slot, double moved, int fresh) {
 
 const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
   f->nchanged = 0;
+  leave_all(f);
+  /* a job handed a slot has the stretch the slot held: news to the caller, which started it at
+   * 1 (as a new job's first evaluation is) */
+  for (uint32_t i = 0; i < f->nhanded; i++) {
+    fjob *j = &f->slots[f->handed[i]];
+    if (f->slot_of[j->job] != f->handed[i] || j->changed || j->stretch == 1) continue;
+    j->changed = 1;
+    grow((void **)&f->changed, &f->capchanged, f->nchanged + 1, sizeof(uint32_t));
+    f->changed[f->nchanged++] = j->job;
+    grow((void **)&f->evald, &f->capevald, f->nevald + 1, sizeof(uint32_t));
+    f->evald[f->nevald++] = f->handed[i]; /* its flag cleared at the end */
+  }
+  f->nhanded = 0;
   /* The jobs added since the last solve go first, in the order they came: each publishes its
    * load before its neighbours, woken by the jobs that left at the same instant, look again;
    * so a neighbour of both (a new job often takes the cards of one that ended) is evaluated
@@ -1585,6 +1686,7 @@ const uint32_t *replay_fab_solve(replay_fab *f, uint32_t *n) {
 }
 
 void replay_fab_settle(replay_fab *f, double tol, int rounds) {
+  leave_all(f);
   /* the live jobs in the order they were added (by the serials in their tags): settling does
    * not depend on which slots they hold */
   uint64_t *ord = wk_malloc(sizeof(uint64_t) * (f->nslots + 1));
@@ -1651,14 +1753,19 @@ double replay_fab_probe(replay_fab *f, const replay_shape *s, const uint32_t *ca
       flink *lk = &f->lk[l];
       if (f->cls_tier[f->lcl[l]] && lk->njobs && c > 0) {
         /* what the others' expected load and subflows leave it here now (link_state at
-         * the mean): a spread that meets busy links pays for it in its own rate */
+         * the mean): a spread that meets busy links pays for it in its own rate (the jobs
+         * removed at this instant are gone) */
         double lo = 0, wo = 0, t1[NTERMS];
+        uint32_t on = 0;
         for (uint32_t x = lk->njobs; x-- > 0;) {
-          lent_terms(f, lent_at(f->le, lk, x), t1);
+          const lent *y = lent_at(f->le, lk, x);
+          if (f->slots[y->slot].leaving) continue;
+          lent_terms(f, y, t1);
           lo += t1[T_L];
           wo += t1[T_W];
+          on++;
         }
-        rl = fmin(rl, fmax(c - lo, c * w / (w + wo)) / w);
+        if (on) rl = fmin(rl, fmax(c - lo, c * w / (w + wo)) / w);
       }
       r = fmin(r, rl);
     }
@@ -1674,7 +1781,9 @@ uint32_t replay_fab_jobs_on(const replay_fab *f, uint32_t link, uint32_t *out, u
   if (link >= f->nlinks) return 0;
   flink *k = &f->lk[link];
   for (uint32_t x = k->njobs; x-- > 0;) {
-    if (n < max) out[n] = f->slots[lent_at(f->le, k, x)->slot].job;
+    const fjob *j = &f->slots[lent_at(f->le, k, x)->slot];
+    if (j->leaving) continue; /* removed at this instant */
+    if (n < max) out[n] = j->job;
     n++;
   }
   return n;

@@ -933,6 +933,7 @@ wk_errcode replay_run_jobs(const hw_cluster *c, const trace_job *jobs, size_t n,
     M->fabric_entries = fs.entries_visited;
     M->fabric_full_evals = fs.full_evals;
     M->fabric_full_entries = fs.full_entries;
+    M->fabric_handovers = fs.handovers;
     M->workloads = replay_wl_count(r->wl);
   }
   replay_fab_free(L.fab);

@@ -145,6 +145,9 @@ typedef struct replay_metrics {
                                                (phase, link) entries read in them */
   uint64_t fabric_full_evals;               /* evaluations that read every shared link */
   uint64_t fabric_full_entries;             /* entries those read */
+  uint64_t fabric_handovers;                /* job runs that took over the fabric state of a
+                                               run that ended on the same cards with the same
+                                               workload at the same instant */
   uint64_t fabric_jobs;                     /* job runs with traffic on shared links */
   uint32_t workloads;                       /* distinct (rule, cards) workloads resolved */
   uint64_t fabric_faults;                   /* links failed (drawn or injected, per cable) */

@@ -60,10 +60,14 @@ replay_fab *replay_fab_new(const hw_cluster *c, const double *cap, const uint64_
 void replay_fab_set_cap(replay_fab *f, uint32_t link, double cap); /* bytes/s */
 void replay_fab_free(replay_fab *f); /* NULL is a no-op */
 /* Adds job `job` on cards[0, ncards) (rank order) with its shape (borrowed for the call). Its
- * traffic takes effect at the next solve. O(subflows x hops). */
+ * traffic takes effect at the next solve. O(subflows x hops); O(ncards) for a job with the
+ * same shape on the same cards as one removed since the last solve, which takes over its state
+ * (the same traffic on the same links: no link changes). */
 void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const uint32_t *cards,
                     uint32_t ncards);
-void replay_fab_remove(replay_fab *f, uint32_t job); /* no-op for a job not added */
+/* The job is gone at once (replay_fab_has, jobs_on, probe); its traffic leaves at the next solve
+ * or capacity change, unless an add takes it over before. No-op for a job not added. */
+void replay_fab_remove(replay_fab *f, uint32_t job);
 /* Re-solves the jobs touched by adds and removes since the last solve, and every job their
  * change reaches. OUT *n: the jobs whose stretch changed (buffer owned by f, valid until the
  * next call). */
@@ -92,6 +96,7 @@ typedef struct replay_fab_stats {
   uint64_t full_evals;      /* of the evaluations, those that read every contended link */
   uint64_t full_entries;    /* entries those read */
   uint64_t adds;            /* jobs added with traffic on shared links */
+  uint64_t handovers;       /* of those, the ones that took over a removed job's slot */
   uint32_t peak_jobs;       /* most jobs with shared traffic at once */
 } replay_fab_stats;
 void replay_fab_get_stats(const replay_fab *f, replay_fab_stats *out);
