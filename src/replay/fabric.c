@@ -885,8 +885,8 @@ void replay_fab_add(replay_fab *f, uint32_t job, const replay_shape *s, const ui
   WK_ASSERT(job < f->max_jobs && f->slot_of[job] == NONE);
   for (uint32_t i = 0; i < f->nleave; i++) {
     const fjob *o = &f->slots[f->leave[i]];
-    if (o->epoch == f->epoch && o->ncards == ncards && shape_same(&o->shape, s) &&
-        !memcmp(o->cards, cards, sizeof(uint32_t) * ncards)) {
+    if (o->epoch == f->epoch && o->ncards == ncards && (!ncards || o->cards[0] == cards[0]) &&
+        shape_same(&o->shape, s) && !memcmp(o->cards, cards, sizeof(uint32_t) * ncards)) {
       handover(f, i, job);
       return;
     }
