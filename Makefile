@@ -44,7 +44,7 @@ deps:
 # bit for bit. The profile is made again whenever the instrumented wanka changed. PGO=0: a
 # plain release build.
 PGO ?= 1
-ifneq ($(filter-out 0 1,$(PGO)),)
+ifneq ($(words $(filter 0 1,$(PGO))) $(words $(PGO)),1 1)
 $(error PGO=$(PGO): 0 (a plain release build) or 1 (profile-guided, the default))
 endif
 PGO_DIR := $(CURDIR)/build-pgo/profile
